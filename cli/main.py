@@ -1,0 +1,81 @@
+"""The `enginy` command: the root, the global `--workspace` option, error handling.
+
+Each command group lives in its own module and is registered here with one
+`add_typer` line, so groups can grow independently.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli.output import UserError
+
+app = typer.Typer(
+    name="enginy",
+    help=(
+        "enginy — a local, keyboard-driven outreach engine (LinkedIn + email sequences).\n\n"
+        "A workspace is a folder with enginy.toml and its database. It is found from\n"
+        "--workspace DIR, else $ENGINY_HOME, else ./enginy.toml, else your user data folder.\n\n"
+        "Start here:  enginy demo            (a seeded sandbox, nothing real is contacted)\n"
+        "             enginy init            (a new workspace in the current folder)\n"
+        "             enginy contacts import leads.csv --list 'My leads'"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    workspace: Optional[Path] = typer.Option(
+        None,
+        "--workspace",
+        "-w",
+        help="Workspace folder (default: $ENGINY_HOME, else ./enginy.toml's folder, else the user data folder).",
+        envvar="ENGINY_HOME",
+    ),
+) -> None:
+    ctx.obj = {"workspace": workspace}
+
+
+def workspace_dir(ctx: typer.Context) -> Path:
+    """The workspace folder this invocation works on (see the root help for the order)."""
+    from storage.workspace import resolve_workspace_dir
+
+    root_ctx = ctx.find_root()
+    chosen = (root_ctx.obj or {}).get("workspace")
+    return resolve_workspace_dir(chosen)
+
+
+def run() -> None:
+    """Console entry point: turns user mistakes into one line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        sys.stderr.write(f"enginy: {exc}\n")
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("enginy: aborted\n")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.stderr.write("enginy: interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own formatting
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+# --- command groups (one line each) ---
