@@ -1,0 +1,117 @@
+"""Opening a workspace database: file mode 0600, WAL, foreign keys, migrations.
+
+Migrations are modules `storage/migrations/mNNN_description.py`, each with a
+`migrate(db)` function. They run in number order inside one transaction each
+and are recorded in `_migrations`, so an older database upgrades in place the
+moment it is opened.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import re
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+
+from storage import migrations as _migrations_pkg
+
+_MIGRATION_NAME = re.compile(r"^m(\d{3})_[a-z0-9_]+$")
+
+
+def migration_names() -> list[str]:
+    """All migration module names, in the order they must run."""
+    names = [
+        info.name
+        for info in pkgutil.iter_modules(_migrations_pkg.__path__)
+        if _MIGRATION_NAME.match(info.name)
+    ]
+    return sorted(names, key=lambda n: int(n[1:4]))
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite does, so -wal/-shm inherit it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def connect(path: Path | str, *, durable: bool = True, check_same_thread: bool = True) -> sqlite_utils.Database:
+    """A configured connection without running migrations (readers, tools).
+
+    `durable=False` (synchronous=OFF) is only for throw-away simulation
+    workspaces, where speed matters and a power cut loses nothing of value.
+    """
+    path = Path(path)
+    if str(path) != ":memory:" and not path.exists():
+        _create_private(path)
+    conn = sqlite3.connect(
+        str(path), isolation_level=None, check_same_thread=check_same_thread, timeout=5.0
+    )
+    db = sqlite_utils.Database(conn)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if str(path) != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
+    return db
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error).
+
+    Connections run in autocommit mode, so every group of writes that belongs
+    together must go through this: a crash mid-way then leaves nothing half-written.
+    Nested use joins the outer transaction.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def applied_migrations(db: sqlite_utils.Database) -> list[str]:
+    if "_migrations" not in db.table_names():
+        return []
+    return [row["name"] for row in db.query("SELECT name FROM _migrations ORDER BY name")]
+
+
+def migrate(db: sqlite_utils.Database, upto: str | None = None) -> list[str]:
+    """Apply the pending migrations (optionally only up to `upto`); return their names."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
+    )
+    done = set(applied_migrations(db))
+    applied = []
+    for name in migration_names():
+        if name in done:
+            continue
+        module = importlib.import_module(f"storage.migrations.{name}")
+        with transaction(db):
+            module.migrate(db)
+            db.conn.execute("INSERT INTO _migrations (name) VALUES (?)", (name,))
+        applied.append(name)
+        if name == upto:
+            break
+    return applied
+
+
+def open_db(path: Path | str, *, durable: bool = True, check_same_thread: bool = True) -> sqlite_utils.Database:
+    """Open (creating if needed) a workspace database and bring its schema up to date."""
+    db = connect(path, durable=durable, check_same_thread=check_same_thread)
+    migrate(db)
+    return db
