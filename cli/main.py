@@ -20,9 +20,11 @@ app = typer.Typer(
         "enginy — a local, keyboard-driven outreach engine (LinkedIn + email sequences).\n\n"
         "A workspace is a folder with enginy.toml and its database. It is found from\n"
         "--workspace DIR, else $ENGINY_HOME, else ./enginy.toml, else your user data folder.\n\n"
-        "Start here:  enginy demo            (a seeded sandbox, nothing real is contacted)\n"
-        "             enginy init            (a new workspace in the current folder)\n"
-        "             enginy contacts import leads.csv --list 'My leads'"
+        "\b\nStart here:\n"
+        "  enginy demo                    a seeded sandbox; nothing real is contacted\n"
+        "  enginy init                    a new workspace in the current folder\n"
+        "  enginy contacts import leads.csv --list 'My leads'\n"
+        "  enginy tui                     the full-screen app on your workspace"
     ),
     no_args_is_help=True,
     rich_markup_mode=None,
