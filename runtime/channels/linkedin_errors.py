@@ -61,6 +61,16 @@ def _detail(body: Any) -> str:
     return ": ".join(parts)[:300]
 
 
+def _action_kind(action: str) -> str:
+    """The bucket a refused action belongs to ("invite", "inmail", "message", "other")."""
+    lowered = action.lower()
+    for word, kind in (("invitation", "invite"), ("inmail", "inmail"), ("message", "message"),
+                       ("attachment", "message")):
+        if word in lowered:
+            return kind
+    return "other"
+
+
 def retry_after_seconds(value: str | None, now: datetime | None) -> float | None:
     """Retry-After as seconds: delta-seconds, or an HTTP date relative to `now`
     (the runtime's clock; without it a date form cannot be honoured → None)."""
@@ -132,7 +142,7 @@ def error_from_response(
                 code=kind, status=status,
             )
         if kind in ("limit_exceeded", "custom_invite_limit_reached"):
-            limit_kind = "invite_note" if kind == "custom_invite_limit_reached" else action
+            limit_kind = "invite_note" if kind == "custom_invite_limit_reached" else _action_kind(action)
             return LimitReached(
                 f"LinkedIn's limit for this account is reached ({kind}); trying again later{suffix}",
                 code=kind, status=status, kind=limit_kind,
