@@ -81,3 +81,4 @@ def run() -> None:
 
 
 # --- command groups (one line each) ---
+from cli import linkedin as _linkedin; app.add_typer(_linkedin.app, name="linkedin")
