@@ -47,7 +47,13 @@ class NowTransport(httpx.BaseTransport):
         self._inner = httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.headers["X-Contract-Now"] = self._now().isoformat()
+        try:
+            now = self._now()
+        except RuntimeError:  # a Trio clock read from the driver's worker thread
+            import trio
+
+            now = trio.from_thread.run_sync(self._now)
+        request.headers["X-Contract-Now"] = now.isoformat()
         return self._inner.handle_request(request)
 
     def close(self) -> None:
