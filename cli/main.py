@@ -56,6 +56,16 @@ def workspace_dir(ctx: typer.Context) -> Path:
     return resolve_workspace_dir(chosen)
 
 
+def open_ws(ctx: typer.Context):
+    """The opened workspace of this invocation; a missing or bad one is a user error."""
+    from storage.workspace import WorkspaceError, open_workspace
+
+    try:
+        return open_workspace(workspace_dir(ctx))
+    except WorkspaceError as exc:
+        raise UserError(str(exc)) from None
+
+
 def run() -> None:
     """Console entry point: turns user mistakes into one line and exit code 2."""
     try:
@@ -82,3 +92,4 @@ def run() -> None:
 
 # --- command groups (one line each) ---
 from cli import linkedin as _linkedin; app.add_typer(_linkedin.app, name="linkedin")
+from cli import init as _init; app.command("init")(_init.init)

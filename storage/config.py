@@ -1,0 +1,203 @@
+"""`enginy.toml`: the workspace's settings, decoded into typed Structs.
+
+Unknown fields are forbidden so a typo never silently does nothing; a bad file
+gets one message naming the field and, where it can be found, the line.
+Secrets never live here: keys that look like one are refused outright.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SECRET_KEY = re.compile(r"(password|passwd|secret|api[_-]?key|token)", re.IGNORECASE)
+
+
+class ConfigError(Exception):
+    """enginy.toml cannot be used; the message names the field (and line)."""
+
+
+class Base(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class WorkingHours(Base):
+    timezone: str = "UTC"
+    days: list[str] = msgspec.field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    start: str = "09:00"
+    end: str = "18:00"
+
+
+class EmailDefaults(Base):
+    per_day: int = 30
+    per_hour: int = 5
+
+
+class LinkedInDefaults(Base):
+    daily_connection_requests: int = 20
+    daily_messages: int = 100
+
+
+class Secrets(Base):
+    backend: str = "keyring"
+    file: str = ".secrets"
+
+
+class Tracking(Base):
+    base_url: str = ""
+
+
+class Demo(Base):
+    speed: float = 3600.0
+    seed: int = 7
+
+
+class Config(Base):
+    name: str = "My workspace"
+    user: str = "you"
+    database: str = "enginy.db"
+    working_hours: WorkingHours = msgspec.field(default_factory=WorkingHours)
+    email: EmailDefaults = msgspec.field(default_factory=EmailDefaults)
+    linkedin: LinkedInDefaults = msgspec.field(default_factory=LinkedInDefaults)
+    secrets: Secrets = msgspec.field(default_factory=Secrets)
+    tracking: Tracking = msgspec.field(default_factory=Tracking)
+    demo: Demo = msgspec.field(default_factory=Demo)
+
+
+def _line_of(text: str, path: list[str]) -> int | None:
+    """Best-effort line number of the key at `path` (table headers, then the key)."""
+    lines = text.splitlines()
+    start = 0
+    for depth, key in enumerate(path):
+        is_last = depth == len(path) - 1
+        for i in range(start, len(lines)):
+            stripped = lines[i].strip()
+            if not is_last and re.fullmatch(rf"\[\s*{re.escape('.'.join(path[: depth + 1]))}\s*\]", stripped):
+                start = i + 1
+                break
+            if re.match(rf"{re.escape(key)}\s*=", stripped) or re.match(
+                rf"{re.escape('.'.join(path[depth:]))}\s*=", stripped
+            ):
+                return i + 1
+        else:
+            return None
+    return None
+
+
+def _where(text: str, path: list[str]) -> str:
+    line = _line_of(text, path)
+    field = ".".join(path) or "(top level)"
+    return f"field `{field}`" + (f" (line {line})" if line else "")
+
+
+def _check_secrets(obj: object, text: str, path: list[str]) -> None:
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            allowed = (path == [] and key == "secrets") or (path == ["secrets"] and key in ("backend", "file"))
+            if _SECRET_KEY.search(key) and not allowed:
+                raise ConfigError(
+                    f"{_where(text, path + [key])}: secrets never go in enginy.toml; "
+                    "passwords and API keys are read from stdin and kept in the keyring or the secrets file"
+                )
+            _check_secrets(value, text, path + [key])
+
+
+def _parse_hhmm(value: str, field: list[str], text: str) -> time:
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{_where(text, field)}: expected a time like 09:00, got {value!r}") from None
+
+
+def _validate(config: Config, text: str) -> None:
+    wh = config.working_hours
+    try:
+        ZoneInfo(wh.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{_where(text, ['working_hours', 'timezone'])}: unknown time zone {wh.timezone!r} "
+            "(use an IANA name such as Europe/Madrid or America/New_York)"
+        ) from None
+    bad_days = [d for d in wh.days if d not in WEEKDAYS]
+    if bad_days or not wh.days:
+        raise ConfigError(f"{_where(text, ['working_hours', 'days'])}: days are {', '.join(WEEKDAYS)}; got {wh.days!r}")
+    if _parse_hhmm(wh.start, ["working_hours", "start"], text) >= _parse_hhmm(wh.end, ["working_hours", "end"], text):
+        raise ConfigError(f"{_where(text, ['working_hours', 'end'])}: the working day must end after it starts")
+    limits = [
+        (["email", "per_day"], config.email.per_day, 1, 80),
+        (["email", "per_hour"], config.email.per_hour, 1, 10),
+        (["linkedin", "daily_connection_requests"], config.linkedin.daily_connection_requests, 1, 100),
+        (["linkedin", "daily_messages"], config.linkedin.daily_messages, 1, 150),
+    ]
+    for field, value, low, high in limits:
+        if not low <= value <= high:
+            raise ConfigError(f"{_where(text, field)}: must be between {low} and {high}, got {value}")
+    if config.secrets.backend not in ("keyring", "file"):
+        raise ConfigError(f"{_where(text, ['secrets', 'backend'])}: must be \"keyring\" or \"file\"")
+    if config.demo.speed <= 0:
+        raise ConfigError(f"{_where(text, ['demo', 'speed'])}: must be positive")
+    if not config.database or "/" in config.database:
+        raise ConfigError(f"{_where(text, ['database'])}: a file name inside the workspace folder")
+
+
+def parse_config(text: str) -> Config:
+    """Decode and check enginy.toml text; raises ConfigError with a one-line reason."""
+    try:
+        raw = msgspec.toml.decode(text.encode())
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}") from None
+    _check_secrets(raw, text, [])
+    try:
+        config = msgspec.convert(raw, Config)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        match = re.search(r"at `\$((?:\.[A-Za-z0-9_]+|\[\d+\])*)`", message)
+        path = [p for p in re.split(r"\.|\[\d+\]", match.group(1)) if p] if match else []
+        if message.startswith("Object contains unknown field"):
+            unknown = re.search(r"unknown field `([^`]+)`", message)
+            key = unknown.group(1) if unknown else "?"
+            raise ConfigError(f"{_where(text, path + [key])}: unknown setting (check its spelling)") from None
+        reason = message.split(" - at ")[0]
+        raise ConfigError(f"{_where(text, path)}: {reason}") from None
+    _validate(config, text)
+    return config
+
+
+DEFAULT_TOML = '''\
+# enginy workspace settings. Every field is optional; the values shown are the defaults.
+# Secrets (SMTP/IMAP passwords, gateway API keys) never go here: commands read them
+# from stdin and keep them in the OS keyring, or in the secrets file below.
+
+name = "My workspace"        # shown in the app's title
+user = "you"                 # who acts: recorded with every change you make
+database = "enginy.db"       # the SQLite file inside this folder
+
+[working_hours]              # defaults for new identities (each identity has its own)
+timezone = "UTC"             # IANA name, e.g. "Europe/Madrid"
+days = ["mon", "tue", "wed", "thu", "fri"]
+start = "09:00"
+end = "18:00"
+
+[email]                      # defaults for new inboxes
+per_day = 30                 # emails per inbox per day (1-80)
+per_hour = 5                 # emails per inbox per hour (1-10)
+
+[linkedin]                   # defaults for new identities
+daily_connection_requests = 20
+daily_messages = 100
+
+[secrets]
+backend = "keyring"          # "keyring", or "file" on a headless server
+file = ".secrets"            # folder (0700) for the file backend, relative to this folder
+
+[tracking]
+base_url = ""                # public https URL of `enginy tracking serve`, for open/click tracking
+
+[demo]
+speed = 3600.0               # workspace seconds per real second in `enginy demo`
+seed = 7
+'''
