@@ -8,7 +8,6 @@ key is read from stdin only, kept in the secrets store, and never printed.
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -27,28 +26,17 @@ app = typer.Typer(help="LinkedIn: connect an identity, invitations history, with
 
 
 def _workspace(ctx: typer.Context) -> Path:
-    try:
-        from cli.main import workspace_dir
+    from cli.main import workspace_dir
 
-        return workspace_dir(ctx)
-    except ImportError:  # storage.workspace not there yet: the documented order, minus the user folder
-        chosen = (ctx.find_root().obj or {}).get("workspace")
-        return Path(chosen or os.environ.get("ENGINY_HOME") or ".").resolve()
+    return workspace_dir(ctx)
 
 
 def _open(ctx: typer.Context):
-    from storage.db import open_db
+    """The workspace folder (secrets live under it) and its opened database."""
+    from cli.main import open_ws
 
-    folder = _workspace(ctx)
-    try:
-        from storage.workspace import database_path  # type: ignore[attr-defined]
-
-        path = Path(database_path(folder))
-    except ImportError:
-        path = folder / "enginy.db"
-    if not path.exists():
-        raise UserError(f"no enginy workspace database at {path}; run `enginy init` there first")
-    return folder, open_db(path)
+    workspace = open_ws(ctx)
+    return workspace.dir, workspace.open_db()
 
 
 def _identity(db, ref: str) -> dict:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import open_db
+from storage.workspace import init_workspace
 from tests.support.linkedin_fixtures import *  # noqa: F401,F403
 from tests.support.linkedin_fixtures import ACCOUNT, API_KEY, world
 
@@ -24,7 +25,7 @@ def enginy(ws: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess
 
 @pytest.fixture
 def ws(tmp_path):
-    db = open_db(tmp_path / "enginy.db")
+    db = init_workspace(tmp_path).open_db()
     now = datetime.now(timezone.utc).isoformat()
     db.execute("INSERT INTO identities (id, name, created_at, updated_at) VALUES (1, 'Ida', ?, ?)", [now, now])
     db.conn.close()
