@@ -93,3 +93,4 @@ def run() -> None:
 # --- command groups (one line each) ---
 from cli import linkedin as _linkedin; app.add_typer(_linkedin.app, name="linkedin")
 from cli import init as _init; app.command("init")(_init.init)
+from cli import identity as _identity; app.add_typer(_identity.app, name="identity")

@@ -1,0 +1,238 @@
+"""`enginy identity …`: add, list, show and edit sender identities; connect them.
+
+Every check lives in storage/identities.py; this module maps options to
+fields and prints. New identities take their working hours and LinkedIn limits
+from enginy.toml unless given. `connect-linkedin` is cli/linkedin.py's
+gateway connection, registered here too because it is an identity setting.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from cli.output import UserError, emit
+
+app = typer.Typer(help="Sender identities: working hours, LinkedIn limits, connections.",
+                  no_args_is_help=True, rich_markup_mode=None)
+
+# Options shared by `add` and `edit` (defined once; None = "not given").
+_TZ = typer.Option(None, "--timezone", help="IANA time zone of the working hours, e.g. Europe/Madrid.")
+_DAYS = typer.Option(None, "--working-days", help="Working days, e.g. mon-fri or mon,wed,fri.")
+_HOURS = typer.Option(None, "--hours", help="Working hours START-END, e.g. 09:00-18:00.")
+_CONN = typer.Option(None, "--linkedin-daily-connections", help="Connection requests per day (1-100, default 20).")
+_MSGS = typer.Option(None, "--linkedin-daily-messages", help="LinkedIn messages per day (1-150, default 100).")
+_PREMIUM = typer.Option(None, "--premium/--no-premium", help="LinkedIn Premium (150 profile visits a day).")
+_SALES_NAV = typer.Option(None, "--sales-navigator/--no-sales-navigator", help="LinkedIn Sales Navigator.")
+_INMAIL = typer.Option(None, "--inmail-credits", help="InMail credits available.")
+_MONTHLY = typer.Option(None, "--monthly-conversation-limit", help="New conversations per month (0 = no limit).")
+_AUTO_WD = typer.Option(None, "--auto-withdraw/--no-auto-withdraw",
+                        help="Automatically withdraw pending invitations.")
+_WD_DAYS = typer.Option(None, "--withdraw-after-days", help="Withdraw invitations pending this many days (1-180).")
+_EMAIL = typer.Option(None, "--email", help="The identity's email address.")
+_FIRST = typer.Option(None, "--first-name")
+_LAST = typer.Option(None, "--last-name")
+_TITLE = typer.Option(None, "--job-title")
+_COMPANY = typer.Option(None, "--company")
+_LI_URL = typer.Option(None, "--linkedin-url")
+_PHONE = typer.Option(None, "--phone")
+_MEETING = typer.Option(None, "--meeting-url", help="Schedule-a-meeting URL.")
+_JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def _fields(timezone, working_days, hours, connections, messages, premium, sales_navigator, inmail_credits,
+            monthly, auto_withdraw, withdraw_after_days, email, first_name, last_name, job_title, company,
+            linkedin_url, phone, meeting_url) -> dict[str, Any]:
+    """Option values → identity fields, leaving out what was not given."""
+    from storage.identities import parse_hours
+
+    fields: dict[str, Any] = {
+        "timezone": timezone, "working_days": working_days, "daily_connection_limit": connections,
+        "daily_message_limit": messages, "premium": premium, "sales_navigator": sales_navigator,
+        "inmail_credits": inmail_credits, "withdraw_enabled": auto_withdraw,
+        "withdraw_after_days": withdraw_after_days, "email": email, "first_name": first_name,
+        "last_name": last_name, "job_title": job_title, "company": company, "linkedin_url": linkedin_url,
+        "phone": phone, "meeting_url": meeting_url,
+    }
+    if monthly is not None:
+        fields["monthly_conversation_limit"] = monthly or None
+    if hours is not None:
+        fields["work_start"], fields["work_end"] = parse_hours(hours)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _summary(ident: dict[str, Any], inboxes: list[dict[str, Any]]) -> dict[str, Any]:
+    linkedin = ident["linkedin_driver"] if ident["linkedin_connected"] else "not connected"
+    return {
+        "id": ident["id"], "name": ident["name"], "first_name": ident["first_name"],
+        "last_name": ident["last_name"], "email": ident["email"], "job_title": ident["job_title"],
+        "company": ident["company"], "linkedin_url": ident["linkedin_url"], "phone": ident["phone"],
+        "meeting_url": ident["meeting_url"],
+        "working_hours": {"timezone": ident["timezone"], "days": ident["working_days"].split(","),
+                          "start": ident["work_start"], "end": ident["work_end"]},
+        "linkedin": {"connection": linkedin, "daily_connections": ident["daily_connection_limit"],
+                     "daily_messages": ident["daily_message_limit"], "premium": bool(ident["premium"]),
+                     "sales_navigator": bool(ident["sales_navigator"]), "inmail_credits": ident["inmail_credits"],
+                     "monthly_conversation_limit": ident["monthly_conversation_limit"],
+                     "auto_withdraw": bool(ident["withdraw_enabled"]),
+                     "withdraw_after_days": ident["withdraw_after_days"],
+                     "queue_paused": bool(ident["linkedin_queue_paused"])},
+        "inboxes": [{"id": b["id"], "email": b["email"], "provider": b["provider"], "per_day": b["per_day"],
+                     "per_hour": b["per_hour"], "connected": bool(b["connected"])} for b in inboxes],
+    }
+
+
+def _human(s: dict[str, Any]) -> str:
+    wh, li = s["working_hours"], s["linkedin"]
+    lines = [f"#{s['id']} {s['name']}" + (f" <{s['email']}>" if s["email"] else ""),
+             f"  working hours: {','.join(wh['days'])} {wh['start']}-{wh['end']} {wh['timezone']}",
+             f"  LinkedIn: {li['connection']}; {li['daily_connections']} invitations/day, "
+             f"{li['daily_messages']} messages/day" + (", premium" if li["premium"] else "")
+             + (", Sales Navigator" if li["sales_navigator"] else ""),
+             f"  auto-withdraw: " + (f"after {li['withdraw_after_days']} days" if li["auto_withdraw"] else "off")]
+    lines += [f"  inbox: {b['email']} ({b['provider']}, {b['per_day']}/day, {b['per_hour']}/hour)"
+              for b in s["inboxes"]]
+    return "\n".join(lines)
+
+
+def _session(ctx: typer.Context):
+    """(workspace, db) of this invocation."""
+    from cli.main import open_ws
+
+    ws = open_ws(ctx)
+    return ws, ws.open_db()
+
+
+def _show(db, ident_id: int, json_out: bool) -> None:
+    from storage.identities import get_identity, inboxes_of
+
+    s = _summary(get_identity(db, ident_id), inboxes_of(db, ident_id))
+    emit(s, json_out, _human(s))
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Identity name (shown on campaigns)."),
+    sandbox: bool = typer.Option(False, "--sandbox", help="Connect the simulated LinkedIn and a simulated inbox."),
+    timezone: Optional[str] = _TZ, working_days: Optional[str] = _DAYS, hours: Optional[str] = _HOURS,
+    connections: Optional[int] = _CONN, messages: Optional[int] = _MSGS, premium: Optional[bool] = _PREMIUM,
+    sales_navigator: Optional[bool] = _SALES_NAV, inmail_credits: Optional[int] = _INMAIL,
+    monthly: Optional[int] = _MONTHLY, auto_withdraw: Optional[bool] = _AUTO_WD,
+    withdraw_after_days: Optional[int] = _WD_DAYS, email: Optional[str] = _EMAIL,
+    first_name: Optional[str] = _FIRST, last_name: Optional[str] = _LAST, job_title: Optional[str] = _TITLE,
+    company: Optional[str] = _COMPANY, linkedin_url: Optional[str] = _LI_URL, phone: Optional[str] = _PHONE,
+    meeting_url: Optional[str] = _MEETING, json_out: bool = _JSON,
+) -> None:
+    """Add an identity. Working hours and LinkedIn limits default to enginy.toml's."""
+    from runtime.clock import wall_now
+    from storage.identities import IdentityError, connect_sandbox, create_identity
+
+    ws, db = _session(ctx)
+    cfg = ws.config
+    defaults = {"timezone": cfg.working_hours.timezone, "working_days": cfg.working_hours.days,
+                "work_start": cfg.working_hours.start, "work_end": cfg.working_hours.end,
+                "daily_connection_limit": cfg.linkedin.daily_connection_requests,
+                "daily_message_limit": cfg.linkedin.daily_messages}
+    try:
+        given = _fields(timezone, working_days, hours, connections, messages, premium, sales_navigator,
+                        inmail_credits, monthly, auto_withdraw, withdraw_after_days, email, first_name,
+                        last_name, job_title, company, linkedin_url, phone, meeting_url)
+        now = wall_now()
+        from storage.db import transaction
+
+        with transaction(db):
+            ident_id = create_identity(db, name, now=now, actor=cfg.user, **{**defaults, **given})
+            if sandbox:
+                connect_sandbox(db, ident_id, now=now, actor=cfg.user,
+                                per_day=cfg.email.per_day, per_hour=cfg.email.per_hour)
+    except IdentityError as exc:
+        raise UserError(str(exc)) from None
+    _show(db, ident_id, json_out)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    identity: str = typer.Argument(..., help="Identity id or name."),
+    name: Optional[str] = typer.Option(None, "--name", help="New name."),
+    timezone: Optional[str] = _TZ, working_days: Optional[str] = _DAYS, hours: Optional[str] = _HOURS,
+    connections: Optional[int] = _CONN, messages: Optional[int] = _MSGS, premium: Optional[bool] = _PREMIUM,
+    sales_navigator: Optional[bool] = _SALES_NAV, inmail_credits: Optional[int] = _INMAIL,
+    monthly: Optional[int] = _MONTHLY, auto_withdraw: Optional[bool] = _AUTO_WD,
+    withdraw_after_days: Optional[int] = _WD_DAYS, email: Optional[str] = _EMAIL,
+    first_name: Optional[str] = _FIRST, last_name: Optional[str] = _LAST, job_title: Optional[str] = _TITLE,
+    company: Optional[str] = _COMPANY, linkedin_url: Optional[str] = _LI_URL, phone: Optional[str] = _PHONE,
+    meeting_url: Optional[str] = _MEETING, json_out: bool = _JSON,
+) -> None:
+    """Change an identity's settings; running campaigns use the new hours and limits at once."""
+    from runtime.clock import wall_now
+    from storage.identities import IdentityError, update_identity
+
+    ws, db = _session(ctx)
+    try:
+        changes = _fields(timezone, working_days, hours, connections, messages, premium, sales_navigator,
+                          inmail_credits, monthly, auto_withdraw, withdraw_after_days, email, first_name,
+                          last_name, job_title, company, linkedin_url, phone, meeting_url)
+        if name is not None:
+            changes["name"] = name
+        if not changes:
+            raise UserError("nothing to change: give at least one option (see `enginy identity edit --help`)")
+        ident = update_identity(db, identity, now=wall_now(), actor=ws.config.user, **changes)
+    except IdentityError as exc:
+        raise UserError(str(exc)) from None
+    _show(db, ident["id"], json_out)
+
+
+@app.command("connect-sandbox")
+def connect_sandbox_cmd(
+    ctx: typer.Context,
+    identity: str = typer.Argument(..., help="Identity id or name."),
+    json_out: bool = _JSON,
+) -> None:
+    """Connect an identity to the simulated LinkedIn and a simulated inbox (nothing real is contacted)."""
+    from runtime.clock import wall_now
+    from storage.identities import IdentityError, connect_sandbox
+
+    ws, db = _session(ctx)
+    try:
+        ident = connect_sandbox(db, identity, now=wall_now(), actor=ws.config.user,
+                                per_day=ws.config.email.per_day, per_hour=ws.config.email.per_hour)
+    except IdentityError as exc:
+        raise UserError(str(exc)) from None
+    _show(db, ident["id"], json_out)
+
+
+@app.command("list")
+def list_cmd(ctx: typer.Context, json_out: bool = _JSON) -> None:
+    """All identities."""
+    from storage.identities import inboxes_of, list_identities
+
+    _, db = _session(ctx)
+    rows = [_summary(r, inboxes_of(db, r["id"])) for r in list_identities(db)]
+    human = "\n".join(_human(s) for s in rows) or "No identities yet: enginy identity add NAME --sandbox"
+    emit(rows, json_out, human)
+
+
+@app.command("show")
+def show(ctx: typer.Context, identity: str = typer.Argument(..., help="Identity id or name."),
+         json_out: bool = _JSON) -> None:
+    """One identity's settings and inboxes."""
+    from storage.identities import IdentityError, get_identity
+
+    _, db = _session(ctx)
+    try:
+        ident = get_identity(db, identity)
+    except IdentityError as exc:
+        raise UserError(str(exc)) from None
+    _show(db, ident["id"], json_out)
+
+
+def _register_linkedin_connect() -> None:
+    from cli.linkedin import connect_linkedin
+
+    app.command("connect-linkedin")(connect_linkedin)
+
+
+_register_linkedin_connect()

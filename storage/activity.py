@@ -1,0 +1,104 @@
+"""Writing the activity log, and with it the lead milestones the metrics count.
+
+The contract (which kind sets which milestone) is in storage/activity_kinds.py;
+this module is the only writer of `enrollments.milestones`. Call it inside
+the transaction of the change it documents so the log and the state never
+disagree after a crash.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import msgspec
+import sqlite_utils
+
+from storage.activity_kinds import CHANNEL_OF, KIND_MILESTONES, POSITIVE_BIT, Kind, Milestone
+from storage.db import transaction
+
+SYSTEM = "system"
+
+
+def iso(at: datetime) -> str:
+    """ISO-8601 UTC text of an aware datetime (the database's time format)."""
+    if at.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    return at.astimezone(timezone.utc).isoformat()
+
+
+def record(
+    db: sqlite_utils.Database,
+    *,
+    kind: Kind | str,
+    now: datetime,
+    campaign_id: int | None = None,
+    enrollment_id: int | None = None,
+    contact_id: int | None = None,
+    identity_id: int | None = None,
+    node_id: str | None = None,
+    channel: str | None = None,
+    status: str = "completed",
+    detail: dict[str, Any] | None = None,
+    actor: str = SYSTEM,
+) -> int:
+    """Append one activity row; set the milestones its kind implies. Returns the row id.
+
+    With an `enrollment_id`, the campaign and contact default to the
+    enrollment's, so callers cannot file an event under the wrong campaign.
+    A row `status="in_progress"` (a pending action) sets no milestone: only
+    what was done counts.
+    """
+    kind = Kind(kind)
+    at = iso(now)
+    with transaction(db):
+        if enrollment_id is not None:
+            row = db.execute(
+                "SELECT campaign_id, contact_id FROM enrollments WHERE id = ?", [enrollment_id]
+            ).fetchone()
+            if row is None:
+                raise LookupError(f"no enrollment {enrollment_id}")
+            campaign_id = campaign_id if campaign_id is not None else row[0]
+            contact_id = contact_id if contact_id is not None else row[1]
+        cursor = db.execute(
+            "INSERT INTO activity (at, campaign_id, enrollment_id, contact_id, identity_id, kind, node_id,"
+            " channel, status, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [at, campaign_id, enrollment_id, contact_id, identity_id, kind.value, node_id,
+             channel or CHANNEL_OF.get(kind), status, msgspec.json.encode(detail or {}).decode(), actor],
+        )
+        bits = KIND_MILESTONES.get(kind, Milestone(0))
+        if enrollment_id is not None and bits and status == "completed":
+            started = at if bits & Milestone.STARTED else None
+            db.execute(
+                "UPDATE enrollments SET milestones = milestones | ?, started_at = COALESCE(started_at, ?)"
+                " WHERE id = ?",
+                [int(bits), started, enrollment_id],
+            )
+        return cursor.lastrowid
+
+
+def set_positive(
+    db: sqlite_utils.Database,
+    *,
+    enrollment_id: int,
+    channel: str,
+    positive: bool,
+    now: datetime,
+    actor: str = SYSTEM,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Tag (or untag) the lead's reply on `channel` as positive — by the AI or a person.
+
+    Unlike the other milestones this one can be taken back, so it has its own
+    function that sets or clears the channel's bit and logs which it was.
+    """
+    if channel not in POSITIVE_BIT:
+        raise ValueError(f"positive replies are tagged per channel: linkedin or email, not {channel!r}")
+    bit = int(POSITIVE_BIT[channel])
+    with transaction(db):
+        if positive:
+            db.execute("UPDATE enrollments SET milestones = milestones | ? WHERE id = ?", [bit, enrollment_id])
+        else:
+            db.execute("UPDATE enrollments SET milestones = milestones & ~? WHERE id = ?", [bit, enrollment_id])
+        record(db, kind=Kind.REPLY_TAGGED_POSITIVE if positive else Kind.REPLY_UNTAGGED_POSITIVE,
+               now=now, enrollment_id=enrollment_id, channel=channel, actor=actor, detail=detail)
