@@ -94,3 +94,4 @@ def run() -> None:
 from cli import linkedin as _linkedin; app.add_typer(_linkedin.app, name="linkedin")
 from cli import init as _init; app.command("init")(_init.init)
 from cli import identity as _identity; app.add_typer(_identity.app, name="identity")
+from cli import templates as _templates; app.add_typer(_templates.app, name="templates")

@@ -1,0 +1,26 @@
+"""The pure domain of enginy: sequences, their rules and their vocabulary.
+
+No I/O and no clock reads live here (a test enforces it), so the runtime,
+the simulator and the TUI all share one definition of how a lead moves.
+
+- `model`: the sequence tree (`Sequence`, action and condition nodes, `Delay`)
+- `validate`: `validate(seq) -> list[ValidationError]`
+- `render`: personalisation (`render`, `LeadData`, `MissingVariable`, `chunk_message`)
+- `templates`: the built-in templates (`BUILTIN_TEMPLATES`, `find_template`, `save_as_template`)
+- `statuses`: lead statuses/substatuses, campaign statuses, priorities
+- `step`: `step(compile_sequence(seq), state, lead, event, now) -> Transition`
+"""
+
+from sequences.model import Delay, Sequence, from_json, sequence_schema, to_json
+from sequences.render import LeadData, MissingVariable, render
+from sequences.statuses import CampaignStatus, LeadStatus, Priority, Substatus
+from sequences.step import Compiled, Job, LeadFacts, State, Transition, compile_sequence, step
+from sequences.templates import BUILTIN_TEMPLATES, Template, find_template, save_as_template
+from sequences.validate import ValidationError, validate
+
+__all__ = [
+    "BUILTIN_TEMPLATES", "CampaignStatus", "Compiled", "Delay", "Job", "LeadData", "LeadFacts",
+    "LeadStatus", "MissingVariable", "Priority", "Sequence", "State", "Substatus", "Template",
+    "Transition", "ValidationError", "compile_sequence", "find_template", "from_json", "render",
+    "save_as_template", "sequence_schema", "step", "to_json", "validate",
+]

@@ -1,0 +1,104 @@
+"""Personalisation: `{first_name}`-style variables filled from a lead's data.
+
+Variables: the contact fields in `CONTACT_FIELDS` and custom fields as
+`{custom.<name>}`. A fallback after a bar is used when the value is empty:
+`Hi {first_name|there}`. A variable with no value and no fallback is a lead
+error with a clear reason (`MissingVariable`), never a crash or a message
+with a hole in it. `{{` and `}}` write literal braces.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+import msgspec
+
+CONTACT_FIELDS = (
+    "first_name", "last_name", "full_name", "company", "job_title",
+    "email", "phone", "linkedin_url",
+)
+
+_VARIABLE = re.compile(r"\{\{|\}\}|\{([^{}|]*)(?:\|([^{}]*))?\}")
+
+
+class LeadData(msgspec.Struct, frozen=True, kw_only=True):
+    """What personalisation may read about a lead."""
+
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    job_title: str = ""
+    email: str = ""
+    phone: str = ""
+    linkedin_url: str = ""
+    custom: Mapping[str, str] = msgspec.field(default_factory=dict)
+
+    def value(self, name: str) -> str | None:
+        """The value of a variable, '' when empty, None when no such variable exists."""
+        if name.startswith("custom."):
+            return str(self.custom.get(name[len("custom."):], "") or "")
+        if name == "full_name":
+            return " ".join(p for p in (self.first_name, self.last_name) if p)
+        if name in CONTACT_FIELDS:
+            return getattr(self, name) or ""
+        return None
+
+
+class MissingVariable(msgspec.Struct, frozen=True):
+    """A variable the text needs has no value for this lead."""
+
+    variable: str
+
+    @property
+    def reason(self) -> str:
+        return f"the lead has no value for {{{self.variable}}} (add a fallback like {{{self.variable}|…}} or enrich the contact)"
+
+
+def variables_in(text: str) -> list[str]:
+    """Every variable a text uses, in order (for validation and the editor)."""
+    return [m.group(1).strip() for m in _VARIABLE.finditer(text) if m.group(1) is not None]
+
+
+def is_known_variable(name: str) -> bool:
+    return name in CONTACT_FIELDS or (name.startswith("custom.") and len(name) > len("custom."))
+
+
+def render(text: str, lead: LeadData) -> str | MissingVariable:
+    missing: list[str] = []
+
+    def fill(match: re.Match[str]) -> str:
+        whole = match.group(0)
+        if whole in ("{{", "}}"):
+            return whole[0]
+        name = match.group(1).strip()
+        value = lead.value(name)
+        if value:
+            return value
+        if match.group(2) is not None:
+            return match.group(2)
+        missing.append(name)
+        return ""
+
+    result = _VARIABLE.sub(fill, text)
+    return MissingVariable(missing[0]) if missing else result
+
+
+def chunk_message(text: str, limit: int = 1900) -> list[str]:
+    """Split a long text into chat-sized chunks at paragraph, then sentence, then word breaks."""
+    text = text.strip()
+    if not text:
+        return []
+    chunks: list[str] = []
+    for paragraph in (p.strip() for p in text.split("\n\n")):
+        if not paragraph:
+            continue
+        while len(paragraph) > limit:
+            cut = max(paragraph.rfind(". ", 0, limit) + 1, paragraph.rfind(" ", 0, limit))
+            if cut <= 0:
+                cut = limit
+            chunks.append(paragraph[:cut].strip())
+            paragraph = paragraph[cut:].strip()
+        if paragraph:
+            chunks.append(paragraph)
+    return chunks

@@ -1,0 +1,159 @@
+"""The status vocabulary of the spec: lead statuses and substatuses, campaign statuses, priorities.
+
+Labels and descriptions are the spec's user-facing texts ("Campaign Statuses
+and Substatuses Reference"), so every screen and command explains a stuck
+lead in the same words.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class LeadStatus(str, enum.Enum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    PAUSED = "paused"
+    ERROR = "error"
+    FINISHED = "finished"
+    REPLIED = "replied"
+
+    @property
+    def label(self) -> str:
+        return _LEAD_STATUS_LABELS[self]
+
+
+_LEAD_STATUS_LABELS = {
+    LeadStatus.NOT_STARTED: "Not started",
+    LeadStatus.IN_PROGRESS: "In progress",
+    LeadStatus.PAUSED: "Paused",
+    LeadStatus.ERROR: "Error",
+    LeadStatus.FINISHED: "Finished",
+    LeadStatus.REPLIED: "Replied",
+}
+
+#: A lead in one of these never gets another job.
+TERMINAL_STATUSES = frozenset({LeadStatus.FINISHED, LeadStatus.REPLIED})
+
+
+class Substatus(str, enum.Enum):
+    """Why a lead is where it is. Value = stable id; `.label`/`.description` = spec text."""
+
+    # in progress
+    SCHEDULED = "scheduled"
+    IDENTITY_LIMITS = "identity_limits"
+    WAITING_TO_CONNECT = "waiting_to_connect"
+    MONTHLY_CONVERSATION_LIMIT = "monthly_conversation_limit"
+    CONNECTION_WITHDRAWN = "connection_withdrawn"
+    OUTSIDE_WORKING_HOURS = "outside_working_hours"
+    # error
+    MISSING_EMAIL = "missing_email"
+    EMAIL_DISCONNECTED = "email_disconnected"
+    LINKEDIN_DISCONNECTED = "linkedin_disconnected"
+    SYSTEM_ERROR = "system_error"
+    INMAIL_CREDITS_LIMIT = "inmail_credits_limit"
+    MISSING_SUBJECT = "missing_subject"
+    INVALID_IDENTITY_EMAIL = "invalid_identity_email"
+    MISSING_CONTACT_EMAIL = "missing_contact_email"
+    LEAD_NOT_SCRAPED = "lead_not_scraped"
+    IDENTITY_MISCONFIGURATION = "identity_misconfiguration"
+    MISSING_EMAIL_SUBJECT = "missing_email_subject"
+    MISSING_INMAIL_SUBJECT = "missing_inmail_subject"
+    MISSING_INMAIL_MESSAGE = "missing_inmail_message"
+    MISSING_LINKEDIN_MESSAGE = "missing_linkedin_message"
+    EMPTY_MESSAGE = "empty_message"
+    MISSING_CRM_ID = "missing_crm_id"
+    MISSING_OWNER_ID = "missing_owner_id"
+    MISSING_CAMPAIGN_PROMPT = "missing_campaign_prompt"
+    INVALID_LINKEDIN_ID = "invalid_linkedin_id"
+    MESSAGE_TOO_LONG = "message_too_long"
+    INMAIL_MESSAGE_TOO_LONG = "inmail_message_too_long"
+    LINKEDIN_URL_NOT_FOUND = "linkedin_url_not_found"
+    # finished
+    DELETED = "deleted"
+    BLOCKED = "blocked"
+    OUT_OF_OFFICE = "out_of_office"
+    BOUNCED = "bounced"
+    NO_RESPONSE = "no_response"
+    NOT_CONNECTED = "not_connected"
+
+    @property
+    def label(self) -> str:
+        return SUBSTATUS_TEXT[self][1]
+
+    @property
+    def description(self) -> str:
+        return SUBSTATUS_TEXT[self][2]
+
+    @property
+    def status(self) -> LeadStatus:
+        return SUBSTATUS_TEXT[self][0]
+
+
+_IP, _ER, _FI = LeadStatus.IN_PROGRESS, LeadStatus.ERROR, LeadStatus.FINISHED
+
+SUBSTATUS_TEXT: dict[Substatus, tuple[LeadStatus, str, str]] = {
+    Substatus.SCHEDULED: (_IP, "Scheduled", "Waiting for the configured time delay between actions to pass."),
+    Substatus.IDENTITY_LIMITS: (_IP, "Identity limits", "The identity has reached its daily connection request limits."),
+    Substatus.WAITING_TO_CONNECT: (_IP, "Waiting to connect", "Waiting for the lead to accept the connection request."),
+    Substatus.MONTHLY_CONVERSATION_LIMIT: (_IP, "Monthly conversation limit", "The monthly conversation limit for this identity has been reached. Resets next month or contact the team to upgrade."),
+    Substatus.CONNECTION_WITHDRAWN: (_IP, "Connection withdrawn", "LinkedIn connection request was withdrawn. X days remaining before retry."),
+    Substatus.OUTSIDE_WORKING_HOURS: (_IP, "Outside working hours", "The campaign is paused because it is outside configured working hours."),
+    Substatus.MISSING_EMAIL: (_ER, "Missing email", "The email account used for this conversation is no longer available."),
+    Substatus.EMAIL_DISCONNECTED: (_ER, "Email disconnected", "Email credentials expired. Reconnect email to continue."),
+    Substatus.LINKEDIN_DISCONNECTED: (_ER, "LinkedIn disconnected", "The LinkedIn account used for this conversation is disconnected. Reconnect to continue."),
+    Substatus.SYSTEM_ERROR: (_ER, "System error", "An error occurred while processing this conversation."),
+    Substatus.INMAIL_CREDITS_LIMIT: (_ER, "InMail credits limit", "The identity has run out of InMail credits."),
+    Substatus.MISSING_SUBJECT: (_ER, "Missing subject", "A subject is required for InMail messages. Add a subject to continue."),
+    Substatus.INVALID_IDENTITY_EMAIL: (_ER, "Invalid identity email", "The email address of the identity is not valid. Connect email to continue."),
+    Substatus.MISSING_CONTACT_EMAIL: (_ER, "Missing contact email", "The professional email for the contact has not been set or is invalid. Enrich email to continue."),
+    Substatus.LEAD_NOT_SCRAPED: (_ER, "Lead not scraped", "The lead is missing required information. Enrich the contact to continue."),
+    Substatus.IDENTITY_MISCONFIGURATION: (_ER, "Identity misconfiguration", "The LinkedIn identity is not configured correctly."),
+    Substatus.MISSING_EMAIL_SUBJECT: (_ER, "Missing email subject", "No subject was found for the email. Add a subject to continue."),
+    Substatus.MISSING_INMAIL_SUBJECT: (_ER, "Missing InMail subject", "No subject was found for the InMail message. Add a subject to continue."),
+    Substatus.MISSING_INMAIL_MESSAGE: (_ER, "Missing InMail message", "There is no message content for the InMail. Add a message to continue."),
+    Substatus.MISSING_LINKEDIN_MESSAGE: (_ER, "Missing LinkedIn message", "There is no message content for the LinkedIn message. Add a message to continue."),
+    Substatus.EMPTY_MESSAGE: (_ER, "Empty message", "The message content is empty. Add a message to continue."),
+    Substatus.MISSING_CRM_ID: (_ER, "Missing CRM ID", "The contact CRM ID is missing. Sync with CRM to get the CRM ID."),
+    Substatus.MISSING_OWNER_ID: (_ER, "Missing owner ID", "The owner ID is missing. Sync with CRM to get the CRM ID."),
+    Substatus.MISSING_CAMPAIGN_PROMPT: (_ER, "Missing campaign prompt", "No campaign prompt was found. Add a campaign prompt to continue."),
+    Substatus.INVALID_LINKEDIN_ID: (_ER, "Invalid LinkedIn ID", "The LinkedIn profile ID for the lead is not valid. Enrich the contact to continue."),
+    Substatus.MESSAGE_TOO_LONG: (_ER, "Message too long", "The connection request message exceeds the 1,900-character limit. Reduce the length."),
+    Substatus.INMAIL_MESSAGE_TOO_LONG: (_ER, "InMail message too long", "The InMail message exceeds the 1,900-character limit. Reduce the length."),
+    Substatus.LINKEDIN_URL_NOT_FOUND: (_ER, "LinkedIn URL not found", "The LinkedIn profile URL for the lead was not found. Enrich the contact to continue."),
+    Substatus.DELETED: (_FI, "Deleted", "Contact has been removed from the campaign."),
+    Substatus.BLOCKED: (_FI, "Blocked", "This lead has been blocked."),
+    Substatus.OUT_OF_OFFICE: (_FI, "Out of office", "Contact replied with an out-of-office message. Sequence ends."),
+    Substatus.BOUNCED: (_FI, "Bounced", "Email to this lead has bounced."),
+    Substatus.NO_RESPONSE: (_FI, "No response", "The sequence was completed successfully but the contact has not replied."),
+    Substatus.NOT_CONNECTED: (_FI, "Not connected", "The contact did not accept the connection request within the configured time period, or declined."),
+}
+
+#: Paused and Replied have no substatus in the spec ("--").
+PAUSED_DESCRIPTION = "The contact was paused manually, or the entire campaign was paused, which paused all leads."
+REPLIED_DESCRIPTION = "The contact replied to a message."
+
+
+class CampaignStatus(str, enum.Enum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    ARCHIVED = "archived"
+
+
+#: The dashboard's "Active" tab: launched campaigns that are not archived —
+#: "enabled and can execute actions when its conditions/rules allow it" covers
+#: running ones, paused ones (until resumed) and scheduled ones (once their time comes).
+ACTIVE_CAMPAIGN_STATUSES = frozenset({CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED})
+
+
+class Priority(str, enum.Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """0 runs first (High > Medium > Low)."""
+        return {"high": 0, "medium": 1, "low": 2}[self.value]

@@ -1,0 +1,138 @@
+"""Validation of a sequence before launch, with errors a user can act on.
+
+Each error names the step (id and label) and, where the spec has one, the
+error substatus a lead would otherwise hit at send time — so a campaign
+that would fail lead after lead is refused once, up front.
+
+Length limits: LinkedIn caps a connection note at 300 characters (the
+gateway refuses more); messages and InMails are capped at the spec's 1,900.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from sequences.model import (
+    AcceptedConnection, AddToCampaign, ConnectionRequest, CustomCondition, Email, HasBeenContacted,
+    InMail, LinkedInAttachment, LinkedInMessage, Node, Sequence, Task, VoiceMessage, children, describe,
+)
+from sequences.render import is_known_variable, variables_in
+from sequences.statuses import Substatus
+
+NOTE_LIMIT = 300
+MESSAGE_LIMIT = 1900
+
+
+class ValidationError(msgspec.Struct, frozen=True):
+    node: str | None
+    message: str
+    substatus: Substatus | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _texts(node: Node) -> list[str]:
+    if isinstance(node, ConnectionRequest):
+        return [node.note]
+    if isinstance(node, LinkedInMessage):
+        return list(node.chunks)
+    if isinstance(node, InMail):
+        return [node.subject, node.body]
+    if isinstance(node, LinkedInAttachment):
+        return [node.text]
+    if isinstance(node, Email):
+        return [node.subject, node.body, node.html]
+    if isinstance(node, Task):
+        return [node.title, node.notes]
+    return []
+
+
+def _content_errors(node: Node, first_email: bool) -> list[ValidationError]:
+    where = describe(node)
+    errors: list[ValidationError] = []
+
+    def err(text: str, sub: Substatus | None = None) -> None:
+        errors.append(ValidationError(node.id, f"{where}: {text}", sub))
+
+    if isinstance(node, ConnectionRequest) and len(node.note) > NOTE_LIMIT:
+        err(f"the connection note has {len(node.note)} characters; LinkedIn allows {NOTE_LIMIT}", Substatus.MESSAGE_TOO_LONG)
+    elif isinstance(node, LinkedInMessage):
+        if not any(c.strip() for c in node.chunks):
+            err("the message is empty; write at least one chunk", Substatus.MISSING_LINKEDIN_MESSAGE)
+        for i, chunk in enumerate(node.chunks, 1):
+            if len(chunk) > MESSAGE_LIMIT:
+                err(f"chunk {i} has {len(chunk)} characters; the limit is {MESSAGE_LIMIT}", Substatus.MESSAGE_TOO_LONG)
+    elif isinstance(node, InMail):
+        if not node.subject.strip():
+            err("an InMail needs a subject", Substatus.MISSING_INMAIL_SUBJECT)
+        if not node.body.strip():
+            err("the InMail has no message", Substatus.MISSING_INMAIL_MESSAGE)
+        elif len(node.body) > MESSAGE_LIMIT:
+            err(f"the InMail has {len(node.body)} characters; the limit is {MESSAGE_LIMIT}", Substatus.INMAIL_MESSAGE_TOO_LONG)
+    elif isinstance(node, LinkedInAttachment):
+        if not node.file.strip():
+            err("choose the file to attach")
+        if len(node.text) > MESSAGE_LIMIT:
+            err(f"the message has {len(node.text)} characters; the limit is {MESSAGE_LIMIT}", Substatus.MESSAGE_TOO_LONG)
+    elif isinstance(node, VoiceMessage) and not node.file.strip():
+        err("choose the voice recording to send")
+    elif isinstance(node, Email):
+        if not node.body.strip() and not node.html.strip():
+            err("the email is empty", Substatus.EMPTY_MESSAGE)
+        if first_email and not node.subject.strip():
+            err("the first email of a path needs a subject (later ones may reply in its thread)", Substatus.MISSING_EMAIL_SUBJECT)
+    elif isinstance(node, Task) and not node.title.strip():
+        err("a task needs a title")
+    elif isinstance(node, AddToCampaign) and not node.campaign.strip():
+        err("choose the campaign to add the lead to")
+    elif isinstance(node, AcceptedConnection) and not 1 <= node.within_days <= 90:
+        err("wait between 1 and 90 days for an acceptance")
+    elif isinstance(node, HasBeenContacted) and node.within_days is not None and node.within_days < 1:
+        err("'within' must be at least one day")
+    elif isinstance(node, CustomCondition) and not node.field.strip():
+        err("a custom condition needs a field")
+    for text in _texts(node):
+        for name in variables_in(text):
+            if not is_known_variable(name):
+                err(f"unknown variable {{{name}}} (contact fields, or {{custom.<field>}})")
+    if node.delay.days < 0 or node.delay.hours < 0:
+        err("a delay cannot be negative")
+    return errors
+
+
+def validate(seq: Sequence) -> list[ValidationError]:
+    """Every problem in the sequence; an empty list means it can be launched."""
+    errors: list[ValidationError] = []
+    by_id: dict[str, Node] = {}
+    for node in seq.nodes:
+        if node.id in by_id:
+            errors.append(ValidationError(node.id, f"two steps share the id {node.id!r}"))
+        by_id[node.id] = node
+    if not seq.nodes:
+        return [ValidationError(None, "the sequence has no steps")]
+    if seq.start is None or seq.start not in by_id:
+        return errors + [ValidationError(None, f"the sequence starts at {seq.start!r}, which is not a step")]
+    for node in seq.nodes:
+        for child in children(node):
+            if child is not None and child not in by_id:
+                errors.append(ValidationError(node.id, f"{describe(node)}: points to {child!r}, which is not a step"))
+    # Walk the tree: each node reached once (a node reached twice is a cycle or a join).
+    seen: set[str] = set()
+    stack: list[tuple[str, bool]] = [(seq.start, True)]
+    while stack:
+        node_id, first_email = stack.pop()
+        if node_id in seen:
+            errors.append(ValidationError(node_id, f"{describe(by_id[node_id])}: reached twice — a sequence is a tree, without loops or joins"))
+            continue
+        seen.add(node_id)
+        node = by_id[node_id]
+        errors.extend(_content_errors(node, first_email))
+        still_first = first_email and not isinstance(node, Email)
+        for child in children(node):
+            if child is not None and child in by_id:
+                stack.append((child, still_first))
+    for node in seq.nodes:
+        if node.id not in seen:
+            errors.append(ValidationError(node.id, f"{describe(node)}: cannot be reached from the start"))
+    return errors
