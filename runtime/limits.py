@@ -1,0 +1,181 @@
+"""Every rate limit of the spec as data, and the arithmetic of when the next action may run.
+
+A bucket is a named set of rules; an action is allowed at instant `t` when
+every rule of its bucket allows it and `t` is inside working hours:
+
+- `day` / `month`: at most `limit` actions in the identity's local calendar
+  day / month (so caps reset at local midnight, DST-correct);
+- `rolling`: at most `limit` actions in any `seconds`-long window — this also
+  expresses spacing ("1 visit every 4 min" = rolling(1, 240)) and hourly caps.
+
+The times of past actions come from the stored action ledger (the identity
+actor loads them at start and appends as it records), so a restart never
+grants a fresh allowance. Pure: callers pass `now`.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from runtime.working_hours import WorkingHours
+from sequences.model import BUCKET
+
+# Bucket names as stored in action_ledger.bucket and outbox.bucket: the
+# action buckets are the sequences model's (sequences.model.BUCKET); the
+# runtime adds acceptance polling and the monthly conversation count.
+VISIT = BUCKET["visit_profile"]
+REACT = BUCKET["react_to_post"]
+INVITE = BUCKET["connection_request"]
+MESSAGE = BUCKET["linkedin_message"]
+INMAIL = BUCKET["inmail"]
+EMAIL = BUCKET["email"]
+EVALUATE = "connection_evaluation"
+CONVERSATION = "conversation"  # a new LinkedIn conversation (monthly limit)
+LINKEDIN_BUCKETS = (VISIT, REACT, INVITE, MESSAGE, INMAIL, EVALUATE)
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str  # "day" | "month" | "rolling"
+    limit: int
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        if self.kind == "rolling":
+            return f"{self.limit} per {int(self.seconds)} s"
+        return f"{self.limit} per {self.kind}"
+
+
+def day(limit: int) -> Rule:
+    return Rule("day", limit)
+
+
+def month(limit: int) -> Rule:
+    return Rule("month", limit)
+
+
+def rolling(limit: int, seconds: float) -> Rule:
+    return Rule("rolling", limit, seconds)
+
+
+def linkedin_rules(identity: dict) -> dict[str, tuple[Rule, ...]]:
+    """The LinkedIn buckets of an identity row (spec: "LinkedIn actions that can be rate-limited")."""
+    visits = 150 if identity.get("premium") else 50
+    rules = {
+        VISIT: (rolling(1, 240), day(visits)),
+        REACT: (rolling(1, 300),),
+        INVITE: (day(int(identity["daily_connection_limit"])),),
+        MESSAGE: (day(int(identity["daily_message_limit"])),),
+        INMAIL: (),  # limited by credits, checked by the actor
+        EVALUATE: (rolling(5, 1800),),
+    }
+    monthly = identity.get("monthly_conversation_limit")
+    if monthly:
+        rules[CONVERSATION] = (month(int(monthly)),)
+    return rules
+
+
+def email_rules(inbox: dict) -> tuple[Rule, ...]:
+    """An inbox's caps (spec: per day default 30, max 80; per hour default 5, max 10)."""
+    per_day = min(int(inbox["per_day"]), 80)
+    per_hour = min(int(inbox["per_hour"]), 10)
+    return (day(per_day), rolling(per_hour, 3600))
+
+
+def day_cap(rules: Iterable[Rule]) -> int | None:
+    caps = [r.limit for r in rules if r.kind == "day"]
+    return min(caps) if caps else None
+
+
+class ActionTimes:
+    """Sorted times of one bucket's past actions, pruned to what the rules can still see."""
+
+    __slots__ = ("times",)
+
+    def __init__(self, times: Iterable[datetime] = ()) -> None:
+        self.times: list[datetime] = sorted(times)
+
+    def add(self, at: datetime) -> None:
+        if not self.times or at >= self.times[-1]:
+            self.times.append(at)
+        else:
+            bisect.insort(self.times, at)
+
+    def remove(self, at: datetime) -> None:
+        i = bisect.bisect_left(self.times, at)
+        if i < len(self.times) and self.times[i] == at:
+            del self.times[i]
+
+    def count_since(self, since: datetime, until: datetime | None = None) -> int:
+        lo = bisect.bisect_left(self.times, since)
+        hi = len(self.times) if until is None else bisect.bisect_left(self.times, until)
+        return max(0, hi - lo)
+
+    def prune(self, keep_since: datetime) -> None:
+        i = bisect.bisect_left(self.times, keep_since)
+        if i:
+            del self.times[:i]
+
+
+def lookback(rules: Iterable[Rule], hours: WorkingHours, now: datetime) -> datetime:
+    """The oldest instant any rule can still see at or after `now`."""
+    since = now
+    for r in rules:
+        if r.kind == "day":
+            since = min(since, hours.day_start(now))
+        elif r.kind == "month":
+            since = min(since, hours.month_start(now))
+        elif r.kind == "rolling":
+            since = min(since, now - timedelta(seconds=r.seconds))
+    return since
+
+
+def _rule_ok_from(rule: Rule, log: ActionTimes, t: datetime, hours: WorkingHours) -> datetime:
+    """The earliest instant >= t at which `rule` allows one more action (ignoring hours)."""
+    if rule.limit <= 0:
+        return datetime.max.replace(tzinfo=t.tzinfo)
+    if rule.kind == "day":
+        if log.count_since(hours.day_start(t)) < rule.limit:
+            return t
+        return hours.next_day_start(t)
+    if rule.kind == "month":
+        if log.count_since(hours.month_start(t)) < rule.limit:
+            return t
+        return hours.next_month_start(t)
+    window = timedelta(seconds=rule.seconds)
+    # actions in (t - window, t]: a new one at t is allowed if fewer than `limit`
+    times = log.times
+    lo = bisect.bisect_right(times, t - window)
+    recent = len(times) - lo
+    if recent < rule.limit:
+        return t
+    # wait until enough of them leave the window: the (recent - limit + 1)-th oldest
+    return times[lo + recent - rule.limit] + window
+
+
+def earliest_allowed(
+    rules: Iterable[Rule], log: ActionTimes, now: datetime, hours: WorkingHours
+) -> datetime:
+    """The earliest instant >= now inside working hours at which every rule allows an action."""
+    rules = tuple(rules)
+    t = hours.next_open(now)
+    for _ in range(1000):
+        moved = t
+        for rule in rules:
+            moved = max(moved, _rule_ok_from(rule, log, moved, hours))
+        moved = hours.next_open(moved)
+        if moved == t:
+            return t
+        t = moved
+    raise RuntimeError("limits never allow an action (a limit of zero?)")
+
+
+def remaining_today(rules: Iterable[Rule], log: ActionTimes, now: datetime, hours: WorkingHours) -> int | None:
+    """Actions the day cap still allows in the local day of `now` (None: no day cap)."""
+    cap = day_cap(rules)
+    if cap is None:
+        return None
+    return max(0, cap - log.count_since(hours.day_start(now)))
