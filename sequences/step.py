@@ -475,7 +475,7 @@ def _apply(run: _Run, state: State, event: Event) -> State:
             node = run.c.nodes[state.node]  # type: ignore[index]
             run.log.append(LogEntry(node.id, "yes"))
             return run.goto(state, node.yes, run.now)  # type: ignore[union-attr]
-        return state
+        return state if state.paused else _due(run, state)
     if isinstance(event, InvitationWithdrawn):
         return _withdrawn(run, state)
     if isinstance(event, Paused):
