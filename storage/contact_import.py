@@ -1,0 +1,328 @@
+"""Importing a lead file into contacts and a list, in one transaction.
+
+Why it is built this way:
+- One transaction (storage.db.transaction): a killed import leaves nothing
+  half-written, and a re-run starts from a clean state.
+- Streaming in batches of BATCH rows: memory stays bounded whatever the file
+  size; each batch looks up its emails and LinkedIn URLs in the database with
+  two indexed queries (json_each of the batch's keys) and writes with
+  executemany, so there is no per-row SQL round trip.
+- Duplicates merge instead of doubling: a row whose email or LinkedIn URL is
+  already a contact (in the database, or from an earlier row of this file —
+  those are in the database too, same transaction) updates that contact.
+  Email is matched first. Merging fills gaps only: a value already there is
+  never overwritten (so two conflicting rows of one file cannot flip-flop, a
+  re-import of the same file changes nothing, and no data is lost); missing
+  fields, custom fields not yet present and the list membership are added.
+  A LinkedIn URL or email owned by another contact is left where it is.
+- Ids of new contacts are allocated here (max(id)+1 …) — safe because the
+  write lock is held for the whole import — so list memberships can be
+  written in bulk without reading ids back.
+
+Counting: every non-blank data row is exactly one of `imported` (created a
+contact), `updated` (changed a contact or added it to the list), `skipped`
+(nothing new: an exact duplicate) or an error (rejected with its row number).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import msgspec
+import sqlite_utils
+
+from storage.contact_fields import (
+    FIELDS, MAX_FIELD, clean_line, clean_text, field_for, normalise_email, normalise_linkedin, split_full_name,
+)
+from storage.contacts import ensure_list
+from storage.csv_read import CsvFileError, CsvSource
+from storage.db import transaction
+
+BATCH = 5000
+MAX_ERRORS_KEPT = 10_000
+_IDENTIFYING = {"email", "linkedin_url", "first_name", "last_name", "full_name"}
+_EMAIL, _URL = FIELDS.index("email"), FIELDS.index("linkedin_url")
+_FIRST, _LAST = FIELDS.index("first_name"), FIELDS.index("last_name")
+# A contact in flight is a list: [*FIELDS values, custom dict, id, is_new].
+_CUSTOM, _ID, _NEW = len(FIELDS), len(FIELDS) + 1, len(FIELDS) + 2
+_COLS = ", ".join(FIELDS)
+
+Progress = Callable[[int, int], None]
+"""progress(bytes_read, bytes_total), called once per batch."""
+
+
+class ImportError_(Exception):
+    """The file cannot be imported at all (not a CSV, no usable header); nothing was written."""
+
+
+class RowError(msgspec.Struct):
+    row: int
+    reason: str
+
+
+class ImportResult(msgspec.Struct):
+    imported: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: list[RowError] = msgspec.field(default_factory=list)
+    error_count: int = 0
+    list_id: int = 0
+
+    def report(self) -> dict[str, Any]:
+        """The `--json` document: exactly imported, updated, skipped, errors."""
+        return {"imported": self.imported, "updated": self.updated, "skipped": self.skipped,
+                "errors": [{"row": e.row, "reason": e.reason} for e in self.errors]}
+
+
+class _Columns:
+    """Where each contact field sits in a record, and which columns are custom."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.width = len(header)
+        self.fields: dict[str, int] = {}
+        self.custom: list[tuple[int, str]] = []
+        for i, name in enumerate(header):
+            field = field_for(name) if name else None
+            if field and field not in self.fields:
+                self.fields[field] = i
+            elif name:
+                self.custom.append((i, name))
+        if not _IDENTIFYING & self.fields.keys():
+            shown = ", ".join(repr(h) for h in header[:6]) + (" …" if len(header) > 6 else "")
+            raise ImportError_(
+                f"no usable header row: need an Email, LinkedIn URL or name column (first row: {shown})"
+            )
+        self.plain = [(FIELDS.index(f), i) for f, i in self.fields.items() if f in FIELDS]
+        self.full_name = self.fields.get("full_name")
+
+
+def _parse(record: list[str], cols: _Columns) -> list[Any] | str:
+    """A contact's values [*FIELDS, custom] from one record, or the reason to reject it."""
+    if len(record) != cols.width:
+        if len(record) > cols.width and not any(record[cols.width:]):
+            record = record[: cols.width]
+        else:
+            return f"wrong column count: {len(record)} fields, the header has {cols.width}"
+    if max(map(len, record)) > MAX_FIELD:
+        i = max(range(len(record)), key=lambda k: len(record[k]))
+        return f"field {i + 1} is longer than {MAX_FIELD:,} characters"
+    values: list[Any] = [""] * len(FIELDS)
+    for slot, i in cols.plain:
+        values[slot] = clean_line(record[i])
+    if cols.full_name is not None and not (values[_FIRST] or values[_LAST]):
+        values[_FIRST], values[_LAST] = split_full_name(clean_line(record[cols.full_name]))
+    if values[_EMAIL]:
+        email = normalise_email(values[_EMAIL])
+        if email is None:
+            return f"invalid email {values[_EMAIL][:80]!r}"
+        values[_EMAIL] = email
+    if values[_URL]:
+        url = normalise_linkedin(values[_URL])
+        if url is None:
+            return f"invalid LinkedIn URL {values[_URL][:80]!r}"
+        values[_URL] = url
+    if not (values[_EMAIL] or values[_URL] or values[_FIRST] or values[_LAST]):
+        return "no email, LinkedIn URL or name"
+    custom = {}
+    for i, name in cols.custom:
+        if record[i]:
+            text = clean_text(record[i])
+            if text:
+                custom[name] = text
+    values.append(custom)
+    return values
+
+
+class _Batch:
+    """Merges one batch of parsed rows into the database."""
+
+    def __init__(self, db: sqlite_utils.Database, list_id: int, now: str, result: ImportResult) -> None:
+        self.db, self.list_id, self.now, self.result = db, list_id, now, result
+        self.next_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM contacts").fetchone()[0]
+
+    def write(self, rows: list[list[Any]]) -> None:
+        emails = [r[_EMAIL] for r in rows if r[_EMAIL]]
+        urls = [r[_URL] for r in rows if r[_URL]]
+        by_email: dict[str, list[Any]] = {}
+        by_url: dict[str, list[Any]] = {}
+        members: set[int] = set()
+        if emails or urls:
+            found = self.db.execute(
+                f"SELECT id, {_COLS}, custom FROM contacts WHERE email IN (SELECT value FROM json_each(?))"
+                f" UNION SELECT id, {_COLS}, custom FROM contacts"
+                " WHERE linkedin_url IN (SELECT value FROM json_each(?))",
+                [msgspec.json.encode(emails).decode(), msgspec.json.encode(urls).decode()],
+            ).fetchall()
+            for row in found:
+                contact = [*row[1:_CUSTOM + 1], msgspec.json.decode(row[_CUSTOM + 1]), row[0], False]
+                self._index(contact, by_email, by_url)
+            if found:
+                members = {r[0] for r in self.db.execute(
+                    "SELECT contact_id FROM list_members WHERE list_id = ?"
+                    " AND contact_id IN (SELECT value FROM json_each(?))",
+                    [self.list_id, msgspec.json.encode([r[0] for r in found]).decode()],
+                )}
+        new: list[list[Any]] = []
+        dirty: dict[int, list[Any]] = {}
+        for values in rows:
+            contact = (by_email.get(values[_EMAIL]) if values[_EMAIL] else None) or (
+                by_url.get(values[_URL]) if values[_URL] else None)
+            if contact is None:
+                contact = [*values, self.next_id, True]
+                self.next_id += 1
+                new.append(contact)
+                self._index(contact, by_email, by_url)
+                members.add(contact[_ID])
+                self.result.imported += 1
+                continue
+            changed = self._merge(contact, values, by_email, by_url)
+            cid = contact[_ID]
+            if cid not in members:
+                members.add(cid)
+                changed = True
+            if changed:
+                self.result.updated += 1
+                if not contact[_NEW]:
+                    dirty[cid] = contact
+            else:
+                self.result.skipped += 1
+        self._flush(new, dirty.values())
+
+    @staticmethod
+    def _index(contact: list[Any], by_email: dict, by_url: dict) -> None:
+        if contact[_EMAIL]:
+            by_email[contact[_EMAIL]] = contact
+        if contact[_URL]:
+            by_url[contact[_URL]] = contact
+
+    def _merge(self, contact: list[Any], values: list[Any], by_email: dict, by_url: dict) -> bool:
+        changed = False
+        for slot in range(len(FIELDS)):
+            value = values[slot]
+            if not value or contact[slot]:
+                continue
+            if slot == _URL and by_url.get(value, contact) is not contact:
+                continue  # that profile belongs to another contact
+            if slot == _EMAIL and by_email.get(value, contact) is not contact:
+                continue
+            contact[slot] = value
+            changed = True
+        custom = values[_CUSTOM]
+        if custom and not custom.keys() <= contact[_CUSTOM].keys():
+            contact[_CUSTOM] = {**custom, **contact[_CUSTOM]}
+            changed = True
+        if changed:
+            self._index(contact, by_email, by_url)
+        return changed
+
+    def _flush(self, new: list[list[Any]], dirty) -> None:
+        now, conn = self.now, self.db.conn
+        none_if_empty = (_EMAIL, _URL, FIELDS.index("phone"), FIELDS.index("timezone"), FIELDS.index("linkedin_id"))
+
+        def columns(c: list[Any]) -> list[Any]:
+            out = c[:_CUSTOM]
+            for slot in none_if_empty:
+                out[slot] = out[slot] or None
+            out.append(msgspec.json.encode(c[_CUSTOM]).decode())
+            return out
+
+        if new:
+            conn.executemany(
+                f"INSERT INTO contacts (id, {_COLS}, custom, created_at, updated_at)"
+                f" VALUES (?, {', '.join('?' * len(FIELDS))}, ?, ?, ?)",
+                [(c[_ID], *columns(c), now, now) for c in new],
+            )
+        dirty = list(dirty)
+        if dirty:
+            conn.executemany(
+                f"UPDATE contacts SET {', '.join(f + ' = ?' for f in FIELDS)}, custom = ?, updated_at = ? WHERE id = ?",
+                [(*columns(c), now, c[_ID]) for c in dirty],
+            )
+        # Memberships: every contact this batch touched.
+        conn.executemany(
+            "INSERT OR IGNORE INTO list_members (list_id, contact_id, added_at) VALUES (?, ?, ?)",
+            [(self.list_id, c[_ID], now) for c in (*new, *dirty)],
+        )
+
+
+class _Rejects:
+    """Rejected rows to a CSV (row, reason, then the original fields), written atomically at the end."""
+
+    def __init__(self, path: Path | None, header: list[str]) -> None:
+        self.path = path
+        self.tmp = path.with_name(path.name + ".part") if path else None
+        self.file = open(self.tmp, "w", newline="", encoding="utf-8") if self.tmp else None
+        self.writer = csv.writer(self.file) if self.file else None
+        if self.writer:
+            self.writer.writerow(["row", "reason", *header])
+
+    def add(self, row: int, reason: str, record: list[str]) -> None:
+        if self.writer:
+            self.writer.writerow([row, reason, *record])
+
+    def finish(self, keep: bool) -> None:
+        if self.file:
+            self.file.close()
+            if keep:
+                os.replace(self.tmp, self.path)
+            else:
+                self.tmp.unlink(missing_ok=True)
+
+
+def import_contacts(
+    db: sqlite_utils.Database,
+    path: Path | str,
+    *,
+    list_name: str,
+    now: datetime,
+    created_by: str = "",
+    rejects_path: Path | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import `path` into contacts and the list `list_name` (created if missing).
+
+    Raises CsvFileError / ImportError_ when the file is unusable as a whole;
+    rows that are bad on their own are reported in the result (and written to
+    `rejects_path` if given) while the good rows are imported.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    stamp = now.astimezone(timezone.utc).isoformat()
+    result = ImportResult()
+    with CsvSource(Path(path)) as source:
+        cols = _Columns(source.header)
+        rejects = _Rejects(rejects_path, source.header)
+        ok = False
+        try:
+            with transaction(db):
+                result.list_id = ensure_list(db, list_name, now=now, created_by=created_by)
+                batch = _Batch(db, result.list_id, stamp, result)
+                pending: list[list[Any]] = []
+                for number, record in source.records():
+                    if not any(cell.strip() for cell in record):
+                        continue  # a blank line (or a row of empty cells) is not a row
+                    parsed = _parse(record, cols)
+                    if isinstance(parsed, str):
+                        result.error_count += 1
+                        if len(result.errors) < MAX_ERRORS_KEPT:
+                            result.errors.append(RowError(number, parsed))
+                        rejects.add(number, parsed, record)
+                        continue
+                    pending.append(parsed)
+                    if len(pending) >= BATCH:
+                        batch.write(pending)
+                        pending = []
+                        if progress:
+                            progress(source.position(), source.size)
+                if pending:
+                    batch.write(pending)
+            ok = True
+        finally:
+            rejects.finish(keep=ok)
+    if progress:
+        progress(source.size, source.size)
+    return result
