@@ -95,10 +95,15 @@ def migrate(db: sqlite_utils.Database, upto: str | None = None) -> list[str]:
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
     )
+    names = migration_names()
+    if upto is not None and upto not in names:
+        raise ValueError(f"no migration named {upto!r}")
     done = set(applied_migrations(db))
     applied = []
-    for name in migration_names():
+    for name in names:
         if name in done:
+            if name == upto:
+                break  # already there: nothing later may run
             continue
         module = importlib.import_module(f"storage.migrations.{name}")
         with transaction(db):
