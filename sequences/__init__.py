@@ -8,17 +8,26 @@ the simulator and the TUI all share one definition of how a lead moves.
 - `render`: personalisation (`render`, `LeadData`, `MissingVariable`, `chunk_message`)
 - `templates`: the built-in templates (`BUILTIN_TEMPLATES`, `find_template`, `save_as_template`)
 - `statuses`: lead statuses/substatuses, campaign statuses, priorities
-- `step`: `step(compile_sequence(seq), state, lead, event, now) -> Transition`
+- `step`: `step(seq_or_compiled, state, lead, event, now) -> Transition`; events
+  `Start Due ActionDone ActionFailed Replied Bounced OutOfOffice Accepted
+  InvitationWithdrawn Paused Resumed Removed Blocked Retry`; see `sequences.step`.
 """
 
 from sequences.model import Delay, Sequence, from_json, sequence_schema, to_json
 from sequences.render import LeadData, MissingVariable, render
 from sequences.statuses import CampaignStatus, LeadStatus, Priority, Substatus
-from sequences.step import Compiled, Job, LeadFacts, State, Transition, compile_sequence, step
+from sequences.step import (
+    Accepted, ActionDone, ActionFailed, Blocked, Bounced, Compiled, Contact, Due, Event,
+    InvitationWithdrawn, Job, LeadFacts, LogEntry, OutOfOffice, Paused, Payload, Removed, Replied,
+    Resumed, Retry, Start, State, Transition, compile_sequence, compiled_for, step,
+)
 from sequences.templates import BUILTIN_TEMPLATES, Template, find_template, save_as_template
 from sequences.validate import ValidationError, validate
 
 __all__ = [
+    "Accepted", "ActionDone", "ActionFailed", "Blocked", "Bounced", "Contact", "Due", "Event",
+    "InvitationWithdrawn", "LogEntry", "OutOfOffice", "Paused", "Payload", "Removed", "Replied",
+    "Resumed", "Retry", "Start", "compiled_for",
     "BUILTIN_TEMPLATES", "CampaignStatus", "Compiled", "Delay", "Job", "LeadData", "LeadFacts",
     "LeadStatus", "MissingVariable", "Priority", "Sequence", "State", "Substatus", "Template",
     "Transition", "ValidationError", "compile_sequence", "find_template", "from_json", "render",

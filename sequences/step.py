@@ -18,10 +18,24 @@ Rules (from the spec):
   `SOFT_BOUNCE_RETRIES` times, then Bounced. An out-of-office ends it
   (Finished/Out of office). Removal (Finished/Deleted) and blocking
   (Finished/Blocked) are final.
-- A withdrawn invitation waits out LinkedIn's 3-week cooldown (Connection
-  withdrawn) and the connection request is sent once more; a second
-  withdrawal ends the lead as Not connected.
+- A withdrawn invitation, while the lead waits for the acceptance, waits
+  out LinkedIn's 3-week cooldown (Connection withdrawn) and the connection
+  request is sent once more ("do this sparingly"): a second withdrawal takes
+  the condition's No branch. A withdrawal after the lead moved on only
+  records the cooldown (`withdrawn_until`); a later connection request step
+  due inside it waits for its end.
+- A failure the runtime marks `retryable` (rate limit, gateway down) keeps the
+  lead In progress and re-issues the job at `retry_at` (default one hour
+  later), at most `MAX_RETRIES` times, then the lead goes to Error. A
+  permanent failure errors the lead at once; `Retry` re-runs the node.
+- Content is checked again at send time, after personalisation: a variable
+  without a value (Lead not scraped, `error_detail` names the variable), a
+  note over 300 or a message over 1,900 characters (Message too long / InMail
+  message too long) stop the lead with an error instead of a bad send.
 - No job is ever emitted for a paused, removed, replied or finished lead.
+
+`step` takes either a `Sequence` (compiled once and cached by identity, see
+`compiled_for`) or an already `Compiled` one; it never re-validates.
 
 The runtime combines `Job.attempt` with the enrollment id and node id into
 the outbox idempotency key.
@@ -46,6 +60,15 @@ from sequences.statuses import LeadStatus, Substatus
 SOFT_BOUNCE_RETRIES = 2
 SOFT_BOUNCE_WAIT = timedelta(days=1)
 INVITE_COOLDOWN = timedelta(days=21)
+#: re-invitations after a withdrawal, per enrollment (spec: "do this sparingly").
+MAX_REINVITES = 1
+#: retryable failures of one node before the lead goes to Error.
+MAX_RETRIES = 5
+RETRY_WAIT = timedelta(hours=1)
+# LinkedIn's limits (same numbers as runtime/channels/linkedin.py, which should import these).
+NOTE_MAX_CHARS = 300
+MESSAGE_MAX_CHARS = 1900
+INMAIL_MAX_CHARS = 1900
 
 
 # --- inputs ------------------------------------------------------------------
@@ -65,6 +88,9 @@ class LeadFacts(LeadData, frozen=True, kw_only=True):
     linkedin_id: str = ""
     is_connection: bool = False
     contacts: tuple[Contact, ...] = ()
+    #: a LinkedIn conversation with this lead already exists (sent through enginy);
+    #: with `skip_prior_conversations`, LinkedIn message steps are skipped for it.
+    prior_conversation: bool = False
 
 
 class State(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,10 +111,29 @@ class State(msgspec.Struct, frozen=True, kw_only=True):
     paused: bool = False
     last_email_node: str | None = None
     history: tuple[str, ...] = ()
+    #: why the lead is in Error, in words (e.g. which variable has no value).
+    error_detail: str = ""
+    #: end of LinkedIn's 3-week cooldown after a withdrawn invitation.
+    withdrawn_until: datetime | None = None
+    #: when the last action completed (the base of the next node's delay).
+    last_done_at: datetime | None = None
+    #: attempt numbers the last email / connection request went out with, so a
+    #: re-send (soft bounce, re-invite) gets a fresh idempotency key.
+    last_email_attempt: int = 0
+    invite_attempt: int = 0
 
     @property
     def active(self) -> bool:
         return self.status not in (LeadStatus.FINISHED, LeadStatus.REPLIED)
+
+    @property
+    def removed(self) -> bool:
+        return self.substatus is Substatus.DELETED
+
+    @property
+    def acceptance_deadline(self) -> datetime | None:
+        """When an "accepted within X days" condition gives up (No), while it waits."""
+        return self.due_at if self.phase == "waiting_accept" else None
 
 
 class Start(msgspec.Struct, frozen=True, tag=True):
@@ -105,10 +150,17 @@ class ActionDone(msgspec.Struct, frozen=True, tag=True):
 
 
 class ActionFailed(msgspec.Struct, frozen=True, tag=True):
-    """A permanent failure of the node's job; `substatus` explains it."""
+    """The node's job failed; `substatus` explains it.
+
+    `retryable=False` (default): the lead goes to Error until a `Retry`.
+    `retryable=True`: the job is re-issued at `retry_at` (default: one hour
+    later) with the next attempt number, up to `MAX_RETRIES` times."""
 
     node: str
     substatus: Substatus
+    retryable: bool = False
+    retry_at: datetime | None = None
+    detail: str = ""
 
 
 class Replied(msgspec.Struct, frozen=True, tag=True):
@@ -116,6 +168,9 @@ class Replied(msgspec.Struct, frozen=True, tag=True):
 
 
 class Bounced(msgspec.Struct, frozen=True, tag=True):
+    """A hard bounce ends the lead; a soft one re-sends the last email a day
+    later (if nothing was sent since), up to `SOFT_BOUNCE_RETRIES` times."""
+
     hard: bool = True
 
 
@@ -175,6 +230,10 @@ class Payload(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 
 class Job(msgspec.Struct, frozen=True):
+    """One channel action to run. The runtime's idempotency key is
+    (enrollment id, `node`, `attempt`); `depth` is the lead's message depth
+    before this job (LinkedIn queue order: deeper conversations first)."""
+
     node: str
     action: str
     channel: str
@@ -182,6 +241,7 @@ class Job(msgspec.Struct, frozen=True):
     attempt: int
     payload: Payload
     counts_as_message: bool
+    depth: int = 0
 
 
 class LogEntry(msgspec.Struct, frozen=True):
@@ -189,6 +249,7 @@ class LogEntry(msgspec.Struct, frozen=True):
 
     node: str | None
     what: str
+    at: datetime | None = None
 
 
 class Transition(msgspec.Struct, frozen=True):
@@ -268,53 +329,71 @@ def _holds(node: Node, lead: LeadFacts, now: datetime) -> bool:
 # --- rendering a job ---------------------------------------------------------
 
 
-def _payload(node: Node, lead: LeadFacts, state: State) -> Payload | Substatus:
-    """The job's rendered content, or the error substatus that stops the lead."""
+class _Stop(Exception):
+    """Content that must not be sent: the lead goes to Error with this substatus."""
 
-    def fill(text: str) -> str:
-        result = render(text, lead)
-        if isinstance(result, MissingVariable):
-            raise _Missing()
-        return result
-
-    try:
-        if isinstance(node, ConnectionRequest):
-            return Payload(note=fill(node.note))
-        if isinstance(node, LinkedInMessage):
-            chunks = tuple(c for c in (fill(c).strip() for c in node.chunks) if c)
-            return Payload(chunks=chunks) if chunks else Substatus.MISSING_LINKEDIN_MESSAGE
-        if isinstance(node, InMail):
-            if not node.subject.strip():
-                return Substatus.MISSING_INMAIL_SUBJECT
-            body = fill(node.body).strip()
-            return Payload(subject=fill(node.subject), text=body) if body else Substatus.MISSING_INMAIL_MESSAGE
-        if isinstance(node, LinkedInAttachment):
-            return Payload(text=fill(node.text), file=node.file)
-        if isinstance(node, VoiceMessage):
-            return Payload(file=node.file)
-        if isinstance(node, Email):
-            if not lead.email.strip():
-                return Substatus.MISSING_CONTACT_EMAIL
-            thread = not node.subject.strip()
-            if thread and state.last_email_node is None:
-                return Substatus.MISSING_EMAIL_SUBJECT
-            body = fill(node.body)
-            if not body.strip() and not node.html.strip():
-                return Substatus.EMPTY_MESSAGE
-            return Payload(subject=fill(node.subject), text=body, html=fill(node.html), thread=thread)
-        if isinstance(node, ReactToPost):
-            return Payload(reaction=node.reaction)
-        if isinstance(node, Task):
-            return Payload(title=fill(node.title), text=fill(node.notes), task_type=node.task_type)
-        if isinstance(node, AddToCampaign):
-            return Payload(campaign=node.campaign)
-        return Payload()
-    except _Missing:
-        return Substatus.LEAD_NOT_SCRAPED
+    def __init__(self, substatus: Substatus, detail: str = "") -> None:
+        self.substatus, self.detail = substatus, detail
 
 
-class _Missing(Exception):
-    pass
+def _fill(text: str, lead: LeadFacts) -> str:
+    result = render(text, lead)
+    if isinstance(result, MissingVariable):
+        raise _Stop(Substatus.LEAD_NOT_SCRAPED, result.reason)
+    return result
+
+
+def _limit(text: str, limit: int, substatus: Substatus, what: str) -> str:
+    if len(text) > limit:
+        raise _Stop(substatus, f"{what} has {len(text)} characters after personalisation; the limit is {limit}")
+    return text
+
+
+def _payload(node: Node, lead: LeadFacts, state: State) -> Payload:
+    """The job's rendered content; raises `_Stop` with the substatus that stops the lead."""
+    if isinstance(node, ConnectionRequest):
+        return Payload(note=_limit(_fill(node.note, lead), NOTE_MAX_CHARS, Substatus.MESSAGE_TOO_LONG, "the connection note"))
+    if isinstance(node, LinkedInMessage):
+        chunks = tuple(c for c in (_fill(c, lead).strip() for c in node.chunks) if c)
+        if not chunks:
+            raise _Stop(Substatus.MISSING_LINKEDIN_MESSAGE)
+        for i, chunk in enumerate(chunks, 1):
+            _limit(chunk, MESSAGE_MAX_CHARS, Substatus.MESSAGE_TOO_LONG, f"message chunk {i}")
+        return Payload(chunks=chunks)
+    if isinstance(node, InMail):
+        if not node.subject.strip():
+            raise _Stop(Substatus.MISSING_INMAIL_SUBJECT)
+        body = _fill(node.body, lead).strip()
+        if not body:
+            raise _Stop(Substatus.MISSING_INMAIL_MESSAGE)
+        _limit(body, INMAIL_MAX_CHARS, Substatus.INMAIL_MESSAGE_TOO_LONG, "the InMail")
+        return Payload(subject=_fill(node.subject, lead), text=body)
+    if isinstance(node, LinkedInAttachment):
+        text = _limit(_fill(node.text, lead), MESSAGE_MAX_CHARS, Substatus.MESSAGE_TOO_LONG, "the message")
+        return Payload(text=text, file=node.file)
+    if isinstance(node, VoiceMessage):
+        return Payload(file=node.file)
+    if isinstance(node, Email):
+        if not lead.email.strip():
+            raise _Stop(Substatus.MISSING_CONTACT_EMAIL, "the contact has no professional email")
+        thread = not node.subject.strip()
+        if thread and state.last_email_node is None:
+            raise _Stop(Substatus.MISSING_EMAIL_SUBJECT, "the first email to this lead needs a subject")
+        body = _fill(node.body, lead)
+        if not body.strip() and not node.html.strip():
+            raise _Stop(Substatus.EMPTY_MESSAGE)
+        return Payload(subject=_fill(node.subject, lead), text=body, html=_fill(node.html, lead), thread=thread)
+    if isinstance(node, ReactToPost):
+        return Payload(reaction=node.reaction)
+    if isinstance(node, Task):
+        return Payload(title=_fill(node.title, lead), text=_fill(node.notes, lead), task_type=node.task_type)
+    if isinstance(node, AddToCampaign):
+        return Payload(campaign=node.campaign)
+    return Payload()
+
+
+#: actions a prior LinkedIn conversation skips (campaign setting "Skip contacts with prior conversations").
+_CONVERSATION_KINDS = frozenset({"linkedin_message", "linkedin_attachment", "voice_message", "inmail"})
 
 
 def _needs_linkedin(node: Node, lead: LeadFacts) -> Substatus | None:
@@ -329,8 +408,8 @@ def _needs_linkedin(node: Node, lead: LeadFacts) -> Substatus | None:
 class _Run:
     """Accumulates one call's jobs and log while the state moves on."""
 
-    def __init__(self, compiled: Compiled, lead: LeadFacts, now: datetime) -> None:
-        self.c, self.lead, self.now = compiled, lead, now
+    def __init__(self, compiled: Compiled, lead: LeadFacts, now: datetime, skip_prior: bool = False) -> None:
+        self.c, self.lead, self.now, self.skip_prior = compiled, lead, now, skip_prior
         self.jobs: list[Job] = []
         self.log: list[LogEntry] = []
 
@@ -368,9 +447,10 @@ class _Run:
                 self.log.append(LogEntry(node.id, "yes" if answer else "no"))
                 nxt = node.yes if answer else node.no
                 if nxt is None:
-                    return self.goto(state, None, self.now, came_from_no=not answer)
+                    return self.goto(state, None, self.now, came_from_no=False)
                 target = self.c.nodes[nxt]
-                due = self.now + target.delay.as_timedelta()
+                # delays add up along the path from the last completed action
+                due = state.due_at + target.delay.as_timedelta()
                 state = msgspec.structs.replace(
                     state, node=nxt, phase="due", due_at=due, attempt=0,
                     substatus=None if due <= self.now else Substatus.SCHEDULED,
@@ -389,20 +469,37 @@ class _Run:
         deadline = state.invited_at + timedelta(days=node.within_days)
         if self.now >= deadline:
             self.log.append(LogEntry(node.id, "no"))
-            return self.goto(state, node.no, self.now, came_from_no=True)
+            return self.goto(state, node.no, deadline, came_from_no=True)
         return msgspec.structs.replace(
             state, phase="waiting_accept", due_at=deadline, substatus=Substatus.WAITING_TO_CONNECT
         )
 
     def emit(self, state: State, node: Node) -> State:
         kind = kind_of(node)
+        if kind == "connection_request" and state.withdrawn_until is not None and self.now < state.withdrawn_until:
+            # LinkedIn refuses a new invitation within 3 weeks of a withdrawal: wait it out.
+            return msgspec.structs.replace(state, due_at=state.withdrawn_until, substatus=Substatus.CONNECTION_WITHDRAWN)
+        if self.skip_prior and self.lead.prior_conversation and kind in _CONVERSATION_KINDS:
+            self.log.append(LogEntry(node.id, "skipped: a LinkedIn conversation with this lead already exists"))
+            return self.goto(state, node.next, self.now)  # type: ignore[union-attr]
         problem = _needs_linkedin(node, self.lead)
-        payload = problem or _payload(node, self.lead, state)
-        if isinstance(payload, Substatus):
-            self.log.append(LogEntry(node.id, f"error: {payload.label}"))
-            return msgspec.structs.replace(state, status=LeadStatus.ERROR, substatus=payload, phase="due")
-        self.jobs.append(Job(node.id, kind, CHANNEL[kind], BUCKET.get(kind), state.attempt, payload, kind in MESSAGE_KINDS))
-        return msgspec.structs.replace(state, phase="queued", substatus=None, status=LeadStatus.IN_PROGRESS)
+        try:
+            if problem is not None:
+                raise _Stop(problem, "the lead has no LinkedIn profile id or URL")
+            payload = _payload(node, self.lead, state)
+        except _Stop as stop:
+            self.log.append(LogEntry(node.id, f"error: {stop.substatus.label}" + (f" ({stop.detail})" if stop.detail else "")))
+            return msgspec.structs.replace(
+                state, status=LeadStatus.ERROR, substatus=stop.substatus, error_detail=stop.detail, phase="due"
+            )
+        self.jobs.append(Job(
+            node.id, kind, CHANNEL[kind], BUCKET.get(kind), state.attempt, payload, kind in MESSAGE_KINDS,
+            state.message_depth,
+        ))
+        return msgspec.structs.replace(
+            state, phase="queued", substatus=None, error_detail="",
+            status=LeadStatus.PAUSED if state.paused else LeadStatus.IN_PROGRESS,
+        )
 
 
 def _done(run: _Run, state: State, event: ActionDone) -> State:
@@ -416,41 +513,87 @@ def _done(run: _Run, state: State, event: ActionDone) -> State:
         history=state.history + (node.id,),
         message_depth=state.message_depth + (kind in MESSAGE_KINDS),
         invited_at=event.at if kind == "connection_request" else state.invited_at,
+        invite_attempt=state.attempt if kind == "connection_request" else state.invite_attempt,
         last_email_node=node.id if kind == "email" else state.last_email_node,
+        last_email_attempt=state.attempt if kind == "email" else state.last_email_attempt,
+        last_done_at=event.at,
     )
     return run.goto(state, node.next, event.at)  # type: ignore[union-attr]
 
 
 def _withdrawn(run: _Run, state: State) -> State:
-    invite = next((n for n in reversed(state.history) if kind_of(run.c.nodes[n]) == "connection_request"), None)
-    if invite is None or state.accepted_at is not None:
-        return state
-    if state.withdrawals >= 1:
-        return run.finish(msgspec.structs.replace(state, withdrawals=state.withdrawals + 1), Substatus.NOT_CONNECTED, "invitation withdrawn twice")
+    """LinkedIn's cooldown starts now; re-invite only while the acceptance is awaited."""
+    state = msgspec.structs.replace(state, withdrawn_until=run.now + INVITE_COOLDOWN)
+    if state.phase != "waiting_accept" or state.accepted_at is not None:
+        run.log.append(LogEntry(state.node, "invitation withdrawn"))
+        return state  # the lead already moved on: nothing to re-send
+    condition = run.c.nodes[state.node]  # type: ignore[index]
+    invite = run.c.parents.get(condition.id)
+    while invite is not None and kind_of(run.c.nodes[invite]) != "connection_request":
+        invite = run.c.parents.get(invite)
+    if invite is None or state.withdrawals >= MAX_REINVITES:
+        run.log.append(LogEntry(condition.id, "no (invitation withdrawn)"))
+        return run.goto(msgspec.structs.replace(state, withdrawals=state.withdrawals + 1),
+                        condition.no, run.now, came_from_no=True)  # type: ignore[union-attr]
     run.log.append(LogEntry(invite, "invitation withdrawn; re-invite after the 3-week cooldown"))
     return msgspec.structs.replace(
-        state, node=invite, phase="due", due_at=run.now + INVITE_COOLDOWN, attempt=state.attempt + 1,
-        withdrawals=state.withdrawals + 1, invited_at=None, status=LeadStatus.IN_PROGRESS,
+        state, node=invite, phase="due", due_at=state.withdrawn_until, attempt=state.invite_attempt + 1, invited_at=None,
+        withdrawals=state.withdrawals + 1, status=LeadStatus.PAUSED if state.paused else LeadStatus.IN_PROGRESS,
         substatus=Substatus.CONNECTION_WITHDRAWN,
     )
 
 
 def _bounced(run: _Run, state: State, hard: bool) -> State:
+    """Hard: Finished/Bounced. Soft: re-send the last email a day later when it
+    is the last thing done and no job is out (re-running later steps would
+    double them); after `SOFT_BOUNCE_RETRIES` soft bounces, Bounced."""
     if hard or state.soft_bounces >= SOFT_BOUNCE_RETRIES or state.last_email_node is None:
         return run.finish(state, Substatus.BOUNCED, "email bounced" + ("" if hard else " (soft, retries used up)"))
+    state = msgspec.structs.replace(state, soft_bounces=state.soft_bounces + 1)
+    resendable = state.history and state.history[-1] == state.last_email_node and state.phase != "queued"
+    if not resendable or state.status is LeadStatus.ERROR:
+        run.log.append(LogEntry(state.last_email_node, "soft bounce"))
+        return state
     run.log.append(LogEntry(state.last_email_node, "soft bounce; the email will be sent again"))
     return msgspec.structs.replace(
         state, node=state.last_email_node, phase="due", due_at=run.now + SOFT_BOUNCE_WAIT,
-        attempt=state.attempt + 1, soft_bounces=state.soft_bounces + 1,
-        history=state.history[:-1] if state.history and state.history[-1] == state.last_email_node else state.history,
+        attempt=state.last_email_attempt + 1, history=state.history[:-1],
+        message_depth=max(0, state.message_depth - 1),
         status=LeadStatus.PAUSED if state.paused else LeadStatus.IN_PROGRESS, substatus=Substatus.SCHEDULED,
     )
 
 
-def step(compiled: Compiled, state: State, lead: LeadFacts, event: Event, now: datetime) -> Transition:
-    run = _Run(compiled, lead, now)
+_CACHE: dict[int, tuple[Sequence, Compiled]] = {}
+_CACHE_SIZE = 256
+
+
+def compiled_for(sequence: Sequence) -> Compiled:
+    """The compiled form of `sequence`, built once per Sequence object (cached by
+    identity; a Sequence is immutable, and the cache holds it so the id stays valid)."""
+    hit = _CACHE.get(id(sequence))
+    if hit is not None and hit[0] is sequence:
+        return hit[1]
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    compiled = Compiled(sequence)
+    _CACHE[id(sequence)] = (sequence, compiled)
+    return compiled
+
+
+def step(
+    sequence: Compiled | Sequence, state: State, lead: LeadFacts, event: Event, now: datetime,
+    *, skip_prior_conversations: bool = False,
+) -> Transition:
+    """The lead's next state and the jobs to run, given what happened at `now`.
+
+    `sequence` must have passed `validate` (it is never re-validated here).
+    `skip_prior_conversations` is the campaign setting of that name: LinkedIn
+    message steps are skipped for a lead with `prior_conversation`."""
+    compiled = sequence if isinstance(sequence, Compiled) else compiled_for(sequence)
+    run = _Run(compiled, lead, now, skip_prior_conversations)
     new = _apply(run, state, event)
-    return Transition(new, tuple(run.jobs), tuple(run.log))
+    log = tuple(e if e.at is not None else LogEntry(e.node, e.what, now) for e in run.log)
+    return Transition(new, tuple(run.jobs), log)
 
 
 def _apply(run: _Run, state: State, event: Event) -> State:
@@ -474,7 +617,7 @@ def _apply(run: _Run, state: State, event: Event) -> State:
         if state.phase == "waiting_accept" and not state.paused:
             node = run.c.nodes[state.node]  # type: ignore[index]
             run.log.append(LogEntry(node.id, "yes"))
-            return run.goto(state, node.yes, run.now)  # type: ignore[union-attr]
+            return run.goto(state, node.yes, min(event.at, run.now))  # type: ignore[union-attr]
         return state if state.paused else _due(run, state)
     if isinstance(event, InvitationWithdrawn):
         return _withdrawn(run, state)
@@ -483,6 +626,8 @@ def _apply(run: _Run, state: State, event: Event) -> State:
     if isinstance(event, Resumed):
         if not state.paused:
             return state
+        if state.substatus is not None and state.substatus.status is LeadStatus.ERROR:
+            return msgspec.structs.replace(state, paused=False, status=LeadStatus.ERROR)  # needs a Retry
         resumed = LeadStatus.NOT_STARTED if state.node is None and not state.history else LeadStatus.IN_PROGRESS
         state = msgspec.structs.replace(state, paused=False, status=resumed)
         if state.phase == "queued":
@@ -495,8 +640,18 @@ def _apply(run: _Run, state: State, event: Event) -> State:
     if isinstance(event, ActionFailed):
         if state.node != event.node or state.phase != "queued":
             return state
-        run.log.append(LogEntry(event.node, f"error: {event.substatus.label}"))
-        return msgspec.structs.replace(state, status=LeadStatus.ERROR, substatus=event.substatus, phase="due", paused=False)
+        if event.retryable and state.attempt < MAX_RETRIES:
+            when = event.retry_at or run.now + RETRY_WAIT
+            run.log.append(LogEntry(event.node, f"retry at {when.isoformat()}: {event.substatus.label}"))
+            waiting = event.substatus if event.substatus.status is LeadStatus.IN_PROGRESS else Substatus.SCHEDULED
+            return msgspec.structs.replace(
+                state, phase="due", due_at=max(when, run.now), attempt=state.attempt + 1, substatus=waiting,
+            )
+        run.log.append(LogEntry(event.node, f"error: {event.substatus.label}" + (f" ({event.detail})" if event.detail else "")))
+        return msgspec.structs.replace(
+            state, status=LeadStatus.ERROR, substatus=event.substatus, error_detail=event.detail,
+            phase="due", paused=False,
+        )
     if state.paused:
         return state  # nothing new runs while paused
     if isinstance(event, Start):
@@ -517,7 +672,9 @@ def _apply(run: _Run, state: State, event: Event) -> State:
 
 
 def _due(run: _Run, state: State) -> State:
-    if state.phase == "waiting_accept" and state.due_at is not None and state.due_at <= run.now:
+    if state.phase == "waiting_accept" and (
+        state.accepted_at is not None or (state.due_at is not None and state.due_at <= run.now)
+    ):
         return run.await_acceptance(msgspec.structs.replace(state, phase="due"), run.c.nodes[state.node])  # type: ignore[arg-type,index]
     if state.phase == "due" and state.status is not LeadStatus.ERROR:
         return run.run_due(state)
