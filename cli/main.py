@@ -82,9 +82,11 @@ def run() -> None:
         sys.stderr.write("enginy: interrupted\n")
         sys.exit(130)
     except Exception as exc:  # click usage errors carry their own formatting
-        import click
+        # typer >= 0.16 vendors click (typer._click), so its usage errors are not
+        # `click.ClickException` instances: match either, or a bad option prints a traceback.
+        from typer import _click
 
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, _click.ClickException):
             exc.show()
             sys.exit(exc.exit_code)
         raise

@@ -76,7 +76,9 @@ def _line_of(text: str, path: list[str]) -> int | None:
         is_last = depth == len(path) - 1
         for i in range(start, len(lines)):
             stripped = lines[i].strip()
-            if not is_last and re.fullmatch(rf"\[\s*{re.escape('.'.join(path[: depth + 1]))}\s*\]", stripped):
+            if re.fullmatch(rf"\[\s*{re.escape('.'.join(path[: depth + 1]))}\s*\](\s*#.*)?", stripped):
+                if is_last:
+                    return i + 1  # the key is a table: its header line
                 start = i + 1
                 break
             if re.match(rf"{re.escape(key)}\s*=", stripped) or re.match(
