@@ -22,6 +22,20 @@ class LeadStatus(str, enum.Enum):
     def label(self) -> str:
         return _LEAD_STATUS_LABELS[self]
 
+    @property
+    def description(self) -> str:
+        """The Audience tab's explanation of the status chip (spec "Status Summary")."""
+        return _LEAD_STATUS_DESCRIPTIONS[self]
+
+
+_LEAD_STATUS_DESCRIPTIONS = {
+    LeadStatus.NOT_STARTED: "Leads that haven't reached the first step yet.",
+    LeadStatus.IN_PROGRESS: "Leads currently moving through the sequence (they're still “running” for this campaign).",
+    LeadStatus.PAUSED: "Leads that are paused and won't advance until resumed (paused at lead-level or because the campaign is paused).",
+    LeadStatus.ERROR: "Leads blocked by an issue preventing the next step from executing (e.g., message too long).",
+    LeadStatus.FINISHED: "Leads that reached the end of the sequence without replying (including cases where an email bounce ends their path).",
+    LeadStatus.REPLIED: "Leads who replied to a message. Once a lead replies, the automated sequence stops for that lead.",
+}
 
 _LEAD_STATUS_LABELS = {
     LeadStatus.NOT_STARTED: "Not started",
@@ -89,6 +103,16 @@ class Substatus(str, enum.Enum):
     def status(self) -> LeadStatus:
         return SUBSTATUS_TEXT[self][0]
 
+    @classmethod
+    def from_label(cls, label: str) -> "Substatus":
+        """The substatus whose spec label is `label` (case-insensitive), e.g. the
+        `runtime.channels.linkedin.Substatus` values ("Identity limits" …)."""
+        wanted = str(label).strip().casefold()
+        for sub, (_, text, _) in SUBSTATUS_TEXT.items():
+            if text.casefold() == wanted:
+                return sub
+        raise ValueError(f"no substatus labelled {label!r}")
+
 
 _IP, _ER, _FI = LeadStatus.IN_PROGRESS, LeadStatus.ERROR, LeadStatus.FINISHED
 
@@ -141,11 +165,45 @@ class CampaignStatus(str, enum.Enum):
     PAUSED = "paused"
     ARCHIVED = "archived"
 
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
 
-#: The dashboard's "Active" tab: launched campaigns that are not archived —
-#: "enabled and can execute actions when its conditions/rules allow it" covers
-#: running ones, paused ones (until resumed) and scheduled ones (once their time comes).
-ACTIVE_CAMPAIGN_STATUSES = frozenset({CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED})
+    @property
+    def description(self) -> str:
+        """The dashboard tab's explanation (spec "Campaign Status")."""
+        return _CAMPAIGN_STATUS_DESCRIPTIONS[self]
+
+    @property
+    def active(self) -> bool:
+        """Shown under the dashboard's "Active" tab (see ACTIVE_CAMPAIGN_STATUSES)."""
+        return self in ACTIVE_CAMPAIGN_STATUSES
+
+
+_CAMPAIGN_STATUS_DESCRIPTIONS = {
+    CampaignStatus.DRAFT: "Campaign is not launched yet. It’s saved as a draft and won’t run until you launch it.",
+    CampaignStatus.SCHEDULED: "Campaign is set to start at a specific date/time and will remain idle until then.",
+    CampaignStatus.RUNNING: "Campaign is currently executing actions (e.g., sending messages) and progressing through its steps.",
+    CampaignStatus.PAUSED: "Campaign is temporarily stopped. No new actions will be executed until it’s resumed.",
+    CampaignStatus.ARCHIVED: "Campaign is inactive and stored for reference. It won’t run anymore and cannot be reactivated.",
+}
+
+#: The dashboard's "Active" tab is not a stored status but a view: "enabled and
+#: can execute actions when its conditions/rules allow it". That is a launched,
+#: un-paused campaign: Running, and Scheduled (launched, waits for its start).
+#: Paused is left out: the spec gives it its own tab, says a paused campaign
+#: executes no new actions, and lists "active, paused, or draft" as distinct
+#: states for duplication. Draft and Archived never run.
+ACTIVE_CAMPAIGN_STATUSES = frozenset({CampaignStatus.RUNNING, CampaignStatus.SCHEDULED})
+
+#: Statuses a campaign may move to from each status (archived is final: "cannot be reactivated").
+CAMPAIGN_TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
+    CampaignStatus.DRAFT: frozenset({CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.ARCHIVED}),
+    CampaignStatus.SCHEDULED: frozenset({CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.ARCHIVED}),
+    CampaignStatus.RUNNING: frozenset({CampaignStatus.PAUSED, CampaignStatus.ARCHIVED}),
+    CampaignStatus.PAUSED: frozenset({CampaignStatus.RUNNING, CampaignStatus.ARCHIVED}),
+    CampaignStatus.ARCHIVED: frozenset(),
+}
 
 
 class Priority(str, enum.Enum):
@@ -157,3 +215,12 @@ class Priority(str, enum.Enum):
     def rank(self) -> int:
         """0 runs first (High > Medium > Low)."""
         return {"high": 0, "medium": 1, "low": 2}[self.value]
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @classmethod
+    def ordered(cls) -> list["Priority"]:
+        """The priorities in the order they run: High, Medium, Low (use `.rank` as a sort key)."""
+        return sorted(cls, key=lambda p: p.rank)

@@ -1,9 +1,15 @@
 """The built-in campaign templates, as data.
 
-The spec's template table lists six templates; its "Conditional Campaigns"
-section describes a seventh flow (check what each lead has, then pick the
-channel), included here as "Conditional multichannel". Every template
-passes `validate`, which a test checks.
+The first seven are the spec's "Campaign Templates" table, in its order, with
+its names, categories, overview and "best for" texts (the table has seven
+rows, "LinkedIn Social Warming" last). An eighth, "Conditional multichannel",
+is the flow of the spec's "Conditional Campaigns" section (check what each
+lead has, then pick the channel): it is the only built-in that exercises the
+data conditions, so it ships as an example. Every template passes
+`validate` and round-trips through JSON (tests check both).
+
+A tree has no joins, so where the spec's flows merge ("then proceed to step
+2") the shared tail is copied per branch with its own node ids.
 """
 
 from __future__ import annotations
@@ -89,8 +95,8 @@ def _email_then_call(branch: str, wait: int = 0) -> list[Node]:
 BUILTIN_TEMPLATES: tuple[Template, ...] = (
     Template(
         "LinkedIn + Add Voice Message", ("Popular", "Single channel"),
-        "Send a LinkedIn connection request and three follow-ups, with the second follow-up being a voice message.",
-        "High-value prospects where you want to stand out fast.",
+        'Send a LinkedIn connection request and three follow-ups, with the second follow-up being a voice message.',
+        'High-value prospects where you want to stand out fast; industries/roles that respond well to personal outreach (founders, sales leaders, execs); breaking through high inbox noise with a “human” touch.',
         _accepted_then(
             LinkedInMessage(id="msg1", chunks=[_THANKS, _VALUE], delay=_days(1)),
             VoiceMessage(id="voice", file="voice/intro.ogg", delay=_days(3)),
@@ -99,8 +105,8 @@ BUILTIN_TEMPLATES: tuple[Template, ...] = (
     ),
     Template(
         "LinkedIn Only (New)", ("Popular", "Single channel"),
-        "Engage with your ICP on LinkedIn with a sequence designed to start conversations and a soft landing approach.",
-        "Early-stage prospecting when you don't have verified emails/phones.",
+        'Engage with your ICP on LinkedIn with a sequence designed to start conversations and a soft landing approach.',
+        'Early-stage prospecting when you don’t have verified emails/phones; teams focusing on LinkedIn-first outbound; testing ICP messaging with low operational complexity.',
         _accepted_then(
             ReactToPost(id="react", reaction="most_reacted"),
             LinkedInMessage(id="msg1", chunks=[_THANKS, _VALUE], delay=_days(1)),
@@ -109,8 +115,8 @@ BUILTIN_TEMPLATES: tuple[Template, ...] = (
     ),
     Template(
         "LinkedIn + Email + Call", ("Best results", "Multichannel"),
-        "Maximize engagement with a proven triple-touch strategy across LinkedIn, email, and phone.",
-        "High-intent outbound where speed-to-meeting matters.",
+        'Maximize engagement with a proven triple-touch strategy across LinkedIn, email, and phone. Best for driving results at scale.',
+        'High-intent outbound where speed-to-meeting matters; enterprise/mid-market accounts with multiple stakeholders; teams with verified data (email + phone) aiming to maximize reply rates.',
         Sequence(start="visit", nodes=[
             VisitProfile(id="visit", next="invite"),
             ConnectionRequest(id="invite", note=_NOTE, next="accepted"),
@@ -125,8 +131,8 @@ BUILTIN_TEMPLATES: tuple[Template, ...] = (
     ),
     Template(
         "LinkedIn + Email", ("Multichannel",),
-        "Leverage LinkedIn outreach with email follow-ups to stay top of mind and drive engagement across platforms.",
-        "When you have email but calls aren't part of your motion.",
+        'Leverage LinkedIn outreach with email follow-ups to stay top of mind and drive engagement across platforms.',
+        'When you have email but calls aren’t part of your motion; increasing touchpoints without heavy ops; nurturing leads that need 2–3 nudges to respond.',
         Sequence(start="visit", nodes=[
             VisitProfile(id="visit", next="invite"),
             ConnectionRequest(id="invite", note=_NOTE, next="accepted"),
@@ -139,8 +145,8 @@ BUILTIN_TEMPLATES: tuple[Template, ...] = (
     ),
     Template(
         "Email + Call", ("Multichannel",),
-        "Engage prospects through a sequence of personalized emails and reinforce their replies with a final follow-up call.",
-        "Classic SDR motion for outbound lists with strong email/phone coverage.",
+        'Engage prospects through a sequence of personalized emails and reinforce their replies with a final follow-up call to maximize engagement.',
+        'Classic SDR motion for outbound lists with strong email/phone coverage; speeding up deal cycles with a “close the loop” call; following up on warm signals (opens/replies) with a call.',
         _chain(
             Email(id="email1", subject="{company|Your team} + us", body=_EMAIL_1),
             Email(id="email2", body=_EMAIL_2, delay=_days(3)),
@@ -150,13 +156,27 @@ BUILTIN_TEMPLATES: tuple[Template, ...] = (
     ),
     Template(
         "Email Only", ("Single channel",),
-        "Send a targeted 3-email sequence to capture attention and encourage responses.",
-        "High-volume outreach when LinkedIn isn't available/allowed.",
+        'Send a targeted 3-email sequence to capture attention and encourage responses.',
+        'High-volume outreach when LinkedIn isn’t available/allowed; outbound to large lists where you want simple execution; deliverability-focused teams running controlled experiments (subject lines, CTAs).',
         _chain(
             Email(id="email1", subject="{company|Your team} + us", body=_EMAIL_1),
             Email(id="email2", body=_EMAIL_2, delay=_days(3)),
             Email(id="email3", body=_EMAIL_3, delay=_days(4)),
         ),
+    ),
+    Template(
+        "LinkedIn Social Warming", ("Single channel",),
+        "Engage with your contacts by viewing their profile and liking their last post before sending a connection request.",
+        "Warming up cold prospects before pitching; improving acceptance rates for connection requests; "
+        "relationship-led outreach where you want to build familiarity first.",
+        Sequence(start="visit", nodes=[
+            VisitProfile(id="visit", next="like"),
+            ReactToPost(id="like", reaction="like", delay=_days(1), next="invite"),
+            ConnectionRequest(id="invite", note=_NOTE, delay=_days(1), next="accepted"),
+            AcceptedConnection(id="accepted", within_days=14, yes="msg1", no=None),
+            LinkedInMessage(id="msg1", chunks=[_THANKS, _VALUE], delay=_days(1), next="msg2"),
+            LinkedInMessage(id="msg2", chunks=[_BUMP], delay=_days(5)),
+        ]),
     ),
     Template(
         "Conditional multichannel", ("Conditional", "Multichannel"),
@@ -188,6 +208,40 @@ def find_template(name: str, extra: tuple[Template, ...] = ()) -> Template | Non
     return None
 
 
-def save_as_template(name: str, sequence: Sequence, overview: str = "") -> Template:
-    """A campaign's sequence as a reusable (user) template."""
-    return Template(name=name.strip(), categories=("Saved",), overview=overview, best_for="", sequence=sequence, builtin=False)
+#: The spec table's seven, by name (the eighth built-in is the conditional example).
+SPEC_TEMPLATE_NAMES = (
+    "LinkedIn + Add Voice Message", "LinkedIn Only (New)", "LinkedIn + Email + Call", "LinkedIn + Email",
+    "Email + Call", "Email Only", "LinkedIn Social Warming",
+)
+
+
+class TemplateError(ValueError):
+    """A sequence cannot be saved as a template; the message says why."""
+
+
+def save_as_template(
+    name: str, sequence: Sequence, overview: str = "", *, best_for: str = "",
+    categories: tuple[str, ...] = ("Saved",), existing: tuple[Template, ...] | None = None,
+) -> Template:
+    """A campaign's sequence as a reusable (user) template.
+
+    When saving a new one, pass `existing` (the user templates already saved,
+    possibly `()`): then an empty name, a name or slug already taken (by a
+    built-in or an existing one) and a sequence that fails `validate` raise
+    `TemplateError` — a template is something to launch from, so it must be
+    launchable. Without `existing` (rebuilding a stored template) nothing is
+    checked, so a template saved under older rules still loads."""
+    clean = name.strip()
+    if existing is not None:
+        from sequences.validate import validate
+
+        if not slugify(clean):
+            raise TemplateError("a template needs a name")
+        clash = find_template(clean, existing)
+        if clash is not None:
+            raise TemplateError(f"a {'built-in' if clash.builtin else 'saved'} template is already called {clash.name!r}")
+        errors = validate(sequence)
+        if errors:
+            raise TemplateError("the sequence is not valid: " + "; ".join(e.message for e in errors))
+    return Template(name=clean, categories=tuple(categories), overview=overview, best_for=best_for,
+                    sequence=sequence, builtin=False)

@@ -46,8 +46,11 @@ def test_every_builtin_template_is_valid_and_round_trips(template):
     assert from_json(to_json(template.sequence)) == template.sequence
 
 
-def test_there_are_seven_templates_found_by_name_or_slug():
-    assert len(BUILTIN_TEMPLATES) == 7
+def test_the_spec_tables_seven_templates_plus_the_conditional_example_found_by_name_or_slug():
+    from sequences.templates import SPEC_TEMPLATE_NAMES
+
+    assert [t.name for t in BUILTIN_TEMPLATES] == [*SPEC_TEMPLATE_NAMES, "Conditional multichannel"]
+    assert len(SPEC_TEMPLATE_NAMES) == 7
     assert find_template("EMAIL ONLY").name == "Email Only"
     assert find_template("linkedin-email-call").name == "LinkedIn + Email + Call"
     assert find_template("nothing like it") is None
