@@ -1,0 +1,1 @@
+"""A seeded, simulated LinkedIn and email world (demo, simulation, tests). See world.py."""
