@@ -6,6 +6,7 @@ the simulator and the TUI all share one definition of how a lead moves.
 - `model`: the sequence tree (`Sequence`, action and condition nodes, `Delay`)
 - `validate`: `validate(seq) -> list[ValidationError]`
 - `render`: personalisation (`render`, `LeadData`, `MissingVariable`, `chunk_message`)
+- `preview`: `preview(seq, lead=PREVIEW_LEAD) -> list[PreviewStep]` (each action rendered, or why it would stop)
 - `templates`: the built-in templates (`BUILTIN_TEMPLATES`, `find_template`, `save_as_template`)
 - `statuses`: lead statuses/substatuses, campaign statuses, priorities
 - `step`: `step(seq_or_compiled, state, lead, event, now) -> Transition`; events
@@ -14,7 +15,9 @@ the simulator and the TUI all share one definition of how a lead moves.
 """
 
 from sequences.model import Delay, Sequence, from_json, sequence_schema, to_json
-from sequences.render import LeadData, MissingVariable, render
+from sequences.model import bucket_of, channel_of, counts_as_message
+from sequences.preview import PreviewStep, preview
+from sequences.render import PREVIEW_LEAD, LeadData, MissingVariable, chunk_message, render
 from sequences.statuses import CampaignStatus, LeadStatus, Priority, Substatus
 from sequences.step import (
     Accepted, ActionDone, ActionFailed, Blocked, Bounced, Compiled, Contact, Due, Event,
@@ -28,6 +31,7 @@ __all__ = [
     "Accepted", "ActionDone", "ActionFailed", "Blocked", "Bounced", "Contact", "Due", "Event",
     "InvitationWithdrawn", "LogEntry", "OutOfOffice", "Paused", "Payload", "Removed", "Replied",
     "Resumed", "Retry", "Start", "compiled_for",
+    "bucket_of", "channel_of", "counts_as_message", "PreviewStep", "preview", "PREVIEW_LEAD", "chunk_message",
     "BUILTIN_TEMPLATES", "CampaignStatus", "Compiled", "Delay", "Job", "LeadData", "LeadFacts",
     "LeadStatus", "MissingVariable", "Priority", "Sequence", "State", "Substatus", "Template",
     "Transition", "ValidationError", "compile_sequence", "find_template", "from_json", "render",

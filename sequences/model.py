@@ -220,6 +220,23 @@ def kind_of(node: Node) -> str:
     return node.__struct_config__.tag  # type: ignore[attr-defined]
 
 
+def channel_of(node: Node) -> str:
+    """"linkedin" | "email" | "task" | "internal"; conditions are "internal" (they run at once)."""
+    return CHANNEL.get(kind_of(node), "internal")
+
+
+def bucket_of(node: Node) -> str | None:
+    """The rate-limit bucket the node spends (profile_visit, post_reaction,
+    connection_request, message, inmail, email), None if it spends none."""
+    return BUCKET.get(kind_of(node))
+
+
+def counts_as_message(node: Node) -> bool:
+    """True for actions that deliver a message: they make the lead "Contacted"
+    and deepen its message depth (the LinkedIn queue's first ordering key)."""
+    return kind_of(node) in MESSAGE_KINDS
+
+
 def describe(node: Node) -> str:
     """A short human label naming the node, used in errors and the tree editor."""
     label = LABEL[kind_of(node)]

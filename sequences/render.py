@@ -1,8 +1,12 @@
 """Personalisation: `{first_name}`-style variables filled from a lead's data.
 
 Variables: the contact fields in `CONTACT_FIELDS` and custom fields as
-`{custom.<name>}`. A fallback after a bar is used when the value is empty:
-`Hi {first_name|there}`. A variable with no value and no fallback is a lead
+`{custom.<name>}` (the name as imported, matched exactly). Names are
+forgiving the way people type them: case and spaces do not matter and a few
+aliases are accepted (`{First Name}` and `{first name}` — the spec's own
+spelling — mean `{first_name}`; `{company_name}` means `{company}`, `{title}`
+`{job_title}`, `{mobile_phone}` `{phone}`; see `ALIASES`). A fallback after a
+bar is used when the value is empty: `Hi {first_name|there}`. A variable with no value and no fallback is a lead
 error with a clear reason (`MissingVariable`), never a crash or a message
 with a hole in it. `{{` and `}}` write literal braces.
 """
@@ -18,6 +22,23 @@ CONTACT_FIELDS = (
     "first_name", "last_name", "full_name", "company", "job_title",
     "email", "phone", "linkedin_url",
 )
+
+ALIASES = {
+    "firstname": "first_name", "lastname": "last_name", "name": "full_name", "fullname": "full_name",
+    "company_name": "company", "companyname": "company", "title": "job_title", "jobtitle": "job_title",
+    "mobile_phone": "phone", "mobile": "phone", "phone_number": "phone", "professional_email": "email",
+    "linkedin": "linkedin_url", "linkedin_profile_url": "linkedin_url",
+}
+
+
+def canonical(name: str) -> str:
+    """The variable a typed name means: `First Name` -> `first_name`; custom names kept as typed."""
+    name = name.strip()
+    if name[:7].casefold() == "custom.":
+        return "custom." + name[7:].strip()
+    key = re.sub(r"[\s\-]+", "_", name.casefold())
+    return ALIASES.get(key, key)
+
 
 _VARIABLE = re.compile(r"\{\{|\}\}|\{([^{}|]*)(?:\|([^{}]*))?\}")
 
@@ -36,6 +57,7 @@ class LeadData(msgspec.Struct, frozen=True, kw_only=True):
 
     def value(self, name: str) -> str | None:
         """The value of a variable, '' when empty, None when no such variable exists."""
+        name = canonical(name)
         if name.startswith("custom."):
             return str(self.custom.get(name[len("custom."):], "") or "")
         if name == "full_name":
@@ -61,6 +83,7 @@ def variables_in(text: str) -> list[str]:
 
 
 def is_known_variable(name: str) -> bool:
+    name = canonical(name)
     return name in CONTACT_FIELDS or (name.startswith("custom.") and len(name) > len("custom."))
 
 
@@ -71,7 +94,7 @@ def render(text: str, lead: LeadData) -> str | MissingVariable:
         whole = match.group(0)
         if whole in ("{{", "}}"):
             return whole[0]
-        name = match.group(1).strip()
+        name = canonical(match.group(1))
         value = lead.value(name)
         if value:
             return value
@@ -102,3 +125,12 @@ def chunk_message(text: str, limit: int = 1900) -> list[str]:
         if paragraph:
             chunks.append(paragraph)
     return chunks
+
+
+#: The sample lead the campaign wizard's preview renders for when the audience
+#: is empty (spec "Step 3 — AI Agent: Preview").
+PREVIEW_LEAD = LeadData(
+    first_name="Alex", last_name="Morgan", company="Northwind", job_title="Head of Sales",
+    email="alex.morgan@northwind.example", phone="+1 555 0100",
+    linkedin_url="https://www.linkedin.com/in/alex-morgan-example/",
+)

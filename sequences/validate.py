@@ -90,8 +90,14 @@ def _content_errors(node: Node, first_email: bool) -> list[ValidationError]:
         err("wait between 1 and 90 days for an acceptance")
     elif isinstance(node, HasBeenContacted) and node.within_days is not None and node.within_days < 1:
         err("'within' must be at least one day")
-    elif isinstance(node, CustomCondition) and not node.field.strip():
-        err("a custom condition needs a field")
+    elif isinstance(node, CustomCondition):
+        if not node.field.strip():
+            err("a custom condition needs a field")
+        if node.operator in ("greater_than", "less_than"):
+            try:
+                float(node.value)
+            except ValueError:
+                err(f"'{node.operator.replace('_', ' ')}' compares numbers; {node.value!r} is not a number")
     for text in _texts(node):
         for name in variables_in(text):
             if not is_known_variable(name):
