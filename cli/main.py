@@ -97,3 +97,4 @@ from cli import linkedin as _linkedin; app.add_typer(_linkedin.app, name="linked
 from cli import init as _init; app.command("init")(_init.init)
 from cli import identity as _identity; app.add_typer(_identity.app, name="identity")
 from cli import templates as _templates; app.add_typer(_templates.app, name="templates")
+from cli import campaigns as _campaigns; app.add_typer(_campaigns.app, name="campaigns")

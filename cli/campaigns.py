@@ -1,0 +1,428 @@
+"""`enginy campaigns …`: create, launch, pause, resume, archive, delete, duplicate,
+add contacts, lead actions, status, list, export.
+
+The rules live in storage/campaigns.py, storage/audience.py,
+storage/lead_intents.py and storage/metrics.py; this module parses options,
+runs each request in one transaction (so a failing part leaves nothing
+written) and prints. Campaigns and identities are named by id or exact name.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import msgspec
+import typer
+
+from cli.output import UserError, emit
+
+app = typer.Typer(help="Campaigns: create from a template or a sequence file, launch, watch, manage.",
+                  no_args_is_help=True, rich_markup_mode=None)
+
+_JSON = typer.Option(False, "--json", help="Print JSON.")
+_CAMPAIGN = typer.Argument(..., help="Campaign id or name.")
+
+
+def _session(ctx: typer.Context):
+    from cli.main import open_ws
+
+    ws = open_ws(ctx)
+    return ws, ws.open_db()
+
+
+def _guard(fn: Callable[[], Any]) -> Any:
+    """Run a storage call; its user-facing errors become one line and exit 2."""
+    from storage.campaigns import CampaignError
+    from storage.identities import IdentityError
+
+    try:
+        return fn()
+    except (CampaignError, IdentityError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def _now() -> datetime:
+    from runtime.clock import wall_now
+
+    return wall_now()
+
+
+def _card(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "name", "status", "priority", "identity_id", "folder", "created_at", "launched_at",
+            "scheduled_at", "archived_at")
+    return {**{k: row[k] for k in keys}, "tags": msgspec.json.decode(row["tags"])}
+
+
+def _read_sequence(path: Path):
+    from storage.campaigns import parse_sequence
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    return _guard(lambda: parse_sequence(data, source=str(path)))
+
+
+def _settings(base, *, skip_prior, track_opens, track_clicks, reply_handling, inboxes, shuffle):
+    """Apply the settings options that were given onto `base`."""
+    from storage.campaigns import Settings
+
+    changes = {k: v for k, v in {"skip_prior_conversations": skip_prior, "track_opens": track_opens,
+                                 "track_clicks": track_clicks, "reply_handling": reply_handling,
+                                 "shuffle_inboxes": shuffle}.items() if v is not None}
+    if reply_handling is not None and reply_handling not in ("manual", "copilot", "auto"):
+        raise UserError(f"--reply-handling must be manual, copilot or auto, not {reply_handling!r}")
+    if inboxes:
+        changes["inboxes"] = inboxes
+    return msgspec.structs.replace(base or Settings(), **changes)
+
+
+def _inbox_ids(db, identity_id: int, refs: list[str] | None) -> list[int]:
+    ids = []
+    for ref in refs or []:
+        row = db.execute("SELECT id FROM inboxes WHERE identity_id = ? AND (CAST(id AS TEXT) = ? OR email = ?)",
+                         [identity_id, ref, ref]).fetchone()
+        if row is None:
+            raise UserError(f"the campaign's identity has no inbox {ref!r} (see `enginy identity show`)")
+        ids.append(row[0])
+    return ids
+
+
+_SKIP = typer.Option(None, "--skip-prior-conversations/--no-skip-prior-conversations",
+                     help="Do not message contacts who already have a conversation with the identity.")
+_OPENS = typer.Option(None, "--track-opens/--no-track-opens", help="Track email opens (a pixel).")
+_CLICKS = typer.Option(None, "--track-clicks/--no-track-clicks", help="Track link clicks.")
+_REPLIES = typer.Option(None, "--reply-handling", help="After a reply: manual, copilot or auto.")
+_INBOX = typer.Option(None, "--inbox", help="Send from this inbox (id or address); repeat; default all.")
+_SHUFFLE = typer.Option(None, "--shuffle/--no-shuffle", help="Rotate new leads across the inboxes.")
+_PRIORITY_HELP = "high, medium or low: which campaign's actions go first when limits are tight."
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    identity: str = typer.Option(..., "--identity", help="Identity id or name (mandatory)."),
+    template: Optional[str] = typer.Option(None, "--template", help="Built-in or saved template name."),
+    sequence: Optional[Path] = typer.Option(None, "--sequence", help="Sequence JSON file."),
+    list_name: Optional[str] = typer.Option(None, "--list", help="Add this contact list as the audience."),
+    name: Optional[str] = typer.Option(None, "--name", help="Default: \"[Identity name]'s Campaign\"."),
+    priority: str = typer.Option("medium", "--priority", help=_PRIORITY_HELP),
+    tags: Optional[list[str]] = typer.Option(None, "--tag", help="Campaign tag (repeat for several)."),
+    folder: str = typer.Option("", "--folder", help="Dashboard folder."),
+    skip_prior: Optional[bool] = _SKIP, track_opens: Optional[bool] = _OPENS,
+    track_clicks: Optional[bool] = _CLICKS, reply_handling: Optional[str] = _REPLIES,
+    inbox: list[str] = _INBOX, shuffle: Optional[bool] = _SHUFFLE,
+    json_out: bool = _JSON,
+) -> None:
+    """Create a Draft campaign from a template or a sequence file, optionally with a list as audience."""
+    from storage.audience import add_list
+    from storage.campaigns import create_campaign, get_campaign
+    from storage.db import transaction
+    from storage.identities import get_identity
+
+    if (template is None) == (sequence is None):
+        raise UserError("give either --template NAME or --sequence FILE.json")
+    seq = _read_sequence(sequence) if sequence is not None else None
+    ws, db = _session(ctx)
+    now, actor = _now(), ws.config.user
+
+    def go():
+        with transaction(db):
+            ident = get_identity(db, identity)
+            settings = _settings(None, skip_prior=skip_prior, track_opens=track_opens, track_clicks=track_clicks,
+                                 reply_handling=reply_handling, inboxes=_inbox_ids(db, ident["id"], inbox),
+                                 shuffle=shuffle)
+            cid = create_campaign(db, identity=ident["id"], template=template, sequence=seq, name=name,
+                                  priority=priority, tags=tags or [], folder=folder, settings=settings, now=now,
+                                  actor=actor)
+            report = add_list(db, cid, list_name, now=now, actor=actor) if list_name else None
+            return get_campaign(db, cid), report
+
+    row, report = _guard(go)
+    out = {**_card(row), "audience": msgspec.structs.asdict(report) if report else None}
+    human = f"Created campaign #{row['id']} {row['name']!r} (draft)"
+    if report:
+        human += "\n" + _report_line(report)
+    emit(out, json_out, human + f"\nNext: enginy campaigns launch {row['id']}")
+
+
+def _report_line(r) -> str:
+    skipped = [f"{n} {what}" for n, what in ((r.already_in, "already in the campaign"),
+                                             (r.removed_before, "removed earlier (cannot come back)"),
+                                             (r.blocklisted, "blocklisted")) if n]
+    return f"Added {r.added} of {r.requested} contacts" + (f"; skipped {', '.join(skipped)}" if skipped else "")
+
+
+def _status_change(ctx: typer.Context, campaign: str, json_out: bool, fn_name: str, verb: str, **kw) -> None:
+    import storage.campaigns as campaigns
+
+    ws, db = _session(ctx)
+    row = _guard(lambda: getattr(campaigns, fn_name)(db, campaign, now=_now(), actor=ws.config.user, **kw))
+    emit(_card(row), json_out, f"Campaign #{row['id']} {row['name']!r} {verb}: now {row['status']}"
+         + (f" (starts {row['scheduled_at']})" if row["status"] == "scheduled" else ""))
+
+
+@app.command("launch")
+def launch(ctx: typer.Context, campaign: str = _CAMPAIGN,
+           at: Optional[str] = typer.Option(None, "--at", help="Schedule the start (ISO time, e.g. 2026-12-01T09:00+01:00)."),
+           json_out: bool = _JSON) -> None:
+    """Launch now (Running) or at a later time (Scheduled); the sequence is checked first."""
+    when = None
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            raise UserError(f"--at: expected an ISO time like 2026-12-01T09:00+01:00, got {at!r}") from None
+        if when.tzinfo is None:
+            raise UserError("--at: give the time zone too, e.g. 2026-12-01T09:00+01:00 or …Z")
+        when = when.astimezone(timezone.utc)
+    _status_change(ctx, campaign, json_out, "launch_campaign", "launched", at=when)
+
+
+@app.command("pause")
+def pause(ctx: typer.Context, campaign: str = _CAMPAIGN, json_out: bool = _JSON) -> None:
+    """Pause the whole campaign: no new action for any lead until resumed."""
+    _status_change(ctx, campaign, json_out, "pause_campaign", "paused")
+
+
+@app.command("resume")
+def resume(ctx: typer.Context, campaign: str = _CAMPAIGN, json_out: bool = _JSON) -> None:
+    """Resume a paused campaign."""
+    _status_change(ctx, campaign, json_out, "resume_campaign", "resumed")
+
+
+@app.command("archive")
+def archive(ctx: typer.Context, campaign: str = _CAMPAIGN, json_out: bool = _JSON) -> None:
+    """Archive: the campaign never runs again and cannot be reactivated (it stays visible)."""
+    _status_change(ctx, campaign, json_out, "archive_campaign", "archived")
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, campaign: str = _CAMPAIGN,
+           yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+           json_out: bool = _JSON) -> None:
+    """Delete the campaign, its audience and its log, permanently."""
+    from storage.campaigns import delete_campaign, get_campaign
+
+    ws, db = _session(ctx)
+    row = _guard(lambda: get_campaign(db, campaign))
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UserError(f"deleting campaign #{row['id']} {row['name']!r} cannot be undone; add --yes to confirm")
+        typer.confirm(f"Delete campaign #{row['id']} {row['name']!r} and its audience for good?", abort=True)
+    _guard(lambda: delete_campaign(db, row["id"], now=_now(), actor=ws.config.user))
+    emit({"id": row["id"], "name": row["name"], "deleted": True}, json_out,
+         f"Deleted campaign #{row['id']} {row['name']!r}")
+
+
+@app.command("duplicate")
+def duplicate(ctx: typer.Context, campaign: str = _CAMPAIGN,
+              name: Optional[str] = typer.Option(None, "--name", help="Default: \"<name> (copy)\"."),
+              with_audience: bool = typer.Option(False, "--with-audience", help="Copy the contacts too."),
+              json_out: bool = _JSON) -> None:
+    """A Draft copy with the same sequence and settings (no audience unless --with-audience)."""
+    from storage.campaigns import duplicate_campaign, get_campaign
+
+    ws, db = _session(ctx)
+    new_id = _guard(lambda: duplicate_campaign(db, campaign, name=name, with_audience=with_audience,
+                                               now=_now(), actor=ws.config.user))
+    row = get_campaign(db, new_id)
+    emit(_card(row), json_out, f"Created draft #{row['id']} {row['name']!r}")
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context, campaign: str = _CAMPAIGN,
+    name: Optional[str] = typer.Option(None, "--name"),
+    priority: Optional[str] = typer.Option(None, "--priority", help=_PRIORITY_HELP),
+    tags: Optional[list[str]] = typer.Option(None, "--tag", help="Replace the tags (repeat for several)."),
+    folder: Optional[str] = typer.Option(None, "--folder"),
+    sequence: Optional[Path] = typer.Option(
+        None, "--sequence", help="New sequence JSON; once launched only delays and message texts may change."),
+    skip_prior: Optional[bool] = _SKIP, track_opens: Optional[bool] = _OPENS,
+    track_clicks: Optional[bool] = _CLICKS, reply_handling: Optional[str] = _REPLIES,
+    inbox: list[str] = _INBOX, shuffle: Optional[bool] = _SHUFFLE,
+    json_out: bool = _JSON,
+) -> None:
+    """Change name, priority, tags, folder, settings or (delays and texts of) the sequence."""
+    from storage.campaigns import edit_sequence, get_campaign, settings_of, update_campaign
+    from storage.db import transaction
+
+    seq = _read_sequence(sequence) if sequence is not None else None
+    ws, db = _session(ctx)
+    now, actor = _now(), ws.config.user
+
+    def go():
+        with transaction(db):
+            row = get_campaign(db, campaign)
+            touched = any(v is not None for v in (skip_prior, track_opens, track_clicks, reply_handling, shuffle))
+            settings = (_settings(settings_of(row), skip_prior=skip_prior, track_opens=track_opens,
+                                  track_clicks=track_clicks, reply_handling=reply_handling,
+                                  inboxes=_inbox_ids(db, row["identity_id"], inbox), shuffle=shuffle)
+                        if touched or inbox else None)
+            new_tags = tags or None  # typer gives [] when --tag is absent
+            if all(v is None for v in (name, priority, new_tags, folder, settings, seq)):
+                raise UserError("nothing to change: give at least one option (see `enginy campaigns edit --help`)")
+            row = update_campaign(db, row["id"], name=name, priority=priority, tags=new_tags, folder=folder,
+                                  settings=settings, now=now, actor=actor)
+            return edit_sequence(db, row["id"], seq, now=now, actor=actor) if seq is not None else row
+
+    row = _guard(go)
+    emit(_card(row), json_out, f"Updated campaign #{row['id']} {row['name']!r}")
+
+
+@app.command("save-template")
+def save_template(ctx: typer.Context, campaign: str = _CAMPAIGN,
+                  name: str = typer.Argument(..., help="Template name."),
+                  description: str = typer.Option("", "--description"), json_out: bool = _JSON) -> None:
+    """Save the campaign's sequence as a template for future campaigns."""
+    from storage.campaigns import save_as_template
+
+    ws, db = _session(ctx)
+    tid = _guard(lambda: save_as_template(db, campaign, name, description=description, now=_now(),
+                                          actor=ws.config.user))
+    emit({"id": tid, "name": name.strip()}, json_out, f"Saved template {name.strip()!r}")
+
+
+@app.command("add-contacts")
+def add_contacts_cmd(ctx: typer.Context, campaign: str = _CAMPAIGN,
+                     list_name: Optional[str] = typer.Option(None, "--list", help="Contact list id or name."),
+                     contacts: Optional[list[int]] = typer.Option(None, "--contact", help="Contact id (repeat for several)."),
+                     json_out: bool = _JSON) -> None:
+    """Add a list's contacts (or single contacts); they start at the beginning of the sequence."""
+    from storage.audience import add_contacts, add_list
+
+    if (list_name is None) == (not contacts):
+        raise UserError("give either --list NAME or one or more --contact ID")
+    ws, db = _session(ctx)
+    now, actor = _now(), ws.config.user
+    report = _guard(lambda: add_list(db, campaign, list_name, now=now, actor=actor) if list_name
+                    else add_contacts(db, campaign, contacts, now=now, actor=actor))
+    emit(msgspec.structs.asdict(report), json_out, _report_line(report))
+
+
+@app.command("leads")
+def leads(
+    ctx: typer.Context, campaign: str = _CAMPAIGN,
+    action: str = typer.Argument(..., help="pause, resume, remove or retry."),
+    contacts: Optional[list[str]] = typer.Option(None, "--contact", help="Contact id, email or LinkedIn URL (repeat)."),
+    all_leads: bool = typer.Option(False, "--all", help="Every lead the action applies to (not for remove)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Confirm a removal without asking."),
+    json_out: bool = _JSON,
+) -> None:
+    """Pause, resume, remove (for good) or retry leads of a campaign."""
+    import storage.lead_intents as intents
+
+    fns = {"pause": intents.pause_leads, "resume": intents.resume_leads, "retry": intents.retry_leads,
+           "remove": intents.remove_leads}
+    if action not in fns:
+        raise UserError(f"unknown lead action {action!r}: use pause, resume, remove or retry")
+    if all_leads == bool(contacts):
+        raise UserError("give one or more --contact, or --all")
+    if action == "remove":
+        if all_leads:
+            raise UserError("removal is permanent: name the contacts with --contact")
+        if not yes:
+            if not sys.stdin.isatty():
+                raise UserError("removed contacts can never be added back to this campaign; add --yes to confirm")
+            typer.confirm(f"Remove {len(contacts)} lead(s) for good?", abort=True)
+    ws, db = _session(ctx)
+    report = _guard(lambda: fns[action](db, campaign, None if all_leads else contacts, now=_now(),
+                                        actor=ws.config.user))
+    human = f"{action}: {report.changed} lead(s) changed" + "".join(
+        f"\n  skipped {s['contact']}: {s['reason']}" for s in report.skipped)
+    emit({"action": action, **msgspec.structs.asdict(report)}, json_out, human)
+
+
+@app.command("status")
+def status(ctx: typer.Context, campaign: str = _CAMPAIGN, json_out: bool = _JSON) -> None:
+    """The campaign's general information, audience chips, metrics and leads per step."""
+    from storage.campaigns import get_campaign, settings_of
+    from storage.identities import get_identity
+    from storage.metrics import campaign_metrics
+
+    _, db = _session(ctx)
+    row = _guard(lambda: get_campaign(db, campaign))
+    m = campaign_metrics(db, row["id"])
+    settings = settings_of(row)
+    out = {**_card(row), "identity": get_identity(db, row["identity_id"])["name"],
+           "replies": settings.reply_handling, **msgspec.structs.asdict(m),
+           "steps": [msgspec.structs.asdict(s) for s in m.steps]}
+    emit(out, json_out, _status_text(out))
+
+
+def _status_text(s: dict[str, Any]) -> str:
+    a, m = s["audience"], s["metrics"]
+    lines = [f"#{s['id']} {s['name']} — {s['status']}, {s['priority']} priority, identity {s['identity']}",
+             "Audience: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in a.items())]
+    for channel, figures in m.items():
+        lines.append(f"{channel.capitalize():<9}" + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in figures.items()))
+    lines.append("Progress by action:")
+    lines += [f"  {'  ' * st['depth']}{st['step']:<14} {st['label']:<30} {st['leads']:>7}"
+              + (f"  ({st['errors']} error)" if st["errors"] else "") for st in s["steps"]]
+    return "\n".join(lines)
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    status_filter: Optional[list[str]] = typer.Option(None, "--status", help="draft, scheduled, running, paused, archived, "
+                                            "or active (running + scheduled); repeat."),
+    identity: Optional[str] = typer.Option(None, "--identity", help="Only this identity's campaigns."),
+    folder: Optional[str] = typer.Option(None, "--folder"),
+    tag: Optional[str] = typer.Option(None, "--tag"),
+    search: Optional[str] = typer.Option(None, "--search", help="Campaign or identity name contains this."),
+    json_out: bool = _JSON,
+) -> None:
+    """The campaigns dashboard: newest first, with Started / Contacted / Replied."""
+    from sequences.statuses import ACTIVE_CAMPAIGN_STATUSES, CampaignStatus
+    from storage.identities import get_identity
+    from storage.metrics import dashboard
+
+    statuses: set[str] = set()
+    for s in status_filter or []:
+        if s == "active":
+            statuses |= {c.value for c in ACTIVE_CAMPAIGN_STATUSES}
+        elif s in {c.value for c in CampaignStatus}:
+            statuses.add(s)
+        else:
+            raise UserError(f"--status: unknown status {s!r} (draft, scheduled, running, paused, archived, active)")
+    _, db = _session(ctx)
+    ident_id = _guard(lambda: get_identity(db, identity)["id"]) if identity else None
+    rows = dashboard(db, now=_now(), statuses=tuple(sorted(statuses)), identity_id=ident_id, folder=folder,
+                     tag=tag, search=search)
+    human = "\n".join(
+        f"#{r['id']:<4} {r['name'][:32]:<32} {r['status']:<9} {r['priority']:<6} {r['identity'][:16]:<16} "
+        f"{'+'.join(r['channels']):<19} started {r['started']}/{r['total']}, contacted {r['contacted']}, "
+        f"replied {r['replied']}  {r['created']}" + (f"  [{', '.join(r['tags'])}]" if r["tags"] else "")
+        for r in rows) or "No campaigns yet: enginy campaigns create --template NAME --identity ID"
+    emit(rows, json_out, human)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="CSV file to write ('-' for standard output)."),
+    campaigns: Optional[list[str]] = typer.Option(None, "--campaign", help="Only these campaigns (id or name; repeat)."),
+    json_out: bool = _JSON,
+) -> None:
+    """Write campaign metrics as CSV: one row per campaign, every Overview figure."""
+    from storage.campaign_export import write_csv
+    from storage.campaigns import get_campaign
+
+    _, db = _session(ctx)
+    ids = [_guard(lambda ref=ref: get_campaign(db, ref)["id"]) for ref in campaigns or []] or None
+    if str(file) == "-":
+        write_csv(db, sys.stdout, now=_now(), campaign_ids=ids)
+        return
+    tmp = file.with_name(file.name + ".tmp")
+    try:
+        with tmp.open("w", newline="", encoding="utf-8") as out:
+            count = write_csv(db, out, now=_now(), campaign_ids=ids)
+        tmp.replace(file)
+    except OSError as exc:
+        raise UserError(f"cannot write {file}: {exc.strerror}") from None
+    emit({"file": str(file), "campaigns": count}, json_out, f"Wrote {count} campaign(s) to {file}")

@@ -1,0 +1,60 @@
+"""What may change in the sequence of a launched campaign.
+
+Spec ("Editing an Active Campaign"): once launched, the sequence is locked —
+no step added or removed. Delays and message texts may still change, and only
+future steps see the change (leads already waiting keep their scheduled time;
+done actions are history). So a launched sequence may differ from the stored
+one only in:
+
+* a node's `delay`, and the acceptance timeout (`within_days` of "Accepted
+  LinkedIn connection", the invitation's waiting time);
+* the text fields of message steps (connection note, message chunks, InMail
+  subject/body, attachment text, email subject/body/html, task title/notes).
+
+Everything else — the set of node ids, each node's kind, the tree's pointers,
+the start, reactions, files, condition fields — is structure, and a change
+there is refused with a message naming the step.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from sequences.model import Sequence, describe, kind_of
+
+EDITABLE_FIELDS: dict[str, frozenset[str]] = {
+    "connection_request": frozenset({"note"}),
+    "linkedin_message": frozenset({"chunks"}),
+    "inmail": frozenset({"subject", "body"}),
+    "linkedin_attachment": frozenset({"text"}),
+    "email": frozenset({"subject", "body", "html"}),
+    "task": frozenset({"title", "notes"}),
+    "accepted_connection": frozenset({"within_days"}),
+}
+ALWAYS_EDITABLE = frozenset({"delay"})
+
+HINT = "a launched campaign's steps are locked; duplicate it and edit the copy to change the flow"
+
+
+def locked_changes(old: Sequence, new: Sequence) -> list[str]:
+    """Why `new` cannot replace `old` in a launched campaign; [] when only delays and texts changed."""
+    problems: list[str] = []
+    before = {n.id: n for n in old.nodes}
+    after = {n.id: n for n in new.nodes}
+    for node_id in before.keys() - after.keys():
+        problems.append(f"{describe(before[node_id])} was removed")
+    for node_id in after.keys() - before.keys():
+        problems.append(f"{describe(after[node_id])} was added")
+    if old.start != new.start:
+        problems.append(f"the sequence now starts at {new.start!r} instead of {old.start!r}")
+    for node_id in sorted(before.keys() & after.keys()):
+        a, b = before[node_id], after[node_id]
+        if kind_of(a) != kind_of(b):
+            problems.append(f"{describe(a)} became {describe(b)}")
+            continue
+        allowed = ALWAYS_EDITABLE | EDITABLE_FIELDS.get(kind_of(a), frozenset())
+        fa, fb = msgspec.structs.asdict(a), msgspec.structs.asdict(b)
+        changed = sorted(f for f in fa if f not in allowed and fa[f] != fb[f])
+        if changed:
+            problems.append(f"{describe(a)}: {', '.join(changed)} cannot change")
+    return problems
