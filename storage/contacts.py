@@ -64,6 +64,12 @@ def lists_page(
                 descending=True)
 
 
+def iter_lists(db: sqlite_utils.Database, *, search: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every list (newest first, with member counts), page by page."""
+    where, params = ("name LIKE ? ESCAPE '\\'", [_like(search)]) if search else ("", [])
+    return iterate(db, _LISTS, where=where, params=params, key="created_at", descending=True)
+
+
 def delete_list(db: sqlite_utils.Database, name: str) -> int:
     """Delete a list and its memberships (not its contacts); return how many members it had."""
     with transaction(db):

@@ -1,0 +1,170 @@
+"""`enginy contacts …`: import a lead file into a list, export, list and search contacts.
+
+Import prints exactly {"imported", "updated", "skipped", "errors"} with
+`--json`; a file that is not a usable CSV at all ends with one line on stderr
+and exit code 2, with nothing written. Rows that are bad on their own are
+reported by row number (and written to --rejects FILE.csv) while the good rows
+are imported, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli.output import UserError, emit
+
+app = typer.Typer(help="Contacts: import a CSV into a list, export, list and search.",
+                  no_args_is_help=True, rich_markup_mode=None)
+
+SHOWN_ERRORS = 20
+EXPORT_COLUMNS = (
+    ("first_name", "First Name"), ("last_name", "Last Name"), ("company", "Company"),
+    ("job_title", "Job Title"), ("email", "Email"), ("linkedin_url", "LinkedIn URL"),
+    ("phone", "Phone"), ("timezone", "Timezone"),
+)
+"""Export headers are the ones import recognises, so an export re-imports unchanged."""
+
+
+def _progress_bar(json_out: bool):
+    """A progress bar on stderr for people at a terminal; None for scripts and --json."""
+    if json_out or not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    bar = Progress("importing", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                   console=Console(stderr=True), transient=True)
+    task = bar.add_task("import", total=None)
+    return bar, lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@app.command("import")
+def import_file(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="The CSV (any common encoding and delimiter)."),
+    list_name: str = typer.Option(..., "--list", help="List to add the contacts to (created if missing)."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write rejected rows (row, reason, fields) here."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Import contacts from a CSV into a list; duplicates (same email or LinkedIn URL) are merged."""
+    from cli.main import open_ws
+    from runtime.clock import wall_now
+    from storage.contact_import import ImportError_, import_contacts
+    from storage.csv_read import CsvFileError
+
+    if not list_name.strip():
+        raise UserError("--list needs a name")
+    workspace = open_ws(ctx)
+    db = workspace.open_db()
+    bar, progress = _progress_bar(json_out)
+    try:
+        if bar:
+            bar.start()
+        result = import_contacts(db, file, list_name=list_name, now=wall_now(), created_by=workspace.config.user,
+                                 rejects_path=rejects, progress=progress)
+    except (CsvFileError, ImportError_) as exc:
+        raise UserError(f"{file}: {exc}; nothing was imported") from None
+    except OSError as exc:
+        raise UserError(f"{exc.filename or file}: {exc.strerror}; nothing was imported") from None
+    finally:
+        if bar:
+            bar.stop()
+        db.conn.close()
+    lines = [
+        f"List {list_name!r}: {result.imported} new, {result.updated} updated, "
+        f"{result.skipped} unchanged duplicates, {result.error_count} rejected"
+    ]
+    lines += [f"  row {e.row}: {e.reason}" for e in result.errors[:SHOWN_ERRORS]]
+    if result.error_count > SHOWN_ERRORS:
+        hint = f" (all in {rejects})" if rejects else " (--rejects FILE.csv writes them all)"
+        lines.append(f"  … and {result.error_count - SHOWN_ERRORS} more{hint}")
+    emit(result.report(), json_out, human="\n".join(lines))
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    file: str = typer.Argument("-", help="Output CSV, or - for stdout."),
+    list_name: Optional[str] = typer.Option(None, "--list", help="Only this list's contacts."),
+) -> None:
+    """Export contacts (of a list) as a CSV that `contacts import` reads back unchanged."""
+    from cli.main import open_ws
+    from storage.contacts import custom_keys, get_list, iter_contacts
+
+    db = open_ws(ctx).open_db()
+    list_id = None
+    if list_name is not None:
+        found = get_list(db, list_name)
+        if found is None:
+            raise UserError(f"no list {list_name!r} (see `enginy lists list`)")
+        list_id = found.id
+    customs = custom_keys(db, list_id=list_id)
+    known = {header.lower() for _, header in EXPORT_COLUMNS}
+    custom_headers = [k if k.lower() not in known else f"{k} (custom)" for k in customs]
+    target = Path(file)
+    tmp = target.with_name(target.name + ".part") if file != "-" else None
+    out = open(tmp, "w", newline="", encoding="utf-8") if tmp else sys.stdout
+    count = 0
+    try:
+        writer = csv.writer(out)
+        writer.writerow([header for _, header in EXPORT_COLUMNS] + custom_headers)
+        for contact in iter_contacts(db, list_id=list_id):
+            writer.writerow([getattr(contact, f) or "" for f, _ in EXPORT_COLUMNS]
+                            + [contact.custom.get(k, "") for k in customs])
+            count += 1
+    except OSError as exc:
+        raise UserError(f"{file}: {exc.strerror}") from None
+    finally:
+        if tmp:
+            out.close()
+    if tmp:
+        os.replace(tmp, target)
+        sys.stderr.write(f"Exported {count} contacts to {target}\n")
+
+
+def contact_json(c) -> dict:
+    return {"id": c.id, "first_name": c.first_name, "last_name": c.last_name, "company": c.company,
+            "job_title": c.job_title, "email": c.email, "linkedin_url": c.linkedin_url, "phone": c.phone,
+            "custom": c.custom}
+
+
+def contact_line(c) -> str:
+    name = f"{c.first_name} {c.last_name}".strip() or "—"
+    return f"{c.id:>7}  {name[:30]:<30}  {(c.email or '')[:34]:<34}  {c.company[:24]}"
+
+
+@app.command("list")
+def list_contacts(
+    ctx: typer.Context,
+    search: Optional[str] = typer.Option(None, "--search", help="Text to find in name, email, company, title or URL."),
+    list_name: Optional[str] = typer.Option(None, "--list", help="Only this list's contacts."),
+    limit: int = typer.Option(50, "--limit", min=1, max=10_000, help="Contacts per page."),
+    after: Optional[int] = typer.Option(None, "--after", help="Continue after this contact id (from the last page)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the page as JSON."),
+) -> None:
+    """One page of contacts in id order; the next page is `--after <id printed at the end>`."""
+    from cli.main import open_ws
+    from storage.contacts import contacts_page, get_list
+
+    db = open_ws(ctx).open_db()
+    list_id = None
+    if list_name is not None:
+        found = get_list(db, list_name)
+        if found is None:
+            raise UserError(f"no list {list_name!r} (see `enginy lists list`)")
+        list_id = found.id
+    result = contacts_page(db, search=search, list_id=list_id, limit=limit,
+                           after=(after, after) if after is not None else None)
+    next_after = result.after[1] if result.after else None
+    lines = [contact_line(c) for c in result.rows] or ["(no contacts)"]
+    if next_after is not None:
+        lines.append(f"more: enginy contacts list --after {next_after}"
+                     + (f" --search {search!r}" if search else ""))
+    emit({"contacts": [contact_json(c) for c in result.rows], "next_after": next_after}, json_out,
+         human="\n".join(lines))
