@@ -1,0 +1,155 @@
+"""The Textual app: a client of one workspace, like a tmux client of its server.
+
+The runtime is another process (see DESIGN.md "Process model"); this app only
+reads the database and writes intents through storage functions. Live
+updates come from one poll: every ~250 ms it reads `PRAGMA data_version`
+(microseconds) on its own connection; when another connection committed, the
+current screen's `refresh_data()` runs (its queries on worker threads) and the
+next poll is scheduled only after that refresh finished, so refreshes never
+pile up and input is never blocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlite_utils
+from textual.app import App
+from textual.binding import Binding
+
+from runtime.clock import wall_now
+from storage.workspace import Workspace
+from tui.commands import ScreenCommands
+from tui.data import Reader
+from tui.screens.modals import HelpScreen
+from tui.text import clean, parse_time
+
+POLL_SECONDS = 0.25
+
+
+@dataclass
+class AppContext:
+    """What every screen needs: where to read, where to write intents, who acts, what time it is."""
+
+    workspace: Workspace
+    db: sqlite_utils.Database  # the main thread's connection: intents only
+    reader: Reader  # worker threads' read connections
+    actor: str
+    extra_status: Callable[[], str] = field(default=lambda: "")
+
+    def now(self) -> datetime:
+        """Workspace time: the runtime's clock when it runs ahead of the wall (the demo), else the wall."""
+        wall = wall_now()
+        try:
+            row = self.db.execute(
+                "SELECT value FROM runtime_state WHERE key IN ('clock', 'clock_now', 'now') LIMIT 1").fetchone()
+        except sqlite3.OperationalError:
+            return wall
+        at = parse_time(row[0]) if row else None
+        return max(wall, at) if at else wall
+
+    def run_intent(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call a storage intent with this user and the workspace time."""
+        return fn(self.db, *args, now=self.now(), actor=self.actor, **kwargs)
+
+
+class EnginyApp(App[None]):
+    """Campaigns dashboard → campaign (overview / audience / activity)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "enginy"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave the app (campaigns keep running)"),
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Keys of this screen"),
+        Binding("colon", "command_palette", "Commands", id="app.commands", tooltip="Every action by name"),
+        Binding("escape", "back", "Back", id="app.back", tooltip="Close the panel or go back"),
+    ]
+
+    def __init__(self, workspace: Workspace, *, notice: str = "",
+                 on_exit: Callable[[], None] | None = None, status_line: Callable[[], str] | None = None) -> None:
+        super().__init__()
+        self.workspace = workspace
+        db = workspace.open_db()
+        self.ctx = AppContext(workspace, db, Reader(workspace.db_path), workspace.config.user,
+                              status_line or (lambda: ""))
+        self.notice = notice
+        self._on_exit = on_exit
+        self._poll_conn: sqlite3.Connection | None = None
+        self.data_version = 0
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications often quote campaign or contact names: never parse them as markup."""
+        super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False)
+
+    def on_mount(self) -> None:
+        from tui.screens.dashboard import DashboardScreen
+
+        self.sub_title = f"{self.workspace.config.name} — {self.workspace.dir}"
+        self.push_screen(DashboardScreen(self.ctx))
+        if self.notice:
+            self.notify(self.notice, timeout=8)
+        self._poll_conn = sqlite3.connect(str(self.workspace.db_path), isolation_level=None)
+        self.data_version = self._version()
+        self.run_worker(self._poll(), group="poll", exit_on_error=False)
+
+    def _version(self) -> int:
+        assert self._poll_conn is not None
+        return self._poll_conn.execute("PRAGMA data_version").fetchone()[0]
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            version = self._version()
+            if version != self.data_version:
+                self.data_version = version
+                await self.refresh_screen()
+
+    async def refresh_screen(self) -> None:
+        """Re-read what the current screen shows (also called right after an intent)."""
+        refresh = getattr(self.screen, "refresh_data", None)
+        if refresh is not None:
+            try:
+                await refresh()
+            except Exception as exc:  # a failed refresh must not stop the poll
+                self.notify(f"Refresh failed: {exc}", severity="error")
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        rows, seen = [], set()
+        for key, active in self.active_bindings.items():
+            binding = active.binding
+            if not binding.description or (binding.id or binding.action) in seen:
+                continue
+            seen.add(binding.id or binding.action)
+            rows.append((binding.key_display or self.get_key_display(binding), binding.description,
+                         binding.tooltip))
+        self.push_screen(HelpScreen(rows))
+
+    async def action_back(self) -> None:
+        back = getattr(self.screen, "action_back", None)
+        if back is not None:
+            await back()
+        elif len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def on_unmount(self) -> None:
+        self.ctx.reader.close()
+        if self._poll_conn is not None:
+            self._poll_conn.close()
+        if self._on_exit is not None:
+            self._on_exit()
+
+
+def run(workspace_dir: Path | str, **kwargs: Any) -> None:
+    from storage.workspace import open_workspace
+
+    EnginyApp(open_workspace(workspace_dir), **kwargs).run()

@@ -1,0 +1,406 @@
+"""What the screens read, as row sources the virtual tables page through by keyset.
+
+Why here and not in the widgets: every query the TUI runs is in this module
+(or in storage/), so its cost can be read in one place and measured by
+`bench/tui_audience.py`. Each source answers four questions the virtual table
+asks — rows after a key, rows before a key, how many rows (exact or an
+estimate), and roughly which key sits at a fraction of the list — and never
+uses OFFSET, so row 999,000 costs what row 0 costs.
+
+Queries run on worker threads; `Reader` gives each thread its own read-only
+connection (sqlite3 connections are not shareable across threads).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import sqlite_utils
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable
+
+from storage.activity_kinds import CONDITION_KINDS, Milestone
+
+Row = dict[str, Any]
+
+
+class Reader:
+    """Per-thread read connections to one workspace database (WAL readers never block the runtime)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
+                                   check_same_thread=False, timeout=5.0)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute("PRAGMA query_only = ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        return [dict(r) for r in self.conn().execute(sql, list(params))]
+
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection as a sqlite_utils Database, for storage/ query functions."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = sqlite_utils.Database(self.conn())
+        return db
+
+    def one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        row = self.conn().execute(sql, list(params)).fetchone()
+        return dict(row) if row else None
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:
+                    pass  # owned by a thread that is gone; the process exit closes it
+            self._all.clear()
+
+
+# --- the audience ---------------------------------------------------------------
+
+#: Engagement filter options of the spec: label -> SQL condition on e/c.
+ENGAGEMENT: dict[str, str] = {
+    "LinkedIn connection sent": f"(e.milestones & {int(Milestone.LI_INVITED)})",
+    "LinkedIn connection accepted": f"(e.milestones & {int(Milestone.LI_ACCEPTED)})",
+    "LinkedIn connection sent but not by platform":
+        f"(NOT (e.milestones & {int(Milestone.LI_INVITED)}) AND EXISTS (SELECT 1 FROM linkedin_invitations li"
+        " WHERE li.contact_id = e.contact_id AND li.source = 'external'))",
+    "Sent at least one message": f"(e.milestones & {int(Milestone.LI_CONTACTED | Milestone.EM_SENT)})",
+    "Bounced message": f"(e.milestones & {int(Milestone.EM_BOUNCED)})",
+    "Seen message": f"(e.milestones & {int(Milestone.EM_OPENED)})",
+    "Clicked link": f"(e.milestones & {int(Milestone.EM_CLICKED)})",
+}
+
+
+@dataclass(frozen=True)
+class AudienceFilter:
+    """Everything that narrows the audience table; a new value = a new query."""
+
+    campaign_id: int
+    identity_id: int | None = None
+    status: str | None = None  # a chip; None = Total
+    search: str = ""  # name or company
+    node_id: str | None = None  # stage
+    tag: str | None = None  # conversation tag
+    engagement: str | None = None  # a key of ENGAGEMENT
+    same_company: bool = False
+    campaign_paused: bool = False
+
+    @property
+    def indexed_only(self) -> bool:
+        """True when the filter is served by an index alone, so its exact count is cheap."""
+        return not (self.search or self.node_id or self.tag or self.engagement or self.same_company)
+
+    def but(self, **changes: Any) -> "AudienceFilter":
+        return replace(self, **changes)
+
+
+class AudienceSource:
+    """A campaign's leads (enrollment id order) with the chip and the filters applied."""
+
+    key_name = "id"
+    page_cost_hint = "keyset on enrollments(campaign_id[, status|node_id], id)"
+
+    def __init__(self, reader: Reader, flt: AudienceFilter, chip_counts: dict[str, int] | None = None) -> None:
+        self.reader = reader
+        self.flt = flt
+        self.chip_counts = chip_counts or {}
+
+    def _where(self) -> tuple[str, list[Any]]:
+        f = self.flt
+        # removed leads stay listed (Finished · Deleted), as the chips count them (storage/metrics.py)
+        where = ["e.campaign_id = ?"]
+        params: list[Any] = [f.campaign_id]
+        if f.status and f.campaign_paused and f.status in ("paused", "in_progress"):
+            # a paused campaign shows its In progress leads as Paused (storage/metrics.py)
+            where.append("e.status IN ('paused', 'in_progress')" if f.status == "paused" else "0")
+        elif f.status:
+            where.append("e.status = ?")
+            params.append(f.status)
+        if f.node_id:
+            where.append("e.node_id = ?")
+            params.append(f.node_id)
+        if f.search:
+            like = "%" + f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("((c.first_name || ' ' || c.last_name) LIKE ? ESCAPE '\\' OR c.company LIKE ? ESCAPE '\\')")
+            params += [like, like]
+        if f.engagement:
+            where.append(ENGAGEMENT[f.engagement])
+        if f.tag:
+            where.append("EXISTS (SELECT 1 FROM conversations cv, json_each(cv.tags) t WHERE cv.contact_id = e.contact_id"
+                         " AND cv.identity_id = ? AND t.value = ?)")
+            params += [f.identity_id, f.tag]
+        if f.same_company:
+            # correlated: per row one probe of contacts(company) + enrollments(campaign_id, contact_id)
+            where.append("c.company != '' AND EXISTS (SELECT 1 FROM contacts c2 JOIN enrollments e2"
+                         " ON e2.contact_id = c2.id AND e2.campaign_id = e.campaign_id AND e2.removed = 0"
+                         " WHERE c2.company = c.company AND c2.id != c.id)")
+        return " AND ".join(where), params
+
+    def _index(self) -> str:
+        f = self.flt
+        if f.status and not (f.campaign_paused and f.status == "paused"):
+            return "INDEXED BY enrollments_chip"
+        if f.node_id:
+            return "INDEXED BY enrollments_campaign_node"
+        return "INDEXED BY enrollments_campaign"
+
+    def _select(self, extra: str, params: list[Any], order: str, limit: int) -> list[Row]:
+        where, wparams = self._where()
+        sql = (
+            "SELECT e.id, e.contact_id, e.status, e.substatus, e.node_id, e.milestones, e.updated_at,"
+            " e.removed, c.first_name, c.last_name, c.company, c.job_title"
+            f" FROM enrollments e {self._index()} JOIN contacts c ON c.id = e.contact_id"
+            f" WHERE {where}{extra} ORDER BY e.id {order} LIMIT ?"
+        )
+        rows = self.reader.rows(sql, wparams + params + [limit])
+        self._decorate(rows)
+        return rows
+
+    def _decorate(self, rows: list[Row]) -> None:
+        """Add the latest actions (icons) and conversation tags of a page: two indexed look-ups per page."""
+        if not rows:
+            return
+        ids = [r["id"] for r in rows]
+        marks = ",".join("?" * len(ids))
+        recent: dict[int, list[str]] = {i: [] for i in ids}
+        for a in self.reader.rows(
+            f"SELECT enrollment_id, kind FROM activity WHERE enrollment_id IN ({marks})"
+            f" AND kind NOT IN ({','.join('?' * len(CONDITION_KINDS))}) ORDER BY enrollment_id, id DESC",
+            ids + [k.value for k in CONDITION_KINDS],
+        ):
+            kinds = recent[a["enrollment_id"]]
+            if len(kinds) < 4:
+                kinds.append(a["kind"])
+        tags: dict[int, list[str]] = {}
+        if self.flt.identity_id is not None:
+            contacts = [r["contact_id"] for r in rows]
+            for t in self.reader.rows(
+                f"SELECT cv.contact_id, t.value AS tag FROM conversations cv, json_each(cv.tags) t"
+                f" WHERE cv.identity_id = ? AND cv.contact_id IN ({','.join('?' * len(contacts))})",
+                [self.flt.identity_id] + contacts,
+            ):
+                tags.setdefault(t["contact_id"], []).append(str(t["tag"]))
+        for r in rows:
+            r["recent"] = recent[r["id"]]
+            r["tags"] = tags.get(r["contact_id"], [])
+
+    def after(self, key: int | None, limit: int) -> list[Row]:
+        return self._select(" AND e.id > ?" if key is not None else "", [key] if key is not None else [], "ASC", limit)
+
+    def before(self, key: int | None, limit: int) -> list[Row]:
+        """Rows just before `key` (None = the end), nearest first."""
+        return self._select(" AND e.id < ?" if key is not None else "", [key] if key is not None else [], "DESC", limit)
+
+    def count(self, budget_ms: int = 60) -> tuple[int, bool]:
+        """(rows, exact). Chip counts are exact and indexed; other filters get an exact count
+        when it finishes within `budget_ms`, else an estimate from a sample."""
+        f = self.flt
+        if f.indexed_only:
+            if self.chip_counts:
+                return self.chip_counts.get(f.status or "total", 0), True
+            if f.status and not f.campaign_paused:  # one range of the chip index
+                return self.reader.one("SELECT count(*) AS n FROM enrollments INDEXED BY enrollments_chip"
+                                       " WHERE campaign_id = ? AND status = ?", [f.campaign_id, f.status])["n"], True
+            first, last = self.after(None, 1), self.before(None, 1)
+            return (last[0]["id"] - first[0]["id"] + 1 if first else 0), not first
+        where, params = self._where()
+        exact = _with_budget(self.reader.conn(), budget_ms, lambda conn: conn.execute(
+            f"SELECT count(*) FROM enrollments e {self._index()} JOIN contacts c ON c.id = e.contact_id WHERE {where}",
+            params).fetchone()[0])
+        if exact is not None:
+            return exact, True
+        base = self.chip_counts.get(f.status or "total", 0)
+        sample = 2000
+        unfiltered = AudienceSource(self.reader, AudienceFilter(f.campaign_id, f.identity_id, status=f.status,
+                                                                node_id=f.node_id, campaign_paused=f.campaign_paused))
+        uw, up = unfiltered._where()
+        row = self.reader.one(
+            f"SELECT count(*) AS n, max(id) AS last FROM (SELECT e.id FROM enrollments e {unfiltered._index()}"
+            f" WHERE {uw} ORDER BY e.id LIMIT ?)", up + [sample])
+        last = row["last"] if row else None
+        if not last:
+            return 0, True
+        hits = self.reader.one(
+            f"SELECT count(*) AS n FROM enrollments e {self._index()} JOIN contacts c ON c.id = e.contact_id"
+            f" WHERE {where} AND e.id <= ?", params + [last])["n"]
+        return max(hits, round(base * hits / max(row["n"], 1))), False
+
+    def seek(self, fraction: float) -> int | None:
+        """An id about `fraction` of the way through (ids are roughly uniform): the key a far jump starts after."""
+        first = self.after(None, 1)
+        last = self.before(None, 1)
+        if not first or not last:
+            return None
+        lo, hi = first[0]["id"], last[0]["id"]
+        return int(lo + (hi - lo) * min(max(fraction, 0.0), 1.0)) - 1
+
+
+def _with_budget(conn: sqlite3.Connection, budget_ms: int, fn) -> Any:
+    """Run `fn(conn)`; give up (None) when SQLite has worked longer than `budget_ms`."""
+    import time
+
+    deadline = time.perf_counter() + budget_ms / 1000
+    conn.set_progress_handler(lambda: 1 if time.perf_counter() > deadline else 0, 10_000)
+    try:
+        return fn(conn)
+    except sqlite3.OperationalError as exc:
+        if "interrupted" in str(exc):
+            return None
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+# --- the activity log --------------------------------------------------------------
+
+DATE_RANGES = {"All time": None, "Last 24 hours": 1, "Last 7 days": 7, "Last 30 days": 30}
+
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    campaign_id: int
+    search: str = ""  # recipient name / company or action kind
+    node_id: str | None = None  # stage
+    contact_id: int | None = None  # recipient
+    since: str | None = None  # ISO time (date range)
+
+    def but(self, **changes: Any) -> "ActivityFilter":
+        return replace(self, **changes)
+
+
+class ActivitySource:
+    """A campaign's actions, newest first (conditions left out, as the spec asks)."""
+
+    key_name = "id"
+    descending = True
+
+    def __init__(self, reader: Reader, flt: ActivityFilter) -> None:
+        self.reader = reader
+        self.flt = flt
+
+    def _where(self) -> tuple[str, list[Any]]:
+        f = self.flt
+        where = ["a.campaign_id = ?", f"a.kind NOT IN ({','.join('?' * len(CONDITION_KINDS))})"]
+        params: list[Any] = [f.campaign_id, *[k.value for k in CONDITION_KINDS]]
+        if f.node_id:
+            where.append("a.node_id = ?")
+            params.append(f.node_id)
+        if f.contact_id is not None:
+            where.append("a.contact_id = ?")
+            params.append(f.contact_id)
+        if f.since:
+            where.append("a.at >= ?")
+            params.append(f.since)
+        if f.search:
+            like = "%" + f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("((c.first_name || ' ' || c.last_name) LIKE ? ESCAPE '\\' OR c.company LIKE ? ESCAPE '\\'"
+                         " OR a.kind LIKE ? ESCAPE '\\')")
+            params += [like, like, like.replace(" ", "\\_")]
+        return " AND ".join(where), params
+
+    def _index(self) -> str:
+        return "INDEXED BY activity_campaign_node" if self.flt.node_id else "INDEXED BY activity_campaign"
+
+    def _select(self, extra: str, params: list[Any], order: str, limit: int) -> list[Row]:
+        where, wparams = self._where()
+        return self.reader.rows(
+            "SELECT a.id, a.at, a.kind, a.node_id, a.channel, a.status, a.detail, a.actor, a.contact_id,"
+            " c.first_name, c.last_name, c.company"
+            f" FROM activity a {self._index()} LEFT JOIN contacts c ON c.id = a.contact_id"
+            f" WHERE {where}{extra} ORDER BY a.id {order} LIMIT ?",
+            wparams + params + [limit],
+        )
+
+    # newest first: "after" walks towards older rows
+    def after(self, key: int | None, limit: int) -> list[Row]:
+        return self._select(" AND a.id < ?" if key is not None else "", [key] if key is not None else [], "DESC", limit)
+
+    def before(self, key: int | None, limit: int) -> list[Row]:
+        return self._select(" AND a.id > ?" if key is not None else "", [key] if key is not None else [], "ASC", limit)
+
+    def count(self, budget_ms: int = 60) -> tuple[int, bool]:
+        where, params = self._where()
+        exact = _with_budget(self.reader.conn(), budget_ms, lambda conn: conn.execute(
+            f"SELECT count(*) FROM activity a {self._index()} LEFT JOIN contacts c ON c.id = a.contact_id WHERE {where}",
+            params).fetchone()[0])
+        if exact is not None:
+            return exact, True
+        # an estimate: the id span of the campaign's activity
+        newest, oldest = self.after(None, 1), self.before(None, 1)
+        if not newest:
+            return 0, True
+        return newest[0]["id"] - oldest[0]["id"] + 1, False
+
+    def seek(self, fraction: float) -> int | None:
+        newest, oldest = self.after(None, 1), self.before(None, 1)
+        if not newest:
+            return None
+        hi, lo = newest[0]["id"], oldest[0]["id"]
+        return int(hi - (hi - lo) * min(max(fraction, 0.0), 1.0)) + 1
+
+
+# --- single records ----------------------------------------------------------------
+
+
+@dataclass
+class LeadDetail:
+    """What the contact side panel shows."""
+
+    enrollment: Row
+    contact: Row
+    timeline: list[Row] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+
+def lead_detail(reader: Reader, enrollment_id: int, identity_id: int | None, limit: int = 60) -> LeadDetail | None:
+    enrollment = reader.one("SELECT * FROM enrollments WHERE id = ?", [enrollment_id])
+    if enrollment is None:
+        return None
+    contact = reader.one("SELECT * FROM contacts WHERE id = ?", [enrollment["contact_id"]]) or {}
+    timeline = reader.rows(
+        "SELECT id, at, kind, node_id, channel, status, detail FROM activity WHERE enrollment_id = ?"
+        " ORDER BY id DESC LIMIT ?", [enrollment_id, limit])
+    tags = [r["tag"] for r in reader.rows(
+        "SELECT DISTINCT t.value AS tag FROM conversations cv, json_each(cv.tags) t"
+        " WHERE cv.identity_id = ? AND cv.contact_id = ?", [identity_id, enrollment["contact_id"]])]
+    return LeadDetail(enrollment, contact, timeline[::-1], tags)
+
+
+def campaign_row(reader: Reader, campaign_id: int) -> Row | None:
+    return reader.one(
+        "SELECT c.*, i.name AS identity_name, i.timezone AS identity_timezone FROM campaigns c"
+        " JOIN identities i ON i.id = c.identity_id WHERE c.id = ?", [campaign_id])
+
+
+def conversation_tags(reader: Reader, campaign_id: int) -> list[tuple[str, str, int]]:
+    """(tag, channel, conversations) of a campaign — the Tagged Conversations widget."""
+    return [(str(r["tag"]), r["channel"], r["n"]) for r in reader.rows(
+        "SELECT t.value AS tag, cv.channel, count(*) AS n FROM conversations cv, json_each(cv.tags) t"
+        " WHERE cv.campaign_id = ? GROUP BY t.value, cv.channel ORDER BY n DESC", [campaign_id])]
+
+
+def daily_activity(reader: Reader, campaign_id: int, since: str) -> list[tuple[str, int]]:
+    """(day, actions) since `since` — the overview sparkline (conditions left out)."""
+    return [(r["day"], r["n"]) for r in reader.rows(
+        "SELECT substr(at, 1, 10) AS day, count(*) AS n FROM activity INDEXED BY activity_campaign"
+        f" WHERE campaign_id = ? AND at >= ? AND kind NOT IN ({','.join('?' * len(CONDITION_KINDS))})"
+        " AND enrollment_id IS NOT NULL GROUP BY day ORDER BY day",
+        [campaign_id, since, *[k.value for k in CONDITION_KINDS]])]
+

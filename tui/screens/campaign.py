@@ -1,0 +1,487 @@
+"""The campaign view: header with the campaign's facts, then Overview / Audience / Activity tabs.
+
+Figures come from storage.metrics (one grouped pass, on a worker thread);
+the audience and activity lists are virtual tables paged by keyset
+(tui/data.py), so a million-lead campaign opens as fast as an empty one.
+Lead actions are intents of storage.lead_intents; campaign actions are shared
+with the dashboard (campaign_actions.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Sparkline, Static, TabbedContent, TabPane
+
+from storage import lead_intents
+from storage.campaigns import CampaignError, settings_of
+from storage.metrics import AUDIENCE_KEYS as CHIP_KEYS, campaign_metrics
+from tui.commands import Command
+from tui.data import (DATE_RANGES, ENGAGEMENT, ActivityFilter, ActivitySource, AudienceFilter, AudienceSource,
+                      campaign_row, conversation_tags, daily_activity, lead_detail)
+from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
+from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
+from tui.text import joined, literal, short_time
+from tui.widgets.chips import StatusChips
+from tui.widgets.lead_panel import LeadPanel
+from tui.widgets.overview import BOXES, MetricBox, ProgressTree, TaggedConversations
+from tui.widgets.status import KIND_ICON, campaign_status, kind_label, lead_status, priority, sequence_of
+from tui.widgets.virtual_table import Column, VirtualTable
+
+TAB_IDS = ("overview", "audience", "activity")
+AUDIENCE_ONLY = {"chip", "stage", "tag", "engagement", "same_company", "view", "bulk", "lead_activity"}
+LIST_TABS = {"search": ("audience", "activity"), "stage": ("audience", "activity"), "clear": ("audience", "activity"),
+             "date_range": ("activity",)}
+REPLY_MODES = {"manual": "manual follow-up", "copilot": "AI suggestions (copilot)", "auto": "AI auto-replies"}
+
+
+def _name(row: dict[str, Any]) -> Text:
+    return literal(f"{row.get('first_name') or ''} {row.get('last_name') or ''}".strip() or "—")
+
+
+class CampaignScreen(CampaignActions, Screen):
+    """One campaign; Esc goes back to the dashboard (after closing the side panel)."""
+
+    BINDINGS = [
+        Binding("right_square_bracket", "tab(1)", "Next tab", id="campaign.next_tab", tooltip="Overview → Audience → Activity"),
+        Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, id="campaign.prev_tab"),
+        Binding("slash", "search", "Search", id="campaign.search", tooltip="Search leads by name or company"),
+        Binding("s", "stage", "Stage", id="campaign.stage", tooltip="Only leads/actions at one step"),
+        Binding("t", "tag", "Tag", show=False, id="campaign.tag", tooltip="Conversation tag"),
+        Binding("e", "engagement", "Engagement", show=False, id="campaign.engagement"),
+        Binding("c", "same_company", "Same company", show=False, id="campaign.same_company",
+                tooltip="Only leads who work at a company with several leads here"),
+        Binding("v", "view", "Contacts/Companies", show=False, id="campaign.view"),
+        Binding("w", "date_range", "Date range", id="campaign.date_range"),
+        Binding("x", "clear", "Clear filters", show=False, id="campaign.clear"),
+        Binding("b", "bulk", "Bulk actions", id="campaign.bulk", tooltip="Retry errors, pause, resume, remove"),
+        Binding("A", "lead_activity", "Lead activity", show=False, id="campaign.lead_activity"),
+        *[Binding(str(i), f"chip('{key}')", f"Chip {key.replace('_', ' ')}", show=False, id=f"campaign.chip_{key}")
+          for i, key in enumerate(CHIP_KEYS)],
+        *CAMPAIGN_BINDINGS,
+    ]
+
+    def __init__(self, ctx, campaign_id: int, tab: str = "overview") -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.campaign_id = campaign_id
+        self.initial_tab = tab
+        self.row: dict[str, Any] | None = None
+        self.metrics = None
+        self.audience = AudienceFilter(campaign_id)
+        self.activity = ActivityFilter(campaign_id)
+        self.activity_range = "All time"
+        self.view = "contacts"
+        self.panel_enrollment: int | None = None
+
+    # --- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="campaign-header")
+        with TabbedContent(initial=self.initial_tab, id="campaign-tabs"):
+            with TabPane("Overview", id="overview"):
+                with Horizontal(id="metric-boxes"):
+                    for title, key, figures in BOXES:
+                        yield MetricBox(title, key, figures, classes="metric-box", id=f"metrics-{key}")
+                with Horizontal(id="overview-lower"):
+                    with Vertical(id="overview-left"):
+                        yield Static(Text("Actions per day (30 days)", style="bold"))
+                        yield Sparkline([], id="activity-sparkline")
+                        yield Static(id="sparkline-caption")
+                        yield Static(Text("Tagged conversations", style="bold"))
+                        yield TaggedConversations(id="tagged")
+                    with Vertical(id="overview-right"):
+                        yield Static(Text("Progress by action — enter: view activity of a step", style="bold"))
+                        yield ProgressTree("Start", id="progress-tree")
+            with TabPane("Audience", id="audience"):
+                yield StatusChips(id="chips")
+                yield Static(id="audience-filters", classes="filter-line")
+                with Horizontal():
+                    yield VirtualTable(self._audience_columns(), empty="No leads match.", id="audience-table")
+                    yield LeadPanel(id="lead-panel")
+            with TabPane("Activity", id="activity"):
+                yield Static(id="activity-filters", classes="filter-line")
+                yield VirtualTable(self._activity_columns(), empty="No activity matches.", id="activity-table")
+        yield Footer()
+
+    def _audience_columns(self) -> list[Column]:
+        def contact(r: dict[str, Any]) -> Text:
+            title = literal(r.get("job_title") or "—", "dim")
+            company = literal(r.get("company") or "—", "italic")
+            if self.view == "companies":
+                return joined(title, " @ ", company, "  ", _name(r))
+            return joined(_name(r), " @ ", company, "  ", title)
+
+        def icons(r: dict[str, Any]) -> Text:
+            return Text(" ".join(KIND_ICON.get(k, "·") for k in r.get("recent", [])), end="")
+
+        return [
+            Column("Contact", None, contact),
+            Column("Status", 34, lambda r: lead_status(r["status"], r.get("substatus"))),
+            Column("Activity", 10, icons),
+            Column("Tags", 18, lambda r: literal(", ".join(r.get("tags", [])), "italic")),
+        ]
+
+    def _activity_columns(self) -> list[Column]:
+        def action(r: dict[str, Any]) -> Text:
+            return Text(f"{KIND_ICON.get(r['kind'], '·')} {kind_label(r['kind'])}", end="")
+
+        def recipient(r: dict[str, Any]) -> Text:
+            if r.get("contact_id") is None:
+                return literal(r.get("actor") or "—", "dim")
+            return joined(_name(r), " @ ", literal(r.get("company") or "—", "italic"))
+
+        return [
+            Column("Action", 30, action),
+            Column("Recipient", None, recipient),
+            Column("Status", 12, lambda r: Text("✔ completed" if r["status"] == "completed" else "… in progress",
+                                                style="green" if r["status"] == "completed" else "yellow")),
+            Column("Completed", 17, lambda r: Text(short_time(r["at"]))),
+        ]
+
+    async def on_mount(self) -> None:
+        await self.refresh_data(first=True)
+        self._focus_tab()
+
+    # --- data -------------------------------------------------------------------------
+
+    async def refresh_data(self, first: bool = False) -> None:
+        reader, cid = self.ctx.reader, self.campaign_id
+        row = await asyncio.to_thread(campaign_row, reader, cid)
+        if row is None:  # deleted underneath us
+            self.notify("This campaign no longer exists", severity="warning")
+            self.app.pop_screen()
+            return
+        paused_changed = self.row is not None and (self.row["status"] == "paused") != (row["status"] == "paused")
+        self.row = row
+        self._show_header()
+        if first:
+            self.audience = self.audience.but(identity_id=row["identity_id"], campaign_paused=row["status"] == "paused")
+            self._set_audience_source()
+            self._set_activity_source()
+        elif paused_changed:
+            self.audience = self.audience.but(campaign_paused=row["status"] == "paused")
+            self._set_audience_source(keep_position=True)
+        else:
+            self.query_one("#audience-table", VirtualTable).reload()
+            self.query_one("#activity-table", VirtualTable).reload()
+        since = (self.ctx.now() - timedelta(days=30)).isoformat()
+        metrics, tags, daily = await asyncio.to_thread(lambda: (
+            campaign_metrics(reader.db(), cid), conversation_tags(reader, cid), daily_activity(reader, cid, since)))
+        self.metrics = metrics
+        for box in self.query(MetricBox):
+            box.show(metrics)
+        self.query_one("#tagged", TaggedConversations).show(tags)
+        self._show_sparkline(daily)
+        self.query_one(ProgressTree).show(metrics, sequence_of(row["sequence"]))
+        self.query_one(StatusChips).counts = metrics.audience
+        table = self.query_one("#audience-table", VirtualTable)
+        if isinstance(table.source, AudienceSource):
+            table.source.chip_counts = metrics.audience
+            if self.audience.indexed_only:
+                table.set_total(metrics.audience.get(self.audience.status or "total", 0), True)
+        self._show_filters()
+        if self.panel_enrollment is not None:
+            await self._load_panel(self.panel_enrollment)
+
+    def _show_header(self) -> None:
+        row = self.row
+        assert row is not None
+        settings = settings_of(row)
+        line = Text.assemble(literal(row["name"], "bold"), "   ", campaign_status(row["status"]), "   ",
+                             priority(row["priority"]), " priority")
+        facts = Text.assemble(
+            ("Identity ", "dim"), literal(row["identity_name"], "bold"),
+            ("   Replies ", "dim"), REPLY_MODES.get(settings.reply_handling, settings.reply_handling),
+            ("   CRM sync ", "dim"), "on" if "yes" in (settings.crm_contacts_sync, settings.crm_conversations_sync) else "off",
+            ("   Launched ", "dim"), short_time(row["launched_at"]) if row["launched_at"] else
+            (f"scheduled {short_time(row['scheduled_at'])}" if row["scheduled_at"] else "not yet"),
+        )
+        extra = self.ctx.extra_status()
+        self.query_one("#campaign-header", Static).update(
+            Text("\n").join([line, facts] + ([Text(extra, style="dim")] if extra else [])))
+
+    def _show_sparkline(self, daily: list[tuple[str, int]]) -> None:
+        now = self.ctx.now()
+        days = [(now - timedelta(days=29 - i)).strftime("%Y-%m-%d") for i in range(30)]
+        per_day = dict(daily)
+        values = [float(per_day.get(d, 0)) for d in days]
+        self.query_one(Sparkline).data = values
+        self.query_one("#sparkline-caption", Static).update(Text(
+            f"{days[0]} … {days[-1]}   total {int(sum(values)):,}   peak {int(max(values)):,}/day", style="dim"))
+
+    def _set_audience_source(self, keep_position: bool = False) -> None:
+        chips = self.metrics.audience if self.metrics else None
+        table = self.query_one("#audience-table", VirtualTable)
+        table.set_source(AudienceSource(self.ctx.reader, self.audience, chips), keep_marks=keep_position)
+        self.query_one(StatusChips).selected = self.audience.status or "total"
+        self._show_filters()
+
+    def _set_activity_source(self) -> None:
+        self.query_one("#activity-table", VirtualTable).set_source(ActivitySource(self.ctx.reader, self.activity))
+        self._show_filters()
+
+    def _show_filters(self) -> None:
+        a, table = self.audience, self.query_one("#audience-table", VirtualTable)
+        count, exact = table.total
+        text = Text(f"{'' if exact else '≈'}{count:,} leads", style="bold", end="")
+        if not exact:
+            text.append(" (estimate: counting this filter exactly would scan the audience)", style="dim")
+        for label, value in (("search", a.search), ("stage", a.node_id), ("tag", a.tag), ("engagement", a.engagement),
+                             ("same company", "yes" if a.same_company else ""), ("view", self.view)):
+            if value:
+                text.append(f"  ·  {label}: ", style="dim")
+                text.append_text(literal(value, "bold"))
+        marked = len(table.marked)
+        if marked:
+            text.append(f"  ·  {marked:,} marked", style="bold yellow")
+        self.query_one("#audience-filters", Static).update(text)
+        f, atable = self.activity, self.query_one("#activity-table", VirtualTable)
+        count, exact = atable.total
+        text = Text(f"{'' if exact else '≈'}{count:,} actions", style="bold", end="")
+        recipient = f"contact #{f.contact_id}" if f.contact_id is not None else ""
+        for label, value in (("search", f.search), ("stage", f.node_id), ("recipient", recipient),
+                             ("date", "" if self.activity_range == "All time" else self.activity_range)):
+            if value:
+                text.append(f"  ·  {label}: ", style="dim")
+                text.append_text(literal(value, "bold"))
+        self.query_one("#activity-filters", Static).update(text)
+
+    @on(VirtualTable.Loaded)
+    def _table_loaded(self) -> None:
+        self._show_filters()
+
+    # --- tabs, focus, back ----------------------------------------------------------------
+
+    @property
+    def tab(self) -> str:
+        return self.query_one(TabbedContent).active or "overview"
+
+    def _focus_tab(self) -> None:
+        target = {"overview": "#progress-tree", "audience": "#audience-table", "activity": "#activity-table"}[self.tab]
+        self.query_one(target).focus()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.call_after_refresh(self._focus_tab)
+        self.refresh_bindings()
+
+    def action_tab(self, delta: int) -> None:
+        self.query_one(TabbedContent).active = TAB_IDS[(TAB_IDS.index(self.tab) + delta) % len(TAB_IDS)]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in AUDIENCE_ONLY and self.tab != "audience":
+            return False
+        if action in LIST_TABS and self.tab not in LIST_TABS[action]:
+            return False
+        return True
+
+    async def action_back(self) -> None:
+        panel = self.query_one(LeadPanel)
+        if panel.has_class("open"):
+            panel.remove_class("open")
+            self.panel_enrollment = None
+            self.query_one("#audience-table").focus()
+        else:
+            self.app.pop_screen()
+
+    def current_campaign(self) -> dict[str, Any] | None:
+        return self.row
+
+    def export_ids(self) -> list[int] | None:
+        return [self.campaign_id]
+
+    def after_delete(self) -> None:
+        self.app.pop_screen()
+
+    def palette_commands(self) -> list[Command]:
+        cmds = [Command(f"Go to {t.capitalize()}", f"{t.capitalize()} tab",
+                        lambda t=t: setattr(self.query_one(TabbedContent), "active", t)) for t in TAB_IDS]
+        cmds += [Command(f"Audience chip: {key.replace('_', ' ')}", "Filter the audience by status",
+                         lambda k=key: self.action_chip(k)) for key in CHIP_KEYS]
+        cmds += [Command("Retry errors", "Bulk: re-attempt the failed step", lambda: self._bulk("retry")),
+                 Command("Pause leads", "Bulk: pause marked (or all) leads", lambda: self._bulk("pause")),
+                 Command("Resume leads", "Bulk: resume marked (or all) paused leads", lambda: self._bulk("resume")),
+                 Command("Remove leads", "Bulk: remove marked leads for good", lambda: self._bulk("remove"))]
+        return cmds + self.campaign_commands()
+
+    # --- audience -------------------------------------------------------------------------
+
+    def apply_audience(self, **changes: Any) -> None:
+        """Change the audience filter and show the new list (also used by the benchmark)."""
+        self.audience = self.audience.but(**changes)
+        self._set_audience_source()
+
+    def action_chip(self, key: str) -> None:
+        self.query_one(TabbedContent).active = "audience"
+        self.apply_audience(status=None if key == "total" else key)
+
+    def on_status_chips_chosen(self, event: StatusChips.Chosen) -> None:
+        self.action_chip(event.status)
+
+    def action_search(self) -> None:
+        if self.tab == "activity":
+            self.app.push_screen(PromptScreen("Search actions (recipient, company or action)", self.activity.search),
+                                 lambda v: v is not None and self._activity(search=v.strip()))
+        else:
+            self.app.push_screen(PromptScreen("Search leads (name or company)", self.audience.search),
+                                 lambda v: v is not None and self.apply_audience(search=v.strip()))
+
+    def _stage_choices(self) -> list[tuple[str, Text | str]]:
+        steps = self.metrics.steps if self.metrics else []
+        return [("", "any stage")] + [(s.step, Text(f"{'  ' * s.depth}{s.label}  ({s.leads:,})")) for s in steps]
+
+    def action_stage(self) -> None:
+        current = self.activity.node_id if self.tab == "activity" else self.audience.node_id
+
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return
+            if self.tab == "activity":
+                self._activity(node_id=value or None)
+            else:
+                self.apply_audience(node_id=value or None)
+
+        self.app.push_screen(ChoiceScreen("Stage", self._stage_choices(), current or ""), chosen)
+
+    def action_tag(self) -> None:
+        def pick(tags: list[str]) -> None:
+            choices = [("", "any tag")] + [(t, literal(t)) for t in tags]
+            self.app.push_screen(ChoiceScreen("Conversation tag", choices, self.audience.tag or ""),
+                                 lambda v: v is not None and self.apply_audience(tag=v or None))
+
+        tags = sorted({t for t, _, _ in conversation_tags(self.ctx.reader, self.campaign_id)})
+        pick(tags)
+
+    def action_engagement(self) -> None:
+        choices = [("", "any engagement")] + [(k, k) for k in ENGAGEMENT]
+        self.app.push_screen(ChoiceScreen("Engagement", choices, self.audience.engagement or ""),
+                             lambda v: v is not None and self.apply_audience(engagement=v or None))
+
+    def action_same_company(self) -> None:
+        self.apply_audience(same_company=not self.audience.same_company)
+
+    def action_view(self) -> None:
+        self.view = "companies" if self.view == "contacts" else "contacts"
+        self.query_one("#audience-table", VirtualTable).refresh()
+        self._show_filters()
+
+    def action_clear(self) -> None:
+        if self.tab == "activity":
+            self.activity, self.activity_range = ActivityFilter(self.campaign_id), "All time"
+            self._set_activity_source()
+        else:
+            self.apply_audience(search="", node_id=None, tag=None, engagement=None, same_company=False)
+
+    @on(VirtualTable.Selected, "#audience-table")
+    async def _open_lead(self, event: VirtualTable.Selected) -> None:
+        if event.row is None:
+            return
+        self.query_one(LeadPanel).add_class("open")
+        self.panel_enrollment = event.row["id"]
+        await self._load_panel(event.row["id"])
+
+    @on(VirtualTable.Highlighted, "#audience-table")
+    async def _follow_lead(self, event: VirtualTable.Highlighted) -> None:
+        if event.row is not None and self.query_one(LeadPanel).has_class("open") and \
+                event.row["id"] != self.panel_enrollment:
+            self.panel_enrollment = event.row["id"]
+            await self._load_panel(event.row["id"])
+
+    async def _load_panel(self, enrollment_id: int) -> None:
+        identity = self.row["identity_id"] if self.row else None
+        detail = await asyncio.to_thread(lead_detail, self.ctx.reader, enrollment_id, identity)
+        if self.panel_enrollment == enrollment_id:
+            self.query_one(LeadPanel).show(detail)
+
+    def action_lead_activity(self) -> None:
+        row = self.query_one("#audience-table", VirtualTable).current
+        if row is None:
+            return
+        self._activity(contact_id=row["contact_id"])
+        self.query_one(TabbedContent).active = "activity"
+
+    # --- bulk actions (intents) ---------------------------------------------------------------
+
+    def action_bulk(self) -> None:
+        choices = [("retry", "Retry errors"), ("pause", "Pause"), ("resume", "Resume"), ("remove", "Remove (permanent)")]
+        self.app.push_screen(ChoiceScreen(self._target_text(), choices), lambda v: v and self._bulk(v))
+
+    def _targets(self) -> list[str] | None:
+        """Contact ids of the marked rows; None = no marks (whole status group)."""
+        table = self.query_one("#audience-table", VirtualTable)
+        if not table.marked:
+            return None
+        ids = sorted(table.marked)
+        rows = self.ctx.db.execute(
+            f"SELECT contact_id FROM enrollments WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def _target_text(self) -> str:
+        marked = len(self.query_one("#audience-table", VirtualTable).marked)
+        return f"Bulk action on {marked:,} marked lead(s)" if marked else "Bulk action (no marks: every lead it applies to)"
+
+    def _bulk(self, what: str) -> None:
+        targets = self._targets()
+        table = self.query_one("#audience-table", VirtualTable)
+        if what == "remove" and targets is None:
+            current = table.current
+            if current is None:
+                self.notify("Mark leads (space) or highlight one to remove", severity="warning")
+                return
+            targets = [str(current["contact_id"])]
+        fn = {"retry": lead_intents.retry_leads, "pause": lead_intents.pause_leads,
+              "resume": lead_intents.resume_leads, "remove": lead_intents.remove_leads}[what]
+        scope = f"{len(targets):,} lead(s)" if targets is not None else "every lead it applies to"
+        label = {"retry": "Retry the failed step of", "pause": "Pause", "resume": "Resume",
+                 "remove": "Remove permanently"}[what]
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                report = self.ctx.run_intent(fn, self.campaign_id, targets)
+            except (CampaignError, LookupError, ValueError) as exc:
+                self.notify(str(exc), severity="warning")
+                return
+            skipped = f", {len(report.skipped):,} skipped" if report.skipped else ""
+            self.notify(f"{label}: {report.changed:,} lead(s) changed{skipped}")
+            table.marked.clear()
+            self.app.call_later(self.app.refresh_screen)
+
+        detail = Text("They can never be added back to this campaign." if what == "remove" else
+                      "The runtime picks this up within a second.")
+        self.app.push_screen(ConfirmScreen(f"{label} {scope}?", detail, danger=what == "remove"), confirmed)
+
+    # --- activity ----------------------------------------------------------------------------
+
+    def _activity(self, **changes: Any) -> None:
+        self.activity = self.activity.but(**changes)
+        self._set_activity_source()
+
+    def action_date_range(self) -> None:
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return
+            self.activity_range = value
+            days = DATE_RANGES[value]
+            self._activity(since=(self.ctx.now() - timedelta(days=days)).isoformat() if days else None)
+
+        self.app.push_screen(ChoiceScreen("Date range", [(k, k) for k in DATE_RANGES], self.activity_range), chosen)
+
+    def on_progress_tree_view_activity(self, event: ProgressTree.ViewActivity) -> None:
+        self.activity_range = "All time"
+        self.activity = ActivityFilter(self.campaign_id, node_id=event.node_id)
+        self._set_activity_source()
+        self.query_one(TabbedContent).active = "activity"
+
+    def after_intent(self) -> None:
+        self.call_later(self.refresh_data)

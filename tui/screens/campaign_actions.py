@@ -1,0 +1,164 @@
+"""Campaign-level actions shared by the dashboard and the campaign view.
+
+Both screens offer the same actions on "the current campaign" (the
+highlighted card, or the open campaign); they live here once so the two can
+never behave differently. Each is an intent written through storage.campaigns
+(the runtime picks it up), followed by an immediate refresh. Destructive ones
+(archive, delete) ask first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.text import Text
+from textual.binding import Binding
+
+from storage import campaigns as store
+from storage.campaign_export import write_csv
+from tui.commands import Command
+from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
+from tui.widgets.status import PRIORITY
+
+CAMPAIGN_BINDINGS = [
+    Binding("l", "launch", "Launch", id="campaign.launch", tooltip="Start the campaign (Draft or Scheduled)"),
+    Binding("p", "pause_resume", "Pause/Resume", id="campaign.pause", tooltip="Pause or resume the campaign"),
+    Binding("P", "priority", "Priority", id="campaign.priority", tooltip="High, Medium or Low"),
+    Binding("d", "duplicate", "Duplicate", id="campaign.duplicate", tooltip="A Draft copy to edit before launch"),
+    Binding("a", "archive", "Archive", show=False, id="campaign.archive", tooltip="Stop for good (asks first)"),
+    Binding("D", "delete", "Delete", show=False, id="campaign.delete", tooltip="Remove permanently (asks first)"),
+    Binding("T", "save_template", "Save as template", show=False, id="campaign.template"),
+    Binding("m", "move_folder", "Move to folder", show=False, id="campaign.folder"),
+    Binding("E", "export", "Export CSV", show=False, id="campaign.export", tooltip="Campaign metrics as CSV"),
+]
+
+
+class CampaignActions:
+    """Mixin for a Screen with `ctx` and `current_campaign() -> dict | None`."""
+
+    ctx: Any
+
+    def current_campaign(self) -> dict[str, Any] | None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def campaign_commands(self) -> list[Command]:
+        run = self.run_action  # type: ignore[attr-defined]
+        return [Command(b.description, b.tooltip or f"key: {b.key}", lambda a=b.action: run(a))
+                for b in CAMPAIGN_BINDINGS]
+
+    def _intent(self, fn: Callable[..., Any], *args: Any, done: str = "", **kwargs: Any) -> Any:
+        """Run a storage intent; a refusal (CampaignError) becomes a notification, not a crash."""
+        try:
+            result = self.ctx.run_intent(fn, *args, **kwargs)
+        except (store.CampaignError, LookupError) as exc:
+            self.notify(str(exc), severity="warning")  # type: ignore[attr-defined]
+            return None
+        if done:
+            self.notify(done)  # type: ignore[attr-defined]
+        self.app.call_later(self.app.refresh_screen)  # type: ignore[attr-defined]
+        self.after_intent()
+        return result
+
+    def after_intent(self) -> None:
+        """Screens may do more after an intent (the campaign view re-reads its header)."""
+
+    def _with_campaign(self) -> dict[str, Any] | None:
+        row = self.current_campaign()
+        if row is None:
+            self.notify("No campaign selected", severity="warning")  # type: ignore[attr-defined]
+        return row
+
+    def action_launch(self) -> None:
+        if row := self._with_campaign():
+            self._intent(store.launch_campaign, row["id"], done=f"Launched {row['name']}")
+
+    def action_pause_resume(self) -> None:
+        if row := self._with_campaign():
+            if row["status"] == "paused":
+                self._intent(store.resume_campaign, row["id"], done=f"Resumed {row['name']}")
+            else:
+                self._intent(store.pause_campaign, row["id"], done=f"Paused {row['name']}")
+
+    def action_priority(self) -> None:
+        if not (row := self._with_campaign()):
+            return
+        choices = [(k, Text(f"{s} {label}", style=style)) for k, (s, label, style) in PRIORITY.items()]
+
+        def chosen(value: str | None) -> None:
+            if value:
+                self._intent(store.update_campaign, row["id"], priority=value,
+                             done=f"Priority of {row['name']}: {value}")
+
+        self.app.push_screen(ChoiceScreen("Priority", choices, row["priority"]), chosen)  # type: ignore[attr-defined]
+
+    def action_duplicate(self) -> None:
+        if row := self._with_campaign():
+            self._intent(store.duplicate_campaign, row["id"], done=f"Duplicated {row['name']} as a Draft")
+
+    def action_archive(self) -> None:
+        if not (row := self._with_campaign()):
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._intent(store.archive_campaign, row["id"], done=f"Archived {row['name']}")
+
+        detail = Text("It stops for good and cannot be reactivated (duplicate it to run it again).")
+        self.app.push_screen(ConfirmScreen(f"Archive {row['name']}?", detail), confirmed)  # type: ignore[attr-defined]
+
+    def action_delete(self) -> None:
+        if not (row := self._with_campaign()):
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes and self._intent(store.delete_campaign, row["id"], done=f"Deleted {row['name']}") is not None:
+                self.after_delete()
+
+        detail = Text("The campaign, its audience and its activity are removed permanently.")
+        self.app.push_screen(ConfirmScreen(f"Delete {row['name']}?", detail), confirmed)  # type: ignore[attr-defined]
+
+    def after_delete(self) -> None:
+        """The campaign view closes itself; the dashboard just refreshes."""
+
+    def action_save_template(self) -> None:
+        if not (row := self._with_campaign()):
+            return
+
+        def named(name: str | None) -> None:
+            if name:
+                self._intent(store.save_as_template, row["id"], name, done=f"Saved template {name}")
+
+        self.app.push_screen(PromptScreen("Save as template — name", f"{row['name']} template"), named)  # type: ignore
+
+    def action_move_folder(self) -> None:
+        if not (row := self._with_campaign()):
+            return
+
+        def named(folder: str | None) -> None:
+            if folder is not None:
+                self._intent(store.update_campaign, row["id"], folder=folder,
+                             done=f"Moved {row['name']} to {folder or 'no folder'}")
+
+        self.app.push_screen(PromptScreen("Folder (empty: none)", row.get("folder") or ""), named)  # type: ignore
+
+    def action_export(self) -> None:
+        default = str(self.ctx.workspace.dir / "campaign-metrics.csv")
+
+        def chosen(path: str | None) -> None:
+            if not path:
+                return
+            target = Path(path).expanduser()
+            try:
+                with target.open("w", newline="", encoding="utf-8") as out:
+                    n = write_csv(self.ctx.db, out, now=self.ctx.now(), campaign_ids=self.export_ids())
+            except OSError as exc:
+                self.notify(f"Cannot write {target}: {exc.strerror}", severity="error")  # type: ignore
+                return
+            self.notify(f"Exported {n} campaign(s) to {target}")  # type: ignore[attr-defined]
+
+        self.app.push_screen(PromptScreen("Export campaign metrics as CSV to", default), chosen)  # type: ignore
+
+    def export_ids(self) -> list[int] | None:
+        """Which campaigns the export holds (None: all)."""
+        return None

@@ -1,0 +1,300 @@
+"""The campaigns dashboard: status tabs with counts, search, sort, filters (savable), campaign rows.
+
+A workspace holds tens of campaigns, not millions, so this screen reads all
+cards once per refresh (storage.metrics.dashboard, on a worker thread) and
+tabs, search, filters and sort are applied in memory — instant while typing.
+The large lists (audiences, activity) are in the campaign view's virtual tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static, Tab, Tabs
+
+from storage.metrics import dashboard
+from storage.saved_filters import save_filter, saved_filters
+from tui.commands import Command
+from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
+from tui.screens.modals import ChoiceScreen, PromptScreen
+from tui.text import literal, parse_time, relative
+from tui.widgets.status import CAMPAIGN, PRIORITY, campaign_status, channel_icons
+
+TABS = {
+    "active": ("Active", ("running", "paused", "scheduled")),
+    "draft": ("Draft", ("draft",)),
+    "running": ("Running", ("running",)),
+    "paused": ("Paused", ("paused",)),
+    "scheduled": ("Scheduled", ("scheduled",)),
+    "archived": ("Archived", ("archived",)),
+}
+SORTS = {"launch": "launch date", "created": "creation date", "priority": "priority"}
+DATE_RANGES = {"": "any time", "7": "last 7 days", "30": "last 30 days", "90": "last 90 days", "365": "last year"}
+SCOPE = "campaigns"
+
+
+@dataclass(frozen=True)
+class CardFilter:
+    """The dashboard's search, sort and filters (what "Save current filters" stores)."""
+
+    search: str = ""
+    sort: str = "launch"
+    identity: str = ""
+    folder: str = ""
+    days: str = ""
+    tags: tuple[str, ...] = ()
+    channel: str = ""
+    priority: str = ""
+
+    def matches(self, row: dict[str, Any], now) -> bool:
+        needle = self.search.casefold()
+        if needle and needle not in row["name"].casefold() and needle not in row["identity"].casefold():
+            return False
+        if self.identity and row["identity"] != self.identity:
+            return False
+        if self.folder and row["folder"] != self.folder:
+            return False
+        if self.days and (created := parse_time(row["created_at"])) and created < now - timedelta(days=int(self.days)):
+            return False
+        if self.tags and not set(self.tags) & set(row["tags"]):
+            return False
+        if self.channel and self.channel not in row["channels"]:
+            return False
+        return not self.priority or row["priority"] == self.priority
+
+    def sort_key(self, row: dict[str, Any]):
+        if self.sort == "priority":
+            return ({"high": 0, "medium": 1, "low": 2}[row["priority"]], -row["id"])
+        stamp = row["launched_at"] if self.sort == "launch" else row["created_at"]
+        return (stamp is None, "" if stamp is None else "".join(chr(0x10FFFF - ord(ch)) for ch in stamp), -row["id"])
+
+    def describe(self) -> Text:
+        text = Text(f"sort: {SORTS[self.sort]}", style="dim", end="")
+        for label, value in (("search", self.search), ("identity", self.identity), ("folder", self.folder),
+                             ("created", DATE_RANGES[self.days] if self.days else ""),
+                             ("tags", ", ".join(self.tags)), ("channel", self.channel),
+                             ("priority", self.priority)):
+            if value:
+                text.append(f"  ·  {label}: ", style="dim")
+                text.append_text(literal(value, "bold"))
+        return text
+
+
+class DashboardScreen(CampaignActions, Screen):
+    """Campaign cards by status tab; enter opens one."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="dashboard.open", tooltip="Open the campaign view"),
+        Binding("slash", "search", "Search", id="dashboard.search", tooltip="Search by campaign or identity"),
+        Binding("s", "sort", "Sort", id="dashboard.sort", tooltip="Launch date, creation date or priority"),
+        Binding("f", "filters", "Filters", id="dashboard.filters", tooltip="Identity, folder, dates, tags, channel, priority; save them"),
+        Binding("x", "clear_filters", "Clear filters", show=False, id="dashboard.clear"),
+        Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="dashboard.next_tab"),
+        Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, id="dashboard.prev_tab"),
+        *[Binding(str(i + 1), f"jump('{key}')", f"{label} tab", show=False, id=f"dashboard.tab_{key}")
+          for i, (key, (label, _)) in enumerate(TABS.items())],
+        Binding("j", "move(1)", "Down", show=False, id="dashboard.down"),
+        Binding("k", "move(-1)", "Up", show=False, id="dashboard.up"),
+        Binding("g", "edge(0)", "Top", show=False, id="dashboard.top"),
+        Binding("G", "edge(1)", "End", show=False, id="dashboard.end"),
+        *CAMPAIGN_BINDINGS,
+    ]
+
+    def __init__(self, ctx) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.rows: list[dict[str, Any]] = []
+        self.shown: list[dict[str, Any]] = []
+        self.tab = "active"
+        self.flt = CardFilter()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Tabs(*[Tab(label, id=f"tab-{key}") for key, (label, _) in TABS.items()], id="status-tabs")
+        yield Static(id="filter-line")
+        table = DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
+        table.add_columns("⚑", "Campaign", "Identity", "Created", "Status", "Started", "Contacted", "Replied",
+                          "Channels", "Tags", "Folder")
+        yield table
+        yield Static(id="status-line")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.query_one(DataTable).focus()
+        await self.refresh_data()
+
+    async def on_screen_resume(self) -> None:
+        await self.refresh_data()
+
+    # --- data ----------------------------------------------------------------------
+
+    async def refresh_data(self) -> None:
+        now = self.ctx.now()
+        reader = self.ctx.reader
+        self.rows = await asyncio.to_thread(lambda: dashboard(reader.db(), now=now))
+        self._render_rows()
+
+    def _render_rows(self) -> None:
+        now = self.ctx.now()
+        tabs = self.query_one(Tabs)
+        for key, (label, statuses) in TABS.items():
+            n = sum(1 for r in self.rows if r["status"] in statuses)
+            tabs.query_one(f"#tab-{key}", Tab).label = f"{label} {n}"
+        statuses = TABS[self.tab][1]
+        self.shown = sorted((r for r in self.rows if r["status"] in statuses and self.flt.matches(r, now)),
+                            key=self.flt.sort_key)
+        table = self.query_one(DataTable)
+        keep = self.current_campaign()
+        table.clear()
+        for r in self.shown:
+            symbol, _, style = PRIORITY[r["priority"]]
+            table.add_row(
+                Text(symbol, style=style), literal(r["name"], "bold"), literal(r["identity"]),
+                relative(r["created_at"], now), campaign_status(r["status"]),
+                f"{r['started']:,}", f"{r['contacted']:,}", f"{r['replied']:,}",
+                channel_icons(r["channels"]), literal(", ".join(r["tags"]), "italic"), literal(r["folder"], "dim"),
+                key=str(r["id"]),
+            )
+        if keep is not None and any(r["id"] == keep["id"] for r in self.shown):
+            table.move_cursor(row=table.get_row_index(str(keep["id"])))
+        self.query_one("#filter-line", Static).update(self.flt.describe())
+        empty = "" if self.shown else f"No {TABS[self.tab][0].lower()} campaigns match."
+        self.query_one("#status-line", Static).update(Text(empty or self.ctx.extra_status(), style="dim"))
+
+    def current_campaign(self) -> dict[str, Any] | None:
+        table = self.query_one(DataTable)
+        if not self.shown or table.cursor_row is None or table.cursor_row >= len(self.shown):
+            return None
+        return self.shown[table.cursor_row]
+
+    def export_ids(self) -> list[int] | None:
+        return [r["id"] for r in self.shown]
+
+    # --- actions ---------------------------------------------------------------------
+
+    def palette_commands(self) -> list[Command]:
+        return [
+            Command("Open campaign", "Open the highlighted campaign", self.action_open),
+            *[Command(f"Show {label} campaigns", f"Status tab {label}", lambda k=key: self.action_jump(k))
+              for key, (label, _) in TABS.items()],
+            Command("Search campaigns", "By campaign or identity", self.action_search),
+            Command("Sort campaigns", "Launch date, creation date, priority", self.action_sort),
+            Command("Filter campaigns", "Identity, folder, dates, tags, channel, priority", self.action_filters),
+            Command("Clear filters", "Show every campaign of the tab", self.action_clear_filters),
+            *self.campaign_commands(),
+        ]
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        self.tab = event.tab.id.removeprefix("tab-")
+        self._render_rows()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        from tui.screens.campaign import CampaignScreen
+
+        if row := self.current_campaign():
+            self.app.push_screen(CampaignScreen(self.ctx, row["id"]))
+
+    def action_tab(self, delta: int) -> None:
+        keys = list(TABS)
+        self.action_jump(keys[(keys.index(self.tab) + delta) % len(keys)])
+
+    def action_jump(self, key: str) -> None:
+        self.query_one(Tabs).active = f"tab-{key}"
+
+    def action_move(self, delta: int) -> None:
+        table = self.query_one(DataTable)
+        table.action_cursor_down() if delta > 0 else table.action_cursor_up()
+
+    def action_edge(self, end: int) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=max(len(self.shown) - 1, 0) if end else 0)
+
+    def _set(self, **changes: Any) -> None:
+        self.flt = replace(self.flt, **changes)
+        self._render_rows()
+
+    def action_search(self) -> None:
+        self.app.push_screen(PromptScreen("Search campaigns (name or identity)", self.flt.search),
+                             lambda v: v is not None and self._set(search=v.strip()))
+
+    def action_sort(self) -> None:
+        keys = list(SORTS)
+        self._set(sort=keys[(keys.index(self.flt.sort) + 1) % len(keys)])
+
+    def action_clear_filters(self) -> None:
+        self._set(**{k: v for k, v in asdict(CardFilter(sort=self.flt.sort)).items()})
+
+    def action_filters(self) -> None:
+        saved = saved_filters(self.ctx.db, SCOPE)
+        choices: list[tuple[str, Text | str]] = [
+            ("identity", "Identity…"), ("folder", "Folder…"), ("days", "Date range (created)…"), ("tags", "Campaign tags…"),
+            ("channel", "Channel…"), ("priority", "Priority…"), ("save", "+ Save current filters…"),
+            *[(f"saved:{name}", Text.assemble("Saved: ", literal(name, "bold"))) for name in saved],
+            ("clear", "Clear filters"),
+        ]
+
+        def picked(key: str | None) -> None:
+            if key is None:
+                return
+            if key == "clear":
+                self.action_clear_filters()
+            elif key == "save":
+                self.app.push_screen(PromptScreen("Save current filters as"), self._save)
+            elif key.startswith("saved:"):
+                stored = saved[key.removeprefix("saved:")]
+                stored["tags"] = tuple(stored.get("tags", ()))
+                self.flt = CardFilter(**{k: v for k, v in stored.items() if k in CardFilter.__dataclass_fields__})
+                self._render_rows()
+            else:
+                self._pick_value(key)
+
+        self.app.push_screen(ChoiceScreen("Filters", choices), picked)
+
+    def _pick_value(self, field_name: str) -> None:
+        values: list[tuple[str, Text | str]]
+        if field_name == "days":
+            values = list(DATE_RANGES.items())
+        elif field_name == "priority":
+            values = [("", "any")] + [(k, Text(f"{s} {label}", style=st)) for k, (s, label, st) in PRIORITY.items()]
+        elif field_name == "channel":
+            values = [("", "any"), ("linkedin", "LinkedIn"), ("email", "Email"), ("task", "Task")]
+        else:
+            found = sorted({t for r in self.rows for t in (r["tags"] if field_name == "tags" else [r[field_name]]) if t})
+            values = [("", "any")] + [(v, literal(v)) for v in found]
+
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return
+            if field_name == "tags":
+                self._set(tags=(value,) if value else ())
+            else:
+                self._set(**{field_name: value})
+
+        self.app.push_screen(ChoiceScreen(field_name.capitalize(), values), chosen)
+
+    def _save(self, name: str | None) -> None:
+        if not name:
+            return
+        query = asdict(self.flt)
+        query["tags"] = list(self.flt.tags)
+        try:
+            save_filter(self.ctx.db, SCOPE, name, query, now=self.ctx.now())
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.notify(f"Saved filters as {name.strip()}")
+
+    async def action_back(self) -> None:
+        """Esc on the dashboard clears the search and filters (there is nothing further back)."""
+        if self.flt != CardFilter(sort=self.flt.sort):
+            self.action_clear_filters()

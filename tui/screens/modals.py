@@ -1,0 +1,132 @@
+"""Small modal screens: confirm, ask for a line of text, choose one of a list, help.
+
+Every destructive action goes through `ConfirmScreen` (y/enter confirms;
+n/esc cancels), and Esc closes every modal, so Esc always means "back".
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.text import literal
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes/no for an action that cannot be undone (dismisses with True only on y/enter)."""
+
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, title: str, detail: Text | str = "", *, danger: bool = True) -> None:
+        super().__init__()
+        self.title_text = title
+        self.detail = detail
+        self.danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="danger" if self.danger else ""):
+            yield Label(literal(self.title_text, "bold"), id="dialog-title")
+            if self.detail:
+                yield Static(self.detail if isinstance(self.detail, Text) else literal(self.detail))
+            yield Label(Text("y / enter: yes    n / esc: no", style="dim"))
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """One line of text (a search, a folder, a file name); Esc cancels with None."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+
+    def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(literal(self.title_text, "bold"), id="dialog-title")
+            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Label(Text("enter: apply    esc: cancel", style="dim"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """Pick one of a few values (priority, stage, tag …); returns the option id, or None on Esc."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="choice.cancel"),
+        Binding("j", "move(1)", "Down", show=False, id="choice.down"),
+        Binding("k", "move(-1)", "Up", show=False, id="choice.up"),
+    ]
+
+    def __init__(self, title: str, choices: list[tuple[str, Text | str]], current: str | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(literal(self.title_text, "bold"), id="dialog-title")
+            options = [Option(label if isinstance(label, Text) else literal(label), id=key)
+                       for key, label in self.choices]
+            yield OptionList(*options, id="choice-list")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        ids = [key for key, _ in self.choices]
+        options.highlighted = ids.index(self.current) if self.current in ids else 0
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_move(self, delta: int) -> None:
+        options = self.query_one(OptionList)
+        options.action_cursor_down() if delta > 0 else options.action_cursor_up()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys of the screen underneath, built from its live bindings (so it is never out of date)."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        for key, description, tooltip in self.rows:
+            text.append(f"{key:>12}  ", style="bold")
+            text.append(description)
+            if tooltip:
+                text.append(f" — {tooltip}", style="dim")
+            text.append("\n")
+        text.append("\nEvery action is also in the command palette (: or ctrl+p).", style="dim")
+        with Vertical(id="dialog", classes="help"):
+            yield Label(Text("Keys", style="bold"), id="dialog-title")
+            yield Static(text, id="help-body")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

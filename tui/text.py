@@ -1,0 +1,71 @@
+"""Showing text that comes from outside (contacts, companies, subjects, messages) literally.
+
+A contact named "[bold red]X[/]" or carrying terminal escape sequences must not
+change the screen: such text only ever reaches Textual as a `rich.text.Text`
+built without markup parsing, after control characters (ESC, BEL, CR, …) are
+replaced by a visible placeholder. Every widget that shows outside data goes
+through `literal()`; nothing in the TUI formats outside data into a markup string.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from rich.text import Text
+
+# C0 controls (incl. ESC, BEL, TAB, CR, LF), DEL and C1 controls (incl. CSI 0x9b).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def clean(value: object) -> str:
+    """The string with every control character replaced by '�' (so it stays visible, on one line)."""
+    if value is None:
+        return ""
+    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(value))
+
+
+def literal(value: object, style: str = "") -> Text:
+    """A Text showing `value` exactly as written: no markup, no escapes, no controls."""
+    return Text(clean(value), style=style, no_wrap=True, overflow="ellipsis", end="")
+
+
+def joined(*parts: Text | str, sep: str = "") -> Text:
+    """Join our own fixed strings and `literal()` pieces into one Text."""
+    out = Text(end="")
+    for i, part in enumerate(parts):
+        if i and sep:
+            out.append(sep)
+        out.append(part if isinstance(part, Text) else Text(part))
+    return out
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def relative(value: str | None, now: datetime) -> str:
+    """'14h ago', '1 mo ago' (the dashboard's "Created (relative)")."""
+    at = parse_time(value)
+    if at is None:
+        return "—"
+    seconds = (now - at).total_seconds()
+    if seconds < 60:
+        return "just now"
+    for limit, size, unit in ((3600, 60, "m"), (86400, 3600, "h"), (30 * 86400, 86400, "d"),
+                              (365 * 86400, 30 * 86400, " mo")):
+        if seconds < limit:
+            return f"{int(seconds // size)}{unit} ago"
+    return f"{int(seconds // (365 * 86400))}y ago"
+
+
+def short_time(value: str | None) -> str:
+    """'2026-11-23 14:00' from stored ISO text (UTC)."""
+    at = parse_time(value)
+    return at.strftime("%Y-%m-%d %H:%M") if at else "—"

@@ -1,0 +1,69 @@
+"""The contact side panel: profile, status with its reason, an error banner, tags, timeline of steps."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from sequences.statuses import PAUSED_DESCRIPTION, REPLIED_DESCRIPTION, Substatus
+from tui.data import LeadDetail
+from tui.text import literal, short_time
+from tui.widgets.status import KIND_ICON, kind_label, lead_status
+
+
+def _reason(status: str, substatus: str | None) -> str:
+    if substatus:
+        try:
+            return Substatus(substatus).description
+        except ValueError:
+            return substatus
+    return {"paused": PAUSED_DESCRIPTION, "replied": REPLIED_DESCRIPTION}.get(status, "")
+
+
+class LeadPanel(VerticalScroll):
+    """Shown beside the audience table once a row is opened; Esc closes it."""
+
+    DEFAULT_CSS = "LeadPanel { width: 48; display: none; } LeadPanel.open { display: block; }"
+
+    def compose(self):
+        yield Static(id="lead-body")
+
+    def show(self, detail: LeadDetail | None) -> None:
+        body = self.query_one("#lead-body", Static)
+        if detail is None:
+            body.update(Text("This lead is no longer in the campaign.", style="dim"))
+            return
+        c, e = detail.contact, detail.enrollment
+        name = literal(f"{c.get('first_name', '')} {c.get('last_name', '')}".strip() or "(no name)", "bold")
+        title = Text.assemble(literal(c.get("job_title") or "—"), " @ ", literal(c.get("company") or "—", "italic"))
+        profile = Table.grid(padding=(0, 1))
+        profile.add_column(style="dim")
+        profile.add_column()
+        for label, key in (("Email", "email"), ("LinkedIn", "linkedin_url"), ("Phone", "phone")):
+            profile.add_row(label, literal(c.get(key) or "—"))
+        profile.add_row("Status", lead_status(e["status"], e.get("substatus")))
+        if e.get("due_at") and e["status"] in ("in_progress", "not_started"):
+            profile.add_row("Next step", short_time(e["due_at"]))
+        if detail.tags:
+            profile.add_row("Tags", literal(", ".join(detail.tags), "italic"))
+        parts: list = [name, title, Text(""), profile]
+        if e["status"] == "error":
+            banner = Text("✖ ", style="bold red")
+            banner.append(_reason(e["status"], e.get("substatus")), style="bold red")
+            parts += [Text(""), banner]
+        elif reason := _reason(e["status"], e.get("substatus")):
+            parts += [Text(""), Text(reason, style="dim")]
+        timeline = Table.grid(padding=(0, 1))
+        timeline.add_column(style="dim", no_wrap=True)
+        timeline.add_column(width=2)
+        timeline.add_column()
+        for a in detail.timeline:
+            timeline.add_row(short_time(a["at"]), KIND_ICON.get(a["kind"], "·"),
+                             Text(kind_label(a["kind"]) + (" (in progress)" if a["status"] == "in_progress" else "")))
+        parts += [Text(""), Text("Timeline", style="bold underline"),
+                  timeline if detail.timeline else Text("Nothing has happened yet.", style="dim")]
+        parts += [Text(""), Text("b bulk actions · A activity of this lead · esc close", style="dim")]
+        body.update(Group(*parts))

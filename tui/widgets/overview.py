@@ -1,0 +1,123 @@
+"""The campaign Overview: channel metric boxes, tagged conversations, activity sparkline, progress tree."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import Static, Tree
+
+from sequences.model import LABEL
+from storage.metrics import CampaignMetrics
+from tui.text import literal
+
+#: (box title, metrics key, [(label, figure key)]) — the spec's lists, in its order.
+BOXES = (
+    ("All channels", "all", [("Total contacts", "total"), ("Started", "started"), ("Contacted", "contacted"),
+                             ("Replied", "replied"), ("Positive", "positive")]),
+    ("LinkedIn", "linkedin", [("Engaged", "engaged"), ("Invited", "invited"), ("Accepted", "accepted"),
+                              ("Contacted", "contacted"), ("Replied", "replied"), ("Positive", "positive")]),
+    ("Email", "email", [("Sent", "sent"), ("Clicked", "clicked"), ("Replied", "replied"), ("Positive", "positive"),
+                        ("Bounced", "bounced")]),
+    ("Tasks", "tasks", [("Pending", "pending"), ("Completed", "completed")]),
+)
+
+
+class MetricBox(Static):
+    """One channel's funnel: label, figure and share of the audience; arrows mark what just changed."""
+
+    def __init__(self, title: str, key: str, figures: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = title
+        self.key = key
+        self.figures = figures
+        self.previous: dict[str, int] = {}
+
+    def show(self, metrics: CampaignMetrics) -> None:
+        values = metrics.metrics.get(self.key, {})
+        total = metrics.audience.get("total", 0) or 0
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(justify="right")
+        grid.add_column(justify="right", style="dim", width=7)
+        for label, key in self.figures:
+            n = int(values.get(key, 0) or 0)
+            before = self.previous.get(key)
+            mark = " ↑" if before is not None and n > before else (" ↓" if before is not None and n < before else "")
+            share = f"{n / total:.0%}" if total and self.key != "tasks" and key not in ("sent", "bounced") else ""
+            grid.add_row(label, Text(f"{n:,}{mark}", style="bold"), share)
+            self.previous[key] = n
+        if self.key == "all":
+            rate = values.get("reply_rate", 0.0) or 0.0
+            grid.add_row(Text("Reply rate", style="italic"), Text(f"{rate:.1%}", style="bold"), "")
+            grid.add_row(Text("(out-of-office excluded)", style="dim"), "", "")
+        self.update(grid)
+
+
+class TaggedConversations(Static):
+    """Conversation tags and how many conversations carry each (All / LinkedIn / Email)."""
+
+    def show(self, tags: list[tuple[str, str, int]]) -> None:
+        if not tags:
+            self.update(Text("No tagged conversations yet.", style="dim"))
+            return
+        totals: dict[str, dict[str, int]] = {}
+        for tag, channel, n in tags:
+            per = totals.setdefault(tag, {"linkedin": 0, "email": 0})
+            per[channel] = per.get(channel, 0) + n
+        grid = Table.grid(padding=(0, 2))
+        for col in ("Tag", "All", "LinkedIn", "Email"):
+            grid.add_column(col, justify="left" if col == "Tag" else "right")
+        grid.add_row(*[Text(c, style="bold") for c in ("Tag", "All", "in", "@")])
+        for tag, per in sorted(totals.items(), key=lambda kv: -sum(kv[1].values()))[:8]:
+            grid.add_row(literal(tag), f"{sum(per.values()):,}", f"{per['linkedin']:,}", f"{per['email']:,}")
+        self.update(grid)
+
+
+class ProgressTree(Tree[str]):
+    """The sequence as a tree with the leads now at each step; enter on a step = its activity."""
+
+    class ViewActivity(Message):
+        def __init__(self, node_id: str) -> None:
+            super().__init__()
+            self.node_id = node_id
+
+    def show(self, metrics: CampaignMetrics, sequence) -> None:
+        counts = {s.step: (s.leads, s.errors) for s in metrics.steps}
+        self.clear()
+        self.root.set_label(Text(f"Start — {metrics.audience.get('not_started', 0):,} not started", style="bold"))
+        if sequence is None:
+            return
+        nodes = {n.id: n for n in sequence.nodes}
+        tree_nodes = {}
+
+        def label(node) -> Text:
+            leads, errors = counts.get(node.id, (0, 0))
+            text = Text(end="")
+            if not node.delay.asap:
+                text.append(f"[{node.delay.label()}] ", style="dim")
+            text.append(LABEL.get(node.__struct_config__.tag, node.id))
+            text.append(f"  {leads:,} leads", style="bold cyan" if leads else "dim")
+            if errors:
+                text.append(f"  ✖ {errors:,} errors", style="bold red")
+            return text
+
+        def add(parent, node_id) -> None:
+            """Append the chain starting at node_id under parent; a condition opens Yes/No branches."""
+            while node_id is not None and node_id in nodes and node_id not in tree_nodes:
+                node = nodes[node_id]
+                branch = parent.add(label(node), data=node.id, expand=True)
+                tree_nodes[node_id] = branch
+                if hasattr(node, "yes"):
+                    add(branch.add(Text("Yes", style="bold green"), expand=True), node.yes)
+                    add(branch.add(Text("No", style="bold red"), expand=True), node.no)
+                    return
+                node_id = node.next
+
+        add(self.root, sequence.start)
+        self.root.expand()
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        event.stop()
+        if event.node.data:
+            self.post_message(self.ViewActivity(event.node.data))

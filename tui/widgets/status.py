@@ -1,0 +1,91 @@
+"""How statuses, priorities and channels look: a symbol and bold/dim as well as a colour.
+
+Colour alone fails on a monochrome terminal (or with NO_COLOR), so every state
+also has its own symbol and weight; the colour only reinforces it.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from rich.text import Text
+
+from sequences.model import CHANNEL, Sequence, from_json, kind_of
+from sequences.statuses import LeadStatus, Substatus
+
+LEAD = {
+    "total": ("Σ", "Total", "bold"),
+    "not_started": ("○", LeadStatus.NOT_STARTED.label, "dim"),
+    "in_progress": ("▶", LeadStatus.IN_PROGRESS.label, "bold cyan"),
+    "paused": ("‖", LeadStatus.PAUSED.label, "yellow"),
+    "error": ("✖", LeadStatus.ERROR.label, "bold red"),
+    "finished": ("✔", LeadStatus.FINISHED.label, "green"),
+    "replied": ("✉", LeadStatus.REPLIED.label, "bold magenta"),
+}
+
+CAMPAIGN = {
+    "draft": ("✎", "Draft", "dim"),
+    "scheduled": ("◷", "Scheduled", "cyan"),
+    "running": ("▶", "Running", "bold green"),
+    "paused": ("‖", "Paused", "bold yellow"),
+    "archived": ("▣", "Archived", "dim"),
+}
+
+PRIORITY = {"high": ("⚑", "High", "bold red"), "medium": ("⚐", "Medium", "yellow"), "low": ("·", "Low", "dim")}
+
+CHANNEL_ICON = {"linkedin": ("in", "bold blue"), "email": ("@", "bold green"), "task": ("☐", "bold yellow")}
+
+KIND_ICON = {
+    "linkedin_profile_visited": "👁", "linkedin_post_reacted": "♥", "linkedin_invite_sent": "+",
+    "linkedin_invite_accepted": "✓", "linkedin_message_sent": "✎", "linkedin_inmail_sent": "✉",
+    "linkedin_reply_received": "↩", "email_sent": "@", "email_reply_received": "↩", "email_bounced": "✖",
+    "email_opened": "○", "email_clicked": "⇱", "email_auto_reply_received": "⌛", "task_created": "☐",
+    "task_completed": "☑", "step_failed": "!", "sequence_finished": "■",
+}
+
+
+def lead_status(status: str, substatus: str | None = None) -> Text:
+    symbol, label, style = LEAD.get(status, ("?", status, ""))
+    text = Text(f"{symbol} {label}", style=style, end="")
+    if substatus:
+        try:
+            reason = Substatus(substatus).label
+        except ValueError:
+            reason = substatus.replace("_", " ")
+        text.append(f" · {reason}", style="dim" if status != "error" else "red")
+    return text
+
+
+def campaign_status(status: str) -> Text:
+    symbol, label, style = CAMPAIGN.get(status, ("?", status, ""))
+    return Text(f"{symbol} {label}", style=style, end="")
+
+
+def priority(value: str) -> Text:
+    symbol, label, style = PRIORITY.get(value, ("?", value, ""))
+    return Text(f"{symbol} {label}", style=style, end="")
+
+
+def sequence_of(raw: str | bytes | None) -> Sequence | None:
+    try:
+        return from_json(raw or b"")
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+
+
+def channels(raw_sequence: str | bytes | None) -> list[str]:
+    seq = sequence_of(raw_sequence)
+    found = {CHANNEL.get(kind_of(n)) for n in seq.nodes} if seq else set()
+    return [c for c in ("linkedin", "email", "task") if c in found]
+
+
+def channel_icons(names: list[str]) -> Text:
+    text = Text(end="")
+    for name in names:
+        icon, style = CHANNEL_ICON[name]
+        text.append(icon, style=style)
+        text.append(" ")
+    return text
+
+
+def kind_label(kind: str) -> str:
+    return kind.replace("linkedin_", "LinkedIn ").replace("_", " ").capitalize().replace("Linkedin", "LinkedIn")

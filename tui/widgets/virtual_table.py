@@ -1,0 +1,437 @@
+"""A table over any number of rows: renders lines on demand, pages rows by keyset on a thread.
+
+Why not DataTable: it builds every row up front (100k rows took 19 s to first
+paint here). This widget keeps a window of a few pages of rows around what is
+on screen and asks its *source* (see tui/data.py) for more by keyset —
+rows after the window's last key, before its first, or from the end for `G` —
+so every move costs one indexed page whatever the list's size. Loads run in a
+thread worker, one at a time; the next one is decided only when the current
+one has landed, so loads never pile up and input is never blocked (a row not
+loaded yet shows as a dim "…").
+
+The scrollbar needs a total: the source gives an exact count or an estimate
+(shown with "≈" in the footer line). A far jump (scrollbar drag) asks the
+source which key sits at that fraction of the list; positions there are as
+good as that estimate, and become exact again at either end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import Worker, WorkerState
+
+Row = dict[str, Any]
+
+
+class RowSource(Protocol):
+    key_name: str
+
+    def after(self, key: Any, limit: int) -> list[Row]: ...
+    def before(self, key: Any, limit: int) -> list[Row]: ...
+    def count(self) -> tuple[int, bool]: ...
+    def seek(self, fraction: float) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: header, width in cells (None = share what is left) and how a row becomes a Text."""
+
+    name: str
+    width: int | None
+    render: Callable[[Row], Text]
+
+
+@dataclass
+class _Loaded:
+    generation: int
+    kind: str
+    rows: list[Row]
+    count: tuple[int, bool] | None
+    index: int = 0
+    seconds: float = 0.0
+
+
+class VirtualTable(ScrollView, can_focus=True):
+    """Rows paged from a `RowSource`; j/k/g/G/pgup/pgdn move, space marks, enter opens."""
+
+    DEFAULT_CSS = """
+    VirtualTable { height: 1fr; }
+    VirtualTable > .virtual-table--header { text-style: bold; }
+    VirtualTable > .virtual-table--cursor { background: $accent 40%; text-style: bold; }
+    VirtualTable > .virtual-table--placeholder { color: $text-muted; }
+    """
+    COMPONENT_CLASSES = {"virtual-table--header", "virtual-table--cursor", "virtual-table--placeholder"}
+
+    BINDINGS = [
+        Binding("j,down", "cursor(1)", "Down", show=False, id="table.down"),
+        Binding("k,up", "cursor(-1)", "Up", show=False, id="table.up"),
+        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False, id="table.page_down"),
+        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id="table.page_up"),
+        Binding("g,home", "top", "Top", show=False, id="table.top"),
+        Binding("G,end", "bottom", "End", show=False, id="table.bottom"),
+        Binding("space", "mark", "Mark", id="table.mark", tooltip="Mark or unmark the row for a bulk action"),
+        Binding("enter", "open", "Open", id="table.open", tooltip="Open the highlighted row"),
+    ]
+
+    PAGE = 64
+    MAX_PAGES = 8
+
+    cursor: reactive[int] = reactive(0)
+    """Index of the highlighted row in the whole (filtered) list."""
+
+    class Highlighted(Message):
+        def __init__(self, table: "VirtualTable", row: Row | None) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> "VirtualTable":
+            return self.table
+
+    class Selected(Highlighted):
+        """Enter or a click on a row."""
+
+    class Loaded(Message):
+        """A page landed (the bench times `first paint` with it)."""
+
+        def __init__(self, table: "VirtualTable", kind: str, seconds: float) -> None:
+            super().__init__()
+            self.table = table
+            self.kind = kind
+            self.seconds = seconds
+
+    def __init__(self, columns: list[Column], *, empty: str = "Nothing here.", name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.columns = columns
+        self.empty = empty
+        self.source: RowSource | None = None
+        self.marked: set[Any] = set()
+        self._rows: list[Row] = []
+        self._base = 0
+        self._count = 0
+        self._exact = True
+        self._generation = 0
+        self._busy = False
+        self._loaded_once = False
+        self.timings: list[tuple[str, float]] = []
+
+    # --- public -------------------------------------------------------------------
+
+    @property
+    def total(self) -> tuple[int, bool]:
+        return self._count, self._exact
+
+    @property
+    def loading(self) -> bool:
+        return self._busy or not self._loaded_once
+
+    @property
+    def current(self) -> Row | None:
+        return self.row_at(self.cursor)
+
+    def row_at(self, index: int) -> Row | None:
+        i = index - self._base
+        return self._rows[i] if 0 <= i < len(self._rows) else None
+
+    def visible_rows(self) -> list[Row]:
+        top = self.scroll_offset.y
+        return [r for i in range(top, top + self._body_height()) if (r := self.row_at(i)) is not None]
+
+    def set_total(self, count: int, exact: bool) -> None:
+        """A better total arrived (the chip counts): resize the scrollbar without reloading rows."""
+        if (count, exact) == (self._count, self._exact) or not self._loaded_once:
+            return
+        self._count, self._exact = max(count, self._base + len(self._rows)), exact
+        self.virtual_size = Size(self.size.width, self._count + 1)
+        self.refresh()
+
+    def set_source(self, source: RowSource, *, keep_marks: bool = False) -> None:
+        """Show another list (new filter, chip …): back to the top."""
+        self.source = source
+        if not keep_marks:
+            self.marked.clear()
+        self._generation += 1
+        self._rows, self._base, self._busy, self._loaded_once = [], 0, False, False
+        self.cursor = 0
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self._load("reset")
+
+    def reload(self) -> None:
+        """The data changed underneath (the runtime moved leads): refetch the window in place."""
+        if self.source is None:
+            return
+        if self._busy:
+            self._generation += 1  # the landing load is stale now
+            self._busy = False
+        self._load("reload")
+
+    # --- loading -----------------------------------------------------------------
+
+    def _load(self, kind: str, index: int = 0) -> None:
+        source = self.source
+        if source is None or self._busy:
+            return
+        self._busy = True
+        generation = self._generation
+        first = self._rows[0][source.key_name] if self._rows else None
+        last = self._rows[-1][source.key_name] if self._rows else None
+        count_known = self._count
+        page = self.PAGE
+
+        def work() -> _Loaded:
+            import time
+
+            started = time.perf_counter()
+            count = None
+            if kind == "reset":
+                count = source.count()
+                rows = source.after(None, page)
+            elif kind == "reload":
+                count = source.count()
+                rows = source.after(_just_before(source, first), max(page, len(self._rows))) if first is not None \
+                    else source.after(None, page)
+            elif kind == "forward":
+                rows = source.after(last, page)
+            elif kind == "backward":
+                rows = source.before(first, page)[::-1]
+            elif kind == "end":
+                rows = source.before(None, page)[::-1]
+            else:  # seek
+                fraction = index / max(count_known, 1)
+                rows = source.after(source.seek(fraction), page)
+            return _Loaded(generation, kind, rows, count, index, time.perf_counter() - started)
+
+        self.run_worker(work, thread=True, group=f"vt-{id(self)}", exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != f"vt-{id(self)}":
+            return
+        event.stop()
+        if event.state == WorkerState.ERROR:
+            self._busy = False
+            self.notify(f"Could not read the list: {event.worker.error}", severity="error")
+            return
+        if event.state != WorkerState.SUCCESS:
+            return
+        result: _Loaded = event.worker.result
+        if result.generation != self._generation:
+            return  # a load for a list that is no longer shown
+        self._busy = False
+        self._apply(result)
+        self._loaded_once = True
+        self.timings.append((result.kind, result.seconds))
+        self.refresh()
+        self.post_message(self.Loaded(self, result.kind, result.seconds))
+        self._highlight()
+        self.call_after_refresh(self._ensure_loaded)
+
+    def _apply(self, r: _Loaded) -> None:
+        page = self.PAGE
+        if r.count is not None:
+            self._count, self._exact = r.count
+        if r.kind in ("reset", "reload"):
+            self._rows = r.rows
+            if r.kind == "reset":
+                self._base = 0
+            if len(r.rows) < page and r.kind == "reset":
+                self._count, self._exact = len(r.rows), True
+        elif r.kind == "forward":
+            self._rows += r.rows
+            if len(r.rows) < page:  # the real end
+                self._count, self._exact = self._base + len(self._rows), True
+        elif r.kind == "backward":
+            self._rows = r.rows + self._rows
+            self._base -= len(r.rows)
+            if len(r.rows) < page and self._base != 0:  # the real start: re-index from 0
+                self._shift(-self._base)
+        elif r.kind == "end":
+            self._rows = r.rows
+            self._base = max(self._count - len(r.rows), 0)
+            if len(r.rows) < page:
+                self._base, self._count, self._exact = 0, len(r.rows), True
+        else:  # seek
+            self._rows, self._base = r.rows, r.index
+            if len(r.rows) < page:
+                self._count, self._exact = self._base + len(r.rows), self._exact and False
+        self._base = max(self._base, 0)
+        self._count = max(self._count, self._base + len(self._rows))
+        self._trim(keep_front=r.kind == "backward")
+        self.virtual_size = Size(self.size.width, self._count + 1)
+        self.cursor = min(self.cursor, max(self._count - 1, 0))
+
+    def _shift(self, delta: int) -> None:
+        self._base += delta
+        self.cursor = max(self.cursor + delta, 0)
+        self.scroll_to(y=max(self.scroll_offset.y + delta, 0), animate=False, immediate=True)
+
+    def _trim(self, keep_front: bool) -> None:
+        limit = self.PAGE * self.MAX_PAGES
+        if len(self._rows) <= limit:
+            return
+        if keep_front:
+            self._rows = self._rows[:limit]
+        else:
+            drop = len(self._rows) - limit
+            self._rows = self._rows[drop:]
+            self._base += drop
+
+    def _ensure_loaded(self) -> None:
+        """Ask for the page the screen needs next, if any (one load at a time)."""
+        if self.source is None or self._busy or not self._loaded_once:
+            return
+        top = self.scroll_offset.y
+        bottom = min(top + self._body_height(), self._count)
+        lo, hi = self._base, self._base + len(self._rows)
+        if top >= lo and bottom <= hi:
+            if hi < self._count and bottom > hi - self.PAGE // 2:
+                self._load("forward")
+            elif lo > 0 and top < lo + self.PAGE // 4:
+                self._load("backward")
+            return
+        if bottom >= self._count - 1 and self._count > self.PAGE:
+            self._load("end")
+        elif top < lo and lo - top <= self.PAGE:
+            self._load("backward")
+        elif top >= hi and top - hi <= self.PAGE:
+            self._load("forward")
+        else:
+            self._load("seek", top)
+
+    # --- rendering -----------------------------------------------------------------
+
+    def _body_height(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def _widths(self, width: int) -> list[int]:
+        fixed = sum(c.width or 0 for c in self.columns) + 2 * len(self.columns) + 2
+        flex = [c for c in self.columns if c.width is None]
+        share = max((width - fixed) // max(len(flex), 1), 8)
+        return [c.width if c.width is not None else share for c in self.columns]
+
+    def _line(self, cells: list[Text], marker: str, style: Style, width: int) -> Strip:
+        line = Text(marker.ljust(2), end="")
+        for cell, w in zip(cells, self._widths(width)):
+            cell = cell.copy()
+            cell.truncate(w, overflow="ellipsis", pad=True)
+            line.append_text(cell)
+            line.append("  ")
+        line.truncate(width, pad=True)
+        segments = list(line.render(self.app.console, end=""))
+        strip = Strip(segments, width)
+        return strip.apply_style(style) if style else strip
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base_style = self.rich_style
+        if y == 0:
+            return self._line([Text(c.name) for c in self.columns], "", self.get_component_rich_style(
+                "virtual-table--header"), width).apply_style(base_style)
+        index = self.scroll_offset.y + y - 1
+        if index >= self._count:
+            if index == 0 and self._loaded_once:
+                return Strip([Segment(self.empty.ljust(width)[:width], base_style)], width)
+            return Strip.blank(width, base_style)
+        row = self.row_at(index)
+        if row is None:
+            self.call_later(self._ensure_loaded)
+            return Strip([Segment("  …".ljust(width), base_style + self.get_component_rich_style(
+                "virtual-table--placeholder"))], width)
+        key = row.get(self.source.key_name) if self.source else None
+        marker = "●" if key in self.marked else ""
+        style = self.get_component_rich_style("virtual-table--cursor") if index == self.cursor and self.has_focus \
+            else (Style(reverse=True) if index == self.cursor else Style())
+        return self._line([c.render(row) for c in self.columns], marker, style, width).apply_style(base_style)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, self._count + 1)
+        self.call_later(self._ensure_loaded)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self.call_later(self._ensure_loaded)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # --- moving ------------------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        top, height = self.scroll_offset.y, self._body_height()
+        if new < top:
+            self.scroll_to(y=new, animate=False, immediate=True)
+        elif new >= top + height:
+            self.scroll_to(y=new - height + 1, animate=False, immediate=True)
+        self.refresh()
+        self._highlight()
+
+    def _highlight(self) -> None:
+        self.post_message(self.Highlighted(self, self.current))
+
+    def action_cursor(self, delta: int) -> None:
+        self.cursor = min(max(self.cursor + delta, 0), max(self._count - 1, 0))
+
+    def action_page(self, direction: int) -> None:
+        self.action_cursor(direction * self._body_height())
+
+    def action_top(self) -> None:
+        if self._base != 0 and self.source is not None:
+            self._generation += 1
+            self._busy = False
+            self._rows, self._base = [], 0
+            self._load("reset")
+        self.cursor = 0
+        self.scroll_to(y=0, animate=False, immediate=True)
+
+    def action_bottom(self) -> None:
+        last = max(self._count - 1, 0)
+        if self.source is not None and self._base + len(self._rows) < self._count:
+            self._generation += 1
+            self._busy = False
+            self._rows = []
+            self._load("end")
+        self.cursor = last
+        self.scroll_to(y=max(self._count + 1 - self.scrollable_content_region.height, 0), animate=False,
+                       immediate=True)
+
+    def action_mark(self) -> None:
+        row = self.current
+        if row is None or self.source is None:
+            return
+        key = row[self.source.key_name]
+        self.marked.symmetric_difference_update({key})
+        self.action_cursor(1)
+        self.refresh()
+
+    def action_open(self) -> None:
+        if self.current is not None:
+            self.post_message(self.Selected(self, self.current))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y == 0:
+            return
+        index = self.scroll_offset.y + event.y - 1
+        if index < self._count:
+            self.cursor = index
+            self.action_open()
+
+
+def _just_before(source: RowSource, key: Any) -> Any:
+    """The key from which `after()` returns `key` itself again (ids are integers)."""
+    return key + 1 if getattr(source, "descending", False) else key - 1
