@@ -100,3 +100,4 @@ from cli import templates as _templates; app.add_typer(_templates.app, name="tem
 from cli import campaigns as _campaigns; app.add_typer(_campaigns.app, name="campaigns")
 from cli import contacts as _contacts; app.add_typer(_contacts.app, name="contacts")
 from cli import lists as _lists; app.add_typer(_lists.app, name="lists")
+from cli import tui as _tui; app.command("tui")(_tui.tui)
