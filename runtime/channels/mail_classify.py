@@ -1,0 +1,304 @@
+"""What an inbound email is: reply, auto_reply, bounce, complaint, unsubscribe, other.
+
+The order of the checks is the point of this module:
+
+1. complaint — an ARF feedback report (RFC 5965) is machine mail about a
+   message of ours; it must never count as a reply.
+2. bounce — delivery failures come from daemons that often also say
+   `Auto-Submitted: auto-replied`, so they are recognised before auto-replies.
+3. auto_reply — out-of-office and other automatic answers (RFC 3834 and
+   vendor conventions); never a reply (spec: excluded from reply rate).
+4. unsubscribe — a human asking to stop (or a message to our List-Unsubscribe
+   mailto) puts the lead on the blocklist, even when it is also a reply.
+5. reply — a human answer: it threads to a message (In-Reply-To/References)
+   or its subject says so. Matching it to *our* Message-IDs is the store's job
+   (`mail_inbound`); this module has no database.
+6. other — everything else (newsletters, read receipts, unrelated mail).
+
+Pure and total: bytes in, a Classification out, for any input.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+from runtime.channels import mail_autoreply, mail_dsn
+from runtime.channels import mail_parse as mp
+
+KINDS = ("reply", "auto_reply", "bounce", "complaint", "unsubscribe", "other")
+
+
+class Classification(msgspec.Struct, kw_only=True):
+    kind: str
+    hard: bool | None = None
+    status: str | None = None
+    recipients: list[str] = []
+    in_reply_to: str | None = None
+    references: list[str] = []
+    message_id: str | None = None
+    from_addr: str = ""
+    subject: str = ""
+    reason: str = ""
+    delayed: bool = False
+
+
+_REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|sv|vs|antw|odp|rif|r|ynt|回复|答复)\s*(?:\[\d+\])?\s*[:：]", re.I)
+
+_UNSUB_SUBJECT = re.compile(
+    r"^\s*(?:(?:re|aw|sv|antw)\s*:\s*)*(?:unsubscribe|remove(?: me)?|stop|opt[- ]?out|abmelden|austragen|"
+    r"d[ée]sinscription|d[ée]sabonner|baja|darse de baja|cancellami|cancellazione|afmelden|uitschrijven|avregistrera)\b",
+    re.I,
+)
+_UNSUB_BODY = re.compile(
+    r"|".join(
+        [
+            r"\bunsubscribe\b",
+            r"\bremove me\b",
+            r"\bremove my (?:e-?mail|address|name)\b",
+            r"take me off",
+            r"\bopt (?:me )?out\b",
+            r"stop (?:e-?mailing|emailing|contacting|sending|writing|messaging)",
+            r"(?:do not|don'?t|never) (?:contact|e-?mail|email|write to|message) me",
+            r"no (?:more|further) (?:e-?mails|emails|messages|contact)",
+            r"please remove",
+            r"not interested[,.]? (?:please )?(?:remove|stop)",
+            r"\babmelden\b|\baustragen\b|nicht mehr (?:kontaktieren|anschreiben|schreiben)",
+            r"d[ée]sinscri|d[ée]sabonne|ne (?:plus|pas) me (?:contacter|[ée]crire)|retirez[- ]moi",
+            r"dar(?:me)? de baja|no me (?:contacte|escriba)|elim[íi]n(?:enme|ame) de",
+            r"cancellami|disiscriv|non contattarmi|rimuovetemi",
+            r"uitschrijven|afmelden|verwijder mij",
+            r"avregistrera|avsluta prenumeration",
+        ]
+    ),
+    re.I,
+)
+_QUOTE_START = re.compile(
+    r"(?im)^(?:>|-{2,}\s*original message|_{5,}|from:\s|von:\s|de:\s|da:\s|van:\s|on .{0,200}wrote:|"
+    r"am .{0,200}schrieb|le .{0,200}a [ée]crit|el .{0,200}escribi[óo]|il .{0,200}ha scritto|op .{0,200}schreef)"
+)
+
+
+def new_text(body: str) -> str:
+    """The part of a reply its author wrote (before the quoted original)."""
+    found = _QUOTE_START.search(body)
+    return body[: found.start()] if found else body
+
+
+def is_unsubscribe(subject: str, body: str) -> bool:
+    if _UNSUB_SUBJECT.search(subject or ""):
+        return True
+    fresh = new_text(body)[:1500]
+    return bool(_UNSUB_BODY.search(fresh))
+
+
+def _complaint(msg) -> Classification | None:
+    is_arf = mp.content_type(msg) == "multipart/report" and mp.param(msg, "report-type") == "feedback-report"
+    recipients: list[str] = []
+    original: str | None = None
+    for _, part in mp.walk(msg):
+        ctype = mp.content_type(part)
+        if ctype == "message/feedback-report":
+            is_arf = True
+            text = mp.text_of(part)
+            try:
+                payload = part.get_payload()
+                if isinstance(payload, list):
+                    text += "\n".join(f"{k}: {v}" for p in payload for k, v in p.items())
+            except Exception:
+                pass
+            for line in text.splitlines():
+                name, _, value = line.partition(":")
+                if name.strip().lower() in ("original-rcpt-to", "removal-recipient"):
+                    recipients += mp.find_addresses(value)
+        elif ctype in ("message/rfc822", "text/rfc822-headers"):
+            original = original or mp_original_id(part)
+            if not recipients:
+                recipients += _original_to(part)
+    if not is_arf:
+        return None
+    return Classification(
+        kind="complaint",
+        recipients=_dedupe(recipients),
+        in_reply_to=original,
+        reason="arf",
+    )
+
+
+def mp_original_id(part) -> str | None:
+    return mail_dsn.original_message_id(part, mp.text_of(part) if not part.is_multipart() else "")
+
+
+def _original_to_any(msg) -> list[str]:
+    for _, part in mp.walk(msg):
+        if mp.content_type(part) == "message/rfc822":
+            return _original_to(part)
+    return []
+
+
+def _original_id_any(msg) -> str | None:
+    return mail_dsn.original_message_id(msg, "")
+
+
+def _original_to(part) -> list[str]:
+    try:
+        payload = part.get_payload()
+    except Exception:
+        return []
+    if isinstance(payload, list) and payload:
+        return mp.find_addresses(mp.header(payload[0], "To"))
+    found = re.search(r"(?im)^to:\s*(.+)$", mp.text_of(part))
+    return mp.find_addresses(found.group(1)) if found else []
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    out: list[str] = []
+    for item in items:
+        if item and item not in out:
+            out.append(item)
+    return out
+
+
+def _ses_notification(body: str) -> Classification | None:
+    """Amazon SES/SNS notifications forward bounces and complaints as JSON."""
+    start = body.find('{"notificationType"')
+    if start < 0:
+        start = body.find('{"eventType"')
+    if start < 0:
+        return None
+    end = body.rfind("}")
+    try:
+        data = msgspec.json.decode(body[start: end + 1].replace("\n ", "").replace("\n", "").encode())
+    except Exception:
+        return None
+    if not isinstance(data, dict):
+        return None
+    kind = str(data.get("notificationType") or data.get("eventType") or "").lower()
+    mail = data.get("mail") if isinstance(data.get("mail"), dict) else {}
+    original = mp.first_message_id(str(mail.get("commonHeaders", {}).get("messageId", "") or "")) or mail.get("messageId")
+    if kind == "bounce" and isinstance(data.get("bounce"), dict):
+        info = data["bounce"]
+        rcpts = [r for r in info.get("bouncedRecipients", []) if isinstance(r, dict)]
+        status = next((mail_dsn.valid_status(str(r.get("status", ""))) for r in rcpts if r.get("status")), None)
+        if status is None:
+            status = mail_dsn.infer_status(" ".join(str(r.get("diagnosticCode", "")) for r in rcpts))
+        permanent = str(info.get("bounceType", "")).lower() == "permanent"
+        return Classification(
+            kind="bounce",
+            hard=permanent if status is None else (permanent and not status.startswith("4")),
+            status=status,
+            recipients=_dedupe([mp.address_of(str(r.get("emailAddress", ""))) for r in rcpts]),
+            in_reply_to=original if isinstance(original, str) else None,
+            reason="ses",
+        )
+    if kind == "complaint" and isinstance(data.get("complaint"), dict):
+        rcpts = data["complaint"].get("complainedRecipients", [])
+        return Classification(
+            kind="complaint",
+            recipients=_dedupe([mp.address_of(str(r.get("emailAddress", ""))) for r in rcpts if isinstance(r, dict)]),
+            in_reply_to=original if isinstance(original, str) else None,
+            reason="ses",
+        )
+    if kind in ("delivery", "send", "open", "click"):
+        return Classification(kind="other", reason=f"ses {kind}")
+    return None
+
+
+_COMPLAINT_SUBJECT = re.compile(r"complaint about message|abuse report|spam (?:complaint|report)", re.I)
+
+
+def classify_message(raw: bytes) -> Classification:
+    """Classify one RFC 5322 message given as bytes. Never raises on bad input."""
+    msg = mp.parse(raw)
+    subject = mp.header(msg, "Subject")
+    from_addr = mp.address_of(mp.header(msg, "From"))
+    references = mp.message_ids(mp.header(msg, "References"))
+    in_reply_to = mp.first_message_id(mp.header(msg, "In-Reply-To"))
+    threaded = in_reply_to or (references[-1] if references else None)
+    base = dict(
+        references=references,
+        message_id=mp.first_message_id(mp.header(msg, "Message-ID")),
+        from_addr=from_addr,
+        subject=subject,
+    )
+
+    complaint = _complaint(msg)
+    if complaint is not None:
+        complaint.in_reply_to = complaint.in_reply_to or threaded
+        for key, value in base.items():
+            setattr(complaint, key, value)
+        return complaint
+
+    body = mp.body_text(msg)
+    ses = _ses_notification(body) if "amazon" in (from_addr + mp.header(msg, "Feedback-ID")).lower() or '"notificationType"' in body[:200] else None
+    if ses is not None:
+        for key, value in base.items():
+            setattr(ses, key, value)
+        return ses
+
+    if _COMPLAINT_SUBJECT.search(subject) and any(
+        mp.content_type(p) == "message/rfc822" for _, p in mp.walk(msg)
+    ):
+        return Classification(kind="complaint", recipients=_original_to_any(msg),
+                              in_reply_to=_original_id_any(msg), reason="complaint subject", **base)
+
+    if _UNSUB_SUBJECT.match(subject) and not _REPLY_PREFIX.match(subject) and re.search(
+        r"unsub|opt-?out|list-unsubscribe|remove", mp.header(msg, "To") + " " + body[:500], re.I
+    ):
+        # A mail client's one-click unsubscribe to our List-Unsubscribe mailto
+        # (Apple Mail marks it Auto-Submitted): a request, not an auto-reply.
+        return Classification(kind="unsubscribe", recipients=[from_addr] if from_addr else [],
+                              in_reply_to=threaded, reason="list-unsubscribe mailto", **base)
+
+    bounce = mail_dsn.parse_bounce(msg, body)
+    if bounce is not None:
+        return Classification(
+            kind="bounce",
+            hard=bounce.hard,
+            status=bounce.status,
+            recipients=bounce.recipients,
+            in_reply_to=bounce.original_message_id or threaded,
+            reason=bounce.reason,
+            delayed=bounce.delayed_only,
+            **base,
+        )
+
+    if mp.content_type(msg) == "multipart/report":
+        # Success DSNs, read receipts (MDN) and other reports: machine mail, not a reply.
+        return Classification(kind="other", in_reply_to=threaded, reason="report", **base)
+
+    auto = mail_autoreply.auto_reply_reason(msg, body)
+    if auto is not None:
+        return Classification(
+            kind="auto_reply", recipients=[from_addr] if from_addr else [], in_reply_to=threaded, reason=auto, **base
+        )
+
+    if is_unsubscribe(subject, body):
+        return Classification(
+            kind="unsubscribe", recipients=[from_addr] if from_addr else [], in_reply_to=threaded,
+            reason="unsubscribe request", **base
+        )
+
+    if threaded or _REPLY_PREFIX.match(subject):
+        return Classification(
+            kind="reply", recipients=[from_addr] if from_addr else [], in_reply_to=threaded,
+            reason="threaded" if threaded else "subject", **base
+        )
+    return Classification(kind="other", in_reply_to=threaded, **base)
+
+
+def as_report(file: str, c: Classification) -> dict:
+    """The JSON line of `enginy mail classify` (stable keys first)."""
+    return {
+        "file": file,
+        "kind": c.kind,
+        "hard": c.hard,
+        "status": c.status,
+        "recipients": c.recipients,
+        "in_reply_to": c.in_reply_to,
+        "message_id": c.message_id,
+        "from": c.from_addr,
+        "subject": c.subject,
+        "reason": c.reason,
+    }
