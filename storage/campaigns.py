@@ -229,12 +229,12 @@ def edit_sequence(db: sqlite_utils.Database, ref: int | str, new: Sequence, *, n
     with transaction(db):
         row = get_campaign(db, ref)
         _require_not_archived(row, "edited")
-        _check_valid(new, "the new sequence")
         if row["status"] != CampaignStatus.DRAFT.value:
             problems = locked_changes(sequence_of(row), new)
             if problems:
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
                 raise CampaignError(f"{problems[0]}{more} — {HINT}")
+        _check_valid(new, "the new sequence")
         _write(db, row["id"], now, sequence=to_json(new).decode())
         record(db, kind=Kind.CAMPAIGN_EDITED, now=now, campaign_id=row["id"], actor=actor,
                detail={"changed": ["sequence"]})

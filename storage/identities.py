@@ -20,7 +20,7 @@ Writes take `now` and the acting user and log an activity row.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -55,7 +55,7 @@ class IdentityError(ValueError):
 
 def parse_days(text: str | list[str]) -> str:
     """'mon-fri', 'mon,wed,fri', 'mon-wed,sat' or a list → 'mon,tue,…' in week order."""
-    parts = text if isinstance(text, list) else re.split(r"[,\s]+", text.strip().lower())
+    parts = text if isinstance(text, list) else re.split(r"[,\s]+", re.sub(r"\s*-\s*", "-", text.strip().lower()))
     days: set[str] = set()
     for part in filter(None, (p.strip().lower() for p in parts)):
         lo, _, hi = part.partition("-")
@@ -71,12 +71,15 @@ def parse_days(text: str | list[str]) -> str:
     return ",".join(d for d in WEEKDAYS if d in days)
 
 
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
 def _hhmm(value: str, field: str) -> str:
-    try:
-        parsed = time.fromisoformat(value.strip())
-    except ValueError:
-        raise IdentityError(f"{field}: expected a time like 09:00, got {value!r}") from None
-    return parsed.strftime("%H:%M")
+    """'9:05' or '09:05' → '09:05' (stored zero-padded, so times compare as text)."""
+    match = _HHMM.match(value.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise IdentityError(f"{field}: expected a time like 09:00, got {value!r}")
+    return f"{int(match[1]):02d}:{match[2]}"
 
 
 def parse_hours(text: str) -> tuple[str, str]:
