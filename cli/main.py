@@ -100,4 +100,5 @@ from cli import templates as _templates; app.add_typer(_templates.app, name="tem
 from cli import campaigns as _campaigns; app.add_typer(_campaigns.app, name="campaigns")
 from cli import contacts as _contacts; app.add_typer(_contacts.app, name="contacts")
 from cli import lists as _lists; app.add_typer(_lists.app, name="lists")
+from cli import mail as _mail; app.add_typer(_mail.app, name="mail")
 from cli import tui as _tui; app.command("tui")(_tui.tui)
