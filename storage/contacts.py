@@ -55,18 +55,22 @@ def ensure_list(db: sqlite_utils.Database, name: str, *, now: datetime, created_
 _LISTS = "(SELECT l.*, (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members FROM lists l)"
 
 
+def _list_filter(search: str | None) -> tuple[str, list[Any]]:
+    return ("name LIKE ? ESCAPE '\\'", [_like(search)]) if search else ("", [])
+
+
 def lists_page(
     db: sqlite_utils.Database, *, search: str | None = None, after=None, limit: int = PAGE
 ) -> Page[dict[str, Any]]:
     """Lists newest first with their member counts (the audience step's picker)."""
-    where, params = ("name LIKE ? ESCAPE '\\'", [_like(search)]) if search else ("", [])
+    where, params = _list_filter(search)
     return page(db, _LISTS, where=where, params=params, key="created_at", after=after, limit=limit,
                 descending=True)
 
 
 def iter_lists(db: sqlite_utils.Database, *, search: str | None = None) -> Iterator[dict[str, Any]]:
     """Every list (newest first, with member counts), page by page."""
-    where, params = ("name LIKE ? ESCAPE '\\'", [_like(search)]) if search else ("", [])
+    where, params = _list_filter(search)
     return iterate(db, _LISTS, where=where, params=params, key="created_at", descending=True)
 
 
