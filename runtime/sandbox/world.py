@@ -110,6 +110,7 @@ class SandboxWorld:
         self._events: list[Inbound] = []
         self._calls: dict[str, int] = {}
         self.disconnected: set[tuple[int, str]] = set()
+        self.on_schedule = None  # called when a new inbound event is scheduled (wakes the feed)
         self._db: sqlite3.Connection | None = None
         if path is not None:
             self._db = sqlite3.connect(str(path), isolation_level=None)
@@ -216,6 +217,8 @@ class SandboxWorld:
     def _schedule(self, d: Delivery, kind: str, at: datetime, positive: bool = False) -> None:
         heapq.heappush(self._events, Inbound(at, d.seq, kind, d.channel, d.identity_id,
                                              d.key, d.lead, positive))
+        if self.on_schedule is not None:
+            self.on_schedule()
 
     # -- inbound --------------------------------------------------------------
 

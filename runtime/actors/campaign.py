@@ -1,0 +1,106 @@
+"""CampaignActor: one per running campaign; turns due leads into jobs for its identity.
+
+It streams due enrollments from the due index (`enrollments_due`: campaign,
+due_at) in batches — never the whole audience — steps each through the
+sequence (conditions resolve at once), commits the batch in one transaction,
+and only then sends the new outbox jobs to its identity actor over a bounded
+Trio memory channel (back-pressure: a busy identity slows the feeder down).
+
+One timer per actor: it sleeps until the earliest `due_at` of its campaign, or
+until woken (new leads, a resumed lead, an inbound event, a changed sequence).
+Results of jobs come back through `leads.advance` inside the identity actor's
+result transaction, so "sent" and "the lead moved on" commit together.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import trio
+
+from runtime.leads import CampaignInfo, QueuedJob, advance, lead_rows, projected_due, state_of
+from sequences.step import Due, Start
+from storage.activity import iso
+from storage.db import transaction
+
+if TYPE_CHECKING:
+    from runtime.actors.identity import IdentityActor
+    from runtime.engine import Runtime
+
+BATCH = 256
+
+
+class CampaignActor:
+    def __init__(self, rt: "Runtime", row: dict, identity: "IdentityActor") -> None:
+        self.rt = rt
+        self.db = rt.db
+        self.identity = identity
+        self.info = CampaignInfo.of(row)
+        self.info.choose_inbox = identity.choose_inbox
+        self.jobs_out = identity.jobs_in.clone()
+        self._wake = trio.Event()
+        self.cancel_scope = trio.CancelScope()
+
+    @property
+    def id(self) -> int:
+        return self.info.id
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def refresh(self, row: dict) -> None:
+        """The campaign row changed (priority, texts, delays): later steps use the new version."""
+        if row["updated_at"] != self.info.updated_at:
+            info = CampaignInfo.of(row)
+            info.choose_inbox = self.identity.choose_inbox
+            self.info = info
+            self.wake()
+
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        with self.cancel_scope:
+            async with self.jobs_out:
+                task_status.started()
+                while True:
+                    self._wake = trio.Event()
+                    now = self.rt.clock.now()
+                    n = await self.step_due(now)
+                    if n >= BATCH:
+                        await trio.lowlevel.checkpoint()
+                        continue
+                    nxt = self.next_due()
+                    deadline = self.rt.clock.trio_deadline(nxt) if nxt is not None else math.inf
+                    with trio.move_on_at(deadline):
+                        await self._wake.wait()
+
+    def next_due(self) -> datetime | None:
+        row = self.db.execute(
+            "SELECT MIN(due_at) FROM enrollments WHERE campaign_id = ? AND status IN ('not_started', 'in_progress')"
+            " AND due_at IS NOT NULL", [self.id]).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    async def step_due(self, now: datetime) -> int:
+        """Step up to BATCH due leads; hand their jobs to the identity. Returns how many were due."""
+        ids = [r[0] for r in self.db.execute(
+            "SELECT id FROM enrollments WHERE campaign_id = ? AND status IN ('not_started', 'in_progress')"
+            " AND due_at <= ? ORDER BY due_at LIMIT ?", [self.id, iso(now), BATCH])]
+        if not ids:
+            return 0
+        jobs: list[QueuedJob] = []
+        with transaction(self.db):
+            for row in lead_rows(self.db, ids):
+                old = state_of(row)
+                event = Start() if row["status"] == "not_started" and old.node is None else Due()
+                new, queued = advance(self.db, self.info, row, event, now, identity_id=self.info.identity_id)
+                jobs.extend(queued)
+                if new == old and not queued:
+                    due = projected_due(new)
+                    if due is None or due <= iso(now):
+                        # Nothing can move this lead now (e.g. its column and state disagree):
+                        # take it out of the due index rather than spin on it.
+                        self.db.execute("UPDATE enrollments SET due_at = ? WHERE id = ?",
+                                        [due if due and due > iso(now) else None, row["id"]])
+        for job in jobs:
+            await self.jobs_out.send(job)
+        return len(ids)

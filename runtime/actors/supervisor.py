@@ -1,0 +1,101 @@
+"""Supervisor: starts and stops actors as the database says, never by being called.
+
+The CLI and the TUI express intents as rows (campaign status, scheduled_at,
+identity settings, new or resumed leads). The supervisor polls `PRAGMA
+data_version` (microseconds; it changes only for other connections' commits)
+every `poll_interval` seconds of workspace time and, on a change:
+
+- flips `scheduled` campaigns whose time has come to `running`;
+- starts a CampaignActor per running campaign (and the IdentityActor it
+  needs), stops those paused, archived or deleted (their queued outbox rows
+  stay; archive cancels them in storage);
+- restarts an identity's actors when the identity row changed (limits,
+  working hours, reconnection) so the new settings apply at once;
+- wakes every campaign actor (new leads, resumed or retried leads).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import trio
+
+from runtime.actors.campaign import CampaignActor
+from runtime.actors.identity import IdentityActor
+from storage.activity import iso
+from storage.db import transaction
+
+if TYPE_CHECKING:
+    from runtime.engine import Runtime
+
+
+class Supervisor:
+    def __init__(self, rt: "Runtime") -> None:
+        self.rt = rt
+        self.db = rt.db
+        self.identities: dict[int, IdentityActor] = {}
+        self.identity_version: dict[int, str] = {}
+        self.campaigns: dict[int, CampaignActor] = {}
+        self._data_version = -1
+        self.nursery: trio.Nursery | None = None
+
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        async with trio.open_nursery() as nursery:
+            self.nursery = nursery
+            self.sync()
+            task_status.started()
+            while True:
+                await trio.sleep(self.rt.poll_interval)
+                self.poll()
+
+    def poll(self) -> None:
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        due = self.db.execute("SELECT 1 FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= ? LIMIT 1",
+                              [iso(self.rt.clock.now())]).fetchone()
+        if version != self._data_version or due:
+            self._data_version = version
+            self.sync()
+            for actor in self.campaigns.values():
+                actor.wake()
+        self.rt.on_poll()
+
+    def sync(self) -> None:
+        now = iso(self.rt.clock.now())
+        with transaction(self.db):
+            self.db.execute("UPDATE campaigns SET status = 'running', launched_at = COALESCE(launched_at, ?),"
+                            " updated_at = ? WHERE status = 'scheduled' AND scheduled_at <= ?", [now, now, now])
+        rows = {r["id"]: r for r in self.db.query("SELECT * FROM campaigns WHERE status = 'running'")}
+        idents = {r["id"]: r for r in self.db.query(
+            "SELECT * FROM identities WHERE id IN (SELECT identity_id FROM campaigns WHERE status = 'running')")}
+        for cid in [c for c in self.campaigns if c not in rows]:
+            self._stop_campaign(cid)
+        for iid, row in idents.items():
+            if iid in self.identities and self.identity_version.get(iid) != row["updated_at"]:
+                self._stop_identity(iid)
+        for iid in [i for i in self.identities if i not in idents]:
+            self._stop_identity(iid)
+        for cid, row in rows.items():
+            if cid in self.campaigns:
+                self.campaigns[cid].refresh(row)
+                continue
+            ident = idents[row["identity_id"]]
+            actor = self.identities.get(ident["id"])
+            if actor is None:
+                actor = self.identities[ident["id"]] = IdentityActor(self.rt, ident)
+                self.identity_version[ident["id"]] = ident["updated_at"]
+                self.nursery.start_soon(actor.run)
+            camp = self.campaigns[cid] = CampaignActor(self.rt, row, actor)
+            actor.campaigns[cid] = camp
+            self.nursery.start_soon(camp.run)
+
+    def _stop_campaign(self, cid: int) -> None:
+        actor = self.campaigns.pop(cid)
+        actor.cancel_scope.cancel()
+        actor.identity.drop_campaign(cid)
+
+    def _stop_identity(self, iid: int) -> None:
+        actor = self.identities.pop(iid)
+        for cid in list(actor.campaigns):
+            if cid in self.campaigns:
+                self.campaigns.pop(cid).cancel_scope.cancel()
+        actor.cancel_scope.cancel()

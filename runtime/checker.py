@@ -1,0 +1,212 @@
+"""The invariants of a run, re-derived from what was recorded — independently of the limiter.
+
+Deliberately shares no code with runtime/limits.py, runtime/working_hours.py
+or the actors: it reads the ledger, the outbox, the activity log and the
+sandbox world's own record, keeps its own table of the spec's limits, and
+recomputes every window itself (local days with zoneinfo, rolling windows
+with two pointers). A bug in the limiter therefore shows up here instead of
+being checked by itself.
+
+Violations found: cap (day/month per bucket or inbox), spacing / rolling
+windows, working hours, a send after the lead replied (or bounced / went
+out-of-office), a duplicate send (a world delivery twice for one step, or a
+delivery the outbox does not account for).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# The spec's limits, stated again on purpose (see module docstring).
+SPACING = {"profile_visit": 240, "post_reaction": 300}
+ROLLING = {"connection_evaluation": (5, 1800)}
+STOP_KINDS = ("linkedin_reply_received", "email_reply_received", "email_bounced", "email_auto_reply_received")
+
+
+def _day_caps(ident: dict) -> dict[str, int]:
+    return {"connection_request": ident["daily_connection_limit"], "message": ident["daily_message_limit"],
+            "profile_visit": 150 if ident["premium"] else 50}
+
+
+def _rows(db, sql, args=()):
+    cur = db.execute(sql, args)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _window(ident: dict, day) -> tuple[datetime, datetime] | None:
+    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    if names[day.weekday()] not in ident["working_days"].split(","):
+        return None
+    tz = ZoneInfo(ident["timezone"])
+    s, e = time.fromisoformat(ident["work_start"]), time.fromisoformat(ident["work_end"])
+    begin = datetime.combine(day, s, tzinfo=tz)
+    end = datetime.combine(day if e > s else day + timedelta(days=1), e, tzinfo=tz)
+    return begin, end
+
+
+def check(db, *, start: datetime, end: datetime, world=None) -> dict:
+    violations: list[dict] = []
+    idents = {r["id"]: r for r in _rows(db, "SELECT * FROM identities")}
+    inboxes = {r["id"]: r for r in _rows(db, "SELECT * FROM inboxes")}
+    ledger = _rows(db, "SELECT id, at, identity_id, inbox_id, bucket, enrollment_id, outbox_id FROM action_ledger"
+                       " ORDER BY at, identity_id, bucket, enrollment_id, id")
+    for r in ledger:
+        r["t"] = datetime.fromisoformat(r["at"])
+
+    groups: dict[tuple, list[datetime]] = defaultdict(list)
+    for r in ledger:
+        groups[(r["identity_id"], r["bucket"], r["inbox_id"] if r["bucket"] == "email" else None)].append(r["t"])
+
+    # working hours
+    for r in ledger:
+        if r["bucket"] == "conversation":
+            continue
+        ident = idents[r["identity_id"]]
+        local = r["t"].astimezone(ZoneInfo(ident["timezone"]))
+        ok = False
+        for day in (local.date(), local.date() - timedelta(days=1)):
+            w = _window(ident, day)
+            if w and w[0] <= r["t"] < w[1]:
+                ok = True
+        if not ok:
+            violations.append({"kind": "working_hours", "ledger_id": r["id"], "at": r["at"],
+                               "identity": r["identity_id"], "local": local.isoformat()})
+
+    # caps and spacing
+    day_counts: dict[tuple, Counter] = {}
+    for (iid, bucket, inbox), times in groups.items():
+        ident = idents[iid]
+        tz = ZoneInfo(ident["timezone"])
+        per_day = Counter(t.astimezone(tz).date() for t in times)
+        day_counts[(iid, bucket, inbox)] = per_day
+        cap = inboxes[inbox]["per_day"] if bucket == "email" and inbox in inboxes else _day_caps(ident).get(bucket)
+        if cap is not None:
+            for d, n in per_day.items():
+                if n > cap:
+                    violations.append({"kind": "day_cap", "identity": iid, "bucket": bucket, "inbox": inbox,
+                                       "day": d.isoformat(), "count": n, "cap": cap})
+        if bucket == "conversation" and ident["monthly_conversation_limit"]:
+            per_month = Counter((t.astimezone(tz).year, t.astimezone(tz).month) for t in times)
+            for m, n in per_month.items():
+                if n > ident["monthly_conversation_limit"]:
+                    violations.append({"kind": "month_cap", "identity": iid, "month": f"{m[0]}-{m[1]:02d}",
+                                       "count": n, "cap": ident["monthly_conversation_limit"]})
+        rolling = []
+        if bucket in SPACING:
+            rolling.append((1, SPACING[bucket]))
+        if bucket in ROLLING:
+            rolling.append(ROLLING[bucket])
+        if bucket == "email" and inbox in inboxes:
+            rolling.append((inboxes[inbox]["per_hour"], 3600))
+        for limit, seconds in rolling:
+            lo = 0
+            for hi, t in enumerate(times):
+                while times[lo] <= t - timedelta(seconds=seconds):
+                    lo += 1
+                if hi - lo + 1 > limit:
+                    violations.append({"kind": "rolling", "identity": iid, "bucket": bucket, "inbox": inbox,
+                                       "at": t.isoformat(), "count": hi - lo + 1, "limit": limit,
+                                       "seconds": seconds})
+                    break
+
+    # no send after the lead replied / bounced / went out of office
+    stops = {r["enrollment_id"]: r["at"] for r in _rows(
+        db, f"SELECT enrollment_id, MIN(at) AS at FROM activity WHERE kind IN ({','.join('?' * len(STOP_KINDS))})"
+            " GROUP BY enrollment_id", STOP_KINDS)}
+    for r in _rows(db, "SELECT id, enrollment_id, sent_at, action FROM outbox WHERE state = 'sent'"):
+        stop = stops.get(r["enrollment_id"])
+        if stop is not None and r["sent_at"] > stop and r["action"] not in ("visit_profile", "react_to_post"):
+            violations.append({"kind": "after_reply", "outbox_id": r["id"], "sent_at": r["sent_at"], "stop_at": stop})
+
+    # duplicates: every world delivery is accounted for by exactly one outbox row, one per step attempt
+    sent_keys = {r["key"]: r for r in _rows(db, "SELECT key, state, enrollment_id, node_id FROM outbox"
+                                                " WHERE state IN ('sent', 'unknown', 'sending')")}
+    if world is not None:
+        per_step = Counter()
+        for d in world.deliveries.values():
+            if d.key not in sent_keys:
+                violations.append({"kind": "unaccounted_delivery", "key": d.key})
+            enrollment, node, _ = d.key.split(":")
+            per_step[(enrollment, node)] += 1
+        withdrawn = Counter(r["enrollment_id"] for r in _rows(
+            db, "SELECT enrollment_id FROM activity WHERE kind = 'linkedin_invite_withdrawn'"))
+        soft = Counter()
+        for (enrollment, node), n in per_step.items():
+            allowed = 1 + withdrawn.get(int(enrollment), 0) + soft.get(int(enrollment), 0)
+            if n > allowed:
+                violations.append({"kind": "duplicate_send", "enrollment": int(enrollment), "node": node, "count": n})
+
+    utilization = _utilization(db, idents, inboxes, day_counts, start, end)
+    actions = Counter(r["action"] for r in _rows(db, "SELECT action FROM outbox WHERE state = 'sent'"))
+    enrollments = {r["status"]: r["n"] for r in _rows(db, "SELECT status, COUNT(*) AS n FROM enrollments GROUP BY status")}
+    digest = hashlib.sha256()
+    for r in ledger:
+        digest.update(f"{r['at']}|{r['identity_id']}|{r['bucket']}|{r['inbox_id']}|{r['enrollment_id']}\n".encode())
+    return {
+        "violations": violations[:200],
+        "violation_count": len(violations),
+        "cap_utilization": utilization,
+        "actions": dict(sorted(actions.items())),
+        "enrollments": {"total": sum(enrollments.values()), **enrollments},
+        "log_sha256": digest.hexdigest(),
+    }
+
+
+def _utilization(db, idents, inboxes, day_counts, start: datetime, end: datetime) -> dict:
+    """done ÷ allowed on identity-days whose demand exceeded the cap all working day.
+
+    Demand exceeded the cap for the whole day when, at the window's end, a job
+    of that lane was still waiting that had been queued before the window began."""
+    ratios = []
+    waiting = _rows(db, "SELECT identity_id, bucket, inbox_id, created_at, sent_at, state FROM outbox"
+                        " WHERE bucket IN ('connection_request', 'message', 'profile_visit', 'email')")
+    by_lane: dict[tuple, list[tuple[str, str | None]]] = defaultdict(list)
+    for r in waiting:
+        lane = (r["identity_id"], r["bucket"], r["inbox_id"] if r["bucket"] == "email" else None)
+        by_lane[lane].append((r["created_at"], r["sent_at"] if r["state"] == "sent" else
+                              (None if r["state"] in ("queued", "unknown") else "")))
+    for lane, jobs in by_lane.items():
+        iid, bucket, inbox = lane
+        ident = idents[iid]
+        if bucket == "email":
+            if inbox not in inboxes:
+                continue
+            cap = inboxes[inbox]["per_day"]
+        else:
+            cap = _day_caps(ident)[bucket]
+        tz = ZoneInfo(ident["timezone"])
+        day = start.astimezone(tz).date()
+        while True:
+            w = _window(ident, day)
+            day += timedelta(days=1)
+            if w is None:
+                if datetime.combine(day, time(0), tzinfo=tz) > end:
+                    break
+                continue
+            begin, finish = w
+            if finish > end:
+                break
+            if begin < start:
+                continue
+            b, f = begin.isoformat(), finish.isoformat()
+            b_utc = begin.astimezone(start.tzinfo).isoformat()
+            f_utc = finish.astimezone(start.tzinfo).isoformat()
+            saturated = any(created <= b_utc and (sent is None or (sent and sent > f_utc)) for created, sent in jobs)
+            if not saturated:
+                continue
+            allowed = cap
+            seconds = (finish - begin).total_seconds()
+            if bucket in SPACING:
+                allowed = min(allowed, int(seconds // SPACING[bucket]) + 1)
+            if bucket == "email":
+                allowed = min(allowed, inboxes[inbox]["per_hour"] * int(seconds // 3600 + 1))
+            done = day_counts.get(lane, Counter()).get(begin.date(), 0)
+            ratios.append(min(done / allowed, 1.0) if allowed else 1.0)
+            del b, f
+    if not ratios:
+        return {"worst": None, "mean": None, "days": 0}
+    return {"worst": round(min(ratios), 4), "mean": round(sum(ratios) / len(ratios), 4), "days": len(ratios)}

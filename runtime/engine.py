@@ -1,0 +1,116 @@
+"""The runtime as one object: open it on a database, run it under any Trio clock.
+
+    rt = Runtime(db, world=SandboxWorld(seed))           # sandbox channels
+    await rt.run(epoch=start, until=start + 3 days)       # inside trio.run(...)
+
+`run` starts the supervisor (which starts the actors), the sandbox feed when
+there is a world, and stops cleanly on `request_stop()` or at `until`:
+no new job is picked, sends in flight get `STOP_GRACE` seconds to finish,
+then everything is cancelled (a send cut off stays `sending` and is settled
+by look-up on the next start). See runtime/service.py for the process
+around it (lease, signals, speed).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+import sqlite_utils
+import trio
+
+from runtime.actors.supervisor import Supervisor
+from runtime.channels.email_sandbox import SandboxEmail
+from runtime.channels.linkedin_sandbox import SandboxLinkedIn
+from runtime.clock import Clock
+from runtime.leads import CampaignInfo, QueuedJob
+from runtime.sandbox.feed import Feed
+from runtime.sandbox.world import SandboxWorld
+
+STOP_GRACE = 30.0
+
+
+class NoDriver(Exception):
+    pass
+
+
+class Runtime:
+    def __init__(self, db: sqlite_utils.Database, *, world: SandboxWorld | None = None, seed: int = 0,
+                 poll_interval: float = 1.0,
+                 linkedin_factory: Callable[[dict], object] | None = None,
+                 email_factory: Callable[[dict], object] | None = None) -> None:
+        self.db = db
+        self.world = world
+        self.seed = seed if world is None else world.seed
+        self.poll_interval = poll_interval
+        self._linkedin_factory = linkedin_factory
+        self._email_factory = email_factory
+        self.clock: Clock | None = None
+        self.supervisor = Supervisor(self)
+        self._stop = trio.Event()
+        self.poll_hooks: list[Callable[[], None]] = []
+        self.sent_hooks: list[Callable] = []
+
+    # -- drivers ------------------------------------------------------------
+
+    def linkedin_driver(self, identity: dict):
+        if self._linkedin_factory is not None:
+            return self._linkedin_factory(identity)
+        if self.world is not None:
+            return SandboxLinkedIn(self.world, identity["id"], self.clock.now)
+        from runtime.drivers import linkedin_for
+
+        return linkedin_for(self, identity)
+
+    def email_driver(self, identity: dict):
+        if self._email_factory is not None:
+            return self._email_factory(identity)
+        if self.world is not None:
+            return SandboxEmail(self.world, identity["id"], self.clock.now)
+        from runtime.drivers import email_for
+
+        return email_for(self, identity)
+
+    # -- what actors tell each other -------------------------------------------
+
+    def campaign_info(self, campaign_id: int) -> CampaignInfo | None:
+        actor = self.supervisor.campaigns.get(campaign_id)
+        return actor.info if actor is not None else None
+
+    def after_change(self, campaign_id: int | None, queued: list[QueuedJob]) -> None:
+        """After a commit that stepped leads outside an actor: file the jobs, wake the campaign."""
+        actor = self.supervisor.campaigns.get(campaign_id) if campaign_id is not None else None
+        if actor is not None:
+            for job in queued:
+                actor.identity.file(job)
+            actor.wake()
+
+    def on_sent(self, identity, job, now: datetime) -> None:
+        for hook in self.sent_hooks:
+            hook(identity, job, now)
+
+    def on_poll(self) -> None:
+        for hook in self.poll_hooks:
+            hook()
+
+    # -- running --------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self, *, epoch: datetime, until: datetime | None = None,
+                  task_status=trio.TASK_STATUS_IGNORED) -> None:
+        self.clock = Clock(epoch)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.supervisor.run)
+            if self.world is not None:
+                await nursery.start(Feed(self, self.world).run)
+            if until is not None:
+                nursery.start_soon(self._stop_at, until)
+            task_status.started(self)
+            await self._stop.wait()
+            nursery.cancel_scope.cancel()
+
+    async def _stop_at(self, until: datetime) -> None:
+        await self.clock.sleep_until(until)
+        self.request_stop()

@@ -1,0 +1,152 @@
+"""The outbox lifecycle of one job: claim (with the pre-send re-check), settle, and crash recovery.
+
+queued → sending → sent | failed | unknown (| cancelled when the lead no
+longer wants it). The claim is one transaction that re-checks the lead
+(replied, finished, paused, removed, errored, blocklisted, campaign not
+running), moves the row to `sending`, stores its Message-ID / idempotency
+key and appends the action to the ledger — all before any network call. So a
+kill -9 at any point leaves either a queued row (nothing happened) or a
+`sending` row whose ledger entry already counts against the caps; on restart
+`sending` becomes `unknown` and is settled by the driver's look-up, never by
+a blind resend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import msgspec
+import sqlite_utils
+
+from runtime.leads import decode_state
+from storage.activity import iso
+from storage.audience import _BLOCKED
+
+CLAIM_SQL = f"""
+SELECT o.id, o.key, o.state, o.enrollment_id, o.campaign_id, o.inbox_id, o.node_id, o.channel, o.action,
+       o.bucket, o.payload, o.message_id, o.first_attempt_at, o.sort_key,
+       e.status AS lead_status, e.removed, e.state AS lead_state, e.contact_id,
+       k.status AS campaign_status,
+       c.email, c.linkedin_id, c.linkedin_url, {_BLOCKED} AS blocked
+FROM outbox o
+JOIN enrollments e ON e.id = o.enrollment_id
+JOIN contacts c ON c.id = e.contact_id
+JOIN campaigns k ON k.id = o.campaign_id
+WHERE o.id = ?
+"""
+
+
+@dataclass
+class Claimed:
+    """A job claimed for sending: everything the driver call and the result need."""
+
+    id: int
+    key: str
+    enrollment_id: int
+    campaign_id: int
+    contact_id: int
+    inbox_id: int | None
+    node: str
+    channel: str
+    action: str
+    bucket: str
+    payload: dict
+    message_id: str | None
+    first_attempt_at: datetime
+    resumed: bool
+    email: str | None
+    linkedin_id: str | None
+    linkedin_url: str | None
+    sort_key: int
+    claimed_at: datetime
+
+
+def load(db: sqlite_utils.Database, outbox_id: int) -> dict | None:
+    cur = db.execute(CLAIM_SQL, [outbox_id])
+    r = cur.fetchone()
+    if r is None:
+        return None
+    return dict(zip([d[0] for d in cur.description], r))
+
+
+def why_not(row: dict) -> str | None:
+    """The pre-send re-check: None when the job may go out, else why it must not."""
+    if row["campaign_status"] != "running":
+        return "campaign not running"
+    if row["removed"]:
+        return "removed from the campaign"
+    if row["blocked"]:
+        return "blocklisted"
+    if row["lead_status"] != "in_progress":
+        return f"lead is {row['lead_status']}"
+    state = decode_state(row["lead_state"])
+    if state.paused:
+        return "lead paused"
+    if state.phase != "queued" or state.node != row["node_id"]:
+        return "lead moved on"
+    return None
+
+
+def cancel(db: sqlite_utils.Database, outbox_id: int, reason: str, now: datetime) -> None:
+    db.execute("UPDATE outbox SET state = 'cancelled', error = ?, updated_at = ? WHERE id = ?",
+               [reason, iso(now), outbox_id])
+
+
+def message_id_for(key: str, sender: str | None) -> str:
+    domain = sender.rsplit("@", 1)[-1] if sender and "@" in sender else "enginy.invalid"
+    return f"<{key.replace(':', '.')}@{domain}>"
+
+
+def claim(db: sqlite_utils.Database, row: dict, *, identity_id: int, now: datetime,
+          sender: str | None = None) -> Claimed:
+    """Move a checked row to `sending` with its Message-ID and ledger entry (inside a transaction)."""
+    resumed = row["state"] == "unknown"
+    message_id = row["message_id"] or (message_id_for(row["key"], sender) if row["channel"] == "email" else None)
+    first = row["first_attempt_at"] or iso(now)
+    db.execute("UPDATE outbox SET state = 'sending', message_id = ?, first_attempt_at = ?, updated_at = ? WHERE id = ?",
+               [message_id, first, iso(now), row["id"]])
+    if db.execute("SELECT 1 FROM action_ledger WHERE outbox_id = ?", [row["id"]]).fetchone() is None:
+        db.execute(
+            "INSERT INTO action_ledger (at, identity_id, inbox_id, bucket, campaign_id, enrollment_id, outbox_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [iso(now), identity_id, row["inbox_id"], row["bucket"], row["campaign_id"], row["enrollment_id"], row["id"]])
+    return Claimed(
+        id=row["id"], key=row["key"], enrollment_id=row["enrollment_id"], campaign_id=row["campaign_id"],
+        contact_id=row["contact_id"], inbox_id=row["inbox_id"], node=row["node_id"], channel=row["channel"],
+        action=row["action"], bucket=row["bucket"], payload=msgspec.json.decode(row["payload"] or "{}"),
+        message_id=message_id, first_attempt_at=datetime.fromisoformat(first), resumed=resumed,
+        email=row["email"], linkedin_id=row["linkedin_id"], linkedin_url=row["linkedin_url"],
+        sort_key=row["sort_key"], claimed_at=now,
+    )
+
+
+def ledger_time(db: sqlite_utils.Database, outbox_id: int) -> datetime | None:
+    r = db.execute("SELECT at FROM action_ledger WHERE outbox_id = ?", [outbox_id]).fetchone()
+    return datetime.fromisoformat(r[0]) if r else None
+
+
+def mark_sent(db: sqlite_utils.Database, job: Claimed, now: datetime, external_id: str | None) -> None:
+    db.execute("UPDATE outbox SET state = 'sent', sent_at = ?, external_id = COALESCE(?, external_id),"
+               " updated_at = ? WHERE id = ?", [iso(now), external_id, iso(now), job.id])
+
+
+def release(db: sqlite_utils.Database, job: Claimed, now: datetime, *, state: str, error: str | None) -> None:
+    """Nothing was sent (queued again, or failed for good): the ledger entry goes too."""
+    db.execute("UPDATE outbox SET state = ?, error = ?, updated_at = ? WHERE id = ?",
+               [state, error, iso(now), job.id])
+    db.execute("DELETE FROM action_ledger WHERE outbox_id = ?", [job.id])
+
+
+def mark_unknown(db: sqlite_utils.Database, job: Claimed, now: datetime, error: str) -> None:
+    """The action may have happened: keep the ledger entry (caps stay conservative)."""
+    db.execute("UPDATE outbox SET state = 'unknown', error = ?, updated_at = ? WHERE id = ?",
+               [error, iso(now), job.id])
+
+
+def recover(db: sqlite_utils.Database, identity_id: int, now: datetime) -> int:
+    """After a crash: every row left `claimed`/`sending` becomes `unknown` (settled by look-up)."""
+    cur = db.execute("UPDATE outbox SET state = 'unknown', error = 'runtime stopped during the send',"
+                     " updated_at = ? WHERE identity_id = ? AND state IN ('claimed', 'sending')",
+                     [iso(now), identity_id])
+    return cur.rowcount

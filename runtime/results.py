@@ -1,0 +1,79 @@
+"""What a finished (or failed) job writes: side records, activity, and the lead's next step.
+
+Called by the identity actor inside the same transaction that settles the
+outbox row, so "sent", "recorded" and "the lead moved on" are one commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlite_utils
+
+from runtime.leads import DONE_KIND, CampaignInfo, QueuedJob, advance, lead_rows
+from runtime.outbox import Claimed
+from sequences.statuses import Substatus
+from sequences.step import ActionDone, ActionFailed, Event
+from storage import linkedin_invitations
+from storage.activity import iso, record
+
+LINKEDIN_MESSAGES = frozenset({"linkedin_message", "inmail", "linkedin_attachment", "voice_message"})
+
+
+def conversation_id(db: sqlite_utils.Database, *, identity_id: int, contact_id: int, channel: str,
+                    campaign_id: int, inbox_id: int | None, now: datetime) -> int:
+    row = db.execute("SELECT id FROM conversations WHERE identity_id = ? AND contact_id = ? AND channel = ?",
+                     [identity_id, contact_id, channel]).fetchone()
+    if row:
+        return row[0]
+    return db.execute(
+        "INSERT INTO conversations (contact_id, identity_id, channel, inbox_id, campaign_id, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)", [contact_id, identity_id, channel, inbox_id, campaign_id, iso(now), iso(now)]
+    ).lastrowid
+
+
+def has_conversation(db: sqlite_utils.Database, identity_id: int, contact_id: int, channel: str) -> bool:
+    return db.execute("SELECT 1 FROM conversations WHERE identity_id = ? AND contact_id = ? AND channel = ?",
+                      [identity_id, contact_id, channel]).fetchone() is not None
+
+
+def record_side(db: sqlite_utils.Database, job: Claimed, *, identity_id: int, now: datetime,
+                external_id: str | None) -> None:
+    """The invitation history, conversation and message rows a delivered action implies."""
+    if job.action == "connection_request":
+        linkedin_invitations.record_sent(
+            db, identity_id=identity_id, provider_id=job.linkedin_id or job.linkedin_url or "", sent_at=now,
+            invitation_id=external_id, note=job.payload.get("note") or None, contact_id=job.contact_id,
+            campaign_id=job.campaign_id, enrollment_id=job.enrollment_id, outbox_key=job.key)
+        return
+    if job.action in LINKEDIN_MESSAGES or job.action == "email":
+        channel = "email" if job.action == "email" else "linkedin"
+        conv = conversation_id(db, identity_id=identity_id, contact_id=job.contact_id, channel=channel,
+                               campaign_id=job.campaign_id, inbox_id=job.inbox_id, now=now)
+        body = job.payload.get("text") or "\n".join(job.payload.get("chunks") or ())
+        db.execute(
+            "INSERT OR IGNORE INTO messages (conversation_id, direction, kind, at, subject, body, message_id,"
+            " enrollment_id) VALUES (?, 'out', ?, ?, ?, ?, ?, ?)",
+            [conv, job.action, iso(now), job.payload.get("subject") or None, body,
+             job.message_id or f"<{job.key}@linkedin.enginy>", job.enrollment_id])
+        db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", [iso(now), conv])
+
+
+def settle(db: sqlite_utils.Database, info: CampaignInfo, job: Claimed, event: Event, now: datetime, *,
+           identity_id: int, detail: dict | None = None) -> list[QueuedJob]:
+    """Record the outcome and step the lead (inside the caller's transaction)."""
+    rows = lead_rows(db, [job.enrollment_id])
+    if not rows:
+        return []
+    if isinstance(event, ActionDone):
+        record(db, kind=DONE_KIND[job.action], now=now, campaign_id=job.campaign_id,
+               enrollment_id=job.enrollment_id, contact_id=job.contact_id, identity_id=identity_id,
+               node_id=job.node, detail=detail or {})
+    _, queued = advance(db, info, rows[0], event, now, identity_id=identity_id)
+    return queued
+
+
+def failed(node: str, label: str | None) -> ActionFailed:
+    """A driver's substatus label (spec wording) as the step function's Substatus."""
+    by_label = {s.label: s for s in Substatus}
+    return ActionFailed(node=node, substatus=by_label.get(label or "", Substatus.SYSTEM_ERROR))

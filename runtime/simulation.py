@@ -1,0 +1,123 @@
+"""`enginy simulate`: a throw-away sandbox workspace run for D days on an autojump clock.
+
+Identities in several time zones with varied working hours (DST changes of
+both Europe and North America fall inside a March run), campaigns from the
+built-in templates with mixed priorities, sandbox LinkedIn and inboxes, a
+seeded world. Everything is built with set-based inserts (a million
+enrollments in seconds) into a `durable=False` database; the runtime then
+runs with synchronous SQLite in the Trio thread, so the autojump clock jumps
+straight from one wake-up to the next. `runtime.checker` then judges the
+result from the ledger alone.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+import tempfile
+import time as _time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import trio
+import trio.testing
+
+from runtime.checker import check
+from runtime.engine import Runtime
+from runtime.sandbox.world import Profile, SandboxWorld
+from sequences.templates import BUILTIN_TEMPLATES
+from storage.activity import iso
+from storage.db import open_db, transaction
+
+EPOCH = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)  # a Monday; US DST on Mar 8, EU DST on Mar 29
+ZONES = ("Europe/Madrid", "America/New_York", "Asia/Tokyo", "America/Los_Angeles", "Europe/London",
+         "Australia/Sydney", "America/Sao_Paulo", "Asia/Kolkata")
+HOURS = (("09:00", "18:00"), ("08:00", "17:00"), ("10:00", "19:00"), ("07:30", "16:30"), ("09:00", "17:30"))
+DAYS = ("mon,tue,wed,thu,fri", "mon,tue,wed,thu,fri", "mon,tue,wed,thu,fri,sat", "tue,wed,thu,fri,sat")
+PRIORITIES = ("high", "medium", "low")
+SIM_TEMPLATES = ("LinkedIn Only (New)", "LinkedIn + Email", "Email Only", "LinkedIn Social Warming",
+                 "Conditional multichannel", "LinkedIn + Email + Call")
+
+
+def build(db, *, identities: int, leads_per_identity: int, seed: int, now: datetime = EPOCH) -> dict:
+    """Fill an empty workspace database; returns counts."""
+    rng = random.Random(seed)
+    at = iso(now)
+    templates = {t.name: t for t in BUILTIN_TEMPLATES}
+    from sequences.model import to_json
+
+    with transaction(db):
+        for i in range(1, identities + 1):
+            start, end = HOURS[i % len(HOURS)]
+            db.execute(
+                "INSERT INTO identities (id, name, email, timezone, working_days, work_start, work_end, linkedin_driver,"
+                " linkedin_connected, premium, monthly_conversation_limit, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'sandbox', 1, ?, ?, ?, ?)",
+                [i, f"Sender {i}", f"sender{i}@sandbox.invalid", ZONES[i % len(ZONES)], DAYS[i % len(DAYS)],
+                 start, end, int(i % 5 == 0), 400 if i % 7 == 0 else None, at, at])
+            for k in range(1 + (i % 3 == 0)):
+                db.execute("INSERT INTO inboxes (identity_id, email, provider, per_day, per_hour, created_at, updated_at)"
+                           " VALUES (?, ?, 'sandbox', ?, ?, ?, ?)",
+                           [i, f"sender{i}.{k}@sandbox.invalid", 30, 5, at, at])
+        contacts = []
+        cid = 0
+        for i in range(1, identities + 1):
+            for j in range(leads_per_identity):
+                cid += 1
+                has_li = rng.random() < 0.9
+                has_email = rng.random() < 0.8
+                contacts.append((cid, f"First{cid}", f"Last{cid}", f"Company {cid % 997}", "Head of Sales",
+                                 f"https://www.linkedin.com/in/lead-{cid}" if has_li else None,
+                                 f"ACoLead{cid}" if has_li else None,
+                                 f"lead{cid}@example.com" if has_email else None,
+                                 "+34600000000" if rng.random() < 0.3 else None, at, at))
+        db.conn.executemany(
+            "INSERT INTO contacts (id, first_name, last_name, company, job_title, linkedin_url, linkedin_id, email,"
+            " phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", contacts)
+        campaign_id = 0
+        for i in range(1, identities + 1):
+            first = (i - 1) * leads_per_identity + 1
+            split = first + leads_per_identity // 2
+            for half, (lo, hi) in enumerate(((first, split), (split, first + leads_per_identity))):
+                campaign_id += 1
+                name = SIM_TEMPLATES[(i + half) % len(SIM_TEMPLATES)]
+                seq = to_json(templates[name].sequence).decode()
+                db.execute(
+                    "INSERT INTO campaigns (id, name, identity_id, status, priority, settings, sequence, created_at,"
+                    " updated_at, launched_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                    [campaign_id, f"{name} #{campaign_id}", i, PRIORITIES[(i + half) % 3],
+                     '{"skip_prior_conversations": true}' if i % 4 == 0 else "{}", seq, at, at, at])
+                db.execute(
+                    "INSERT INTO enrollments (campaign_id, contact_id, status, due_at, enrolled_at, updated_at)"
+                    " SELECT ?, id, 'not_started', ?, ?, ? FROM contacts WHERE id >= ? AND id < ?",
+                    [campaign_id, at, at, at, lo, hi])
+    return {"identities": identities, "contacts": cid, "campaigns": campaign_id}
+
+
+def run_simulation(*, identities: int, leads_per_identity: int, days: float, seed: int,
+                   folder: Path | None = None, profile: Profile | None = None) -> dict:
+    """Build, run and check; returns the report `enginy simulate --json` prints."""
+    started = _time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="enginy-sim-") as tmp:
+        path = (folder or Path(tmp)) / "simulation.db"
+        db = open_db(path, durable=False)
+        db.execute("PRAGMA cache_size = -262144")
+        built = build(db, identities=identities, leads_per_identity=leads_per_identity, seed=seed)
+        world = SandboxWorld(seed, profile=profile or Profile(latency_s=(0.0, 0.0)))
+        until = EPOCH + timedelta(days=days)
+        rt = Runtime(db, world=world, poll_interval=3600.0)
+
+        async def main() -> None:
+            await rt.run(epoch=EPOCH, until=until)
+
+        trio._core._run._r.seed(seed)  # Trio shuffles ready tasks; seed it so the run is reproducible
+        trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+        run_s = _time.perf_counter() - started
+        report = check(db, start=EPOCH, end=until, world=world)
+        db.close()
+    report.update({
+        "sim_days": days, "seed": seed, **built,
+        "wall_s": round(_time.perf_counter() - started, 2), "run_s": round(run_s, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    })
+    return report
