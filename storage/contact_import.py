@@ -112,10 +112,11 @@ def _parse(record: list[str], cols: _Columns) -> list[Any] | str:
         i = max(range(len(record)), key=lambda k: len(record[k]))
         return f"field {i + 1} is longer than {MAX_FIELD:,} characters"
     values: list[Any] = [""] * len(FIELDS)
+    clean = str.strip if "".join(record).isprintable() else clean_line  # one check per row, not per field
     for slot, i in cols.plain:
-        values[slot] = clean_line(record[i])
+        values[slot] = clean(record[i])
     if cols.full_name is not None and not (values[_FIRST] or values[_LAST]):
-        values[_FIRST], values[_LAST] = split_full_name(clean_line(record[cols.full_name]))
+        values[_FIRST], values[_LAST] = split_full_name(clean(record[cols.full_name]))
     if values[_EMAIL]:
         email = normalise_email(values[_EMAIL])
         if email is None:
@@ -129,9 +130,10 @@ def _parse(record: list[str], cols: _Columns) -> list[Any] | str:
     if not (values[_EMAIL] or values[_URL] or values[_FIRST] or values[_LAST]):
         return "no email, LinkedIn URL or name"
     custom = {}
+    text_clean = str.strip if clean is str.strip else clean_text
     for i, name in cols.custom:
         if record[i]:
-            text = clean_text(record[i])
+            text = text_clean(record[i])
             if text:
                 custom[name] = text
     values.append(custom)
