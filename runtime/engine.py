@@ -20,9 +20,8 @@ import sqlite_utils
 import trio
 
 from runtime.actors.supervisor import Supervisor
-from runtime.channels.email_sandbox import SandboxEmail
-from runtime.channels.linkedin_sandbox import SandboxLinkedIn
 from runtime.clock import Clock
+from runtime.drivers import email_for, linkedin_for
 from runtime.leads import CampaignInfo, QueuedJob
 from runtime.sandbox.feed import Feed
 from runtime.sandbox.world import SandboxWorld
@@ -36,10 +35,11 @@ class NoDriver(Exception):
 
 class Runtime:
     def __init__(self, db: sqlite_utils.Database, *, world: SandboxWorld | None = None, seed: int = 0,
-                 poll_interval: float = 1.0,
+                 poll_interval: float = 1.0, workspace: str | None = None,
                  linkedin_factory: Callable[[dict], object] | None = None,
                  email_factory: Callable[[dict], object] | None = None) -> None:
         self.db = db
+        self.workspace = workspace
         self.world = world
         self.seed = seed if world is None else world.seed
         self.poll_interval = poll_interval
@@ -56,19 +56,11 @@ class Runtime:
     def linkedin_driver(self, identity: dict):
         if self._linkedin_factory is not None:
             return self._linkedin_factory(identity)
-        if self.world is not None:
-            return SandboxLinkedIn(self.world, identity["id"], self.clock.now)
-        from runtime.drivers import linkedin_for
-
         return linkedin_for(self, identity)
 
     def email_driver(self, identity: dict):
         if self._email_factory is not None:
             return self._email_factory(identity)
-        if self.world is not None:
-            return SandboxEmail(self.world, identity["id"], self.clock.now)
-        from runtime.drivers import email_for
-
         return email_for(self, identity)
 
     # -- what actors tell each other -------------------------------------------

@@ -1,0 +1,105 @@
+"""`enginy run`, `enginy stop`, `enginy simulate`: the runtime in the foreground, stopping it, a simulated run.
+
+`run` holds the workspace lease (a second `run` refuses, naming the holder)
+and stops cleanly on `enginy stop`, SIGTERM, SIGINT or SIGHUP. `--speed R`
+runs workspace time R× faster (starting from the later of the wall time and
+the workspace's last clock position, so time never goes backwards);
+`--until 3d` stops after that much workspace time.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+from typing import Optional
+
+import typer
+
+from cli.output import UserError, emit
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    m = _DURATION.match(text or "")
+    if not m:
+        raise UserError(f"--until takes a duration like 90m, 12h or 3d, not {text!r}")
+    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+
+
+def _open(ctx: typer.Context):
+    from cli.main import workspace_dir
+    from storage.workspace import WorkspaceError, open_workspace
+
+    try:
+        ws = open_workspace(workspace_dir(ctx))
+    except WorkspaceError as exc:
+        raise UserError(str(exc)) from None
+    return ws
+
+
+def run(
+    ctx: typer.Context,
+    speed: float = typer.Option(1.0, "--speed", help="Workspace seconds per real second (e.g. 3600: an hour a second)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Stop after this much workspace time (90m, 12h, 3d)."),
+) -> None:
+    """Run the campaigns of the workspace in the foreground until stopped."""
+    from runtime.sandbox.world import SandboxWorld
+    from runtime.service import LeaseHeld, Service
+
+    if speed <= 0:
+        raise UserError("--speed must be positive")
+    limit = parse_duration(until) if until else None
+    ws = _open(ctx)
+    db = ws.open_db()
+    world = SandboxWorld(ws.config.demo.seed, path=ws.dir / "sandbox.db")
+    service = Service(db, world=world, speed=speed, workspace=ws.dir)
+    try:
+        service.run(until=limit)
+    except LeaseHeld as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        world.close()
+
+
+def stop(
+    ctx: typer.Context,
+    wait: float = typer.Option(30.0, "--wait", help="Seconds to wait for the runtime to finish."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Ask the workspace's runtime to stop cleanly, and wait until it has."""
+    from runtime.service import holder, request_stop
+
+    db = _open(ctx).open_db()
+    h = request_stop(db)
+    if h is None:
+        emit({"stopped": False, "reason": "no runtime is running"}, json_out, "no runtime is running")
+        return
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if holder(db) is None:
+            emit({"stopped": True, "pid": h.pid}, json_out, f"runtime (pid {h.pid}) stopped")
+            return
+        time.sleep(0.2)
+    raise UserError(f"the runtime (pid {h.pid} on {h.host}) did not stop within {wait:g} s")
+
+
+def simulate(
+    identities: int = typer.Option(5, "--identities", min=1),
+    leads_per_identity: int = typer.Option(500, "--leads-per-identity", min=1),
+    days: float = typer.Option(30.0, "--days", min=0.1),
+    seed: int = typer.Option(1, "--seed"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Run a throw-away sandbox workspace for DAYS simulated days and check every invariant."""
+    from runtime.simulation import run_simulation
+
+    report = run_simulation(identities=identities, leads_per_identity=leads_per_identity, days=days, seed=seed)
+    human = (f"{report['enrollments']['total']} enrollments, {days:g} days in {report['wall_s']} s; "
+             f"violations: {report['violation_count']}; cap utilization worst {report['cap_utilization']['worst']}"
+             f" mean {report['cap_utilization']['mean']}; actions {report['actions']}")
+    emit(report, json_out, human)
+    if report["violation_count"]:
+        raise typer.Exit(1)

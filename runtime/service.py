@@ -1,0 +1,187 @@
+"""The runtime as a process: lease, heartbeat, stop requests, signals, speed, and starting it detached.
+
+* Lease — the single `runtime_lease` row. A runtime takes it when it is
+  absent, stale (heartbeat older than `LEASE_STALE` of wall time: the holder
+  died), or held by a pid of this host that no longer exists; otherwise it
+  refuses with who holds it (pid, host, since). Heartbeats are wall time,
+  because a workspace clock running 3600× must not make a live lease look stale.
+* Stop — `enginy stop` sets `stop_requested`; the heartbeat sees it within a
+  second and the runtime stops cleanly and deletes its lease row.
+  SIGTERM/SIGINT/SIGHUP do the same.
+* Time — a workspace has one timeline: the runtime starts at the later of the
+  wall time and the workspace's last clock position (runtime_state
+  `clock_position`, saved every heartbeat), so after a run at `--speed 3600`
+  time never runs backwards (caps and delays counted in workspace time stay right).
+  `--speed R` runs a `MockClock(rate=R)`; `set_speed` changes R live (0 pauses).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlite_utils
+import trio
+import trio.testing
+
+from runtime.clock import wall_now
+from runtime.engine import Runtime
+from runtime.sandbox.world import SandboxWorld
+from storage.activity import iso
+from storage.db import transaction
+
+LEASE_STALE = timedelta(seconds=15)
+HEARTBEAT_S = 1.0
+CLOCK_KEY = "clock_position"
+
+
+class LeaseHeld(Exception):
+    """Another runtime holds the workspace; the message says who."""
+
+
+@dataclass
+class Holder:
+    pid: int
+    host: str
+    started_at: str
+    heartbeat_at: str
+
+
+def holder(db: sqlite_utils.Database) -> Holder | None:
+    r = db.execute("SELECT pid, host, started_at, heartbeat_at FROM runtime_lease WHERE id = 1").fetchone()
+    return Holder(*r) if r else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def acquire(db: sqlite_utils.Database) -> None:
+    now = wall_now()
+    me = (os.getpid(), socket.gethostname())
+    with transaction(db):
+        h = holder(db)
+        if h is not None:
+            stale = datetime.fromisoformat(h.heartbeat_at) < now - LEASE_STALE
+            dead = h.host == me[1] and not _alive(h.pid)
+            if not (stale or dead) and (h.pid, h.host) != me:
+                raise LeaseHeld(f"another runtime holds this workspace: pid {h.pid} on {h.host}, running since "
+                                f"{h.started_at} (last heartbeat {h.heartbeat_at}); stop it with `enginy stop`")
+            db.execute("DELETE FROM runtime_lease WHERE id = 1")
+        db.execute("INSERT INTO runtime_lease (id, holder, pid, host, started_at, heartbeat_at, stop_requested)"
+                   " VALUES (1, ?, ?, ?, ?, ?, 0)", [f"{me[1]}:{me[0]}", me[0], me[1], iso(now), iso(now)])
+
+
+def release(db: sqlite_utils.Database) -> None:
+    with transaction(db):
+        db.execute("DELETE FROM runtime_lease WHERE id = 1 AND pid = ?", [os.getpid()])
+
+
+def request_stop(db: sqlite_utils.Database) -> Holder | None:
+    """Ask the workspace's runtime to stop (returns the holder, None when none runs)."""
+    h = holder(db)
+    if h is not None:
+        with transaction(db):
+            db.execute("UPDATE runtime_lease SET stop_requested = 1 WHERE id = 1")
+    return h
+
+
+def clock_position(db: sqlite_utils.Database) -> datetime | None:
+    r = db.execute("SELECT value FROM runtime_state WHERE key = ?", [CLOCK_KEY]).fetchone()
+    return datetime.fromisoformat(r[0]) if r else None
+
+
+def save_position(db: sqlite_utils.Database, at: datetime) -> None:
+    db.execute("INSERT INTO runtime_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+               [CLOCK_KEY, iso(at)])
+
+
+def start_time(db: sqlite_utils.Database) -> datetime:
+    last = clock_position(db)
+    now = wall_now()
+    return max(now, last) if last else now
+
+
+class Service:
+    """Run a Runtime on a workspace database the way `enginy run` does."""
+
+    def __init__(self, db: sqlite_utils.Database, *, world: SandboxWorld | None = None, speed: float = 1.0,
+                 workspace: Path | None = None) -> None:
+        self.db = db
+        self.world = world
+        self.speed = speed
+        self.clock = trio.testing.MockClock(rate=speed) if speed != 1.0 else None
+        self.runtime = Runtime(db, world=world, poll_interval=max(1.0, speed) * 0.5,
+                               workspace=str(workspace) if workspace else None)
+
+    def set_speed(self, rate: float) -> None:
+        """Change how many workspace seconds pass per real second (0 pauses). Needs a MockClock run."""
+        if self.clock is None:
+            raise RuntimeError("start the service with a speed other than 1 to change it later")
+        self.clock.rate = rate
+        self.runtime.poll_interval = max(1.0, rate) * 0.5
+
+    def run(self, *, until: timedelta | None = None) -> None:
+        acquire(self.db)
+        try:
+            trio.run(self._main, until, clock=self.clock)
+        finally:
+            release(self.db)
+
+    async def _main(self, until: timedelta | None) -> None:
+        epoch = start_time(self.db)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self._signals)
+            await nursery.start(self._heartbeat)
+            await self.runtime.run(epoch=epoch, until=epoch + until if until else None)
+            with transaction(self.db):
+                save_position(self.db, self.runtime.clock.now())
+            nursery.cancel_scope.cancel()
+
+    async def _signals(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+            task_status.started()
+            async for _ in signals:
+                self.runtime.request_stop()
+
+    async def _heartbeat(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        while True:
+            # real seconds, whatever the clock's rate
+            await trio.to_thread.run_sync(_sleep_real, HEARTBEAT_S)
+            with transaction(self.db):
+                self.db.execute("UPDATE runtime_lease SET heartbeat_at = ? WHERE id = 1", [iso(wall_now())])
+                if self.runtime.clock is not None:
+                    save_position(self.db, self.runtime.clock.now())
+            r = self.db.execute("SELECT stop_requested FROM runtime_lease WHERE id = 1").fetchone()
+            if r is None or r[0]:
+                self.runtime.request_stop()
+
+
+def _sleep_real(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
+
+
+def spawn_background(workspace: Path, *, speed: float | None = None, log: Path | None = None) -> int:
+    """Start `enginy run` detached (own session: survives the SSH session and the TUI). Returns its pid."""
+    args = [sys.executable, "-c", "from cli.main import run; run()", "--workspace", str(workspace), "run"]
+    if speed:
+        args += ["--speed", str(speed)]
+    out = open(log or (Path(workspace) / "runtime.log"), "ab")
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    return proc.pid
