@@ -23,6 +23,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from runtime.clock import wall_now
+from storage.demo_clock import demo_clock, set_demo_clock
 from storage.workspace import Workspace
 from tui.commands import ScreenCommands
 from tui.data import Reader
@@ -70,9 +71,12 @@ class EnginyApp(App[None]):
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Keys of this screen"),
         Binding("colon", "command_palette", "Commands", id="app.commands", tooltip="Every action by name"),
         Binding("escape", "back", "Back", id="app.back", tooltip="Close the panel or go back"),
+        Binding("plus", "demo_speed(2.0)", "Faster", id="demo.faster", tooltip="Demo clock twice as fast"),
+        Binding("minus", "demo_speed(0.5)", "Slower", id="demo.slower", tooltip="Demo clock half as fast"),
+        Binding("p", "demo_pause", "Pause clock", id="demo.pause", tooltip="Pause or resume the demo clock"),
     ]
 
-    def __init__(self, workspace: Workspace, *, notice: str = "",
+    def __init__(self, workspace: Workspace, *, notice: str = "", demo: bool = False,
                  on_exit: Callable[[], None] | None = None, status_line: Callable[[], str] | None = None) -> None:
         super().__init__()
         self.workspace = workspace
@@ -80,6 +84,9 @@ class EnginyApp(App[None]):
         self.ctx = AppContext(workspace, db, Reader(workspace.db_path), workspace.config.user,
                               status_line or (lambda: ""))
         self.notice = notice
+        self.demo = demo
+        if demo:
+            self.ctx.extra_status = self._demo_status
         self._on_exit = on_exit
         self._poll_conn: sqlite3.Connection | None = None
         self.data_version = 0
@@ -120,6 +127,33 @@ class EnginyApp(App[None]):
                 await refresh()
             except Exception as exc:  # a failed refresh must not stop the poll
                 self.notify(f"Refresh failed: {exc}", severity="error")
+
+    # --- the demo clock (only in `enginy demo`) ---------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action.startswith("demo_") and not self.demo:
+            return None
+        return True
+
+    def _demo_state(self) -> tuple[float, bool]:
+        return demo_clock(self.ctx.db, self.workspace.config.demo.speed)
+
+    def _demo_status(self) -> str:
+        speed, paused = self._demo_state()
+        clock = "paused" if paused else f"{speed:,.0f}× ({speed / 3600:.2g} h of campaign time per second)"
+        return f"demo clock: {clock} · workspace time {self.ctx.now():%Y-%m-%d %H:%M} UTC · + / - speed, p pause"
+
+    async def action_demo_speed(self, factor: float) -> None:
+        speed, _ = self._demo_state()
+        set_demo_clock(self.ctx.db, speed=min(max(speed * factor, 60.0), 86400.0 * 7))
+        self.notify(self._demo_status())
+        await self.refresh_screen()
+
+    async def action_demo_pause(self) -> None:
+        _, paused = self._demo_state()
+        set_demo_clock(self.ctx.db, paused=not paused)
+        self.notify(self._demo_status())
+        await self.refresh_screen()
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

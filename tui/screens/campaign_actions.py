@@ -23,7 +23,7 @@ from tui.widgets.status import PRIORITY
 
 CAMPAIGN_BINDINGS = [
     Binding("l", "launch", "Launch", id="campaign.launch", tooltip="Start the campaign (Draft or Scheduled)"),
-    Binding("p", "pause_resume", "Pause/Resume", id="campaign.pause", tooltip="Pause or resume the campaign"),
+    Binding("z", "pause_resume", "Pause/Resume", id="campaign.pause", tooltip="Pause or resume the campaign"),
     Binding("P", "priority", "Priority", id="campaign.priority", tooltip="High, Medium or Low"),
     Binding("d", "duplicate", "Duplicate", id="campaign.duplicate", tooltip="A Draft copy to edit before launch"),
     Binding("a", "archive", "Archive", show=False, id="campaign.archive", tooltip="Stop for good (asks first)"),
