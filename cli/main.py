@@ -102,4 +102,5 @@ from cli import contacts as _contacts; app.add_typer(_contacts.app, name="contac
 from cli import lists as _lists; app.add_typer(_lists.app, name="lists")
 from cli import mail as _mail; app.add_typer(_mail.app, name="mail")
 from cli import tui as _tui; app.command("tui")(_tui.tui)
+from cli import demo as _demo; app.command("demo")(_demo.demo)
 from cli import run as _run; app.command("run")(_run.run); app.command("stop")(_run.stop); app.command("simulate")(_run.simulate)
