@@ -21,7 +21,10 @@ import sqlite_utils
 
 from runtime.leads import decode_state
 from storage.activity import iso
-from storage.audience import _BLOCKED
+from storage.audience import _BLOCK_TESTS
+
+# The audience's blocklist test, every kind (one row per claim: the cost is a few index lookups).
+_BLOCKED = "(" + " OR ".join(_BLOCK_TESTS.values()) + ")"
 
 CLAIM_SQL = f"""
 SELECT o.id, o.key, o.state, o.enrollment_id, o.campaign_id, o.inbox_id, o.node_id, o.channel, o.action,

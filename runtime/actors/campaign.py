@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from runtime.engine import Runtime
 
 BATCH = 256
+START_CHUNK = 16
 
 
 class CampaignActor:
@@ -75,19 +76,43 @@ class CampaignActor:
                         await self._wake.wait()
 
     def next_due(self) -> datetime | None:
-        row = self.db.execute(
-            "SELECT MIN(due_at) FROM enrollments WHERE campaign_id = ? AND status IN ('not_started', 'in_progress')"
-            " AND due_at IS NOT NULL", [self.id]).fetchone()
-        return datetime.fromisoformat(row[0]) if row and row[0] else None
+        statuses = ("in_progress", "not_started") if self.identity.has_room(self.id) else ("in_progress",)
+        found = []
+        for status in statuses:
+            row = self.db.execute(
+                "SELECT MIN(due_at) FROM enrollments WHERE campaign_id = ? AND status = ? AND due_at IS NOT NULL",
+                [self.id, status]).fetchone()
+            if row and row[0]:
+                found.append(row[0])
+        return datetime.fromisoformat(min(found)) if found else None
+
+    def _due_ids(self, status: str, now: datetime, limit: int) -> list[int]:
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM enrollments WHERE campaign_id = ? AND status = ? AND due_at <= ? ORDER BY due_at LIMIT ?",
+            [self.id, status, iso(now), limit])]
 
     async def step_due(self, now: datetime) -> int:
-        """Step up to BATCH due leads; hand their jobs to the identity. Returns how many were due."""
-        ids = [r[0] for r in self.db.execute(
-            "SELECT id FROM enrollments WHERE campaign_id = ? AND status IN ('not_started', 'in_progress')"
-            " AND due_at <= ? ORDER BY due_at LIMIT ?", [self.id, iso(now), BATCH])]
+        """Step due leads (in progress first; new ones only while the identity has room).
+
+        New leads are started in small chunks and only while the identity's
+        queue for this campaign is below its high-water mark, so a 5,000-lead
+        audience is not turned into 5,000 queued jobs at launch: leads start as
+        capacity frees up, in order. Returns how many leads were stepped."""
+        jobs: list[QueuedJob] = []
+        n = self._step(self._due_ids("in_progress", now, BATCH), now, jobs)
+        started = 0
+        while n + started < BATCH and self.identity.has_room(self.id, pending=jobs):
+            ids = self._due_ids("not_started", now, START_CHUNK)
+            if not ids:
+                break
+            started += self._step(ids, now, jobs)
+        for job in jobs:
+            await self.jobs_out.send(job)
+        return n + started
+
+    def _step(self, ids: list[int], now: datetime, jobs: list[QueuedJob]) -> int:
         if not ids:
             return 0
-        jobs: list[QueuedJob] = []
         with transaction(self.db):
             for row in lead_rows(self.db, ids):
                 old = state_of(row)
@@ -101,6 +126,4 @@ class CampaignActor:
                         # take it out of the due index rather than spin on it.
                         self.db.execute("UPDATE enrollments SET due_at = ? WHERE id = ?",
                                         [due if due and due > iso(now) else None, row["id"]])
-        for job in jobs:
-            await self.jobs_out.send(job)
         return len(ids)

@@ -79,6 +79,12 @@ class IdentityActor:
         self.campaigns: dict[int, "CampaignActor"] = {}
         self._work = {"linkedin": trio.Event(), "email": trio.Event()}
         self._inbox_turn = 0
+        # Queued jobs per (lane, campaign), counted now — before any campaign actor
+        # of this identity can queue more — then kept up to date in memory.
+        self.backlog: dict[tuple[Lane, int], int] = {}
+        for r in self.db.execute("SELECT bucket, inbox_id, campaign_id, COUNT(*) FROM outbox WHERE identity_id = ?"
+                                 " AND state = 'queued' GROUP BY 1, 2, 3", [self.id]).fetchall():
+            self.backlog[((r[0], r[1] if r[0] == limits.EMAIL else None), r[2])] = r[3]
         self.cancel_scope = trio.CancelScope()
 
     # -- lanes and limits ---------------------------------------------------
@@ -132,8 +138,38 @@ class IdentityActor:
     def queue_of(self, bucket: str) -> str:
         return "email" if bucket == limits.EMAIL else "linkedin"
 
-    def file(self, job: QueuedJob, key: int | None = None) -> None:
-        lane = (job.bucket, job.inbox_id if job.bucket == limits.EMAIL else None)
+    def lane_of(self, job: QueuedJob) -> Lane:
+        return (job.bucket, job.inbox_id if job.bucket == limits.EMAIL else None)
+
+    def high_water(self, lane: Lane) -> int:
+        """Queued jobs a campaign may keep in a lane: two days of its cap (enough to
+        saturate the lane and still let the queue order choose), or 100."""
+        cap = limits.day_cap(self.rules(lane))
+        return max(2 * cap, 10) if cap else 100
+
+    def has_room(self, campaign_id: int, pending: list[QueuedJob] = ()) -> bool:
+        """May this campaign start more leads? Not while one of its lanes is at its high-water mark."""
+        extra: dict[Lane, int] = {}
+        for job in pending:
+            extra[self.lane_of(job)] = extra.get(self.lane_of(job), 0) + 1
+        for (lane, cid), n in self.backlog.items():
+            if cid == campaign_id and n + extra.get(lane, 0) >= self.high_water(lane):
+                return False
+        return all(self.backlog.get((lane, campaign_id), 0) + n < self.high_water(lane) for lane, n in extra.items())
+
+    def _count(self, job: QueuedJob, delta: int) -> None:
+        k = (self.lane_of(job), job.campaign_id)
+        n = self.backlog.get(k, 0) + delta
+        self.backlog[k] = n
+        if delta < 0 and n == self.high_water(k[0]) // 2:
+            actor = self.campaigns.get(job.campaign_id)
+            if actor is not None:
+                actor.wake()
+
+    def file(self, job: QueuedJob, key: int | None = None, new: bool = True) -> None:
+        lane = self.lane_of(job)
+        if new:
+            self._count(job, +1)
         window = self.windows.get(lane)
         if window is None:
             window = self.windows[lane] = RankedWindow(WINDOW)
@@ -242,6 +278,7 @@ class IdentityActor:
         row = outbox.load(self.db, qjob.outbox_id)
         if row is None or row["state"] not in ("queued", "unknown"):
             return
+        self._count(qjob, -1)  # it leaves the queue now: sent, cancelled, or filed again below
         info = self.campaign_info(row["campaign_id"])
         reason = outbox.why_not(row) if info is not None else "campaign gone"
         if reason is None and row["action"] in LINKEDIN_MESSAGES and row["state"] == "queued":

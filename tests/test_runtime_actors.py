@@ -1,0 +1,177 @@
+"""The runtime's rules on an autojump clock, against the sandbox world and a real SQLite file.
+
+Each test builds a tiny workspace (one identity, a handful of leads, one
+campaign), runs the Runtime for simulated days and looks at what the world
+received and what the ledger says — the same evidence a user would have.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import msgspec
+import pytest
+import trio
+
+from runtime.checker import check
+from runtime.engine import Runtime
+from runtime.sandbox.world import Profile, SandboxWorld
+from sequences.model import (
+    AcceptedConnection, ConnectionRequest, Delay, Email, LinkedInMessage, Sequence, VisitProfile, to_json,
+)
+from storage.activity import iso
+from storage.db import open_db, transaction
+
+MON = datetime(2026, 3, 23, 0, 0, tzinfo=timezone.utc)  # Monday; Madrid changes to CEST on Sunday 29th
+QUIET = Profile(accept=0.0, linkedin_reply=0.0, email_reply=0.0, bounce=0.0, out_of_office=0.0,
+                prior_conversation=0.0, transient_failure=0.0, latency_s=(0.0, 0.0))
+
+
+def workspace(tmp_path, seq: Sequence, *, leads: int, tz="Europe/Madrid", days="mon,tue,wed,thu,fri",
+              hours=("09:00", "18:00"), invites=20, per_day=30, priority="medium", campaigns=1):
+    db = open_db(tmp_path / "ws.db")
+    at = iso(MON)
+    with transaction(db):
+        db.execute("INSERT INTO identities (id, name, timezone, working_days, work_start, work_end, linkedin_driver,"
+                   " linkedin_connected, daily_connection_limit, created_at, updated_at)"
+                   " VALUES (1, 'Ana', ?, ?, ?, ?, 'sandbox', 1, ?, ?, ?)", [tz, days, *hours, invites, at, at])
+        db.execute("INSERT INTO inboxes (id, identity_id, email, provider, per_day, per_hour, created_at, updated_at)"
+                   " VALUES (1, 1, 'ana@sandbox.invalid', 'sandbox', ?, 5, ?, ?)", [per_day, at, at])
+        for i in range(1, leads + 1):
+            db.execute("INSERT INTO contacts (id, first_name, company, linkedin_url, linkedin_id, email, created_at,"
+                       " updated_at) VALUES (?, ?, 'Acme', ?, ?, ?, ?, ?)",
+                       [i, f"Lead{i}", f"https://www.linkedin.com/in/l{i}", f"ACo{i}", f"l{i}@example.com", at, at])
+        for c in range(1, campaigns + 1):
+            db.execute("INSERT INTO campaigns (id, name, identity_id, status, priority, settings, sequence, created_at,"
+                       " updated_at) VALUES (?, ?, 1, 'running', ?, '{}', ?, ?, ?)",
+                       [c, f"C{c}", priority if c == 1 else "low", to_json(seq).decode(), at, at])
+            db.execute("INSERT INTO enrollments (campaign_id, contact_id, status, due_at, enrolled_at, updated_at)"
+                       " SELECT ?, id, 'not_started', ?, ?, ? FROM contacts WHERE id % ? = ? - 1",
+                       [c, at, at, at, campaigns, c])
+    return db
+
+
+async def run_for(db, world, start: datetime, days: float) -> Runtime:
+    rt = Runtime(db, world=world, poll_interval=600.0)
+    await rt.run(epoch=start, until=start + timedelta(days=days))
+    return rt
+
+
+def invites_only() -> Sequence:
+    return Sequence(start="invite", nodes=[ConnectionRequest(id="invite", note="hi {first_name}")])
+
+
+@pytest.mark.trio
+async def test_invitation_cap_and_working_hours_across_dst_week(tmp_path, autojump_clock):
+    db = workspace(tmp_path, invites_only(), leads=200, invites=10)
+    world = SandboxWorld(1, profile=QUIET)
+    with trio.fail_after(10_000_000):
+        await run_for(db, world, MON, 8)
+    report = check(db, start=MON, end=MON + timedelta(days=8), world=world)
+    assert report["violations"] == []
+    tz = ZoneInfo("Europe/Madrid")
+    per_day: dict = {}
+    for d in world.deliveries.values():
+        local = d.at.astimezone(tz)
+        assert local.weekday() < 5 and 9 <= local.hour < 18, local  # 09-18 local before and after the DST change
+        per_day[local.date()] = per_day.get(local.date(), 0) + 1
+    assert list(per_day.values()) == [10] * 6  # Mon-Fri, then Mon after the change: the full cap, never more
+    assert report["cap_utilization"]["worst"] >= 0.99
+    first_of_day = min(d.at for d in world.deliveries.values()).astimezone(tz)
+    assert first_of_day.hour > 9 or first_of_day.minute > 0  # paced: not at opening time
+
+
+@pytest.mark.trio
+async def test_caps_hold_across_a_restart(tmp_path, autojump_clock):
+    """Two runtimes one after the other on the same day: the second counts the first's sends."""
+    db = workspace(tmp_path, invites_only(), leads=100, invites=12)
+    world = SandboxWorld(2, profile=QUIET)
+    start = MON + timedelta(hours=8, minutes=30)  # 09:30 Madrid
+    await run_for(db, world, start, 0.15)  # stopped mid-day
+    first = len(world.deliveries)
+    assert 0 < first < 12
+    await run_for(db, world, start + timedelta(days=0.15), 0.5)  # rest of the day
+    today = [d for d in world.deliveries.values() if d.at.date() == start.date()]
+    assert len(today) == 12
+    assert check(db, start=MON, end=MON + timedelta(days=1), world=world)["violations"] == []
+
+
+@pytest.mark.trio
+async def test_reply_stops_the_next_step_and_delay_counts_from_a_late_send(tmp_path, autojump_clock):
+    seq = Sequence(start="m1", nodes=[
+        LinkedInMessage(id="m1", chunks=["hi {first_name}"], next="m2"),
+        LinkedInMessage(id="m2", chunks=["following up"], delay=Delay(days=2)),
+    ])
+    db = workspace(tmp_path, seq, leads=150)
+    world = SandboxWorld(3, profile=Profile(accept=0.0, linkedin_reply=0.5, email_reply=0.0, bounce=0.0,
+                                            out_of_office=0.0, prior_conversation=0.0, transient_failure=0.0,
+                                            latency_s=(0.0, 0.0), reply_hours=(1.0, 2.0)))
+    db.execute("UPDATE identities SET daily_message_limit = 40 WHERE id = 1")
+    await run_for(db, world, MON, 9)
+    replied_keys = {e.key for e in world._events}  # noqa: SLF001 — none left pending after 9 days
+    assert not replied_keys
+    rows = list(db.query("SELECT e.id, e.status FROM enrollments e"))
+    replied = {r["id"] for r in rows if r["status"] == "replied"}
+    assert replied
+    by_lead: dict[str, list] = {}
+    for d in world.deliveries.values():
+        by_lead.setdefault(d.key.split(":")[0], []).append(d)
+    for lead, ds in by_lead.items():
+        steps = sorted(ds, key=lambda d: d.at)
+        if int(lead) in replied:
+            reply_at = db.execute("SELECT MIN(at) FROM activity WHERE enrollment_id = ? AND kind ="
+                                  " 'linkedin_reply_received'", [int(lead)]).fetchone()[0]
+            assert all(d.at.isoformat() <= reply_at for d in steps)
+        if len(steps) == 2:  # m1 waited in the queue for days; m2 still waits 2 days after m1 went out
+            assert steps[1].at - steps[0].at >= timedelta(days=2)
+    assert check(db, start=MON, end=MON + timedelta(days=9), world=world)["violations"] == []
+
+
+@pytest.mark.trio
+async def test_accept_within_days_takes_the_no_branch_and_email_caps(tmp_path, autojump_clock):
+    seq = Sequence(start="invite", nodes=[
+        ConnectionRequest(id="invite", next="acc"),
+        AcceptedConnection(id="acc", within_days=3, yes="thanks", no="mail"),
+        LinkedInMessage(id="thanks", chunks=["thanks!"]),
+        Email(id="mail", subject="Hello {first_name}", body="hi"),
+    ])
+    db = workspace(tmp_path, seq, leads=40, per_day=8, tz="America/New_York")
+    world = SandboxWorld(4, profile=Profile(accept=0.5, accept_hours=(1.0, 30.0), linkedin_reply=0.0,
+                                            email_reply=0.0, bounce=0.0, out_of_office=0.0, prior_conversation=0.0,
+                                            transient_failure=0.0, latency_s=(0.0, 0.0)))
+    await run_for(db, world, MON, 12)
+    actions = {}
+    for d in world.deliveries.values():
+        actions.setdefault(d.action, 0)
+        actions[d.action] += 1
+    assert actions["connection_request"] == 40
+    assert actions["linkedin_message"] + actions["email"] == 40  # every lead took exactly one branch
+    mails = [d for d in world.deliveries.values() if d.action == "email"]
+    for d in mails:  # the No branch runs only after the 3 days
+        invite = world.deliveries[f"{d.key.split(':')[0]}:invite:0"]
+        assert d.at - invite.at >= timedelta(days=3)
+    assert check(db, start=MON, end=MON + timedelta(days=12), world=world)["violations"] == []
+
+
+@pytest.mark.trio
+async def test_linkedin_order_priority_then_tiebreak(tmp_path, autojump_clock):
+    """Two campaigns compete for 5 invitations a day: the High one goes first."""
+    db = workspace(tmp_path, invites_only(), leads=20, invites=5, priority="high", campaigns=2)
+    world = SandboxWorld(5, profile=QUIET)
+    await run_for(db, world, MON, 1)
+    campaigns = [db.execute("SELECT campaign_id FROM outbox WHERE key = ?", [d.key]).fetchone()[0]
+                 for d in sorted(world.deliveries.values(), key=lambda d: d.at)]
+    assert campaigns == [1] * 5
+
+
+@pytest.mark.trio
+async def test_paused_campaign_sends_nothing_and_resumes(tmp_path, autojump_clock):
+    db = workspace(tmp_path, invites_only(), leads=30, invites=10)
+    world = SandboxWorld(6, profile=QUIET)
+    db.execute("UPDATE campaigns SET status = 'paused'")
+    await run_for(db, world, MON, 2)
+    assert world.deliveries == {}
+    db.execute("UPDATE campaigns SET status = 'running', updated_at = ?", [iso(MON + timedelta(days=2))])
+    await run_for(db, world, MON + timedelta(days=2), 1)
+    assert len(world.deliveries) == 10
