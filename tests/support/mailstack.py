@@ -7,6 +7,7 @@ Why real servers: the behaviours that matter (IDLE, UIDVALIDITY, what a real
 bounce and a real out-of-office look like) are exactly the ones a fake would
 get wrong. The stack is meant to be session-scoped; tests stay independent by
 creating fresh users (`stack.new_user()`), which Dovecot picks up at once
+(one passwd-file per user)
 because it re-reads its passwd-file when it changes.
 
 Facts this is built on: /work/shared/notes/mail-stack.md.
@@ -103,11 +104,19 @@ class MailStack:
         return user
 
     def _write_users(self) -> None:
-        lines = [f"{u.address}:{{PLAIN}}{u.password}::::::\n" for u in self._users.values()]
-        tmp = self.root / "dovecot" / "users.tmp"
-        tmp.write_text("".join(lines))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, self.root / "dovecot" / "users")
+        """One passwd-file per user: Dovecot opens it at each lookup, so a new
+        user works at once (a single shared file is re-read only when its
+        mtime changes, which misses updates within the same second)."""
+        folder = self.root / "dovecot" / "users.d"
+        folder.mkdir(exist_ok=True)
+        os.chmod(folder, 0o755)
+        for u in self._users.values():
+            path = folder / u.address
+            if not path.exists():
+                tmp = folder / f".{u.address}.tmp"
+                tmp.write_text(f"{u.address}:{{PLAIN}}{u.password}::::::\n")
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, path)
 
     # ---------------------------------------------------------------- start/stop
     def start(self) -> "MailStack":
@@ -202,16 +211,17 @@ ssl_cert = <{r}/tls/cert.pem
 ssl_key = <{r}/tls/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 mail_location = maildir:~/Maildir
 first_valid_uid = {MAIL_UID}
 last_valid_uid = {MAIL_UID}
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {d}/users
+  args = scheme=PLAIN username_format=%u {d}/users.d/%u
 }}
 userdb {{
   driver = passwd-file
-  args = username_format=%u {d}/users
+  args = username_format=%u {d}/users.d/%u
   default_fields = uid={MAIL_UID} gid={MAIL_UID} home={r}/mail/%u
 }}
 namespace inbox {{
@@ -351,3 +361,37 @@ def start_stack() -> MailStack:
 def destroy_stack(stack: MailStack) -> None:
     stack.stop()
     shutil.rmtree(stack.root, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- pytest glue
+def mailstack_fixture():
+    """Build a session-scoped pytest fixture (import the result into a test module)."""
+    import pytest
+
+    @pytest.fixture(scope="session")
+    def mail_stack():
+        reason = missing_reason()
+        if reason:
+            pytest.skip(reason)
+        stack = start_stack()
+        try:
+            yield stack
+        finally:
+            destroy_stack(stack)
+
+    return mail_stack
+
+
+def mailbox(stack: MailStack, user: User, folder: str = "INBOX") -> list[bytes]:
+    """Every message in a user's folder (raw), via a verified IMAPS login."""
+    import imapclient
+
+    with imapclient.IMAPClient(stack.host, port=stack.imaps_port, ssl=True,
+                               ssl_context=stack.ssl_context(), timeout=10) as client:
+        client.login(user.address, user.password)
+        if not client.folder_exists(folder):
+            return []
+        client.select_folder(folder, readonly=True)
+        uids = client.search(["ALL"])
+        data = client.fetch(uids, ["BODY.PEEK[]"]) if uids else {}
+        return [data[u][b"BODY[]"] for u in sorted(data)]
