@@ -7,7 +7,7 @@ through the same storage functions a user's commands use (identities, the
 sandbox connection, contact import, campaigns from templates, audiences,
 launch/pause/archive), so the demo shows real behaviour, not a mock-up.
 
-The runtime runs as its own process (`enginy run --demo`, detached, on the
+The runtime runs as its own process (`enginy run --speed R`, detached, on the
 demo clock: `[demo] speed` seconds of campaign time per real second, about
 an hour a second by default); quitting the demo stops it by PID. In the demo
 `+` / `-` change its speed and `p` pauses / resumes the clock: they write
@@ -176,9 +176,9 @@ def demo(
         notice = ("Demo seeded. RUNTIME HOOK: this build has no `enginy run` yet, so campaigns do not advance; "
                   "the TUI shows the seeded state.")
     else:
-        # RUNTIME HOOK: `enginy run --demo` is the runtime engineer's; it must run the sandbox drivers on a
-        # MockClock(rate) and poll runtime_state demo_speed / demo_paused (see set_demo_clock).
-        proc = start_runtime(workspace.dir, ["--demo"])
+        # RUNTIME HOOK: `enginy run --speed R` runs the sandbox on the accelerated clock; live +/-/p
+        # need it to poll runtime_state demo_speed / demo_paused (storage/demo_clock.py) — not yet there.
+        proc = start_runtime(workspace.dir, ["--speed", repr(float(rate))])
         notice = f"Demo runtime started (pid {proc.pid}) at {rate:,.0f}× — + / - speed, p pauses the clock."
     try:
         EnginyApp(workspace, notice=notice, demo=True).run()

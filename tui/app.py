@@ -48,7 +48,7 @@ class AppContext:
         wall = wall_now()
         try:
             row = self.db.execute(
-                "SELECT value FROM runtime_state WHERE key IN ('clock', 'clock_now', 'now') LIMIT 1").fetchone()
+                "SELECT value FROM runtime_state WHERE key = 'clock_position'").fetchone()
         except sqlite3.OperationalError:
             return wall
         at = parse_time(row[0]) if row else None

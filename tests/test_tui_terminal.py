@@ -1,0 +1,106 @@
+"""`enginy demo` in a real terminal (tmux on a private socket): what a user sees, changing over time.
+
+Keys go through tmux and the screen is read back with capture-pane, so this
+covers what Pilot cannot: the real driver, the detached runtime process, and
+quitting, which must stop the demo's runtime.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+ENGINY = str(Path(sys.executable).with_name("enginy"))
+
+
+def _screen(tmux: list[str]) -> str:
+    return subprocess.run([*tmux, "capture-pane", "-p", "-t", "t"], capture_output=True, text=True).stdout
+
+
+def _wait_for(tmux: list[str], predicate, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = _screen(tmux)
+        if predicate(screen):
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"timed out; the screen was:\n{screen}")
+
+
+def _runtime_pid(folder: Path) -> int | None:
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(folder / "enginy.db")
+        row = conn.execute("SELECT pid FROM runtime_lease WHERE id = 1").fetchone()
+        conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_demo_in_a_real_terminal(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    tmux = ["tmux", "-L", f"enginy-test-{os.getpid()}"]
+    subprocess.run([*tmux, "new-session", "-d", "-s", "t", "-x", "150", "-y", "44",
+                    f"env -u COLUMNS -u LINES {ENGINY} --workspace {folder} demo --speed 7200; sleep 30"], check=True)
+    subprocess.run([*tmux, "resize-window", "-t", "t", "-x", "150", "-y", "44"], capture_output=True)
+    runtime = None
+    try:
+        screen = _wait_for(tmux, lambda s: "Q4 Fintech CFOs" in s and "Active 5" in s, timeout=30)
+        assert "Spain SaaS founders" in screen and "Lucía Ortega" in screen
+        runtime = _runtime_pid(folder)
+
+        def started(s: str) -> int:
+            m = re.search(r"US logistics re-engage.*?Running\s+(\d+)", s)
+            return int(m.group(1)) if m else -1
+
+        first = started(screen)
+        _wait_for(tmux, lambda s: started(s) > first, timeout=30)  # the runtime moves the numbers
+
+        subprocess.run([*tmux, "send-keys", "-t", "t", "/"], check=True)
+        time.sleep(0.5)
+        subprocess.run([*tmux, "send-keys", "-t", "t", "logistics", "Enter"], check=True)
+        _wait_for(tmux, lambda s: "Q4 Fintech CFOs" not in s and "US logistics re-engage" in s)
+        subprocess.run([*tmux, "send-keys", "-t", "t", "Enter"], check=True)
+        _wait_for(tmux, lambda s: "Total contacts" in s and "Progress by action" in s)
+        time.sleep(0.5)
+        subprocess.run([*tmux, "send-keys", "-t", "t", "-l", "]"], check=True)
+
+        def chips(s: str) -> tuple[int, ...]:
+            m = re.search(r"Σ Total ([\d,]+)\s+1 ○ Not started ([\d,]+)\s+2 ▶ In progress ([\d,]+)", s)
+            return tuple(int(x.replace(",", "")) for x in m.groups()) if m else ()
+
+        before = chips(_wait_for(tmux, lambda s: bool(chips(s))))
+        _wait_for(tmux, lambda s: chips(s) and chips(s) != before, timeout=30)  # chips move over time
+        subprocess.run([*tmux, "send-keys", "-t", "t", "Enter"], check=True)
+        _wait_for(tmux, lambda s: "Timeline" in s and "esc close" in s)  # the side panel
+        subprocess.run([*tmux, "send-keys", "-t", "t", "Escape", "Escape", "q"], check=True)
+        _wait_for(tmux, lambda s: "Q4 Fintech CFOs" not in s, timeout=15)
+        if runtime is not None:
+            deadline = time.monotonic() + 10
+            while _alive(runtime) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not _alive(runtime), "quitting the demo must stop its runtime"
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+        if runtime is not None and _alive(runtime):
+            os.kill(runtime, signal.SIGTERM)
