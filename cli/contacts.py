@@ -50,12 +50,16 @@ def import_file(
     file: Path = typer.Argument(..., help="The CSV (any common encoding and delimiter)."),
     list_name: str = typer.Option(..., "--list", help="List to add the contacts to (created if missing)."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write rejected rows (row, reason, fields) here."),
-    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON (at most 10,000 errors listed)."),
 ) -> None:
-    """Import contacts from a CSV into a list; duplicates (same email or LinkedIn URL) are merged."""
+    """Import contacts from a CSV into a list; duplicates (same email or LinkedIn URL) are merged.
+
+    Headers are matched forgivingly (First Name, E-mail, Company Name, LinkedIn URL …);
+    other columns become custom fields. Row numbers in errors count the header as row 1.
+    """
     from cli.main import open_ws
     from runtime.clock import wall_now
-    from storage.contact_import import ImportError_, import_contacts
+    from storage.contact_import import import_contacts
     from storage.csv_read import CsvFileError
 
     if not list_name.strip():
@@ -68,7 +72,7 @@ def import_file(
             bar.start()
         result = import_contacts(db, file, list_name=list_name, now=wall_now(), created_by=workspace.config.user,
                                  rejects_path=rejects, progress=progress)
-    except (CsvFileError, ImportError_) as exc:
+    except CsvFileError as exc:
         raise UserError(f"{file}: {exc}; nothing was imported") from None
     except OSError as exc:
         raise UserError(f"{exc.filename or file}: {exc.strerror}; nothing was imported") from None
