@@ -1,0 +1,230 @@
+"""`enginy inbox …`: connect an identity's mailbox over IMAP + SMTP, list, disconnect, reconnect.
+
+The connection is validated at once (IMAP login, SMTP EHLO + AUTH) and a
+failure is told in the spec's troubleshooting words. The password is read
+from stdin only (never an argument: it would land in shell history and the
+process list) and kept by runtime/secrets.py — never in the database,
+enginy.toml or any output.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Optional
+
+import typer
+
+from cli.output import UserError, emit
+
+app = typer.Typer(help="Email inboxes of an identity (IMAP to read, SMTP to send).", no_args_is_help=True,
+                  rich_markup_mode=None)
+_JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def _session(ctx: typer.Context):
+    from cli.main import open_ws
+
+    ws = open_ws(ctx)
+    return ws, ws.open_db()
+
+
+def _password(from_stdin: bool) -> str:
+    if not from_stdin:
+        raise UserError("give the password on stdin with --password-stdin "
+                        "(e.g. `printf %s \"$PASS\" | enginy inbox connect …`); it is never taken as an argument")
+    data = sys.stdin.readline()
+    password = data.rstrip("\r\n")
+    if not password:
+        raise UserError("--password-stdin: stdin was empty; pipe the password (or App Password) in")
+    return password
+
+
+def _validate(settings, password: str) -> None:
+    """IMAP login, then SMTP EHLO + AUTH. Raises UserError in the spec's terms."""
+    from runtime.channels import mail_imap
+    from runtime.channels.email_smtp import _quit, open_smtp
+    from runtime.channels.mail_config import MailConnectError
+
+    try:
+        client = mail_imap.connect(settings, password)
+        mail_imap.close(client)
+    except MailConnectError as exc:
+        raise UserError(f"IMAP {settings.imap_host}:{settings.imap_port}: {exc}") from None
+    try:
+        _quit(open_smtp(settings, password))
+    except MailConnectError as exc:
+        if exc.symptom == "Cannot connect" or exc.symptom.startswith("Cannot connect"):
+            raise UserError(f"IMAP connects, but sending fails — SMTP {settings.smtp_host}:{settings.smtp_port}: {exc}") from None
+        raise UserError(f"SMTP {settings.smtp_host}:{settings.smtp_port}: {exc}") from None
+
+
+def _row_summary(r: dict[str, Any]) -> dict[str, Any]:
+    return {"inbox": r["id"], "identity": r["identity_id"], "email": r["email"], "imap": f"{r['imap_host']}:{r['imap_port']}",
+            "smtp": f"{r['smtp_host']}:{r['smtp_port']}", "tls": r["tls_mode"], "ca_file": r["ca_file"],
+            "per_day": r["per_day"], "per_hour": r["per_hour"], "connected": bool(r["connected"])}
+
+
+def _find_inbox(db, ref: str) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM inboxes WHERE id = ?", [int(ref)])) if ref.isdigit() else []
+    if not rows:
+        rows = list(db.query("SELECT * FROM inboxes WHERE lower(email) = ?", [ref.lower()]))
+    if not rows:
+        raise UserError(f"no inbox {ref!r} (see `enginy inbox list`)")
+    if len(rows) > 1:
+        raise UserError(f"{ref!r} is connected to several identities; use the inbox id "
+                        f"({', '.join(str(r['id']) for r in rows)})")
+    return rows[0]
+
+
+@app.command("connect")
+def connect(
+    ctx: typer.Context,
+    identity: str = typer.Argument(..., help="Identity id or name."),
+    email: str = typer.Option(..., "--email", help="The inbox address."),
+    imap_host: str = typer.Option(..., "--imap-host"),
+    imap_port: int = typer.Option(993, "--imap-port", help="993 (SSL/TLS, recommended) or 143."),
+    smtp_host: str = typer.Option(..., "--smtp-host"),
+    smtp_port: int = typer.Option(465, "--smtp-port", help="465 (SSL) or 587 (STARTTLS)."),
+    tls: str = typer.Option("implicit", "--tls", help="implicit | starttls | none (none: loopback hosts only)."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password (or App Password) from stdin."),
+    ca_file: Optional[str] = typer.Option(None, "--ca-file", help="Extra trusted CA certificate (PEM), e.g. a private CA."),
+    per_day: Optional[int] = typer.Option(None, "--per-day", help="Emails per day from this inbox (1-80, default 30)."),
+    per_hour: Optional[int] = typer.Option(None, "--per-hour", help="Emails per hour from this inbox (1-10, default 5)."),
+    signature: Optional[str] = typer.Option(None, "--signature", help="Plain-text signature appended to every email."),
+    json_out: bool = _JSON,
+) -> None:
+    """Connect an inbox to an identity; the connection is checked before anything is saved."""
+    from pathlib import Path
+
+    from runtime.channels.mail_config import InboxSettings, MailConfigError, check_settings
+    from runtime.clock import wall_now
+    from runtime.secrets import SecretsError, SecretStore, inbox_secret_name
+    from storage.activity import iso
+    from storage.identities import IdentityError, get_identity
+
+    ws, db = _session(ctx)
+    try:
+        ident = get_identity(db, identity)
+    except IdentityError as exc:
+        raise UserError(str(exc)) from None
+    per_day = per_day if per_day is not None else ws.config.email.per_day
+    per_hour = per_hour if per_hour is not None else ws.config.email.per_hour
+    if ca_file:
+        ca_path = Path(ca_file).expanduser()
+        if not ca_path.is_file():
+            raise UserError(f"--ca-file {ca_file}: no such file")
+        ca_file = str(ca_path.resolve())
+    settings = InboxSettings(email.strip(), imap_host.strip(), imap_port, smtp_host.strip(), smtp_port, tls, ca_file)
+    try:
+        check_settings(settings, per_day, per_hour)
+        from runtime.channels.mail_config import ssl_context
+
+        ssl_context(ca_file)
+    except MailConfigError as exc:
+        raise UserError(str(exc)) from None
+    password = _password(password_stdin)
+    _validate(settings, password)
+    now = iso(wall_now())
+    store = SecretStore.of(ws)
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")
+        existing = db.execute("SELECT id FROM inboxes WHERE identity_id = ? AND lower(email) = ?",
+                              [ident["id"], settings.email.lower()]).fetchone()
+        values = [settings.imap_host, settings.imap_port, settings.smtp_host, settings.smtp_port, settings.tls,
+                  ca_file, per_day, per_hour]
+        if existing:
+            inbox_id = existing[0]
+            db.execute("UPDATE inboxes SET provider = 'imap', imap_host = ?, imap_port = ?, smtp_host = ?, smtp_port = ?,"
+                       " tls_mode = ?, ca_file = ?, per_day = ?, per_hour = ?, connected = 1, updated_at = ? WHERE id = ?",
+                       values + [now, inbox_id])
+        else:
+            inbox_id = db.execute(
+                "INSERT INTO inboxes (identity_id, email, provider, imap_host, imap_port, smtp_host, smtp_port, tls_mode,"
+                " ca_file, per_day, per_hour, connected, created_at, updated_at) VALUES (?, ?, 'imap', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                [ident["id"], settings.email] + values + [now, now]).lastrowid
+        if signature is not None:
+            db.execute("UPDATE inboxes SET signature_text = ? WHERE id = ?", [signature.replace("\\n", "\n"), inbox_id])
+        try:
+            where = store.save(inbox_secret_name(inbox_id), password)
+        except SecretsError as exc:
+            raise UserError(str(exc)) from None
+    row = db.execute("SELECT * FROM inboxes WHERE id = ?", [inbox_id])
+    summary = _row_summary(dict(zip([d[0] for d in row.description], row.fetchone())))
+    summary.update({"validated": {"imap": "login ok", "smtp": "auth ok"}, "password_stored_in": where})
+    emit(summary, json_out, f"inbox {inbox_id} {settings.email} connected to {ident['name']} "
+                            f"(IMAP login and SMTP auth ok; password in the {where})")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, identity: Optional[str] = typer.Argument(None, help="Only this identity's inboxes."),
+          json_out: bool = _JSON) -> None:
+    """Inboxes with their servers, caps and connection state."""
+    from storage.identities import IdentityError, get_identity
+
+    _, db = _session(ctx)
+    args: list[Any] = []
+    sql = "SELECT * FROM inboxes"
+    if identity is not None:
+        try:
+            args = [get_identity(db, identity)["id"]]
+        except IdentityError as exc:
+            raise UserError(str(exc)) from None
+        sql += " WHERE identity_id = ?"
+    rows = [_row_summary(r) for r in db.query(sql + " ORDER BY id", args)]
+    human = "\n".join(f"{r['inbox']:>4}  {r['email']:<32} {'connected' if r['connected'] else 'DISCONNECTED':<13}"
+                      f" {r['per_day']}/day {r['per_hour']}/h  imap {r['imap']} smtp {r['smtp']} ({r['tls']})"
+                      for r in rows) or "no inboxes yet (`enginy inbox connect IDENTITY --email …`)"
+    emit(rows, json_out, human)
+
+
+@app.command("disconnect")
+def disconnect(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox id or address."),
+               json_out: bool = _JSON) -> None:
+    """Stop using an inbox and forget its password. Its leads mid-sequence error ("Email disconnected")
+    until the same address is reconnected (they are never moved to another inbox)."""
+    from runtime.clock import wall_now
+    from runtime.secrets import SecretStore, inbox_secret_name
+    from storage.activity import iso
+
+    ws, db = _session(ctx)
+    row = _find_inbox(db, inbox)
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.execute("UPDATE inboxes SET connected = 0, updated_at = ? WHERE id = ?", [iso(wall_now()), row["id"]])
+    SecretStore.of(ws).delete(inbox_secret_name(row["id"]))
+    active = db.execute("SELECT COUNT(*) FROM enrollments WHERE inbox_id = ? AND status IN ('in_progress', 'paused')",
+                        [row["id"]]).fetchone()[0]
+    emit({"inbox": row["id"], "email": row["email"], "connected": False, "active_leads": active}, json_out,
+         f"inbox {row['id']} {row['email']} disconnected; {active} active lead(s) on it will error until you "
+         f"`enginy inbox reconnect {row['id']} --password-stdin`")
+
+
+@app.command("reconnect")
+def reconnect(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox id or address."),
+              password_stdin: bool = typer.Option(False, "--password-stdin",
+                                                  help="A new password (else the stored one is tried)."),
+              json_out: bool = _JSON) -> None:
+    """Validate and re-enable an inbox (after a password change or a disconnect)."""
+    from runtime.channels.mail_config import InboxSettings
+    from runtime.clock import wall_now
+    from runtime.secrets import SecretsError, SecretStore, inbox_secret_name
+    from storage.activity import iso
+
+    ws, db = _session(ctx)
+    row = _find_inbox(db, inbox)
+    if row["provider"] != "imap" or not row["imap_host"]:
+        raise UserError(f"inbox {row['id']} is not an IMAP/SMTP inbox; connect it with `enginy inbox connect`")
+    store = SecretStore.of(ws)
+    password = _password(True) if password_stdin else store.load(inbox_secret_name(row["id"]))
+    if not password:
+        raise UserError(f"no stored password for inbox {row['id']}; pass it with --password-stdin")
+    _validate(InboxSettings.of_row(row), password)
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.execute("UPDATE inboxes SET connected = 1, updated_at = ? WHERE id = ?", [iso(wall_now()), row["id"]])
+        try:
+            store.save(inbox_secret_name(row["id"]), password)
+        except SecretsError as exc:
+            raise UserError(str(exc)) from None
+    emit({"inbox": row["id"], "email": row["email"], "connected": True}, json_out,
+         f"inbox {row['id']} {row['email']} reconnected; retry its errored leads to resume them")
