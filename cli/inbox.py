@@ -91,6 +91,8 @@ def connect(
     per_day: Optional[int] = typer.Option(None, "--per-day", help="Emails per day from this inbox (1-80, default 30)."),
     per_hour: Optional[int] = typer.Option(None, "--per-hour", help="Emails per hour from this inbox (1-10, default 5)."),
     signature: Optional[str] = typer.Option(None, "--signature", help="Plain-text signature appended to every email."),
+    list_unsubscribe: bool = typer.Option(True, "--list-unsubscribe/--no-list-unsubscribe",
+                                          help="Add a List-Unsubscribe header (some vacation responders then stay silent)."),
     json_out: bool = _JSON,
 ) -> None:
     """Connect an inbox to an identity; the connection is checked before anything is saved."""
@@ -142,6 +144,7 @@ def connect(
                 "INSERT INTO inboxes (identity_id, email, provider, imap_host, imap_port, smtp_host, smtp_port, tls_mode,"
                 " ca_file, per_day, per_hour, connected, created_at, updated_at) VALUES (?, ?, 'imap', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
                 [ident["id"], settings.email] + values + [now, now]).lastrowid
+        db.execute("UPDATE inboxes SET list_unsubscribe = ? WHERE id = ?", [int(list_unsubscribe), inbox_id])
         if signature is not None:
             db.execute("UPDATE inboxes SET signature_text = ? WHERE id = ?", [signature.replace("\\n", "\n"), inbox_id])
         try:

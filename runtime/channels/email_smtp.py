@@ -144,8 +144,9 @@ class SmtpEmail:
             if tracking is not None and self._on_tracked_links is not None:
                 self._on_tracked_links(tracking, key, composed.links)
             raw = composed.as_bytes()
-            await trio.to_thread.run_sync(self._submit, account, email.to, raw)
-            await trio.to_thread.run_sync(self._file_in_sent, account, raw, email.message_id)
+            # Clock.now() needs the Trio thread: read it here, hand it to the workers.
+            await trio.to_thread.run_sync(self._submit, account, email.to, raw, self._now())
+            await trio.to_thread.run_sync(self._file_in_sent, account, raw, email.message_id, self._now())
             return EmailSent(email.message_id)
 
     async def aclose(self) -> None:
@@ -154,8 +155,7 @@ class SmtpEmail:
             await trio.to_thread.run_sync(_quit, conn)
 
     # ------------------------------------------------------------------ worker-thread side
-    def _session(self, account: InboxAccount) -> smtplib.SMTP:
-        now = self._now()
+    def _session(self, account: InboxAccount, now: datetime) -> smtplib.SMTP:
         held = self._conns.pop(account.id, None)
         if held is not None:
             conn, last = held
@@ -168,9 +168,9 @@ class SmtpEmail:
             _quit(conn)
         return open_smtp(account.settings, account.password)
 
-    def _submit(self, account: InboxAccount, to: str, raw: bytes) -> None:
+    def _submit(self, account: InboxAccount, to: str, raw: bytes, now: datetime) -> None:
         try:
-            conn = self._session(account)
+            conn = self._session(account, now)
         except MailConnectError as exc:
             if exc.symptom in ("Authentication failed",):
                 raise EmailDisconnected(str(exc)) from None
@@ -181,12 +181,12 @@ class SmtpEmail:
             code, reply = conn.rcpt(to)
             if code >= 500:
                 conn.rset()
-                self._conns[account.id] = (conn, self._now())
+                self._conns[account.id] = (conn, now)
                 raise EmailRejected(f"the server refused {to}: {code} {reply.decode('utf-8', 'replace')[:200]}",
                                     _status_of(reply))
             if code >= 400:
                 conn.rset()
-                self._conns[account.id] = (conn, self._now())
+                self._conns[account.id] = (conn, now)
                 raise EmailTransient(f"recipient deferred: {code}", retry_after=600.0)
             data_sent = True
             code, reply = conn.data(raw)
@@ -195,7 +195,7 @@ class SmtpEmail:
                 if code >= 500:
                     raise EmailRejected(f"the server refused the message: {code}", _status_of(reply))
                 raise EmailTransient(f"the server deferred the message: {code}", retry_after=600.0)
-            self._conns[account.id] = (conn, self._now())
+            self._conns[account.id] = (conn, now)
         except (smtplib.SMTPServerDisconnected, OSError, smtplib.SMTPResponseException) as exc:
             _quit(conn)
             if isinstance(exc, smtplib.SMTPResponseException) and not data_sent:
@@ -207,11 +207,11 @@ class SmtpEmail:
                 raise EmailOutcomeUnknown(f"connection lost after DATA ({type(exc).__name__})") from None
             raise EmailTransient(f"connection lost before the message was accepted ({type(exc).__name__})") from None
 
-    def _file_in_sent(self, account: InboxAccount, raw: bytes, message_id: str) -> None:
+    def _file_in_sent(self, account: InboxAccount, raw: bytes, message_id: str, now: datetime) -> None:
         client = None
         try:
             client = mail_imap.connect(account.settings, account.password)
-            mail_imap.append_sent(client, raw, message_id, self._now())
+            mail_imap.append_sent(client, raw, message_id, now)
         except Exception:
             pass  # the email is sent; a missing Sent copy only weakens a later reconciliation
         finally:

@@ -1,0 +1,115 @@
+"""`enginy tracking serve`: the small HTTP endpoint for opens, clicks and one-click unsubscribes.
+
+Put it behind your public HTTPS address and set `[tracking] base_url` in
+enginy.toml to that address; only then are links rewritten and the pixel
+added (for campaigns that enable tracking). Routes:
+  GET  /o/TOKEN.gif     open pixel
+  GET  /c/TOKEN/N       click → 302 to the N-th link of that email
+  GET  /u/TOKEN         unsubscribe page (a button: mail scanners prefetch GETs)
+  POST /u/TOKEN         one-click unsubscribe (RFC 8058) or the page's button
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import typer
+
+from cli.output import UserError
+
+app = typer.Typer(help="Open/click tracking and one-click unsubscribe endpoint.", no_args_is_help=True,
+                  rich_markup_mode=None)
+
+_ROUTE = re.compile(r"^/(?:(o)/([A-Za-z0-9_-]{8,64})\.gif|(c)/([A-Za-z0-9_-]{8,64})/(\d{1,4})|(u)/([A-Za-z0-9_-]{8,64}))$")
+_PAGE = """<!DOCTYPE html><html><body style="font-family:sans-serif;max-width:32em;margin:3em auto">
+<h1>{title}</h1><p>{text}</p>{form}</body></html>"""
+
+
+def make_handler(db_path: str):
+    from runtime.channels.mail_tracking import PIXEL, record_event
+    from runtime.clock import wall_now
+    from storage.db import connect
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "enginy-tracking"
+
+        def log_message(self, fmt, *args):  # tokens are not secrets, but keep the console quiet
+            return
+
+        def _db(self):
+            return connect(db_path)
+
+        def _send(self, code: int, body: bytes, ctype: str = "text/html; charset=utf-8", extra=None) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            for k, v in (extra or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            m = _ROUTE.match(self.path.split("?", 1)[0])
+            if not m:
+                return self._send(404, b"not found", "text/plain")
+            db = self._db()
+            try:
+                if m.group(1):
+                    record_event(db, m.group(2), "open", wall_now())
+                    return self._send(200, PIXEL, "image/gif")
+                if m.group(3):
+                    known, url = record_event(db, m.group(4), "click", wall_now(), int(m.group(5)))
+                    if not known or not url:
+                        return self._send(404, b"unknown link", "text/plain")
+                    return self._send(302, b"", "text/plain", {"Location": url})
+                form = (f'<form method="post" action="/u/{m.group(7)}"><button name="List-Unsubscribe" '
+                        'value="One-Click">Unsubscribe</button></form>')
+                return self._send(200, _PAGE.format(title="Unsubscribe", text="Stop receiving these emails?",
+                                                    form=form).encode())
+            finally:
+                db.conn.close()
+
+        def do_POST(self) -> None:
+            m = _ROUTE.match(self.path.split("?", 1)[0])
+            if not m or not m.group(6):
+                return self._send(404, b"not found", "text/plain")
+            length = min(int(self.headers.get("Content-Length") or 0), 4096)
+            self.rfile.read(length)
+            db = self._db()
+            try:
+                known, _ = record_event(db, m.group(7), "unsubscribe", wall_now())
+            finally:
+                db.conn.close()
+            if not known:
+                return self._send(404, b"unknown link", "text/plain")
+            return self._send(200, _PAGE.format(title="Unsubscribed", text="You will not receive further emails.",
+                                                form="").encode())
+
+    return Handler
+
+
+@app.command("serve")
+def serve(ctx: typer.Context,
+          host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (put a TLS proxy in front)."),
+          port: int = typer.Option(8025, "--port")) -> None:
+    """Serve the tracking endpoint for this workspace until interrupted."""
+    from cli.main import open_ws
+
+    ws = open_ws(ctx)
+    ws.open_db().conn.close()  # migrations applied before serving
+    try:
+        server = ThreadingHTTPServer((host, port), make_handler(str(ws.db_path)))
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sys.stderr.write(f"enginy tracking: serving http://{host}:{server.server_address[1]} "
+                     f"(public base_url: {ws.config.tracking.base_url or 'not set'})\n")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
