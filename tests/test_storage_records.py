@@ -185,12 +185,25 @@ def test_blocklist_entries_are_normalised_and_matched(db):
         add_block(db, "lead", "just a name", now=NOW)
 
 
-def test_the_audience_check_agrees_with_is_blocked(db):
-    """storage.audience compares the stored forms; an entry added here must block enrolment there."""
-    add_block(db, "email", "Ada@Ex.com", now=NOW)
-    with transaction(db):
-        db.execute("INSERT INTO contacts (email, created_at, updated_at) VALUES ('ada@ex.com', ?, ?)", [STAMP, STAMP])
-    from storage.audience import _BLOCKED
+def test_campaign_enrolment_honours_the_entries_added_here(db):
+    """storage.audience compares the stored forms; each kind added here must block enrolment there."""
+    from storage.audience import add_contacts
 
-    assert db.execute(f"SELECT count(*) FROM contacts c WHERE {_BLOCKED}").fetchone()[0] == 1
-    assert find_contact(db, email="ada@ex.com") is not None
+    add_block(db, "email", "Ada@Ex.com", now=NOW)
+    add_block(db, "domain", "spam.example", now=NOW)
+    add_block(db, "company", "Globex", now=NOW)
+    add_block(db, "lead", "linkedin.com/in/Bob", now=NOW)
+    people = [("ada@ex.com", None, ""), ("x@spam.example", None, ""), (None, None, "GLOBEX"),
+              (None, "https://www.linkedin.com/in/bob/", ""), ("ok@fine.example", None, "Acme")]
+    with transaction(db):
+        for email, url, company in people:
+            db.execute("INSERT INTO contacts (email, linkedin_url, company, created_at, updated_at)"
+                       " VALUES (?, ?, ?, ?, ?)", [email, url, company, STAMP, STAMP])
+        db.execute("INSERT INTO identities (id, name, created_at, updated_at) VALUES (1, 'Ida', ?, ?)", [STAMP, STAMP])
+        db.execute("INSERT INTO campaigns (id, name, identity_id, sequence, created_at, updated_at)"
+                   " VALUES (1, 'C', 1, '{}', ?, ?)", [STAMP, STAMP])
+    report = add_contacts(db, 1, [1, 2, 3, 4, 5], now=NOW, actor="you")
+    assert (report.blocklisted, report.added) == (4, 1)
+    assert [is_blocked(db, find_contact(db, email=e, linkedin_url=u) or Contact(company=c, created_at=STAMP,
+                                                                                  updated_at=STAMP))
+            for e, u, c in people] == [True, True, True, True, False]
