@@ -426,6 +426,8 @@ class _Run:
                 return self.finish(state, Substatus.NOT_CONNECTED, "not connected")
             return self.finish(state, Substatus.NO_RESPONSE, "sequence completed")
         node = self.c.nodes[node_id]
+        if state.last_done_at is not None and base < state.last_done_at:
+            base = state.last_done_at  # a delay never counts from before the previous action completed
         due = base + node.delay.as_timedelta()
         state = msgspec.structs.replace(
             state, node=node_id, phase="due", due_at=due, attempt=0,
@@ -547,7 +549,9 @@ def _bounced(run: _Run, state: State, hard: bool) -> State:
     """Hard: Finished/Bounced. Soft: re-send the last email a day later when it
     is the last thing done and no job is out (re-running later steps would
     double them); after `SOFT_BOUNCE_RETRIES` soft bounces, Bounced."""
-    if hard or state.soft_bounces >= SOFT_BOUNCE_RETRIES or state.last_email_node is None:
+    if not hard and state.last_email_node is None:
+        return state  # no email went out in this sequence: nothing of ours bounced
+    if hard or state.soft_bounces >= SOFT_BOUNCE_RETRIES:
         return run.finish(state, Substatus.BOUNCED, "email bounced" + ("" if hard else " (soft, retries used up)"))
     state = msgspec.structs.replace(state, soft_bounces=state.soft_bounces + 1)
     resendable = state.history and state.history[-1] == state.last_email_node and state.phase != "queued"
