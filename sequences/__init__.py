@@ -12,6 +12,14 @@ the simulator and the TUI all share one definition of how a lead moves.
 - `step`: `step(seq_or_compiled, state, lead, event, now) -> Transition`; events
   `Start Due ActionDone ActionFailed Replied Bounced OutOfOffice Accepted
   InvitationWithdrawn Paused Resumed Removed Blocked Retry`; see `sequences.step`.
+
+How the runtime drives one enrollment: keep its `State` (a frozen msgspec
+Struct, JSON-storable); on `Start`, each job result (`ActionDone` /
+`ActionFailed`), each watcher signal and each timer (`Due` when
+`now >= state.due_at`) call `step` and store the new state; run the
+`Transition.jobs` (at most one per call) under the idempotency key
+(enrollment id, `job.node`, `job.attempt`). A lead with `phase == "queued"`
+has its job out and no timer; finished/replied leads have neither.
 """
 
 from sequences.model import Delay, Sequence, from_json, sequence_schema, to_json
