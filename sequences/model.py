@@ -17,6 +17,13 @@ from typing import Literal, Union
 
 import msgspec
 
+# LinkedIn's content limits, one definition for validation and send time:
+# a connection note is capped at 300 characters (LinkedIn refuses more); the
+# spec's "Message too long" / "InMail message too long" cap is 1,900.
+NOTE_MAX_CHARS = 300
+MESSAGE_MAX_CHARS = 1900
+INMAIL_MAX_CHARS = 1900
+
 REACTIONS = ("like", "celebrate", "support", "love", "insightful", "funny", "most_reacted")
 OPERATORS = (
     "equals", "not_equals", "contains", "not_contains", "starts_with", "ends_with",

@@ -65,10 +65,8 @@ MAX_REINVITES = 1
 #: retryable failures of one node before the lead goes to Error.
 MAX_RETRIES = 5
 RETRY_WAIT = timedelta(hours=1)
-# LinkedIn's limits (same numbers as runtime/channels/linkedin.py, which should import these).
-NOTE_MAX_CHARS = 300
-MESSAGE_MAX_CHARS = 1900
-INMAIL_MAX_CHARS = 1900
+# LinkedIn's limits live in sequences.model (runtime/channels/linkedin.py should import them too).
+from sequences.model import INMAIL_MAX_CHARS, MESSAGE_MAX_CHARS, NOTE_MAX_CHARS  # noqa: E402
 
 
 # --- inputs ------------------------------------------------------------------

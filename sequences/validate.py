@@ -19,8 +19,11 @@ from sequences.model import (
 from sequences.render import is_known_variable, variables_in
 from sequences.statuses import Substatus
 
-NOTE_LIMIT = 300
-MESSAGE_LIMIT = 1900
+from sequences.model import INMAIL_MAX_CHARS, MESSAGE_MAX_CHARS, NOTE_MAX_CHARS  # noqa: E402
+
+# kept for callers that imported the old names
+NOTE_LIMIT = NOTE_MAX_CHARS
+MESSAGE_LIMIT = MESSAGE_MAX_CHARS
 
 
 class ValidationError(msgspec.Struct, frozen=True):
@@ -68,8 +71,8 @@ def _content_errors(node: Node, first_email: bool) -> list[ValidationError]:
             err("an InMail needs a subject", Substatus.MISSING_INMAIL_SUBJECT)
         if not node.body.strip():
             err("the InMail has no message", Substatus.MISSING_INMAIL_MESSAGE)
-        elif len(node.body) > MESSAGE_LIMIT:
-            err(f"the InMail has {len(node.body)} characters; the limit is {MESSAGE_LIMIT}", Substatus.INMAIL_MESSAGE_TOO_LONG)
+        elif len(node.body) > INMAIL_MAX_CHARS:
+            err(f"the InMail has {len(node.body)} characters; the limit is {INMAIL_MAX_CHARS}", Substatus.INMAIL_MESSAGE_TOO_LONG)
     elif isinstance(node, LinkedInAttachment):
         if not node.file.strip():
             err("choose the file to attach")
