@@ -113,7 +113,10 @@ def export(
     custom_headers = [k if k.lower() not in known else f"{k} (custom)" for k in customs]
     target = Path(file)
     tmp = target.with_name(target.name + ".part") if file != "-" else None
-    out = open(tmp, "w", newline="", encoding="utf-8") if tmp else sys.stdout
+    try:
+        out = open(tmp, "w", newline="", encoding="utf-8") if tmp else sys.stdout
+    except OSError as exc:
+        raise UserError(f"{file}: {exc.strerror}") from None
     count = 0
     try:
         writer = csv.writer(out)

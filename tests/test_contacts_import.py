@@ -323,6 +323,9 @@ def test_export_reimports_to_the_same_contacts(ws, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Exported 2 contacts" in r.stderr
     stdout_export = enginy(ws, "contacts", "export").stdout
+    nowhere = enginy(ws, "contacts", "export", str(tmp_path / "no" / "such" / "dir.csv"))
+    assert nowhere.returncode == 2 and "Traceback" not in nowhere.stderr
+    assert enginy(ws, "contacts", "export", "x.csv", "--list", "Nope").returncode == 2
     assert stdout_export.replace("\r\n", "\n") == out.read_text(encoding="utf-8").replace("\r\n", "\n")
 
     other = tmp_path / "ws2"
