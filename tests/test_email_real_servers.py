@@ -272,7 +272,7 @@ def test_restart_and_uidvalidity_change_process_nothing_twice(mail_stack, db):
     send(lead_driver, OutgoingEmail(9, lead.address, ana.address, "Re: q3", "hi", "", "<u3@example.test>",
                                     "<o3@example.test>"), "u3")
     mail_stack.wait_for(lambda: len(mailbox(mail_stack, ana)) == 3)
-    watch_until(db, acct, lambda d: len(inbound(d)) == 3)
+    watch_until(db, acct, lambda d: len(inbound(d)) == 3, poll_seconds=2)
     after = db.execute("SELECT uidvalidity FROM mail_watch").fetchone()[0]
     assert after != before
     assert [r["message_id"] for r in inbound(db)] == ["u1@example.test", "u2@example.test", "u3@example.test"]

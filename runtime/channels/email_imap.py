@@ -8,7 +8,8 @@ autojump MockClock:
 * IDLE (where the server offers it) is waited on in chunks of
   `idle_chunk` seconds; after enough chunks to make `idle_renew` (< 29 min,
   RFC 2177) IDLE is re-issued. Counting chunks means no clock is read.
-* Without IDLE, the folder is polled every `poll_seconds`.
+* Without IDLE, the folder is polled every `poll_seconds`; with IDLE a
+  catch-up also runs at least that often (belt and braces).
 * After every (re)connect — and after every IDLE wake-up — a catch-up fetches
   everything above the stored last UID. UIDVALIDITY and last UID live in
   `mail_watch`; they advance in the same transaction that records the
@@ -26,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable
+
+import imaplib
 
 import imapclient
 import sqlite_utils
@@ -87,7 +90,9 @@ class InboxWatcher:
                 self.status = f"error: {exc.symptom}"
                 if exc.symptom in ("Authentication failed",):
                     raise
-            except (OSError, imapclient.exceptions.IMAPClientError, EOFError) as exc:
+            except (OSError, ValueError, imapclient.exceptions.IMAPClientError, imaplib.IMAP4.abort, EOFError) as exc:
+                # A dropped socket surfaces as OSError, EOFError, IMAP4.abort or
+                # "readline of closed file" (ValueError): reconnect and catch up.
                 self.status = f"reconnecting after {type(exc).__name__}"
             finally:
                 await self._drop_client()
@@ -100,20 +105,18 @@ class InboxWatcher:
         while True:
             if has_idle:
                 await trio.to_thread.run_sync(client.idle)
-                chunks = max(1, int(self.idle_renew // self.idle_chunk))
-                try:
-                    for _ in range(chunks):
-                        responses = await trio.to_thread.run_sync(
-                            lambda: client.idle_check(timeout=self.idle_chunk), abandon_on_cancel=True)
-                        if any(_is_news(r) for r in responses):
-                            break
-                finally:
-                    with trio.CancelScope(shield=True):
-                        if self._client is not None:
-                            try:
-                                await trio.to_thread.run_sync(client.idle_done)
-                            except Exception:
-                                pass
+                # Renew IDLE before 29 min, and catch up at least every poll_seconds
+                # even while idling: a server whose IDLE misses a change is covered.
+                chunks = max(1, int(min(self.idle_renew, self.poll_seconds) // self.idle_chunk))
+                # On cancellation the idle_check thread is abandoned and run() shuts the
+                # socket down (which ends that thread); sending DONE here would race
+                # the abandoned reader and wait out the socket timeout.
+                for _ in range(chunks):
+                    responses = await trio.to_thread.run_sync(
+                        lambda: client.idle_check(timeout=self.idle_chunk), abandon_on_cancel=True)
+                    if any(_is_news(r) for r in responses):
+                        break
+                await trio.to_thread.run_sync(client.idle_done)
                 # News, or IDLE is due for renewal: catch up either way (one UID SEARCH).
                 await self.catch_up()
             else:

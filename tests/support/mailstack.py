@@ -213,6 +213,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
 mail_location = maildir:~/Maildir
+mailbox_idle_check_interval = 1 secs
 first_valid_uid = {MAIL_UID}
 last_valid_uid = {MAIL_UID}
 passdb {{
