@@ -344,3 +344,39 @@ async def test_export_writes_the_cli_csv(ws: Path, tmp_path: Path) -> None:
         await settle(pilot)
     lines = target.read_text().splitlines()
     assert lines[0].startswith("id,name,status") and len(lines) == 1 + 5  # the Active tab's campaigns
+
+
+@pytest.fixture(scope="module")
+def big_ws(tmp_path_factory) -> Path:
+    from bench.tui_audience import make_workspace
+
+    return make_workspace(tmp_path_factory.mktemp("tui-big") / "ws", 3000)
+
+
+@pytest.mark.asyncio
+async def test_virtual_table_pages_by_keyset_to_both_ends(big_ws: Path) -> None:
+    """3,000 leads = many windows: G/g, page moves and a chip's end show the right rows."""
+    app = app_for(big_ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.push_screen(CampaignScreen(app.ctx, 1, tab="audience"))
+        table = app.screen.query_one("#audience-table", VirtualTable)
+        await settle(pilot, table)
+        assert table.total == (3000, True)
+        await pilot.press("G")
+        await settle(pilot, table)
+        assert table.current["id"] == 3000 and "Lead3000 " in table_text(table)
+        await pilot.press("g")
+        await settle(pilot, table)
+        assert table.current["id"] == 1 and "Lead1 " in table_text(table)
+        for _ in range(40):  # well past the first window of rows
+            await pilot.press("pagedown")
+            await settle(pilot, table)
+        assert table.current is not None and table.current["id"] == table.cursor + 1  # ids are 1..3000
+        await pilot.press("4")  # Error chip, then its last row
+        await settle(pilot, table)
+        errors = q(big_ws, "SELECT count(*), max(id) FROM enrollments WHERE status = 'error'")[0]
+        assert table.total == (errors[0], True)
+        await pilot.press("G")
+        await settle(pilot, table)
+        assert table.current["id"] == errors[1] and table.current["status"] == "error"

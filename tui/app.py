@@ -42,10 +42,11 @@ class AppContext:
     reader: Reader  # worker threads' read connections
     actor: str
     extra_status: Callable[[], str] = field(default=lambda: "")
+    wall: Callable[[], datetime] = wall_now  # tests pass a fixed time (snapshots)
 
     def now(self) -> datetime:
         """Workspace time: the runtime's clock when it runs ahead of the wall (the demo), else the wall."""
-        wall = wall_now()
+        wall = self.wall()
         try:
             row = self.db.execute(
                 "SELECT value FROM runtime_state WHERE key = 'clock_position'").fetchone()
@@ -77,12 +78,13 @@ class EnginyApp(App[None]):
     ]
 
     def __init__(self, workspace: Workspace, *, notice: str = "", demo: bool = False,
-                 on_exit: Callable[[], None] | None = None, status_line: Callable[[], str] | None = None) -> None:
+                 on_exit: Callable[[], None] | None = None, status_line: Callable[[], str] | None = None,
+                 wall: Callable[[], datetime] = wall_now) -> None:
         super().__init__()
         self.workspace = workspace
         db = workspace.open_db()
         self.ctx = AppContext(workspace, db, Reader(workspace.db_path), workspace.config.user,
-                              status_line or (lambda: ""))
+                              status_line or (lambda: ""), wall)
         self.notice = notice
         self.demo = demo
         if demo:

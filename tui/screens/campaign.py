@@ -148,8 +148,9 @@ class CampaignScreen(CampaignActions, Screen):
             Column("Completed", 17, lambda r: Text(short_time(r["at"]))),
         ]
 
-    async def on_mount(self) -> None:
-        await self.refresh_data(first=True)
+    def on_mount(self) -> None:
+        # not awaited: the figures of a big campaign take a moment, the first rows must not wait for them
+        self.run_worker(self.refresh_data(first=True), group="campaign-refresh", exit_on_error=False)
         self._focus_tab()
 
     # --- data -------------------------------------------------------------------------

@@ -36,21 +36,23 @@ class MetricBox(Static):
     def show(self, metrics: CampaignMetrics) -> None:
         values = metrics.metrics.get(self.key, {})
         total = metrics.audience.get("total", 0) or 0
+        wide = self.size.width >= 36  # room for the share of the audience
         grid = Table.grid(padding=(0, 1), expand=True)
-        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        grid.add_column(justify="right")
-        grid.add_column(justify="right", style="dim", width=7)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis", min_width=14)
+        grid.add_column(justify="right", no_wrap=True)
+        if wide:
+            grid.add_column(justify="right", style="dim", width=5)
         for label, key in self.figures:
             n = int(values.get(key, 0) or 0)
             before = self.previous.get(key)
             mark = " ↑" if before is not None and n > before else (" ↓" if before is not None and n < before else "")
             share = f"{n / total:.0%}" if total and self.key != "tasks" and key not in ("sent", "bounced") else ""
-            grid.add_row(label, Text(f"{n:,}{mark}", style="bold"), share)
+            grid.add_row(label, Text(f"{n:,}{mark}", style="bold"), *([share] if wide else []))
             self.previous[key] = n
         if self.key == "all":
             rate = values.get("reply_rate", 0.0) or 0.0
-            grid.add_row(Text("Reply rate", style="italic"), Text(f"{rate:.1%}", style="bold"), "")
-            grid.add_row(Text("(out-of-office excluded)", style="dim"), "", "")
+            grid.add_row(Text("Reply rate", style="italic"), Text(f"{rate:.1%}", style="bold"), *([""] if wide else []))
+            grid.add_row(Text("(no out-of-office)", style="dim"), "", *([""] if wide else []))
         self.update(grid)
 
 

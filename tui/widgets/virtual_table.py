@@ -17,6 +17,7 @@ good as that estimate, and become exact again at either end.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
@@ -128,6 +129,9 @@ class VirtualTable(ScrollView, can_focus=True):
         self._busy = False
         self._loaded_once = False
         self.timings: list[tuple[str, float]] = []
+        #: perf_counter() of the last load landing and of the last line drawn (the benchmark's "paint")
+        self.landed_at = 0.0
+        self.painted_at = 0.0
 
     # --- public -------------------------------------------------------------------
 
@@ -167,7 +171,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._generation += 1
         self._rows, self._base, self._busy, self._loaded_once = [], 0, False, False
         self.cursor = 0
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self._scroll_y_to(0)
         self._load("reset")
 
     def reload(self) -> None:
@@ -193,8 +197,6 @@ class VirtualTable(ScrollView, can_focus=True):
         page = self.PAGE
 
         def work() -> _Loaded:
-            import time
-
             started = time.perf_counter()
             count = None
             if kind == "reset":
@@ -231,6 +233,7 @@ class VirtualTable(ScrollView, can_focus=True):
         if result.generation != self._generation:
             return  # a load for a list that is no longer shown
         self._busy = False
+        self.landed_at = time.perf_counter()
         self._apply(result)
         self._loaded_once = True
         self.timings.append((result.kind, result.seconds))
@@ -273,10 +276,16 @@ class VirtualTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, self._count + 1)
         self.cursor = min(self.cursor, max(self._count - 1, 0))
 
+    def _scroll_y_to(self, y: int) -> None:
+        """Scroll now (scroll_to() inside a key handler was observed to leave the offset unchanged)."""
+        y = max(0, min(int(y), self.max_scroll_y))
+        self.scroll_target_y = y
+        self.scroll_y = y
+
     def _shift(self, delta: int) -> None:
         self._base += delta
         self.cursor = max(self.cursor + delta, 0)
-        self.scroll_to(y=max(self.scroll_offset.y + delta, 0), animate=False, immediate=True)
+        self._scroll_y_to(max(self.scroll_offset.y + delta, 0))
 
     def _trim(self, keep_front: bool) -> None:
         limit = self.PAGE * self.MAX_PAGES
@@ -335,6 +344,7 @@ class VirtualTable(ScrollView, can_focus=True):
         return strip.apply_style(style) if style else strip
 
     def render_line(self, y: int) -> Strip:
+        self.painted_at = time.perf_counter()
         width = self.scrollable_content_region.width
         base_style = self.rich_style
         if y == 0:
@@ -375,9 +385,9 @@ class VirtualTable(ScrollView, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         top, height = self.scroll_offset.y, self._body_height()
         if new < top:
-            self.scroll_to(y=new, animate=False, immediate=True)
+            self._scroll_y_to(new)
         elif new >= top + height:
-            self.scroll_to(y=new - height + 1, animate=False, immediate=True)
+            self._scroll_y_to(new - height + 1)
         self.refresh()
         self._highlight()
 
@@ -397,7 +407,8 @@ class VirtualTable(ScrollView, can_focus=True):
             self._rows, self._base = [], 0
             self._load("reset")
         self.cursor = 0
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self._scroll_y_to(0)
+        self.refresh()
 
     def action_bottom(self) -> None:
         last = max(self._count - 1, 0)
@@ -407,8 +418,8 @@ class VirtualTable(ScrollView, can_focus=True):
             self._rows = []
             self._load("end")
         self.cursor = last
-        self.scroll_to(y=max(self._count + 1 - self.scrollable_content_region.height, 0), animate=False,
-                       immediate=True)
+        self._scroll_y_to(max(self._count + 1 - self.scrollable_content_region.height, 0))
+        self.refresh()
 
     def action_mark(self) -> None:
         row = self.current
