@@ -13,6 +13,7 @@ with a hole in it. `{{` and `}}` write literal braces.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Mapping
 
@@ -31,6 +32,7 @@ ALIASES = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical(name: str) -> str:
     """The variable a typed name means: `First Name` -> `first_name`; custom names kept as typed."""
     name = name.strip()

@@ -528,9 +528,14 @@ def _withdrawn(run: _Run, state: State) -> State:
         run.log.append(LogEntry(state.node, "invitation withdrawn"))
         return state  # the lead already moved on: nothing to re-send
     condition = run.c.nodes[state.node]  # type: ignore[index]
+    # The invitation to re-send is the connection request this condition waits on,
+    # reached back through conditions only: re-running any other action in between
+    # would repeat it (and reuse its idempotency key).
     invite = run.c.parents.get(condition.id)
-    while invite is not None and kind_of(run.c.nodes[invite]) != "connection_request":
+    while invite is not None and is_condition(run.c.nodes[invite]):
         invite = run.c.parents.get(invite)
+    if invite is not None and kind_of(run.c.nodes[invite]) != "connection_request":
+        invite = None
     if invite is None or state.withdrawals >= MAX_REINVITES:
         run.log.append(LogEntry(condition.id, "no (invitation withdrawn)"))
         return run.goto(msgspec.structs.replace(state, withdrawals=state.withdrawals + 1),
@@ -552,7 +557,11 @@ def _bounced(run: _Run, state: State, hard: bool) -> State:
     if hard or state.soft_bounces >= SOFT_BOUNCE_RETRIES:
         return run.finish(state, Substatus.BOUNCED, "email bounced" + ("" if hard else " (soft, retries used up)"))
     state = msgspec.structs.replace(state, soft_bounces=state.soft_bounces + 1)
-    resendable = state.history and state.history[-1] == state.last_email_node and state.phase != "queued"
+    # Re-send only when nothing happened since the email: it was the last action
+    # done, no job is out, and the node after it was never attempted (else its
+    # attempt-0 key would be spent and re-running it would reuse it).
+    resendable = (state.history and state.history[-1] == state.last_email_node
+                  and state.phase != "queued" and state.attempt == 0)
     if not resendable or state.status is LeadStatus.ERROR:
         run.log.append(LogEntry(state.last_email_node, "soft bounce"))
         return state
