@@ -21,7 +21,8 @@ import csv
 import random
 import shutil
 import signal
-import subprocess
+import os
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
@@ -123,16 +124,22 @@ def seed(folder: Path, *, contacts: int = 3000, seed_value: int = 7, now: dateti
         db.close()
 
 
-def stop_process(proc: subprocess.Popen | None) -> None:
-    """Stop the demo's runtime by its PID (it runs in its own session): TERM, then KILL."""
-    if proc is None or proc.poll() is not None:
+def stop_process(pid: int | None) -> None:
+    """Stop the demo's runtime by its PID (it runs in its own session): TERM, then KILL after 5 s."""
+    if pid is None:
         return
-    proc.send_signal(signal.SIGTERM)
     try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(50):
+            try:  # our child: reap it (a zombie would still answer kill 0)
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    return
+            except ChildProcessError:
+                os.kill(pid, 0)
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
 
 
 def demo(
@@ -143,7 +150,8 @@ def demo(
     no_runtime: bool = typer.Option(False, "--no-runtime", help="Only seed and open the TUI."),
 ) -> None:
     """A seeded sandbox workspace + its runtime on a fast clock + the TUI. Nothing real is contacted."""
-    from cli.tui import runtime_alive, start_runtime
+    from cli.tui import runtime_alive
+    from runtime.service import spawn_background
     from runtime.clock import wall_now
     from storage.workspace import CONFIG_NAME, open_workspace
     from tui.app import EnginyApp
@@ -167,7 +175,7 @@ def demo(
         holder = runtime_alive(db, wall_now())
     finally:
         db.close()
-    proc = None
+    pid = None
     if holder:
         notice = f"Demo runtime already running (pid {holder['pid']})."
     elif no_runtime:
@@ -178,12 +186,12 @@ def demo(
     else:
         # RUNTIME HOOK: `enginy run --speed R` runs the sandbox on the accelerated clock; live +/-/p
         # need it to poll runtime_state demo_speed / demo_paused (storage/demo_clock.py) — not yet there.
-        proc = start_runtime(workspace.dir, ["--speed", repr(float(rate))])
-        notice = f"Demo runtime started (pid {proc.pid}) at {rate:,.0f}× — + / - speed, p pauses the clock."
+        pid = spawn_background(workspace.dir, speed=rate)
+        notice = f"Demo runtime started (pid {pid}) at {rate:,.0f}× — + / - speed, p pauses the clock."
     try:
         EnginyApp(workspace, notice=notice, demo=True).run()
     finally:
-        stop_process(proc)
+        stop_process(pid)
 
 
 def runtime_command_available() -> bool:

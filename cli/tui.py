@@ -8,43 +8,19 @@ intents. "Runs" means: the runtime_lease row has a fresh heartbeat.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 
 import typer
 
-LEASE_FRESH = timedelta(seconds=15)
-
 
 def runtime_alive(db, now: datetime) -> dict | None:
-    """The lease row when a runtime holds the workspace (fresh heartbeat), else None."""
-    row = db.execute("SELECT holder, pid, host, heartbeat_at FROM runtime_lease WHERE id = 1").fetchone()
-    if row is None:
-        return None
-    try:
-        beat = datetime.fromisoformat(row[3])
-    except ValueError:
-        return None
-    if now - beat > LEASE_FRESH and beat - now < timedelta(days=3650):
-        return None
-    return {"holder": row[0], "pid": row[1], "host": row[2], "heartbeat_at": row[3]}
+    """The lease holder when a runtime holds the workspace (heartbeat fresher than the runtime's LEASE_STALE)."""
+    from runtime.service import LEASE_STALE, holder
 
-
-def start_runtime(workspace_dir: Path, extra: list[str] | None = None) -> subprocess.Popen:
-    """`enginy run` detached: new session, no terminal, output to runtime.log in the workspace."""
-    log = open(workspace_dir / "runtime.log", "ab")
-    try:
-        return subprocess.Popen(
-            [sys.executable, "-c", "from cli.main import run; run()", "--workspace", str(workspace_dir), "run",
-             *(extra or [])],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            cwd=str(workspace_dir), env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        )
-    finally:
-        log.close()
+    h = holder(db)
+    if h is None or datetime.fromisoformat(h.heartbeat_at) < now - LEASE_STALE:
+        return None
+    return {"pid": h.pid, "host": h.host, "heartbeat_at": h.heartbeat_at}
 
 
 def tui(ctx: typer.Context,
@@ -65,7 +41,9 @@ def tui(ctx: typer.Context,
     elif no_runtime:
         notice = "No runtime is running: campaigns do not advance (enginy run, or enginy tui without --no-runtime)."
     else:
-        proc = start_runtime(workspace.dir)
-        notice = (f"Started the runtime in the background (pid {proc.pid}, log {workspace.dir / 'runtime.log'}); "
+        from runtime.service import spawn_background
+
+        pid = spawn_background(workspace.dir)
+        notice = (f"Started the runtime in the background (pid {pid}, log {workspace.dir / 'runtime.log'}); "
                   "it keeps running after you quit — enginy stop ends it.")
     EnginyApp(workspace, notice=notice).run()

@@ -153,6 +153,10 @@ class AudienceSource:
                          " WHERE c2.company = c.company AND c2.id != c.id)")
         return " AND ".join(where), params
 
+    def _contacts_join(self) -> str:
+        """Counting needs the contacts only when the filter reads them (search, same company)."""
+        return " JOIN contacts c ON c.id = e.contact_id" if self.flt.search or self.flt.same_company else ""
+
     def _index(self) -> str:
         f = self.flt
         if f.status and not (f.campaign_paused and f.status == "paused"):
@@ -222,14 +226,15 @@ class AudienceSource:
             return (last[0]["id"] - first[0]["id"] + 1 if first else 0), not first
         where, params = self._where()
         exact = _with_budget(self.reader.conn(), budget_ms, lambda conn: conn.execute(
-            f"SELECT count(*) FROM enrollments e {self._index()} JOIN contacts c ON c.id = e.contact_id WHERE {where}",
+            f"SELECT count(*) FROM enrollments e {self._index()}{self._contacts_join()} WHERE {where}",
             params).fetchone()[0])
         if exact is not None:
             return exact, True
         base = self.chip_counts.get(f.status or "total", 0)
         sample = 2000
+        # the sample is taken from the chip's rows, whose count is `base`
         unfiltered = AudienceSource(self.reader, AudienceFilter(f.campaign_id, f.identity_id, status=f.status,
-                                                                node_id=f.node_id, campaign_paused=f.campaign_paused))
+                                                                campaign_paused=f.campaign_paused))
         uw, up = unfiltered._where()
         row = self.reader.one(
             f"SELECT count(*) AS n, max(id) AS last FROM (SELECT e.id FROM enrollments e {unfiltered._index()}"
@@ -238,7 +243,7 @@ class AudienceSource:
         if not last:
             return 0, True
         hits = self.reader.one(
-            f"SELECT count(*) AS n FROM enrollments e {self._index()} JOIN contacts c ON c.id = e.contact_id"
+            f"SELECT count(*) AS n FROM enrollments e {self._index()}{self._contacts_join()}"
             f" WHERE {where} AND e.id <= ?", params + [last])["n"]
         return max(hits, round(base * hits / max(row["n"], 1))), False
 
