@@ -4,7 +4,14 @@ Import prints exactly {"imported", "updated", "skipped", "errors"} with
 `--json`; a file that is not a usable CSV at all ends with one line on stderr
 and exit code 2, with nothing written. Rows that are bad on their own are
 reported by row number (and written to --rejects FILE.csv) while the good rows
-are imported, all in one transaction.
+are imported, all in one transaction. Blank rows (empty lines, or rows of only
+delimiters such as ",,,,", which spreadsheets append) are ignored and not
+counted.
+
+Export defuses spreadsheet formulas: a cell starting with =, +, -, @, tab or
+CR gets a leading single quote (a lead's name is attacker-controlled text and
+"=HYPERLINK(…)" would run in Excel); import drops that one quote again, so an
+export re-imports to the same values.
 """
 
 from __future__ import annotations
@@ -56,6 +63,8 @@ def import_file(
 
     Headers are matched forgivingly (First Name, E-mail, Company Name, LinkedIn URL …);
     other columns become custom fields. Row numbers in errors count the header as row 1.
+    Blank rows are ignored and not counted: empty lines and rows of only delimiters (",,,,").
+    A leading single quote that `contacts export` put before =, +, -, @ is removed again.
     """
     from cli.main import open_ws
     from runtime.clock import wall_now
@@ -97,8 +106,13 @@ def export(
     file: str = typer.Argument("-", help="Output CSV, or - for stdout."),
     list_name: Optional[str] = typer.Option(None, "--list", help="Only this list's contacts."),
 ) -> None:
-    """Export contacts (of a list) as a CSV that `contacts import` reads back unchanged."""
+    """Export contacts (of a list) as a CSV that `contacts import` reads back unchanged.
+
+    Cells starting with =, +, -, @ (or tab/CR) get a leading single quote so a
+    spreadsheet shows them as text instead of running them as formulas.
+    """
     from cli.main import open_ws
+    from storage.contact_fields import defuse_formula
     from storage.contacts import custom_keys, get_list, iter_contacts
 
     db = open_ws(ctx).open_db()
@@ -120,10 +134,10 @@ def export(
     count = 0
     try:
         writer = csv.writer(out)
-        writer.writerow([header for _, header in EXPORT_COLUMNS] + custom_headers)
+        writer.writerow([defuse_formula(h) for h in [header for _, header in EXPORT_COLUMNS] + custom_headers])
         for contact in iter_contacts(db, list_id=list_id):
-            writer.writerow([getattr(contact, f) or "" for f, _ in EXPORT_COLUMNS]
-                            + [contact.custom.get(k, "") for k in customs])
+            cells = [getattr(contact, f) or "" for f, _ in EXPORT_COLUMNS] + [contact.custom.get(k, "") for k in customs]
+            writer.writerow([defuse_formula(cell) for cell in cells])
             count += 1
     except OSError as exc:
         raise UserError(f"{file}: {exc.strerror}") from None

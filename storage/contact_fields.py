@@ -1,9 +1,12 @@
 """What a contact field is called in the wild, and how its value is cleaned.
 
 Header matching is forgiving because CSVs come from many tools (CRMs, Sales
-Navigator exporters, spreadsheets): a header is lower-cased and stripped of
-everything but letters and digits ("E-mail", "Work Email", "first_name" →
-"email", "workemail", "firstname") and looked up in ALIASES. Anything unknown
+Navigator exporters, spreadsheets) in many languages: a header is
+accent-folded (NFKD, combining marks dropped, so "Prénom" → "prenom" rather
+than "prnom"), lower-cased and stripped of everything but letters and digits
+("E-mail", "Work Email", "first_name", "Téléphone" → "email", "workemail",
+"firstname", "telephone") and looked up in ALIASES, which include the usual
+French, Spanish, German and Portuguese CRM headers. Anything unknown
 becomes a custom field under its own header text, so no column is lost.
 
 Text cleaning policy (reliability note 7): names and other one-line fields
@@ -19,6 +22,7 @@ tabs and newlines.
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import quote, unquote, urlsplit
 
 MAX_FIELD = 10_000
@@ -30,17 +34,20 @@ FIELDS = (
 """The contact columns an import can fill, in the order the importer keeps them."""
 
 _ALIASES = {
-    "first_name": "firstname first givenname forename prenom vorname nombre",
-    "last_name": "lastname last surname familyname nom nachname apellido apellidos",
-    "full_name": "fullname name contactname contact personname leadname",
-    "company": "company companyname organization organisation org employer account accountname business currentcompany",
-    "job_title": "title jobtitle position role currenttitle currentposition",
+    "first_name": "firstname first givenname forename prenom vorname nombre nome",
+    "last_name": "lastname last surname familyname nom nachname apellido apellidos sobrenome nomdefamille",
+    "full_name": "fullname name contactname contact personname leadname nomcomplet nombrecompleto "
+                 "nomecompleto",
+    "company": "company companyname organization organisation org employer account accountname business currentcompany "
+               "societe entreprise empresa firma unternehmen",
+    "job_title": "title jobtitle position role currenttitle currentposition poste fonction cargo titre",
     "email": "email emailaddress mail workemail professionalemail businessemail companyemail emailwork "
-             "workemailaddress primaryemail",
+             "workemailaddress primaryemail adresseemail adressemail courriel correo correoelectronico "
+             "emailadresse",
     "linkedin_url": "linkedin linkedinurl linkedinprofile linkedinprofileurl profileurl profile linkedinlink "
                     "publicprofileurl linkedinprofilelink",
     "phone": "phone phonenumber mobile mobilephone mobilenumber cell cellphone telephone tel workphone "
-             "directphone",
+             "directphone telefono telefon telefone telefonnummer portable",
     "timezone": "timezone tz",
     "linkedin_id": "linkedinid memberid",
 }
@@ -50,13 +57,39 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
 def header_key(header: str) -> str:
-    """The comparison form of a header: lower case, letters and digits only."""
+    """The comparison form of a header: accents folded, lower case, ASCII letters and digits only."""
+    if not header.isascii():
+        header = "".join(c for c in unicodedata.normalize("NFKD", header) if not unicodedata.combining(c))
     return _NON_ALNUM.sub("", header.lower())
 
 
 def field_for(header: str) -> str | None:
     """The contact field a header names (or "full_name"), None for a custom column."""
     return ALIASES.get(header_key(header))
+
+
+# -- spreadsheet formulas ---------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is run as a formula by Excel / LibreOffice / Sheets."""
+
+
+def defuse_formula(cell: str) -> str:
+    """The cell with a leading single quote when a spreadsheet would evaluate it.
+
+    Exported contact data is attacker-controlled (a lead's name can be
+    "=HYPERLINK(...)"); the quote makes spreadsheets show it as text.
+    """
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def undefuse_formula(cell: str) -> str:
+    """defuse_formula undone: one leading quote is dropped when a formula start follows it.
+
+    So an `enginy contacts export` re-imports to the same values; a quote before
+    anything else ("'90s Corp") is the user's text and stays.
+    """
+    return cell[1:] if cell.startswith("'") and cell[1:2] in FORMULA_STARTS and len(cell) > 1 else cell
 
 
 # -- text -------------------------------------------------------------------------

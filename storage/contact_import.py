@@ -19,6 +19,14 @@ Why it is built this way:
   write lock is held for the whole import — so list memberships can be
   written in bulk without reading ids back.
 
+Blank rows — empty lines, and rows of only delimiters (",,,," / ";;;;", which
+spreadsheets leave after the data) — are ignored and not counted: they are
+nobody, and reporting each as an error would bury real problems.
+
+A leading single quote before =, + , -, @, tab or CR is dropped from every cell:
+`enginy contacts export` adds it so spreadsheets do not run a lead's text as
+a formula, and this makes export → import round-trip.
+
 Counting: every non-blank data row is exactly one of `imported` (created a
 contact), `updated` (changed a contact or added it to the list), `skipped`
 (nothing new: an exact duplicate) or an error (rejected with its row number).
@@ -28,6 +36,8 @@ from __future__ import annotations
 
 import csv
 import os
+import re
+from operator import itemgetter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -37,6 +47,7 @@ import sqlite_utils
 
 from storage.contact_fields import (
     FIELDS, MAX_FIELD, clean_line, clean_text, field_for, normalise_email, normalise_linkedin, split_full_name,
+    undefuse_formula,
 )
 from storage.contacts import ensure_list
 from storage.csv_read import CsvFileError, CsvSource
@@ -76,25 +87,41 @@ class ImportResult(msgspec.Struct):
 
 
 class _Columns:
-    """Where each contact field sits in a record, and which columns are custom."""
+    """Where each contact field sits in a record, and which columns are custom.
+
+    Two columns may map to one field ("Email" and "Work Email"): the first
+    non-empty one wins row by row, and a differing non-empty value of the
+    others is kept as a custom field under its own header, so nothing is lost
+    and an empty first column never hides the address in the second.
+    """
 
     def __init__(self, header: list[str]) -> None:
+        header = [undefuse_formula(h) for h in header]
         self.width = len(header)
-        self.fields: dict[str, int] = {}
+        found: dict[str, list[int]] = {}
         self.custom: list[tuple[int, str]] = []
         for i, name in enumerate(header):
             field = field_for(name) if name else None
-            if field and field not in self.fields:
-                self.fields[field] = i
+            if field:
+                found.setdefault(field, []).append(i)
             elif name:
                 self.custom.append((i, name))
-        if not _IDENTIFYING & self.fields.keys():
+        if not _IDENTIFYING & found.keys():
             shown = ", ".join(repr(h) for h in header[:6]) + (" …" if len(header) > 6 else "")
             raise CsvFileError(
                 f"no usable header row: need an Email, LinkedIn URL or name column (first row: {shown})"
             )
-        self.plain = [(FIELDS.index(f), i) for f, i in self.fields.items() if f in FIELDS]
-        self.full_name = self.fields.get("full_name")
+        # One C-level itemgetter builds the FIELDS values from a record that has
+        # an extra "" appended (index `width`) standing in for absent fields.
+        self.values = itemgetter(*(found.get(f, [self.width])[0] for f in FIELDS))
+        self.full_name = found["full_name"][0] if "full_name" in found else None
+        self.dupes = [(FIELDS.index(f) if f in FIELDS else None, idx, [header[i] for i in idx])
+                      for f, idx in found.items() if len(idx) > 1]
+
+
+_CARE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069']")
+"""A row needs the slow, per-field cleaning if it has a control or bidi character or a quote
+(a defused formula); checked once on the whole row, most rows take the fast path."""
 
 
 def _parse(record: list[str], cols: _Columns) -> list[Any] | str:
@@ -107,12 +134,26 @@ def _parse(record: list[str], cols: _Columns) -> list[Any] | str:
     if max(map(len, record)) > MAX_FIELD:
         i = max(range(len(record)), key=lambda k: len(record[k]))
         return f"field {i + 1} is longer than {MAX_FIELD:,} characters"
-    values: list[Any] = [""] * len(FIELDS)
-    clean = str.strip if "".join(record).isprintable() else clean_line  # one check per row, not per field
-    for slot, i in cols.plain:
-        values[slot] = clean(record[i])
-    if cols.full_name is not None and not (values[_FIRST] or values[_LAST]):
-        values[_FIRST], values[_LAST] = split_full_name(clean(record[cols.full_name]))
+    if _CARE.search("".join(record)) is None:
+        line = text = [*map(str.strip, record), ""]
+    else:
+        raw = [undefuse_formula(cell) for cell in record]
+        line = [*map(clean_line, raw), ""]
+        text = [*map(clean_text, raw), ""]
+    values: list[Any] = list(cols.values(line))
+    custom = {name: text[i] for i, name in cols.custom if text[i]}
+    full = line[cols.full_name] if cols.full_name is not None else ""
+    for slot, indices, names in cols.dupes:
+        chosen = next((line[i] for i in indices if line[i]), "")
+        for i, name in zip(indices, names):
+            if line[i] and line[i] != chosen:
+                custom[name] = text[i]
+        if slot is None:
+            full = chosen
+        else:
+            values[slot] = chosen
+    if full and not (values[_FIRST] or values[_LAST]):
+        values[_FIRST], values[_LAST] = split_full_name(full)
     if values[_EMAIL]:
         email = normalise_email(values[_EMAIL])
         if email is None:
@@ -125,13 +166,6 @@ def _parse(record: list[str], cols: _Columns) -> list[Any] | str:
         values[_URL] = url
     if not (values[_EMAIL] or values[_URL] or values[_FIRST] or values[_LAST]):
         return "no email, LinkedIn URL or name"
-    custom = {}
-    text_clean = str.strip if clean is str.strip else clean_text
-    for i, name in cols.custom:
-        if record[i]:
-            text = text_clean(record[i])
-            if text:
-                custom[name] = text
     values.append(custom)
     return values
 

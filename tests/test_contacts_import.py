@@ -370,3 +370,67 @@ def test_lists_list_show_and_delete(ws, tmp_path):
     assert json.loads(done.stdout) == {"deleted": "One", "members": 2}
     assert rows(ws, "SELECT count(*) FROM contacts") == [(2,)], "deleting a list keeps its contacts"
     assert [x["name"] for x in json.loads(enginy(ws, "lists", "list", "--json").stdout)["lists"]] == ["Two"]
+
+
+# -- review fixes: duplicate-mapped columns, accents, blank rows, formula injection --
+
+
+def test_two_columns_for_email_the_first_non_empty_one_wins(ws, tmp_path):
+    f = write(tmp_path / "a.csv", "Email,Work Email,First Name\n"
+              ",ada@ex.com,Ada\n"                       # empty first column: the second one is the address
+              "grace@ex.com,grace@navy.mil,Grace\n"     # both set and different: the other is kept as custom
+              "linus@ex.com,linus@ex.com,Linus\n")      # both the same: nothing extra
+    assert import_json(ws, f)["imported"] == 3
+    assert rows(ws, "SELECT email FROM contacts ORDER BY id") == [("ada@ex.com",), ("grace@ex.com",), ("linus@ex.com",)]
+    assert custom(ws) == [{}, {"Work Email": "grace@navy.mil"}, {}]
+    # And so the duplicate check sees Ada's address.
+    again = write(tmp_path / "b.csv", "Email,First Name\nADA@ex.com,Ada\n")
+    assert (import_json(ws, again)["imported"], rows(ws, "SELECT count(*) FROM contacts")) == (0, [(3,)])
+
+
+@pytest.mark.parametrize("header, encoding", [
+    ("Prénom;Nom;Société;Adresse e-mail;Téléphone;Poste", "utf-8"),
+    ("Prénom;Nom;Entreprise;Courriel;Téléphone;Poste", "cp1252"),
+    ("Nombre;Apellidos;Empresa;Correo electrónico;Teléfono;Cargo", "utf-8"),
+    ("Vorname;Nachname;Unternehmen;E-Mail;Telefon;Position", "utf-8"),
+    ("Nome;Sobrenome;Empresa;E-mail;Telefone;Cargo", "utf-8-sig"),
+])
+def test_accented_and_non_english_headers_are_recognised(ws, tmp_path, header, encoding):
+    f = write(tmp_path / "a.csv", f"{header}\nAda;Lovelace;AE;ada@ex.com;+44 1;Comtesse\n", encoding)
+    assert import_json(ws, f)["imported"] == 1
+    assert rows(ws, "SELECT first_name, last_name, company, email, phone, job_title, custom FROM contacts") == [
+        ("Ada", "Lovelace", "AE", "ada@ex.com", "+44 1", "Comtesse", "{}")]
+
+
+def test_rows_of_only_delimiters_are_ignored_and_not_counted(ws, tmp_path):
+    f = write(tmp_path / "a.csv", "Email,First Name,Company\n,,\nada@ex.com,Ada,\n , ,\n,,,,\n\nnot-an-email,B,\n,,\n")
+    out = import_json(ws, f)
+    assert (out["imported"], out["updated"], out["skipped"]) == (1, 0, 0)
+    assert out["errors"] == [{"row": 7, "reason": "invalid email 'not-an-email'"}]  # row numbers still count them
+    helptext = " ".join(enginy(ws, "contacts", "import", "--help").stdout.split())
+    assert "Blank rows are ignored and not counted" in helptext
+
+
+def test_export_defuses_spreadsheet_formulas_and_reimports_to_the_same_values(ws, tmp_path):
+    f = write(tmp_path / "a.csv", "First Name,Last Name,Email,Company,Title,Phone,Notes\n"
+              '"=HYPERLINK(""http://evil/"",""x"")",-Lovelace,ada@ex.com,+Acme,@lead,+44 20,=1+1\n'
+              "Grace,'90s,grace@ex.com,'quoted,plain,,-\n")
+    import_json(ws, f)
+    out = tmp_path / "out.csv"
+    assert enginy(ws, "contacts", "export", str(out)).returncode == 0
+    with open(out, newline="", encoding="utf-8") as fh:
+        exported = list(csv.reader(fh))
+    assert exported[1][:4] == ["'=HYPERLINK(\"http://evil/\",\"x\")", "'-Lovelace", "'+Acme", "'@lead"]
+    assert exported[0][6:] == ["Phone", "Timezone", "Notes"]
+    assert exported[1][6:] == ["'+44 20", "", "'=1+1"]
+    assert exported[2][:4] == ["Grace", "'90s", "'quoted", "plain"]  # a quote before anything else is text
+    formula_starts = ("=", "+", "-", "@", "\t", "\r")
+    assert not any(cell.startswith(formula_starts) for record in exported for cell in record)
+
+    other = tmp_path / "ws2"
+    init_workspace(other).open_db().conn.close()
+    assert import_json(other, out)["imported"] == 2
+    query = "SELECT first_name, last_name, email, company, job_title, phone, custom FROM contacts ORDER BY id"
+    assert rows(other, query) == rows(ws, query)
+    assert rows(ws, "SELECT first_name, last_name, company FROM contacts ORDER BY id")[0] == (
+        '=HYPERLINK("http://evil/","x")', "-Lovelace", "+Acme")
