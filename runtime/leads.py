@@ -250,12 +250,13 @@ def enqueue(db, info: CampaignInfo, row: dict, job: Job, state: State, now: date
     key = outbox_key(row["id"], job.node, job.attempt)
     skey = queue_order.sort_key(state.message_depth, info.priority, _tiebreak(key))
     bucket = job.bucket or job.channel
+    inbox = row["inbox_id"] if job.channel == "email" else None  # LinkedIn jobs belong to no inbox lane
     existing = db.execute("SELECT id, state, sent_at FROM outbox WHERE key = ?", [key]).fetchone()
     if existing is not None:
         if existing[1] == "cancelled":
             db.execute("UPDATE outbox SET state = 'queued', sort_key = ?, error = NULL, updated_at = ? WHERE id = ?",
                        [skey, iso(now), existing[0]])
-            return QueuedJob(existing[0], info.id, bucket, row["inbox_id"], skey), None
+            return QueuedJob(existing[0], info.id, bucket, inbox, skey), None
         if existing[1] == "sent":
             return None, datetime.fromisoformat(existing[2])
         return None, None
@@ -263,10 +264,10 @@ def enqueue(db, info: CampaignInfo, row: dict, job: Job, state: State, now: date
         "INSERT INTO outbox (key, enrollment_id, campaign_id, identity_id, inbox_id, node_id, channel, action,"
         " bucket, payload, state, sort_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
         " 'queued', ?, ?, ?)",
-        [key, row["id"], info.id, identity_id, row["inbox_id"], job.node, job.channel, job.action,
+        [key, row["id"], info.id, identity_id, inbox, job.node, job.channel, job.action,
          bucket, encode(job.payload), skey, iso(now), iso(now)],
     )
-    return QueuedJob(cur.lastrowid, info.id, bucket, row["inbox_id"], skey), None
+    return QueuedJob(cur.lastrowid, info.id, bucket, inbox, skey), None
 
 
 def _tiebreak(key: str) -> int:

@@ -106,6 +106,9 @@ class RankedWindow(Generic[T]):
             n += 1
         self._keys.sort()
         self.spilled = n >= self.capacity
+        while len(self._keys) > self.capacity:
+            _, dropped = self._keys.pop()
+            del self._items[dropped]
 
     def items(self) -> list[T]:
         return [self._items[i] for _, i in self._keys]

@@ -194,7 +194,12 @@ class IdentityActor:
             "SELECT o.id, o.campaign_id, o.sort_key FROM outbox o JOIN campaigns k ON k.id = o.campaign_id"
             f" WHERE o.identity_id = ? AND o.bucket = ? AND {inbox_sql} AND o.state = 'queued'"
             " AND k.status = 'running' ORDER BY o.sort_key LIMIT ?", args).fetchall()
-        window.refill((r[2], r[0], QueuedJob(r[0], r[1], bucket, inbox, r[2])) for r in rows)
+        unknown = self.db.execute(
+            "SELECT o.id, o.campaign_id FROM outbox o JOIN campaigns k ON k.id = o.campaign_id"
+            f" WHERE o.identity_id = ? AND o.bucket = ? AND {inbox_sql} AND o.state = 'unknown'"
+            " AND k.status = 'running' LIMIT ?", args).fetchall()
+        window.refill([(UNKNOWN_FIRST, r[0], QueuedJob(r[0], r[1], bucket, inbox, UNKNOWN_FIRST)) for r in unknown]
+                      + [(r[2], r[0], QueuedJob(r[0], r[1], bucket, inbox, r[2])) for r in rows])
 
     def drop_campaign(self, campaign_id: int) -> None:
         """A campaign stopped: forget its jobs (they stay queued in the outbox)."""
@@ -213,9 +218,6 @@ class IdentityActor:
             for queue in ("linkedin", "email"):
                 for lane in self.lanes(queue):
                     self.windows.setdefault(lane, RankedWindow(WINDOW)).spilled = True
-            for r in self.db.execute("SELECT id, campaign_id, bucket, inbox_id FROM outbox"
-                                     " WHERE identity_id = ? AND state = 'unknown'", [self.id]).fetchall():
-                self.file(QueuedJob(r[0], r[1], r[2], r[3], UNKNOWN_FIRST), key=UNKNOWN_FIRST)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._receive)
                 nursery.start_soon(self._loop, "linkedin")
