@@ -1,0 +1,199 @@
+"""LinkedIn watcher for gateway identities: acceptances, replies and automatic withdrawals.
+
+LinkedIn pushes nothing we can rely on (the `new_relation` webhook lags by
+hours), so a gateway identity is polled a few times a day: every
+`POLL_EVERY` inside its working hours, one round =
+
+1. `relations_since` — a new 1st-degree relation matching one of our pending
+   invitations is an acceptance of that invitation's outbox key;
+2. `inbound_messages_since` — a message from a lead we wrote to (or invited)
+   is a reply to our latest delivery to them;
+3. `auto_withdraw` (when the identity has it on) — invitations pending longer
+   than `withdraw_after_days` are withdrawn; each is an `InvitationWithdrawn`
+   for its lead (the step function waits out LinkedIn's 3-week cooldown and
+   re-invites once).
+
+Every event goes through `runtime.inbound.apply`, the path the sandbox feed
+and the IMAP watchers use, in one transaction each. Relations and sent
+invitations are "evaluate connection request" calls: each is written to the
+action ledger (bucket `connection_evaluation`) and the round waits while the
+identity's 5-per-30-minutes rule says no, so restarts never grant more.
+
+Exactly once: an acceptance applies only to an invitation row still awaiting
+it (inbound.apply marks it accepted); replies advance a cursor (time + ids seen
+at that time) stored in runtime_state in the same transaction as the event.
+
+The supervisor starts one poller per identity actor (`start_for`); the poller
+ends when that actor is stopped or replaced (identity edited, reconnected).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import trio
+
+from runtime import inbound, limits
+from runtime.channels.linkedin import Disposition, InboundMessage, LinkedInError
+from runtime.channels.linkedin_withdraw import auto_withdraw
+from runtime.limits import ActionTimes
+from storage.activity import iso
+from storage.db import transaction
+
+if TYPE_CHECKING:
+    from runtime.actors.identity import IdentityActor
+    from runtime.engine import Runtime
+
+log = logging.getLogger("enginy.linkedin.poll")
+
+POLL_EVERY = timedelta(hours=3)
+"""A few rounds per working day (≈3 in 9 hours): acceptance is seen within hours, like the webhook."""
+LIVENESS = 600.0
+"""Seconds (workspace clock) between checks that our actor is still the identity's actor."""
+
+
+def cursor_key(identity_id: int) -> str:
+    return f"linkedin_reply_cursor:{identity_id}"
+
+
+def start_for(rt: "Runtime", actor: "IdentityActor", nursery: trio.Nursery) -> None:
+    """The supervisor's hook: poll this actor's identity if it talks to a gateway."""
+    if actor.row.get("linkedin_driver") == "gateway":
+        nursery.start_soon(LinkedInPoller(rt, actor).run)
+
+
+class LinkedInPoller:
+    def __init__(self, rt: "Runtime", actor: "IdentityActor") -> None:
+        self.rt = rt
+        self.db = rt.db
+        self.actor = actor
+        self.id = actor.id
+        self.next_round: datetime | None = None
+
+    def alive(self) -> bool:
+        return (not self.actor.cancel_scope.cancel_called
+                and self.rt.supervisor.identities.get(self.id) is self.actor)
+
+    async def run(self) -> None:
+        clock = self.rt.clock
+        while self.alive():
+            now = clock.now()
+            if self.next_round is None or now >= self.next_round:
+                ready = self._evaluation_ready(now)
+                self.next_round = await self.round() if ready <= now else ready
+            await clock.sleep_until(min(self.next_round, clock.now() + timedelta(seconds=LIVENESS)))
+
+    # -- evaluation budget (5 per 30 min, counted from the ledger) ------------------
+
+    def _times(self) -> ActionTimes:
+        return self.actor.times.setdefault((limits.EVALUATE, None), ActionTimes())
+
+    def _evaluation_ready(self, now: datetime) -> datetime:
+        """When the identity's rules (and working hours) allow the next evaluation call."""
+        return limits.earliest_allowed(self.actor.li_rules.get(limits.EVALUATE, ()), self._times(), now,
+                                       self.actor.hours)
+
+    def _spend_evaluation(self, now: datetime) -> None:
+        with transaction(self.db):
+            self.db.execute("INSERT INTO action_ledger (at, identity_id, bucket) VALUES (?, ?, ?)",
+                            [iso(now), self.id, limits.EVALUATE])
+        self._times().add(now)
+
+    # -- one round -----------------------------------------------------------------
+
+    async def round(self) -> datetime:
+        """Poll once; returns when the next round is due."""
+        start = self.rt.clock.now()
+        if "linkedin" in self.actor.halted:
+            return start + POLL_EVERY
+        driver = self.actor.linkedin
+        try:
+            self._spend_evaluation(start)
+            relations = await driver.relations_since(self._oldest_pending())
+            for rel in relations:
+                self._accepted(rel.provider_id, rel.public_id, rel.connected_at)
+            since, seen = self._cursor()
+            for msg in sorted(await driver.inbound_messages_since(since), key=lambda m: m.sent_at):
+                self._replied(msg, seen)
+            row = next(iter(self.db.query("SELECT * FROM identities WHERE id = ?", [self.id])), None)
+            if row and row.get("withdraw_enabled"):
+                now = self.rt.clock.now()
+                if self._evaluation_ready(now) > now:
+                    return self._evaluation_ready(now)
+                self._spend_evaluation(now)
+                report = await auto_withdraw(self.db, driver, row, now)
+                for row_id in report.withdrawn:
+                    self._withdrawn(row_id)
+        except LinkedInError as exc:
+            # Sends meet the same error and settle the identity (disconnected/paused);
+            # the watcher only waits: the server's hint, else the next round.
+            log.warning("LinkedIn poll of identity %s failed: %s", self.id, exc)
+            if exc.disposition is Disposition.RETRY_LATER and exc.retry_after:
+                return self.rt.clock.now() + timedelta(seconds=exc.retry_after)
+        return start + POLL_EVERY
+
+    def _oldest_pending(self) -> datetime | None:
+        r = self.db.execute("SELECT MIN(sent_at) FROM linkedin_invitations WHERE identity_id = ?"
+                            " AND state IN ('pending', 'gone')", [self.id]).fetchone()
+        return datetime.fromisoformat(r[0]) - timedelta(minutes=5) if r and r[0] else None
+
+    def _signal(self, sig: inbound.Signal, extra=None) -> None:
+        rt = self.rt
+        with transaction(self.db):
+            campaign_id, queued = inbound.apply(self.db, sig, rt.clock.now(), info_for=rt.campaign_info)
+            if extra is not None:
+                extra()
+        rt.after_change(campaign_id, queued)
+
+    def _accepted(self, provider_id: str, public_id: str | None, at: datetime | None) -> None:
+        """A relation that answers one of our invitations still awaiting it ('gone' = the
+        invitation list no longer shows it: accepted, declined or withdrawn elsewhere)."""
+        row = self.db.execute(
+            "SELECT outbox_key FROM linkedin_invitations WHERE identity_id = ? AND state IN ('pending', 'gone')"
+            " AND outbox_key IS NOT NULL AND (provider_id = ? OR provider_id = ? OR provider_id LIKE ?)"
+            " ORDER BY id DESC LIMIT 1",
+            [self.id, provider_id, public_id or provider_id, f"%/in/{public_id or provider_id}%"]).fetchone()
+        if row is not None:
+            self._signal(inbound.Signal(kind="accepted", key=row[0], at=at or self.rt.clock.now()))
+
+    def _cursor(self) -> tuple[datetime | None, set[str]]:
+        r = self.db.execute("SELECT value FROM runtime_state WHERE key = ?", [cursor_key(self.id)]).fetchone()
+        if not r:
+            return None, set()
+        data = json.loads(r[0])
+        return datetime.fromisoformat(data["at"]), set(data["ids"])
+
+    def _save_cursor(self, msg: InboundMessage, seen: set[str]) -> None:
+        since, _ = self._cursor()
+        ids = (seen | {msg.message_id}) if since == msg.sent_at else {msg.message_id}
+        seen.clear()
+        seen.update(ids)
+        self.db.execute("INSERT INTO runtime_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE"
+                        " SET value = excluded.value",
+                        [cursor_key(self.id), json.dumps({"at": iso(msg.sent_at), "ids": sorted(ids)})])
+
+    def _replied(self, msg: InboundMessage, seen: set[str]) -> None:
+        since, _ = self._cursor()
+        if since is not None and (msg.sent_at < since or (msg.sent_at == since and msg.message_id in seen)):
+            return
+        slug = f"%/in/{msg.sender_provider_id}"
+        row = self.db.execute(
+            "SELECT o.key FROM outbox o JOIN contacts c ON c.id = (SELECT contact_id FROM enrollments"
+            " WHERE id = o.enrollment_id) WHERE o.identity_id = ? AND o.channel = 'linkedin' AND o.state = 'sent'"
+            " AND (c.linkedin_id = ? OR c.linkedin_url LIKE ? OR c.linkedin_url LIKE ?)"
+            " ORDER BY o.sent_at DESC, o.id DESC LIMIT 1",
+            [self.id, msg.sender_provider_id, slug, slug + "/"]).fetchone()
+        if row is None:
+            with transaction(self.db):
+                self._save_cursor(msg, seen)
+            return
+        self._signal(inbound.Signal(kind="replied", key=row[0], at=msg.sent_at, text=msg.text),
+                     extra=lambda: self._save_cursor(msg, seen))
+
+    def _withdrawn(self, row_id: int) -> None:
+        r = self.db.execute("SELECT outbox_key FROM linkedin_invitations WHERE id = ?", [row_id]).fetchone()
+        if r and r[0]:
+            self._signal(inbound.Signal(kind="withdrawn", key=r[0], at=self.rt.clock.now()))
