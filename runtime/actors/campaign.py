@@ -24,6 +24,7 @@ from runtime.leads import CampaignInfo, QueuedJob, advance, lead_rows, projected
 from sequences.step import Due, Start
 from storage.activity import iso
 from storage.db import transaction
+from storage.lead_intents import EVENT_OF, pending_intents
 
 if TYPE_CHECKING:
     from runtime.actors.identity import IdentityActor
@@ -98,7 +99,7 @@ class CampaignActor:
         queue for this campaign is below its high-water mark, so a 5,000-lead
         audience is not turned into 5,000 queued jobs at launch: leads start as
         capacity frees up, in order. Returns how many leads were stepped."""
-        jobs: list[QueuedJob] = []
+        jobs: list[QueuedJob] = self._apply_intents(now)
         n = self._step(self._due_ids("in_progress", now, BATCH), now, jobs)
         started = 0
         while n + started < BATCH and self.identity.has_room(self.id, pending=jobs):
@@ -109,6 +110,21 @@ class CampaignActor:
         for job in jobs:
             await self.jobs_out.send(job)
         return n + started
+
+    def _apply_intents(self, now: datetime) -> list[QueuedJob]:
+        """Resume / retry asked by the CLI or TUI (`enrollments.intent`, see storage/lead_intents.py):
+        step the lead with that event and clear the intent, in one transaction per lead."""
+        jobs: list[QueuedJob] = []
+        for pending in pending_intents(self.db, self.id):
+            with transaction(self.db):
+                intent = self.db.execute("SELECT intent FROM enrollments WHERE id = ?", [pending["id"]]).fetchone()
+                rows = lead_rows(self.db, [pending["id"]])
+                if intent and intent[0] in EVENT_OF and rows:
+                    _, queued = advance(self.db, self.info, rows[0], EVENT_OF[intent[0]], now,
+                                        identity_id=self.info.identity_id)
+                    jobs.extend(queued)
+                self.db.execute("UPDATE enrollments SET intent = NULL WHERE id = ?", [pending["id"]])
+        return jobs
 
     def _step(self, ids: list[int], now: datetime, jobs: list[QueuedJob]) -> int:
         if not ids:
