@@ -4,10 +4,9 @@
     await rt.run(epoch=start, until=start + 3 days)       # inside trio.run(...)
 
 `run` starts the supervisor (which starts the actors), the sandbox feed when
-there is a world, and stops cleanly on `request_stop()` or at `until`:
-no new job is picked, sends in flight get `STOP_GRACE` seconds to finish,
-then everything is cancelled (a send cut off stays `sending` and is settled
-by look-up on the next start). See runtime/service.py for the process
+there is a world, and stops on `request_stop()` or at `until` by cancelling
+every actor (a send cut off mid-call stays `sending` and is settled by
+look-up on the next start — no grace period for in-flight sends yet). See runtime/service.py for the process
 around it (lease, signals, speed).
 """
 
@@ -25,8 +24,6 @@ from runtime.drivers import email_for, linkedin_for
 from runtime.leads import CampaignInfo, QueuedJob
 from runtime.sandbox.feed import Feed
 from runtime.sandbox.world import SandboxWorld
-
-STOP_GRACE = 30.0
 
 
 class NoDriver(Exception):
