@@ -124,8 +124,11 @@ _CARE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069']")
 (a defused formula); checked once on the whole row, most rows take the fast path."""
 
 
-def _parse(record: list[str], cols: _Columns) -> list[Any] | str:
-    """A contact's values [*FIELDS, custom] from one record, or the reason to reject it."""
+def _parse(record: list[str], cols: _Columns) -> list[Any] | str | None:
+    """A contact's values [*FIELDS, custom] from one record, the reason to reject it, or None for a blank row."""
+    joined = "".join(record)
+    if not joined or joined.isspace():
+        return None  # an empty line or a row of only delimiters is not a row
     if len(record) != cols.width:
         if len(record) > cols.width and not any(record[cols.width:]):
             record = record[: cols.width]
@@ -134,7 +137,7 @@ def _parse(record: list[str], cols: _Columns) -> list[Any] | str:
     if max(map(len, record)) > MAX_FIELD:
         i = max(range(len(record)), key=lambda k: len(record[k]))
         return f"field {i + 1} is longer than {MAX_FIELD:,} characters"
-    if _CARE.search("".join(record)) is None:
+    if _CARE.search(joined) is None:
         line = text = [*map(str.strip, record), ""]
     else:
         raw = [undefuse_formula(cell) for cell in record]
@@ -171,11 +174,14 @@ def _parse(record: list[str], cols: _Columns) -> list[Any] | str:
 
 
 class _Batch:
-    """Merges one batch of parsed rows into the database."""
+    """Merges rows that may meet another contact, in file order, one batch at a time.
 
-    def __init__(self, db: sqlite_utils.Database, list_id: int, now: str, result: ImportResult) -> None:
-        self.db, self.list_id, self.now, self.result = db, list_id, now, result
-        self.next_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM contacts").fetchone()[0]
+    Rows are [*FIELDS, custom dict, row number]; a row that creates a contact
+    gives it the id `base + row number - 1` (see the module docstring).
+    """
+
+    def __init__(self, db: sqlite_utils.Database, list_id: int, now: str, result: ImportResult, base: int) -> None:
+        self.db, self.list_id, self.now, self.result, self.base = db, list_id, now, result, base
 
     def write(self, rows: list[list[Any]]) -> None:
         emails = [r[_EMAIL] for r in rows if r[_EMAIL]]
@@ -205,8 +211,7 @@ class _Batch:
             contact = (by_email.get(values[_EMAIL]) if values[_EMAIL] else None) or (
                 by_url.get(values[_URL]) if values[_URL] else None)
             if contact is None:
-                contact = [*values, self.next_id, True]
-                self.next_id += 1
+                contact = [*values[:_ID], self.base + values[_ID] - 1, True]
                 new.append(contact)
                 self._index(contact, by_email, by_url)
                 members.add(contact[_ID])
@@ -282,6 +287,77 @@ class _Batch:
         )
 
 
+_STAGE_COLS = ", ".join(("rownum", *FIELDS, "custom"))
+_NULL_IF_EMPTY = {"email", "linkedin_url", "phone", "timezone", "linkedin_id"}
+_STAGED_AS_COLUMNS = ", ".join(f"nullif({f}, '')" if f in _NULL_IF_EMPTY else f for f in FIELDS)
+_EMPTY_CUSTOM = "{}"
+
+
+class _Staging:
+    """Valid rows go to a TEMP table first; the merge into contacts is set-based at the end.
+
+    A row is *simple* when its email and LinkedIn URL (those it has) occur on
+    no other row of the file and on no contact: nothing can merge into it or it
+    into anything, so it is a new contact and all of them are written with one
+    INSERT … SELECT (and one for their memberships). The rest — in-file
+    duplicates and rows matching an existing contact, usually a few percent —
+    go through _Batch in file order, so merging and counting stay exactly as
+    row-by-row processing would have them. The TEMP table lives in SQLite's
+    temp file, not in memory, so memory stays bounded whatever the file size.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, list_id: int, now: str, result: ImportResult) -> None:
+        self.db, self.conn, self.list_id, self.now, self.result = db, db.conn, list_id, now, result
+        self.base = db.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0]
+        self.pending: list[tuple] = []
+        self.conn.execute("DROP TABLE IF EXISTS temp.import_stage")
+        self.conn.execute(
+            f"CREATE TEMP TABLE import_stage (rownum INTEGER PRIMARY KEY, {', '.join(FIELDS)}, custom TEXT NOT NULL)")
+
+    def add(self, number: int, values: list[Any]) -> bool:
+        """Stage one parsed row; True when a batch was written (time to report progress)."""
+        custom = values.pop()
+        values.append(msgspec.json.encode(custom).decode() if custom else _EMPTY_CUSTOM)
+        self.pending.append((number, *values))
+        if len(self.pending) < BATCH:
+            return False
+        self._write_pending()
+        return True
+
+    def _write_pending(self) -> None:
+        self.conn.executemany(f"INSERT INTO import_stage ({_STAGE_COLS}) VALUES ({', '.join('?' * (len(FIELDS) + 2))})",
+                              self.pending)
+        self.pending = []
+
+    def merge(self) -> None:
+        self._write_pending()
+        conn = self.conn
+        conn.execute("DROP TABLE IF EXISTS temp.import_complex")
+        conn.execute("CREATE TEMP TABLE import_complex (rownum INTEGER PRIMARY KEY)")
+        for key in ("email", "linkedin_url"):
+            conn.execute(
+                "INSERT OR IGNORE INTO import_complex SELECT rownum FROM"
+                f" (SELECT rownum, count(*) OVER (PARTITION BY {key}) AS n FROM import_stage WHERE {key} <> '')"
+                " WHERE n > 1")
+            conn.execute(
+                f"INSERT OR IGNORE INTO import_complex SELECT rownum FROM import_stage s WHERE s.{key} <> ''"
+                f" AND EXISTS (SELECT 1 FROM contacts c WHERE c.{key} = s.{key})")
+        batch = _Batch(self.db, self.list_id, self.now, self.result, self.base)
+        rows = conn.execute(f"SELECT {', '.join(FIELDS)}, custom, rownum FROM import_stage"
+                            " WHERE rownum IN (SELECT rownum FROM import_complex) ORDER BY rownum")
+        while chunk := rows.fetchmany(BATCH):
+            batch.write([[*r[:_CUSTOM], msgspec.json.decode(r[_CUSTOM]), r[_ID]] for r in chunk])
+        simple = "FROM import_stage WHERE rownum NOT IN (SELECT rownum FROM import_complex) ORDER BY rownum"
+        self.result.imported += conn.execute(
+            f"INSERT INTO contacts (id, {_COLS}, custom, created_at, updated_at)"
+            f" SELECT ? + rownum - 1, {_STAGED_AS_COLUMNS}, custom, ?, ? {simple}",
+            [self.base, self.now, self.now]).rowcount
+        conn.execute(f"INSERT INTO list_members (list_id, contact_id, added_at) SELECT ?, ? + rownum - 1, ? {simple}",
+                     [self.list_id, self.base, self.now])
+        conn.execute("DROP TABLE temp.import_complex")
+        conn.execute("DROP TABLE temp.import_stage")
+
+
 class _Rejects:
     """Rejected rows to a CSV (row, reason, then the original fields), written atomically at the end."""
 
@@ -339,26 +415,20 @@ def import_contacts(
         try:
             with transaction(db):
                 result.list_id = ensure_list(db, list_name, now=now, created_by=created_by)
-                batch = _Batch(db, result.list_id, stamp, result)
-                pending: list[list[Any]] = []
+                staging = _Staging(db, result.list_id, stamp, result)
                 for number, record in source.records():
-                    if not any(cell.strip() for cell in record):
-                        continue  # a blank line (or a row of empty cells) is not a row
                     parsed = _parse(record, cols)
+                    if parsed is None:
+                        continue
                     if isinstance(parsed, str):
                         result.error_count += 1
                         if len(result.errors) < MAX_ERRORS_KEPT:
                             result.errors.append(RowError(number, parsed))
                         rejects.add(number, parsed, record)
                         continue
-                    pending.append(parsed)
-                    if len(pending) >= BATCH:
-                        batch.write(pending)
-                        pending = []
-                        if progress:
-                            progress(source.position(), source.size)
-                if pending:
-                    batch.write(pending)
+                    if staging.add(number, parsed) and progress:
+                        progress(source.position(), source.size)
+                staging.merge()
             ok = True
         finally:
             db.execute(f"PRAGMA cache_size = {cache}")
