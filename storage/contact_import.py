@@ -54,6 +54,7 @@ from storage.csv_read import CsvFileError, CsvSource
 from storage.db import transaction
 
 BATCH = 5000
+REBUILD_MIN_ROWS = 20_000
 MAX_ERRORS_KEPT = 10_000
 IMPORT_CACHE_KIB = 256 * 1024
 _IDENTIFYING = {"email", "linkedin_url", "first_name", "last_name", "full_name"}
@@ -336,9 +337,8 @@ class _Staging:
         conn.execute("CREATE TEMP TABLE import_complex (rownum INTEGER PRIMARY KEY)")
         for key in ("email", "linkedin_url"):
             conn.execute(
-                "INSERT OR IGNORE INTO import_complex SELECT rownum FROM"
-                f" (SELECT rownum, count(*) OVER (PARTITION BY {key}) AS n FROM import_stage WHERE {key} <> '')"
-                " WHERE n > 1")
+                f"INSERT OR IGNORE INTO import_complex SELECT rownum FROM import_stage WHERE {key} IN"
+                f" (SELECT {key} FROM import_stage WHERE {key} <> '' GROUP BY {key} HAVING count(*) > 1)")
             conn.execute(
                 f"INSERT OR IGNORE INTO import_complex SELECT rownum FROM import_stage s WHERE s.{key} <> ''"
                 f" AND EXISTS (SELECT 1 FROM contacts c WHERE c.{key} = s.{key})")
@@ -348,14 +348,40 @@ class _Staging:
         while chunk := rows.fetchmany(BATCH):
             batch.write([[*r[:_CUSTOM], msgspec.json.decode(r[_CUSTOM]), r[_ID]] for r in chunk])
         simple = "FROM import_stage WHERE rownum NOT IN (SELECT rownum FROM import_complex) ORDER BY rownum"
+        indexes = self._drop_indexes_if_rebuilding_is_cheaper()
         self.result.imported += conn.execute(
             f"INSERT INTO contacts (id, {_COLS}, custom, created_at, updated_at)"
             f" SELECT ? + rownum - 1, {_STAGED_AS_COLUMNS}, custom, ?, ? {simple}",
             [self.base, self.now, self.now]).rowcount
+        for sql in indexes:
+            conn.execute(sql)
         conn.execute(f"INSERT INTO list_members (list_id, contact_id, added_at) SELECT ?, ? + rownum - 1, ? {simple}",
                      [self.list_id, self.base, self.now])
         conn.execute("DROP TABLE temp.import_complex")
         conn.execute("DROP TABLE temp.import_stage")
+
+    def _drop_indexes_if_rebuilding_is_cheaper(self) -> list[str]:
+        """Drop the contacts indexes when the new rows outnumber the old; returns the SQL to recreate them.
+
+        Inserting n rows into an index costs n random B-tree descents (cache
+        misses once the index outgrows the cache); CREATE INDEX sorts once and
+        writes the pages in order, several times faster (measured at 200k rows:
+        see bench/import_csv.py), but it re-sorts the existing rows too — so it
+        only pays when this import at least doubles the table. The index SQL
+        is read from sqlite_master, so migrations stay the only definition;
+        drop and re-create are in the import's transaction, so a crash or a
+        failure leaves the old indexes in place.
+        """
+        conn = self.conn
+        existing = conn.execute("SELECT count(*) FROM contacts").fetchone()[0]
+        staged = conn.execute("SELECT count(*) FROM import_stage").fetchone()[0]
+        if staged < REBUILD_MIN_ROWS or staged <= existing:
+            return []
+        found = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'contacts'"
+                             " AND sql IS NOT NULL").fetchall()
+        for name, _ in found:
+            conn.execute(f'DROP INDEX "{name}"')
+        return [sql for _, sql in found]
 
 
 class _Rejects:

@@ -434,3 +434,45 @@ def test_export_defuses_spreadsheet_formulas_and_reimports_to_the_same_values(ws
     assert rows(other, query) == rows(ws, query)
     assert rows(ws, "SELECT first_name, last_name, company FROM contacts ORDER BY id")[0] == (
         '=HYPERLINK("http://evil/","x")', "-Lovelace", "+Acme")
+
+
+def test_bulk_path_with_rebuilt_indexes_gives_the_same_result_as_the_row_by_row_path(tmp_path, monkeypatch):
+    """Big imports drop and re-create the contacts indexes; small ones keep them — same outcome either way."""
+    import storage.contact_import as ci
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
+    existing = write(tmp_path / "old.csv", "Email,LinkedIn,First Name\nold@ex.com,,Old\n,linkedin.com/in/known,Known\n")
+    lines = ["Email,LinkedIn,First Name,Company,Notes"]
+    for i in range(300):
+        lines.append(f"p{i}@ex.com,linkedin.com/in/p{i},P{i},,n{i}")
+    lines += ["OLD@ex.com,,,OldCo,",                     # matches an existing contact: fills company
+              "new@ex.com,https://uk.linkedin.com/in/KNOWN,,KnownCo,",  # matches by profile: fills email
+              "p7@ex.com,,Again,,extra",                 # in-file duplicate, nothing new (name and Notes are set)
+              "p8@ex.com,,,Late Co,",                    # in-file duplicate that fills a gap
+              ",,Nameless,,", "bad,,X,,"]
+    big = write(tmp_path / "big.csv", "\n".join(lines) + "\n")
+
+    def run(threshold: int):
+        monkeypatch.setattr(ci, "REBUILD_MIN_ROWS", threshold)
+        db = init_workspace(tmp_path / f"ws{threshold}").open_db()
+        ci.import_contacts(db, existing, list_name="Old", now=now)
+        indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'contacts' ORDER BY name").fetchall()
+        report = ci.import_contacts(db, big, list_name="Big", now=now).report()
+        state = [db.execute(q).fetchall() for q in (
+            "SELECT * FROM contacts ORDER BY id", "SELECT * FROM list_members ORDER BY list_id, contact_id")]
+        assert db.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'contacts' ORDER BY name"
+                          ).fetchall() == indexes
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        db.conn.close()
+        return report, state
+
+    rebuilt, kept = run(0), run(10**9)
+    assert rebuilt == kept
+    report, (contacts, members) = rebuilt
+    assert (report["imported"], report["updated"], report["skipped"]) == (301, 3, 1)
+    assert report["errors"] == [{"row": 307, "reason": "invalid email 'bad'"}]
+    emails = [c[7] for c in contacts]
+    assert emails[:2] == ["old@ex.com", "new@ex.com"] and emails[2:5] == ["p0@ex.com", "p1@ex.com", "p2@ex.com"]
+    assert [c[1] for c in contacts][-1] == "Nameless"  # new contacts keep the file's order
+    assert len(members) == 2 + 303
