@@ -8,7 +8,8 @@ spelling — mean `{first_name}`; `{company_name}` means `{company}`, `{title}`
 `{job_title}`, `{mobile_phone}` `{phone}`; see `ALIASES`). A fallback after a
 bar is used when the value is empty: `Hi {first_name|there}`. A variable with no value and no fallback is a lead
 error with a clear reason (`MissingVariable`), never a crash or a message
-with a hole in it. `{{` and `}}` write literal braces.
+with a hole in it. `{{` and `}}` write literal braces; a brace that does not
+enclose an identifier-like name (CSS, `{}`) is plain text.
 """
 
 from __future__ import annotations
@@ -42,7 +43,11 @@ def canonical(name: str) -> str:
     return ALIASES.get(key, key)
 
 
-_VARIABLE = re.compile(r"\{\{|\}\}|\{([^{}|]*)(?:\|([^{}]*))?\}")
+#: `{{`, `}}`, or a variable: an identifier-like name (letters, digits, `_`, and
+#: spaces or dashes for the forgiving `{first name}` form; `custom.<name>` for a
+#: custom field) with an optional `|fallback`. Any other brace is text, so CSS in
+#: an HTML body (`p { color: red }`) or a literal `{}` is sent as written.
+_VARIABLE = re.compile(r"\{\{|\}\}|\{(\s*(?:[Cc][Uu][Ss][Tt][Oo][Mm]\.\s*)?\w[\w \t\-]*)(?:\|([^{}]*))?\}")
 
 
 class LeadData(msgspec.Struct, frozen=True, kw_only=True):

@@ -65,6 +65,9 @@ MAX_REINVITES = 1
 #: retryable failures of one node before the lead goes to Error.
 MAX_RETRIES = 5
 RETRY_WAIT = timedelta(hours=1)
+#: actions that count towards the LinkedIn queue's "message depth" (spec: "the lead
+#: who has already received more LinkedIn messages earlier in the sequence").
+LINKEDIN_MESSAGE_KINDS = frozenset(k for k in MESSAGE_KINDS if CHANNEL[k] == "linkedin")
 # LinkedIn's limits live in sequences.model (runtime/channels/linkedin.py should import them too).
 from sequences.model import INMAIL_MAX_CHARS, MESSAGE_MAX_CHARS, NOTE_MAX_CHARS  # noqa: E402
 
@@ -101,6 +104,7 @@ class State(msgspec.Struct, frozen=True, kw_only=True):
     phase: str = "due"
     due_at: datetime | None = None
     attempt: int = 0
+    #: LinkedIn messages (message, InMail, attachment, voice) done so far; emails do not count.
     message_depth: int = 0
     invited_at: datetime | None = None
     accepted_at: datetime | None = None
@@ -119,6 +123,9 @@ class State(msgspec.Struct, frozen=True, kw_only=True):
     #: re-send (soft bounce, re-invite) gets a fresh idempotency key.
     last_email_attempt: int = 0
     invite_attempt: int = 0
+    #: a Paused lead shows no substatus (spec: "--"); the one it had (Scheduled,
+    #: an error ...) is kept here and shown again on resume.
+    held_substatus: Substatus | None = None
 
     @property
     def active(self) -> bool:
@@ -229,8 +236,9 @@ class Payload(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 class Job(msgspec.Struct, frozen=True):
     """One channel action to run. The runtime's idempotency key is
-    (enrollment id, `node`, `attempt`); `depth` is the lead's message depth
-    before this job (LinkedIn queue order: deeper conversations first)."""
+    (enrollment id, `node`, `attempt`); `depth` is the number of LinkedIn
+    messages the lead received before this job (LinkedIn queue order: deeper
+    conversations first; emails do not count)."""
 
     node: str
     action: str
@@ -260,7 +268,12 @@ class Transition(msgspec.Struct, frozen=True):
 
 
 class Compiled:
-    """A sequence indexed for the step function; build once per sequence version."""
+    """A sequence indexed for the step function; build once per sequence version.
+
+    Raises `ValueError` naming the step when the tree is broken (a duplicate id,
+    a start or a pointer to no step, a loop or join), so a bad sequence fails
+    once here instead of with a KeyError in the middle of a lead's progress.
+    Content is not checked: that is `validate`'s job, before launch."""
 
     __slots__ = ("sequence", "nodes", "parents")
 
@@ -268,10 +281,25 @@ class Compiled:
         self.sequence = sequence
         self.nodes: dict[str, Node] = {n.id: n for n in sequence.nodes}
         self.parents: dict[str, str] = {}
+        problems: list[str] = []
+        if len(self.nodes) != len(sequence.nodes):
+            seen: set[str] = set()
+            dups = sorted({n.id for n in sequence.nodes if n.id in seen or seen.add(n.id)})
+            problems.append("two steps share the id " + ", ".join(map(repr, dups)))
+        if sequence.nodes and sequence.start not in self.nodes:
+            problems.append(f"the sequence starts at {sequence.start!r}, which is not a step")
         for node in sequence.nodes:
             for child in ((node.yes, node.no) if is_condition(node) else (node.next,)):
-                if child is not None:
+                if child is None:
+                    continue
+                if child not in self.nodes:
+                    problems.append(f"step {node.id!r} points to {child!r}, which is not a step")
+                elif child in self.parents or child == sequence.start:
+                    problems.append(f"step {child!r} is reached twice (from {node.id!r}): a sequence is a tree, without loops or joins")
+                else:
                     self.parents[child] = node.id
+        if problems:
+            raise ValueError("broken sequence: " + "; ".join(problems))
 
 
 def compile_sequence(sequence: Sequence) -> Compiled:
@@ -279,6 +307,17 @@ def compile_sequence(sequence: Sequence) -> Compiled:
 
 
 # --- conditions --------------------------------------------------------------
+
+
+def is_valid_email(address: str) -> bool:
+    """A cheap syntactic check (spec "Missing contact email": not set *or invalid*):
+    one @, something before it, a dot inside the domain, no spaces."""
+    address = address.strip()
+    local, at, domain = address.partition("@")
+    if not at or not local or "@" in domain or any(c.isspace() for c in address):
+        return False
+    dot = domain.find(".")
+    return 0 < dot and not domain.endswith(".") and ".." not in domain
 
 
 def _custom(node: CustomCondition, lead: LeadFacts) -> bool:
@@ -308,7 +347,7 @@ def _holds(node: Node, lead: LeadFacts, now: datetime) -> bool:
     if isinstance(node, HasLinkedInProfile):
         return bool(lead.linkedin_id.strip())
     if isinstance(node, HasProfessionalEmail):
-        return bool(lead.email.strip())
+        return is_valid_email(lead.email)
     if isinstance(node, HasMobilePhone):
         return bool(lead.phone.strip())
     if isinstance(node, HasBeenContacted):
@@ -374,6 +413,8 @@ def _payload(node: Node, lead: LeadFacts, state: State) -> Payload:
     if isinstance(node, Email):
         if not lead.email.strip():
             raise _Stop(Substatus.MISSING_CONTACT_EMAIL, "the contact has no professional email")
+        if not is_valid_email(lead.email):
+            raise _Stop(Substatus.MISSING_CONTACT_EMAIL, f"the contact's email {lead.email.strip()!r} is not a valid address")
         thread = not node.subject.strip()
         if thread and state.last_email_node is None:
             raise _Stop(Substatus.MISSING_EMAIL_SUBJECT, "the first email to this lead needs a subject")
@@ -476,6 +517,11 @@ class _Run:
 
     def emit(self, state: State, node: Node) -> State:
         kind = kind_of(node)
+        if kind == "connection_request" and self.lead.is_connection:
+            # LinkedIn refuses an invitation to a 1st-degree connection ("already
+            # connected"): the step is done without a job and the sequence moves on.
+            self.log.append(LogEntry(node.id, "skipped: already connected"))
+            return self.goto(state, node.next, self.now)  # type: ignore[union-attr]
         if kind == "connection_request" and state.withdrawn_until is not None and self.now < state.withdrawn_until:
             # LinkedIn refuses a new invitation within 3 weeks of a withdrawal: wait it out.
             return msgspec.structs.replace(state, due_at=state.withdrawn_until, substatus=Substatus.CONNECTION_WITHDRAWN)
@@ -511,7 +557,7 @@ def _done(run: _Run, state: State, event: ActionDone) -> State:
     state = msgspec.structs.replace(
         state,
         history=state.history + (node.id,),
-        message_depth=state.message_depth + (kind in MESSAGE_KINDS),
+        message_depth=state.message_depth + (kind in LINKEDIN_MESSAGE_KINDS),
         invited_at=event.at if kind == "connection_request" else state.invited_at,
         invite_attempt=state.attempt if kind == "connection_request" else state.invite_attempt,
         last_email_node=node.id if kind == "email" else state.last_email_node,
@@ -569,7 +615,6 @@ def _bounced(run: _Run, state: State, hard: bool) -> State:
     return msgspec.structs.replace(
         state, node=state.last_email_node, phase="due", due_at=run.now + SOFT_BOUNCE_WAIT,
         attempt=state.last_email_attempt + 1, history=state.history[:-1],
-        message_depth=max(0, state.message_depth - 1),
         status=LeadStatus.PAUSED if state.paused else LeadStatus.IN_PROGRESS, substatus=Substatus.SCHEDULED,
     )
 
@@ -602,7 +647,12 @@ def step(
     message steps are skipped for a lead with `prior_conversation`."""
     compiled = sequence if isinstance(sequence, Compiled) else compiled_for(sequence)
     run = _Run(compiled, lead, now, skip_prior_conversations)
+    if state.held_substatus is not None:
+        # the rules work with the lead's real substatus; Paused only hides it
+        state = msgspec.structs.replace(state, substatus=state.held_substatus, held_substatus=None)
     new = _apply(run, state, event)
+    if new.status is LeadStatus.PAUSED and new.substatus is not None:
+        new = msgspec.structs.replace(new, substatus=None, held_substatus=new.substatus)
     log = tuple(e if e.at is not None else LogEntry(e.node, e.what, now) for e in run.log)
     return Transition(new, tuple(run.jobs), log)
 
@@ -658,9 +708,15 @@ def _apply(run: _Run, state: State, event: Event) -> State:
             return msgspec.structs.replace(
                 state, phase="due", due_at=max(when, run.now), attempt=state.attempt + 1, substatus=waiting,
             )
-        run.log.append(LogEntry(event.node, f"error: {event.substatus.label}" + (f" ({event.detail})" if event.detail else "")))
+        substatus, detail = event.substatus, event.detail
+        if substatus.status is not LeadStatus.ERROR:
+            # An Error lead must say why with an error substatus; a runtime that
+            # reported e.g. Scheduled as permanent gets System error, its words kept.
+            detail = f"{substatus.label}" + (f": {detail}" if detail else "")
+            substatus = Substatus.SYSTEM_ERROR
+        run.log.append(LogEntry(event.node, f"error: {substatus.label}" + (f" ({detail})" if detail else "")))
         return msgspec.structs.replace(
-            state, status=LeadStatus.ERROR, substatus=event.substatus, error_detail=event.detail,
+            state, status=LeadStatus.ERROR, substatus=substatus, error_detail=detail,
             phase="due", paused=False,
         )
     if state.paused:

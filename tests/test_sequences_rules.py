@@ -372,7 +372,7 @@ def test_jobs_carry_channel_bucket_payload_attempt_and_depth():
         "linkedin", "message", ("Hi Ann", "second"), True, 0)
     assert (v.bucket, v.payload.file, v.depth) == ("message", "hello.ogg", 1)
     assert (e.channel, e.payload.subject, e.payload.html, e.payload.thread, e.depth) == ("email", "Re: Acme", "<p>Ann</p>", False, 2)
-    assert (e2.payload.thread, e2.payload.subject, e2.depth) == (True, "", 3)
+    assert (e2.payload.thread, e2.payload.subject, e2.depth) == (True, "", 2)  # emails do not add depth
 
 
 def test_skip_prior_conversations_skips_linkedin_messages_only_when_asked():
