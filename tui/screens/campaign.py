@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import Header, Sparkline, Static, TabbedContent, TabPane
 
 from storage import lead_intents
 from storage.campaigns import CampaignError, settings_of
@@ -31,6 +31,7 @@ from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
 from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
 from tui.text import joined, literal, short_time
 from tui.widgets.chips import StatusChips
+from tui.widgets.footer import BindingsFooter
 from tui.widgets.lead_panel import LeadPanel
 from tui.widgets.overview import BOXES, MetricBox, ProgressTree, TaggedConversations
 from tui.widgets.status import KIND_ICON, campaign_status, kind_label, lead_status, priority, sequence_of
@@ -111,7 +112,7 @@ class CampaignScreen(CampaignActions, Screen):
             with TabPane("Activity", id="activity"):
                 yield Static(id="activity-filters", classes="filter-line")
                 yield VirtualTable(self._activity_columns(), empty="No activity matches.", id="activity-table")
-        yield Footer()
+        yield BindingsFooter()
 
     def _audience_columns(self) -> list[Column]:
         def contact(r: dict[str, Any]) -> Text:

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, Tab, Tabs
+from textual.widgets import DataTable, Header, Static, Tab, Tabs
 
 from storage.metrics import dashboard
 from storage.saved_filters import save_filter, saved_filters
@@ -25,6 +25,7 @@ from tui.commands import Command
 from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
 from tui.screens.modals import ChoiceScreen, PromptScreen
 from tui.text import literal, parse_time, relative
+from tui.widgets.footer import BindingsFooter
 from tui.widgets.status import CAMPAIGN, PRIORITY, campaign_status, channel_icons
 
 TABS = {
@@ -124,7 +125,7 @@ class DashboardScreen(CampaignActions, Screen):
                           "Channels", "Tags", "Folder")
         yield table
         yield Static(id="status-line")
-        yield Footer()
+        yield BindingsFooter()
 
     async def on_mount(self) -> None:
         self.query_one(DataTable).focus()
