@@ -13,6 +13,7 @@ connection (sqlite3 connections are not shareable across threads).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 
@@ -72,6 +73,52 @@ class Reader:
             self._all.clear()
 
 
+# --- name / company search ------------------------------------------------------------
+
+#: Above this many matching contacts a search walks the list in id order (hits are dense,
+#: a page fills quickly) instead of starting from the hits (few: read them all, sort by id).
+RARE_SEARCH = 5_000
+
+
+def search_match(search: str) -> str | None:
+    """The FTS5 query for what the user typed: the words, the last as a prefix (`"ada" AND "lov"*`).
+
+    None when the input has no word characters FTS can index (only punctuation,
+    `%`, `@` …): the caller then falls back to the LIKE scan. Words are split as
+    the unicode61 tokenizer splits them (letters and digits; `_` separates)."""
+    words = re.findall(r"[^\W_]+", search)
+    if not words:
+        return None
+    # the words before the last are complete (the typed text goes on past them), so they are
+    # matched whole: a prefix query on a word every contact has ("Company") costs 60 ms+
+    return " AND ".join([f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*'])
+
+
+def _like(search: str) -> str:
+    return "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+#: The exact condition the search always meant: the typed text inside "first last" or the company.
+NAME_LIKE = "((c.first_name || ' ' || c.last_name) LIKE ? ESCAPE '\\' OR c.company LIKE ? ESCAPE '\\')"
+
+
+def search_plan(reader: "Reader", search: str, budget_ms: int = 30) -> str | None:
+    """The FTS query to start a search from, or None to walk the list with LIKE (the old way).
+
+    FTS pays when the hits are few: read them all, keep the campaign's, sort by id.
+    When they are many (more than RARE_SEARCH contacts, or a short prefix such as
+    "l" whose term list takes longer than `budget_ms` to merge) the LIKE walk in id
+    order fills a page within the first few thousand rows, so it is the fast plan —
+    and its results are LIKE's (substrings, also inside words), as before."""
+    match = search_match(search)
+    if match is None:
+        return None
+    hits = _with_budget(reader.conn(), budget_ms, lambda conn: conn.execute(
+        "SELECT count(*) FROM (SELECT rowid FROM contact_search WHERE contact_search MATCH ? LIMIT ?)",
+        [match, RARE_SEARCH + 1]).fetchone()[0])
+    return match if hits is not None and hits <= RARE_SEARCH else None
+
+
 # --- the audience ---------------------------------------------------------------
 
 #: Engagement filter options of the spec: label -> SQL condition on e/c.
@@ -121,6 +168,7 @@ class AudienceSource:
         self.reader = reader
         self.flt = flt
         self.chip_counts = chip_counts or {}
+        self._search_match: Any = ...  # not decided yet
 
     def _where(self) -> tuple[str, list[Any]]:
         f = self.flt
@@ -137,9 +185,13 @@ class AudienceSource:
             where.append("e.node_id = ?")
             params.append(f.node_id)
         if f.search:
-            like = "%" + f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append("((c.first_name || ' ' || c.last_name) LIKE ? ESCAPE '\\' OR c.company LIKE ? ESCAPE '\\')")
-            params += [like, like]
+            match = self._match()
+            if match is not None:
+                where.append("e.contact_id IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ?)")
+                params.append(match)
+            # on the FTS hits, the exact re-check: prefix words are a superset of the phrase typed
+            where.append(NAME_LIKE)
+            params += [_like(f.search)] * 2
         if f.engagement:
             where.append(ENGAGEMENT[f.engagement])
         if f.tag:
@@ -157,8 +209,17 @@ class AudienceSource:
         """Counting needs the contacts only when the filter reads them (search, same company)."""
         return " JOIN contacts c ON c.id = e.contact_id" if self.flt.search or self.flt.same_company else ""
 
+    def _match(self) -> str | None:
+        """The FTS query of the search, decided once per source (on the worker thread that first asks)."""
+        if self._search_match is ...:
+            self._search_match = search_plan(self.reader, self.flt.search) if self.flt.search else None
+        return self._search_match
+
     def _index(self) -> str:
         f = self.flt
+        if f.search and self._match() is not None:
+            # start from the (few) matching contacts; the other conditions filter them
+            return "INDEXED BY enrollments_contact"
         if f.status and not (f.campaign_paused and f.status == "paused"):
             return "INDEXED BY enrollments_chip"
         if f.node_id:
@@ -299,6 +360,7 @@ class ActivitySource:
     def __init__(self, reader: Reader, flt: ActivityFilter) -> None:
         self.reader = reader
         self.flt = flt
+        self._search_match: Any = ...  # not decided yet
 
     def _where(self) -> tuple[str, list[Any]]:
         f = self.flt
@@ -314,11 +376,22 @@ class ActivitySource:
             where.append("a.at >= ?")
             params.append(f.since)
         if f.search:
-            like = "%" + f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append("((c.first_name || ' ' || c.last_name) LIKE ? ESCAPE '\\' OR c.company LIKE ? ESCAPE '\\'"
-                         " OR a.kind LIKE ? ESCAPE '\\')")
+            like = _like(f.search)
+            if self._match() is not None:
+                recipient = ("(a.contact_id IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ?)"
+                             f" AND {NAME_LIKE})")
+                params.append(self._match())
+            else:
+                recipient = NAME_LIKE
+            where.append(f"({recipient} OR a.kind LIKE ? ESCAPE '\\')")
             params += [like, like, like.replace(" ", "\\_")]
         return " AND ".join(where), params
+
+    def _match(self) -> str | None:
+        """As AudienceSource._match: the FTS query when the search's hits are few, else None (LIKE)."""
+        if self._search_match is ...:
+            self._search_match = search_plan(self.reader, self.flt.search) if self.flt.search else None
+        return self._search_match
 
     def _index(self) -> str:
         return "INDEXED BY activity_campaign_node" if self.flt.node_id else "INDEXED BY activity_campaign"

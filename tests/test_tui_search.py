@@ -1,0 +1,122 @@
+"""The name/company search of the audience and activity lists (FTS5 index of m041).
+
+The index is external-content, kept in step by triggers: these tests change
+contacts every way the app does and check the index answers as the table does,
+and that the TUI's FTS-backed search returns exactly what the LIKE scan it
+replaced returned (for whole words and word prefixes, which is what FTS matches).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import tui.data as data
+from bench.tui_audience import make_workspace
+from storage.db import transaction
+from storage.workspace import init_workspace
+from tui.data import ActivityFilter, ActivitySource, AudienceFilter, AudienceSource, Reader, search_match
+
+AT = "2026-11-23T14:00:00+00:00"
+
+
+def fts_ids(db, query: str) -> set[int]:
+    return {r[0] for r in db.execute("SELECT rowid FROM contact_search WHERE contact_search MATCH ?", [query])}
+
+
+def test_triggers_keep_the_index_in_step_with_contacts(tmp_path: Path) -> None:
+    db = init_workspace(tmp_path / "ws").open_db()
+    with transaction(db):
+        for i, (first, last, company) in enumerate([("Ada", "Lovelace", "Analytical Engines"),
+                                                    ("Grace", "Hopper", "Navy"),
+                                                    ("Alan", "Turing", "Bletchley")], start=1):
+            db.execute("INSERT INTO contacts (id, first_name, last_name, company, created_at, updated_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?)", [i, first, last, company, AT, AT])
+    assert fts_ids(db, '"ana"*') == {1}
+    assert fts_ids(db, '"hopper"') == {2}
+
+    db.execute("UPDATE contacts SET last_name = 'Byron', company = 'Poetry Ltd' WHERE id = 1")
+    assert fts_ids(db, '"lovelace"') == set() and fts_ids(db, '"analytical"') == set()
+    assert fts_ids(db, '"byron"') == {1} and fts_ids(db, '"poetry"') == {1}
+
+    db.execute("UPDATE contacts SET job_title = 'Admiral' WHERE id = 2")  # not an indexed column
+    assert fts_ids(db, '"hopper"') == {2}
+
+    db.execute("DELETE FROM contacts WHERE id = 3")
+    assert fts_ids(db, '"turing"') == set()
+    # FTS5's own check that the index matches the content table row for row
+    db.execute("INSERT INTO contact_search (contact_search, rank) VALUES ('integrity-check', 1)")
+
+
+def test_migration_indexes_rows_that_existed_before_it(tmp_path: Path) -> None:
+    from storage.db import connect, migrate
+
+    db = connect(tmp_path / "old.db")
+    migrate(db, upto="m040_tui_paging")
+    db.execute("INSERT INTO contacts (id, first_name, last_name, company, created_at, updated_at)"
+               " VALUES (7, 'Katherine', 'Johnson', 'NASA', ?, ?)", [AT, AT])
+    migrate(db)
+    assert fts_ids(db, '"kath"*') == {7} and fts_ids(db, '"nasa"') == {7}
+
+
+def test_search_match_quotes_words_and_gives_up_on_punctuation() -> None:
+    assert search_match("Company 42") == '"Company" AND "42"*'
+    assert search_match('ada "OR" x_y') == '"ada" AND "OR" AND "x" AND "y"*'
+    assert search_match("@ %") is None
+
+
+@pytest.fixture(scope="module")
+def small_ws(tmp_path_factory) -> Path:
+    return make_workspace(tmp_path_factory.mktemp("search") / "ws", 600)
+
+
+def like_ids(reader: Reader, search: str, table: str) -> list[int]:
+    like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    cond = "((c.first_name || ' ' || c.last_name) LIKE ? ESCAPE '\\' OR c.company LIKE ? ESCAPE '\\')"
+    if table == "audience":
+        sql = f"SELECT e.id FROM enrollments e JOIN contacts c ON c.id = e.contact_id WHERE e.campaign_id = 1 AND {cond}"
+        return sorted(r["id"] for r in reader.rows(sql + " ORDER BY e.id", [like, like]))
+    sql = (f"SELECT a.id FROM activity a LEFT JOIN contacts c ON c.id = a.contact_id WHERE a.campaign_id = 1"
+           f" AND ({cond} OR a.kind LIKE ? ESCAPE '\\')")
+    return sorted(r["id"] for r in reader.rows(sql, [like, like, like.replace(" ", "\\_")]))
+
+
+WORDS = ["Lead1", "lead12", "Lead123 Surname", "Company 42", "company 4", "Surname99", "SURNAME9", "Lead7 Surname7"]
+
+
+@pytest.mark.parametrize("search", WORDS)
+def test_fts_search_returns_the_like_results(small_ws: Path, search: str) -> None:
+    reader = Reader(small_ws / "enginy.db")
+    try:
+        audience = AudienceSource(reader, AudienceFilter(1, search=search))
+        assert audience._match() is not None, "this search must take the FTS plan"
+        got = [r["id"] for r in audience.after(None, 10_000)]
+        expected = like_ids(reader, search, "audience")
+        assert expected, "a search that matches nothing proves little"
+        assert got == expected
+        assert audience.count() == (len(expected), True)
+        assert [r["id"] for r in audience.before(None, 10_000)] == expected[::-1]
+        activity = ActivitySource(reader, ActivityFilter(1, search=search))
+        assert sorted(r["id"] for r in activity.after(None, 10_000)) == like_ids(reader, search, "activity")
+    finally:
+        reader.close()
+
+
+def test_unindexable_and_dense_searches_fall_back_to_like(small_ws: Path, monkeypatch) -> None:
+    reader = Reader(small_ws / "enginy.db")
+    try:
+        for search in ("@", "%", "ead1"):  # punctuation only; a mid-word substring (LIKE-only semantics)
+            audience = AudienceSource(reader, AudienceFilter(1, search=search))
+            if search_match(search) is None:
+                assert audience._match() is None
+                assert [r["id"] for r in audience.after(None, 10_000)] == like_ids(reader, search, "audience")
+        # FTS matches words by prefix, so a mid-word substring finds a subset of LIKE's rows (here: none)
+        mid = AudienceSource(reader, AudienceFilter(1, search="ead1"))
+        assert [r["id"] for r in mid.after(None, 10_000)] == []
+        monkeypatch.setattr(data, "RARE_SEARCH", 3)  # "Lead1" matches 111 contacts: now "dense"
+        dense = AudienceSource(reader, AudienceFilter(1, search="Lead1"))
+        assert dense._match() is None
+        assert [r["id"] for r in dense.after(None, 10_000)] == like_ids(reader, "Lead1", "audience")
+    finally:
+        reader.close()
