@@ -3,22 +3,30 @@
 Why it is built this way:
 - One transaction (storage.db.transaction): a killed import leaves nothing
   half-written, and a re-run starts from a clean state.
-- Streaming in batches of BATCH rows: memory stays bounded whatever the file
-  size; each batch looks up its emails and LinkedIn URLs in the database with
-  two indexed queries (json_each of the batch's keys) and writes with
-  executemany, so there is no per-row SQL round trip.
+- Parsing in Python, merging in SQL: rows are cleaned and validated one by
+  one (a row is checked once with one regex; only rows with control
+  characters or quotes take the per-field cleaning), then staged with
+  executemany, BATCH rows at a time, into a TEMP table (SQLite's temp file,
+  so memory stays bounded whatever the file size). After the file is read:
+  rows whose email and LinkedIn URL meet no other row and no contact — found
+  with GROUP BY and indexed EXISTS — are inserted with one INSERT … SELECT,
+  their memberships with another; only the rest (in-file duplicates, matches
+  of existing contacts: typically a few percent) go through _Batch in file
+  order. An import that at least doubles the table re-creates the contacts
+  indexes instead of growing them (see _Staging).
 - Duplicates merge instead of doubling: a row whose email or LinkedIn URL is
-  already a contact (in the database, or from an earlier row of this file —
-  those are in the database too, same transaction) updates that contact.
-  Email is matched first. Merging fills gaps only: a value already there is
-  never overwritten (so two conflicting rows of one file cannot flip-flop, a
-  re-import of the same file changes nothing, and no data is lost); missing
-  fields, custom fields not yet present and the list membership are added.
-  A LinkedIn URL or email owned by another contact is left where it is.
-- Ids of new contacts are allocated here (max(id)+1 …) — safe because the
-  write lock is held for the whole import — so list memberships can be
-  written in bulk without reading ids back.
-
+  already a contact (in the database, or from an earlier row of this file)
+  updates that contact. Email is matched first. Merging fills gaps only: a
+  value already there is never overwritten (so two conflicting rows of one
+  file cannot flip-flop, a re-import of the same file changes nothing, and no
+  data is lost); missing fields, custom fields not yet present and the list
+  membership are added. A LinkedIn URL or email owned by another contact is
+  left where it is.
+- Ids of new contacts are `max(id) before the import + row number - 1` —
+  safe because the write lock is held for the whole import — so contacts
+  keep the file's order and memberships are written in bulk without reading
+  ids back, whichever path created the contact. A row that created no
+  contact (duplicate, error, blank) leaves its id unused; ids are only keys.
 Blank rows — empty lines, and rows of only delimiters (",,,," / ";;;;", which
 spreadsheets leave after the data) — are ignored and not counted: they are
 nobody, and reporting each as an error would bury real problems.
@@ -37,8 +45,8 @@ from __future__ import annotations
 import csv
 import os
 import re
-from operator import itemgetter
 from datetime import datetime, timezone
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -433,11 +441,15 @@ def import_contacts(
         rejects = _Rejects(rejects_path, source.header)
         ok = False
         cache = db.execute("PRAGMA cache_size").fetchone()[0]
-        # The three contacts indexes grow by random inserts; with SQLite's 2 MB
+        temp_cache = db.execute("PRAGMA temp.cache_size").fetchone()[0]
+        # The contacts indexes grow by random inserts; with SQLite's 2 MB
         # default cache a big import re-reads index pages constantly (measured:
-        # 64 MB → 256 MB cache cut a 500k-row import by 20%). Pages are only
-        # allocated as needed, so small imports do not pay; restored afterwards.
+        # 64 MB → 256 MB cache cut a 500k-row import by 20%). The TEMP staging
+        # table has a cache of its own, and at 2 MB it is written out and read
+        # back through the temp file. Pages are only allocated as needed, so
+        # small imports do not pay; both are restored afterwards.
         db.execute(f"PRAGMA cache_size = {min(cache, -IMPORT_CACHE_KIB)}")
+        db.execute(f"PRAGMA temp.cache_size = {min(temp_cache, -IMPORT_CACHE_KIB)}")
         try:
             with transaction(db):
                 result.list_id = ensure_list(db, list_name, now=now, created_by=created_by)
@@ -458,6 +470,7 @@ def import_contacts(
             ok = True
         finally:
             db.execute(f"PRAGMA cache_size = {cache}")
+            db.execute(f"PRAGMA temp.cache_size = {temp_cache}")
             rejects.finish(keep=ok)
     if progress:
         progress(source.size, source.size)
