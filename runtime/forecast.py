@@ -17,10 +17,16 @@ the world so pending invitations can still be accepted, but the feed cursor
 starts at the forecast's start: what the world would have done *before* now
 is dropped — reality already decided that.
 
+A campaign finishes when no lead of it is Not started or In progress any more
+(paused and Error leads wait for the user, so they do not hold it open).
+
 The bottleneck of a campaign is the cap of its identity, among the buckets
 its sequence uses, with the highest done ÷ allowed over the forecast window
 (done from the copy's action ledger, allowed from runtime/limits.py and the
-identity's working hours).
+identity's working hours). The capped buckets are weighed: invitations,
+messages, profile visits and email (all of the identity's connected inboxes
+together); reactions, InMail credits and the monthly conversation limit are
+not.
 """
 
 from __future__ import annotations
@@ -239,8 +245,8 @@ def run_forecast(db_path: Path, *, days: float, seed: int = 1, progress=None) ->
                 done_at = None
                 if before.get(cid, 0) == 0:
                     done_at = iso(start)
-                elif after.get(cid, 0) == 0 and cid in finished:
-                    done_at = _finished_at(db, cid, start, finished[cid])
+                elif after.get(cid, 0) == 0:  # not yet seen by the hourly check: done in the last hour
+                    done_at = _finished_at(db, cid, start, finished.get(cid, end))
                 report.append({"campaign": cid, "name": c["name"], "status": c["status"],
                                "remaining_leads_now": before.get(cid, 0), "remaining_leads_after": after.get(cid, 0),
                                "finishes_at": done_at,
