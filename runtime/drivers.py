@@ -2,10 +2,12 @@
 
 LinkedIn: `sandbox` identities use the seeded world; `gateway` identities the
 LinkedIn engineer's GatewayDriver with the API key from the secret store.
-Email: sandbox inboxes use the world. An identity whose channel cannot be
-driven gets a driver that raises the channel's "disconnected" error, so its
-leads show "LinkedIn disconnected" / "Email disconnected" instead of hanging.
-(The SMTP driver plugs in here when it lands.)
+Email: sandbox inboxes (provider 'sandbox') use the world; real IMAP/SMTP
+inboxes use the SMTP driver with the workspace's secret store and tracking
+base URL, so `enginy run` sends real mail. An identity with both kinds gets a
+router that picks the driver by the email's inbox. An identity whose channel
+cannot be driven gets a driver that raises the channel's "disconnected" error,
+so its leads show "LinkedIn disconnected" / "Email disconnected" instead of hanging.
 """
 
 from __future__ import annotations
@@ -46,7 +48,56 @@ def linkedin_for(rt: "Runtime", identity: dict):
     return _Unavailable(AccountDisconnected("LinkedIn is not connected for this identity", code="not_connected"))
 
 
+class _ByInbox:
+    """Mixed identities (a sandbox inbox and a real one): each send goes through its inbox's driver."""
+
+    def __init__(self, real: set[int], smtp, sandbox) -> None:
+        self.real, self.smtp, self.sandbox = real, smtp, sandbox
+
+    async def send(self, email, key):
+        return await (self.smtp if email.inbox_id in self.real else self.sandbox).send(email, key)
+
+    async def aclose(self) -> None:
+        for d in (self.smtp, self.sandbox):
+            if hasattr(d, "aclose") and not isinstance(d, _Unavailable):
+                await d.aclose()
+
+
+def real_inbox_ids(db, identity_id: int | None = None) -> set[int]:
+    """Connected inboxes that are real mail servers (anything but the sandbox world)."""
+    sql = "SELECT id FROM inboxes WHERE connected = 1 AND provider != 'sandbox'"
+    args: list = []
+    if identity_id is not None:
+        sql += " AND identity_id = ?"
+        args.append(identity_id)
+    return {r[0] for r in db.execute(sql, args).fetchall()}
+
+
 def email_for(rt: "Runtime", identity: dict):
+    real = real_inbox_ids(rt.db, identity["id"])
     if rt.world is not None:
-        return SandboxEmail(rt.world, identity["id"], rt.clock.now)
-    return _Unavailable(EmailDisconnected("no email driver for this identity's inboxes yet"))
+        sandbox = SandboxEmail(rt.world, identity["id"], rt.clock.now)
+    else:
+        sandbox = _Unavailable(EmailDisconnected("no email driver for this identity's inboxes yet"))
+    if not real:
+        return sandbox
+    smtp = _smtp_for(rt, identity)
+    all_ids = {r[0] for r in rt.db.execute("SELECT id FROM inboxes WHERE identity_id = ? AND connected = 1",
+                                           [identity["id"]]).fetchall()}
+    return smtp if all_ids <= real else _ByInbox(real, smtp, sandbox)
+
+
+def _smtp_for(rt: "Runtime", identity: dict):
+    """The SMTP driver, configured from the workspace (secrets backend, tracking base URL).
+    Without a workspace there is no secret store, so no password: Email disconnected."""
+    from runtime.channels.email_runtime import smtp_driver
+    from runtime.secrets import SecretStore
+    from storage.workspace import WorkspaceError, open_workspace
+
+    if rt.workspace is None:
+        return _Unavailable(EmailDisconnected("no workspace: the inbox's password cannot be read"))
+    try:
+        ws = open_workspace(rt.workspace)
+    except WorkspaceError as exc:
+        return _Unavailable(EmailDisconnected(str(exc)))
+    return smtp_driver(rt, identity, SecretStore.of(ws), base_url=ws.config.tracking.base_url or "")

@@ -47,6 +47,9 @@ class Runtime:
         self._stop = trio.Event()
         self.poll_hooks: list[Callable[[], None]] = []
         self.sent_hooks: list[Callable] = []
+        # more long-running tasks started with the actors (`await nursery.start(task)`), e.g.
+        # the IMAP watchers a Service adds for real inboxes; they need the clock `run` creates
+        self.background: list[Callable] = []
 
     # -- drivers ------------------------------------------------------------
 
@@ -97,6 +100,8 @@ class Runtime:
             await nursery.start(self.supervisor.run)
             if self.world is not None:
                 await nursery.start(Feed(self, self.world).run)
+            for task in self.background:
+                await nursery.start(task)
             if until is not None:
                 nursery.start_soon(self._stop_at, until)
             task_status.started(self)

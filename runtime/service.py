@@ -13,6 +13,10 @@
   `clock_position`, saved every heartbeat), so after a run at `--speed 3600`
   time never runs backwards (caps and delays counted in workspace time stay right).
   `--speed R` runs a `MockClock(rate=R)`; `set_speed` changes R live (0 pauses).
+* Email — when the workspace has connected real (non-sandbox) inboxes, one IMAP
+  watcher per inbox runs beside the actors, so replies, bounces, out-of-office
+  and unsubscribes reach the leads; sandbox-only workspaces and simulations
+  (which use Runtime directly) start none.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import trio
 import trio.testing
 
 from runtime.clock import wall_now
+from runtime.drivers import real_inbox_ids
 from runtime.engine import Runtime
 from runtime.sandbox.world import SandboxWorld
 from storage.activity import iso
@@ -125,6 +130,16 @@ class Service:
         self.clock = trio.testing.MockClock(rate=speed) if speed != 1.0 else None
         self.runtime = Runtime(db, world=world, poll_interval=max(1.0, speed) * 0.5,
                                workspace=str(workspace) if workspace else None)
+        if workspace is not None and real_inbox_ids(db):
+            self.runtime.background.append(self._watch_mail)
+
+    async def _watch_mail(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        from runtime.channels.email_runtime import run_watchers
+        from runtime.secrets import SecretStore
+        from storage.workspace import open_workspace
+
+        store = SecretStore.of(open_workspace(self.runtime.workspace))
+        await run_watchers(self.runtime, store, task_status=task_status)
 
     def set_speed(self, rate: float) -> None:
         """Change how many workspace seconds pass per real second (0 pauses). Needs a MockClock run."""

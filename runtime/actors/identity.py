@@ -37,10 +37,10 @@ from runtime.channels.linkedin import (
 from runtime.leads import CampaignInfo, QueuedJob, advance, lead_rows, load_campaign
 from runtime.limits import ActionTimes
 from runtime.queue_order import RankedWindow
-from runtime.results import LINKEDIN_MESSAGES, failed, has_conversation, record_side, settle
+from runtime.results import LINKEDIN_MESSAGES, email_outcome, failed, has_conversation, record_side, settle
 from runtime.working_hours import WorkingHours
 from sequences.statuses import Substatus
-from sequences.step import ActionDone, Blocked
+from sequences.step import ActionDone, Blocked, Bounced
 from storage.activity import iso
 from storage.db import transaction
 
@@ -490,7 +490,22 @@ class IdentityActor:
 
     def _email_failed(self, lane: Lane, job: outbox.Claimed, exc: EmailError, had_ledger: datetime | None) -> None:
         now = self.rt.clock.now()
-        if isinstance(exc, EmailDisconnected):
+        outcome = email_outcome(exc)
+        if outcome == "bounced":  # refused at RCPT: nothing went out, the address is dead
+            info = self.campaign_info(job.campaign_id)
+            with transaction(self.db):
+                outbox.release(self.db, job, now, state="failed", error=str(exc))
+                if info is not None:
+                    settle(self.db, info, job, Bounced(hard=True), now, identity_id=self.id)
+            self.times[lane].remove(had_ledger or self._claimed_at(job))
+            return
+        if outcome == "unknown":  # maybe sent: keep the ledger entry, settle by look-up in Sent first
+            with transaction(self.db):
+                outbox.mark_unknown(self.db, job, now, str(exc))
+            self.backoff[lane] = now + timedelta(seconds=exc.retry_after or 60)
+            self.file(QueuedJob(job.id, job.campaign_id, job.bucket, job.inbox_id, UNKNOWN_FIRST), key=UNKNOWN_FIRST)
+            return
+        if outcome == "disconnected":
             with transaction(self.db):
                 self.db.execute("UPDATE inboxes SET connected = 0, updated_at = ? WHERE id = ?", [iso(now), job.inbox_id])
             self._fail_lead(lane, job, Substatus.EMAIL_DISCONNECTED.label, str(exc), had_ledger)

@@ -1,0 +1,117 @@
+"""`enginy run` sends real mail: the Service (as cli/run.py builds it, sandbox world
+included) picks the SMTP driver for a real IMAP/SMTP inbox through
+runtime/drivers.py — nothing injected — and starts the IMAP watcher, so a reply
+from the lead stops the sequence and a dead address ends as Bounced."""
+
+from __future__ import annotations
+
+import email as email_mod
+import json
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+import trio
+
+from runtime.channels.email_sandbox import OutgoingEmail
+from runtime.channels.email_smtp import InboxAccount, SmtpEmail
+from runtime.channels.linkedin import SendKey
+from runtime.channels.mail_config import InboxSettings
+from runtime.clock import wall_now
+from runtime.sandbox.world import SandboxWorld
+from runtime.secrets import SecretStore, inbox_secret_name
+from runtime.service import Service, request_stop
+from sequences.model import Delay, Email, Sequence, to_json
+from storage.activity import iso
+from storage.db import open_db, transaction
+from storage.workspace import init_workspace, open_workspace
+from tests.support.mailstack import mailbox, mailstack_fixture
+
+mail_stack = mailstack_fixture()
+pytestmark = pytest.mark.timeout(150)
+RATE = 600.0  # pacing minutes pass in a fraction of a second; the 2-day follow-up stays far away
+
+
+def test_enginy_run_service_sends_over_smtp_and_watches_the_inbox(mail_stack, tmp_path):
+    ana = mail_stack.new_user("ana")
+    bob = mail_stack.new_user("bob")
+    ghost = "ghost-nobody@example.test"
+    ws = init_workspace(tmp_path / "ws")
+    cfg = ws.config_path.read_text().replace('backend = "keyring"', 'backend = "file"')  # headless: no keyring
+    ws.config_path.write_text(cfg)
+    ws = open_workspace(ws.dir)
+    db = ws.open_db(check_same_thread=False)
+    at = iso(wall_now())
+    seq = Sequence(start="e1", nodes=[
+        Email(id="e1", subject="Quick question", body="Hi {first_name}", next="e2"),
+        Email(id="e2", body="Just following up.", delay=Delay(days=2)),
+    ])
+    with transaction(db):  # working hours all week, so the test does not depend on today's date
+        db.execute("INSERT INTO identities (id, name, first_name, timezone, working_days, work_start, work_end,"
+                   " created_at, updated_at) VALUES (1, 'Ana', 'Ana', 'UTC', 'mon,tue,wed,thu,fri,sat,sun',"
+                   " '00:00', '23:59', ?, ?)", [at, at])
+        db.execute("INSERT INTO inboxes (id, identity_id, email, provider, imap_host, imap_port, smtp_host, smtp_port,"
+                   " tls_mode, ca_file, per_day, per_hour, list_unsubscribe, created_at, updated_at)"
+                   " VALUES (1, 1, ?, 'imap', ?, ?, ?, ?, 'starttls', ?, 80, 10, 0, ?, ?)",
+                   [ana.address, mail_stack.host, mail_stack.imap_port, mail_stack.host, mail_stack.smtp_port,
+                    str(mail_stack.ca_file), at, at])
+        for i, address in enumerate([bob.address, ghost], 1):
+            db.execute("INSERT INTO contacts (id, first_name, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                       [i, f"Lead{i}", address, at, at])
+        db.execute("INSERT INTO campaigns (id, name, identity_id, status, settings, sequence, created_at, updated_at)"
+                   " VALUES (1, 'C', 1, 'running', ?, ?, ?, ?)", [json.dumps({}), to_json(seq).decode(), at, at])
+        db.execute("INSERT INTO enrollments (campaign_id, contact_id, status, due_at, enrolled_at, updated_at)"
+                   " SELECT 1, id, 'not_started', ?, ?, ? FROM contacts", [at, at, at])
+    SecretStore.of(ws).save(inbox_secret_name(1), ana.password)
+
+    def statuses(d):
+        return {r["contact_id"]: (r["status"], r["substatus"]) for r in d.query("SELECT * FROM enrollments")}
+
+    outcome: dict = {}
+
+    def drive() -> None:
+        """Another process's view: wait for bob's mail, answer it, wait for the effects, `enginy stop`."""
+        other = open_db(ws.db_path)
+        try:
+            mail_stack.wait_for(lambda: mailbox(mail_stack, bob), timeout=60, what="bob receives the first email")
+            first = email_mod.message_from_bytes(mailbox(mail_stack, bob)[0])
+            acct = InboxAccount(99, InboxSettings(bob.address, mail_stack.host, mail_stack.imap_port, mail_stack.host,
+                                                  mail_stack.smtp_port, "starttls", str(mail_stack.ca_file)), bob.password)
+            driver = SmtpEmail({99: acct}.get, wall_now)
+
+            async def answer():
+                await driver.send(OutgoingEmail(99, bob.address, ana.address, "Re: Quick question", "Sure, call me.",
+                                                message_id="<bob-answer@example.test>",
+                                                in_reply_to=first["Message-ID"]), SendKey("x", wall_now()))
+                await driver.aclose()
+            trio.run(answer)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                s = statuses(other)
+                if s[1][0] == "replied" and s[2][0] == "finished":
+                    break
+                time.sleep(0.2)
+            outcome["first"] = first
+        finally:
+            request_stop(other)
+            other.close()
+
+    world = SandboxWorld(1, path=ws.dir / "sandbox.db")
+    service = Service(db, world=world, speed=RATE, workspace=ws.dir)
+    t = threading.Thread(target=drive, daemon=True)
+    t.start()
+    try:
+        service.run(until=timedelta(days=1))  # ends on request_stop (the day is 144 s of real time away)
+    finally:
+        world.close()
+    t.join(10)
+
+    s = statuses(db)
+    assert s[1][0] == "replied"  # the watcher Service started saw bob's answer
+    assert s[2] == ("finished", "bounced")  # refused at RCPT or bounced by DSN: either way Bounced
+    assert outcome["first"]["Subject"] == "Quick question"
+    assert len(mailbox(mail_stack, bob)) == 1  # no follow-up after the reply
+    # the world (sandbox) got nothing: the real inbox went through SMTP
+    assert not [d for d in world.deliveries.values() if d.action == "email"]
+    assert len(mailbox(mail_stack, ana, "Sent")) >= 1  # the driver keeps a copy in Sent

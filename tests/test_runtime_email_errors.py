@@ -1,0 +1,69 @@
+"""How the identity actor maps an email driver's two outcome-bearing errors:
+a recipient refused at RCPT ends the lead as Finished/Bounced (no retries of a
+dead address), and a send whose fate is unknown becomes an `unknown` outbox
+row that is settled by the look-up path (the driver is called again with
+resumed=True and may reconcile) instead of a blind re-send."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from runtime.channels.email_sandbox import EmailDisconnected, EmailSent, EmailTransient
+from runtime.channels.email_smtp import EmailOutcomeUnknown, EmailRejected
+from runtime.engine import Runtime
+from runtime.results import email_outcome
+from sequences.model import Email, Sequence
+from tests.test_runtime_actors import MON, workspace
+
+
+class ScriptedEmail:
+    """Lead 1's address is refused; lead 2's first send loses its answer after DATA."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bool]] = []
+
+    async def send(self, email, key):
+        self.calls.append((email.to, key.resumed))
+        if email.to == "l1@example.com":
+            raise EmailRejected("550 5.1.1 no such user", status="5.1.1")
+        if email.to == "l2@example.com" and not key.resumed:
+            raise EmailOutcomeUnknown("connection lost after DATA")
+        return EmailSent(message_id=email.message_id, reconciled=key.resumed)
+
+    async def aclose(self) -> None:
+        pass
+
+
+def test_email_outcome_mapping():
+    assert email_outcome(EmailRejected("550")) == "bounced"
+    assert email_outcome(EmailOutcomeUnknown("lost")) == "unknown"
+    assert email_outcome(EmailDisconnected("auth")) == "disconnected"
+    assert email_outcome(EmailTransient("421")) == "retry"
+
+
+@pytest.mark.trio
+async def test_rejected_recipient_bounces_and_unknown_send_is_settled_by_look_up(tmp_path, autojump_clock):
+    from datetime import timedelta
+
+    db = workspace(tmp_path, Sequence(start="m", nodes=[Email(id="m", subject="Hi", body="hello")]),
+                   leads=3, tz="UTC", per_day=50)
+    driver = ScriptedEmail()
+    start = MON + timedelta(hours=9)
+    rt = Runtime(db, poll_interval=600.0, email_factory=lambda ident: driver)
+    await rt.run(epoch=start, until=start + timedelta(days=1))
+
+    lead = {r["contact_id"]: r for r in db.query("SELECT * FROM enrollments")}
+    assert (lead[1]["status"], lead[1]["substatus"]) == ("finished", "bounced")
+    assert db.execute("SELECT state FROM outbox WHERE enrollment_id = ?", [lead[1]["id"]]).fetchone()[0] == "failed"
+    assert driver.calls.count(("l1@example.com", False)) == 1  # never tried again
+    assert not any(to == "l1@example.com" and resumed for to, resumed in driver.calls)
+
+    # lead 2: one plain attempt, then exactly one resumed attempt (the look-up), then sent as reconciled
+    assert [c for c in driver.calls if c[0] == "l2@example.com"] == [("l2@example.com", False), ("l2@example.com", True)]
+    row = db.execute("SELECT state FROM outbox WHERE enrollment_id = ?", [lead[2]["id"]]).fetchone()
+    assert row[0] == "sent"
+    assert lead[2]["status"] == "finished" and lead[3]["status"] == "finished"
+    # the unknown attempt kept its ledger entry: one entry for lead 2, not two
+    assert db.execute("SELECT COUNT(*) FROM action_ledger a JOIN outbox o ON o.id = a.outbox_id"
+                      " WHERE o.enrollment_id = ?", [lead[2]["id"]]).fetchone()[0] == 1
