@@ -32,7 +32,7 @@ import trio
 from runtime import limits, outbox, pacing
 from runtime.channels.email_sandbox import EmailDisconnected, EmailError, OutgoingEmail
 from runtime.channels.linkedin import (
-    Attachment, Disposition, InvitationCooldown, LeadRef, LimitReached, LinkedInError, Reaction, SendKey,
+    Attachment, Disposition, GatewayUnavailable, InvitationCooldown, LeadRef, LimitReached, LinkedInError, Reaction, SendKey,
 )
 from runtime.leads import CampaignInfo, QueuedJob, advance, lead_rows, load_campaign
 from runtime.limits import ActionTimes
@@ -41,7 +41,8 @@ from runtime.results import LINKEDIN_MESSAGES, email_outcome, failed, has_conver
 from runtime.working_hours import WorkingHours
 from sequences.statuses import Substatus
 from sequences.step import ActionDone, Blocked, Bounced
-from storage.activity import iso
+from storage.activity import iso, record
+from storage.activity_kinds import Kind
 from storage.db import transaction
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
 
 WINDOW = 128
 LINKEDIN_LANES = (limits.VISIT, limits.REACT, limits.INVITE, limits.MESSAGE, limits.INMAIL)
+UNKNOWN_ROUNDS = 5  # unknown outcomes in a row for one job before its lead goes to Error
+GATEWAY_RETRY = timedelta(minutes=30)  # gateway down after the driver's retries: the lead tries again then
 COOLDOWN_RETRY = timedelta(days=7)  # LinkedIn refused a re-invite (cooldown): ask again a week later
 UNKNOWN_FIRST = -1  # sort key of jobs whose last attempt's outcome is unknown: settle them first
 
@@ -75,7 +78,9 @@ class IdentityActor:
         self.slot: dict[Lane, datetime] = {}
         self.slot_win: dict[Lane, datetime] = {}
         self.backoff: dict[Lane, datetime] = {}
-        self.halted: set[str] = set()
+        self.unknown_rounds: dict[int, int] = {}  # outbox id -> unknown outcomes in a row (this run)
+        # a restricted account stays untouched across restarts until the user resumes it
+        self.halted: set[str] = {"linkedin"} if row.get("linkedin_queue_paused") else set()
         self.campaigns: dict[int, "CampaignActor"] = {}
         self._work = {"linkedin": trio.Event(), "email": trio.Event()}
         self._inbox_turn = 0
@@ -450,13 +455,18 @@ class IdentityActor:
                         info, until, why, now)
 
     def _fail_lead(self, lane: Lane, job: outbox.Claimed, substatus_label: str | None, error: str,
-                   had_ledger: datetime | None) -> None:
+                   had_ledger: datetime | None, retry_at: datetime | None = None) -> None:
+        """The lead's step failed: Error with the substatus, or (retry_at) re-issued then by the
+        step function, whose retry budget ends in Error."""
         now = self.rt.clock.now()
         info = self.campaign_info(job.campaign_id)
+        event = failed(job.node, substatus_label)
+        if retry_at is not None:
+            event = msgspec.structs.replace(event, retryable=True, retry_at=retry_at)
         with transaction(self.db):
             outbox.release(self.db, job, now, state="failed", error=error)
             if info is not None:
-                settle(self.db, info, job, failed(job.node, substatus_label), now, identity_id=self.id)
+                settle(self.db, info, job, event, now, identity_id=self.id)
         self.times[lane].remove(had_ledger or self._claimed_at(job))
 
     def _linkedin_failed(self, lane: Lane, job: outbox.Claimed, exc: LinkedInError,
@@ -468,13 +478,27 @@ class IdentityActor:
                 # this person cannot be invited yet: only this lead waits, the lane goes on
                 self._defer_job(lane, job, now + COOLDOWN_RETRY, Substatus.CONNECTION_WITHDRAWN, str(exc), had_ledger)
                 return
+            if isinstance(exc, GatewayUnavailable):
+                # the driver's own retries are spent: the lead retries later (its attempts are
+                # budgeted by the step function, then Error "System error"); the lane goes on
+                retry = now + max(timedelta(seconds=exc.retry_after or 0), GATEWAY_RETRY)
+                self._fail_lead(lane, job, exc.substatus, str(exc), had_ledger, retry_at=retry)
+                return
             wait = self.hours.next_day_start(now) if isinstance(exc, LimitReached) else \
                 now + timedelta(seconds=exc.retry_after or 60)
             self._requeue(lane, job, str(exc), had_ledger, wait)
         elif d is Disposition.OUTCOME_UNKNOWN:
+            # The gateway keeps failing (5xx, lost answers) after the driver's retries. The row
+            # stays `unknown` so the next try looks up before sending; waits double from 5 min;
+            # after UNKNOWN_ROUNDS the lead goes to Error "System error" instead of looping forever.
+            rounds = self.unknown_rounds[job.id] = self.unknown_rounds.get(job.id, 0) + 1
+            if rounds > UNKNOWN_ROUNDS:
+                self.unknown_rounds.pop(job.id, None)
+                self._fail_lead(lane, job, Substatus.SYSTEM_ERROR.label, str(exc), had_ledger)
+                return
             with transaction(self.db):
                 outbox.mark_unknown(self.db, job, now, str(exc))
-            self.backoff[lane] = now + timedelta(minutes=5)
+            self.backoff[lane] = now + timedelta(minutes=5) * 2 ** (rounds - 1)
             self.file(QueuedJob(job.id, job.campaign_id, job.bucket, job.inbox_id, UNKNOWN_FIRST), key=UNKNOWN_FIRST)
         elif d is Disposition.LEAD_ERROR:
             self._fail_lead(lane, job, exc.substatus, str(exc), had_ledger)
@@ -482,6 +506,8 @@ class IdentityActor:
             column = "linkedin_connected = 0" if d is Disposition.IDENTITY_DISCONNECTED else "linkedin_queue_paused = 1"
             with transaction(self.db):
                 self.db.execute(f"UPDATE identities SET {column}, updated_at = ? WHERE id = ?", [iso(now), self.id])
+                record(self.db, kind=Kind.IDENTITY_EDITED, now=now, identity_id=self.id, actor="runtime",
+                       detail={"changed": [column.split()[0]], "why": str(exc)})  # the user sees why
             if d is Disposition.IDENTITY_DISCONNECTED:
                 self._fail_lead(lane, job, exc.substatus, str(exc), had_ledger)
             else:
