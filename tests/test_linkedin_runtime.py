@@ -254,9 +254,33 @@ async def test_restricted_account_pauses_the_linkedin_queue(tmp_path, gateway, c
     ws_dir, db, iid, cid = workspace(tmp_path, gateway, leads=2)
     await run(runtime(ws_dir, db, clock), 1)
     assert identities.get_identity(db, iid)["linkedin_queue_paused"] in (1, True)
-    assert len(gateway.requests("GET", r".*/users/lead-\d|.*/users/ACoM\d")) == 1  # one try, then the queue stops
+    visits = r".*/users/(lead-\d|ACoM\d)"
+    assert len(gateway.requests("GET", visits)) == 1  # one try, then the queue stops
     assert {s for s, _ in leads(db, cid).values()} == {"in_progress"}
     assert db.execute("SELECT state FROM outbox WHERE action = 'visit_profile' ORDER BY id").fetchone()[0] == "queued"
+    told = db.execute("SELECT detail FROM activity WHERE kind = 'identity_edited' AND actor = 'runtime'").fetchall()
+    assert len(told) == 1 and "linkedin_queue_paused" in told[0][0] and "restricted" in told[0][0]
+    # a restart does not poke the restricted account again (nor does the poller)
+    before = len(gateway.requests())
+    await run(runtime(ws_dir, db, clock), 2, start=EPOCH + DAY)
+    assert len(gateway.requests()) == before
+
+
+@pytest.mark.trio
+async def test_gateway_down_retries_with_backoff_then_system_error(tmp_path, gateway, clock):
+    gateway.script({"method": "POST", "path": ".*/users/invite", "times": 999, "respond": {
+        "status": 503, "body": {"status": 503, "type": "errors/provider_error", "title": "down"}}})
+    ws_dir, db, iid, cid = workspace(tmp_path, gateway, leads=1)
+    await run(runtime(ws_dir, db, clock), 2)
+    assert leads(db, cid)[1] == ("error", "system_error")
+    posts = [at(r) for r in gateway.requests("POST", ".*/users/invite")]
+    assert posts and not ok(gateway.requests("POST", ".*/users/invite"))
+    # each burst: the driver's attempts (look-up before each resend); between bursts the runtime
+    # waits 5, 10, 20, 40, 80 minutes; after the 6th burst the lead goes to Error
+    waits = [b - a for a, b in zip(posts, posts[1:]) if b - a >= timedelta(minutes=1)]
+    assert waits == [timedelta(minutes=5 * 2 ** i) for i in range(5)], waits
+    assert len(posts) == 6 * TEST_POLICY.attempts
+    assert db.execute("SELECT state FROM outbox WHERE action = 'connection_request'").fetchone()[0] == "failed"
 
 
 @pytest.mark.trio
