@@ -13,6 +13,12 @@
   `clock_position`, saved every heartbeat), so after a run at `--speed 3600`
   time never runs backwards (caps and delays counted in workspace time stay right).
   `--speed R` runs a `MockClock(rate=R)`; `set_speed` changes R live (0 pauses).
+  The demo's TUI asks for a new speed or a pause by writing the `demo_speed` /
+  `demo_paused` rows (storage/demo_clock.py); the heartbeat reads them every real
+  second and applies a change — it must be the heartbeat, not the supervisor's
+  poll, because the poll sleeps in workspace time and would never wake from a pause.
+  Rows already there at start are not applied (the `--speed` given wins until the
+  rows change), so an old demo's rows never override `enginy run --speed`.
 * Email — when the workspace has connected real (non-sandbox) inboxes, one IMAP
   watcher per inbox runs beside the actors, so replies, bounces, out-of-office
   and unsubscribes reach the leads; sandbox-only workspaces and simulations
@@ -40,6 +46,7 @@ from runtime.engine import Runtime
 from runtime.sandbox.world import SandboxWorld
 from storage.activity import iso
 from storage.db import transaction
+from storage.demo_clock import demo_clock
 
 LEASE_STALE = timedelta(seconds=15)
 HEARTBEAT_S = 1.0
@@ -130,6 +137,7 @@ class Service:
         self.clock = trio.testing.MockClock(rate=speed) if speed != 1.0 else None
         self.runtime = Runtime(db, world=world, poll_interval=max(1.0, speed) * 0.5,
                                workspace=str(workspace) if workspace else None)
+        self._demo_seen = self._demo_rows()
         if workspace is not None and real_inbox_ids(db):
             self.runtime.background.append(self._watch_mail)
 
@@ -147,6 +155,21 @@ class Service:
             raise RuntimeError("start the service with a speed other than 1 to change it later")
         self.clock.rate = rate
         self.runtime.poll_interval = max(1.0, rate) * 0.5
+
+    def _demo_rows(self) -> tuple:
+        return tuple(self.db.execute("SELECT key, value FROM runtime_state WHERE key IN ('demo_speed', 'demo_paused')"
+                                     " ORDER BY key").fetchall())
+
+    def _apply_demo_clock(self) -> None:
+        """Apply the TUI's demo clock rows when they changed since last seen (MockClock runs only)."""
+        rows = self._demo_rows()
+        if rows == self._demo_seen or self.clock is None:
+            return
+        self._demo_seen = rows
+        speed, paused = demo_clock(self.db, self.clock.rate or self.speed)
+        if speed > 0:
+            self.speed = speed
+        self.set_speed(0.0 if paused else self.speed)
 
     def run(self, *, until: timedelta | None = None) -> None:
         acquire(self.db)
@@ -180,6 +203,7 @@ class Service:
                 self.db.execute("UPDATE runtime_lease SET heartbeat_at = ? WHERE id = 1", [iso(wall_now())])
                 if self.runtime.clock is not None:
                     save_position(self.db, self.runtime.clock.now())
+            self._apply_demo_clock()
             r = self.db.execute("SELECT stop_requested FROM runtime_lease WHERE id = 1").fetchone()
             if r is None or r[0]:
                 self.runtime.request_stop()
