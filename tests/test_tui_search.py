@@ -86,7 +86,8 @@ WORDS = ["Lead1", "lead12", "Lead123 Surname", "Company 42", "company 4", "Surna
 
 
 @pytest.mark.parametrize("search", WORDS)
-def test_fts_search_returns_the_like_results(small_ws: Path, search: str) -> None:
+def test_fts_search_returns_the_like_results(small_ws: Path, search: str, monkeypatch) -> None:
+    monkeypatch.setattr(data, "DENSE_IN_SAMPLE", 10**9)  # 600 leads: every word is "dense"; take the FTS plan
     reader = Reader(small_ws / "enginy.db")
     try:
         audience = AudienceSource(reader, AudienceFilter(1, search=search))
@@ -98,6 +99,7 @@ def test_fts_search_returns_the_like_results(small_ws: Path, search: str) -> Non
         assert audience.count() == (len(expected), True)
         assert [r["id"] for r in audience.before(None, 10_000)] == expected[::-1]
         activity = ActivitySource(reader, ActivityFilter(1, search=search))
+        assert activity._by_recipient(), "no action kind matches: the recipients' index must be used"
         assert sorted(r["id"] for r in activity.after(None, 10_000)) == like_ids(reader, search, "activity")
     finally:
         reader.close()
@@ -106,15 +108,24 @@ def test_fts_search_returns_the_like_results(small_ws: Path, search: str) -> Non
 def test_unindexable_and_dense_searches_fall_back_to_like(small_ws: Path, monkeypatch) -> None:
     reader = Reader(small_ws / "enginy.db")
     try:
+        # "Lead" is in every name: the density sample sends it to the LIKE walk before FTS is asked
+        assert AudienceSource(reader, AudienceFilter(1, search="Lead"))._match() is None
+        assert AudienceSource(reader, AudienceFilter(1, search="Lead123"))._match() is not None
         for search in ("@", "%", "ead1"):  # punctuation only; a mid-word substring (LIKE-only semantics)
             audience = AudienceSource(reader, AudienceFilter(1, search=search))
             if search_match(search) is None:
                 assert audience._match() is None
                 assert [r["id"] for r in audience.after(None, 10_000)] == like_ids(reader, search, "audience")
         # FTS matches words by prefix, so a mid-word substring finds a subset of LIKE's rows (here: none)
+        monkeypatch.setattr(data, "DENSE_IN_SAMPLE", 10**9)
         mid = AudienceSource(reader, AudienceFilter(1, search="ead1"))
         assert [r["id"] for r in mid.after(None, 10_000)] == []
-        monkeypatch.setattr(data, "RARE_SEARCH", 3)  # "Lead1" matches 111 contacts: now "dense"
+        # a search naming an action kind matches through the kind, so the activity list walks
+        kinds = ActivitySource(reader, ActivityFilter(1, search="invite sent"))
+        assert not kinds._by_recipient()
+        got = sorted(r["id"] for r in kinds.after(None, 10_000))
+        assert got and got == like_ids(reader, "invite sent", "activity")
+        monkeypatch.setattr(data, "RARE_SEARCH", 3)  # "Lead1" matches 111 contacts: now "many"
         dense = AudienceSource(reader, AudienceFilter(1, search="Lead1"))
         assert dense._match() is None
         assert [r["id"] for r in dense.after(None, 10_000)] == like_ids(reader, "Lead1", "audience")

@@ -78,6 +78,10 @@ class Reader:
 #: Above this many matching contacts a search walks the list in id order (hits are dense,
 #: a page fills quickly) instead of starting from the hits (few: read them all, sort by id).
 RARE_SEARCH = 5_000
+#: The density sample: this many of the campaign's first leads; at least DENSE_IN_SAMPLE of
+#: them matching (1 %) means the LIKE walk reads at most ~25,000 rows for a 256-row page.
+SAMPLE = 2_000
+DENSE_IN_SAMPLE = 20
 
 
 def search_match(search: str) -> str | None:
@@ -102,16 +106,26 @@ def _like(search: str) -> str:
 NAME_LIKE = "((c.first_name || ' ' || c.last_name) LIKE ? ESCAPE '\\' OR c.company LIKE ? ESCAPE '\\')"
 
 
-def search_plan(reader: "Reader", search: str, budget_ms: int = 30) -> str | None:
+def search_plan(reader: "Reader", search: str, campaign_id: int, budget_ms: int = 30) -> str | None:
     """The FTS query to start a search from, or None to walk the list with LIKE (the old way).
 
     FTS pays when the hits are few: read them all, keep the campaign's, sort by id.
-    When they are many (more than RARE_SEARCH contacts, or a short prefix such as
-    "l" whose term list takes longer than `budget_ms` to merge) the LIKE walk in id
-    order fills a page within the first few thousand rows, so it is the fast plan —
-    and its results are LIKE's (substrings, also inside words), as before."""
+    When they are many, the LIKE walk in id order fills a page within the first
+    few thousand rows, so it is the fast plan — and its results are LIKE's
+    (substrings, also inside words), as before. Dense is judged first on a sample
+    (the LIKE over the campaign's first SAMPLE leads, ~2 ms), because FTS5 merges a
+    prefix's whole term list inside one step no progress handler can interrupt:
+    "lead"* over a million "LeadN" names took ~200 ms just to count. A sparse
+    sample still gets the FTS hits counted up to RARE_SEARCH."""
     match = search_match(search)
     if match is None:
+        return None
+    like = _like(search)
+    dense = reader.one(
+        f"SELECT count(*) AS n FROM (SELECT c.first_name, c.last_name, c.company FROM enrollments e"
+        f" INDEXED BY enrollments_campaign JOIN contacts c ON c.id = e.contact_id WHERE e.campaign_id = ?"
+        f" ORDER BY e.id LIMIT ?) AS c WHERE {NAME_LIKE}", [campaign_id, SAMPLE, like, like])["n"]
+    if dense >= DENSE_IN_SAMPLE:
         return None
     hits = _with_budget(reader.conn(), budget_ms, lambda conn: conn.execute(
         "SELECT count(*) FROM (SELECT rowid FROM contact_search WHERE contact_search MATCH ? LIMIT ?)",
@@ -212,7 +226,8 @@ class AudienceSource:
     def _match(self) -> str | None:
         """The FTS query of the search, decided once per source (on the worker thread that first asks)."""
         if self._search_match is ...:
-            self._search_match = search_plan(self.reader, self.flt.search) if self.flt.search else None
+            self._search_match = (search_plan(self.reader, self.flt.search, self.flt.campaign_id)
+                                  if self.flt.search else None)
         return self._search_match
 
     def _index(self) -> str:
@@ -361,6 +376,7 @@ class ActivitySource:
         self.reader = reader
         self.flt = flt
         self._search_match: Any = ...  # not decided yet
+        self._kind_hit: Any = ...
 
     def _where(self) -> tuple[str, list[Any]]:
         f = self.flt
@@ -377,23 +393,41 @@ class ActivitySource:
             params.append(f.since)
         if f.search:
             like = _like(f.search)
-            if self._match() is not None:
-                recipient = ("(a.contact_id IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ?)"
-                             f" AND {NAME_LIKE})")
-                params.append(self._match())
+            if self._by_recipient():
+                # no action kind of this campaign matches: the recipient condition alone decides
+                where.append("a.contact_id IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ?)")
+                where.append(NAME_LIKE)
+                params += [self._match(), like, like]
             else:
-                recipient = NAME_LIKE
-            where.append(f"({recipient} OR a.kind LIKE ? ESCAPE '\\')")
-            params += [like, like, like.replace(" ", "\\_")]
+                where.append(f"({NAME_LIKE} OR a.kind LIKE ? ESCAPE '\\')")
+                params += [like, like, like.replace(" ", "\\_")]
         return " AND ".join(where), params
 
     def _match(self) -> str | None:
         """As AudienceSource._match: the FTS query when the search's hits are few, else None (LIKE)."""
         if self._search_match is ...:
-            self._search_match = search_plan(self.reader, self.flt.search) if self.flt.search else None
+            self._search_match = (search_plan(self.reader, self.flt.search, self.flt.campaign_id)
+                                  if self.flt.search else None)
         return self._search_match
 
+    def _by_recipient(self) -> bool:
+        """Start from the matching contacts' actions (index activity_campaign_contact, m042)?
+
+        Only when the search has an FTS plan and matches none of the campaign's action
+        kinds; a search that names a kind ("invite") matches many rows, so the walk
+        in id order is the fast plan for it anyway."""
+        if self._kind_hit is ...:
+            self._kind_hit = self._match() is None or bool(self.reader.one(
+                "WITH RECURSIVE k(kind) AS (SELECT min(kind) FROM activity WHERE campaign_id = ?1"
+                " UNION ALL SELECT (SELECT min(kind) FROM activity WHERE campaign_id = ?1 AND kind > k.kind)"
+                " FROM k WHERE k.kind IS NOT NULL)"  # the distinct kinds: one index seek each
+                " SELECT count(*) AS n FROM k WHERE kind LIKE ?2 ESCAPE '\\'",
+                [self.flt.campaign_id, _like(self.flt.search).replace(" ", "\\_")])["n"])
+        return not self._kind_hit
+
     def _index(self) -> str:
+        if self.flt.search and self._by_recipient():
+            return "INDEXED BY activity_campaign_contact"
         return "INDEXED BY activity_campaign_node" if self.flt.node_id else "INDEXED BY activity_campaign"
 
     def _select(self, extra: str, params: list[Any], order: str, limit: int) -> list[Row]:
