@@ -94,24 +94,41 @@ def is_known_variable(name: str) -> bool:
     return name in CONTACT_FIELDS or (name.startswith("custom.") and len(name) > len("custom."))
 
 
-def render(text: str, lead: LeadData) -> str | MissingVariable:
-    missing: list[str] = []
-
-    def fill(match: re.Match[str]) -> str:
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> tuple[str | tuple[str, str | None], ...]:
+    """A text as literal pieces and (canonical name, fallback) variables, parsed
+    once per distinct text: the same few templates render for every lead."""
+    parts: list[str | tuple[str, str | None]] = []
+    pos = 0
+    for match in _VARIABLE.finditer(text):
+        if match.start() > pos:
+            parts.append(text[pos:match.start()])
         whole = match.group(0)
-        if whole in ("{{", "}}"):
-            return whole[0]
-        name = canonical(match.group(1))
+        parts.append(whole[0] if whole in ("{{", "}}") else (canonical(match.group(1)), match.group(2)))
+        pos = match.end()
+    if pos < len(text):
+        parts.append(text[pos:])
+    return tuple(parts)
+
+
+def render(text: str, lead: LeadData) -> str | MissingVariable:
+    parts = _parse(text)
+    if len(parts) == 1 and parts[0].__class__ is str:
+        return parts[0]  # type: ignore[return-value]
+    out: list[str] = []
+    for part in parts:
+        if part.__class__ is str:
+            out.append(part)  # type: ignore[arg-type]
+            continue
+        name, fallback = part  # type: ignore[misc]
         value = lead.value(name)
         if value:
-            return value
-        if match.group(2) is not None:
-            return match.group(2)
-        missing.append(name)
-        return ""
-
-    result = _VARIABLE.sub(fill, text)
-    return MissingVariable(missing[0]) if missing else result
+            out.append(value)
+        elif fallback is not None:
+            out.append(fallback)
+        else:
+            return MissingVariable(name)
+    return "".join(out)
 
 
 def chunk_message(text: str, limit: int = 1900) -> list[str]:

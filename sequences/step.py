@@ -43,8 +43,9 @@ the outbox idempotency key.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
-from typing import Union
+from typing import Callable, Union
 
 import msgspec
 
@@ -309,15 +310,13 @@ def compile_sequence(sequence: Sequence) -> Compiled:
 # --- conditions --------------------------------------------------------------
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+
+
 def is_valid_email(address: str) -> bool:
     """A cheap syntactic check (spec "Missing contact email": not set *or invalid*):
     one @, something before it, a dot inside the domain, no spaces."""
-    address = address.strip()
-    local, at, domain = address.partition("@")
-    if not at or not local or "@" in domain or any(c.isspace() for c in address):
-        return False
-    dot = domain.find(".")
-    return 0 < dot and not domain.endswith(".") and ".." not in domain
+    return _EMAIL.fullmatch(address.strip()) is not None
 
 
 def _custom(node: CustomCondition, lead: LeadFacts) -> bool:
@@ -660,82 +659,107 @@ def step(
 def _apply(run: _Run, state: State, event: Event) -> State:
     if state.substatus is Substatus.DELETED:
         return state  # removal is permanent, whatever arrives later
-    if isinstance(event, Removed):
-        return msgspec.structs.replace(run.finish(state, Substatus.DELETED, "removed from the campaign"), paused=False)
-    if isinstance(event, Replied):
-        run.log.append(LogEntry(state.node, "replied"))
-        return msgspec.structs.replace(state, status=LeadStatus.REPLIED, substatus=None, node=None, phase="done", due_at=None, paused=False)
-    if not state.active:
-        return state
-    if isinstance(event, Blocked):
-        return run.finish(state, Substatus.BLOCKED, "blocked")
-    if isinstance(event, OutOfOffice):
-        return run.finish(state, Substatus.OUT_OF_OFFICE, "out of office")
-    if isinstance(event, Bounced):
-        return _bounced(run, state, event.hard)
-    if isinstance(event, Accepted):
-        state = msgspec.structs.replace(state, accepted_at=state.accepted_at or event.at)
-        if state.phase == "waiting_accept" and not state.paused:
-            node = run.c.nodes[state.node]  # type: ignore[index]
-            run.log.append(LogEntry(node.id, "yes"))
-            return run.goto(state, node.yes, min(event.at, run.now))  # type: ignore[union-attr]
-        return state if state.paused else _due(run, state)
-    if isinstance(event, InvitationWithdrawn):
-        return _withdrawn(run, state)
-    if isinstance(event, Paused):
-        return msgspec.structs.replace(state, paused=True, status=LeadStatus.PAUSED)
-    if isinstance(event, Resumed):
-        if not state.paused:
-            return state
-        if state.substatus is not None and state.substatus.status is LeadStatus.ERROR:
-            return msgspec.structs.replace(state, paused=False, status=LeadStatus.ERROR)  # needs a Retry
-        resumed = LeadStatus.NOT_STARTED if state.node is None and not state.history else LeadStatus.IN_PROGRESS
-        state = msgspec.structs.replace(state, paused=False, status=resumed)
-        if state.phase == "queued":
-            # The runtime drops a paused lead's job before sending; emit it again.
-            # Same attempt = same outbox key, so a job that did go out is not doubled.
-            state = msgspec.structs.replace(state, phase="due", due_at=run.now)
-        return _due(run, state) if resumed is LeadStatus.IN_PROGRESS else state
-    if isinstance(event, ActionDone):
-        return _done(run, state, event)  # applied even while paused; the next node waits for resume
-    if isinstance(event, ActionFailed):
-        if state.node != event.node or state.phase != "queued":
-            return state
-        if event.retryable and state.attempt < MAX_RETRIES:
-            when = event.retry_at or run.now + RETRY_WAIT
-            run.log.append(LogEntry(event.node, f"retry at {when.isoformat()}: {event.substatus.label}"))
-            waiting = event.substatus if event.substatus.status is LeadStatus.IN_PROGRESS else Substatus.SCHEDULED
-            return msgspec.structs.replace(
-                state, phase="due", due_at=max(when, run.now), attempt=state.attempt + 1, substatus=waiting,
-            )
-        substatus, detail = event.substatus, event.detail
-        if substatus.status is not LeadStatus.ERROR:
-            # An Error lead must say why with an error substatus; a runtime that
-            # reported e.g. Scheduled as permanent gets System error, its words kept.
-            detail = f"{substatus.label}" + (f": {detail}" if detail else "")
-            substatus = Substatus.SYSTEM_ERROR
-        run.log.append(LogEntry(event.node, f"error: {substatus.label}" + (f" ({detail})" if detail else "")))
-        return msgspec.structs.replace(
-            state, status=LeadStatus.ERROR, substatus=substatus, error_detail=detail,
-            phase="due", paused=False,
-        )
-    if state.paused:
+    try:
+        handler, when = _HANDLERS[event.__class__]
+    except KeyError:
+        raise TypeError(f"unknown event {event!r}") from None
+    if when and not state.active:
+        return state  # finished and replied leads only take a removal or a (late) reply
+    if when == 2 and state.paused:
         return state  # nothing new runs while paused
-    if isinstance(event, Start):
-        if state.status is not LeadStatus.NOT_STARTED:
-            return state
-        run.log.append(LogEntry(None, "started"))
-        return run.goto(state, run.c.sequence.start, run.now)
-    if isinstance(event, Retry):
-        if state.status is not LeadStatus.ERROR:
-            return state
-        state = msgspec.structs.replace(
-            state, status=LeadStatus.IN_PROGRESS, substatus=None, phase="due", due_at=run.now, attempt=state.attempt + 1
+    return handler(run, state, event)
+
+
+def _on_removed(run: _Run, state: State, event: Removed) -> State:
+    return msgspec.structs.replace(run.finish(state, Substatus.DELETED, "removed from the campaign"), paused=False)
+
+
+def _on_replied(run: _Run, state: State, event: Replied) -> State:
+    run.log.append(LogEntry(state.node, "replied"))
+    return msgspec.structs.replace(state, status=LeadStatus.REPLIED, substatus=None, node=None, phase="done", due_at=None, paused=False)
+
+
+def _on_accepted(run: _Run, state: State, event: Accepted) -> State:
+    state = msgspec.structs.replace(state, accepted_at=state.accepted_at or event.at)
+    if state.phase == "waiting_accept" and not state.paused:
+        node = run.c.nodes[state.node]  # type: ignore[index]
+        run.log.append(LogEntry(node.id, "yes"))
+        return run.goto(state, node.yes, min(event.at, run.now))  # type: ignore[union-attr]
+    return state if state.paused else _due(run, state)
+
+
+def _on_resumed(run: _Run, state: State, event: Resumed) -> State:
+    if not state.paused:
+        return state
+    if state.substatus is not None and state.substatus.status is LeadStatus.ERROR:
+        return msgspec.structs.replace(state, paused=False, status=LeadStatus.ERROR)  # needs a Retry
+    resumed = LeadStatus.NOT_STARTED if state.node is None and not state.history else LeadStatus.IN_PROGRESS
+    state = msgspec.structs.replace(state, paused=False, status=resumed)
+    if state.phase == "queued":
+        # The runtime drops a paused lead's job before sending; emit it again.
+        # Same attempt = same outbox key, so a job that did go out is not doubled.
+        state = msgspec.structs.replace(state, phase="due", due_at=run.now)
+    return _due(run, state) if resumed is LeadStatus.IN_PROGRESS else state
+
+
+def _failed(run: _Run, state: State, event: ActionFailed) -> State:
+    if state.node != event.node or state.phase != "queued":
+        return state
+    if event.retryable and state.attempt < MAX_RETRIES:
+        when = event.retry_at or run.now + RETRY_WAIT
+        run.log.append(LogEntry(event.node, f"retry at {when.isoformat()}: {event.substatus.label}"))
+        waiting = event.substatus if event.substatus.status is LeadStatus.IN_PROGRESS else Substatus.SCHEDULED
+        return msgspec.structs.replace(
+            state, phase="due", due_at=max(when, run.now), attempt=state.attempt + 1, substatus=waiting,
         )
-        return run.run_due(state)
-    if isinstance(event, Due):
-        return _due(run, state)
-    raise TypeError(f"unknown event {event!r}")
+    substatus, detail = event.substatus, event.detail
+    if substatus.status is not LeadStatus.ERROR:
+        # An Error lead must say why with an error substatus; a runtime that
+        # reported e.g. Scheduled as permanent gets System error, its words kept.
+        detail = f"{substatus.label}" + (f": {detail}" if detail else "")
+        substatus = Substatus.SYSTEM_ERROR
+    run.log.append(LogEntry(event.node, f"error: {substatus.label}" + (f" ({detail})" if detail else "")))
+    return msgspec.structs.replace(
+        state, status=LeadStatus.ERROR, substatus=substatus, error_detail=detail,
+        phase="due", paused=False,
+    )
+
+
+def _on_start(run: _Run, state: State, event: Start) -> State:
+    if state.status is not LeadStatus.NOT_STARTED:
+        return state
+    run.log.append(LogEntry(None, "started"))
+    return run.goto(state, run.c.sequence.start, run.now)
+
+
+def _on_retry(run: _Run, state: State, event: Retry) -> State:
+    if state.status is not LeadStatus.ERROR:
+        return state
+    state = msgspec.structs.replace(
+        state, status=LeadStatus.IN_PROGRESS, substatus=None, phase="due", due_at=run.now, attempt=state.attempt + 1
+    )
+    return run.run_due(state)
+
+
+#: event type -> (handler, when): when 0 = always (removal, reply), 1 = while the
+#: lead is active (paused or not), 2 = only while active and not paused.
+_HANDLERS: dict[type, tuple[Callable[[_Run, State, Event], State], int]] = {
+    Removed: (_on_removed, 0),
+    Replied: (_on_replied, 0),
+    Blocked: (lambda run, state, event: run.finish(state, Substatus.BLOCKED, "blocked"), 1),
+    OutOfOffice: (lambda run, state, event: run.finish(state, Substatus.OUT_OF_OFFICE, "out of office"), 1),
+    Bounced: (lambda run, state, event: _bounced(run, state, event.hard), 1),
+    Accepted: (_on_accepted, 1),
+    InvitationWithdrawn: (lambda run, state, event: _withdrawn(run, state), 1),
+    Paused: (lambda run, state, event: msgspec.structs.replace(state, paused=True, status=LeadStatus.PAUSED), 1),
+    Resumed: (_on_resumed, 1),
+    # applied even while paused; the next node waits for resume
+    ActionDone: (lambda run, state, event: _done(run, state, event), 1),
+    ActionFailed: (_failed, 1),
+    Start: (_on_start, 2),
+    Retry: (_on_retry, 2),
+    Due: (lambda run, state, event: _due(run, state), 2),
+}
 
 
 def _due(run: _Run, state: State) -> State:
