@@ -18,19 +18,42 @@ def _summary(template) -> dict:
     }
 
 
+def _saved(ctx: typer.Context) -> tuple:
+    """The user templates saved in the workspace; none when there is no (usable) workspace,
+    so the built-ins are always browsable."""
+    from cli.main import workspace_dir
+    from storage.campaigns import user_templates
+    from storage.workspace import WorkspaceError, open_workspace
+
+    try:
+        ws = open_workspace(workspace_dir(ctx))
+    except WorkspaceError:
+        return ()
+    db = ws.open_db()
+    try:
+        return user_templates(db)
+    finally:
+        db.conn.close()
+
+
 @app.command("list")
-def list_templates(json_out: bool = typer.Option(False, "--json", help="One JSON array of templates.")) -> None:
-    """List the templates with their channels and what each is best for."""
+def list_templates(
+    ctx: typer.Context,
+    json_out: bool = typer.Option(False, "--json", help="One JSON array of templates."),
+) -> None:
+    """List the templates with their channels and what each is best for (saved ones after the built-ins)."""
     from sequences.templates import BUILTIN_TEMPLATES
 
-    rows = [_summary(t) for t in BUILTIN_TEMPLATES]
+    rows = [_summary(t) for t in (*BUILTIN_TEMPLATES, *_saved(ctx))]
     width = max(len(r["name"]) for r in rows)
-    human = "\n".join(f"{r['name']:<{width}}  {'+'.join(r['channels']):<20} {r['overview']}" for r in rows)
+    human = "\n".join(f"{r['name']:<{width}}  {'+'.join(r['channels']):<20} "
+                      f"{r['overview'] if r['builtin'] else '(saved) ' + r['overview']}".rstrip() for r in rows)
     emit(rows, json_out, human=human)
 
 
 @app.command("show")
 def show_template(
+    ctx: typer.Context,
     name: str = typer.Argument(..., help="Template name (any case) or its slug, e.g. email-only."),
     json_out: bool = typer.Option(False, "--json", help="The template with its full sequence as JSON."),
 ) -> None:
@@ -38,12 +61,16 @@ def show_template(
     from sequences.model import children, describe
     from sequences.templates import BUILTIN_TEMPLATES, find_template
 
-    template = find_template(name)
+    saved = _saved(ctx)
+    template = find_template(name, saved)
     if template is None:
-        names = ", ".join(t.name for t in BUILTIN_TEMPLATES)
+        names = ", ".join(t.name for t in (*BUILTIN_TEMPLATES, *saved))
         raise UserError(f"no template named {name!r}; the templates are: {names}")
     data = _summary(template) | {"sequence": msgspec.to_builtins(template.sequence)}
-    lines = [template.name, template.overview, f"Best for: {template.best_for}", ""]
+    lines = [template.name, template.overview]
+    if template.best_for:
+        lines.append(f"Best for: {template.best_for}")
+    lines.append("")
     by_id = {n.id: n for n in template.sequence.nodes}
 
     def walk(node_id: str | None, depth: int, prefix: str) -> None:
