@@ -33,9 +33,21 @@ Rules (from the spec):
   note over 300 or a message over 1,900 characters (Message too long / InMail
   message too long) stop the lead with an error instead of a bad send.
 - No job is ever emitted for a paused, removed, replied or finished lead.
+- A Paused lead shows no substatus (spec: "--"); the one it had is kept in
+  `held_substatus` and shown again on resume.
+- A permanent failure always leaves an Error substatus: one reported with a
+  non-error substatus becomes System error (its label kept in `error_detail`).
+- A connection request to a lead already connected (`LeadFacts.is_connection`)
+  is done without a job (logged "skipped: already connected").
+- An email needs a syntactically valid contact address (`is_valid_email`),
+  else Missing contact email; "Has professional email" uses the same check.
+- `message_depth` / `Job.depth` count LinkedIn messages only (the LinkedIn
+  queue orders by them); emails do not add depth.
 
 `step` takes either a `Sequence` (compiled once and cached by identity, see
-`compiled_for`) or an already `Compiled` one; it never re-validates.
+`compiled_for`) or an already `Compiled` one; it never re-validates content.
+Compiling checks the structure (ids, start, pointers, no loops or joins) and
+raises `ValueError` naming the step.
 
 The runtime combines `Job.attempt` with the enrollment id and node id into
 the outbox idempotency key.
