@@ -6,8 +6,9 @@ hours), so a gateway identity is polled a few times a day: every
 
 1. `relations_since` — a new 1st-degree relation matching one of our pending
    invitations is an acceptance of that invitation's outbox key;
-2. `inbound_messages_since` — a message from a lead we wrote to (or invited)
-   is a reply to our latest delivery to them;
+2. `inbound_messages_since` — a message from a lead is a reply to our latest
+   delivery to them before it (a message older than all our deliveries to that
+   person — an old conversation — is not a reply);
 3. `auto_withdraw` (when the identity has it on) — invitations pending longer
    than `withdraw_after_days` are withdrawn; each is an `InvitationWithdrawn`
    for its lead (the step function waits out LinkedIn's 3-week cooldown and
@@ -51,6 +52,9 @@ log = logging.getLogger("enginy.linkedin.poll")
 
 POLL_EVERY = timedelta(hours=3)
 """A few rounds per working day (≈3 in 9 hours): acceptance is seen within hours, like the webhook."""
+SKEW = timedelta(minutes=5)
+"""Tolerance between our clock and LinkedIn's when comparing send and answer times."""
+LOOKBACK = timedelta(days=60)
 LIVENESS = 600.0
 """Seconds (workspace clock) between checks that our actor is still the identity's actor."""
 
@@ -116,6 +120,7 @@ class LinkedInPoller:
             for rel in relations:
                 self._accepted(rel.provider_id, rel.public_id, rel.connected_at)
             since, seen = self._cursor()
+            since = since or self._first_sent()
             for msg in sorted(await driver.inbound_messages_since(since), key=lambda m: m.sent_at):
                 self._replied(msg, seen)
             row = next(iter(self.db.query("SELECT * FROM identities WHERE id = ?", [self.id])), None)
@@ -135,10 +140,21 @@ class LinkedInPoller:
                 return self.rt.clock.now() + timedelta(seconds=exc.retry_after)
         return start + POLL_EVERY
 
-    def _oldest_pending(self) -> datetime | None:
+    def _oldest_pending(self) -> datetime:
+        """How far back relations matter: our oldest invitation still awaiting an answer
+        (at most LOOKBACK: LinkedIn drops invitations unanswered for months)."""
+        now = self.rt.clock.now()
         r = self.db.execute("SELECT MIN(sent_at) FROM linkedin_invitations WHERE identity_id = ?"
                             " AND state IN ('pending', 'gone')", [self.id]).fetchone()
-        return datetime.fromisoformat(r[0]) - timedelta(minutes=5) if r and r[0] else None
+        oldest = datetime.fromisoformat(r[0]) - SKEW if r and r[0] else now
+        return max(oldest, now - LOOKBACK)
+
+    def _first_sent(self) -> datetime:
+        """Before any reply was seen: only messages after our first LinkedIn delivery can answer us
+        (never page through an account's whole history)."""
+        r = self.db.execute("SELECT MIN(sent_at) FROM outbox WHERE identity_id = ? AND channel = 'linkedin'"
+                            " AND state = 'sent'", [self.id]).fetchone()
+        return datetime.fromisoformat(r[0]) - SKEW if r and r[0] else self.rt.clock.now()
 
     def _signal(self, sig: inbound.Signal, extra=None) -> None:
         rt = self.rt
@@ -183,9 +199,9 @@ class LinkedInPoller:
         row = self.db.execute(
             "SELECT o.key FROM outbox o JOIN contacts c ON c.id = (SELECT contact_id FROM enrollments"
             " WHERE id = o.enrollment_id) WHERE o.identity_id = ? AND o.channel = 'linkedin' AND o.state = 'sent'"
-            " AND (c.linkedin_id = ? OR c.linkedin_url LIKE ? OR c.linkedin_url LIKE ?)"
+            " AND (c.linkedin_id = ? OR c.linkedin_url LIKE ? OR c.linkedin_url LIKE ?) AND o.sent_at <= ?"
             " ORDER BY o.sent_at DESC, o.id DESC LIMIT 1",
-            [self.id, msg.sender_provider_id, slug, slug + "/"]).fetchone()
+            [self.id, msg.sender_provider_id, slug, slug + "/", iso(msg.sent_at + SKEW)]).fetchone()
         if row is None:
             with transaction(self.db):
                 self._save_cursor(msg, seen)
