@@ -16,6 +16,15 @@ depth, then campaign priority, then the seeded tie-break).
 
 One timer per queue: the loop sleeps until the earliest lane is ready or a
 new job is filed.
+
+Waiting leads say why (spec: substatuses "stay true while waiting"): when a
+lane with queued jobs cannot run now, every lead queued in it shows Outside
+working hours (closed now, or the next action falls after today's window) or
+Identity limits (a cap of the lane's bucket is spent); it is cleared when the
+lane runs again, and the lead's own step rewrites it when its job is done.
+This is one UPDATE per lane per change of reason (or after new jobs were
+filed into a waiting lane), never per lead per tick, so simulations keep their
+speed. (Monthly conversation limit is per lead: `_precheck_message` defers.)
 """
 
 from __future__ import annotations
@@ -91,6 +100,9 @@ class IdentityActor:
                                  " AND state = 'queued' GROUP BY 1, 2, 3", [self.id]).fetchall():
             self.backlog[((r[0], r[1] if r[0] == limits.EMAIL else None), r[2])] = r[3]
         self.cancel_scope = trio.CancelScope()
+        self._allowed_at: dict[Lane, datetime] = {}
+        self.waiting: dict[Lane, Substatus | None] = {}  # why each lane's queued leads wait (as written)
+        self._waiting_dirty: set[Lane] = set()  # lanes filed into since their leads were marked
 
     # -- lanes and limits ---------------------------------------------------
 
@@ -122,6 +134,7 @@ class IdentityActor:
         rules = self.rules(lane)
         times = self.times.setdefault(lane, ActionTimes())
         t = limits.earliest_allowed(rules, times, max(now, self.backoff.get(lane, now)), self.hours)
+        self._allowed_at[lane] = t  # reused by _why_waiting (no second walk over the limits)
         win = self.hours.current_window(t)
         if win is not None and self.slot_win.get(lane) != win[0]:
             remaining = limits.remaining_today(rules, times, t, self.hours)
@@ -179,6 +192,7 @@ class IdentityActor:
         if window is None:
             window = self.windows[lane] = RankedWindow(WINDOW)
         window.offer(job.sort_key if key is None else key, job.outbox_id, job)
+        self._waiting_dirty.add(lane)
         self._work[self.queue_of(job.bucket)].set()
 
     def choose_inbox(self, row: dict) -> int | None:
@@ -262,14 +276,59 @@ class IdentityActor:
                 continue
             t = self.ready_at(lane, now)
             if t <= now:
+                if self.waiting.get(lane) is not None:
+                    self._mark_waiting(lane, None)
                 if best is None or head[0] < best[0]:
                     best = (head[0], lane)
-            elif wake is None or t < wake:
-                wake = t
+            else:
+                why = self._why_waiting(lane, now, t)
+                if why is not self.waiting.get(lane) or (why is not None and lane in self._waiting_dirty):
+                    self._mark_waiting(lane, why)
+                if wake is None or t < wake:
+                    wake = t
         if best is None:
             return None, wake
         lane = best[1]
         return (lane, self.windows[lane].pop()), None
+
+    # -- why queued leads wait -------------------------------------------------
+
+    def _why_waiting(self, lane: Lane, now: datetime, ready: datetime) -> Substatus | None:
+        """Closed now, or the lane's next action falls after today's window: Outside working
+        hours; a cap spent: Identity limits; only pacing or a back-off: nothing to say."""
+        win = self.hours.current_window(now)
+        if win is None:
+            return Substatus.OUTSIDE_WORKING_HOURS
+        if self.backoff.get(lane, now) <= now:
+            allowed = self._allowed_at[lane]  # ready_at just computed it from `now`
+        else:
+            allowed = limits.earliest_allowed(self.rules(lane), self.times.setdefault(lane, ActionTimes()), now, self.hours)
+        if allowed > now:
+            return Substatus.IDENTITY_LIMITS
+        return Substatus.OUTSIDE_WORKING_HOURS if ready >= win[1] else None
+
+    def _mark_waiting(self, lane: Lane, why: Substatus | None) -> None:
+        """One UPDATE for every in-progress lead queued in this lane (see the module docstring).
+        Only a lead with no substatus or one of these two is touched, so a lead's own
+        reason (e.g. Connection withdrawn) is never overwritten."""
+        bucket, inbox = lane
+        old = self.waiting.get(lane)
+        self.waiting[lane] = why
+        self._waiting_dirty.discard(lane)
+        inbox_sql = "inbox_id = ?" if inbox is not None else "inbox_id IS NULL"
+        lane_args = [self.id, bucket] + ([inbox] if inbox is not None else [])
+        if why is None:
+            if old is None:
+                return
+            sql, args = "substatus = ?", [old.value]
+        else:
+            sql = "(substatus IS NULL OR substatus IN (?, ?)) AND substatus IS NOT ?"
+            args = [Substatus.OUTSIDE_WORKING_HOURS.value, Substatus.IDENTITY_LIMITS.value, why.value]
+        with transaction(self.db):
+            self.db.execute(
+                f"UPDATE enrollments SET substatus = ? WHERE status = 'in_progress' AND {sql} AND id IN"
+                f" (SELECT enrollment_id FROM outbox WHERE identity_id = ? AND bucket = ? AND {inbox_sql}"
+                " AND state = 'queued')", [why.value if why else None, *args, *lane_args])
 
     # -- one job ----------------------------------------------------------------
 

@@ -1,0 +1,57 @@
+"""Leads whose job waits in the identity's queue say why (spec: "Lead substatuses
+stay true while waiting"): queued on a Saturday they show Outside working hours;
+beyond the day's invitation cap they show Identity limits; sent, neither."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import trio
+
+from runtime.engine import Runtime
+from runtime.sandbox.world import SandboxWorld
+from tests.test_runtime_actors import MON, QUIET, invites_only, workspace
+
+WAITING = {"outside_working_hours", "identity_limits"}
+
+
+def substatuses(db) -> dict[int, str | None]:
+    return {r[0]: r[1] for r in db.execute("SELECT contact_id, substatus FROM enrollments")}
+
+
+@pytest.mark.trio
+async def test_queued_leads_show_outside_working_hours_then_identity_limits_then_clear(tmp_path, autojump_clock):
+    db = workspace(tmp_path, invites_only(), leads=4, invites=2, tz="UTC")  # Mon-Fri 09-18 UTC, 2 invites a day
+    world = SandboxWorld(3, profile=QUIET)
+    saturday = MON - timedelta(days=2) + timedelta(hours=10)
+    db.execute("UPDATE enrollments SET due_at = ?, enrolled_at = ?", [saturday.isoformat()] * 2)  # enrolled Saturday
+    rt = Runtime(db, world=world, poll_interval=600.0)
+    seen: dict[str, dict] = {}
+
+    async def look() -> None:
+        for name, at in (("saturday", saturday + timedelta(hours=2)),
+                         ("monday_night", MON + timedelta(hours=23)),
+                         ("tuesday_night", MON + timedelta(days=1, hours=23))):
+            await rt.clock.sleep_until(at)
+            seen[name] = substatuses(db)
+            seen[name + "_sent"] = db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'sent'").fetchone()[0]
+        rt.request_stop()
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(lambda task_status: rt.run(epoch=saturday, task_status=task_status))
+        nursery.start_soon(look)
+
+    # Saturday: every lead is queued, none can go before Monday 09:00
+    assert seen["saturday_sent"] == 0
+    assert set(seen["saturday"].values()) == {"outside_working_hours"}
+    # Monday night: two invitations went out (the cap); the two others wait for the cap, not for the hours
+    assert seen["monday_night_sent"] == 2
+    assert sorted(v for v in seen["monday_night"].values() if v in WAITING) == ["identity_limits"] * 2
+    sent_monday = {r[0] for r in db.execute(
+        "SELECT e.contact_id FROM outbox o JOIN enrollments e ON e.id = o.enrollment_id WHERE o.state = 'sent'"
+        " AND o.sent_at < ?", [(MON + timedelta(days=1)).isoformat()])}
+    assert len(sent_monday) == 2 and not any(seen["monday_night"][c] in WAITING for c in sent_monday)
+    # Tuesday night: all four sent; nobody still says they are waiting
+    assert seen["tuesday_night_sent"] == 4
+    assert not any(v in WAITING for v in seen["tuesday_night"].values())
