@@ -16,12 +16,27 @@ Prints both times, the ratio and the peak RSS of this process (which also
 holds the generator's and the import's memory; the CSV is streamed so it
 stays bounded whatever N is).
 
-Measured 2026-11-23 on the shared dev box (1M rows, 151 MB): sqlite3 .import
-2.1 s, enginy 29.1 s (13.7x, 34k rows/s), peak RSS 343 MB (mostly the 256 MB
-import page cache); on a busier moment 3.6 s vs 57 s. Profiled at 1M: SQLite
-inserts into three indexes + list memberships ~10 s, per-row parsing and
-validation ~11 s (email/URL regexes ~2 s), duplicate look-ups and commit ~4 s.
-The 3x aim is not met: .import checks nothing and maintains no index.
+Measured 2026-11-23 on the shared dev box (2 cores, load 2–4 from other
+work, so sqlite3's own time varied 0.5–0.9 s at 200k and 2.1–4.5 s at 1M; read
+the ratio of one run, not absolute times across runs):
+
+- before the staged import (ae32bab, row-by-row merge into the indexed
+  table): 1M rows 64.8 s vs sqlite3 4.5 s (14.3x, 343 MB peak); on a quieter
+  moment 29.1 s vs 2.1 s (13.7x). 200k rows: 7.4–7.8 s vs 0.68–0.86 s (9–11x).
+- staged import (TEMP table, set-based insert of rows that meet nothing,
+  in-file duplicates found with a bit array, contacts indexes re-created when
+  the import at least doubles the table): 1M rows 32.1 s vs 4.0 s (8.0x,
+  31k rows/s, 607 MB peak: the 256 MB page caches of main and temp are both
+  used); 200k rows 5.5–6.2 s vs 0.5–0.9 s (6.8–12.5x), back to back with the
+  old code 6.2 s against 7.4–7.8 s.
+
+Where the time goes now (200k, in-process phase timings): CSV parsing and
+per-row cleaning/validation ~1.2 s (email and LinkedIn regexes ~0.5 s),
+staging executemany ~0.4 s, INSERT … SELECT into contacts ~0.7 s of which
+~0.3 s is the contact_search FTS5 trigger (m041), re-creating the three
+indexes ~0.5 s, memberships ~0.3 s, commit (fsync of the WAL) ~0.5 s. The 3x
+aim is not met: .import checks nothing and maintains no index or FTS table;
+the rest of the gap is Python's per-row work.
 """
 
 from __future__ import annotations
