@@ -77,31 +77,34 @@ class Frozen:
         return call
 
 
-class Tracked(NowTransport):
-    """Counts requests still running in worker threads, cancelled calls included (the driver
-    abandons a thread on cancel), so a test never ends while one may still reach the server
-    and stamp the next test's world with its time."""
+_to_thread = trio.to_thread.run_sync
+_threads = {"running": 0}
+_lock = threading.Lock()
 
-    lock = threading.Lock()
-    running = 0
 
-    def handle_request(self, request):
-        with Tracked.lock:
-            Tracked.running += 1
+async def _counted_to_thread(fn, *args, **kwargs):
+    """trio.to_thread.run_sync, counting threads until they really end (a cancelled call abandons its
+    thread, which may still reach the server)."""
+    def counted(*a):
         try:
-            return super().handle_request(request)
+            return fn(*a)
         finally:
-            with Tracked.lock:
-                Tracked.running -= 1
+            with _lock:
+                _threads["running"] -= 1
+    with _lock:
+        _threads["running"] += 1
+    return await _to_thread(counted, *args, **kwargs)
 
 
 async def settled() -> None:
-    while Tracked.running:
-        await trio.to_thread.run_sync(time.sleep, 0.01)
+    """Wait until no request thread is left, so none can stamp the next test's gateway clock."""
+    while _threads["running"]:
+        await _to_thread(time.sleep, 0.01)
 
 
 @pytest.fixture
-def clock():
+def clock(monkeypatch):
+    monkeypatch.setattr(trio.to_thread, "run_sync", _counted_to_thread)
     return trio.testing.MockClock(autojump_threshold=0)
 
 
@@ -133,7 +136,7 @@ def runtime(ws_dir, db, clock) -> Runtime:
         now = holder["rt"].clock.now
         frozen = Frozen(clock)
         frozen.driver = GatewayDriver(identity["gateway_url"], key, identity["linkedin_account_id"],
-                                      policy=TEST_POLICY, transport=Tracked(now), now=now, sleep=frozen.sleep)
+                                      policy=TEST_POLICY, transport=NowTransport(now), now=now, sleep=frozen.sleep)
         return frozen
 
     rt = holder["rt"] = Runtime(db, workspace=str(ws_dir), poll_interval=60.0, linkedin_factory=factory)
