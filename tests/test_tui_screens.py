@@ -380,3 +380,30 @@ async def test_virtual_table_pages_by_keyset_to_both_ends(big_ws: Path) -> None:
         await pilot.press("G")
         await settle(pilot, table)
         assert table.current["id"] == errors[1] and table.current["status"] == "error"
+
+
+@pytest.mark.asyncio
+async def test_progress_tree_is_relabelled_not_rebuilt_on_refresh(ws: Path) -> None:
+    """A live refresh updates the step figures in place: same nodes, cursor where the user left it."""
+    app = app_for(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.push_screen(CampaignScreen(app.ctx, 1))
+        screen = app.screen
+        await settle(pilot)
+        tree = screen.query_one("#progress-tree")
+        nodes = {n.data: n for n in tree.root.children}
+        tree.move_cursor(nodes["visit"])
+        line = tree.cursor_line
+        assert "✖ 3 errors" in str(nodes["invite"].label)
+        conn = sqlite3.connect(ws / "enginy.db")
+        conn.execute("UPDATE enrollments SET status = 'in_progress', substatus = NULL"
+                     " WHERE campaign_id = 1 AND status = 'error'")
+        conn.commit()
+        conn.close()
+        await screen.refresh_data()
+        await settle(pilot)
+        after = {n.data: n for n in tree.root.children}
+        assert all(after[k] is nodes[k] for k in nodes)
+        assert "errors" not in str(after["invite"].label)
+        assert tree.cursor_line == line and tree.cursor_node is nodes["visit"]

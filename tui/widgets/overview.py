@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 from textual.message import Message
@@ -84,31 +86,36 @@ class ProgressTree(Tree[str]):
             super().__init__()
             self.node_id = node_id
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shape: Any = None  # the sequence the branches were built for
+        self._branches: dict[str, Any] = {}  # step id -> its tree node
+
     def show(self, metrics: CampaignMetrics, sequence) -> None:
+        """Show the figures; the tree is built once per sequence and later refreshes only relabel it.
+
+        Why: the screen refreshes after every change the runtime makes; clearing and
+        re-adding every node each time cost a full tree rebuild and threw the cursor
+        and any collapsed branch back to their defaults under the user's hands."""
         counts = {s.step: (s.leads, s.errors) for s in metrics.steps}
-        self.clear()
         self.root.set_label(Text(f"Start — {metrics.audience.get('not_started', 0):,} not started", style="bold"))
+        if sequence is not None and sequence == self._shape and self._branches:
+            nodes = {n.id: n for n in sequence.nodes}
+            for node_id, branch in self._branches.items():
+                branch.set_label(self._label(nodes[node_id], counts))
+            return
+        self.clear()
+        self._shape, self._branches = sequence, {}
         if sequence is None:
             return
         nodes = {n.id: n for n in sequence.nodes}
-        tree_nodes = {}
-
-        def label(node) -> Text:
-            leads, errors = counts.get(node.id, (0, 0))
-            text = Text(end="")
-            if not node.delay.asap:
-                text.append(f"[{node.delay.label()}] ", style="dim")
-            text.append(LABEL.get(node.__struct_config__.tag, node.id))
-            text.append(f"  {leads:,} leads", style="bold cyan" if leads else "dim")
-            if errors:
-                text.append(f"  ✖ {errors:,} errors", style="bold red")
-            return text
+        tree_nodes = self._branches
 
         def add(parent, node_id) -> None:
             """Append the chain starting at node_id under parent; a condition opens Yes/No branches."""
             while node_id is not None and node_id in nodes and node_id not in tree_nodes:
                 node = nodes[node_id]
-                branch = parent.add(label(node), data=node.id, expand=True)
+                branch = parent.add(self._label(node, counts), data=node.id, expand=True)
                 tree_nodes[node_id] = branch
                 if hasattr(node, "yes"):
                     add(branch.add(Text("Yes", style="bold green"), expand=True), node.yes)
@@ -118,6 +125,18 @@ class ProgressTree(Tree[str]):
 
         add(self.root, sequence.start)
         self.root.expand()
+
+    @staticmethod
+    def _label(node, counts: dict[str, tuple[int, int]]) -> Text:
+        leads, errors = counts.get(node.id, (0, 0))
+        text = Text(end="")
+        if not node.delay.asap:
+            text.append(f"[{node.delay.label()}] ", style="dim")
+        text.append(LABEL.get(node.__struct_config__.tag, node.id))
+        text.append(f"  {leads:,} leads", style="bold cyan" if leads else "dim")
+        if errors:
+            text.append(f"  ✖ {errors:,} errors", style="bold red")
+        return text
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         event.stop()
