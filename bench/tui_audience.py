@@ -7,7 +7,8 @@ on the worker thread) and the wall time until the new rows are painted:
 
 * open the audience tab (chip counts + first page),
 * change chip (Error),
-* filter (search a company name, stage),
+* filter (search a company name, a person's name, a word in ~10 % of the
+  names — the LIKE-walk plan of tui/data.search_plan —, stage),
 * jump to the end (G).
 
 The workspace is generated in one transaction from recursive CTEs (about
@@ -120,6 +121,9 @@ async def _measure(folder: Path, label: str) -> dict[str, float]:
         await timed("chip Total", lambda: screen.action_chip("total"))
         await timed("search company", lambda: screen.apply_audience(search="Company 4242"))
         await timed("clear search", lambda: screen.apply_audience(search=""))
+        await timed("search name", lambda: screen.apply_audience(search="Lead12345"))
+        await timed("search dense", lambda: screen.apply_audience(search="Surname1"))
+        await timed("clear search ", lambda: screen.apply_audience(search=""))
         await timed("stage filter", lambda: screen.apply_audience(node_id="email1"))
         await timed("clear stage", lambda: screen.apply_audience(node_id=None))
         await timed("jump to end (G)", lambda: table().action_bottom())
