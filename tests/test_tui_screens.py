@@ -52,7 +52,7 @@ def q(ws: Path, sql: str, *args):
 
 async def settle(pilot, table: VirtualTable | None = None) -> None:
     await pilot.pause()
-    for _ in range(200):
+    for _ in range(1000):  # up to ~10 s on a loaded machine
         if table is None or not table.loading:
             break
         await pilot.pause(0.01)

@@ -127,6 +127,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._exact = True
         self._generation = 0
         self._busy = False
+        self._reload_pending = False
         self._loaded_once = False
         self.timings: list[tuple[str, float]] = []
         #: perf_counter() of the last load landing and of the last line drawn (the benchmark's "paint")
@@ -170,6 +171,7 @@ class VirtualTable(ScrollView, can_focus=True):
             self.marked.clear()
         self._generation += 1
         self._rows, self._base, self._busy, self._loaded_once = [], 0, False, False
+        self._reload_pending = False
         self.cursor = 0
         self._scroll_y_to(0)
         self._load("reset")
@@ -179,8 +181,10 @@ class VirtualTable(ScrollView, can_focus=True):
         if self.source is None:
             return
         if self._busy:
-            self._generation += 1  # the landing load is stale now
-            self._busy = False
+            # Never drop the load in flight: it may be the user's own jump (G, a
+            # seek), and its cursor is waiting for those rows. Refetch after it lands.
+            self._reload_pending = True
+            return
         self._load("reload")
 
     # --- loading -----------------------------------------------------------------
@@ -240,7 +244,11 @@ class VirtualTable(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Loaded(self, result.kind, result.seconds))
         self._highlight()
-        self.call_after_refresh(self._ensure_loaded)
+        if self._reload_pending:
+            self._reload_pending = False
+            self._load("reload")
+        else:
+            self.call_after_refresh(self._ensure_loaded)
 
     def _apply(self, r: _Loaded) -> None:
         page = self.PAGE
