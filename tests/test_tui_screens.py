@@ -59,6 +59,17 @@ async def settle(pilot, table: VirtualTable | None = None) -> None:
     await pilot.pause()
 
 
+async def panel_text(pilot, screen) -> str:
+    """The side panel's text once its (threaded) load has landed, waiting up to ~10 s."""
+    body = ""
+    for _ in range(1000):
+        await pilot.pause(0.01)
+        body = plain(screen.query_one("#lead-body"))
+        if body.strip():
+            break
+    return body
+
+
 def table_text(table: VirtualTable) -> str:
     return "\n".join("".join(seg.text for seg in table.render_line(y)) for y in range(table.size.height))
 
@@ -195,10 +206,9 @@ async def test_campaign_overview_audience_chips_panel_and_back(ws: Path) -> None
         await settle(pilot, table)
         assert table.cursor == 2
         await pilot.press("enter")  # side panel with the error banner
-        await settle(pilot)
+        body = await panel_text(pilot, screen)
         panel = screen.query_one(LeadPanel)
         assert panel.has_class("open")
-        body = plain(panel.query_one("#lead-body"))
         assert "✖" in body and "Enrich email" in body
         await pilot.press("escape")  # closes the panel first …
         assert not panel.has_class("open")
@@ -221,8 +231,7 @@ async def test_hostile_contact_data_is_shown_literally(ws: Path) -> None:
         assert "\x1b" not in text and "\x07" not in text  # escape sequences neutralised
         assert "�[2J�]0;pwn�Eve" in text
         await pilot.press("enter")
-        await settle(pilot)
-        body = plain(screen.query_one("#lead-body"))
+        body = await panel_text(pilot, screen)
         assert "[bold red]X[/]" in body and "[link=http://x]Evil[/link] Corp" in body and "\x1b" not in body
 
 
