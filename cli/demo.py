@@ -184,8 +184,8 @@ def demo(
         notice = ("Demo seeded. RUNTIME HOOK: this build has no `enginy run` yet, so campaigns do not advance; "
                   "the TUI shows the seeded state.")
     else:
-        # RUNTIME HOOK: `enginy run --speed R` runs the sandbox on the accelerated clock; live +/-/p
-        # need it to poll runtime_state demo_speed / demo_paused (storage/demo_clock.py) — not yet there.
+        # `enginy run --speed R` runs the sandbox on the accelerated clock; its heartbeat applies the
+        # demo_speed / demo_paused rows that +/-/p write (storage/demo_clock.py) within a second.
         pid = spawn_background(workspace.dir, speed=rate)
         notice = f"Demo runtime started (pid {pid}) at {rate:,.0f}× — + / - speed, p pauses the clock."
     try:
