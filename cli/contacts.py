@@ -113,15 +113,11 @@ def export(
     """
     from cli.main import open_ws
     from storage.contact_fields import defuse_formula
-    from storage.contacts import custom_keys, get_list, iter_contacts
+    from cli.lists import require_list
+    from storage.contacts import custom_keys, iter_contacts
 
     db = open_ws(ctx).open_db()
-    list_id = None
-    if list_name is not None:
-        found = get_list(db, list_name)
-        if found is None:
-            raise UserError(f"no list {list_name!r} (see `enginy lists list`)")
-        list_id = found.id
+    list_id = require_list(db, list_name).id if list_name is not None else None
     customs = custom_keys(db, list_id=list_id)
     known = {header.lower() for _, header in EXPORT_COLUMNS}
     custom_headers = [k if k.lower() not in known else f"{k} (custom)" for k in customs]
@@ -171,15 +167,11 @@ def list_contacts(
 ) -> None:
     """One page of contacts in id order; the next page is `--after <id printed at the end>`."""
     from cli.main import open_ws
-    from storage.contacts import contacts_page, get_list
+    from cli.lists import require_list
+    from storage.contacts import contacts_page
 
     db = open_ws(ctx).open_db()
-    list_id = None
-    if list_name is not None:
-        found = get_list(db, list_name)
-        if found is None:
-            raise UserError(f"no list {list_name!r} (see `enginy lists list`)")
-        list_id = found.id
+    list_id = require_list(db, list_name).id if list_name is not None else None
     result = contacts_page(db, search=search, list_id=list_id, limit=limit,
                            after=(after, after) if after is not None else None)
     next_after = result.after[1] if result.after else None

@@ -12,6 +12,16 @@ from cli.output import UserError, emit
 app = typer.Typer(help="Contact lists: list, show, delete.", no_args_is_help=True, rich_markup_mode=None)
 
 
+def require_list(db, name: str):
+    """The list called `name`; an unknown name is a user error pointing at `enginy lists list`."""
+    from storage.contacts import get_list
+
+    found = get_list(db, name)
+    if found is None:
+        raise UserError(f"no list {name!r} (see `enginy lists list`)")
+    return found
+
+
 def _list_json(row: dict) -> dict:
     return {"id": row["id"], "name": row["name"], "members": row["members"], "created_by": row["created_by"],
             "created_at": row["created_at"]}
@@ -45,12 +55,10 @@ def show(
     """A list's details and one page of its contacts."""
     from cli.contacts import contact_json, contact_line
     from cli.main import open_ws
-    from storage.contacts import contacts_page, get_list
+    from storage.contacts import contacts_page
 
     db = open_ws(ctx).open_db()
-    found = get_list(db, name)
-    if found is None:
-        raise UserError(f"no list {name!r} (see `enginy lists list`)")
+    found = require_list(db, name)
     members = db.execute("SELECT count(*) FROM list_members WHERE list_id = ?", [found.id]).fetchone()[0]
     result = contacts_page(db, list_id=found.id, limit=limit, after=(after, after) if after is not None else None)
     next_after = result.after[1] if result.after else None
@@ -72,12 +80,10 @@ def delete(
 ) -> None:
     """Delete a list (its contacts stay, in other lists and campaigns too)."""
     from cli.main import open_ws
-    from storage.contacts import delete_list, get_list
+    from storage.contacts import delete_list
 
     db = open_ws(ctx).open_db()
-    found = get_list(db, name)
-    if found is None:
-        raise UserError(f"no list {name!r} (see `enginy lists list`)")
+    found = require_list(db, name)
     if not yes:
         if not sys.stdin.isatty():
             raise UserError(f"deleting list {name!r} needs confirmation: add --yes")
