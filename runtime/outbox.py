@@ -147,9 +147,16 @@ def mark_unknown(db: sqlite_utils.Database, job: Claimed, now: datetime, error: 
                [error, iso(now), job.id])
 
 
+# The WHERE term of the partial index `outbox_pending` (identity, state), word for word:
+# SQLite uses a partial index only when the query states its condition. Without it a
+# look-up of one identity's unsettled rows scans the whole outbox (millions of rows in
+# a long run).
+PENDING_INDEX_TERM = "state IN ('queued', 'claimed', 'sending', 'unknown')"
+
+
 def recover(db: sqlite_utils.Database, identity_id: int, now: datetime) -> int:
     """After a crash: every row left `claimed`/`sending` becomes `unknown` (settled by look-up)."""
     cur = db.execute("UPDATE outbox SET state = 'unknown', error = 'runtime stopped during the send',"
-                     " updated_at = ? WHERE identity_id = ? AND state IN ('claimed', 'sending')",
+                     f" updated_at = ? WHERE identity_id = ? AND state IN ('claimed', 'sending') AND {PENDING_INDEX_TERM}",
                      [iso(now), identity_id])
     return cur.rowcount

@@ -153,5 +153,8 @@ def remove_leads(db: sqlite_utils.Database, campaign_ref: int | str, refs: Itera
 def pending_intents(db: sqlite_utils.Database, campaign_id: int, *, after_id: int = 0,
                     limit: int = 256) -> list[dict[str, Any]]:
     """Enrollments with an intent for the runtime to apply, keyset-paged by id."""
-    return list(db.query("SELECT * FROM enrollments WHERE campaign_id = ? AND intent IS NOT NULL AND id > ?"
-                         " ORDER BY id LIMIT ?", [campaign_id, after_id, limit]))
+    # INDEXED BY: without statistics the planner prefers walking the campaign's whole
+    # audience by `enrollments_campaign`; the partial index holds only leads with an
+    # intent (usually none), and the runtime asks this on every campaign actor turn.
+    return list(db.query("SELECT * FROM enrollments INDEXED BY enrollments_intent WHERE campaign_id = ?"
+                         " AND intent IS NOT NULL AND id > ? ORDER BY id LIMIT ?", [campaign_id, after_id, limit]))

@@ -1,7 +1,7 @@
 """CampaignActor: one per running campaign; turns due leads into jobs for its identity.
 
-It streams due enrollments from the due index (`enrollments_due`: campaign,
-due_at) in batches — never the whole audience — steps each through the
+It streams due enrollments from the due index (`enrollments_due_status`:
+campaign, status, due_at) in batches — never the whole audience — steps each through the
 sequence (conditions resolve at once), commits the batch in one transaction,
 and only then sends the new outbox jobs to its identity actor over a bounded
 Trio memory channel (back-pressure: a busy identity slows the feeder down).
@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 
 BATCH = 256
 START_CHUNK = 16
+# The WHERE term of the partial index `enrollments_due_status` (campaign, status, due_at),
+# repeated word for word: SQLite uses a partial index only when the query states its
+# condition, and `status = ?` with a parameter does not. Without it the planner walks
+# every lead of the campaign with that status (about 50x slower per look-up).
+DUE_INDEX_TERM = "status IN ('not_started', 'in_progress')"
 
 
 class CampaignActor:
@@ -81,15 +86,16 @@ class CampaignActor:
         found = []
         for status in statuses:
             row = self.db.execute(
-                "SELECT MIN(due_at) FROM enrollments WHERE campaign_id = ? AND status = ? AND due_at IS NOT NULL",
-                [self.id, status]).fetchone()
+                "SELECT MIN(due_at) FROM enrollments WHERE campaign_id = ? AND status = ? AND due_at IS NOT NULL"
+                f" AND {DUE_INDEX_TERM}", [self.id, status]).fetchone()
             if row and row[0]:
                 found.append(row[0])
         return datetime.fromisoformat(min(found)) if found else None
 
     def _due_ids(self, status: str, now: datetime, limit: int) -> list[int]:
         return [r[0] for r in self.db.execute(
-            "SELECT id FROM enrollments WHERE campaign_id = ? AND status = ? AND due_at <= ? ORDER BY due_at LIMIT ?",
+            "SELECT id FROM enrollments WHERE campaign_id = ? AND status = ? AND due_at <= ?"
+            f" AND {DUE_INDEX_TERM} ORDER BY due_at LIMIT ?",
             [self.id, status, iso(now), limit])]
 
     async def step_due(self, now: datetime) -> int:

@@ -216,7 +216,7 @@ class IdentityActor:
         unknown = self.db.execute(
             "SELECT o.id, o.campaign_id FROM outbox o JOIN campaigns k ON k.id = o.campaign_id"
             f" WHERE o.identity_id = ? AND o.bucket = ? AND {inbox_sql} AND o.state = 'unknown'"
-            " AND k.status = 'running' LIMIT ?", args).fetchall()
+            f" AND o.{outbox.PENDING_INDEX_TERM} AND k.status = 'running' LIMIT ?", args).fetchall()
         window.refill([(UNKNOWN_FIRST, r[0], QueuedJob(r[0], r[1], bucket, inbox, UNKNOWN_FIRST)) for r in unknown]
                       + [(r[2], r[0], QueuedJob(r[0], r[1], bucket, inbox, r[2])) for r in rows])
 
