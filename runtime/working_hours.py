@@ -62,9 +62,7 @@ class WorkingHours:
         """The UTC window that starts on local `day`, or None on a day off."""
         if day.weekday() not in self.days:
             return None
-        begin = _local(day, self.start, self.tz)
-        end_day = day if self.end > self.start else day + timedelta(days=1)
-        return begin, _local(end_day, self.end, self.tz)
+        return _window_on(self, day)
 
     def windows(self, since: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Every window that ends after `since`, in order (endless; none without days)."""
@@ -123,6 +121,15 @@ class WorkingHours:
 
     def local_day(self, at: datetime) -> date:
         return at.astimezone(self.tz).date()
+
+
+@lru_cache(maxsize=65536)
+def _window_on(hours: WorkingHours, day: date) -> tuple[datetime, datetime]:
+    """Cached: the limiter asks for the same few days' windows at every pick (zoneinfo
+    conversions were a tenth of a simulation's time)."""
+    begin = _local(day, hours.start, hours.tz)
+    end_day = day if hours.end > hours.start else day + timedelta(days=1)
+    return begin, _local(end_day, hours.end, hours.tz)
 
 
 @lru_cache(maxsize=65536)
