@@ -173,6 +173,17 @@ def earliest_allowed(
     raise RuntimeError("limits never allow an action (a limit of zero?)")
 
 
+def calendar_cap_spent(rules: Iterable[Rule], log: ActionTimes, now: datetime, hours: WorkingHours) -> bool:
+    """A day or month cap is used up at `now`. Rolling rules (spacing, hourly caps)
+    are not "limits reached": they free up within minutes."""
+    for rule in rules:
+        if rule.kind == "day" and log.count_since(hours.day_start(now)) >= rule.limit:
+            return True
+        if rule.kind == "month" and log.count_since(hours.month_start(now)) >= rule.limit:
+            return True
+    return False
+
+
 def remaining_today(rules: Iterable[Rule], log: ActionTimes, now: datetime, hours: WorkingHours) -> int | None:
     """Actions the day cap still allows in the local day of `now` (None: no day cap)."""
     cap = day_cap(rules)

@@ -85,6 +85,24 @@ def test_monthly_limit_waits_for_next_local_month():
     assert nxt == datetime(2026, 7, 1, 7, tzinfo=UTC)  # Wednesday July 1st, 09:00 CEST
 
 
+def test_identity_limits_means_a_day_or_month_cap_is_spent_not_a_spacing_wait():
+    wh = WorkingHours.parse("America/New_York", "mon,tue,wed,thu,fri,sat,sun", "00:00", "23:59")
+    t0 = datetime(2026, 6, 10, 14, tzinfo=UTC)  # 10:00 EDT
+    visits = (rolling(1, 240), day(2))
+    log = ActionTimes([t0])
+    # one visit done: the next waits 4 minutes for spacing, but no cap is spent
+    assert earliest_allowed(visits, log, t0 + timedelta(minutes=1), wh) > t0 + timedelta(minutes=1)
+    assert not limits.calendar_cap_spent(visits, log, t0 + timedelta(minutes=1), wh)
+    log.add(t0 + timedelta(minutes=5))
+    assert limits.calendar_cap_spent(visits, log, t0 + timedelta(minutes=6), wh)
+    # local midnight (04:00 UTC) resets it, UTC midnight does not
+    assert limits.calendar_cap_spent(visits, log, datetime(2026, 6, 11, 1, tzinfo=UTC), wh)
+    assert not limits.calendar_cap_spent(visits, log, datetime(2026, 6, 11, 4, 30, tzinfo=UTC), wh)
+    conversations = (month(2),)
+    assert limits.calendar_cap_spent(conversations, log, datetime(2026, 6, 30, 12, tzinfo=UTC), wh)
+    assert not limits.calendar_cap_spent(conversations, log, datetime(2026, 7, 1, 12, tzinfo=UTC), wh)
+
+
 def test_limits_of_an_identity_row():
     row = {"daily_connection_limit": 20, "daily_message_limit": 100, "premium": 1,
            "monthly_conversation_limit": 300}

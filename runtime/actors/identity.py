@@ -100,7 +100,6 @@ class IdentityActor:
                                  " AND state = 'queued' GROUP BY 1, 2, 3", [self.id]).fetchall():
             self.backlog[((r[0], r[1] if r[0] == limits.EMAIL else None), r[2])] = r[3]
         self.cancel_scope = trio.CancelScope()
-        self._allowed_at: dict[Lane, datetime] = {}
         self.waiting: dict[Lane, Substatus | None] = {}  # why each lane's queued leads wait (as written)
         self._waiting_dirty: set[Lane] = set()  # lanes filed into since their leads were marked
 
@@ -134,7 +133,6 @@ class IdentityActor:
         rules = self.rules(lane)
         times = self.times.setdefault(lane, ActionTimes())
         t = limits.earliest_allowed(rules, times, max(now, self.backoff.get(lane, now)), self.hours)
-        self._allowed_at[lane] = t  # reused by _why_waiting (no second walk over the limits)
         win = self.hours.current_window(t)
         if win is not None and self.slot_win.get(lane) != win[0]:
             remaining = limits.remaining_today(rules, times, t, self.hours)
@@ -295,15 +293,14 @@ class IdentityActor:
 
     def _why_waiting(self, lane: Lane, now: datetime, ready: datetime) -> Substatus | None:
         """Closed now, or the lane's next action falls after today's window: Outside working
-        hours; a cap spent: Identity limits; only pacing or a back-off: nothing to say."""
+        hours; a day or month cap spent: Identity limits (the spec: "the identity has reached
+        its daily … limits"); only pacing, spacing, an hourly window or a back-off: nothing
+        to say — those are minutes, and marking them would rewrite the lane's leads twice
+        per action."""
         win = self.hours.current_window(now)
         if win is None:
             return Substatus.OUTSIDE_WORKING_HOURS
-        if self.backoff.get(lane, now) <= now:
-            allowed = self._allowed_at[lane]  # ready_at just computed it from `now`
-        else:
-            allowed = limits.earliest_allowed(self.rules(lane), self.times.setdefault(lane, ActionTimes()), now, self.hours)
-        if allowed > now:
+        if limits.calendar_cap_spent(self.rules(lane), self.times.setdefault(lane, ActionTimes()), now, self.hours):
             return Substatus.IDENTITY_LIMITS
         return Substatus.OUTSIDE_WORKING_HOURS if ready >= win[1] else None
 
