@@ -78,6 +78,9 @@ class Reader:
 #: Above this many matching contacts a search walks the list in id order (hits are dense,
 #: a page fills quickly) instead of starting from the hits (few: read them all, sort by id).
 RARE_SEARCH = 5_000
+#: A filter that tests each lead (LIKE, tag, engagement, same company) is counted exactly over at
+#: most this many leads (~10–20 ms); over more it is estimated from the first SAMPLE leads.
+EXACT_COUNT_ROWS = 25_000
 #: The density sample: this many of the campaign's first leads; at least DENSE_IN_SAMPLE of
 #: them matching (1 %) means the LIKE walk reads at most ~25,000 rows for a 256-row page.
 SAMPLE = 2_000
@@ -165,7 +168,7 @@ class AudienceFilter:
 
     @property
     def indexed_only(self) -> bool:
-        """True when the filter is served by an index alone, so its exact count is cheap."""
+        """True when only the chip narrows the list, so its count is the chip's figure."""
         return not (self.search or self.node_id or self.tag or self.engagement or self.same_company)
 
     def but(self, **changes: Any) -> "AudienceFilter":
@@ -178,10 +181,9 @@ class AudienceSource:
     key_name = "id"
     page_cost_hint = "keyset on enrollments(campaign_id[, status|node_id], id)"
 
-    def __init__(self, reader: Reader, flt: AudienceFilter, chip_counts: dict[str, int] | None = None) -> None:
+    def __init__(self, reader: Reader, flt: AudienceFilter) -> None:
         self.reader = reader
         self.flt = flt
-        self.chip_counts = chip_counts or {}
         self._search_match: Any = ...  # not decided yet
 
     def _where(self) -> tuple[str, list[Any]]:
@@ -288,33 +290,46 @@ class AudienceSource:
         """Rows just before `key` (None = the end), nearest first."""
         return self._select(" AND e.id < ?" if key is not None else "", [key] if key is not None else [], "DESC", limit)
 
-    def count(self, budget_ms: int = 60) -> tuple[int, bool]:
-        """(rows, exact). Chip counts are exact and indexed; other filters get an exact count
-        when it finishes within `budget_ms`, else an estimate from a sample."""
+    def base_count(self) -> int:
+        """Exact leads of the chip × stage alone, from the trigger-kept totals (m043): a few rows, at any size."""
         f = self.flt
-        if f.indexed_only:
-            if self.chip_counts:
-                return self.chip_counts.get(f.status or "total", 0), True
-            if f.status and not f.campaign_paused:  # one range of the chip index
-                return self.reader.one("SELECT count(*) AS n FROM enrollments INDEXED BY enrollments_chip"
-                                       " WHERE campaign_id = ? AND status = ?", [f.campaign_id, f.status])["n"], True
-            first, last = self.after(None, 1), self.before(None, 1)
-            return (last[0]["id"] - first[0]["id"] + 1 if first else 0), not first
+        where, params = ["campaign_id = ?", "n > 0"], [f.campaign_id]
+        if f.status and f.campaign_paused and f.status in ("paused", "in_progress"):
+            if f.status == "in_progress":
+                return 0  # a paused campaign shows its In progress leads as Paused
+            where.append("status IN ('paused', 'in_progress')")
+        elif f.status:
+            where.append("status = ?")
+            params.append(f.status)
+        if f.node_id:
+            where.append("node_id = ?")
+            params.append(f.node_id)
+        return self.reader.one(f"SELECT coalesce(sum(n), 0) AS n FROM enrollment_counts WHERE {' AND '.join(where)}",
+                               params)["n"]
+
+    def count(self, budget_ms: int = 30) -> tuple[int, bool]:
+        """(rows, exact). A chip and a stage are counted exactly from the kept totals; a filter
+        that reads rows (search, tag, engagement, same company) is counted exactly when its
+        rows are few — FTS hits, or at most EXACT_COUNT_ROWS leads to test — and that count
+        finishes within `budget_ms`, else estimated from a sample (shown with ≈)."""
+        f = self.flt
+        base = self.base_count()
+        if not (f.search or f.tag or f.engagement or f.same_company) or base == 0:
+            return base, True
         where, params = self._where()
-        exact = _with_budget(self.reader.conn(), budget_ms, lambda conn: conn.execute(
-            f"SELECT count(*) FROM enrollments e {self._index()}{self._contacts_join()} WHERE {where}",
-            params).fetchone()[0])
-        if exact is not None:
-            return exact, True
-        base = self.chip_counts.get(f.status or "total", 0)
-        sample = 2000
-        # the sample is taken from the chip's rows, whose count is `base`
+        if base <= EXACT_COUNT_ROWS or (f.search and self._match() is not None):
+            exact = _with_budget(self.reader.conn(), budget_ms, lambda conn: conn.execute(
+                f"SELECT count(*) FROM enrollments e {self._index()}{self._contacts_join()} WHERE {where}",
+                params).fetchone()[0])
+            if exact is not None:
+                return exact, True
+        # the sample is the chip × stage list's first SAMPLE leads, whose count is `base`
         unfiltered = AudienceSource(self.reader, AudienceFilter(f.campaign_id, f.identity_id, status=f.status,
-                                                                campaign_paused=f.campaign_paused))
+                                                                node_id=f.node_id, campaign_paused=f.campaign_paused))
         uw, up = unfiltered._where()
         row = self.reader.one(
             f"SELECT count(*) AS n, max(id) AS last FROM (SELECT e.id FROM enrollments e {unfiltered._index()}"
-            f" WHERE {uw} ORDER BY e.id LIMIT ?)", up + [sample])
+            f" WHERE {uw} ORDER BY e.id LIMIT ?)", up + [SAMPLE])
         last = row["last"] if row else None
         if not last:
             return 0, True

@@ -187,10 +187,8 @@ class CampaignScreen(CampaignActions, Screen):
         self.query_one(ProgressTree).show(metrics, sequence_of(row["sequence"]))
         self.query_one(StatusChips).counts = metrics.audience
         table = self.query_one("#audience-table", VirtualTable)
-        if isinstance(table.source, AudienceSource):
-            table.source.chip_counts = metrics.audience
-            if self.audience.indexed_only:
-                table.set_total(metrics.audience.get(self.audience.status or "total", 0), True)
+        if isinstance(table.source, AudienceSource) and self.audience.indexed_only:
+            table.set_total(metrics.audience.get(self.audience.status or "total", 0), True)
         self._show_filters()
         if self.panel_enrollment is not None:
             await self._load_panel(self.panel_enrollment)
@@ -222,9 +220,8 @@ class CampaignScreen(CampaignActions, Screen):
             f"{days[0]} … {days[-1]}   total {int(sum(values)):,}   peak {int(max(values)):,}/day", style="dim"))
 
     def _set_audience_source(self, keep_position: bool = False) -> None:
-        chips = self.metrics.audience if self.metrics else None
         table = self.query_one("#audience-table", VirtualTable)
-        table.set_source(AudienceSource(self.ctx.reader, self.audience, chips), keep_marks=keep_position)
+        table.set_source(AudienceSource(self.ctx.reader, self.audience), keep_marks=keep_position)
         self.query_one(StatusChips).selected = self.audience.status or "total"
         self._show_filters()
 
