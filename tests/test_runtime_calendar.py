@@ -119,13 +119,16 @@ def test_pacing_spreads_and_fits_the_whole_allowance(cap, start_h, hours, seed):
     rng = random.Random(seed)
     begin = datetime(2026, 6, 10, start_h, tzinfo=UTC)
     end = begin + timedelta(hours=hours)
+    margin = pacing.retry_margin(begin, end)
     t = pacing.first_slot(begin, end, cap, rng.random())
     done = []
     while t < end and len(done) < cap:
         done.append(t)
-        t = pacing.next_slot(t, end, cap - len(done), rng.random())
+        t = pacing.next_slot(t, end, cap - len(done), rng.random(), margin)
     assert len(done) == cap
     assert all(begin <= x < end for x in done)
+    # the whole plan ends before the retry margin: a 429 on the last action can be retried today
+    assert done[-1] < end - margin
     if cap >= 4:
         assert done[0] > begin  # not at opening time
         assert done[cap // 2] - begin > (end - begin) / 8  # spread, not a burst

@@ -146,7 +146,8 @@ class IdentityActor:
         if win is None:
             return
         remaining = limits.remaining_today(self.rules(lane), self.times[lane], at, self.hours)
-        self.slot[lane] = pacing.next_slot(at, win[1], remaining, self.rng.random())
+        self.slot[lane] = pacing.next_slot(at, win[1], remaining, self.rng.random(),
+                                           pacing.retry_margin(win[0], win[1]))
         self.slot_win[lane] = win[0]
 
     # -- jobs in --------------------------------------------------------------
