@@ -16,6 +16,7 @@ delivery the outbox does not account for).
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -192,21 +193,22 @@ def _utilization(db, idents, inboxes, day_counts, start: datetime, end: datetime
                 break
             if begin < start:
                 continue
-            b, f = begin.isoformat(), finish.isoformat()
             b_utc = begin.astimezone(start.tzinfo).isoformat()
             f_utc = finish.astimezone(start.tzinfo).isoformat()
             saturated = any(created <= b_utc and (sent is None or (sent and sent > f_utc)) for created, sent in jobs)
             if not saturated:
                 continue
+            # The most the rules allow in the half-open window [begin, finish): actions g
+            # seconds apart fit ceil(S / g) times (the next would land on `finish` itself),
+            # and a rolling cap of n per hour fits n × ceil(S / 3600).
             allowed = cap
             seconds = (finish - begin).total_seconds()
             if bucket in SPACING:
-                allowed = min(allowed, int(seconds // SPACING[bucket]) + 1)
+                allowed = min(allowed, math.ceil(seconds / SPACING[bucket]))
             if bucket == "email":
-                allowed = min(allowed, inboxes[inbox]["per_hour"] * int(seconds // 3600 + 1))
+                allowed = min(allowed, inboxes[inbox]["per_hour"] * math.ceil(seconds / 3600))
             done = day_counts.get(lane, Counter()).get(begin.date(), 0)
             ratios.append(min(done / allowed, 1.0) if allowed else 1.0)
-            del b, f
     if not ratios:
         return {"worst": None, "mean": None, "days": 0}
     return {"worst": round(min(ratios), 4), "mean": round(sum(ratios) / len(ratios), 4), "days": len(ratios)}

@@ -1,0 +1,44 @@
+"""The checker's own arithmetic: what a saturated identity-day could have done at most."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from runtime.checker import check
+from storage.activity import iso
+from storage.db import transaction
+from tests.test_runtime_actors import MON, invites_only, workspace
+
+
+def saturated_visit_day(db, visits: int, *, first_offset_s: int = 0) -> None:
+    """Identity 1 (UTC, 09-18) visits every 240 s from 09:00 + offset; one more visit
+    queued since Sunday is still waiting at the end of Monday (demand exceeded the cap)."""
+    opening = MON + timedelta(hours=9, seconds=first_offset_s)
+    with transaction(db):
+        db.execute("UPDATE identities SET premium = 1")  # 150 visits a day: spacing, not the cap, binds
+        db.execute("INSERT INTO outbox (key, enrollment_id, campaign_id, identity_id, channel, action, bucket,"
+                   " state, created_at, updated_at) VALUES ('waiting', 1, 1, 1, 'linkedin', 'visit_profile',"
+                   " 'profile_visit', 'queued', ?, ?)", [iso(MON - timedelta(days=1))] * 2)
+        for i in range(visits):
+            at = iso(opening + timedelta(seconds=240 * i))
+            cur = db.execute("INSERT INTO outbox (key, enrollment_id, campaign_id, identity_id, channel, action, bucket,"
+                             " state, created_at, updated_at, sent_at) VALUES (?, 1, 1, 1, 'linkedin', 'visit_profile',"
+                             " 'profile_visit', 'sent', ?, ?, ?)", [f"v{i}", iso(MON), at, at])
+            db.execute("INSERT INTO action_ledger (at, identity_id, bucket, campaign_id, enrollment_id, outbox_id)"
+                       " VALUES (?, 1, 'profile_visit', 1, 1, ?)", [at, cur.lastrowid])
+
+
+def test_a_visit_every_four_minutes_all_day_is_full_utilization(tmp_path):
+    # 9 h = 135 gaps of 240 s: the 136th visit would land on 18:00, outside [09:00, 18:00)
+    db = workspace(tmp_path, invites_only(), leads=1, tz="UTC")
+    saturated_visit_day(db, 135)
+    report = check(db, start=MON, end=MON + timedelta(days=1))
+    assert report["violations"] == []
+    assert report["cap_utilization"] == {"worst": 1.0, "mean": 1.0, "days": 1}
+
+
+def test_a_day_that_started_late_is_below_full_utilization(tmp_path):
+    db = workspace(tmp_path, invites_only(), leads=1, tz="UTC")
+    saturated_visit_day(db, 120, first_offset_s=3600)  # opened an hour late: 120 of 135
+    report = check(db, start=MON, end=MON + timedelta(days=1))
+    assert report["cap_utilization"]["worst"] == round(120 / 135, 4)
