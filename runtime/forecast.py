@@ -52,7 +52,7 @@ from runtime.working_hours import WorkingHours
 from sequences.model import bucket_of, from_json
 from storage.activity import iso
 from storage.activity_kinds import Milestone as M
-from storage.db import open_db, transaction
+from storage.db import open_scratch_db, transaction
 
 MIN_SAMPLE = 20  # leads behind an observed rate before it replaces the world's default
 ACTIVE = ("running", "scheduled")
@@ -209,7 +209,7 @@ def run_forecast(db_path: Path, *, days: float, seed: int = 1, progress=None) ->
     with tempfile.TemporaryDirectory(prefix="enginy-forecast-") as tmp:
         path = Path(tmp) / "forecast.db"
         snapshot(Path(db_path), path)
-        db = open_db(path, durable=False)
+        db = open_scratch_db(path)
         try:
             campaigns = {r["id"]: r for r in db.query(
                 f"SELECT * FROM campaigns WHERE status IN {ACTIVE} ORDER BY id")}

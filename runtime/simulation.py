@@ -4,7 +4,7 @@ Identities in several time zones with varied working hours (DST changes of
 both Europe and North America fall inside a March run), campaigns from the
 built-in templates with mixed priorities, sandbox LinkedIn and inboxes, a
 seeded world. Everything is built with set-based inserts (a million
-enrollments in seconds) into a `durable=False` database; the runtime then
+enrollments in seconds) into a scratch database (`open_scratch_db`); the runtime then
 runs with synchronous SQLite in the Trio thread, so the autojump clock jumps
 straight from one wake-up to the next. `runtime.checker` then judges the
 result from the ledger alone.
@@ -27,7 +27,7 @@ from runtime.engine import Runtime
 from runtime.sandbox.world import Profile, SandboxWorld
 from sequences.templates import BUILTIN_TEMPLATES
 from storage.activity import iso
-from storage.db import open_db, transaction
+from storage.db import open_scratch_db, transaction
 
 EPOCH = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)  # a Monday; US DST on Mar 8, EU DST on Mar 29
 ZONES = ("Europe/Madrid", "America/New_York", "Asia/Tokyo", "America/Los_Angeles", "Europe/London",
@@ -100,8 +100,7 @@ def run_simulation(*, identities: int, leads_per_identity: int, days: float, see
     started = _time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="enginy-sim-") as tmp:
         path = (folder or Path(tmp)) / "simulation.db"
-        db = open_db(path, durable=False)
-        db.execute("PRAGMA cache_size = -262144")
+        db = open_scratch_db(path)
         built = build(db, identities=identities, leads_per_identity=leads_per_identity, seed=seed)
         world = SandboxWorld(seed, profile=profile or Profile(latency_s=(0.0, 0.0)))
         until = EPOCH + timedelta(days=days)
