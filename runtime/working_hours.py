@@ -11,7 +11,7 @@ Pure: no clock reads; every function takes the instant it reasons about.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Iterator
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 UTC = timezone.utc
+ONE_DAY = timedelta(days=1)
 
 
 def _local(day: date, at: time, tz: ZoneInfo) -> datetime:
@@ -44,6 +45,9 @@ class WorkingHours:
     days: frozenset[int]
     start: time
     end: time
+    # local day -> its UTC window. The limiter asks for the same few days at every pick,
+    # and the zoneinfo conversions were a tenth of a simulation's time.
+    _by_day: dict[date, tuple[datetime, datetime]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def parse(cls, tz: str, days: str | list[str], start: str, end: str) -> "WorkingHours":
@@ -62,24 +66,38 @@ class WorkingHours:
         """The UTC window that starts on local `day`, or None on a day off."""
         if day.weekday() not in self.days:
             return None
-        return _window_on(self, day)
+        w = self._by_day.get(day)
+        if w is None:
+            begin = _local(day, self.start, self.tz)
+            end_day = day if self.end > self.start else day + ONE_DAY
+            w = self._by_day[day] = (begin, _local(end_day, self.end, self.tz))
+        return w
+
+    def _first_ending_after(self, since: datetime) -> tuple[datetime, datetime]:
+        """The first window that ends after `since` (the head of `windows(since)`)."""
+        day = since.astimezone(self.tz).date() - ONE_DAY
+        while True:
+            w = self.window_on(day)
+            if w is not None and w[1] > since:
+                return w
+            day += ONE_DAY
 
     def windows(self, since: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Every window that ends after `since`, in order (endless; none without days)."""
         if not self.days:
             return
-        day = since.astimezone(self.tz).date() - timedelta(days=1)
+        day = since.astimezone(self.tz).date() - ONE_DAY
         while True:
             w = self.window_on(day)
             if w is not None and w[1] > since:
                 yield w
-            day += timedelta(days=1)
+            day += ONE_DAY
 
     def current_window(self, at: datetime) -> tuple[datetime, datetime] | None:
         """The window containing `at`, or None when `at` is outside working hours."""
         if not self.days:
             return None
-        w = next(self.windows(at))
+        w = self._first_ending_after(at)
         return w if w[0] <= at else None
 
     def is_open(self, at: datetime) -> bool:
@@ -89,7 +107,7 @@ class WorkingHours:
         """`at` itself when inside working hours, else the next window's start."""
         if not self.days:
             raise ValueError("no working days configured")
-        begin, _ = next(self.windows(at))
+        begin, _ = self._first_ending_after(at)
         return max(begin, at)
 
     def windows_between(self, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
@@ -110,7 +128,7 @@ class WorkingHours:
         return _day_start(self.tz, at.astimezone(self.tz).date())
 
     def next_day_start(self, at: datetime) -> datetime:
-        return _day_start(self.tz, at.astimezone(self.tz).date() + timedelta(days=1))
+        return _day_start(self.tz, at.astimezone(self.tz).date() + ONE_DAY)
 
     def month_start(self, at: datetime) -> datetime:
         return _day_start(self.tz, at.astimezone(self.tz).date().replace(day=1))
@@ -121,15 +139,6 @@ class WorkingHours:
 
     def local_day(self, at: datetime) -> date:
         return at.astimezone(self.tz).date()
-
-
-@lru_cache(maxsize=65536)
-def _window_on(hours: WorkingHours, day: date) -> tuple[datetime, datetime]:
-    """Cached: the limiter asks for the same few days' windows at every pick (zoneinfo
-    conversions were a tenth of a simulation's time)."""
-    begin = _local(day, hours.start, hours.tz)
-    end_day = day if hours.end > hours.start else day + timedelta(days=1)
-    return begin, _local(end_day, hours.end, hours.tz)
 
 
 @lru_cache(maxsize=65536)
