@@ -78,7 +78,7 @@ def like_ids(reader: Reader, search: str, table: str) -> list[int]:
         sql = f"SELECT e.id FROM enrollments e JOIN contacts c ON c.id = e.contact_id WHERE e.campaign_id = 1 AND {cond}"
         return sorted(r["id"] for r in reader.rows(sql + " ORDER BY e.id", [like, like]))
     sql = (f"SELECT a.id FROM activity a LEFT JOIN contacts c ON c.id = a.contact_id WHERE a.campaign_id = 1"
-           f" AND ({cond} OR a.kind LIKE ? ESCAPE '\\')")
+           f" AND a.kind != 'condition_evaluated' AND ({cond} OR a.kind LIKE ? ESCAPE '\\')")
     return sorted(r["id"] for r in reader.rows(sql, [like, like, like.replace(" ", "\\_")]))
 
 
@@ -111,12 +111,12 @@ def test_unindexable_and_dense_searches_fall_back_to_like(small_ws: Path, monkey
         # "Lead" is in every name: the density sample sends it to the LIKE walk before FTS is asked
         assert AudienceSource(reader, AudienceFilter(1, search="Lead"))._match() is None
         assert AudienceSource(reader, AudienceFilter(1, search="Lead123"))._match() is not None
-        for search in ("@", "%", "ead1"):  # punctuation only; a mid-word substring (LIKE-only semantics)
+        for search in ("✓", "→ ✓"):  # no word and no indexed punctuation mark: only the walk can answer
             audience = AudienceSource(reader, AudienceFilter(1, search=search))
-            if search_match(search) is None:
-                assert audience._match() is None
-                assert [r["id"] for r in audience.after(None, 10_000)] == like_ids(reader, search, "audience")
-        # FTS matches words by prefix, so a mid-word substring finds a subset of LIKE's rows (here: none)
+            assert search_match(search) is None and audience._match() is None
+            assert [r["id"] for r in audience.after(None, 10_000)] == like_ids(reader, search, "audience")
+        # FTS matches words by prefix, so a mid-word substring (LIKE-only semantics) finds a subset of
+        # LIKE's rows (here: none)
         monkeypatch.setattr(data, "DENSE_IN_SAMPLE", 10**9)
         mid = AudienceSource(reader, AudienceFilter(1, search="ead1"))
         assert [r["id"] for r in mid.after(None, 10_000)] == []
@@ -129,5 +129,126 @@ def test_unindexable_and_dense_searches_fall_back_to_like(small_ws: Path, monkey
         dense = AudienceSource(reader, AudienceFilter(1, search="Lead1"))
         assert dense._match() is None
         assert [r["id"] for r in dense.after(None, 10_000)] == like_ids(reader, "Lead1", "audience")
+    finally:
+        reader.close()
+
+
+# --- punctuation-only searches: contact_marks (m044) ------------------------------------
+
+def marks_of(db) -> set[tuple[str, int]]:
+    return {(m, i) for m, i in db.execute("SELECT mark, contact_id FROM contact_marks")}
+
+
+def expected_marks(db) -> set[tuple[str, int]]:
+    from storage.migrations.m044_contact_marks import MARKS
+
+    return {(m, i) for i, text in db.execute("SELECT id, first_name || ' ' || last_name || ' ' || company"
+                                             " FROM contacts") for m in MARKS if m in text}
+
+
+def test_triggers_keep_the_marks_in_step_with_contacts(tmp_path: Path) -> None:
+    db = init_workspace(tmp_path / "ws").open_db()
+    with transaction(db):
+        for i, (first, last, company) in enumerate([("Seán", "O'Brien", "Smith & Co."), ("Ada", "Lovelace", "AT&T"),
+                                                    ("Jean-Luc", "Picard", "Starfleet"), ("Plain", "Name", "Acme"),
+                                                    ("Zoë", "“Quoted”", "50% off_sale [x]\\y")], start=1):
+            db.execute("INSERT INTO contacts (id, first_name, last_name, company, created_at, updated_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?)", [i, first, last, company, AT, AT])
+    assert marks_of(db) == expected_marks(db)
+    assert {m for m, i in marks_of(db) if i == 1} == {"'", "&", "."} and not {i for _, i in marks_of(db)} & {4}
+    db.execute("UPDATE contacts SET company = 'Acme, Inc.' WHERE id = 1")
+    db.execute("UPDATE contacts SET last_name = 'Plain' WHERE id = 3")  # the mark is in first_name: stays
+    db.execute("UPDATE contacts SET first_name = 'Mr. Plain' WHERE id = 4")
+    db.execute("UPDATE contacts SET job_title = 'A & B' WHERE id = 2")  # not a searched column
+    assert marks_of(db) == expected_marks(db)
+    db.execute("UPDATE contacts SET first_name = 'Seán', last_name = 'OBrien', company = 'Acme' WHERE id = 1")
+    assert not [i for _, i in marks_of(db) if i == 1]
+    db.execute("DELETE FROM contacts WHERE id IN (2, 5)")
+    assert marks_of(db) == expected_marks(db) and {i for _, i in marks_of(db)} == {3, 4}
+
+
+def test_migration_lists_the_marks_of_contacts_that_existed_before_it(tmp_path: Path) -> None:
+    from storage.db import connect, migrate
+
+    db = connect(tmp_path / "old.db")
+    migrate(db, upto="m043_enrollment_counts")
+    db.execute("INSERT INTO contacts (id, first_name, last_name, company, created_at, updated_at)"
+               " VALUES (7, 'Mary-Kate', 'O''Neil', 'R&D, Ltd.', ?, ?), (8, 'No', 'Marks', 'Here', ?, ?)",
+               [AT, AT, AT, AT])
+    migrate(db)
+    assert marks_of(db) == expected_marks(db) == {("-", 7), ("'", 7), ("&", 7), (",", 7), (".", 7)}
+
+
+MARK_SEARCHES = ["&", "@", ",", ".", ", ", ".,", "& ", " & ", "%", "_", "’", "'", "&.", "#"]
+
+
+@pytest.fixture(scope="module")
+def marked_ws(tmp_path_factory) -> Path:
+    """The bench's 600 leads (companies "… & Sons", "…, Inc.", one "@ Home") plus a few more marks."""
+    ws = make_workspace(tmp_path_factory.mktemp("marks") / "ws", 600)
+    from storage.workspace import open_workspace
+
+    db = open_workspace(ws).open_db()
+    for i, last in ((5, "O'Hara"), (9, "D’Arcy"), (12, "50%_off"), (13, "Smith-Jones.")):
+        db.execute("UPDATE contacts SET last_name = ? WHERE id = ?", [last, i])
+    for i in (5, 9, 21):  # conditions, which the activity list leaves out
+        db.execute("INSERT INTO activity (at, campaign_id, enrollment_id, contact_id, kind) VALUES (?, 1, ?, ?,"
+                   " 'condition_evaluated')", [AT, i, i])
+    db.close()
+    return ws
+
+
+@pytest.mark.parametrize("search", MARK_SEARCHES)
+def test_mark_searches_return_the_like_results(marked_ws: Path, search: str, monkeypatch) -> None:
+    """Starting from the contacts with the rarest mark finds exactly what the LIKE walk finds."""
+    monkeypatch.setattr(data, "DENSE_IN_SAMPLE", 10**9)  # 600 leads: take the marks plan even for dense marks
+    reader = Reader(marked_ws / "enginy.db")
+    try:
+        assert search_match(search) is None
+        expected = like_ids(reader, search, "audience")
+        audience = AudienceSource(reader, AudienceFilter(1, search=search))
+        hits = audience._match()
+        assert hits is not None and hits[0] == data.MARK_HITS, "a mark-only search starts from contact_marks"
+        assert [r["id"] for r in audience.after(None, 10_000)] == expected
+        assert [r["id"] for r in audience.before(None, 10_000)] == expected[::-1]
+        assert audience.count() == (len(expected), True)
+        activity = ActivitySource(reader, ActivityFilter(1, search=search))
+        expected_actions = like_ids(reader, search, "activity")
+        assert sorted(r["id"] for r in activity.after(None, 10_000)) == expected_actions
+        assert activity.count() == (len(expected_actions), True)
+        monkeypatch.setattr(data, "RARE_SEARCH", -1)  # no mark is rare now: the walk, same rows
+        walk = AudienceSource(reader, AudienceFilter(1, search=search))
+        assert walk._match() is None
+        assert [r["id"] for r in walk.after(None, 10_000)] == expected
+    finally:
+        reader.close()
+
+
+def test_a_mark_search_picks_the_rarest_mark(marked_ws: Path, monkeypatch) -> None:
+    monkeypatch.setattr(data, "DENSE_IN_SAMPLE", 10**9)
+    reader = Reader(marked_ws / "enginy.db")
+    try:
+        # "," is in 60 companies, "@" in one: the hits are the "@" contacts
+        assert AudienceSource(reader, AudienceFilter(1, search=", @"))._match() == (data.MARK_HITS, ["@"])
+        # a common mark in a big sample is dense: the walk fills a page at once
+        monkeypatch.setattr(data, "DENSE_IN_SAMPLE", 20)
+        assert AudienceSource(reader, AudienceFilter(1, search=","))._match() is None
+        assert AudienceSource(reader, AudienceFilter(1, search="@"))._match() == (data.MARK_HITS, ["@"])
+    finally:
+        reader.close()
+
+
+def test_the_whole_activity_log_is_counted_exactly(marked_ws: Path) -> None:
+    """Counted on the covering (campaign_id, kind) index: conditions left out, as the list leaves them."""
+    from storage.activity_kinds import CONDITION_KINDS
+
+    reader = Reader(marked_ws / "enginy.db")
+    try:
+        activity = ActivitySource(reader, ActivityFilter(1))
+        listed = activity.after(None, 10_000)
+        assert listed and activity.count() == (len(listed), True)
+        assert not {r["kind"] for r in listed} & {k.value for k in CONDITION_KINDS}
+        everything = reader.one("SELECT count(*) AS n FROM activity WHERE campaign_id = 1")["n"]
+        assert everything == len(listed) + 3
     finally:
         reader.close()
