@@ -9,6 +9,7 @@ the workspace's last clock position, so time never goes backwards);
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from datetime import timedelta
@@ -91,12 +92,16 @@ def simulate(
     leads_per_identity: int = typer.Option(500, "--leads-per-identity", min=1),
     days: float = typer.Option(30.0, "--days", min=0.1),
     seed: int = typer.Option(1, "--seed"),
+    processes: int = typer.Option(
+        os.cpu_count() or 1, "--processes", min=1,
+        help="Worker processes; identities are split between them. The result does not depend on it."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Run a throw-away sandbox workspace for DAYS simulated days and check every invariant."""
     from runtime.simulation import run_simulation
 
-    report = run_simulation(identities=identities, leads_per_identity=leads_per_identity, days=days, seed=seed)
+    report = run_simulation(identities=identities, leads_per_identity=leads_per_identity, days=days, seed=seed,
+                            processes=processes)
     human = (f"{report['enrollments']['total']} enrollments, {days:g} days in {report['wall_s']} s; "
              f"violations: {report['violation_count']}; cap utilization worst {report['cap_utilization']['worst']}"
              f" mean {report['cap_utilization']['mean']}; actions {report['actions']}")

@@ -16,8 +16,10 @@ delivery the outbox does not account for).
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -49,7 +51,45 @@ def _window(ident: dict, day) -> tuple[datetime, datetime] | None:
     return begin, end
 
 
+@dataclass
+class Findings:
+    """What one database shows; a run split over several databases (a sharded
+    simulation) is judged by `summarize` over all of their findings."""
+
+    violations: list[dict]
+    ratios: list[float]  # cap utilization of each saturated identity-day
+    actions: Counter
+    enrollments: Counter
+    log: list[tuple[str, int, str]]  # (at, identity, digest line), in ledger order
+
+
 def check(db, *, start: datetime, end: datetime, world=None) -> dict:
+    return summarize([findings(db, start=start, end=end, world=world)])
+
+
+def summarize(parts: list[Findings]) -> dict:
+    """The report over every database of a run. The action log is merged in time order;
+    identities never span two databases, so (at, identity) orders it as one ledger would."""
+    violations = [v for p in parts for v in p.violations]
+    ratios = [r for p in parts for r in p.ratios]
+    actions = sum((p.actions for p in parts), Counter())
+    enrollments = sum((p.enrollments for p in parts), Counter())
+    digest = hashlib.sha256()
+    for _, _, line in heapq.merge(*(p.log for p in parts), key=lambda e: (e[0], e[1])):
+        digest.update(line.encode())
+    utilization = ({"worst": round(min(ratios), 4), "mean": round(sum(ratios) / len(ratios), 4), "days": len(ratios)}
+                   if ratios else {"worst": None, "mean": None, "days": 0})
+    return {
+        "violations": violations[:200],
+        "violation_count": len(violations),
+        "cap_utilization": utilization,
+        "actions": dict(sorted(actions.items())),
+        "enrollments": {"total": sum(enrollments.values()), **dict(sorted(enrollments.items()))},
+        "log_sha256": digest.hexdigest(),
+    }
+
+
+def findings(db, *, start: datetime, end: datetime, world=None) -> Findings:
     violations: list[dict] = []
     idents = {r["id"]: r for r in _rows(db, "SELECT * FROM identities")}
     inboxes = {r["id"]: r for r in _rows(db, "SELECT * FROM inboxes")}
@@ -141,23 +181,18 @@ def check(db, *, start: datetime, end: datetime, world=None) -> dict:
             if n > allowed:
                 violations.append({"kind": "duplicate_send", "enrollment": int(enrollment), "node": node, "count": n})
 
-    utilization = _utilization(db, idents, inboxes, day_counts, start, end)
-    actions = Counter(r["action"] for r in _rows(db, "SELECT action FROM outbox WHERE state = 'sent'"))
-    enrollments = {r["status"]: r["n"] for r in _rows(db, "SELECT status, COUNT(*) AS n FROM enrollments GROUP BY status")}
-    digest = hashlib.sha256()
-    for r in ledger:
-        digest.update(f"{r['at']}|{r['identity_id']}|{r['bucket']}|{r['inbox_id']}|{r['enrollment_id']}\n".encode())
-    return {
-        "violations": violations[:200],
-        "violation_count": len(violations),
-        "cap_utilization": utilization,
-        "actions": dict(sorted(actions.items())),
-        "enrollments": {"total": sum(enrollments.values()), **enrollments},
-        "log_sha256": digest.hexdigest(),
-    }
+    return Findings(
+        violations=violations,
+        ratios=_utilization(db, idents, inboxes, day_counts, start, end),
+        actions=Counter(r["action"] for r in _rows(db, "SELECT action FROM outbox WHERE state = 'sent'")),
+        enrollments=Counter({r["status"]: r["n"] for r in _rows(
+            db, "SELECT status, COUNT(*) AS n FROM enrollments GROUP BY status")}),
+        log=[(r["at"], r["identity_id"],
+              f"{r['at']}|{r['identity_id']}|{r['bucket']}|{r['inbox_id']}|{r['enrollment_id']}\n") for r in ledger],
+    )
 
 
-def _utilization(db, idents, inboxes, day_counts, start: datetime, end: datetime) -> dict:
+def _utilization(db, idents, inboxes, day_counts, start: datetime, end: datetime) -> list[float]:
     """done ÷ allowed on identity-days whose demand exceeded the cap all working day.
 
     Demand exceeded the cap for the whole day when, at the window's end, a job
@@ -209,6 +244,4 @@ def _utilization(db, idents, inboxes, day_counts, start: datetime, end: datetime
                 allowed = min(allowed, inboxes[inbox]["per_hour"] * math.ceil(seconds / 3600))
             done = day_counts.get(lane, Counter()).get(begin.date(), 0)
             ratios.append(min(done / allowed, 1.0) if allowed else 1.0)
-    if not ratios:
-        return {"worst": None, "mean": None, "days": 0}
-    return {"worst": round(min(ratios), 4), "mean": round(sum(ratios) / len(ratios), 4), "days": len(ratios)}
+    return ratios

@@ -8,10 +8,18 @@ enrollments in seconds) into a scratch database (`open_scratch_db`); the runtime
 runs with synchronous SQLite in the Trio thread, so the autojump clock jumps
 straight from one wake-up to the next. `runtime.checker` then judges the
 result from the ledger alone.
+
+Identities in a simulation share nothing (each has its own contacts,
+campaigns and inboxes), so a run can be split by identity over several
+processes (`processes`), each with its own database and world, and judged
+together (`checker.summarize`). Every row id is derived from the identity
+number, so a lead is the same lead in whichever process runs it. The same
+seed and the same number of processes give the same `log_sha256`.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import resource
 import tempfile
@@ -22,7 +30,7 @@ from pathlib import Path
 import trio
 import trio.testing
 
-from runtime.checker import check
+from runtime.checker import Findings, findings, summarize
 from runtime.engine import Runtime
 from runtime.sandbox.world import Profile, SandboxWorld
 from sequences.templates import BUILTIN_TEMPLATES
@@ -39,15 +47,22 @@ SIM_TEMPLATES = ("LinkedIn Only (New)", "LinkedIn + Email", "Email Only", "Linke
                  "Conditional multichannel", "LinkedIn + Email + Call")
 
 
-def build(db, *, identities: int, leads_per_identity: int, seed: int, now: datetime = EPOCH) -> dict:
-    """Fill an empty workspace database; returns counts."""
-    rng = random.Random(seed)
+def build(db, *, identities: int, leads_per_identity: int, seed: int, now: datetime = EPOCH,
+          only: range | None = None) -> dict:
+    """Fill an empty workspace database with identities 1..N (or those in `only`); returns counts.
+
+    Ids are functions of the identity number (contacts and enrollments
+    (i-1)·M+1 … i·M, campaigns 2i-1 and 2i, inboxes 2i-1 and 2i), and each
+    identity's contacts draw from their own seeded generator, so a shard builds
+    exactly the rows the whole run would have for its identities."""
     at = iso(now)
     templates = {t.name: t for t in BUILTIN_TEMPLATES}
     from sequences.model import to_json
 
+    numbers = only if only is not None else range(1, identities + 1)
+    contacts = []
     with transaction(db):
-        for i in range(1, identities + 1):
+        for i in numbers:
             start, end = HOURS[i % len(HOURS)]
             db.execute(
                 "INSERT INTO identities (id, name, email, timezone, working_days, work_start, work_end, linkedin_driver,"
@@ -56,14 +71,11 @@ def build(db, *, identities: int, leads_per_identity: int, seed: int, now: datet
                 [i, f"Sender {i}", f"sender{i}@sandbox.invalid", ZONES[i % len(ZONES)], DAYS[i % len(DAYS)],
                  start, end, int(i % 5 == 0), 400 if i % 7 == 0 else None, at, at])
             for k in range(1 + (i % 3 == 0)):
-                db.execute("INSERT INTO inboxes (identity_id, email, provider, per_day, per_hour, created_at, updated_at)"
-                           " VALUES (?, ?, 'sandbox', ?, ?, ?, ?)",
-                           [i, f"sender{i}.{k}@sandbox.invalid", 30, 5, at, at])
-        contacts = []
-        cid = 0
-        for i in range(1, identities + 1):
-            for j in range(leads_per_identity):
-                cid += 1
+                db.execute("INSERT INTO inboxes (id, identity_id, email, provider, per_day, per_hour, created_at,"
+                           " updated_at) VALUES (?, ?, ?, 'sandbox', ?, ?, ?, ?)",
+                           [2 * i - 1 + k, i, f"sender{i}.{k}@sandbox.invalid", 30, 5, at, at])
+            rng = random.Random(f"{seed}:contacts:{i}")
+            for cid in range((i - 1) * leads_per_identity + 1, i * leads_per_identity + 1):
                 has_li = rng.random() < 0.9
                 has_email = rng.random() < 0.8
                 contacts.append((cid, f"First{cid}", f"Last{cid}", f"Company {cid % 997}", "Head of Sales",
@@ -74,12 +86,11 @@ def build(db, *, identities: int, leads_per_identity: int, seed: int, now: datet
         db.conn.executemany(
             "INSERT INTO contacts (id, first_name, last_name, company, job_title, linkedin_url, linkedin_id, email,"
             " phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", contacts)
-        campaign_id = 0
-        for i in range(1, identities + 1):
+        for i in numbers:
             first = (i - 1) * leads_per_identity + 1
             split = first + leads_per_identity // 2
             for half, (lo, hi) in enumerate(((first, split), (split, first + leads_per_identity))):
-                campaign_id += 1
+                campaign_id = 2 * i - 1 + half
                 name = SIM_TEMPLATES[(i + half) % len(SIM_TEMPLATES)]
                 seq = to_json(templates[name].sequence).decode()
                 db.execute(
@@ -88,20 +99,22 @@ def build(db, *, identities: int, leads_per_identity: int, seed: int, now: datet
                     [campaign_id, f"{name} #{campaign_id}", i, PRIORITIES[(i + half) % 3],
                      '{"skip_prior_conversations": true}' if i % 4 == 0 else "{}", seq, at, at, at])
                 db.execute(
-                    "INSERT INTO enrollments (campaign_id, contact_id, status, due_at, enrolled_at, updated_at)"
-                    " SELECT ?, id, 'not_started', ?, ?, ? FROM contacts WHERE id >= ? AND id < ?",
+                    "INSERT INTO enrollments (id, campaign_id, contact_id, status, due_at, enrolled_at, updated_at)"
+                    " SELECT id, ?, id, 'not_started', ?, ?, ? FROM contacts WHERE id >= ? AND id < ?",
                     [campaign_id, at, at, at, lo, hi])
-    return {"identities": identities, "contacts": cid, "campaigns": campaign_id}
+    return {"identities": len(numbers), "contacts": len(contacts), "campaigns": 2 * len(numbers)}
 
 
-def run_simulation(*, identities: int, leads_per_identity: int, days: float, seed: int,
-                   folder: Path | None = None, profile: Profile | None = None) -> dict:
-    """Build, run and check; returns the report `enginy simulate --json` prints."""
+def _run_shard(identities: int, leads_per_identity: int, days: float, seed: int, shard: int, processes: int,
+               folder: Path | None, profile: Profile | None) -> tuple[Findings, dict, float, float]:
+    """Build and run the identities i with i % processes == shard; returns what the checker
+    found, the build counts, this process's peak RSS (MB) and the runtime's wall seconds."""
     started = _time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="enginy-sim-") as tmp:
-        path = (folder or Path(tmp)) / "simulation.db"
-        db = open_scratch_db(path)
-        built = build(db, identities=identities, leads_per_identity=leads_per_identity, seed=seed)
+        name = "simulation.db" if processes == 1 else f"simulation-{shard + 1}-of-{processes}.db"
+        db = open_scratch_db((folder or Path(tmp)) / name)
+        only = range(shard + 1, identities + 1, processes)
+        built = build(db, identities=identities, leads_per_identity=leads_per_identity, seed=seed, only=only)
         world = SandboxWorld(seed, profile=profile or Profile(latency_s=(0.0, 0.0)))
         until = EPOCH + timedelta(days=days)
         rt = Runtime(db, world=world, poll_interval=3600.0)
@@ -112,11 +125,33 @@ def run_simulation(*, identities: int, leads_per_identity: int, days: float, see
         trio._core._run._r.seed(seed)  # Trio shuffles ready tasks; seed it so the run is reproducible
         trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
         run_s = _time.perf_counter() - started
-        report = check(db, start=EPOCH, end=until, world=world)
+        found = findings(db, start=EPOCH, end=until, world=world)
         db.close()
+    return found, built, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, run_s
+
+
+def run_simulation(*, identities: int, leads_per_identity: int, days: float, seed: int, processes: int = 1,
+                   folder: Path | None = None, profile: Profile | None = None) -> dict:
+    """Build, run and check; returns the report `enginy simulate --json` prints.
+
+    `processes` > 1 splits the identities over that many worker processes (one
+    per core is the useful most); `peak_rss_mb` is then the sum of every
+    process's peak, as they were all alive at once."""
+    started = _time.perf_counter()
+    processes = max(1, min(processes, identities))
+    jobs = [(identities, leads_per_identity, days, seed, k, processes, folder, profile) for k in range(processes)]
+    if processes == 1:
+        results = [_run_shard(*jobs[0])]
+    else:
+        with multiprocessing.get_context("spawn").Pool(processes) as pool:
+            results = pool.starmap(_run_shard, jobs)
+    report = summarize([r[0] for r in results])
+    own_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report.update({
-        "sim_days": days, "seed": seed, **built,
-        "wall_s": round(_time.perf_counter() - started, 2), "run_s": round(run_s, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "sim_days": days, "seed": seed, "processes": processes,
+        "identities": sum(r[1]["identities"] for r in results), "contacts": sum(r[1]["contacts"] for r in results),
+        "campaigns": sum(r[1]["campaigns"] for r in results),
+        "wall_s": round(_time.perf_counter() - started, 2), "run_s": round(max(r[3] for r in results), 2),
+        "peak_rss_mb": round(own_rss + (sum(r[2] for r in results) if processes > 1 else 0), 1),
     })
     return report
