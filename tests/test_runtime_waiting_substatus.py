@@ -11,6 +11,7 @@ import trio
 
 from runtime.engine import Runtime
 from runtime.sandbox.world import SandboxWorld
+from storage.db import open_db
 from tests.test_runtime_actors import MON, QUIET, invites_only, workspace
 
 WAITING = {"outside_working_hours", "identity_limits"}
@@ -55,3 +56,34 @@ async def test_queued_leads_show_outside_working_hours_then_identity_limits_then
     # Tuesday night: all four sent; nobody still says they are waiting
     assert seen["tuesday_night_sent"] == 4
     assert not any(v in WAITING for v in seen["tuesday_night"].values())
+
+
+@pytest.mark.trio
+async def test_leads_added_while_the_lane_waits_say_so_too(tmp_path, autojump_clock):
+    """The lane already shows Outside working hours; leads whose jobs join it later get the same reason."""
+    db = workspace(tmp_path, invites_only(), leads=6, invites=5, tz="UTC")
+    saturday = MON - timedelta(days=2) + timedelta(hours=10)
+    db.execute("UPDATE enrollments SET due_at = ?, enrolled_at = ? WHERE contact_id <= 3", [saturday.isoformat()] * 2)
+    db.execute("UPDATE enrollments SET status = 'paused', due_at = NULL WHERE contact_id > 3")  # join later
+    rt = Runtime(db, world=SandboxWorld(3, profile=QUIET), poll_interval=600.0)
+    seen: dict[str, dict] = {}
+
+    async def look() -> None:
+        await rt.clock.sleep_until(saturday + timedelta(hours=2))
+        seen["before"] = substatuses(db)
+        other = open_db(tmp_path / "ws.db")  # another process's write (the CLI adding leads)
+        other.execute("UPDATE enrollments SET status = 'not_started', due_at = ? WHERE contact_id > 3",
+                      [(saturday + timedelta(hours=2)).isoformat()])
+        other.close()
+        await rt.clock.sleep_until(saturday + timedelta(hours=4))
+        seen["after"] = substatuses(db)
+        seen["queued"] = db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'queued'").fetchone()[0]
+        rt.request_stop()
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(lambda task_status: rt.run(epoch=saturday, task_status=task_status))
+        nursery.start_soon(look)
+
+    assert [seen["before"][c] for c in (1, 2, 3)] == ["outside_working_hours"] * 3
+    assert seen["queued"] == 6  # the three new leads' invitations joined the waiting lane
+    assert set(seen["after"].values()) == {"outside_working_hours"}

@@ -66,6 +66,10 @@ COOLDOWN_RETRY = timedelta(days=7)  # LinkedIn refused a re-invite (cooldown): a
 UNKNOWN_FIRST = -1  # sort key of jobs whose last attempt's outcome is unknown: settle them first
 
 Lane = tuple[str, "int | None"]
+# A queued lead's substatus the lane may overwrite: none, or one the lane itself wrote
+# (a lead's own reason, e.g. Connection withdrawn, stays). Params: LANE_REASONS, the new one.
+LANE_REASONS = (Substatus.OUTSIDE_WORKING_HOURS.value, Substatus.IDENTITY_LIMITS.value)
+REPLACEABLE = "(substatus IS NULL OR substatus IN (?, ?)) AND substatus IS NOT ?"
 
 
 class IdentityActor:
@@ -101,7 +105,7 @@ class IdentityActor:
             self.backlog[((r[0], r[1] if r[0] == limits.EMAIL else None), r[2])] = r[3]
         self.cancel_scope = trio.CancelScope()
         self.waiting: dict[Lane, Substatus | None] = {}  # why each lane's queued leads wait (as written)
-        self._waiting_dirty: set[Lane] = set()  # lanes filed into since their leads were marked
+        self._waiting_dirty: dict[Lane, list[int]] = {}  # outbox ids filed since the lane's leads were marked
 
     # -- lanes and limits ---------------------------------------------------
 
@@ -191,7 +195,7 @@ class IdentityActor:
         if window is None:
             window = self.windows[lane] = RankedWindow(WINDOW)
         window.offer(job.sort_key if key is None else key, job.outbox_id, job)
-        self._waiting_dirty.add(lane)
+        self._waiting_dirty.setdefault(lane, []).append(job.outbox_id)
         self._work[self.queue_of(job.bucket)].set()
 
     def choose_inbox(self, row: dict) -> int | None:
@@ -281,8 +285,10 @@ class IdentityActor:
                     best = (head[0], lane)
             else:
                 why = self._why_waiting(lane, now, t)
-                if why is not self.waiting.get(lane) or (why is not None and lane in self._waiting_dirty):
+                if why is not self.waiting.get(lane):
                     self._mark_waiting(lane, why)
+                elif why is not None and lane in self._waiting_dirty:
+                    self._mark_filed(lane, why)
                 if wake is None or t < wake:
                     wake = t
         if best is None:
@@ -312,7 +318,7 @@ class IdentityActor:
         bucket, inbox = lane
         old = self.waiting.get(lane)
         self.waiting[lane] = why
-        self._waiting_dirty.discard(lane)
+        self._waiting_dirty.pop(lane, None)
         inbox_sql = "inbox_id = ?" if inbox is not None else "inbox_id IS NULL"
         lane_args = [self.id, bucket] + ([inbox] if inbox is not None else [])
         if why is None:
@@ -320,13 +326,24 @@ class IdentityActor:
                 return
             sql, args = "substatus = ?", [old.value]
         else:
-            sql = "(substatus IS NULL OR substatus IN (?, ?)) AND substatus IS NOT ?"
-            args = [Substatus.OUTSIDE_WORKING_HOURS.value, Substatus.IDENTITY_LIMITS.value, why.value]
+            sql, args = REPLACEABLE, [*LANE_REASONS, why.value]
         with transaction(self.db):
             self.db.execute(
                 f"UPDATE enrollments SET substatus = ? WHERE status = 'in_progress' AND {sql} AND id IN"
                 f" (SELECT enrollment_id FROM outbox WHERE identity_id = ? AND bucket = ? AND {inbox_sql}"
                 " AND state = 'queued')", [why.value if why else None, *args, *lane_args])
+
+    def _mark_filed(self, lane: Lane, why: Substatus) -> None:
+        """Jobs filed into a lane that already waits: only their leads get its reason (the
+        rest of the lane says it already; rewriting all of them per new job was the cost)."""
+        ids = self._waiting_dirty.pop(lane)
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk:chunk + 500]
+            with transaction(self.db):
+                self.db.execute(
+                    f"UPDATE enrollments SET substatus = ? WHERE status = 'in_progress' AND {REPLACEABLE} AND id IN"
+                    f" (SELECT enrollment_id FROM outbox WHERE id IN ({','.join('?' * len(part))}) AND state = 'queued')",
+                    [why.value, *LANE_REASONS, why.value, *part])
 
     # -- one job ----------------------------------------------------------------
 
