@@ -133,41 +133,55 @@ def test_unindexable_and_dense_searches_fall_back_to_like(small_ws: Path, monkey
         reader.close()
 
 
-# --- punctuation-only searches: contact_marks (m044) ------------------------------------
+# --- punctuation-only searches: contact_marks (m045) ------------------------------------
 
-def marks_of(db) -> set[tuple[str, int]]:
-    return {(m, i) for m, i in db.execute("SELECT mark, contact_id FROM contact_marks")}
+def mark_ids(db, mark: str) -> set[int]:
+    runs = [r[0] for r in db.execute("SELECT term FROM contact_marks_vocab")]
+    return {r[0] for r in db.execute(data.MARK_HITS, [data.mark_query(runs, mark)])}
 
 
-def expected_marks(db) -> set[tuple[str, int]]:
-    from storage.migrations.m044_contact_marks import MARKS
+def assert_marks_in_step(db) -> None:
+    """Per mark, the index finds exactly the contacts whose "first last" or company contains it."""
+    texts = list(db.execute("SELECT id, first_name || ' ' || last_name || ' ' || company FROM contacts"))
+    for mark in data.MARKS:
+        assert mark_ids(db, mark) == {i for i, text in texts if mark in text}, mark
+    db.execute("INSERT INTO contact_marks (contact_marks, rank) VALUES ('integrity-check', 1)")
 
-    return {(m, i) for i, text in db.execute("SELECT id, first_name || ' ' || last_name || ' ' || company"
-                                             " FROM contacts") for m in MARKS if m in text}
+
+def test_every_mark_a_search_starts_from_is_indexed_as_a_token(tmp_path: Path) -> None:
+    """MARKS must agree with SQLite's tokenizer (its Unicode 6.1 categories), else a mark would find nobody."""
+    db = init_workspace(tmp_path / "ws").open_db()
+    with transaction(db):
+        for i, mark in enumerate(sorted(data.MARKS), start=1):
+            db.execute("INSERT INTO contacts (id, first_name, last_name, company, created_at, updated_at)"
+                       " VALUES (?, ?, 'x', 'y', ?, ?)", [i, f"a{mark}b", AT, AT])
+    runs = {r[0] for r in db.execute("SELECT term FROM contact_marks_vocab")}
+    assert runs == set(data.MARKS)  # letters, digits and spaces are never part of a run
+    assert_marks_in_step(db)
 
 
 def test_triggers_keep_the_marks_in_step_with_contacts(tmp_path: Path) -> None:
     db = init_workspace(tmp_path / "ws").open_db()
     with transaction(db):
         for i, (first, last, company) in enumerate([("Seán", "O'Brien", "Smith & Co."), ("Ada", "Lovelace", "AT&T"),
-                                                    ("Jean-Luc", "Picard", "Starfleet"), ("Plain", "Name", "Acme"),
-                                                    ("Zoë", "“Quoted”", "50% off_sale [x]\\y")], start=1):
+                                                    ("Jean-Luc", "Picard", "Acme Inc.,"), ("Plain", "Name", "Acme"),
+                                                    ("Zoë", "“Quoted”", "50% off_sale [x]\\y ✓")], start=1):
             db.execute("INSERT INTO contacts (id, first_name, last_name, company, created_at, updated_at)"
                        " VALUES (?, ?, ?, ?, ?, ?)", [i, first, last, company, AT, AT])
-    assert marks_of(db) == expected_marks(db)
-    assert {m for m, i in marks_of(db) if i == 1} == {"'", "&", "."} and not {i for _, i in marks_of(db)} & {4}
+    assert_marks_in_step(db)
+    assert mark_ids(db, ",") == {3}  # inside the run ".,"
     db.execute("UPDATE contacts SET company = 'Acme, Inc.' WHERE id = 1")
-    db.execute("UPDATE contacts SET last_name = 'Plain' WHERE id = 3")  # the mark is in first_name: stays
+    db.execute("UPDATE contacts SET last_name = 'Plain' WHERE id = 3")  # the marks in first_name stay
     db.execute("UPDATE contacts SET first_name = 'Mr. Plain' WHERE id = 4")
     db.execute("UPDATE contacts SET job_title = 'A & B' WHERE id = 2")  # not a searched column
-    assert marks_of(db) == expected_marks(db)
+    assert_marks_in_step(db)
     db.execute("UPDATE contacts SET first_name = 'Seán', last_name = 'OBrien', company = 'Acme' WHERE id = 1")
-    assert not [i for _, i in marks_of(db) if i == 1]
     db.execute("DELETE FROM contacts WHERE id IN (2, 5)")
-    assert marks_of(db) == expected_marks(db) and {i for _, i in marks_of(db)} == {3, 4}
+    assert_marks_in_step(db)
+    assert mark_ids(db, "&") == set() and mark_ids(db, ".") == {3, 4}
 
 
-def test_migration_lists_the_marks_of_contacts_that_existed_before_it(tmp_path: Path) -> None:
+def test_migration_indexes_the_marks_of_contacts_that_existed_before_it(tmp_path: Path) -> None:
     from storage.db import connect, migrate
 
     db = connect(tmp_path / "old.db")
@@ -176,7 +190,8 @@ def test_migration_lists_the_marks_of_contacts_that_existed_before_it(tmp_path: 
                " VALUES (7, 'Mary-Kate', 'O''Neil', 'R&D, Ltd.', ?, ?), (8, 'No', 'Marks', 'Here', ?, ?)",
                [AT, AT, AT, AT])
     migrate(db)
-    assert marks_of(db) == expected_marks(db) == {("-", 7), ("'", 7), ("&", 7), (",", 7), (".", 7)}
+    assert_marks_in_step(db)
+    assert mark_ids(db, "&") == {7} and mark_ids(db, "@") == set()
 
 
 MARK_SEARCHES = ["&", "@", ",", ".", ", ", ".,", "& ", " & ", "%", "_", "’", "'", "&.", "#"]
@@ -189,7 +204,7 @@ def marked_ws(tmp_path_factory) -> Path:
     from storage.workspace import open_workspace
 
     db = open_workspace(ws).open_db()
-    for i, last in ((5, "O'Hara"), (9, "D’Arcy"), (12, "50%_off"), (13, "Smith-Jones.")):
+    for i, last in ((5, "O'Hara"), (9, "D’Arcy"), (12, "50%_off"), (13, "Smith-Jones."), (14, "Ltd.,")):
         db.execute("UPDATE contacts SET last_name = ? WHERE id = ?", [last, i])
     for i in (5, 9, 21):  # conditions, which the activity list leaves out
         db.execute("INSERT INTO activity (at, campaign_id, enrollment_id, contact_id, kind) VALUES (?, 1, ?, ?,"
@@ -229,11 +244,13 @@ def test_a_mark_search_picks_the_rarest_mark(marked_ws: Path, monkeypatch) -> No
     reader = Reader(marked_ws / "enginy.db")
     try:
         # "," is in 60 companies, "@" in one: the hits are the "@" contacts
-        assert AudienceSource(reader, AudienceFilter(1, search=", @"))._match() == (data.MARK_HITS, ["@"])
+        assert AudienceSource(reader, AudienceFilter(1, search=", @"))._match() == (data.MARK_HITS, ['"@"'])
+        # "," also sits in the run ".," of "Ltd.,": both runs are asked for
+        assert AudienceSource(reader, AudienceFilter(1, search=","))._match() == (data.MARK_HITS, ['"," OR ".,"'])
         # a common mark in a big sample is dense: the walk fills a page at once
         monkeypatch.setattr(data, "DENSE_IN_SAMPLE", 20)
         assert AudienceSource(reader, AudienceFilter(1, search=","))._match() is None
-        assert AudienceSource(reader, AudienceFilter(1, search="@"))._match() == (data.MARK_HITS, ["@"])
+        assert AudienceSource(reader, AudienceFilter(1, search="@"))._match() == (data.MARK_HITS, ['"@"'])
     finally:
         reader.close()
 
