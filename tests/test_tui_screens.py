@@ -17,7 +17,7 @@ from tests.tui_support import make
 from tui.app import EnginyApp
 from tui.screens.campaign import CampaignScreen
 from tui.screens.dashboard import DashboardScreen
-from tui.screens.modals import ConfirmScreen, HelpScreen
+from tui.screens.modals import ChoiceScreen, ConfirmScreen, HelpScreen
 from tui.widgets.chips import StatusChips
 from tui.widgets.lead_panel import LeadPanel
 from tui.widgets.virtual_table import VirtualTable
@@ -53,10 +53,22 @@ def q(ws: Path, sql: str, *args):
 async def settle(pilot, table: VirtualTable | None = None) -> None:
     await pilot.pause()
     for _ in range(1000):  # up to ~10 s on a loaded machine
-        if table is None or not table.loading:
+        if table is None or not table.fetching:
             break
         await pilot.pause(0.01)
     await pilot.pause()
+
+
+async def until(pilot, condition, what: str) -> None:
+    """Wait (up to ~10 s on a loaded machine) for what the user would wait to see after a key press.
+
+    A key's action runs only once the key has bubbled back to the app, which on a
+    busy machine can be after Pilot's press() has returned."""
+    for _ in range(1000):
+        await pilot.pause(0.01)
+        if condition():
+            return
+    raise AssertionError(f"never happened: {what}")
 
 
 async def panel_text(pilot, screen) -> str:
@@ -217,9 +229,6 @@ async def test_campaign_overview_audience_chips_panel_and_back(ws: Path) -> None
         assert isinstance(app.screen, DashboardScreen)
 
 
-@pytest.mark.xfail(strict=False, reason="FLAKY, open: a row selection or mark is sometimes lost while the "
-                   "virtual table's threaded load lands (seen under load); the behaviour is checked, a "
-                   "failure is reported as XFAIL instead of failing CI — see the issue 6 note")
 @pytest.mark.asyncio
 async def test_hostile_contact_data_is_shown_literally(ws: Path) -> None:
     app = app_for(ws)
@@ -238,9 +247,6 @@ async def test_hostile_contact_data_is_shown_literally(ws: Path) -> None:
         assert "[bold red]X[/]" in body and "[link=http://x]Evil[/link] Corp" in body and "\x1b" not in body
 
 
-@pytest.mark.xfail(strict=False, reason="FLAKY, open: a row selection or mark is sometimes lost while the "
-                   "virtual table's threaded load lands (seen under load); the behaviour is checked, a "
-                   "failure is reported as XFAIL instead of failing CI — see the issue 6 note")
 @pytest.mark.asyncio
 async def test_bulk_actions_are_confirmed_intents(ws: Path) -> None:
     app = app_for(ws)
@@ -251,29 +257,27 @@ async def test_bulk_actions_are_confirmed_intents(ws: Path) -> None:
         table = screen.query_one("#audience-table", VirtualTable)
         await settle(pilot, table)
         await pilot.press("4")  # Error chip: retry them all
-        await settle(pilot, table)
+        await until(pilot, lambda: table.total == (3, True) and not table.fetching, "the Error list")
         await pilot.press("b")
-        await settle(pilot)
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the bulk actions")
         await pilot.press("enter")  # "Retry errors" is the first choice
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await pilot.press("y")
-        await settle(pilot)
         # the runtime applies a retry (storage.lead_intents): the intent is what the TUI writes
-        assert q(ws, "SELECT count(*) FROM enrollments WHERE campaign_id = 1 AND intent = 'retry'") == [(3,)]
+        await until(pilot, lambda: q(ws, "SELECT count(*) FROM enrollments WHERE campaign_id = 1"
+                                         " AND intent = 'retry'") == [(3,)], "3 retry intents")
         await pilot.press("0")  # Total; mark two leads and remove them (permanent, asks)
-        await settle(pilot, table)
+        await until(pilot, lambda: screen.audience.status is None and not table.fetching, "the Total list")
         await pilot.press("G")
-        await settle(pilot, table)
+        await until(pilot, lambda: table.current is not None and table.cursor == table.total[0] - 1, "the last row")
         await pilot.press("space")
         await pilot.press("k", "space")
-        assert len(table.marked) == 2
+        await until(pilot, lambda: len(table.marked) == 2, "two marked rows")
         screen._bulk("remove")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await pilot.press("y")
-        await settle(pilot)
-        assert q(ws, "SELECT count(*) FROM enrollments WHERE campaign_id = 1 AND removed = 1") == [(2,)]
+        await until(pilot, lambda: q(ws, "SELECT count(*) FROM enrollments WHERE campaign_id = 1"
+                                         " AND removed = 1") == [(2,)], "2 leads removed")
 
 
 @pytest.mark.asyncio

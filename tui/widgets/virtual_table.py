@@ -141,7 +141,13 @@ class VirtualTable(ScrollView, can_focus=True):
         return self._count, self._exact
 
     @property
-    def loading(self) -> bool:
+    def fetching(self) -> bool:
+        """A page is being read, or the first one has not landed yet.
+
+        Not named `loading`: that is Textual's own Widget.loading, and a widget that
+        reports it is "loading" refuses focus, drops out of the key-binding chain
+        (App.focused is None) and ignores clicks — so every threaded page load made
+        focus requests, enter, space and j/k made meanwhile silently vanish."""
         return self._busy or not self._loaded_once
 
     @property
