@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 BATCH = 256
 START_CHUNK = 16
+INTENT_PAGE = 256
 # The WHERE term of the partial index `enrollments_due_status` (campaign, status, due_at),
 # repeated word for word: SQLite uses a partial index only when the query states its
 # condition, and `status = ?` with a parameter does not. Without it the planner walks
@@ -49,12 +50,16 @@ class CampaignActor:
         self.jobs_out = identity.jobs_in.clone()
         self._wake = trio.Event()
         self.cancel_scope = trio.CancelScope()
+        # Intents (resume / retry) are written by other processes: look for them at start and
+        # after the supervisor saw another connection commit, not at every turn.
+        self.intents_maybe = True
 
     @property
     def id(self) -> int:
         return self.info.id
 
-    def wake(self) -> None:
+    def wake(self, *, intents: bool = False) -> None:
+        self.intents_maybe = self.intents_maybe or intents
         self._wake.set()
 
     def refresh(self, row: dict) -> None:
@@ -121,7 +126,11 @@ class CampaignActor:
         """Resume / retry asked by the CLI or TUI (`enrollments.intent`, see storage/lead_intents.py):
         step the lead with that event and clear the intent, in one transaction per lead."""
         jobs: list[QueuedJob] = []
-        for pending in pending_intents(self.db, self.id):
+        if not self.intents_maybe:
+            return jobs
+        page = pending_intents(self.db, self.id, limit=INTENT_PAGE)
+        self.intents_maybe = len(page) == INTENT_PAGE  # a full page: more may wait, look again next turn
+        for pending in page:
             with transaction(self.db):
                 intent = self.db.execute("SELECT intent FROM enrollments WHERE id = ?", [pending["id"]]).fetchone()
                 rows = lead_rows(self.db, [pending["id"]])

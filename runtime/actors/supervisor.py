@@ -57,7 +57,7 @@ class Supervisor:
             self._data_version = version
             self.sync()
             for actor in self.campaigns.values():
-                actor.wake()
+                actor.wake(intents=True)
         self.rt.on_poll()
 
     def sync(self) -> None:
