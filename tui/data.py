@@ -33,7 +33,7 @@ class Reader:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []  # with the thread that made it
         self._lock = threading.Lock()
 
     def conn(self) -> sqlite3.Connection:
@@ -46,7 +46,7 @@ class Reader:
             conn.execute("PRAGMA query_only = ON")
             self._local.conn = conn
             with self._lock:
-                self._all.append(conn)
+                self._all.append((threading.current_thread(), conn))
         return conn
 
     def rows(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
@@ -64,13 +64,19 @@ class Reader:
         return dict(row) if row else None
 
     def close(self) -> None:
+        """Close this thread's connection; let go of the worker threads' ones.
+
+        A worker may still be inside a query when the app exits, and closing a sqlite3
+        connection another thread is executing on crashes the process (segfault; the
+        likely cause of one seen at exit after a failed Pilot test). Each of those closes
+        when its thread ends and the thread-local lets go of it, which is never mid-query."""
+        me = threading.current_thread()
         with self._lock:
-            for conn in self._all:
-                try:
-                    conn.close()
-                except sqlite3.ProgrammingError:
-                    pass  # owned by a thread that is gone; the process exit closes it
+            mine = [conn for owner, conn in self._all if owner is me]
             self._all.clear()
+        self._local.__dict__.clear()  # this thread opens a fresh one if it reads again
+        for conn in mine:
+            conn.close()
 
 
 # --- name / company search ------------------------------------------------------------
