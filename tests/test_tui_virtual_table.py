@@ -1,6 +1,7 @@
-"""The virtual table takes focus and keys while one of its threaded page loads is in flight.
+"""The virtual table while one of its threaded page loads is in flight: it takes focus and
+keys, and a load for a list no longer shown cannot end the current one.
 
-The source below holds every read until the test opens its gate, so "a load is
+The sources below hold every read until the test opens their gate, so "a load is
 in flight" is a fact here, not a timing: the keys are pressed while the worker
 thread is provably still reading.
 """
@@ -14,6 +15,7 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import Input
+from textual.worker import WorkerState
 
 from tui.widgets.virtual_table import Column, VirtualTable
 
@@ -48,10 +50,22 @@ class GatedSource:
         return None
 
 
+class FailingSource(GatedSource):
+    """Every read fails once the gate opens (the database went away, a query was interrupted …)."""
+
+    def _wait(self) -> None:
+        super()._wait()
+        raise RuntimeError("no such table: enrollments")
+
+
 class TableApp(App[None]):
     def __init__(self) -> None:
         super().__init__()
         self.opened: list[int] = []
+        self.notes: list[str] = []
+
+    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
+        self.notes.append(message)
 
     def compose(self) -> ComposeResult:
         yield Input(id="other")  # gets the screen's automatic focus first, as the tab bar does in the TUI
@@ -112,3 +126,29 @@ async def test_keys_pressed_during_a_reload_are_acted_on() -> None:
         await pilot.pause()
         assert app.opened == [3]
         assert table.marked == {1, 2} and table.cursor == 2 and table.current == {"id": 3}
+
+
+@pytest.mark.asyncio
+async def test_a_list_no_longer_shown_failing_does_not_end_the_load_in_flight() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(VirtualTable)
+        gone, shown = FailingSource(10), GatedSource(10)
+        gone.gate.clear()
+        shown.gate.clear()
+        table.set_source(gone)
+        failing = table._worker
+        table.set_source(shown)  # the user picked another chip before the first list came …
+        try:
+            gone.gate.set()  # … and the first list's read fails
+            for _ in range(1000):
+                if failing.state == WorkerState.ERROR:
+                    break
+                await pilot.pause(0.01)
+            await pilot.pause()  # the table has handled that worker's end
+            assert table.fetching  # the shown list's read is still held: the table must still say so
+            assert app.notes == []  # and no error about a list nobody looks at
+        finally:
+            shown.gate.set()
+        await landed(pilot, table)
+        assert table.current == {"id": 1} and table.total == (10, True)

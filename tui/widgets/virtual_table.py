@@ -129,6 +129,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._busy = False
         self._reload_pending = False
         self._loaded_once = False
+        self._worker: Worker | None = None  # the load in flight, or the last one
         self.timings: list[tuple[str, float]] = []
         #: perf_counter() of the last load landing and of the last line drawn (the benchmark's "paint")
         self.landed_at = 0.0
@@ -227,13 +228,15 @@ class VirtualTable(ScrollView, can_focus=True):
                 rows = source.after(source.seek(fraction), page)
             return _Loaded(generation, kind, rows, count, index, time.perf_counter() - started)
 
-        self.run_worker(work, thread=True, group=f"vt-{id(self)}", exit_on_error=False)
+        self._worker = self.run_worker(work, thread=True, group=f"vt-{id(self)}", exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != f"vt-{id(self)}":
             return
         event.stop()
         if event.state == WorkerState.ERROR:
+            if event.worker is not self._worker:
+                return  # a list no longer shown failed; the load in flight is another one
             self._busy = False
             self.notify(f"Could not read the list: {event.worker.error}", severity="error")
             return
