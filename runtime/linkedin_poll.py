@@ -1,4 +1,4 @@
-"""LinkedIn watcher for gateway identities: acceptances, replies and automatic withdrawals.
+"""LinkedIn watcher: acceptances, replies and automatic withdrawals.
 
 LinkedIn pushes nothing we can rely on (the `new_relation` webhook lags by
 hours), so a gateway identity is polled a few times a day: every
@@ -26,6 +26,8 @@ at that time) stored in runtime_state in the same transaction as the event.
 
 The supervisor starts one poller per identity actor (`start_for`); the poller
 ends when that actor is stopped or replaced (identity edited, reconnected).
+A sandbox identity's poller only withdraws: the sandbox feed pushes its
+acceptances and replies (runtime/sandbox/feed.py).
 """
 
 from __future__ import annotations
@@ -64,17 +66,19 @@ def cursor_key(identity_id: int) -> str:
 
 
 def start_for(rt: "Runtime", actor: "IdentityActor", nursery: trio.Nursery) -> None:
-    """The supervisor's hook: poll this actor's identity if it talks to a gateway."""
-    if actor.row.get("linkedin_driver") == "gateway":
-        nursery.start_soon(LinkedInPoller(rt, actor).run)
+    """The supervisor's hook: poll this actor's identity if it has LinkedIn."""
+    driver = actor.row.get("linkedin_driver")
+    if driver in ("gateway", "sandbox"):
+        nursery.start_soon(LinkedInPoller(rt, actor, watch_inbound=driver == "gateway").run)
 
 
 class LinkedInPoller:
-    def __init__(self, rt: "Runtime", actor: "IdentityActor") -> None:
+    def __init__(self, rt: "Runtime", actor: "IdentityActor", *, watch_inbound: bool = True) -> None:
         self.rt = rt
         self.db = rt.db
         self.actor = actor
         self.id = actor.id
+        self.watch_inbound = watch_inbound  # relations and messages (not for the sandbox: its feed pushes them)
         self.next_round: datetime | None = None
 
     def alive(self) -> bool:
@@ -115,14 +119,8 @@ class LinkedInPoller:
             return start + POLL_EVERY
         driver = self.actor.linkedin
         try:
-            self._spend_evaluation(start)
-            relations = await driver.relations_since(self._oldest_pending())
-            for rel in relations:
-                self._accepted(rel.provider_id, rel.public_id, rel.connected_at)
-            since, seen = self._cursor()
-            since = since or self._first_sent()
-            for msg in sorted(await driver.inbound_messages_since(since), key=lambda m: m.sent_at):
-                self._replied(msg, seen)
+            if self.watch_inbound:
+                await self._watch_inbound(driver, start)
             row = next(iter(self.db.query("SELECT * FROM identities WHERE id = ?", [self.id])), None)
             if row and row.get("withdraw_enabled"):
                 now = self.rt.clock.now()
@@ -139,6 +137,16 @@ class LinkedInPoller:
             if exc.disposition is Disposition.RETRY_LATER and exc.retry_after:
                 return self.rt.clock.now() + timedelta(seconds=exc.retry_after)
         return start + POLL_EVERY
+
+    async def _watch_inbound(self, driver, now: datetime) -> None:
+        self._spend_evaluation(now)
+        relations = await driver.relations_since(self._oldest_pending())
+        for rel in relations:
+            self._accepted(rel.provider_id, rel.public_id, rel.connected_at)
+        since, seen = self._cursor()
+        since = since or self._first_sent()
+        for msg in sorted(await driver.inbound_messages_since(since), key=lambda m: m.sent_at):
+            self._replied(msg, seen)
 
     def _oldest_pending(self) -> datetime:
         """How far back relations matter: our oldest invitation still awaiting an answer

@@ -22,6 +22,8 @@ from runtime.channels.linkedin import (
 )
 from runtime.sandbox.world import SandboxWorld
 
+INVITATION_PREFIX = "inv-"  # the sandbox's invitation id is this + the delivery's key
+
 
 class SandboxLinkedIn:
     """One identity's LinkedIn in the sandbox world."""
@@ -72,13 +74,16 @@ class SandboxLinkedIn:
     async def send_invitation(self, lead: LeadRef, note: str | None, key: SendKey) -> InvitationSent:
         check_note(note)
         pid, reconciled = await self._send("connection_request", lead, key)
-        return InvitationSent(invitation_id=f"inv-{key.key}", provider_id=pid, reconciled=reconciled)
+        return InvitationSent(invitation_id=f"{INVITATION_PREFIX}{key.key}", provider_id=pid, reconciled=reconciled)
 
     async def withdraw_invitation(self, invitation_id: str) -> None:
         await self._call(f"withdraw:{invitation_id}")
+        self.world.withdraw(invitation_id.removeprefix(INVITATION_PREFIX), self._now())
 
     async def sent_invitations(self) -> list[SentInvitation]:
-        return []
+        await self._call(f"invitations:{self.identity_id}")
+        return [SentInvitation(invitation_id=f"{INVITATION_PREFIX}{d.key}", provider_id=d.lead, sent_at=d.at)
+                for d in self.world.pending_invitations(self.identity_id, self._now())]
 
     async def send_message(self, lead: LeadRef, chunks: Sequence[str], key: SendKey) -> MessageSent:
         kept = check_message(chunks)

@@ -94,7 +94,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
     action TEXT NOT NULL,
     lead TEXT NOT NULL,
     at TEXT NOT NULL
-)
+);
+CREATE TABLE IF NOT EXISTS withdrawals (
+    key TEXT PRIMARY KEY,
+    at TEXT NOT NULL
+);
 """
 
 
@@ -110,16 +114,19 @@ class SandboxWorld:
         self._events: list[Inbound] = []
         self._calls: dict[str, int] = {}
         self.disconnected: set[tuple[int, str]] = set()
+        self.withdrawn: dict[str, datetime] = {}  # invitation (delivery key) -> when it was withdrawn
+        self._invitations: dict[int, list[Delivery]] = {}  # identity -> its connection requests
         self.on_schedule = None  # called when a new inbound event is scheduled (wakes the feed)
         self._db: sqlite3.Connection | None = None
         if path is not None:
             self._db = sqlite3.connect(str(path), isolation_level=None)
             self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute(_SCHEMA)
+            self._db.executescript(_SCHEMA)
             for row in self._db.execute(
                 "SELECT key, identity_id, channel, action, lead, at, seq FROM deliveries ORDER BY seq"
             ):
                 self._remember(Delivery(row[0], row[1], row[2], row[3], row[4], datetime.fromisoformat(row[5]), row[6]))
+            self.withdrawn = {k: datetime.fromisoformat(at) for k, at in self._db.execute("SELECT key, at FROM withdrawals")}
 
     def close(self) -> None:
         if self._db is not None:
@@ -199,6 +206,7 @@ class SandboxWorld:
         self.deliveries[d.key] = d
         t = self.traits(d.lead)
         if d.action == "connection_request":
+            self._invitations.setdefault(d.identity_id, []).append(d)
             if t.accepts:
                 self._schedule(d, "accepted", d.at + t.accept_after)
             return
@@ -226,13 +234,36 @@ class SandboxWorld:
         return self._events[0].at if self._events else None
 
     def pop_due(self, now: datetime, after_cursor: str = "") -> list[Inbound]:
-        """Inbound events due at `now`, in order, skipping those at or before `after_cursor`."""
+        """Inbound events due at `now`, in order, skipping those at or before `after_cursor`
+        and acceptances of invitations withdrawn before the lead got to them."""
         out = []
         while self._events and self._events[0].at <= now:
             ev = heapq.heappop(self._events)
-            if ev.cursor > after_cursor:
+            gone = ev.kind == "accepted" and ev.key in self.withdrawn and self.withdrawn[ev.key] <= ev.at
+            if ev.cursor > after_cursor and not gone:
                 out.append(ev)
         return out
+
+    # -- invitations ------------------------------------------------------------
+
+    def pending_invitations(self, identity_id: int, now: datetime) -> list[Delivery]:
+        """The identity's invitations LinkedIn would list at `now`: sent, neither accepted nor withdrawn."""
+        out = []
+        for d in self._invitations.get(identity_id, ()):
+            if d.key in self.withdrawn:
+                continue
+            t = self.traits(d.lead)
+            if not (t.accepts and d.at + t.accept_after <= now):
+                out.append(d)
+        return out
+
+    def withdraw(self, key: str, at: datetime) -> None:
+        """The sender withdrew the invitation: the lead can no longer accept it (remembered on disk)."""
+        if key in self.withdrawn or key not in self.deliveries:
+            return
+        self.withdrawn[key] = at.astimezone(timezone.utc)
+        if self._db is not None:
+            self._db.execute("INSERT OR IGNORE INTO withdrawals (key, at) VALUES (?, ?)", [key, at.isoformat()])
 
     def sent_by(self, identity_id: int | None = None) -> list[Delivery]:
         return [d for d in self.deliveries.values() if identity_id is None or d.identity_id == identity_id]
