@@ -90,6 +90,7 @@ class IdentityActor:
         self.windows: dict[Lane, RankedWindow[QueuedJob]] = {}
         self.slot: dict[Lane, datetime] = {}
         self.slot_win: dict[Lane, datetime] = {}
+        self._ready: dict[Lane, tuple[datetime, tuple]] = {}  # ready_at's last answer and its fingerprint
         self.backoff: dict[Lane, datetime] = {}
         self.unknown_rounds: dict[int, int] = {}  # outbox id -> unknown outcomes in a row (this run)
         # a restricted account stays untouched across restarts until the user resumes it
@@ -133,9 +134,26 @@ class IdentityActor:
             self.times[lane] = ActionTimes(datetime.fromisoformat(r[0]) for r in self.db.execute(sql, args))
 
     def ready_at(self, lane: Lane, now: datetime) -> datetime:
-        """When this lane may run its next action (>= now)."""
-        rules = self.rules(lane)
+        """When this lane may run its next action (>= now).
+
+        The answer for an earlier `now` still holds while it lies ahead and nothing of the
+        lane changed (its action times, back-off, pacing slot): the earliest allowed instant
+        after `now` is the same for any later `now` before it. Every pick asks this of every
+        lane, so the answer is kept with a fingerprint of what it was computed from."""
         times = self.times.setdefault(lane, ActionTimes())
+        cached = self._ready.get(lane)
+        if cached is not None and cached[0] >= now and cached[1] == self._fingerprint(lane, times):
+            return cached[0]
+        ready = self._compute_ready_at(lane, now, times)
+        self._ready[lane] = (ready, self._fingerprint(lane, times))
+        return ready
+
+    def _fingerprint(self, lane: Lane, times: ActionTimes) -> tuple:
+        return (len(times.times), times.times[-1] if times.times else None, self.backoff.get(lane),
+                self.slot.get(lane), self.slot_win.get(lane))
+
+    def _compute_ready_at(self, lane: Lane, now: datetime, times: ActionTimes) -> datetime:
+        rules = self.rules(lane)
         t = limits.earliest_allowed(rules, times, max(now, self.backoff.get(lane, now)), self.hours)
         win = self.hours.current_window(t)
         if win is not None and self.slot_win.get(lane) != win[0]:
