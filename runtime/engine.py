@@ -4,10 +4,12 @@
     await rt.run(epoch=start, until=start + 3 days)       # inside trio.run(...)
 
 `run` starts the supervisor (which starts the actors), the sandbox feed when
-there is a world, and stops on `request_stop()` or at `until` by cancelling
-every actor (a send cut off mid-call stays `sending` and is settled by
-look-up on the next start — no grace period for in-flight sends yet). See runtime/service.py for the process
-around it (lease, signals, speed).
+there is a world, and stops on `request_stop()` or at `until`: identity actors
+start no new action, the sends already on the wire may finish and record
+their outcome (for at most `STOP_GRACE_S` seconds of workspace time), then
+every actor is cancelled. A send cut off after the grace stays `sending` and
+is settled by look-up on the next start. See runtime/service.py for the
+process around it (lease, signals, speed).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from runtime.drivers import email_for, linkedin_for
 from runtime.leads import CampaignInfo, QueuedJob
 from runtime.sandbox.feed import Feed
 from runtime.sandbox.world import SandboxWorld
+
+
+STOP_GRACE_S = 30.0  # how long a stop waits for sends already on the wire (an SMTP DATA, a gateway call)
 
 
 class NoDriver(Exception):
@@ -45,6 +50,7 @@ class Runtime:
         self.clock: Clock | None = None
         self.supervisor = Supervisor(self)
         self._stop = trio.Event()
+        self.stopping = False  # set on stop: identity actors start no new action
         self.poll_hooks: list[Callable[[], None]] = []
         self.sent_hooks: list[Callable] = []
         # more long-running tasks started with the actors (`await nursery.start(task)`), e.g.
@@ -106,7 +112,16 @@ class Runtime:
                 nursery.start_soon(self._stop_at, until)
             task_status.started(self)
             await self._stop.wait()
+            await self._drain()
             nursery.cancel_scope.cancel()
+
+    async def _drain(self) -> None:
+        """Let the sends on the wire finish and record their outcome before cancelling."""
+        self.stopping = True
+        actors = list(self.supervisor.identities.values())
+        with trio.move_on_after(STOP_GRACE_S):
+            for actor in actors:
+                await actor.idle()
 
     async def _stop_at(self, until: datetime) -> None:
         await self.clock.sleep_until(until)

@@ -175,3 +175,47 @@ async def test_paused_campaign_sends_nothing_and_resumes(tmp_path, autojump_cloc
     db.execute("UPDATE campaigns SET status = 'running', updated_at = ?", [iso(MON + timedelta(days=2))])
     await run_for(db, world, MON + timedelta(days=2), 1)
     assert len(world.deliveries) == 10
+
+
+class SlowWorld(SandboxWorld):
+    """Every call to the sandbox takes `seconds` (a slow gateway or SMTP server)."""
+
+    def __init__(self, *args, seconds: float, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.seconds = seconds
+
+    def latency(self, what: str) -> float:
+        return self.seconds
+
+
+async def stop_during_first_send(db, world) -> None:
+    rt = Runtime(db, world=world, poll_interval=600.0)
+
+    async def stop_when_sending() -> None:
+        while db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'sending'").fetchone()[0] == 0:
+            await trio.sleep(1)
+        rt.request_stop()
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(lambda task_status: rt.run(epoch=MON + timedelta(hours=8), task_status=task_status))
+        nursery.start_soon(stop_when_sending)
+
+
+@pytest.mark.trio
+async def test_a_stop_lets_the_send_on_the_wire_finish_and_records_it(tmp_path, autojump_clock):
+    db = workspace(tmp_path, invites_only(), leads=5)
+    world = SlowWorld(8, profile=QUIET, seconds=20.0)  # within the 30 s grace
+    await stop_during_first_send(db, world)
+    states = [r[0] for r in db.execute("SELECT state FROM outbox ORDER BY id")]
+    assert states.count("sent") == 1 and "sending" not in states and "claimed" not in states
+    assert len(world.deliveries) == 1  # and nothing new was started after the stop
+    assert db.execute("SELECT COUNT(*) FROM action_ledger WHERE bucket = 'connection_request'").fetchone()[0] == 1
+
+
+@pytest.mark.trio
+async def test_a_send_slower_than_the_grace_is_left_for_the_look_up(tmp_path, autojump_clock):
+    db = workspace(tmp_path, invites_only(), leads=5)
+    world = SlowWorld(8, profile=QUIET, seconds=120.0)
+    await stop_during_first_send(db, world)
+    assert [r[0] for r in db.execute("SELECT state FROM outbox WHERE state != 'queued'")] == ["sending"]
+    assert world.deliveries == {}  # cut off before the far side did it; the next start looks it up

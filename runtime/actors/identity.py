@@ -91,6 +91,9 @@ class IdentityActor:
         self.slot: dict[Lane, datetime] = {}
         self.slot_win: dict[Lane, datetime] = {}
         self._ready: dict[Lane, tuple[datetime, tuple]] = {}  # ready_at's last answer and its fingerprint
+        self._in_flight = 0  # actions claimed whose outcome is not recorded yet
+        self._idle = trio.Event()
+        self._idle.set()
         self.backoff: dict[Lane, datetime] = {}
         self.unknown_rounds: dict[int, int] = {}  # outbox id -> unknown outcomes in a row (this run)
         # a restricted account stays untouched across restarts until the user resumes it
@@ -269,8 +272,14 @@ class IdentityActor:
             async for job in self._jobs_recv:
                 self.file(job)
 
+    async def idle(self) -> None:
+        """Return once no action of this identity is between its claim and its recorded outcome."""
+        await self._idle.wait()
+
     async def _loop(self, queue: str) -> None:
         while True:
+            if self.rt.stopping:  # a stop is draining: start nothing new, wait to be cancelled
+                await trio.sleep_forever()
             self._work[queue] = trio.Event()
             now = self.rt.clock.now()
             pick, wake = self._pick(queue, now)
@@ -391,6 +400,8 @@ class IdentityActor:
             with transaction(self.db):
                 outbox.cancel(self.db, row["id"], reason, now)
             return
+        if self.rt.stopping:
+            return  # a stop began while this job was being checked: it stays queued for the next start
         sender = self.inboxes.get(row["inbox_id"], {}).get("email") if row["inbox_id"] else None
         with transaction(self.db):
             had_ledger = outbox.ledger_time(self.db, row["id"])
@@ -405,14 +416,22 @@ class IdentityActor:
             self.times[lane].add(now)
         if opens:
             self.times.setdefault((limits.CONVERSATION, None), ActionTimes()).add(now)
+        if not self._in_flight:
+            self._idle = trio.Event()
+        self._in_flight += 1
         try:
-            external_id, reconciled = await self._perform(job)
-        except LinkedInError as exc:
-            self._linkedin_failed(lane, job, exc, had_ledger)
-        except EmailError as exc:
-            self._email_failed(lane, job, exc, had_ledger)
-        else:
-            self._succeeded(lane, job, info, external_id, reconciled, had_ledger)
+            try:
+                external_id, reconciled = await self._perform(job)
+            except LinkedInError as exc:
+                self._linkedin_failed(lane, job, exc, had_ledger)
+            except EmailError as exc:
+                self._email_failed(lane, job, exc, had_ledger)
+            else:
+                self._succeeded(lane, job, info, external_id, reconciled, had_ledger)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
 
     async def _precheck_message(self, row: dict, info: CampaignInfo, now: datetime) -> str | None:
         """Monthly conversation limit and "skip contacts with prior conversations", before a first message."""
