@@ -108,7 +108,7 @@ def build(db, *, identities: int, leads_per_identity: int, seed: int, now: datet
 
 def _run_shard(identities: int, leads_per_identity: int, days: float, seed: int, shard: int, processes: int,
                folder: Path | None, profile: Profile | None) -> tuple[Findings, dict, float, float]:
-    """Build and run the identities i with i % processes == shard; returns what the checker
+    """Build and run identities shard+1, shard+1+processes, …; returns what the checker
     found, the build counts, this process's peak RSS (MB) and the runtime's wall seconds."""
     started = _time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="enginy-sim-") as tmp:
