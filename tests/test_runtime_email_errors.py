@@ -67,3 +67,36 @@ async def test_rejected_recipient_bounces_and_unknown_send_is_settled_by_look_up
     # the unknown attempt kept its ledger entry: one entry for lead 2, not two
     assert db.execute("SELECT COUNT(*) FROM action_ledger a JOIN outbox o ON o.id = a.outbox_id"
                       " WHERE o.enrollment_id = ?", [lead[2]["id"]]).fetchone()[0] == 1
+
+
+class NeverAnswers:
+    """The server takes DATA and never says whether it sent it, every time (look-ups included)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def send(self, email, key):
+        self.calls += 1
+        raise EmailOutcomeUnknown("connection lost after DATA")
+
+    async def aclose(self) -> None:
+        pass
+
+
+@pytest.mark.trio
+async def test_an_outcome_that_stays_unknown_ends_in_error_not_a_loop(tmp_path, autojump_clock):
+    from datetime import timedelta
+
+    from runtime.actors.identity import UNKNOWN_ROUNDS
+
+    db = workspace(tmp_path, Sequence(start="m", nodes=[Email(id="m", subject="Hi", body="hello")]),
+                   leads=1, tz="UTC", per_day=50)
+    driver = NeverAnswers()
+    start = MON + timedelta(hours=9)
+    rt = Runtime(db, poll_interval=600.0, email_factory=lambda ident: driver)
+    await rt.run(epoch=start, until=start + timedelta(days=3))
+
+    assert driver.calls == UNKNOWN_ROUNDS + 1  # the first try, then a look-up per round, then give up
+    lead = next(iter(db.query("SELECT status, substatus FROM enrollments")))
+    assert (lead["status"], lead["substatus"]) == ("error", "system_error")
+    assert db.execute("SELECT state FROM outbox").fetchone()[0] == "failed"

@@ -599,18 +599,8 @@ class IdentityActor:
                 now + timedelta(seconds=exc.retry_after or 60)
             self._requeue(lane, job, str(exc), had_ledger, wait)
         elif d is Disposition.OUTCOME_UNKNOWN:
-            # The gateway keeps failing (5xx, lost answers) after the driver's retries. The row
-            # stays `unknown` so the next try looks up before sending; waits double from 5 min;
-            # after UNKNOWN_ROUNDS the lead goes to Error "System error" instead of looping forever.
-            rounds = self.unknown_rounds[job.id] = self.unknown_rounds.get(job.id, 0) + 1
-            if rounds > UNKNOWN_ROUNDS:
-                self.unknown_rounds.pop(job.id, None)
-                self._fail_lead(lane, job, Substatus.SYSTEM_ERROR.label, str(exc), had_ledger)
-                return
-            with transaction(self.db):
-                outbox.mark_unknown(self.db, job, now, str(exc))
-            self.backoff[lane] = now + timedelta(minutes=5) * 2 ** (rounds - 1)
-            self.file(QueuedJob(job.id, job.campaign_id, job.bucket, job.inbox_id, UNKNOWN_FIRST), key=UNKNOWN_FIRST)
+            # The gateway keeps failing (5xx, lost answers) after the driver's retries.
+            self._outcome_unknown(lane, job, str(exc), had_ledger, first_wait=timedelta(minutes=5))
         elif d is Disposition.LEAD_ERROR:
             self._fail_lead(lane, job, exc.substatus, str(exc), had_ledger)
         else:  # the account is disconnected or restricted: the whole LinkedIn queue stops
@@ -625,6 +615,23 @@ class IdentityActor:
                 self._requeue(lane, job, str(exc), had_ledger, now)
             self.halted.add("linkedin")
 
+    def _outcome_unknown(self, lane: Lane, job: outbox.Claimed, error: str, had_ledger: datetime | None, *,
+                         first_wait: timedelta) -> None:
+        """The action may have happened. The row stays `unknown` (its ledger entry too: caps stay
+        conservative) so the next try looks up before sending; waits double from `first_wait`;
+        after UNKNOWN_ROUNDS in a row the lead goes to Error "System error" instead of looping
+        forever on a server that never answers."""
+        now = self.rt.clock.now()
+        rounds = self.unknown_rounds[job.id] = self.unknown_rounds.get(job.id, 0) + 1
+        if rounds > UNKNOWN_ROUNDS:
+            self.unknown_rounds.pop(job.id, None)
+            self._fail_lead(lane, job, Substatus.SYSTEM_ERROR.label, error, had_ledger)
+            return
+        with transaction(self.db):
+            outbox.mark_unknown(self.db, job, now, error)
+        self.backoff[lane] = now + first_wait * 2 ** (rounds - 1)
+        self.file(QueuedJob(job.id, job.campaign_id, job.bucket, job.inbox_id, UNKNOWN_FIRST), key=UNKNOWN_FIRST)
+
     def _email_failed(self, lane: Lane, job: outbox.Claimed, exc: EmailError, had_ledger: datetime | None) -> None:
         now = self.rt.clock.now()
         outcome = email_outcome(exc)
@@ -637,10 +644,8 @@ class IdentityActor:
             self.times[lane].remove(had_ledger or self._claimed_at(job))
             return
         if outcome == "unknown":  # maybe sent: keep the ledger entry, settle by look-up in Sent first
-            with transaction(self.db):
-                outbox.mark_unknown(self.db, job, now, str(exc))
-            self.backoff[lane] = now + timedelta(seconds=exc.retry_after or 60)
-            self.file(QueuedJob(job.id, job.campaign_id, job.bucket, job.inbox_id, UNKNOWN_FIRST), key=UNKNOWN_FIRST)
+            self._outcome_unknown(lane, job, str(exc), had_ledger,
+                                  first_wait=timedelta(seconds=exc.retry_after or 60))
             return
         if outcome == "disconnected":
             with transaction(self.db):
