@@ -1,8 +1,9 @@
 """The campaign view: header with the campaign's facts, then Overview / Audience / Activity tabs.
 
-Figures come from storage.metrics (one grouped pass, on a worker thread);
-the audience and activity lists are virtual tables paged by keyset
-(tui/data.py), so a million-lead campaign opens as fast as an empty one.
+Figures come from storage.metrics (kept counts, on a worker thread) and are
+drawn on the Overview when it is shown; the audience and activity lists are
+virtual tables paged by keyset (tui/data.py), so a million-lead campaign opens
+as fast as an empty one.
 Lead actions are intents of storage.lead_intents; campaign actions are shared
 with the dashboard (campaign_actions.py).
 """
@@ -10,7 +11,7 @@ with the dashboard (campaign_actions.py).
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rich.text import Text
@@ -77,6 +78,7 @@ class CampaignScreen(CampaignActions, Screen):
         self.initial_tab = tab
         self.row: dict[str, Any] | None = None
         self.metrics = None
+        self._overview: tuple | None = None  # figures not drawn yet (the Overview tab is hidden)
         self.audience = AudienceFilter(campaign_id)
         self.activity = ActivityFilter(campaign_id)
         self.activity_range = "All time"
@@ -176,15 +178,14 @@ class CampaignScreen(CampaignActions, Screen):
         else:
             self.query_one("#audience-table", VirtualTable).reload()
             self.query_one("#activity-table", VirtualTable).reload()
-        since = (self.ctx.now() - timedelta(days=30)).isoformat()
+        now = self.ctx.now()
+        since = (now - timedelta(days=30)).isoformat()
         metrics, tags, daily = await asyncio.to_thread(lambda: (
             campaign_metrics(reader.db(), cid), conversation_tags(reader, cid), daily_activity(reader, cid, since)))
         self.metrics = metrics
-        for box in self.query(MetricBox):
-            box.show(metrics)
-        self.query_one("#tagged", TaggedConversations).show(tags)
-        self._show_sparkline(daily)
-        self.query_one(ProgressTree).show(metrics, sequence_of(row["sequence"]))
+        self._overview = (metrics, tags, daily, now, row["sequence"])
+        if self.tab == "overview":
+            self._show_overview()
         self.query_one(StatusChips).counts = metrics.audience
         table = self.query_one("#audience-table", VirtualTable)
         if isinstance(table.source, AudienceSource) and self.audience.indexed_only:
@@ -192,6 +193,23 @@ class CampaignScreen(CampaignActions, Screen):
         self._show_filters()
         if self.panel_enrollment is not None:
             await self._load_panel(self.panel_enrollment)
+
+    def _show_overview(self) -> None:
+        """Draw the Overview's figures, when that tab is shown (now or once it is activated).
+
+        Why not on every refresh: the boxes, the tree and the sparkline cost ~20 ms of
+        the UI thread, and a refresh follows every change the runtime makes; drawn on a
+        hidden tab they only delayed the audience table's rows (the first page landed
+        while they were being drawn)."""
+        if self._overview is None:
+            return
+        metrics, tags, daily, now, sequence = self._overview
+        self._overview = None
+        for box in self.query(MetricBox):
+            box.show(metrics)
+        self.query_one("#tagged", TaggedConversations).show(tags)
+        self._show_sparkline(daily, now)
+        self.query_one(ProgressTree).show(metrics, sequence_of(sequence))
 
     def _show_header(self) -> None:
         row = self.row
@@ -210,8 +228,8 @@ class CampaignScreen(CampaignActions, Screen):
         self.query_one("#campaign-header", Static).update(
             Text("\n").join([line, facts] + ([Text(extra, style="dim")] if extra else [])))
 
-    def _show_sparkline(self, daily: list[tuple[str, int]]) -> None:
-        now = self.ctx.now()
+    def _show_sparkline(self, daily: list[tuple[str, int]], now: datetime) -> None:
+        """The 30 days up to `now`, the time the figures were read at."""
         days = [(now - timedelta(days=29 - i)).strftime("%Y-%m-%d") for i in range(30)]
         per_day = dict(daily)
         values = [float(per_day.get(d, 0)) for d in days]
@@ -270,6 +288,8 @@ class CampaignScreen(CampaignActions, Screen):
         self.query_one(target).focus()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if self.tab == "overview":
+            self._show_overview()
         self.call_after_refresh(self._focus_tab)
         self.refresh_bindings()
 

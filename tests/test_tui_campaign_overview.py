@@ -1,0 +1,68 @@
+"""The campaign view draws its Overview figures when that tab is shown, not on every refresh behind it.
+
+Why it matters: a refresh follows every change the runtime makes, and drawing
+the boxes, the progress tree and the sparkline on the hidden Overview took the
+UI thread while the audience table's rows waited to be painted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import TabbedContent
+
+from storage.workspace import open_workspace
+from tests.tui_support import make
+from tui.app import EnginyApp
+from tui.screens.campaign import CampaignScreen
+from tui.widgets.chips import StatusChips
+
+
+def shown(widget) -> str:
+    console = Console(width=200, record=True, file=open("/dev/null", "w"))
+    console.print(widget.content if hasattr(widget, "content") else widget.render())
+    return console.export_text()
+
+
+@pytest.mark.asyncio
+async def test_overview_figures_are_drawn_when_the_tab_is_shown(tmp_path: Path) -> None:
+    ws = make(tmp_path / "ws")
+    app = EnginyApp(open_workspace(ws))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        screen = CampaignScreen(app.ctx, 1, tab="audience")
+        await app.push_screen(screen)
+        await screen.refresh_data()
+        await pilot.pause()
+        assert screen.metrics is not None
+        total = screen.metrics.audience["total"]
+        assert total > 0 and screen.query_one(StatusChips).counts["total"] == total  # the audience tab's own figures
+        tree = screen.query_one("#progress-tree")
+        assert "Total contacts" not in shown(screen.query_one("#metrics-all")) and not tree.root.children
+
+        screen.query_one(TabbedContent).active = "overview"
+        await pilot.pause()
+        assert "Total contacts" in shown(screen.query_one("#metrics-all"))
+        assert f"{total:,}" in shown(screen.query_one("#metrics-all"))
+        assert "Visit profile" in " | ".join(str(n.label) for n in tree.root.children)
+
+        # on the Overview, a refresh draws at once; behind another tab it waits for the next visit
+        ws_db = app.ctx.db
+        ws_db.execute("UPDATE enrollments SET status = 'finished', node_id = NULL WHERE campaign_id = 1"
+                      " AND status = 'error'")
+        await screen.refresh_data()
+        await pilot.pause()
+        assert "✖" not in " | ".join(str(n.label) for n in tree.root.children)
+        screen.query_one(TabbedContent).active = "audience"
+        await pilot.pause()
+        ws_db.execute("UPDATE enrollments SET status = 'error', node_id = 'visit' WHERE campaign_id = 1"
+                      " AND id IN (SELECT id FROM enrollments WHERE campaign_id = 1 ORDER BY id LIMIT 2)")
+        await screen.refresh_data()
+        await pilot.pause()
+        assert "✖" not in " | ".join(str(n.label) for n in tree.root.children)
+        assert screen.query_one(StatusChips).counts["error"] == 2
+        screen.query_one(TabbedContent).active = "overview"
+        await pilot.pause()
+        assert "✖ 2 errors" in " | ".join(str(n.label) for n in tree.root.children)
