@@ -41,7 +41,6 @@ import trio
 import trio.testing
 
 from runtime.clock import wall_now
-from runtime.drivers import real_inbox_ids
 from runtime.engine import Runtime
 from runtime.sandbox.world import SandboxWorld
 from storage.activity import iso
@@ -138,7 +137,7 @@ class Service:
         self.runtime = Runtime(db, world=world, poll_interval=max(1.0, speed) * 0.5,
                                workspace=str(workspace) if workspace else None)
         self._demo_seen = self._demo_rows()
-        if workspace is not None and real_inbox_ids(db):
+        if workspace is not None:  # inboxes connected later are picked up while running
             self.runtime.background.append(self._watch_mail)
 
     async def _watch_mail(self, task_status=trio.TASK_STATUS_IGNORED) -> None:

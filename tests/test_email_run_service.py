@@ -33,7 +33,22 @@ pytestmark = pytest.mark.timeout(150)
 RATE = 600.0  # pacing minutes pass in a fraction of a second; the 2-day follow-up stays far away
 
 
-def test_enginy_run_service_sends_over_smtp_and_watches_the_inbox(mail_stack, tmp_path):
+def connect_ana(db, ws, mail_stack, ana) -> None:
+    """What `enginy inbox connect` writes: the inbox row and its password in the secret store."""
+    at = iso(wall_now())
+    with transaction(db):
+        db.execute("INSERT INTO inboxes (id, identity_id, email, provider, imap_host, imap_port, smtp_host, smtp_port,"
+                   " tls_mode, ca_file, per_day, per_hour, list_unsubscribe, created_at, updated_at)"
+                   " VALUES (1, 1, ?, 'imap', ?, ?, ?, ?, 'starttls', ?, 80, 10, 0, ?, ?)",
+                   [ana.address, mail_stack.host, mail_stack.imap_port, mail_stack.host, mail_stack.smtp_port,
+                    str(mail_stack.ca_file), at, at])
+    SecretStore.of(ws).save(inbox_secret_name(1), ana.password)
+
+
+def run_campaign(mail_stack, tmp_path, *, connect_while_running: bool):
+    """Bob and a dead address get a two-email sequence from Ana's real inbox; bob answers.
+    With `connect_while_running`, the runtime starts with no inbox and a draft campaign:
+    another process connects the inbox and launches the campaign while it runs."""
     ana = mail_stack.new_user("ana")
     bob = mail_stack.new_user("bob")
     ghost = "ghost-nobody@example.test"
@@ -51,19 +66,16 @@ def test_enginy_run_service_sends_over_smtp_and_watches_the_inbox(mail_stack, tm
         db.execute("INSERT INTO identities (id, name, first_name, timezone, working_days, work_start, work_end,"
                    " created_at, updated_at) VALUES (1, 'Ana', 'Ana', 'UTC', 'mon,tue,wed,thu,fri,sat,sun',"
                    " '00:00', '23:59', ?, ?)", [at, at])
-        db.execute("INSERT INTO inboxes (id, identity_id, email, provider, imap_host, imap_port, smtp_host, smtp_port,"
-                   " tls_mode, ca_file, per_day, per_hour, list_unsubscribe, created_at, updated_at)"
-                   " VALUES (1, 1, ?, 'imap', ?, ?, ?, ?, 'starttls', ?, 80, 10, 0, ?, ?)",
-                   [ana.address, mail_stack.host, mail_stack.imap_port, mail_stack.host, mail_stack.smtp_port,
-                    str(mail_stack.ca_file), at, at])
         for i, address in enumerate([bob.address, ghost], 1):
             db.execute("INSERT INTO contacts (id, first_name, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
                        [i, f"Lead{i}", address, at, at])
         db.execute("INSERT INTO campaigns (id, name, identity_id, status, settings, sequence, created_at, updated_at)"
-                   " VALUES (1, 'C', 1, 'running', ?, ?, ?, ?)", [json.dumps({}), to_json(seq).decode(), at, at])
+                   " VALUES (1, 'C', 1, ?, ?, ?, ?, ?)",
+                   ["draft" if connect_while_running else "running", json.dumps({}), to_json(seq).decode(), at, at])
         db.execute("INSERT INTO enrollments (campaign_id, contact_id, status, due_at, enrolled_at, updated_at)"
                    " SELECT 1, id, 'not_started', ?, ?, ? FROM contacts", [at, at, at])
-    SecretStore.of(ws).save(inbox_secret_name(1), ana.password)
+    if not connect_while_running:
+        connect_ana(db, ws, mail_stack, ana)
 
     def statuses(d):
         return {r["contact_id"]: (r["status"], r["substatus"]) for r in d.query("SELECT * FROM enrollments")}
@@ -71,9 +83,18 @@ def test_enginy_run_service_sends_over_smtp_and_watches_the_inbox(mail_stack, tm
     outcome: dict = {}
 
     def drive() -> None:
-        """Another process's view: wait for bob's mail, answer it, wait for the effects, `enginy stop`."""
+        """Another process's view: (connect and launch,) wait for bob's mail, answer it, wait for
+        the effects, `enginy stop`."""
         other = open_db(ws.db_path)
         try:
+            if connect_while_running:
+                # the runtime is up (its heartbeat saved a clock position), watching nothing
+                mail_stack.wait_for(lambda: other.execute("SELECT 1 FROM runtime_state WHERE key = 'clock_position'")
+                                    .fetchone(), timeout=30, what="the runtime runs")
+                connect_ana(other, ws, mail_stack, ana)
+                with transaction(other):
+                    other.execute("UPDATE campaigns SET status = 'running', launched_at = ?, updated_at = ?"
+                                  " WHERE id = 1", [iso(wall_now())] * 2)
             mail_stack.wait_for(lambda: mailbox(mail_stack, bob), timeout=60, what="bob receives the first email")
             first = email_mod.message_from_bytes(mailbox(mail_stack, bob)[0])
             acct = InboxAccount(99, InboxSettings(bob.address, mail_stack.host, mail_stack.imap_port, mail_stack.host,
@@ -107,7 +128,11 @@ def test_enginy_run_service_sends_over_smtp_and_watches_the_inbox(mail_stack, tm
         world.close()
     t.join(10)
 
-    s = statuses(db)
+    return db, world, statuses(db), outcome, ana, bob
+
+
+def test_enginy_run_service_sends_over_smtp_and_watches_the_inbox(mail_stack, tmp_path):
+    db, world, s, outcome, ana, bob = run_campaign(mail_stack, tmp_path, connect_while_running=False)
     assert s[1][0] == "replied"  # the watcher Service started saw bob's answer
     assert s[2] == ("finished", "bounced")  # refused at RCPT or bounced by DSN: either way Bounced
     assert outcome["first"]["Subject"] == "Quick question"
@@ -115,3 +140,12 @@ def test_enginy_run_service_sends_over_smtp_and_watches_the_inbox(mail_stack, tm
     # the world (sandbox) got nothing: the real inbox went through SMTP
     assert not [d for d in world.deliveries.values() if d.action == "email"]
     assert len(mailbox(mail_stack, ana, "Sent")) >= 1  # the driver keeps a copy in Sent
+
+
+def test_an_inbox_connected_while_running_sends_and_is_watched(mail_stack, tmp_path):
+    """No restart: the supervisor rebuilds Ana's actor with the new inbox, the watcher manager starts its IMAP watcher."""
+    db, world, s, outcome, ana, bob = run_campaign(mail_stack, tmp_path, connect_while_running=True)
+    assert outcome["first"]["Subject"] == "Quick question"  # sent over SMTP from the inbox connected later
+    assert s[1][0] == "replied"  # its watcher saw bob's answer
+    assert len(mailbox(mail_stack, bob)) == 1
+    assert not [d for d in world.deliveries.values() if d.action == "email"]

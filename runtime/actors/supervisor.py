@@ -9,8 +9,9 @@ every `poll_interval` seconds of workspace time and, on a change:
 - starts a CampaignActor per running campaign (and the IdentityActor it
   needs), stops those paused, archived or deleted (their queued outbox rows
   stay; archive cancels them in storage);
-- restarts an identity's actors when the identity row changed (limits,
-  working hours, reconnection) so the new settings apply at once;
+- restarts an identity's actors when the identity row or one of its inboxes
+  changed (limits, working hours, reconnection, an inbox connected) so the
+  new settings apply at once;
 - wakes every campaign actor (new leads, resumed or retried leads).
 """
 
@@ -68,10 +69,11 @@ class Supervisor:
         rows = {r["id"]: r for r in self.db.query("SELECT * FROM campaigns WHERE status = 'running'")}
         idents = {r["id"]: r for r in self.db.query(
             "SELECT * FROM identities WHERE id IN (SELECT identity_id FROM campaigns WHERE status = 'running')")}
+        versions = self._versions(idents)
         for cid in [c for c in self.campaigns if c not in rows]:
             self._stop_campaign(cid)
         for iid, row in idents.items():
-            if iid in self.identities and self.identity_version.get(iid) != row["updated_at"]:
+            if iid in self.identities and self.identity_version.get(iid) != versions[iid]:
                 self._stop_identity(iid)
         for iid in [i for i in self.identities if i not in idents]:
             self._stop_identity(iid)
@@ -83,12 +85,20 @@ class Supervisor:
             actor = self.identities.get(ident["id"])
             if actor is None:
                 actor = self.identities[ident["id"]] = IdentityActor(self.rt, ident)
-                self.identity_version[ident["id"]] = ident["updated_at"]
+                self.identity_version[ident["id"]] = versions[ident["id"]]
                 self.nursery.start_soon(actor.run)
                 start_linkedin_poller(self.rt, actor, self.nursery)  # gateway identities: acceptances, replies, withdrawals
             camp = self.campaigns[cid] = CampaignActor(self.rt, row, actor)
             actor.campaigns[cid] = camp
             self.nursery.start_soon(camp.run)
+
+    def _versions(self, idents: dict[int, dict]) -> dict[int, str]:
+        """What an identity actor was built from: the identity row and its inboxes (an inbox
+        connected, disconnected or edited while running restarts the actor, which reloads them)."""
+        inboxes = dict(self.db.execute(
+            "SELECT identity_id, group_concat(sig, ',') FROM (SELECT identity_id, id || ':' || connected || ':'"
+            " || updated_at AS sig FROM inboxes ORDER BY identity_id, id) GROUP BY identity_id").fetchall())
+        return {iid: f"{row['updated_at']}|{inboxes.get(iid, '')}" for iid, row in idents.items()}
 
     def _stop_campaign(self, cid: int) -> None:
         actor = self.campaigns.pop(cid)

@@ -5,7 +5,8 @@
 
 `smtp_driver` serves the identity's connected IMAP/SMTP inboxes (passwords
 from the secret store; an inbox without a password is treated as
-disconnected). `run_watchers` runs an `InboxWatcher` per connected inbox and,
+disconnected). `run_watchers` runs an `InboxWatcher` per connected inbox (and
+follows inboxes connected, disconnected or changed while running) and,
 after each recorded batch, applies the inbound effects (reply, out-of-office,
 bounce, unsubscribe) through runtime/inbound.py and hands the resulting jobs
 to the actors with `rt.after_change`.
@@ -76,29 +77,67 @@ def smtp_driver(rt, identity: dict, store: SecretStore, *, base_url: str = "") -
 
 async def run_watchers(rt, store: SecretStore, *, idle_chunk: float = 5.0, poll_seconds: float = 60.0,
                        task_status=trio.TASK_STATUS_IGNORED) -> None:
-    """One watcher per connected IMAP inbox (inboxes connected later need a restart)."""
+    """One watcher per connected IMAP inbox, following the inbox rows while running.
+
+    When a runtime poll (`rt.poll_hooks`) sees another process's commit, the rows are read again: an inbox
+    connected since gets a watcher, a disconnected one loses it, and one whose
+    settings changed (reconnected, new server) is watched afresh — no restart."""
     db = rt.db
-    identities = {r["id"]: r for r in db.query("SELECT * FROM identities")}
-    accounts = [a for a in (account_of(r, identities.get(r["identity_id"]), store)
-                            for r in db.query("SELECT * FROM inboxes WHERE connected = 1 AND provider = 'imap'"))
-                if a is not None]
+    rescan = trio.Event()
 
     def apply_effects() -> None:
         for campaign_id, queued in mail_store.apply_pending(db, rt.clock.now(), info_for=rt.campaign_info):
             rt.after_change(campaign_id, queued)
 
-    async with trio.open_nursery() as nursery:
-        for account in accounts:
-            watcher = InboxWatcher(db, account, rt.clock.now, idle_chunk=idle_chunk, poll_seconds=poll_seconds,
-                                   after_record=apply_effects)
-            nursery.start_soon(_keep_watching, watcher)
-        apply_effects()  # anything recorded before a crash but not yet applied
-        task_status.started(len(accounts))
+    def wanted() -> dict[int, tuple[str, InboxAccount]]:
+        identities = {r["id"]: r for r in db.query("SELECT * FROM identities")}
+        out = {}
+        for row in db.query("SELECT * FROM inboxes WHERE connected = 1 AND provider = 'imap'"):
+            account = account_of(row, identities.get(row["identity_id"]), store)
+            if account is not None:
+                out[row["id"]] = (row["updated_at"], account)
+        return out
 
+    seen_version = [db.execute("PRAGMA data_version").fetchone()[0]]
 
-async def _keep_watching(watcher: InboxWatcher) -> None:
+    def on_poll() -> None:  # inbox rows are written by other processes (`enginy inbox connect`)
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if version != seen_version[0]:
+            seen_version[0] = version
+            rescan.set()
+
+    running: dict[int, tuple[str, trio.CancelScope]] = {}
+    rt.poll_hooks.append(on_poll)
     try:
-        await watcher.run()
+        async with trio.open_nursery() as nursery:
+            started = False
+            while True:
+                rescan = trio.Event()
+                now_wanted = wanted()
+                for inbox_id, (version, scope) in list(running.items()):
+                    if now_wanted.get(inbox_id, (None,))[0] != version:
+                        scope.cancel()
+                        del running[inbox_id]
+                for inbox_id, (version, account) in now_wanted.items():
+                    if inbox_id not in running:
+                        watcher = InboxWatcher(db, account, rt.clock.now, idle_chunk=idle_chunk,
+                                               poll_seconds=poll_seconds, after_record=apply_effects)
+                        scope = trio.CancelScope()
+                        running[inbox_id] = (version, scope)
+                        nursery.start_soon(_keep_watching, watcher, scope)
+                if not started:
+                    apply_effects()  # anything recorded before a crash but not yet applied
+                    task_status.started(len(running))
+                    started = True
+                await rescan.wait()
+    finally:
+        rt.poll_hooks.remove(on_poll)
+
+
+async def _keep_watching(watcher: InboxWatcher, scope: trio.CancelScope) -> None:
+    try:
+        with scope:
+            await watcher.run()
     except Exception:
         # Authentication failed: this inbox stops being watched until it is reconnected;
         # the others go on. (Its status says why.)
