@@ -79,3 +79,40 @@ async def test_overview_figures_are_drawn_when_the_tab_is_shown(tmp_path: Path) 
         assert screen.query_one(StatusChips).counts["error"] == 2
         screen.query_one(TabbedContent).active = "overview"
         await until(pilot, lambda: "✖ 2 errors" in tree_text(tree))
+
+
+async def loaded(pilot, table) -> None:
+    """Wait (bounded) until the table's page has landed (`fetching`, formerly `loading`)."""
+    for _ in range(1000):
+        await pilot.pause(0.01)
+        if not (table.fetching if hasattr(table, "fetching") else table.loading):
+            break
+    await pilot.pause()
+
+
+@pytest.mark.asyncio
+async def test_the_filter_line_follows_the_list(tmp_path: Path) -> None:
+    """The line above the audience says how many leads the list holds and which filters narrow it."""
+    from tui.widgets.virtual_table import VirtualTable
+
+    ws = make(tmp_path / "ws")
+    app = EnginyApp(open_workspace(ws))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        screen = CampaignScreen(app.ctx, 1, tab="audience")
+        await app.push_screen(screen)
+        table = screen.query_one("#audience-table", VirtualTable)
+        await loaded(pilot, table)
+        line = screen.query_one("#audience-filters")
+        total = app.ctx.db.execute("SELECT count(*) FROM enrollments WHERE campaign_id = 1").fetchone()[0]
+        assert shown(line).startswith(f"{total:,} leads")
+        screen.action_chip("error")
+        await loaded(pilot, table)
+        assert shown(line).startswith("3 leads")
+        screen.apply_audience(search="Eve")
+        await loaded(pilot, table)
+        assert table.total == (1, True) and shown(line).startswith("1 leads") and "search: Eve" in shown(line)
+        screen.action_chip("total")
+        screen.apply_audience(search="")
+        await loaded(pilot, table)
+        assert shown(line).startswith(f"{total:,} leads") and "search" not in shown(line)
