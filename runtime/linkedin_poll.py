@@ -9,8 +9,8 @@ hours), so a gateway identity is polled a few times a day: every
 2. `inbound_messages_since` — a message from a lead is a reply to our latest
    delivery to them before it (a message older than all our deliveries to that
    person — an old conversation — is not a reply);
-3. `auto_withdraw` (when the identity has it on) — invitations pending longer
-   than `withdraw_after_days` are withdrawn; each is an `InvitationWithdrawn`
+3. `auto_withdraw` (when the identity has it on, at most once a day) —
+   invitations pending longer than `withdraw_after_days` are withdrawn; each is an `InvitationWithdrawn`
    for its lead (the step function waits out LinkedIn's 3-week cooldown and
    re-invites once).
 
@@ -54,6 +54,8 @@ log = logging.getLogger("enginy.linkedin.poll")
 
 POLL_EVERY = timedelta(hours=3)
 """A few rounds per working day (≈3 in 9 hours): acceptance is seen within hours, like the webhook."""
+WITHDRAW_EVERY = timedelta(days=1)
+"""Withdrawal thresholds are counted in days: listing every pending invitation once a day is enough."""
 SKEW = timedelta(minutes=5)
 """Tolerance between our clock and LinkedIn's when comparing send and answer times."""
 LOOKBACK = timedelta(days=60)
@@ -80,6 +82,7 @@ class LinkedInPoller:
         self.id = actor.id
         self.watch_inbound = watch_inbound  # relations and messages (not for the sandbox: its feed pushes them)
         self.next_round: datetime | None = None
+        self.next_withdrawal: datetime | None = None
 
     def alive(self) -> bool:
         return (not self.actor.cancel_scope.cancel_called
@@ -122,11 +125,12 @@ class LinkedInPoller:
             if self.watch_inbound:
                 await self._watch_inbound(driver, start)
             row = next(iter(self.db.query("SELECT * FROM identities WHERE id = ?", [self.id])), None)
-            if row and row.get("withdraw_enabled"):
-                now = self.rt.clock.now()
+            now = self.rt.clock.now()
+            if row and row.get("withdraw_enabled") and (self.next_withdrawal is None or now >= self.next_withdrawal):
                 if self._evaluation_ready(now) > now:
                     return self._evaluation_ready(now)
                 self._spend_evaluation(now)
+                self.next_withdrawal = now + WITHDRAW_EVERY
                 report = await auto_withdraw(self.db, driver, row, now)
                 for row_id in report.withdrawn:
                     self._withdrawn(row_id)
@@ -136,7 +140,7 @@ class LinkedInPoller:
             log.warning("LinkedIn poll of identity %s failed: %s", self.id, exc)
             if exc.disposition is Disposition.RETRY_LATER and exc.retry_after:
                 return self.rt.clock.now() + timedelta(seconds=exc.retry_after)
-        return start + POLL_EVERY
+        return start + (POLL_EVERY if self.watch_inbound else WITHDRAW_EVERY)
 
     async def _watch_inbound(self, driver, now: datetime) -> None:
         self._spend_evaluation(now)
