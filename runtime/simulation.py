@@ -36,7 +36,7 @@ from runtime.engine import Runtime
 from runtime.sandbox.world import Profile, SandboxWorld
 from sequences.templates import BUILTIN_TEMPLATES
 from storage.activity import iso
-from storage.db import open_scratch_db, transaction
+from storage.db import grouped_commits, open_scratch_db, transaction
 
 EPOCH = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)  # a Monday; US DST on Mar 8, EU DST on Mar 29
 ZONES = ("Europe/Madrid", "America/New_York", "Asia/Tokyo", "America/Los_Angeles", "Europe/London",
@@ -44,6 +44,7 @@ ZONES = ("Europe/Madrid", "America/New_York", "Asia/Tokyo", "America/Los_Angeles
 HOURS = (("09:00", "18:00"), ("08:00", "17:00"), ("10:00", "19:00"), ("07:30", "16:30"), ("09:00", "17:30"))
 DAYS = ("mon,tue,wed,thu,fri", "mon,tue,wed,thu,fri", "mon,tue,wed,thu,fri,sat", "tue,wed,thu,fri,sat")
 PRIORITIES = ("high", "medium", "low")
+COMMIT_EVERY_S = 1800.0  # simulated seconds between the scratch database's grouped commits
 SIM_TEMPLATES = ("LinkedIn Only (New)", "LinkedIn + Email", "Email Only", "LinkedIn Social Warming",
                  "Conditional multichannel", "LinkedIn + Email + Call")
 
@@ -121,7 +122,11 @@ def _run_shard(identities: int, leads_per_identity: int, days: float, seed: int,
         rt = Runtime(db, world=world, poll_interval=3600.0)
 
         async def main() -> None:
-            await rt.run(epoch=EPOCH, until=until)
+            with grouped_commits(db) as commit:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(_commit_every, commit)
+                    await rt.run(epoch=EPOCH, until=until)
+                    nursery.cancel_scope.cancel()
 
         trio._core._run._r.seed(seed)  # Trio shuffles ready tasks; seed it so the run is reproducible
         runtime_log = logging.getLogger("enginy")
@@ -135,6 +140,12 @@ def _run_shard(identities: int, leads_per_identity: int, days: float, seed: int,
         found = findings(db, start=EPOCH, end=until, world=world)
         db.close()
     return found, built, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, run_s
+
+
+async def _commit_every(commit, seconds: float = COMMIT_EVERY_S) -> None:
+    while True:
+        await trio.sleep(seconds)
+        commit()
 
 
 def run_simulation(*, identities: int, leads_per_identity: int, days: float, seed: int, processes: int = 1,

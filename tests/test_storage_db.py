@@ -14,7 +14,9 @@ import stat
 
 import pytest
 
-from storage.db import applied_migrations, connect, migrate, migration_names, open_db, transaction
+from storage.db import (
+    applied_migrations, connect, grouped_commits, migrate, migration_names, open_db, open_scratch_db, transaction,
+)
 
 NOW = "2026-11-23T14:00:00+00:00"
 
@@ -161,8 +163,39 @@ def test_transaction_rolls_back_everything_on_error_and_nests(tmp_path):
     with pytest.raises(RuntimeError):
         with transaction(db):
             db.conn.execute("INSERT INTO lists (name, created_at) VALUES ('a', ?)", [NOW])
-            with transaction(db):  # joins the outer one
+            with transaction(db):  # a savepoint of the outer one
                 db.conn.execute("INSERT INTO lists (name, created_at) VALUES ('b', ?)", [NOW])
             raise RuntimeError("boom")
     assert db.conn.execute("SELECT count(*) FROM lists").fetchone()[0] == 0
     assert not db.conn.in_transaction
+
+
+def test_an_error_inside_a_nested_transaction_undoes_only_the_inner_writes(tmp_path):
+    db = open_db(tmp_path / "w.db")
+    with transaction(db):
+        db.conn.execute("INSERT INTO lists (name, created_at) VALUES ('kept', ?)", [NOW])
+        with pytest.raises(RuntimeError):
+            with transaction(db):
+                db.conn.execute("INSERT INTO lists (name, created_at) VALUES ('undone', ?)", [NOW])
+                raise RuntimeError("the inner step failed and was handled")
+        db.conn.execute("INSERT INTO lists (name, created_at) VALUES ('after', ?)", [NOW])
+    assert [r[0] for r in db.conn.execute("SELECT name FROM lists ORDER BY id")] == ["kept", "after"]
+
+
+def test_grouped_commits_keep_each_transaction_atomic_and_publish_at_commit(tmp_path):
+    db = open_scratch_db(tmp_path / "scratch.db")
+    with grouped_commits(db) as commit:
+        with transaction(db):
+            db.conn.execute("INSERT INTO lists (name, created_at) VALUES ('one', ?)", [NOW])
+        with pytest.raises(RuntimeError):
+            with transaction(db):
+                db.conn.execute("INSERT INTO lists (name, created_at) VALUES ('broken', ?)", [NOW])
+                raise RuntimeError("boom")
+        assert db.conn.in_transaction  # nothing committed yet: the group is still open
+        commit()
+        with transaction(db):
+            db.conn.execute("INSERT INTO lists (name, created_at) VALUES ('two', ?)", [NOW])
+    assert not db.conn.in_transaction
+    db.close()
+    fresh = connect(tmp_path / "scratch.db")
+    assert [r[0] for r in fresh.conn.execute("SELECT name FROM lists ORDER BY id")] == ["one", "two"]
