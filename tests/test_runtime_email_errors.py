@@ -6,9 +6,12 @@ resumed=True and may reconcile) instead of a blind re-send."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import trio
 
+from runtime.actors.identity import UNKNOWN_ROUNDS
 from runtime.channels.email_sandbox import EmailDisconnected, EmailSent, EmailTransient
 from runtime.channels.email_smtp import EmailOutcomeUnknown, EmailRejected
 from runtime.engine import Runtime
@@ -42,16 +45,20 @@ def test_email_outcome_mapping():
     assert email_outcome(EmailTransient("421")) == "retry"
 
 
-@pytest.mark.trio
-async def test_rejected_recipient_bounces_and_unknown_send_is_settled_by_look_up(tmp_path, autojump_clock):
-    from datetime import timedelta
-
+async def one_email_to_each(tmp_path, driver, *, leads: int, days: float):
+    """A one-email campaign to `leads` leads, sent through `driver` for `days` from Monday 09:00 UTC."""
     db = workspace(tmp_path, Sequence(start="m", nodes=[Email(id="m", subject="Hi", body="hello")]),
-                   leads=3, tz="UTC", per_day=50)
-    driver = ScriptedEmail()
+                   leads=leads, tz="UTC", per_day=50)
     start = MON + timedelta(hours=9)
     rt = Runtime(db, poll_interval=600.0, email_factory=lambda ident: driver)
-    await rt.run(epoch=start, until=start + timedelta(days=1))
+    await rt.run(epoch=start, until=start + timedelta(days=days))
+    return db
+
+
+@pytest.mark.trio
+async def test_rejected_recipient_bounces_and_unknown_send_is_settled_by_look_up(tmp_path, autojump_clock):
+    driver = ScriptedEmail()
+    db = await one_email_to_each(tmp_path, driver, leads=3, days=1)
 
     lead = {r["contact_id"]: r for r in db.query("SELECT * FROM enrollments")}
     assert (lead[1]["status"], lead[1]["substatus"]) == ("finished", "bounced")
@@ -85,16 +92,8 @@ class NeverAnswers:
 
 @pytest.mark.trio
 async def test_an_outcome_that_stays_unknown_ends_in_error_not_a_loop(tmp_path, autojump_clock):
-    from datetime import timedelta
-
-    from runtime.actors.identity import UNKNOWN_ROUNDS
-
-    db = workspace(tmp_path, Sequence(start="m", nodes=[Email(id="m", subject="Hi", body="hello")]),
-                   leads=1, tz="UTC", per_day=50)
     driver = NeverAnswers()
-    start = MON + timedelta(hours=9)
-    rt = Runtime(db, poll_interval=600.0, email_factory=lambda ident: driver)
-    await rt.run(epoch=start, until=start + timedelta(days=3))
+    db = await one_email_to_each(tmp_path, driver, leads=1, days=3)
 
     assert driver.calls == UNKNOWN_ROUNDS + 1  # the first try, then a look-up per round, then give up
     lead = next(iter(db.query("SELECT status, substatus FROM enrollments")))
