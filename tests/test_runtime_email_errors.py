@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import trio
 
 from runtime.actors.identity import UNKNOWN_ROUNDS
 from runtime.channels.email_sandbox import EmailDisconnected, EmailSent, EmailTransient
