@@ -40,6 +40,21 @@ Single runs on the same host swing by 2–3x (an open took 120–400 ms), so
 compare minimums of several runs. What is left of "open audience" is the
 campaign view itself (compose, first layout, the footer's first draw: ~100 ms
 on the empty workspace too); every other action stays under ~35 ms to paint.
+
+VirtualTable sets its scrollable size without a layout pass (2026-11-23, same
+host, load ~1–2, `--repeat 5`, paint big / empty ms, before → after): open
+171/95 → 112/94 (but 3×8 interleaved opens of both versions: same minimum,
+~90–100 ms), chip Error 27 → 41, In progress 32 → 24, search company
+36 → 32, dense 34 → 40, mark rare 34 → 29, stage 20 → 15, G 26 → 33. Within
+this host's noise, except that a chip, search or filter change now makes no
+screen layout at all before its rows paint (was one: ~15–40 ms of the UI
+thread, counted with a wrapper around Screen._refresh_layout). What is left of
+"open" is the view itself: compose + first layout (~60 ms), the header's
+update layout, and the footer's first draw (a recompose of ~15 FooterKeys and
+a layout, 20–90 ms), which lands just before or just after the first page.
+`overflow-y: scroll` on the two tables (the scrollbar there from the start)
+was tried and made "open" worse (median 270 vs 115–160 ms over 3×8 opens):
+the scrollbars are then created and styled during the first layout.
 """
 
 from __future__ import annotations

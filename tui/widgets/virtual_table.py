@@ -168,7 +168,7 @@ class VirtualTable(ScrollView, can_focus=True):
         if (count, exact) == (self._count, self._exact) or not self._loaded_once:
             return
         self._count, self._exact = max(count, self._base + len(self._rows)), exact
-        self.virtual_size = Size(self.size.width, self._count + 1)
+        self._size_rows()
         self.refresh()
 
     def set_source(self, source: RowSource, *, keep_marks: bool = False) -> None:
@@ -290,8 +290,24 @@ class VirtualTable(ScrollView, can_focus=True):
         self._base = max(self._base, 0)
         self._count = max(self._count, self._base + len(self._rows))
         self._trim(keep_front=r.kind == "backward")
-        self.virtual_size = Size(self.size.width, self._count + 1)
+        self._size_rows()
         self.cursor = min(self.cursor, max(self._count - 1, 0))
+
+    def _size_rows(self, width: int | None = None) -> None:
+        """Set the scrollable size to the list's rows (+ the header) without a layout pass.
+
+        Why: `virtual_size` is a layout reactive, so assigning it re-lays out the whole
+        screen (~20 ms for the campaign view, far more on a busy host) although this
+        table's place and size do not depend on it; and it changed with every first
+        page of a list, between the rows landing and their paint. Only the scrollbar
+        depends on it: its thumb is updated here, and if it has to appear or go
+        (overflow-y: auto), that change itself asks for the layout it needs."""
+        size = Size(self.size.width if width is None else width, self._count + 1)
+        if size == self.virtual_size:
+            return
+        self.set_reactive(VirtualTable.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
 
     def _scroll_y_to(self, y: int) -> None:
         """Scroll now (scroll_to() inside a key handler was observed to leave the offset unchanged)."""
@@ -384,7 +400,7 @@ class VirtualTable(ScrollView, can_focus=True):
         return self._line([c.render(row) for c in self.columns], marker, style, width).apply_style(base_style)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, self._count + 1)
+        self._size_rows(event.size.width)
         self.call_later(self._ensure_loaded)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
