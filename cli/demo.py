@@ -9,7 +9,9 @@ launch/pause/archive), so the demo shows real behaviour, not a mock-up.
 
 The runtime runs as its own process (`enginy run --speed R`, detached, on the
 demo clock: `[demo] speed` seconds of campaign time per real second, about
-an hour a second by default); quitting the demo stops it by PID. In the demo
+an hour a second by default); quitting the demo stops it by PID, and it
+stops by itself when the demo process ends any other way (a closed terminal,
+a dropped SSH session: `enginy run --stop-with`). In the demo
 `+` / `-` change its speed and `p` pauses / resumes the clock: they write
 `demo_speed` / `demo_paused` rows in `runtime_state`, which the runtime's
 demo clock polls (campaign pause/resume is `z` everywhere, so `p` is free).
@@ -186,7 +188,7 @@ def demo(
     else:
         # `enginy run --speed R` runs the sandbox on the accelerated clock; its heartbeat applies the
         # demo_speed / demo_paused rows that +/-/p write (storage/demo_clock.py) within a second.
-        pid = spawn_background(workspace.dir, speed=rate)
+        pid = spawn_background(workspace.dir, speed=rate, stop_with=os.getpid())
         notice = f"Demo runtime started (pid {pid}) at {rate:,.0f}× — + / - speed, p pauses the clock."
     try:
         EnginyApp(workspace, notice=notice, demo=True).run()

@@ -45,6 +45,9 @@ def run(
     ctx: typer.Context,
     speed: float = typer.Option(1.0, "--speed", help="Workspace seconds per real second (e.g. 3600: an hour a second)."),
     until: Optional[str] = typer.Option(None, "--until", help="Stop after this much workspace time (90m, 12h, 3d)."),
+    stop_with: Optional[int] = typer.Option(
+        None, "--stop-with", metavar="PID",
+        help="Stop when process PID ends (the demo ties its runtime to its own life this way)."),
 ) -> None:
     """Run the campaigns of the workspace in the foreground until stopped."""
     from runtime.sandbox.world import SandboxWorld
@@ -56,7 +59,7 @@ def run(
     ws = _open(ctx)
     db = ws.open_db()
     world = SandboxWorld(ws.config.demo.seed, path=ws.dir / "sandbox.db")
-    service = Service(db, world=world, speed=speed, workspace=ws.dir)
+    service = Service(db, world=world, speed=speed, workspace=ws.dir, stop_with=stop_with)
     try:
         service.run(until=limit)
     except LeaseHeld as exc:

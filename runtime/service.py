@@ -129,8 +129,9 @@ class Service:
     """Run a Runtime on a workspace database the way `enginy run` does."""
 
     def __init__(self, db: sqlite_utils.Database, *, world: SandboxWorld | None = None, speed: float = 1.0,
-                 workspace: Path | None = None) -> None:
+                 workspace: Path | None = None, stop_with: int | None = None) -> None:
         self.db = db
+        self.stop_with = stop_with  # a process whose end stops this runtime (the demo's TUI)
         self.world = world
         self.speed = speed
         self.clock = trio.testing.MockClock(rate=speed) if speed != 1.0 else None
@@ -204,8 +205,18 @@ class Service:
                     save_position(self.db, self.runtime.clock.now())
             self._apply_demo_clock()
             r = self.db.execute("SELECT stop_requested FROM runtime_lease WHERE id = 1").fetchone()
-            if r is None or r[0]:
+            if r is None or r[0] or (self.stop_with is not None and not process_alive(self.stop_with)):
                 self.runtime.request_stop()
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _sleep_real(seconds: float) -> None:
@@ -214,11 +225,17 @@ def _sleep_real(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def spawn_background(workspace: Path, *, speed: float | None = None, log: Path | None = None) -> int:
-    """Start `enginy run` detached (own session: survives the SSH session and the TUI). Returns its pid."""
+def spawn_background(workspace: Path, *, speed: float | None = None, log: Path | None = None,
+                     stop_with: int | None = None) -> int:
+    """Start `enginy run` detached (own session: survives the SSH session and the TUI). Returns its pid.
+
+    `stop_with`: a pid whose end stops the runtime however that process ends (quit, a closed
+    terminal's SIGHUP, kill -9) — the demo's runtime must not outlive the demo."""
     args = [sys.executable, "-c", "from cli.main import run; run()", "--workspace", str(workspace), "run"]
     if speed:
         args += ["--speed", str(speed)]
+    if stop_with is not None:
+        args += ["--stop-with", str(stop_with)]
     out = open(log or (Path(workspace) / "runtime.log"), "ab")
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
                             cwd=Path(__file__).resolve().parent.parent)

@@ -142,3 +142,24 @@ def test_second_runtime_refuses_and_stop_stops_the_first(tmp_path):
     finally:
         if first.poll() is None:
             first.kill()
+
+
+def test_a_runtime_tied_to_a_process_stops_when_that_process_dies(tmp_path):
+    """The demo ties its runtime to its own life: kill -9 of the demo (or a closed terminal) must not
+    leave a runtime running on an accelerated clock."""
+    ws = make_workspace(tmp_path, leads=3)
+    demo = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    runtime = enginy(ws, "run", "--speed", "3600", "--stop-with", str(demo.pid))
+    try:
+        db = open_db(ws / "enginy.db")
+        wait_for(lambda: db.execute("SELECT 1 FROM runtime_lease").fetchone() is not None)
+        time.sleep(1.5)  # a few heartbeats with the process alive: the runtime keeps running
+        assert runtime.poll() is None
+        demo.kill()
+        demo.wait()
+        assert runtime.wait(timeout=30) == 0  # a clean stop: lease released
+        assert db.execute("SELECT 1 FROM runtime_lease").fetchone() is None
+    finally:
+        for proc in (demo, runtime):
+            if proc.poll() is None:
+                proc.kill()
