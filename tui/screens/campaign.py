@@ -42,6 +42,7 @@ TAB_IDS = ("overview", "audience", "activity")
 AUDIENCE_ONLY = {"chip", "stage", "tag", "engagement", "same_company", "view", "bulk", "lead_activity"}
 LIST_TABS = {"search": ("audience", "activity"), "stage": ("audience", "activity"), "clear": ("audience", "activity"),
              "date_range": ("activity",)}
+FOCUS_TARGET = {"overview": "#progress-tree", "audience": "#audience-table", "activity": "#activity-table"}
 REPLY_MODES = {"manual": "manual follow-up", "copilot": "AI suggestions (copilot)", "auto": "AI auto-replies"}
 
 
@@ -55,6 +56,21 @@ def _set_line(line: Static, text: Text) -> None:
     is one row high whatever it says, so no layout is needed."""
     if line.content != text:
         line.update(text, layout=False)
+
+
+def _set_lines(widget: Static, text: Text) -> None:
+    """Show `text` on a `height: auto` Static, laying the screen out again only when its height changes.
+
+    Why: the campaign header is written again after every refresh (the runtime's
+    changes, the demo's status line), and Static.update() lays the whole view out
+    again (~25-30 ms of the UI thread, once seen between the audience's first page
+    landing and its paint) although the header mostly keeps its height."""
+    if widget.content == text:
+        return
+    width, height = widget.content_size
+    widget.update(text, layout=False)
+    if not width or widget.visual.get_height(widget.styles, width) != height:
+        widget.refresh(layout=True)
 
 
 def _name(row: dict[str, Any]) -> Text:
@@ -88,6 +104,10 @@ class CampaignScreen(CampaignActions, Screen):
         self.ctx = ctx
         self.campaign_id = campaign_id
         self.initial_tab = tab
+        # the list of the first tab gets focus as the screen is shown (not Textual's default, the tab
+        # strip, then the list once the tabs settle): the footer's first draw then already shows the
+        # list's keys, instead of being drawn again — a recompose and a layout — as the first page lands
+        self.AUTO_FOCUS = FOCUS_TARGET[tab]
         self.row: dict[str, Any] | None = None
         self.metrics = None
         self._overview_version = 0  # bumped by each refresh of the figures
@@ -165,9 +185,24 @@ class CampaignScreen(CampaignActions, Screen):
         ]
 
     def on_mount(self) -> None:
+        # The campaign's row is one primary-key read (well under a millisecond), so it is read here
+        # rather than on a worker thread: the header is then drawn by the view's first layout (no
+        # second one), and the lists' first pages are read on their threads while the view is still
+        # being laid out, instead of once the UI thread is free again to take the row from a worker.
+        row = campaign_row(self.ctx.reader, self.campaign_id)
+        if row is not None:
+            self._first_show(row)
         # not awaited: the figures of a big campaign take a moment, the first rows must not wait for them
-        self.run_worker(self.refresh_data(first=True), group="campaign-refresh", exit_on_error=False)
+        self.run_worker(self._refresh_figures() if row is not None else self.refresh_data(first=True),
+                        group="campaign-refresh", exit_on_error=False)
         self._focus_tab()
+
+    def _first_show(self, row: dict[str, Any]) -> None:
+        self.row = row
+        self._show_header()
+        self.audience = self.audience.but(identity_id=row["identity_id"], campaign_paused=row["status"] == "paused")
+        self._set_audience_source()
+        self._set_activity_source()
 
     # --- data -------------------------------------------------------------------------
 
@@ -179,18 +214,20 @@ class CampaignScreen(CampaignActions, Screen):
             self.app.pop_screen()
             return
         paused_changed = self.row is not None and (self.row["status"] == "paused") != (row["status"] == "paused")
-        self.row = row
-        self._show_header()
         if first:
-            self.audience = self.audience.but(identity_id=row["identity_id"], campaign_paused=row["status"] == "paused")
-            self._set_audience_source()
-            self._set_activity_source()
+            self._first_show(row)
         elif paused_changed:
             self.audience = self.audience.but(campaign_paused=row["status"] == "paused")
             self._set_audience_source(keep_position=True)
         else:
             self.query_one("#audience-table", VirtualTable).reload()
             self.query_one("#activity-table", VirtualTable).reload()
+        self.row = row
+        self._show_header()
+        await self._refresh_figures()
+
+    async def _refresh_figures(self) -> None:
+        reader, cid = self.ctx.reader, self.campaign_id
         metrics = await asyncio.to_thread(lambda: campaign_metrics(reader.db(), cid))
         self.metrics = metrics
         self._overview_version += 1
@@ -243,8 +280,8 @@ class CampaignScreen(CampaignActions, Screen):
             (f"scheduled {short_time(row['scheduled_at'])}" if row["scheduled_at"] else "not yet"),
         )
         extra = self.ctx.extra_status()
-        self.query_one("#campaign-header", Static).update(
-            Text("\n").join([line, facts] + ([Text(extra, style="dim")] if extra else [])))
+        _set_lines(self.query_one("#campaign-header", Static),
+                   Text("\n").join([line, facts] + ([Text(extra, style="dim")] if extra else [])))
 
     def _show_sparkline(self, daily: list[tuple[str, int]], now: datetime) -> None:
         """The 30 days up to `now`, the time the figures were read at."""
@@ -302,8 +339,7 @@ class CampaignScreen(CampaignActions, Screen):
         return self.query_one(TabbedContent).active or "overview"
 
     def _focus_tab(self) -> None:
-        target = {"overview": "#progress-tree", "audience": "#audience-table", "activity": "#activity-table"}[self.tab]
-        self.query_one(target).focus()
+        self.query_one(FOCUS_TARGET[self.tab]).focus()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if self.tab == "overview":
