@@ -55,6 +55,35 @@ a layout, 20–90 ms), which lands just before or just after the first page.
 `overflow-y: scroll` on the two tables (the scrollbar there from the start)
 was tried and made "open" worse (median 270 vs 115–160 ms over 3×8 opens):
 the scrollbars are then created and styled during the first layout.
+
+The campaign view reads its row on mount (2026-11-23, same host, load ~1–3;
+"open audience" paint ms, min / median, base 066552f → 6e6fad2, runs of the
+two versions interleaved): the row is one primary-key read, so it is read on
+the UI thread as the view mounts; the lists' first pages are then read while
+the view is laid out (they used to start only once a worker had brought the
+row back to a busy UI thread), the header is drawn by the first layout (its
+own update used to cost one more layout), and the list is focused as the
+screen is shown (no detour through the tab strip, which changed the footer's
+keys once more). Layouts before the rows' paint: 5 → 4 (big).
+
+    opens                         big before → after            empty before → after
+    1st open of an app, 8 runs    98 / 185 → 112 / 148          93 / 227 → 100 / 131
+    6 opens per app, 3 runs each  115 / 190–260 → 96 / 130–145  89 / 115–180 → 82 / 125–160
+    this script, --repeat 5, 2×   92, 96 → 105, 122 (min only)   101, 99 → 109, 105
+
+The medians drop by a third; the minimum does not move (within this host's
+noise). The other actions are unchanged (same figures within noise). What is
+left of "open": compose + mount + styling of ~60 widgets and the first layout
+(~70–90 ms before the first paint), then the scrollbar's own layout when the
+first page lands (~20 ms). The footer's first draw (17 FooterKeys: ~25 ms,
+then a layout) now comes after the rows' paint in about two opens of three;
+drawing it before the first layout instead (its keys built as soon as the
+bindings are known) put all of it on every open's path and was slower
+(minimum ~130 vs ~90 ms). Measured, not done: without the per-key
+`data_bind(compact=…)` a footer draw took ~15–20 instead of ~23–35 ms; not
+building the hidden Overview (15 widgets) when the view opens on the audience
+took the empty workspace's median from ~110 to ~85 ms, but the big one's from
+~115 to ~140 (3 interleaved runs of 6 opens; unexplained).
 """
 
 from __future__ import annotations
