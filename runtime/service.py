@@ -205,18 +205,8 @@ class Service:
                     save_position(self.db, self.runtime.clock.now())
             self._apply_demo_clock()
             r = self.db.execute("SELECT stop_requested FROM runtime_lease WHERE id = 1").fetchone()
-            if r is None or r[0] or (self.stop_with is not None and not process_alive(self.stop_with)):
+            if r is None or r[0] or (self.stop_with is not None and not _alive(self.stop_with)):
                 self.runtime.request_stop()
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
 
 
 def _sleep_real(seconds: float) -> None:
