@@ -51,7 +51,7 @@ class Runtime:
         self.supervisor = Supervisor(self)
         self._stop = trio.Event()
         self.stopping = False  # set on stop: identity actors start no new action
-        self.poll_hooks: list[Callable[[], None]] = []
+        self.change_hooks: list[Callable[[], None]] = []  # called when the supervisor saw another process commit
         self.sent_hooks: list[Callable] = []
         # more long-running tasks started with the actors (`await nursery.start(task)`), e.g.
         # the IMAP watchers a Service adds for real inboxes; they need the clock `run` creates
@@ -90,8 +90,8 @@ class Runtime:
         for hook in self.sent_hooks:
             hook(identity, job, now)
 
-    def on_poll(self) -> None:
-        for hook in self.poll_hooks:
+    def on_change(self) -> None:
+        for hook in self.change_hooks:
             hook()
 
     # -- running --------------------------------------------------------------------

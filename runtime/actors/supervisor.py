@@ -59,7 +59,7 @@ class Supervisor:
             self.sync()
             for actor in self.campaigns.values():
                 actor.wake(intents=True)
-        self.rt.on_poll()
+            self.rt.on_change()
 
     def sync(self) -> None:
         now = iso(self.rt.clock.now())

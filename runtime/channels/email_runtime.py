@@ -79,8 +79,8 @@ async def run_watchers(rt, store: SecretStore, *, idle_chunk: float = 5.0, poll_
                        task_status=trio.TASK_STATUS_IGNORED) -> None:
     """One watcher per connected IMAP inbox, following the inbox rows while running.
 
-    When a runtime poll (`rt.poll_hooks`) sees another process's commit, the rows are read again: an inbox
-    connected since gets a watcher, a disconnected one loses it, and one whose
+    When the supervisor sees another process's commit (`rt.change_hooks`), the rows are
+    read again: an inbox connected since gets a watcher, a disconnected one loses it, and one whose
     settings changed (reconnected, new server) is watched afresh — no restart."""
     db = rt.db
     rescan = trio.Event()
@@ -98,16 +98,11 @@ async def run_watchers(rt, store: SecretStore, *, idle_chunk: float = 5.0, poll_
                 out[row["id"]] = (row["updated_at"], account)
         return out
 
-    seen_version = [db.execute("PRAGMA data_version").fetchone()[0]]
-
-    def on_poll() -> None:  # inbox rows are written by other processes (`enginy inbox connect`)
-        version = db.execute("PRAGMA data_version").fetchone()[0]
-        if version != seen_version[0]:
-            seen_version[0] = version
-            rescan.set()
+    def on_change() -> None:  # inbox rows are written by other processes (`enginy inbox connect`)
+        rescan.set()
 
     running: dict[int, tuple[str, trio.CancelScope]] = {}
-    rt.poll_hooks.append(on_poll)
+    rt.change_hooks.append(on_change)
     try:
         async with trio.open_nursery() as nursery:
             started = False
@@ -131,7 +126,7 @@ async def run_watchers(rt, store: SecretStore, *, idle_chunk: float = 5.0, poll_
                     started = True
                 await rescan.wait()
     finally:
-        rt.poll_hooks.remove(on_poll)
+        rt.change_hooks.remove(on_change)
 
 
 async def _keep_watching(watcher: InboxWatcher, scope: trio.CancelScope) -> None:
