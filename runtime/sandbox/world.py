@@ -207,8 +207,9 @@ class SandboxWorld:
         t = self.traits(d.lead)
         if d.action == "connection_request":
             self._invitations.setdefault(d.identity_id, []).append(d)
-            if t.accepts:
-                self._schedule(d, "accepted", d.at + t.accept_after)
+            accepted = self._accepted_at(d)
+            if accepted is not None:
+                self._schedule(d, "accepted", accepted)
             return
         if d.channel not in ("linkedin", "email") or d.action in ("visit_profile", "react_to_post"):
             return
@@ -250,12 +251,15 @@ class SandboxWorld:
         """The identity's invitations LinkedIn would list at `now`: sent, neither accepted nor withdrawn."""
         out = []
         for d in self._invitations.get(identity_id, ()):
-            if d.key in self.withdrawn:
-                continue
-            t = self.traits(d.lead)
-            if not (t.accepts and d.at + t.accept_after <= now):
+            accepted = self._accepted_at(d)
+            if d.key not in self.withdrawn and (accepted is None or accepted > now):
                 out.append(d)
         return out
+
+    def _accepted_at(self, d: Delivery) -> datetime | None:
+        """When the lead accepts this invitation (None: never), unless it is withdrawn first."""
+        t = self.traits(d.lead)
+        return d.at + t.accept_after if t.accepts else None
 
     def withdraw(self, key: str, at: datetime) -> None:
         """The sender withdrew the invitation: the lead can no longer accept it (remembered on disk)."""
