@@ -86,12 +86,10 @@ class WorkingHours:
         """Every window that ends after `since`, in order (endless; none without days)."""
         if not self.days:
             return
-        day = since.astimezone(self.tz).date() - ONE_DAY
+        w = self._first_ending_after(since)
         while True:
-            w = self.window_on(day)
-            if w is not None and w[1] > since:
-                yield w
-            day += ONE_DAY
+            yield w
+            w = self._first_ending_after(w[1])
 
     def current_window(self, at: datetime) -> tuple[datetime, datetime] | None:
         """The window containing `at`, or None when `at` is outside working hours."""
