@@ -176,12 +176,7 @@ def earliest_allowed(
 def calendar_cap_spent(rules: Iterable[Rule], log: ActionTimes, now: datetime, hours: WorkingHours) -> bool:
     """A day or month cap is used up at `now`. Rolling rules (spacing, hourly caps)
     are not "limits reached": they free up within minutes."""
-    for rule in rules:
-        if rule.kind == "day" and log.count_since(hours.day_start(now)) >= rule.limit:
-            return True
-        if rule.kind == "month" and log.count_since(hours.month_start(now)) >= rule.limit:
-            return True
-    return False
+    return any(_rule_ok_from(rule, log, now, hours) > now for rule in rules if rule.kind in ("day", "month"))
 
 
 def remaining_today(rules: Iterable[Rule], log: ActionTimes, now: datetime, hours: WorkingHours) -> int | None:
