@@ -37,7 +37,7 @@ def retry_margin(window_start: datetime, window_end: datetime) -> timedelta:
 
 
 def next_slot(now: datetime, window_end: datetime, remaining: int | None, u: float,
-              margin: timedelta = RETRY_MARGIN) -> datetime:
+              margin: timedelta) -> datetime:
     """When the bucket's next action may run, given `remaining` allowance today
     (None: no daily cap), `u` uniform in [0, 1) and the window's retry margin."""
     if remaining is None:
