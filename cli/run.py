@@ -51,10 +51,12 @@ def run(
 ) -> None:
     """Run the campaigns of the workspace in the foreground until stopped."""
     from runtime.sandbox.world import SandboxWorld
-    from runtime.service import LeaseHeld, Service
+    from runtime.service import LeaseHeld, Service, process_alive
 
     if speed <= 0:
         raise UserError("--speed must be positive")
+    if stop_with is not None and not process_alive(stop_with):
+        raise UserError(f"--stop-with {stop_with}: no such process (the runtime would stop at once)")
     limit = parse_duration(until) if until else None
     ws = _open(ctx)
     db = ws.open_db()

@@ -69,7 +69,7 @@ def holder(db: sqlite_utils.Database) -> Holder | None:
     return Holder(*r) if r else None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -86,7 +86,7 @@ def acquire(db: sqlite_utils.Database) -> None:
         h = holder(db)
         if h is not None:
             stale = datetime.fromisoformat(h.heartbeat_at) < now - LEASE_STALE
-            dead = h.host == me[1] and not _alive(h.pid)
+            dead = h.host == me[1] and not process_alive(h.pid)
             if not (stale or dead) and (h.pid, h.host) != me:
                 raise LeaseHeld(f"another runtime holds this workspace: pid {h.pid} on {h.host}, running since "
                                 f"{h.started_at} (last heartbeat {h.heartbeat_at}); stop it with `enginy stop`")
@@ -205,7 +205,7 @@ class Service:
                     save_position(self.db, self.runtime.clock.now())
             self._apply_demo_clock()
             r = self.db.execute("SELECT stop_requested FROM runtime_lease WHERE id = 1").fetchone()
-            if r is None or r[0] or (self.stop_with is not None and not _alive(self.stop_with)):
+            if r is None or r[0] or (self.stop_with is not None and not process_alive(self.stop_with)):
                 self.runtime.request_stop()
 
 

@@ -163,3 +163,15 @@ def test_a_runtime_tied_to_a_process_stops_when_that_process_dies(tmp_path):
         for proc in (demo, runtime):
             if proc.poll() is None:
                 proc.kill()
+
+
+def test_stop_with_a_process_that_does_not_exist_is_refused(tmp_path):
+    ws = make_workspace(tmp_path, leads=1)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    run = enginy(ws, "run", "--stop-with", str(gone.pid))
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 2 and out == ""
+    assert err.strip() == f"enginy: --stop-with {gone.pid}: no such process (the runtime would stop at once)"
+    db = open_db(ws / "enginy.db")
+    assert db.execute("SELECT 1 FROM runtime_lease").fetchone() is None  # nothing was started
