@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -102,16 +102,23 @@ class CampaignScreen(CampaignActions, Screen):
     def __init__(self, ctx, campaign_id: int, tab: str = "overview") -> None:
         super().__init__()
         self.ctx = ctx
-        self.campaign_id = campaign_id
         self.initial_tab = tab
+        self._shown = 0  # bumped each time the view is pointed at a campaign (see show_campaign)
+        self._overview_version = 0  # bumped by each refresh of the figures
+        self._forget(campaign_id, tab)
+
+    def _forget(self, campaign_id: int, tab: str) -> None:
+        """The state of a view just opened on `campaign_id`: nothing read yet, no filter, no panel."""
+        self.campaign_id = campaign_id
+        self._shown += 1
         # the list of the first tab gets focus as the screen is shown (not Textual's default, the tab
         # strip, then the list once the tabs settle): the footer's first draw then already shows the
         # list's keys, instead of being drawn again — a recompose and a layout — as the first page lands
         self.AUTO_FOCUS = FOCUS_TARGET[tab]
         self.row: dict[str, Any] | None = None
         self.metrics = None
-        self._overview_version = 0  # bumped by each refresh of the figures
-        self._overview_drawn = 0  # the version the Overview tab shows
+        self._overview_version += 1  # a figures refresh still in flight must not draw (version check)
+        self._overview_drawn = self._overview_version  # the version the Overview tab shows
         self.audience = AudienceFilter(campaign_id)
         self.activity = ActivityFilter(campaign_id)
         self.activity_range = "All time"
@@ -185,6 +192,62 @@ class CampaignScreen(CampaignActions, Screen):
         ]
 
     def on_mount(self) -> None:
+        self._open()
+
+    def show_campaign(self, campaign_id: int, tab: str = "overview") -> None:
+        """Point this view — built for an earlier campaign and not on screen now — at `campaign_id`,
+        as a view newly built for it would open (EnginyApp.open_campaign then shows it again).
+
+        Why: what was left of the time to open a campaign was building the view itself (~60
+        widgets composed, mounted and styled, then laid out: ~100 ms of the UI thread, as much for
+        an empty campaign as for a million leads); a kept view is only redrawn. Everything the last
+        campaign left is put back as the view is first built, before the screen is shown: its
+        reads still in flight are cancelled (and any that lands anyway is dropped: `_shown`), its
+        lists, marks, filters, chip counts, header, figures and side panel are emptied, and the
+        requested tab, its focus and the contacts view are restored."""
+        self.workers.cancel_group(self, "campaign-refresh")
+        self.workers.cancel_group(self, "overview")
+        self._forget(campaign_id, tab)
+        self.initial_tab = tab
+        self.query_one(TabbedContent).active = tab
+        chips = self.query_one(StatusChips)
+        chips.counts, chips.selected = {}, "total"
+        panel = self.query_one(LeadPanel)
+        panel.remove_class("open")
+        panel.forget()
+        for box in self.query(MetricBox):
+            box.forget()
+        self.query_one("#tagged", TaggedConversations).forget()
+        self.query_one(Sparkline).data = []
+        _set_line(self.query_one("#sparkline-caption", Static), Text(""))
+        self.query_one(ProgressTree).forget()
+        self._open()
+        if self.row is None:  # no such campaign (any more): the view goes back as it opens (refresh_data)
+            _set_lines(self.query_one("#campaign-header", Static), Text(""))
+            self.query_one("#audience-table", VirtualTable).reset(None)
+            self.query_one("#activity-table", VirtualTable).reset(None)
+            self._show_filters()
+
+    def _styling(self) -> tuple:
+        """What the app's styles of this view depend on that can change while the view is off the
+        screen stack (the theme, chosen from the command palette, and the variables it sets)."""
+        app = self.app
+        return app.theme, app.ansi_color, frozenset(app.classes), tuple(app.get_css_variables().items())
+
+    def on_screen_suspend(self) -> None:
+        self._styled_for = self._styling()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Shown again (open_campaign keeps the view): restyle its widgets only if the styling changed.
+
+        Why: Textual restyles every widget of a screen it shows again (~20-50 ms for this view,
+        the largest part of opening a kept view), for the styling may have changed while the
+        screen was off the stack — a theme chosen meanwhile is not applied to screens off the
+        stack. This handler runs before Screen's own, which restyles only if asked to."""
+        if getattr(self, "_styled_for", None) == self._styling():
+            event.refresh_styles = False
+
+    def _open(self) -> None:
         # The campaign's row is one primary-key read (well under a millisecond), so it is read here
         # rather than on a worker thread: the header is then drawn by the view's first layout (no
         # second one), and the lists' first pages are read on their threads while the view is still
@@ -201,14 +264,21 @@ class CampaignScreen(CampaignActions, Screen):
         self.row = row
         self._show_header()
         self.audience = self.audience.but(identity_id=row["identity_id"], campaign_paused=row["status"] == "paused")
-        self._set_audience_source()
-        self._set_activity_source()
+        # as _set_audience_source(), but with the list's total (kept counts: a few rows) known now, so
+        # the scrollbar is sized by the view's first layout, not by one more as the first page lands
+        source = AudienceSource(self.ctx.reader, self.audience)
+        self.query_one("#audience-table", VirtualTable).reset(source, total=source.base_count())
+        self.query_one(StatusChips).selected = "total"
+        self.query_one("#activity-table", VirtualTable).reset(ActivitySource(self.ctx.reader, self.activity))
+        self._show_filters()
 
     # --- data -------------------------------------------------------------------------
 
     async def refresh_data(self, first: bool = False) -> None:
-        reader, cid = self.ctx.reader, self.campaign_id
+        reader, cid, shown = self.ctx.reader, self.campaign_id, self._shown
         row = await asyncio.to_thread(campaign_row, reader, cid)
+        if shown != self._shown:
+            return  # the view was pointed at another campaign meanwhile (the app's poll is not cancelled)
         if row is None:  # deleted underneath us
             self.notify("This campaign no longer exists", severity="warning")
             self.app.pop_screen()
@@ -227,12 +297,16 @@ class CampaignScreen(CampaignActions, Screen):
         await self._refresh_figures()
 
     async def _refresh_figures(self) -> None:
-        reader, cid = self.ctx.reader, self.campaign_id
+        reader, cid, shown = self.ctx.reader, self.campaign_id, self._shown
         metrics = await asyncio.to_thread(lambda: campaign_metrics(reader.db(), cid))
+        if shown != self._shown:
+            return  # figures of the campaign this view showed before
         self.metrics = metrics
         self._overview_version += 1
         if self.tab == "overview":
             await self._show_overview()
+            if shown != self._shown:
+                return
         self.query_one(StatusChips).counts = metrics.audience
         table = self.query_one("#audience-table", VirtualTable)
         if isinstance(table.source, AudienceSource) and self.audience.indexed_only:

@@ -200,10 +200,8 @@ class DashboardScreen(CampaignActions, Screen):
         self.action_open()
 
     def action_open(self) -> None:
-        from tui.screens.campaign import CampaignScreen
-
         if row := self.current_campaign():
-            self.app.push_screen(CampaignScreen(self.ctx, row["id"]))
+            self.app.open_campaign(row["id"])
 
     def action_tab(self, delta: int) -> None:
         keys = list(TABS)

@@ -31,6 +31,13 @@ class LeadPanel(VerticalScroll):
     def compose(self):
         yield Static(id="lead-body")
 
+    def forget(self) -> None:
+        """Empty, as built (a lead of another campaign must not show while the next one loads)."""
+        body = self.query_one("#lead-body", Static)
+        if body.content:
+            body.update("")
+        self.scroll_home(animate=False)
+
     def show(self, detail: LeadDetail | None) -> None:
         body = self.query_one("#lead-body", Static)
         if detail is None:

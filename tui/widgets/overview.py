@@ -57,6 +57,12 @@ class MetricBox(Static):
             grid.add_row(Text("(no out-of-office)", style="dim"), "", *([""] if wide else []))
         self.update(grid)
 
+    def forget(self) -> None:
+        """Empty, as built (no figures, no arrows against the figures of another campaign)."""
+        self.previous = {}
+        if self.content:
+            self.update("")
+
 
 class TaggedConversations(Static):
     """Conversation tags and how many conversations carry each (All / LinkedIn / Email)."""
@@ -76,6 +82,11 @@ class TaggedConversations(Static):
         for tag, per in sorted(totals.items(), key=lambda kv: -sum(kv[1].values()))[:8]:
             grid.add_row(literal(tag), f"{sum(per.values()):,}", f"{per['linkedin']:,}", f"{per['email']:,}")
         self.update(grid)
+
+    def forget(self) -> None:
+        """Empty, as built."""
+        if self.content:
+            self.update("")
 
 
 class ProgressTree(Tree[str]):
@@ -125,6 +136,15 @@ class ProgressTree(Tree[str]):
 
         add(self.root, sequence.start)
         self.root.expand()
+
+    def forget(self) -> None:
+        """Only the root, as built (no steps, cursor and scroll back at the top)."""
+        if self._shape is None and not self._branches and not self.root.children:
+            return
+        self.reset("Start")
+        self._shape, self._branches = None, {}
+        self.move_cursor(None)
+        self.scroll_home(animate=False)
 
     @staticmethod
     def _label(node, counts: dict[str, tuple[int, int]]) -> Text:

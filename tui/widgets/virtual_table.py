@@ -129,6 +129,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._busy = False
         self._reload_pending = False
         self._loaded_once = False
+        self._blank = False  # lines blank, not "…", until the first page lands (reset())
         self._worker: Worker | None = None  # the load in flight, or the last one
         self.timings: list[tuple[str, float]] = []
         #: perf_counter() of the last load landing and of the last line drawn (the benchmark's "paint")
@@ -171,7 +172,23 @@ class VirtualTable(ScrollView, can_focus=True):
         self._size_rows()
         self.refresh()
 
-    def set_source(self, source: RowSource, *, keep_marks: bool = False) -> None:
+    def reset(self, source: RowSource | None, total: int = 0) -> None:
+        """Show another list as a newly built table would: blank lines until its first page lands,
+        no marks; None = no list at all. `total`, if the caller knows it already (the kept count of
+        an unfiltered audience), sizes the scrollbar now.
+
+        Unlike set_source() (a filter of the same list: its old total and "…" lines stay until
+        the new page lands), nothing of the last list remains — for a view shown again for
+        another campaign. Why a total: the scrollbar then has its size before the first
+        page lands, which otherwise shows or resizes the scrollbar and so costs one more
+        layout of the whole screen (~15-25 ms) between the page landing and its paint."""
+        self._count, self._exact = total, True
+        self._size_rows()
+        self.set_source(source)
+        self._blank = True
+        self.refresh()
+
+    def set_source(self, source: RowSource | None, *, keep_marks: bool = False) -> None:
         """Show another list (new filter, chip …): back to the top."""
         self.source = source
         if not keep_marks:
@@ -248,7 +265,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._busy = False
         self.landed_at = time.perf_counter()
         self._apply(result)
-        self._loaded_once = True
+        self._loaded_once, self._blank = True, False
         self.timings.append((result.kind, result.seconds))
         self.refresh()
         self.post_message(self.Loaded(self, result.kind, result.seconds))
@@ -384,7 +401,7 @@ class VirtualTable(ScrollView, can_focus=True):
             return self._line([Text(c.name) for c in self.columns], "", self.get_component_rich_style(
                 "virtual-table--header"), width).apply_style(base_style)
         index = self.scroll_offset.y + y - 1
-        if index >= self._count:
+        if index >= self._count or self._blank:
             if index == 0 and self._loaded_once:
                 return Strip([Segment(self.empty.ljust(width)[:width], base_style)], width)
             return Strip.blank(width, base_style)
