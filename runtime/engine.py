@@ -84,9 +84,6 @@ class Runtime:
             actor.wake()
 
     def on_sent(self, identity, job, now: datetime) -> None:
-        actor = self.supervisor.campaigns.get(job.campaign_id)
-        if actor is not None:  # the lead's next step may fall before the actor's timer: let it look again
-            actor.wake()
         for hook in self.sent_hooks:
             hook(identity, job, now)
 

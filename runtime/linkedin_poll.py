@@ -24,8 +24,9 @@ Exactly once: an acceptance applies only to an invitation row still awaiting
 it (inbound.apply marks it accepted); replies advance a cursor (time + ids seen
 at that time) stored in runtime_state in the same transaction as the event.
 
-The supervisor starts one poller per identity actor (`start_for`); the poller
-ends when that actor is stopped or replaced (identity edited, reconnected).
+The supervisor attaches one poller to each identity actor (`attach`); it runs
+in the actor's nursery, so it ends when that actor is stopped or replaced
+(identity edited, reconnected) without waking up to ask.
 A sandbox identity's poller only withdraws: the sandbox feed pushes its
 acceptances and replies (runtime/sandbox/feed.py).
 """
@@ -36,8 +37,6 @@ import json
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-
-import trio
 
 from runtime import inbound, limits
 from runtime.channels.linkedin import Disposition, InboundMessage, LinkedInError
@@ -59,19 +58,17 @@ WITHDRAW_EVERY = timedelta(days=1)
 SKEW = timedelta(minutes=5)
 """Tolerance between our clock and LinkedIn's when comparing send and answer times."""
 LOOKBACK = timedelta(days=60)
-LIVENESS = 600.0
-"""Seconds (workspace clock) between checks that our actor is still the identity's actor."""
 
 
 def cursor_key(identity_id: int) -> str:
     return f"linkedin_reply_cursor:{identity_id}"
 
 
-def start_for(rt: "Runtime", actor: "IdentityActor", nursery: trio.Nursery) -> None:
-    """The supervisor's hook: poll this actor's identity if it has LinkedIn."""
+def attach(rt: "Runtime", actor: "IdentityActor") -> None:
+    """The supervisor's hook: poll this actor's identity, if it has LinkedIn, for as long as the actor runs."""
     driver = actor.row.get("linkedin_driver")
     if driver in ("gateway", "sandbox"):
-        nursery.start_soon(LinkedInPoller(rt, actor, watch_inbound=driver == "gateway").run)
+        actor.companions.append(LinkedInPoller(rt, actor, watch_inbound=driver == "gateway").run)
 
 
 class LinkedInPoller:
@@ -84,18 +81,14 @@ class LinkedInPoller:
         self.next_round: datetime | None = None
         self.next_withdrawal: datetime | None = None
 
-    def alive(self) -> bool:
-        return (not self.actor.cancel_scope.cancel_called
-                and self.rt.supervisor.identities.get(self.id) is self.actor)
-
     async def run(self) -> None:
         clock = self.rt.clock
-        while self.alive():
+        while True:
             now = clock.now()
             if self.next_round is None or now >= self.next_round:
                 ready = self._evaluation_ready(now)
                 self.next_round = await self.round() if ready <= now else ready
-            await clock.sleep_until(min(self.next_round, clock.now() + timedelta(seconds=LIVENESS)))
+            await clock.sleep_until(self.next_round)
 
     # -- evaluation budget (5 per 30 min, counted from the ledger) ------------------
 

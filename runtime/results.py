@@ -10,7 +10,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from runtime.leads import DONE_KIND, CampaignInfo, QueuedJob, advance, lead_rows
+from runtime.leads import DONE_KIND, CampaignInfo, QueuedJob, advance, lead_rows, projected_due
 from runtime.outbox import Claimed
 from sequences.statuses import Substatus
 from sequences.step import ActionDone, ActionFailed, Event
@@ -60,17 +60,20 @@ def record_side(db: sqlite_utils.Database, job: Claimed, *, identity_id: int, no
 
 
 def settle(db: sqlite_utils.Database, info: CampaignInfo, job: Claimed, event: Event, now: datetime, *,
-           identity_id: int, detail: dict | None = None) -> list[QueuedJob]:
-    """Record the outcome and step the lead (inside the caller's transaction)."""
+           identity_id: int, detail: dict | None = None) -> tuple[list[QueuedJob], str | None]:
+    """Record the outcome and step the lead (inside the caller's transaction).
+
+    Returns the jobs the step queued and when the lead is next due (`projected_due`,
+    None if it does not wait for time), so the caller can tell its campaign actor."""
     rows = lead_rows(db, [job.enrollment_id])
     if not rows:
-        return []
+        return [], None
     if isinstance(event, ActionDone):
         record(db, kind=DONE_KIND[job.action], now=now, campaign_id=job.campaign_id,
                enrollment_id=job.enrollment_id, contact_id=job.contact_id, identity_id=identity_id,
                node_id=job.node, detail=detail or {})
-    _, queued = advance(db, info, rows[0], event, now, identity_id=identity_id)
-    return queued
+    state, queued = advance(db, info, rows[0], event, now, identity_id=identity_id)
+    return queued, projected_due(state)
 
 
 def email_outcome(exc: Exception) -> str:

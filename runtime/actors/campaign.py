@@ -8,6 +8,9 @@ Trio memory channel (back-pressure: a busy identity slows the feeder down).
 
 One timer per actor: it sleeps until the earliest `due_at` of its campaign, or
 until woken (new leads, a resumed lead, an inbound event, a changed sequence).
+A lead whose job just ended wakes it only if that lead is now due before the
+timer (`lead_due`): most are due days later, and waking for each of them was a
+third of a large simulation's campaign turns, all finding nothing to do.
 Results of jobs come back through `leads.advance` inside the identity actor's
 result transaction, so "sent" and "the lead moved on" commit together.
 """
@@ -49,6 +52,8 @@ class CampaignActor:
         self.info.choose_inbox = identity.choose_inbox
         self.jobs_out = identity.jobs_in.clone()
         self._wake = trio.Event()
+        self._asleep = False
+        self._sleep_until: str | None = None  # while asleep: the timer, ISO as stored (None: until woken)
         self.cancel_scope = trio.CancelScope()
         # Intents (resume / retry) are written by other processes: look for them at start and
         # after the supervisor saw another connection commit, not at every turn.
@@ -61,6 +66,12 @@ class CampaignActor:
     def wake(self, *, intents: bool = False) -> None:
         self.intents_maybe = self.intents_maybe or intents
         self._wake.set()
+
+    def lead_due(self, due: str | None) -> None:
+        """A lead of this campaign now waits until `due` (ISO, as stored; None: not for time).
+        Awake, the actor reads the earliest due lead itself before it sleeps again."""
+        if due is not None and self._asleep and (self._sleep_until is None or due < self._sleep_until):
+            self.wake()
 
     def refresh(self, row: dict) -> None:
         """The campaign row changed (priority, texts, delays): later steps use the new version."""
@@ -83,8 +94,12 @@ class CampaignActor:
                         continue
                     nxt = self.next_due()
                     deadline = self.rt.clock.trio_deadline(nxt) if nxt is not None else math.inf
-                    with trio.move_on_at(deadline):
-                        await self._wake.wait()
+                    self._asleep, self._sleep_until = True, iso(nxt) if nxt is not None else None
+                    try:
+                        with trio.move_on_at(deadline):
+                            await self._wake.wait()
+                    finally:
+                        self._asleep = False
 
     def next_due(self) -> datetime | None:
         statuses = ("in_progress", "not_started") if self.identity.has_room(self.id) else ("in_progress",)

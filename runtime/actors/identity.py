@@ -33,7 +33,7 @@ import math
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 import msgspec
 import trio
@@ -108,6 +108,8 @@ class IdentityActor:
                                  " AND state = 'queued' GROUP BY 1, 2, 3", [self.id]).fetchall():
             self.backlog[((r[0], r[1] if r[0] == limits.EMAIL else None), r[2])] = r[3]
         self.cancel_scope = trio.CancelScope()
+        # Tasks that live and die with this actor (its LinkedIn poller), started in its nursery.
+        self.companions: list[Callable[[], Awaitable[None]]] = []
         self.waiting: dict[Lane, Substatus | None] = {}  # why each lane's queued leads wait (as written)
         self._waiting_dirty: dict[Lane, list[int]] = {}  # outbox ids filed since the lane's leads were marked
 
@@ -215,8 +217,16 @@ class IdentityActor:
         window = self.windows.get(lane)
         if window is None:
             window = self.windows[lane] = RankedWindow(WINDOW)
+        had_head = window.peek() is not None
         window.offer(job.sort_key if key is None else key, job.outbox_id, job)
-        self._waiting_dirty.setdefault(lane, []).append(job.outbox_id)
+        if self.waiting.get(lane) is not None:
+            # its lead must be told why the lane waits (the loop's next pick marks it)
+            self._waiting_dirty.setdefault(lane, []).append(job.outbox_id)
+        elif had_head:
+            # The lane's ready time depends on the lane, not on its jobs: the loop, asleep
+            # until then or busy, need not look again (a wake-up per filed job was
+            # most of a large simulation's picks, all finding nothing to do).
+            return
         self._work[self.queue_of(job.bucket)].set()
 
     def choose_inbox(self, row: dict) -> int | None:
@@ -265,6 +275,8 @@ class IdentityActor:
                 nursery.start_soon(self._receive)
                 nursery.start_soon(self._loop, "linkedin")
                 nursery.start_soon(self._loop, "email")
+                for companion in self.companions:
+                    nursery.start_soon(companion)
                 task_status.started()
 
     async def _receive(self) -> None:
@@ -523,15 +535,21 @@ class IdentityActor:
                 self.db.execute("UPDATE action_ledger SET at = ? WHERE outbox_id = ?", [iso(now), job.id])
             outbox.mark_sent(self.db, job, now, external_id)
             record_side(self.db, job, identity_id=self.id, now=now, external_id=external_id)
-            queued = settle(self.db, info, job, ActionDone(node=job.node, at=now), now, identity_id=self.id,
-                            detail={"reconciled": True} if reconciled else None)
+            queued, due = settle(self.db, info, job, ActionDone(node=job.node, at=now), now, identity_id=self.id,
+                                 detail={"reconciled": True} if reconciled else None)
         if had_ledger is not None and not reconciled:
             self.times[lane].remove(had_ledger)
             self.times[lane].add(now)
         self._paced(lane, now)
         for q in queued:
             self.file(q)
+        self._lead_due(job.campaign_id, due)
         self.rt.on_sent(self, job, now)
+
+    def _lead_due(self, campaign_id: int, due: str | None) -> None:
+        actor = self.campaigns.get(campaign_id)
+        if actor is not None:
+            actor.lead_due(due)
 
     def _requeue(self, lane: Lane, job: outbox.Claimed, error: str, had_ledger: datetime | None,
                  until: datetime) -> None:
@@ -576,9 +594,11 @@ class IdentityActor:
             event = msgspec.structs.replace(event, retryable=True, retry_at=retry_at)
         with transaction(self.db):
             outbox.release(self.db, job, now, state="failed", error=error)
-            if info is not None:
-                settle(self.db, info, job, event, now, identity_id=self.id)
+            queued, due = settle(self.db, info, job, event, now, identity_id=self.id) if info else ([], None)
         self.times[lane].remove(had_ledger or self._claimed_at(job))
+        for q in queued:
+            self.file(q)
+        self._lead_due(job.campaign_id, due)
 
     def _linkedin_failed(self, lane: Lane, job: outbox.Claimed, exc: LinkedInError,
                          had_ledger: datetime | None) -> None:
@@ -639,9 +659,12 @@ class IdentityActor:
             info = self.campaign_info(job.campaign_id)
             with transaction(self.db):
                 outbox.release(self.db, job, now, state="failed", error=str(exc))
-                if info is not None:
-                    settle(self.db, info, job, Bounced(hard=True), now, identity_id=self.id)
+                queued, due = settle(self.db, info, job, Bounced(hard=True), now, identity_id=self.id) \
+                    if info else ([], None)
             self.times[lane].remove(had_ledger or self._claimed_at(job))
+            for q in queued:
+                self.file(q)
+            self._lead_due(job.campaign_id, due)
             return
         if outcome == "unknown":  # maybe sent: keep the ledger entry, settle by look-up in Sent first
             self._outcome_unknown(lane, job, str(exc), had_ledger,

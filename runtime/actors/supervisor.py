@@ -23,7 +23,7 @@ import trio
 
 from runtime.actors.campaign import CampaignActor
 from runtime.actors.identity import IdentityActor
-from runtime.linkedin_poll import start_for as start_linkedin_poller
+from runtime.linkedin_poll import attach as attach_linkedin_poller
 from storage.activity import iso
 from storage.db import transaction
 
@@ -86,8 +86,8 @@ class Supervisor:
             if actor is None:
                 actor = self.identities[ident["id"]] = IdentityActor(self.rt, ident)
                 self.identity_version[ident["id"]] = versions[ident["id"]]
+                attach_linkedin_poller(self.rt, actor)  # acceptances, replies (gateway), withdrawals
                 self.nursery.start_soon(actor.run)
-                start_linkedin_poller(self.rt, actor, self.nursery)  # gateway identities: acceptances, replies, withdrawals
             camp = self.campaigns[cid] = CampaignActor(self.rt, row, actor)
             actor.campaigns[cid] = camp
             self.nursery.start_soon(camp.run)
