@@ -1,9 +1,11 @@
-"""The campaign view is built once and kept: opening another campaign shows it as a new view would.
+"""The campaign view is built once (ahead, while the dashboard waits) and kept: opening a campaign
+shows it as a new view would.
 
 Why it matters: App.open_campaign reuses one CampaignScreen (building its ~60
 widgets was most of the time to open a campaign), so everything one campaign
 left in it — rows, marks, filters, chip, tab, side panel, figures, a refresh
-still in flight — must be gone when the next campaign is shown.
+still in flight — must be gone when the next campaign is shown, and building
+it ahead must not disturb the dashboard.
 """
 
 from __future__ import annotations
@@ -75,6 +77,14 @@ def loaded(screen: CampaignScreen, table_id: str = "#audience-table"):
     return lambda: not table.fetching and screen.metrics is not None
 
 
+async def started(pilot, app: EnginyApp) -> None:
+    """Wait for the view the app builds ahead, so every open of the test shows that same view."""
+    from tui.app import CAMPAIGN_VIEW
+
+    await until(pilot, lambda: app.is_screen_installed(CAMPAIGN_VIEW) and app.get_screen(CAMPAIGN_VIEW).is_mounted,
+                "the campaign view built ahead")
+
+
 async def back(pilot, app: EnginyApp) -> None:
     app.pop_screen()
     await until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
@@ -84,7 +94,7 @@ async def back(pilot, app: EnginyApp) -> None:
 async def test_the_next_campaign_shows_nothing_of_the_last(ws: Path) -> None:
     app = EnginyApp(open_workspace(ws))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot, app)
         await app.open_campaign(A, tab="audience")
         view = app.screen
         assert isinstance(view, CampaignScreen)
@@ -145,7 +155,7 @@ async def test_the_next_campaign_shows_nothing_of_the_last(ws: Path) -> None:
 async def test_reopened_on_the_audience_tab_with_its_first_rows(ws: Path) -> None:
     app = EnginyApp(open_workspace(ws))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot, app)
         await app.open_campaign(A)
         view = app.screen
         await until(pilot, loaded(view), "campaign A")
@@ -165,7 +175,7 @@ async def test_reopened_on_the_audience_tab_with_its_first_rows(ws: Path) -> Non
 async def test_live_refresh_after_the_view_is_reused(ws: Path) -> None:
     app = EnginyApp(open_workspace(ws))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot, app)
         await app.open_campaign(A, tab="audience")
         view = app.screen
         await until(pilot, loaded(view), "campaign A")
@@ -199,7 +209,7 @@ async def test_a_refresh_of_the_last_campaign_landing_late_is_dropped(ws: Path, 
 
     app = EnginyApp(open_workspace(ws))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot, app)
         await app.open_campaign(A, tab="audience")
         view = app.screen
         await until(pilot, loaded(view), "campaign A")
@@ -220,7 +230,7 @@ async def test_a_refresh_of_the_last_campaign_landing_late_is_dropped(ws: Path, 
 async def test_a_theme_chosen_meanwhile_restyles_the_kept_view(ws: Path) -> None:
     app = EnginyApp(open_workspace(ws))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(pilot, app)
         await app.open_campaign(A, tab="audience")
         view = app.screen
         await until(pilot, loaded(view), "campaign A")
@@ -237,3 +247,31 @@ async def test_a_theme_chosen_meanwhile_restyles_the_kept_view(ws: Path) -> None
         await app.push_screen(fresh)
         await pilot.pause()
         assert (fresh.styles.background, fresh.query_one("#campaign-header").styles.border_bottom) == after
+
+
+@pytest.mark.asyncio
+async def test_the_view_is_built_ahead_while_the_dashboard_waits(ws: Path) -> None:
+    from tui.app import CAMPAIGN_VIEW
+
+    app = EnginyApp(open_workspace(ws))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.is_screen_installed(CAMPAIGN_VIEW), "the view built ahead")
+        ahead = app.get_screen(CAMPAIGN_VIEW)
+        await until(pilot, lambda: ahead.is_mounted, "the view built ahead mounted")
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen) and len(app.screen_stack) == 2  # never left the dashboard
+        assert app.focused is dashboard.query_one("#campaigns")
+        assert ahead.row is None and ahead.query_one("#audience-table", VirtualTable).source is None  # reads nothing
+        await pilot.press("enter")  # the dashboard's highlighted campaign, in the view built ahead
+        await until(pilot, lambda: app.screen is ahead, "the campaign view")
+        opened = dashboard.current_campaign()
+        await until(pilot, loaded(ahead), "its figures and first rows")
+        assert ahead.campaign_id == opened["id"]
+        assert opened["name"] in text(ahead.query_one("#campaign-header"))
+        assert ahead.query_one(TabbedContent).active == "overview"
+        await until(pilot, lambda: "Total contacts" in text(ahead.query_one("#metrics-all")), "the Overview")
+        ids = {r[0] for r in q(ws, "SELECT id FROM enrollments WHERE campaign_id = ?", opened["id"])}
+        ahead.query_one(TabbedContent).active = "audience"
+        table = ahead.query_one("#audience-table", VirtualTable)
+        await until(pilot, lambda: bool(table.visible_rows()), "its rows")
+        assert {r["id"] for r in table.visible_rows()} <= ids

@@ -33,6 +33,7 @@ from tui.text import clean, parse_time
 
 POLL_SECONDS = 0.25
 CAMPAIGN_VIEW = "campaign"  # the name of the kept campaign view (open_campaign)
+BUILD_AHEAD_SECONDS = 0.3  # after the app starts, the campaign view is built while the dashboard idles
 
 
 @dataclass
@@ -110,6 +111,29 @@ class EnginyApp(App[None]):
         self._poll_conn = sqlite3.connect(str(self.workspace.db_path), isolation_level=None)
         self.data_version = self._version()
         self.run_worker(self._poll(), group="poll", exit_on_error=False)
+        self.set_timer(BUILD_AHEAD_SECONDS, self._build_campaign_view)
+
+    def _build_campaign_view(self) -> None:
+        """Build the kept campaign view ahead, while the dashboard waits for the user's enter.
+
+        Why: even kept, the view's first open had to build it (~60 widgets composed, mounted,
+        styled and laid out: ~100 ms of the UI thread). Pushed and popped at once (no frame is
+        drawn in between, so it never shows), it is composed, mounted and styled on the UI
+        thread's idle time, and laid out at the screen's size as it handles its (queued)
+        resume; open_campaign then only points it at a campaign. Tried again later if the
+        dashboard is not the screen shown now (a dialog is open on it)."""
+        from tui.screens.campaign import CampaignScreen
+        from tui.screens.dashboard import DashboardScreen
+
+        if self.is_screen_installed(CAMPAIGN_VIEW) or not self.is_running or len(self.screen_stack) < 2:
+            return  # a campaign was opened already (that built it), or the app is ending
+        if not isinstance(self.screen, DashboardScreen):
+            self.set_timer(BUILD_AHEAD_SECONDS, self._build_campaign_view)
+            return
+        view = CampaignScreen(self.ctx, None)
+        self.install_screen(view, CAMPAIGN_VIEW)
+        self.push_screen(view)
+        self.pop_screen()
 
     def open_campaign(self, campaign_id: int, tab: str = "overview") -> AwaitMount:
         """Show the campaign view of `campaign_id` on `tab` (the dashboard's enter).
@@ -123,7 +147,8 @@ class EnginyApp(App[None]):
 
         if self.is_screen_installed(CAMPAIGN_VIEW):
             view = self.get_screen(CAMPAIGN_VIEW, CampaignScreen)
-            if view in self.screen_stack:  # (not from the dashboard) a view of its own, not kept
+            if view in self.screen_stack or not view.is_mounted:
+                # (shown already, or still being built ahead) a view of its own for this open, not kept
                 view = CampaignScreen(self.ctx, campaign_id, tab=tab)
             else:
                 view.show_campaign(campaign_id, tab)

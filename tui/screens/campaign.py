@@ -99,7 +99,8 @@ class CampaignScreen(CampaignActions, Screen):
         *CAMPAIGN_BINDINGS,
     ]
 
-    def __init__(self, ctx, campaign_id: int, tab: str = "overview") -> None:
+    def __init__(self, ctx, campaign_id: int | None, tab: str = "overview") -> None:
+        """None: a view built ahead (EnginyApp._build_campaign_view), shown only after show_campaign()."""
         super().__init__()
         self.ctx = ctx
         self.initial_tab = tab
@@ -107,7 +108,7 @@ class CampaignScreen(CampaignActions, Screen):
         self._overview_version = 0  # bumped by each refresh of the figures
         self._forget(campaign_id, tab)
 
-    def _forget(self, campaign_id: int, tab: str) -> None:
+    def _forget(self, campaign_id: int | None, tab: str) -> None:
         """The state of a view just opened on `campaign_id`: nothing read yet, no filter, no panel."""
         self.campaign_id = campaign_id
         self._shown += 1
@@ -192,7 +193,8 @@ class CampaignScreen(CampaignActions, Screen):
         ]
 
     def on_mount(self) -> None:
-        self._open()
+        if self.campaign_id is not None:
+            self._open()
 
     def show_campaign(self, campaign_id: int, tab: str = "overview") -> None:
         """Point this view — built for an earlier campaign and not on screen now — at `campaign_id`,
