@@ -84,6 +84,38 @@ bindings are known) put all of it on every open's path and was slower
 building the hidden Overview (15 widgets) when the view opens on the audience
 took the empty workspace's median from ~110 to ~85 ms, but the big one's from
 ~115 to ~140 (3 interleaved runs of 6 opens; unexplained).
+
+The campaign view is kept and built ahead (2026-11-23, same host, load ~1.7–2.6
+from another engineer's benchmarks; base 0ab6af4 → 5c3c816, runs of the two
+versions interleaved). App.open_campaign builds one CampaignScreen, installs it
+and, on later opens, points it at the new campaign (show_campaign(): everything
+of the last one emptied) and pushes it again; Textual's restyle of every widget
+on resume (~20–50 ms here) is skipped unless the theme changed meanwhile; the
+audience's kept total sizes the scrollbar before the first page lands (the
+layout it cost as the page landed is gone); and 0.3 s after the app starts the
+view is built ahead, pushed and popped at once, so it is composed, mounted,
+styled and laid out while the dashboard waits. Opening is then: point the view
+at the campaign (~4–10 ms), one render (plus, on the first open or a change of
+tab, one layout), the page, one render. Figures (ms, min / median) with the
+dashboard shown 1 s before each open (`--wait`, default 1.0; the view is built
+meanwhile — with `--wait 0` the first open builds it, as before):
+
+    --opens 4 --repeat 2, 4 rounds     big before → after              empty before → after
+    first open of an app               123 / 138–195 → 61 / 65–171*    177 / 225–273 → 43 / 51–120
+    later opens                        108 / 136–206 → 50 / 54–89      98 / 113–190 → 30 / 46–54
+    --repeat 5 (min), 2 rounds         133, 159 → 112, 94               146, 159 → 65, 81
+
+    * one round of four at 171 (load peak); the other three 65–103.
+
+What is left of an open is Textual drawing: a full render of the view (~12–25
+ms on this host), the frame pacing before the rows' render (the page lands a few
+ms after the first render; the next render waits for the screen's update
+timer), and on a first open or a change of tab, one layout (~15–40 ms) and the
+footer's keys for that tab (~25 ms, then a layout). The other actions are
+unchanged (same code; the figures within this host's noise: chip 15–50, search
+14–45, stage 20–24, G 24–31 ms before and after). Not done: pushing the view
+only once its first page has landed (one render fewer, but keys typed in
+between would go to the dashboard).
 """
 
 from __future__ import annotations
@@ -156,7 +188,7 @@ def make_workspace(folder: Path, leads: int, *, campaign: str = "Big launch") ->
     return folder
 
 
-async def _measure(folder: Path, label: str) -> dict[str, float]:
+async def _measure(folder: Path, label: str, wait: float) -> dict[str, float]:
     from tui.app import EnginyApp
     from tui.screens.campaign import CampaignScreen
     from tui.widgets.virtual_table import VirtualTable
@@ -166,6 +198,7 @@ async def _measure(folder: Path, label: str) -> dict[str, float]:
     figures: dict[str, float] = {}
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
+        await asyncio.sleep(wait)  # the user reads the dashboard before enter (the view is built meanwhile)
 
         def table() -> VirtualTable:
             return app.screen.query_one("#audience-table", VirtualTable)
@@ -183,9 +216,9 @@ async def _measure(folder: Path, label: str) -> dict[str, float]:
             await pilot.pause()
 
         started = time.perf_counter()
-        await app.push_screen(CampaignScreen(app.ctx, 1, tab="audience"))
+        await _open(app, CampaignScreen)
         t = table()
-        await _until(lambda: not _fetching(t) and t.painted_at > t.landed_at, "open audience")
+        await _until(lambda: not _fetching(t) and t.painted_at > max(t.landed_at, started), "open audience")
         figures["open audience (paint)"] = (t.painted_at - started) * 1000
         figures["open audience (data)"] = sum(s for _, s in t.timings) * 1000
         await pilot.pause()
@@ -212,6 +245,41 @@ async def _measure(folder: Path, label: str) -> dict[str, float]:
     return figures
 
 
+def _open(app, screen_class):
+    """Open campaign 1 on its audience as the dashboard's enter does (App.open_campaign, which keeps the
+    view from one open to the next), or by pushing a new view in versions without it."""
+    if hasattr(app, "open_campaign"):
+        return app.open_campaign(1, tab="audience")
+    return app.push_screen(screen_class(app.ctx, 1, tab="audience"))
+
+
+async def _opens(folder: Path, opens: int, wait: float) -> list[float]:
+    """Open the audience `opens` times in one app (back to the dashboard in between, `wait` s after each
+    return and after the app starts, as a user would take): ms until the rows are painted, each open."""
+    from tui.app import EnginyApp
+    from tui.screens.campaign import CampaignScreen
+    from tui.screens.dashboard import DashboardScreen
+    from tui.widgets.virtual_table import VirtualTable
+
+    app = EnginyApp(open_workspace(folder))
+    times = []
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await asyncio.sleep(wait)
+        for _ in range(opens):
+            started = time.perf_counter()
+            await _open(app, CampaignScreen)
+            t = app.screen.query_one("#audience-table", VirtualTable)
+            await _until(lambda: not _fetching(t) and t.painted_at > max(t.landed_at, started), "open audience")
+            times.append((t.painted_at - started) * 1000)
+            await pilot.pause()
+            app.pop_screen()
+            await _until(lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
+            await pilot.pause()
+            await asyncio.sleep(wait)
+    return times
+
+
 def _fetching(table) -> bool:
     """A page is being read or has not landed yet (VirtualTable.fetching; named `loading` before it was
     renamed off Textual's own Widget.loading)."""
@@ -234,6 +302,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run the actions N times (alternating big and empty) and print each figure's"
                              " minimum: on a shared, loaded host one run's figures are mostly other work")
+    parser.add_argument("--opens", type=int, default=0,
+                        help="only time opening the audience: N opens per app (back in between), --repeat apps"
+                             " of each workspace, alternating; prints the first open's and the later ones'"
+                             " minimum / median")
+    parser.add_argument("--wait", type=float, default=1.0,
+                        help="seconds the dashboard is shown before each open, as a user reads it before enter"
+                             " (0: open at once, before the app has built the campaign view ahead)")
     args = parser.parse_args()
     # v2: companies with punctuation (the mark searches); an older cache lacks it
     cache = Path(tempfile.gettempdir()) / f"enginy-bench-audience-v2-{args.leads}"
@@ -247,10 +322,27 @@ def main() -> None:
     make_workspace(small / "ws", 0)
     big: dict[str, float] = {}
     empty: dict[str, float] = {}
+    if args.opens:
+        runs: dict[str, tuple[list[float], list[float]]] = {"big": ([], []), "empty": ([], [])}
+        try:
+            for _ in range(max(args.repeat, 1)):
+                for label, folder in (("big", cache), ("empty", small / "ws")):
+                    times = asyncio.run(_opens(folder, args.opens, args.wait))
+                    print(f"  {label}: " + " ".join(f"{t:.0f}" for t in times))
+                    runs[label][0].append(times[0])
+                    runs[label][1].extend(times[1:])
+        finally:
+            shutil.rmtree(small, ignore_errors=True)
+        for label, (first, later) in runs.items():
+            line = f"{label:6} first open min {min(first):.0f} / median {statistics.median(first):.0f} ms"
+            if later:
+                line += f";  later opens min {min(later):.0f} / median {statistics.median(later):.0f} ms"
+            print(line)
+        sys.exit(0)
     try:
         for _ in range(max(args.repeat, 1)):
             for figures, folder, label in ((big, cache, f"{args.leads:,} leads"), (empty, small / "ws", "empty")):
-                for name, ms in asyncio.run(_measure(folder, label)).items():
+                for name, ms in asyncio.run(_measure(folder, label, args.wait)).items():
                     figures[name] = min(ms, figures.get(name, ms))
     finally:
         shutil.rmtree(small, ignore_errors=True)
