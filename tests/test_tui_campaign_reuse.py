@@ -275,3 +275,21 @@ async def test_the_view_is_built_ahead_while_the_dashboard_waits(ws: Path) -> No
         table = ahead.query_one("#audience-table", VirtualTable)
         await until(pilot, lambda: bool(table.visible_rows()), "its rows")
         assert {r["id"] for r in table.visible_rows()} <= ids
+
+
+@pytest.mark.asyncio
+async def test_shown_again_on_its_tab_it_is_drawn_once_its_rows_are_there(ws: Path) -> None:
+    app = EnginyApp(open_workspace(ws))
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        await app.open_campaign(A, tab="audience")
+        view = app.screen
+        await until(pilot, loaded(view), "campaign A")
+        assert not view.paint_held  # shown on another tab than the one it was built on: drawn at once
+        await back(pilot, app)
+        await app.open_campaign(B, tab="audience")
+        assert view.paint_held and app.screen is view  # keys go to the view, its drawing waits for B's rows …
+        table = view.query_one("#audience-table", VirtualTable)
+        await until(pilot, lambda: not view.paint_held, "the paint released")
+        assert table.visible_rows()  # … released as they landed
+        await until(pilot, lambda: any(k.description == "Mark" for k in view.query("FooterKey")), "the footer's keys")

@@ -43,6 +43,7 @@ AUDIENCE_ONLY = {"chip", "stage", "tag", "engagement", "same_company", "view", "
 LIST_TABS = {"search": ("audience", "activity"), "stage": ("audience", "activity"), "clear": ("audience", "activity"),
              "date_range": ("activity",)}
 FOCUS_TARGET = {"overview": "#progress-tree", "audience": "#audience-table", "activity": "#activity-table"}
+HOLD_SECONDS = 0.1  # the longest a kept view shown again waits for its list's first page before it is drawn
 REPLY_MODES = {"manual": "manual follow-up", "copilot": "AI suggestions (copilot)", "auto": "AI auto-replies"}
 
 
@@ -105,6 +106,8 @@ class CampaignScreen(CampaignActions, Screen):
         self.ctx = ctx
         self.initial_tab = tab
         self._shown = 0  # bumped each time the view is pointed at a campaign (see show_campaign)
+        self._hold: Any = None  # the app's paint held until the list's first page lands (_hold_paint)
+        self._left_on: str | None = None  # the tab the view was last shown on (for a campaign)
         self._overview_version = 0  # bumped by each refresh of the figures
         self._forget(campaign_id, tab)
 
@@ -207,6 +210,7 @@ class CampaignScreen(CampaignActions, Screen):
         reads still in flight are cancelled (and any that lands anyway is dropped: `_shown`), its
         lists, marks, filters, chip counts, header, figures and side panel are emptied, and the
         requested tab, its focus and the contacts view are restored."""
+        left_on = self._left_on
         self.workers.cancel_group(self, "campaign-refresh")
         self.workers.cancel_group(self, "overview")
         self._forget(campaign_id, tab)
@@ -224,6 +228,8 @@ class CampaignScreen(CampaignActions, Screen):
         _set_line(self.query_one("#sparkline-caption", Static), Text(""))
         self.query_one(ProgressTree).forget()
         self._open()
+        if self.row is not None and tab in ("audience", "activity") and tab == left_on:
+            self._hold_paint()  # (no layout to do meanwhile: the view was last shown on this tab)
         if self.row is None:  # no such campaign (any more): the view goes back as it opens (refresh_data)
             _set_lines(self.query_one("#campaign-header", Static), Text(""))
             self.query_one("#audience-table", VirtualTable).reset(None)
@@ -238,6 +244,7 @@ class CampaignScreen(CampaignActions, Screen):
 
     def on_screen_suspend(self) -> None:
         self._styled_for = self._styling()
+        self._left_on = self.tab if self.row is not None else None
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         """Shown again (open_campaign keeps the view): restyle its widgets only if the styling changed.
@@ -405,8 +412,36 @@ class CampaignScreen(CampaignActions, Screen):
         _set_line(self.query_one("#activity-filters", Static), text)
 
     @on(VirtualTable.Loaded)
-    def _table_loaded(self) -> None:
+    def _table_loaded(self, event: VirtualTable.Loaded) -> None:
         self._show_filters()
+        if self.tab in ("audience", "activity") and event.table.id == f"{self.tab}-table":
+            self._release_paint()
+
+    def _hold_paint(self) -> None:
+        """Draw nothing more until the shown list's first page has landed (at most HOLD_SECONDS).
+
+        Why: a kept view shown again was drawn twice — at once with its list still empty (a
+        full render of the view, ~12-25 ms of the UI thread, during which the page, read in
+        a few ms on its thread, waited to be taken), then with the rows, one frame later.
+        The screen is already the one keys go to; only the drawing waits for the rows. Only
+        when the view is shown again on the tab it was left on: on another tab (or on its
+        first show) it has a layout to do, which is better done while the page is read."""
+        if self._hold is None:
+            self._hold = self.app.batch_update()
+            self._hold.__enter__()
+            self.set_timer(HOLD_SECONDS, self._release_paint)
+
+    @property
+    def paint_held(self) -> bool:
+        """Held for the list's rows: the footer draws its keys after them (BindingsFooter), as it
+        does when the view is built (its keys are a recompose of ~17 widgets and a layout)."""
+        return self._hold is not None
+
+    def _release_paint(self) -> None:
+        hold, self._hold = self._hold, None
+        if hold is not None:
+            hold.__exit__(None, None, None)
+            self.refresh_bindings()  # the footer's turn
 
     # --- tabs, focus, back ----------------------------------------------------------------
 

@@ -48,8 +48,8 @@ class BindingsFooter(Footer):
 
     async def _recompose_if_changed(self) -> None:
         self._pending = False
-        if not self.is_attached:
-            return
+        if not self.is_attached or getattr(self.screen, "paint_held", False):
+            return  # (a screen holding its paint for its rows asks again once they are drawn)
         signature = self._signature()
         if signature == self._drawn:
             return
