@@ -85,37 +85,38 @@ building the hidden Overview (15 widgets) when the view opens on the audience
 took the empty workspace's median from ~110 to ~85 ms, but the big one's from
 ~115 to ~140 (3 interleaved runs of 6 opens; unexplained).
 
-The campaign view is kept and built ahead (2026-11-23, same host, load ~1.7–2.6
-from another engineer's benchmarks; base 0ab6af4 → 5c3c816, runs of the two
-versions interleaved). App.open_campaign builds one CampaignScreen, installs it
-and, on later opens, points it at the new campaign (show_campaign(): everything
-of the last one emptied) and pushes it again; Textual's restyle of every widget
-on resume (~20–50 ms here) is skipped unless the theme changed meanwhile; the
-audience's kept total sizes the scrollbar before the first page lands (the
-layout it cost as the page landed is gone); and 0.3 s after the app starts the
-view is built ahead, pushed and popped at once, so it is composed, mounted,
-styled and laid out while the dashboard waits. Opening is then: point the view
-at the campaign (~4–10 ms), one render (plus, on the first open or a change of
-tab, one layout), the page, one render. Figures (ms, min / median) with the
-dashboard shown 1 s before each open (`--wait`, default 1.0; the view is built
-meanwhile — with `--wait 0` the first open builds it, as before):
+The campaign view is kept and built ahead (2026-11-23, same host, load
+~1.1–2.6 from another engineer's benchmarks; base 0ab6af4 → 7e0c97c, runs of
+the two versions interleaved). App.open_campaign builds one CampaignScreen,
+installs it and, on later opens, points it at the new campaign (show_campaign():
+everything of the last one emptied) and pushes it again; Textual's restyle of
+every widget on resume (~20–50 ms here) is skipped unless the theme changed
+meanwhile; the audience's kept total sizes the scrollbar before the first page
+lands (the layout that cost as the page landed is gone); 0.3 s after the app
+starts the view is built ahead, pushed and popped at once, so it is composed,
+mounted, styled and laid out while the dashboard waits; and a view shown again
+on the tab it was left on is drawn once, when its first page has landed (it
+was drawn empty first, a full render during which the page waited to be taken).
+Figures (ms, min / median) with the dashboard shown 1 s before each open
+(`--wait`, default 1.0; the view is built meanwhile — with `--wait 0` the first
+open builds it, as before):
 
-    --opens 4 --repeat 2, 4 rounds     big before → after              empty before → after
-    first open of an app               123 / 138–195 → 61 / 65–171*    177 / 225–273 → 43 / 51–120
-    later opens                        108 / 136–206 → 50 / 54–89      98 / 113–190 → 30 / 46–54
-    --repeat 5 (min), 2 rounds         133, 159 → 112, 94               146, 159 → 65, 81
+    --opens 4 --repeat 2, 3 rounds     big before → after             empty before → after
+    first open of an app (audience)    131 / 155–185 → 67 / 67–77     105 / 176–214 → 45 / 55–68
+    later opens (audience again)       111 / 136–170 → 20 / 26–47     93 / 124–131 → 11 / 16–18
+    --repeat 5 (min), 2 rounds         119, 123 → 59, 59               119, 105 → 61, 51
 
-    * one round of four at 171 (load peak); the other three 65–103.
-
-What is left of an open is Textual drawing: a full render of the view (~12–25
-ms on this host), the frame pacing before the rows' render (the page lands a few
-ms after the first render; the next render waits for the screen's update
-timer), and on a first open or a change of tab, one layout (~15–40 ms) and the
-footer's keys for that tab (~25 ms, then a layout). The other actions are
-unchanged (same code; the figures within this host's noise: chip 15–50, search
-14–45, stage 20–24, G 24–31 ms before and after). Not done: pushing the view
-only once its first page has landed (one render fewer, but keys typed in
-between would go to the dashboard).
+Steps of the way (same rounds' style, later opens big / empty medians): kept
+view alone ~105 → ~70–100 / ~70 → ~45 (the resume restyle was most of what was
+left); restyle skipped and total known: ~55–70 / ~45–50; drawn once: ~26–47 /
+~16–18. The first open, on the audience, changes the tab of the view built on
+the Overview (the dashboard's enter opens there): one layout (~15–40 ms) while
+the page is read, then the footer's keys for that tab (~25 ms and a layout)
+after the rows' paint. The other actions are unchanged (same code; chip 12–36,
+search 14–46, stage 15–30, G 12–40 ms big, before and after, this host's noise).
+Seen, not changed: the audience table shows a horizontal scrollbar once its
+vertical one appears (its virtual width is the widget's, not its content
+region's), before these changes too.
 """
 
 from __future__ import annotations
