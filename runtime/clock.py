@@ -8,9 +8,12 @@ days of campaign time pass in seconds, deterministically.
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable
 
 import trio
+import trio.testing
 
 
 def wall_now() -> datetime:
@@ -39,3 +42,33 @@ class Clock:
 
     async def sleep_until(self, at: datetime) -> None:
         await trio.sleep_until(max(self.trio_deadline(at), trio.current_time()))
+
+
+class _OldestFirst(random.Random):
+    """Trio's scheduler generator for simulated runs: batches of ready tasks are run
+    oldest task first, never shuffled (see run_simulated)."""
+
+    def shuffle(self, x, *args) -> None:  # noqa: D102 - the one thing it changes
+        return None
+
+
+def run_simulated(main: Callable[[], Awaitable[Any]], seed: int) -> Any:
+    """`trio.run(main)` on an autojump MockClock for `enginy simulate` and `enginy forecast`,
+    which must give the same run for the same seed, however identities are split
+    over processes.
+
+    Trio runs each batch of ready tasks in a random order, and tasks woken at the
+    same instant enter a batch in an order that follows memory addresses (Trio's
+    tie-break between equal deadlines): one run in two differed. Here every batch
+    runs in task creation order instead, through the switches Trio itself uses for
+    deterministic runs under Hypothesis (private names of `trio._core._run`,
+    restored afterwards). Creation order does not depend on which other identities
+    share the process, so a split run orders each identity's tasks the same way."""
+    scheduler = trio._core._run
+    saved = scheduler._r, scheduler._ALLOW_DETERMINISTIC_SCHEDULING
+    scheduler._r = _OldestFirst(seed)
+    scheduler._ALLOW_DETERMINISTIC_SCHEDULING = True
+    try:
+        return trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    finally:
+        scheduler._r, scheduler._ALLOW_DETERMINISTIC_SCHEDULING = saved

@@ -40,10 +40,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import trio
-import trio.testing
 
 from runtime import limits
-from runtime.clock import wall_now
+from runtime.clock import run_simulated, wall_now
 from runtime.engine import Runtime
 from runtime.sandbox.feed import CURSOR
 from runtime.sandbox.world import Profile, SandboxWorld
@@ -236,8 +235,7 @@ def run_forecast(db_path: Path, *, days: float, seed: int = 1, progress=None) ->
                     await nursery.start(runtime)
                     nursery.start_soon(_watch, rt, start, days, finished, progress)
 
-            trio._core._run._r.seed(seed)  # Trio shuffles ready tasks; seeded, the same seed gives the same run
-            trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+            run_simulated(main, seed)
             after = _remaining(db)
             idents = {r["id"]: r for r in db.query("SELECT * FROM identities")}
             report = []

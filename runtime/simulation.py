@@ -29,9 +29,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import trio
-import trio.testing
 
 from runtime.checker import Findings, findings, summarize
+from runtime.clock import run_simulated
 from runtime.engine import Runtime
 from runtime.sandbox.world import Profile, SandboxWorld
 from sequences.templates import BUILTIN_TEMPLATES
@@ -129,12 +129,11 @@ def _run_shard(identities: int, leads_per_identity: int, days: float, seed: int,
                     await rt.run(epoch=EPOCH, until=until)
                     nursery.cancel_scope.cancel()
 
-        trio._core._run._r.seed(seed)  # Trio shuffles ready tasks; seed it so the run is reproducible
         runtime_log = logging.getLogger("enginy")
         level = runtime_log.level
         runtime_log.setLevel(logging.ERROR)  # the world's seeded 429s are the scenario, not news for the user
         try:
-            trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+            run_simulated(main, seed)
         finally:
             runtime_log.setLevel(level)
         run_s = _time.perf_counter() - started

@@ -85,7 +85,10 @@ class IdentityActor:
         self.jobs_in, self._jobs_recv = trio.open_memory_channel(64)
         self.linkedin = rt.linkedin_driver(row)
         self.email = rt.email_driver(row)
-        self.rng = random.Random(f"{rt.seed}:identity:{self.id}")
+        self._seed = f"{rt.seed}:identity:{self.id}"
+        # Pacing draws, one generator per lane: the LinkedIn and email loops wake at the same
+        # instant at opening time, and which runs first must not change either one's draws.
+        self.rngs: dict[Lane, random.Random] = {}
         self.times: dict[Lane, ActionTimes] = {}
         self.windows: dict[Lane, RankedWindow[QueuedJob]] = {}
         self.slot: dict[Lane, datetime] = {}
@@ -100,7 +103,6 @@ class IdentityActor:
         self.halted: set[str] = {"linkedin"} if row.get("linkedin_queue_paused") else set()
         self.campaigns: dict[int, "CampaignActor"] = {}
         self._work = {"linkedin": trio.Event(), "email": trio.Event()}
-        self._inbox_turn = 0
         # Queued jobs per (lane, campaign), counted now — before any campaign actor
         # of this identity can queue more — then kept up to date in memory.
         self.backlog: dict[tuple[Lane, int], int] = {}
@@ -163,17 +165,23 @@ class IdentityActor:
         win = self.hours.current_window(t)
         if win is not None and self.slot_win.get(lane) != win[0]:
             remaining = limits.remaining_today(rules, times, t, self.hours)
-            self.slot[lane] = pacing.first_slot(win[0], win[1], remaining, self.rng.random())
+            self.slot[lane] = pacing.first_slot(win[0], win[1], remaining, self._rng(lane).random())
             self.slot_win[lane] = win[0]
         slot = self.slot.get(lane)
         return slot if slot is not None and slot > t else t
+
+    def _rng(self, lane: Lane) -> random.Random:
+        rng = self.rngs.get(lane)
+        if rng is None:
+            rng = self.rngs[lane] = random.Random(f"{self._seed}:{lane[0]}:{lane[1]}")
+        return rng
 
     def _paced(self, lane: Lane, at: datetime) -> None:
         win = self.hours.current_window(at)
         if win is None:
             return
         remaining = limits.remaining_today(self.rules(lane), self.times[lane], at, self.hours)
-        self.slot[lane] = pacing.next_slot(at, win[1], remaining, self.rng.random(),
+        self.slot[lane] = pacing.next_slot(at, win[1], remaining, self._rng(lane).random(),
                                            pacing.retry_margin(win[0], win[1]))
         self.slot_win[lane] = win[0]
 
@@ -230,14 +238,15 @@ class IdentityActor:
         self._work[self.queue_of(job.bucket)].set()
 
     def choose_inbox(self, row: dict) -> int | None:
-        """A new email lead's inbox: the campaign's inboxes (or all), rotated (spec: Shuffle)."""
+        """A new email lead's inbox: the campaign's inboxes (or all), spread over them by lead (spec: Shuffle)."""
         info = self.campaigns.get(row["campaign_id"])
         wanted = (info.info.settings.get("inboxes") if info else None) or list(self.inboxes)
         usable = [i for i in wanted if i in self.inboxes]
         if not usable:
             return None
-        self._inbox_turn += 1
-        return usable[self._inbox_turn % len(usable)]
+        # spread by lead, not by a turn counter: two campaign actors asking at the same
+        # instant get the same answers whichever runs first, and a restart changes nothing
+        return usable[row["id"] % len(usable)]
 
     def _refill(self, lane: Lane, window: RankedWindow) -> None:
         bucket, inbox = lane
@@ -417,7 +426,7 @@ class IdentityActor:
         sender = self.inboxes.get(row["inbox_id"], {}).get("email") if row["inbox_id"] else None
         with transaction(self.db):
             had_ledger = outbox.ledger_time(self.db, row["id"])
-            job = outbox.claim(self.db, row, identity_id=self.id, now=now, sender=sender)
+            job = outbox.claim(self.db, row, identity_id=self.id, now=now, counted=had_ledger, sender=sender)
             opens = (row["action"] in LINKEDIN_MESSAGES and limits.CONVERSATION in self.li_rules
                      and not has_conversation(self.db, self.id, row["contact_id"], "linkedin"))
             if opens:
