@@ -101,15 +101,18 @@ def message_id_for(key: str, sender: str | None) -> str:
     return f"<{key.replace(':', '.')}@{domain}>"
 
 
-def claim(db: sqlite_utils.Database, row: dict, *, identity_id: int, now: datetime,
+def claim(db: sqlite_utils.Database, row: dict, *, identity_id: int, now: datetime, counted: datetime | None,
           sender: str | None = None) -> Claimed:
-    """Move a checked row to `sending` with its Message-ID and ledger entry (inside a transaction)."""
+    """Move a checked row to `sending` with its Message-ID and ledger entry (inside a transaction).
+
+    `counted` is the ledger time an earlier attempt left (`ledger_time`; an `unknown` row
+    keeps its entry): then no second entry is made."""
     resumed = row["state"] == "unknown"
     message_id = row["message_id"] or (message_id_for(row["key"], sender) if row["channel"] == "email" else None)
     first = row["first_attempt_at"] or iso(now)
     db.execute("UPDATE outbox SET state = 'sending', message_id = ?, first_attempt_at = ?, updated_at = ? WHERE id = ?",
                [message_id, first, iso(now), row["id"]])
-    if db.execute("SELECT 1 FROM action_ledger WHERE outbox_id = ?", [row["id"]]).fetchone() is None:
+    if counted is None:
         db.execute(
             "INSERT INTO action_ledger (at, identity_id, inbox_id, bucket, campaign_id, enrollment_id, outbox_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",

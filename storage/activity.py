@@ -15,7 +15,7 @@ import msgspec
 import sqlite_utils
 
 from storage.activity_kinds import CHANNEL_OF, KIND_MILESTONES, POSITIVE_BIT, Kind, Milestone
-from storage.db import transaction
+from storage.db import joined_transaction, transaction
 
 SYSTEM = "system"
 
@@ -47,12 +47,13 @@ def record(
     With an `enrollment_id`, the campaign and contact default to the
     enrollment's, so callers cannot file an event under the wrong campaign.
     A row `status="in_progress"` (a pending action) sets no milestone: only
-    what was done counts.
+    what was done counts. Inside a caller's transaction its writes are part of
+    it (the runtime records several per action; a savepoint each was measurable).
     """
     kind = Kind(kind)
     at = iso(now)
-    with transaction(db):
-        if enrollment_id is not None:
+    with joined_transaction(db):
+        if enrollment_id is not None and (campaign_id is None or contact_id is None):
             row = db.execute(
                 "SELECT campaign_id, contact_id FROM enrollments WHERE id = ?", [enrollment_id]
             ).fetchone()
@@ -68,12 +69,15 @@ def record(
         )
         bits = KIND_MILESTONES.get(kind, Milestone(0))
         if enrollment_id is not None and bits and status == "completed":
-            started = at if bits & Milestone.STARTED else None
-            db.execute(
-                "UPDATE enrollments SET milestones = milestones | ?, started_at = COALESCE(started_at, ?)"
-                " WHERE id = ?",
-                [int(bits), started, enrollment_id],
-            )
+            # Only a lead that gains a bit (or its start time) is written: most actions repeat
+            # bits the lead has, and an UPDATE rewrites the milestone index even then.
+            if bits & Milestone.STARTED:
+                db.execute("UPDATE enrollments SET milestones = milestones | ?, started_at = COALESCE(started_at, ?)"
+                           " WHERE id = ? AND (milestones | ? != milestones OR started_at IS NULL)",
+                           [int(bits), at, enrollment_id, int(bits)])
+            else:
+                db.execute("UPDATE enrollments SET milestones = milestones | ? WHERE id = ? AND milestones | ? != milestones",
+                           [int(bits), enrollment_id, int(bits)])
         return cursor.lastrowid
 
 

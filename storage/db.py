@@ -93,6 +93,20 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     conn.execute("COMMIT")
 
 
+@contextmanager
+def joined_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """The caller's transaction if one is open (no savepoint of its own), else a new one.
+
+    For small helpers called many times inside bigger transactions, whose writes
+    only need to be atomic together with the caller's: an error inside propagates
+    and the caller's rollback undoes them with everything else."""
+    if db.conn.in_transaction:
+        yield db
+        return
+    with transaction(db):
+        yield db
+
+
 def applied_migrations(db: sqlite_utils.Database) -> list[str]:
     if "_migrations" not in db.table_names():
         return []
