@@ -18,7 +18,7 @@ import pytest
 from textual.widgets import TabbedContent
 
 from storage.workspace import open_workspace
-from tests.tui_support import make
+from tests.tui_support import q, template_ws, ws  # noqa: F401 (fixtures)
 from tui.app import EnginyApp
 from tui.data import AudienceFilter
 from tui.screens.campaign import CampaignScreen
@@ -29,27 +29,6 @@ from tui.widgets.virtual_table import VirtualTable
 
 SIZE = (120, 36)
 A, B = 1, 2  # "Q4 Fintech CFOs" (errors, replies, hostile names) and "Spain SaaS founders"
-
-
-@pytest.fixture(scope="module")
-def template_ws(tmp_path_factory) -> Path:
-    return make(tmp_path_factory.mktemp("tui-reuse") / "ws")
-
-
-@pytest.fixture
-def ws(template_ws: Path, tmp_path: Path) -> Path:
-    import shutil
-
-    shutil.copytree(template_ws, tmp_path / "ws")
-    return tmp_path / "ws"
-
-
-def q(ws: Path, sql: str, *args):
-    conn = sqlite3.connect(ws / "enginy.db")
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 async def until(pilot, condition, what: str) -> None:
@@ -83,6 +62,15 @@ async def started(pilot, app: EnginyApp) -> None:
 
     await until(pilot, lambda: app.is_screen_installed(CAMPAIGN_VIEW) and app.get_screen(CAMPAIGN_VIEW).is_mounted,
                 "the campaign view built ahead")
+
+
+async def opened(pilot, app: EnginyApp, campaign_id: int, tab: str = "overview") -> CampaignScreen:
+    """Open the campaign as the dashboard's enter does and wait for its figures and first rows."""
+    await app.open_campaign(campaign_id, tab=tab)
+    view = app.screen
+    assert isinstance(view, CampaignScreen)
+    await until(pilot, loaded(view), f"campaign {campaign_id}")
+    return view
 
 
 async def back(pilot, app: EnginyApp) -> None:
@@ -156,9 +144,7 @@ async def test_reopened_on_the_audience_tab_with_its_first_rows(ws: Path) -> Non
     app = EnginyApp(open_workspace(ws))
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
-        await app.open_campaign(A)
-        view = app.screen
-        await until(pilot, loaded(view), "campaign A")
+        view = await opened(pilot, app, A)
         view.query_one(TabbedContent).active = "activity"
         await pilot.pause()
         await back(pilot, app)
@@ -176,12 +162,9 @@ async def test_live_refresh_after_the_view_is_reused(ws: Path) -> None:
     app = EnginyApp(open_workspace(ws))
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
-        await app.open_campaign(A, tab="audience")
-        view = app.screen
-        await until(pilot, loaded(view), "campaign A")
+        await opened(pilot, app, A, "audience")
         await back(pilot, app)
-        await app.open_campaign(B, tab="audience")
-        await until(pilot, loaded(view), "campaign B")
+        view = await opened(pilot, app, B, "audience")
         before = view.query_one(StatusChips).counts["replied"]
         conn = sqlite3.connect(ws / "enginy.db")
         conn.execute("UPDATE enrollments SET status = 'replied' WHERE id IN (SELECT id FROM enrollments"
@@ -210,9 +193,7 @@ async def test_a_refresh_of_the_last_campaign_landing_late_is_dropped(ws: Path, 
     app = EnginyApp(open_workspace(ws))
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
-        await app.open_campaign(A, tab="audience")
-        view = app.screen
-        await until(pilot, loaded(view), "campaign A")
+        view = await opened(pilot, app, A, "audience")
         monkeypatch.setattr(campaign_module, "campaign_row", slow_row)
         late = asyncio.ensure_future(view.refresh_data())  # A's refresh, its read held on its thread …
         await until(pilot, reading.is_set, "A's refresh reading")
@@ -231,16 +212,13 @@ async def test_a_theme_chosen_meanwhile_restyles_the_kept_view(ws: Path) -> None
     app = EnginyApp(open_workspace(ws))
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
-        await app.open_campaign(A, tab="audience")
-        view = app.screen
-        await until(pilot, loaded(view), "campaign A")
+        view = await opened(pilot, app, A, "audience")
         header = view.query_one("#campaign-header")
         before = (view.styles.background, header.styles.border_bottom)
         await back(pilot, app)
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"
         await pilot.pause()
-        await app.open_campaign(B, tab="audience")
-        await until(pilot, loaded(view), "campaign B")
+        assert await opened(pilot, app, B, "audience") is view
         after = (view.styles.background, header.styles.border_bottom)
         assert after != before
         fresh = CampaignScreen(app.ctx, B, tab="audience")  # as a view built under the new theme
@@ -282,9 +260,7 @@ async def test_shown_again_on_its_tab_it_is_drawn_once_its_rows_are_there(ws: Pa
     app = EnginyApp(open_workspace(ws))
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
-        await app.open_campaign(A, tab="audience")
-        view = app.screen
-        await until(pilot, loaded(view), "campaign A")
+        view = await opened(pilot, app, A, "audience")
         assert not view.paint_held  # shown on another tab than the one it was built on: drawn at once
         await back(pilot, app)
         await app.open_campaign(B, tab="audience")

@@ -13,7 +13,7 @@ import pytest
 from textual.widgets import DataTable, TabbedContent
 
 from storage.workspace import open_workspace
-from tests.tui_support import make
+from tests.tui_support import q, template_ws, ws  # noqa: F401 (fixtures)
 from tui.app import EnginyApp
 from tui.screens.campaign import CampaignScreen
 from tui.screens.dashboard import DashboardScreen
@@ -25,29 +25,8 @@ from tui.widgets.virtual_table import VirtualTable
 SIZE = (120, 36)
 
 
-@pytest.fixture(scope="module")
-def template_ws(tmp_path_factory) -> Path:
-    return make(tmp_path_factory.mktemp("tui") / "ws")
-
-
-@pytest.fixture
-def ws(template_ws: Path, tmp_path: Path) -> Path:
-    import shutil
-
-    shutil.copytree(template_ws, tmp_path / "ws")
-    return tmp_path / "ws"
-
-
 def app_for(ws: Path) -> EnginyApp:
     return EnginyApp(open_workspace(ws))
-
-
-def q(ws: Path, sql: str, *args):
-    conn = sqlite3.connect(ws / "enginy.db")
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 async def settle(pilot, table: VirtualTable | None = None) -> None:

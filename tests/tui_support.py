@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from cli.demo import seed
 from sequences.statuses import LeadStatus, Substatus
@@ -40,3 +43,25 @@ def make(folder: Path) -> Path:
     record(db, kind="linkedin_profile_visited", now=NOW, enrollment_id=ids[1], node_id="visit")
     db.close()
     return folder
+
+
+@pytest.fixture(scope="module")
+def template_ws(tmp_path_factory) -> Path:
+    """The seeded workspace, made once per test module (tests write to copies: `ws`)."""
+    return make(tmp_path_factory.mktemp("tui") / "ws")
+
+
+@pytest.fixture
+def ws(template_ws: Path, tmp_path: Path) -> Path:
+    """A copy of the seeded workspace of this test's own."""
+    shutil.copytree(template_ws, tmp_path / "ws")
+    return tmp_path / "ws"
+
+
+def q(ws: Path, sql: str, *args) -> list[tuple]:
+    """Rows of a query on the workspace's database, through a connection of its own."""
+    conn = sqlite3.connect(ws / "enginy.db")
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
