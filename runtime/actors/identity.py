@@ -550,12 +550,13 @@ class IdentityActor:
             self.times[lane].remove(had_ledger)
             self.times[lane].add(now)
         self._paced(lane, now)
-        for q in queued:
-            self.file(q)
-        self._lead_due(job.campaign_id, due)
+        self._settled(job.campaign_id, queued, due)
         self.rt.on_sent(self, job, now)
 
-    def _lead_due(self, campaign_id: int, due: str | None) -> None:
+    def _settled(self, campaign_id: int, queued: list[QueuedJob], due: str | None) -> None:
+        """After a settle's commit: file the jobs its step queued, tell the campaign actor when the lead is due."""
+        for q in queued:
+            self.file(q)
         actor = self.campaigns.get(campaign_id)
         if actor is not None:
             actor.lead_due(due)
@@ -605,9 +606,7 @@ class IdentityActor:
             outbox.release(self.db, job, now, state="failed", error=error)
             queued, due = settle(self.db, info, job, event, now, identity_id=self.id) if info else ([], None)
         self.times[lane].remove(had_ledger or self._claimed_at(job))
-        for q in queued:
-            self.file(q)
-        self._lead_due(job.campaign_id, due)
+        self._settled(job.campaign_id, queued, due)
 
     def _linkedin_failed(self, lane: Lane, job: outbox.Claimed, exc: LinkedInError,
                          had_ledger: datetime | None) -> None:
@@ -671,9 +670,7 @@ class IdentityActor:
                 queued, due = settle(self.db, info, job, Bounced(hard=True), now, identity_id=self.id) \
                     if info else ([], None)
             self.times[lane].remove(had_ledger or self._claimed_at(job))
-            for q in queued:
-                self.file(q)
-            self._lead_due(job.campaign_id, due)
+            self._settled(job.campaign_id, queued, due)
             return
         if outcome == "unknown":  # maybe sent: keep the ledger entry, settle by look-up in Sent first
             self._outcome_unknown(lane, job, str(exc), had_ledger,
