@@ -314,6 +314,21 @@ async def test_gateway_down_retries_with_backoff_then_system_error(tmp_path, gat
 
 
 @pytest.mark.trio
+async def test_a_visit_failing_on_a_down_gateway_is_retried_when_its_retry_falls_due(tmp_path, gateway, clock):
+    """The lead's retry time comes from the identity actor's failure path; the campaign actor,
+    asleep with nothing else due, must be told, or the retry waits for an unrelated wake-up."""
+    gateway.script({"method": "GET", "path": r".*/users/ACoM1", "times": TEST_POLICY.attempts,
+                    "respond": {"status": 500}})
+    ws_dir, db, iid, cid = workspace(tmp_path, gateway, leads=1, template="LinkedIn Social Warming")
+    await run(runtime(ws_dir, db, clock), 1)
+    visits = [r for r in gateway.requests("GET", r".*/users/ACoM1") if r["query"].get("notify") == "true"]
+    failed, retried = visits[:TEST_POLICY.attempts], visits[TEST_POLICY.attempts:]
+    assert all(not ok([r]) for r in failed) and retried and ok(retried[:1]), visits
+    assert at(retried[0]) - at(failed[-1]) >= timedelta(minutes=30)  # the runtime's wait for a down gateway
+    assert at(retried[0]) - at(failed[-1]) < timedelta(minutes=40)  # … and no longer
+
+
+@pytest.mark.trio
 async def test_killed_mid_invite_is_resumed_without_a_second_invitation(tmp_path, gateway, clock):
     """The runtime is cancelled while the invitation is in flight (the gateway applies it, its answer
     is slow); on restart the outbox row's outcome is unknown, the driver looks it up: one invitation."""
