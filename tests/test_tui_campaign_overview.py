@@ -14,19 +14,10 @@ from rich.console import Console
 from textual.widgets import TabbedContent
 
 from storage.workspace import open_workspace
-from tests.tui_support import make
+from tests.tui_support import make, until
 from tui.app import EnginyApp
 from tui.screens.campaign import CampaignScreen
 from tui.widgets.chips import StatusChips
-
-
-async def until(pilot, ready) -> None:
-    """The Overview reads its own figures on a thread once shown: wait (bounded) for them."""
-    for _ in range(500):
-        if ready():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("the Overview was never drawn")
 
 
 def tree_text(tree) -> str:
@@ -57,7 +48,7 @@ async def test_overview_figures_are_drawn_when_the_tab_is_shown(tmp_path: Path) 
         assert "total" not in shown(screen.query_one("#sparkline-caption"))  # actions per day not even read
 
         screen.query_one(TabbedContent).active = "overview"
-        await until(pilot, lambda: "Total contacts" in shown(screen.query_one("#metrics-all")))
+        await until(pilot, lambda: "Total contacts" in shown(screen.query_one("#metrics-all")), "the Overview drawn")
         assert f"{total:,}" in shown(screen.query_one("#metrics-all"))
         assert "Visit profile" in tree_text(tree)
         assert "total" in shown(screen.query_one("#sparkline-caption"))
@@ -78,15 +69,12 @@ async def test_overview_figures_are_drawn_when_the_tab_is_shown(tmp_path: Path) 
         assert "✖" not in tree_text(tree)
         assert screen.query_one(StatusChips).counts["error"] == 2
         screen.query_one(TabbedContent).active = "overview"
-        await until(pilot, lambda: "✖ 2 errors" in tree_text(tree))
+        await until(pilot, lambda: "✖ 2 errors" in tree_text(tree), "the errors in the progress tree")
 
 
 async def loaded(pilot, table) -> None:
-    """Wait (bounded) until the table's page has landed (`fetching`, formerly `loading`)."""
-    for _ in range(1000):
-        await pilot.pause(0.01)
-        if not (table.fetching if hasattr(table, "fetching") else table.loading):
-            break
+    """Wait (bounded) until the table's page has landed."""
+    await until(pilot, lambda: not table.fetching, "the table's page")
     await pilot.pause()
 
 

@@ -18,7 +18,7 @@ import pytest
 from textual.widgets import TabbedContent
 
 from storage.workspace import open_workspace
-from tests.tui_support import q, template_ws, ws  # noqa: F401 (fixtures)
+from tests.tui_support import q, template_ws, until, ws  # noqa: F401 (fixtures)
 from tui.app import EnginyApp
 from tui.data import AudienceFilter
 from tui.screens.campaign import CampaignScreen
@@ -29,14 +29,6 @@ from tui.widgets.virtual_table import VirtualTable
 
 SIZE = (120, 36)
 A, B = 1, 2  # "Q4 Fintech CFOs" (errors, replies, hostile names) and "Spain SaaS founders"
-
-
-async def until(pilot, condition, what: str) -> None:
-    for _ in range(1000):  # up to ~10 s on a loaded machine
-        await pilot.pause(0.01)
-        if condition():
-            return
-    raise AssertionError(f"never happened: {what}")
 
 
 def text(widget) -> str:

@@ -65,3 +65,12 @@ def q(ws: Path, sql: str, *args) -> list[tuple]:
         return conn.execute(sql, args).fetchall()
     finally:
         conn.close()
+
+
+async def until(pilot, condition, what: str) -> None:
+    """Wait (bounded: ~10 s on a loaded machine) until `condition()` holds; fail saying `what` never happened."""
+    for _ in range(1000):
+        await pilot.pause(0.01)
+        if condition():
+            return
+    raise AssertionError(f"never happened: {what}")
