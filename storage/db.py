@@ -14,6 +14,7 @@ import pkgutil
 import re
 import sqlite3
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -75,6 +76,14 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """
     conn = db.conn
     if conn.in_transaction:
+        group = _GROUPS.get(conn)
+        if group is not None:  # a scratch group keeps no journal: a failure voids it (see grouped_commits)
+            try:
+                yield db
+            except BaseException as exc:
+                group.failed = group.failed or exc
+                raise
+            return
         conn.execute("SAVEPOINT nested")
         try:
             yield db
@@ -149,7 +158,8 @@ def open_scratch_db(path: Path | str) -> sqlite_utils.Database:
     """A throw-away database for `enginy simulate` and `enginy forecast`: one connection
     holds it exclusively and journals in memory. Nobody else reads it, and a crash loses
     nothing of value, so the WAL's shared-memory locking and file writes at every commit
-    (a quarter of a simulation's time) buy nothing here. Rollback still works."""
+    (a quarter of a simulation's time) buy nothing here. Rollback works, except inside
+    `grouped_commits`."""
     db = open_db(path, durable=False)
     db.execute("PRAGMA locking_mode = EXCLUSIVE")
     db.execute("PRAGMA journal_mode = MEMORY")
@@ -157,26 +167,59 @@ def open_scratch_db(path: Path | str) -> sqlite_utils.Database:
     return db
 
 
+class GroupVoid(RuntimeError):
+    """A transaction failed inside a scratch database's commit group, which cannot undo it."""
+
+
+@dataclass
+class _Group:
+    failed: BaseException | None = None
+
+    def check(self) -> None:
+        if self.failed is not None:
+            raise GroupVoid("a write failed inside a scratch database's commit group, which keeps no journal"
+                            f" to undo it: this run is void ({self.failed!r})") from self.failed
+
+
+_GROUPS: dict[sqlite3.Connection, _Group] = {}
+
+
 @contextmanager
 def grouped_commits(db: sqlite_utils.Database) -> Iterator[Callable[[], None]]:
-    """Scratch databases only: keep one transaction open and commit when told to.
+    """Scratch databases only: one open transaction, committed when told to, and no journal.
 
-    Yields `commit()`, which commits and opens the next group. Every
-    `transaction()` inside is then a savepoint: each stays atomic, but many
-    share one commit, so the pages a simulation rewrites thousands of times a
-    day are written out once per group (commits were a quarter of a large
-    simulation's time). Durability is what is given up, which a throw-away
-    database never had."""
+    Yields `commit()`, which commits and opens the next group. The pages a
+    simulation rewrites thousands of times a day are then written out once per
+    group (commits were a quarter of a large simulation's time). Inside, a
+    `transaction()` joins the group without a savepoint, and the database keeps
+    no rollback journal: copying every page a transaction touches into the
+    journal, so that it could be undone, was an eighth of a simulation's time,
+    and a simulation never undoes one (a failing write is a bug in the run).
+    So a transaction that fails voids the group instead: its error propagates
+    as usual, and the next `commit()` (or the end of the group) raises
+    `GroupVoid`, so a half-applied change is never published and the run
+    fails loudly. Durability is given up too, which a throw-away database never had."""
     conn = db.conn
+    if conn.in_transaction:
+        raise RuntimeError("grouped_commits needs a connection outside any transaction")
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    conn.execute("PRAGMA journal_mode = OFF")
+    group = _GROUPS[conn] = _Group()
     conn.execute("BEGIN IMMEDIATE")
 
     def commit() -> None:
+        group.check()
         if conn.in_transaction:
             conn.execute("COMMIT")
         conn.execute("BEGIN IMMEDIATE")
 
     try:
         yield commit
-    finally:
+        group.check()
         if conn.in_transaction:
             conn.execute("COMMIT")
+    finally:
+        del _GROUPS[conn]
+        if conn.in_transaction:  # void, or left by an error: the database is not to be read on
+            conn.execute("ROLLBACK")
+        conn.execute(f"PRAGMA journal_mode = {mode}")

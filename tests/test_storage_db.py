@@ -15,7 +15,8 @@ import stat
 import pytest
 
 from storage.db import (
-    applied_migrations, connect, grouped_commits, migrate, migration_names, open_db, open_scratch_db, transaction,
+    GroupVoid, applied_migrations, connect, grouped_commits, migrate, migration_names, open_db, open_scratch_db,
+    transaction,
 )
 
 NOW = "2026-11-23T14:00:00+00:00"
@@ -182,20 +183,47 @@ def test_an_error_inside_a_nested_transaction_undoes_only_the_inner_writes(tmp_p
     assert [r[0] for r in db.conn.execute("SELECT name FROM lists ORDER BY id")] == ["kept", "after"]
 
 
-def test_grouped_commits_keep_each_transaction_atomic_and_publish_at_commit(tmp_path):
+def test_grouped_commits_publish_at_commit_and_restore_the_journal(tmp_path):
     db = open_scratch_db(tmp_path / "scratch.db")
     with grouped_commits(db) as commit:
         with transaction(db):
             db.conn.execute("INSERT INTO lists (name, created_at) VALUES ('one', ?)", [NOW])
-        with pytest.raises(RuntimeError):
-            with transaction(db):
-                db.conn.execute("INSERT INTO lists (name, created_at) VALUES ('broken', ?)", [NOW])
-                raise RuntimeError("boom")
         assert db.conn.in_transaction  # nothing committed yet: the group is still open
         commit()
         with transaction(db):
             db.conn.execute("INSERT INTO lists (name, created_at) VALUES ('two', ?)", [NOW])
     assert not db.conn.in_transaction
+    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "memory"
     db.close()
     fresh = connect(tmp_path / "scratch.db")
     assert [r[0] for r in fresh.conn.execute("SELECT name FROM lists ORDER BY id")] == ["one", "two"]
+
+
+def test_a_failed_transaction_voids_its_group_so_a_half_write_is_never_published(tmp_path):
+    db = open_scratch_db(tmp_path / "scratch.db")
+    with pytest.raises(GroupVoid, match="void") as void:
+        with grouped_commits(db) as commit:
+            with transaction(db):
+                db.conn.execute("INSERT INTO lists (name, created_at) VALUES ('one', ?)", [NOW])
+            commit()
+            with pytest.raises(RuntimeError, match="boom"):  # the error itself reaches its caller as always
+                with transaction(db):
+                    db.conn.execute("INSERT INTO lists (name, created_at) VALUES ('half', ?)", [NOW])
+                    raise RuntimeError("boom")
+            commit()
+    assert "boom" in str(void.value.__cause__)
+    assert not db.conn.in_transaction
+    db.close()
+    fresh = connect(tmp_path / "scratch.db")
+    assert [r[0] for r in fresh.conn.execute("SELECT name FROM lists ORDER BY id")] == ["one"]
+
+
+def test_a_void_group_fails_at_its_end_when_nothing_commits_after(tmp_path):
+    db = open_scratch_db(tmp_path / "scratch.db")
+    with pytest.raises(GroupVoid):
+        with grouped_commits(db):
+            try:
+                with transaction(db):
+                    raise KeyError("swallowed by a careless caller")
+            except KeyError:
+                pass
