@@ -52,7 +52,7 @@ DONE_KIND = {
 
 LEAD_COLUMNS = (
     "e.id, e.campaign_id, e.contact_id, e.status, e.substatus, e.node_id, e.due_at, e.message_depth, e.state, "
-    "e.inbox_id, e.removed, "
+    "e.inbox_id, e.removed, e.milestones, e.started_at IS NOT NULL AS started, "
     "c.first_name, c.last_name, c.company, c.job_title, c.email, c.phone, c.linkedin_url, "
     "c.linkedin_id, c.custom"
 )

@@ -71,7 +71,7 @@ def settle(db: sqlite_utils.Database, info: CampaignInfo, job: Claimed, event: E
     if isinstance(event, ActionDone):
         record(db, kind=DONE_KIND[job.action], now=now, campaign_id=job.campaign_id,
                enrollment_id=job.enrollment_id, contact_id=job.contact_id, identity_id=identity_id,
-               node_id=job.node, detail=detail or {})
+               node_id=job.node, detail=detail or {}, known=(rows[0]["milestones"], rows[0]["started"]))
     state, queued = advance(db, info, rows[0], event, now, identity_id=identity_id)
     return queued, projected_due(state)
 

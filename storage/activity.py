@@ -18,15 +18,30 @@ from storage.activity_kinds import CHANNEL_OF, KIND_MILESTONES, POSITIVE_BIT, Ki
 from storage.db import joined_transaction, transaction
 
 SYSTEM = "system"
+_STARTED = int(Milestone.STARTED)
+
+
+_last_iso: tuple[datetime | None, str] = (None, "")
 
 
 def iso(at: datetime) -> str:
-    """ISO-8601 UTC text of an aware datetime (the database's time format)."""
+    """ISO-8601 UTC text of an aware datetime (the database's time format).
+
+    One action writes its `now` a dozen times (outbox, ledger, activity, lead):
+    the text of the last time asked for is kept (it holds that datetime, so the
+    identity test cannot match a new object at a reused address)."""
+    global _last_iso
+    last = _last_iso
+    if last[0] is at:
+        return last[1]
     if at.tzinfo is timezone.utc:  # the clock's own times: no conversion (a few % of a simulation)
-        return at.isoformat()
-    if at.tzinfo is None:
+        text = at.isoformat()
+    elif at.tzinfo is None:
         raise ValueError("times must be timezone-aware")
-    return at.astimezone(timezone.utc).isoformat()
+    else:
+        text = at.astimezone(timezone.utc).isoformat()
+    _last_iso = (at, text)
+    return text
 
 
 def record(
@@ -43,6 +58,7 @@ def record(
     status: str = "completed",
     detail: dict[str, Any] | None = None,
     actor: str = SYSTEM,
+    known: tuple[int, bool] | None = None,
 ) -> int:
     """Append one activity row; set the milestones its kind implies. Returns the row id.
 
@@ -51,6 +67,9 @@ def record(
     A row `status="in_progress"` (a pending action) sets no milestone: only
     what was done counts. Inside a caller's transaction its writes are part of
     it (the runtime records several per action; a savepoint each was measurable).
+    `known` is the lead's (milestones, has a start time) as the caller read them
+    in this transaction: when the kind adds nothing to them, the lead is not
+    even looked up (most actions repeat bits the lead has).
     """
     kind = Kind(kind)
     at = iso(now)
@@ -69,17 +88,19 @@ def record(
             [at, campaign_id, enrollment_id, contact_id, identity_id, kind.value, node_id,
              channel or CHANNEL_OF.get(kind), status, msgspec.json.encode(detail or {}).decode(), actor],
         )
-        bits = KIND_MILESTONES.get(kind, Milestone(0))
+        bits = int(KIND_MILESTONES.get(kind, 0))
+        if known is not None and not bits & ~known[0] and (known[1] or not bits & _STARTED):
+            return cursor.lastrowid
         if enrollment_id is not None and bits and status == "completed":
             # Only a lead that gains a bit (or its start time) is written: most actions repeat
             # bits the lead has, and an UPDATE rewrites the milestone index even then.
-            if bits & Milestone.STARTED:
+            if bits & _STARTED:
                 db.execute("UPDATE enrollments SET milestones = milestones | ?, started_at = COALESCE(started_at, ?)"
                            " WHERE id = ? AND (milestones | ? != milestones OR started_at IS NULL)",
-                           [int(bits), at, enrollment_id, int(bits)])
+                           [bits, at, enrollment_id, bits])
             else:
                 db.execute("UPDATE enrollments SET milestones = milestones | ? WHERE id = ? AND milestones | ? != milestones",
-                           [int(bits), enrollment_id, int(bits)])
+                           [bits, enrollment_id, bits])
         return cursor.lastrowid
 
 

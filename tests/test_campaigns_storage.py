@@ -291,3 +291,23 @@ def test_activity_record_sets_milestones_and_started_once(db):
     assert row["started_at"] == NOW.isoformat() and row["milestones"] == 0b111
     act = dict(next(db.query("SELECT * FROM activity WHERE enrollment_id = ? ORDER BY id DESC", [e])))
     assert (act["campaign_id"], act["contact_id"], act["actor"]) == (cid, 1, "system")
+
+
+def test_activity_record_trusts_the_milestones_its_caller_just_read(db):
+    cid = new(db)
+    add_list(db, cid, "Leads", now=NOW, actor="you")
+    e = enrollment(db, cid, 1)["id"]
+    # the caller read (0, no start time): the invite's bits and the start time are written
+    record(db, kind=Kind.LINKEDIN_INVITE_SENT, now=NOW, enrollment_id=e, known=(0, False))
+    row = enrollment(db, cid, 1)
+    assert row["started_at"] == NOW.isoformat() and row["milestones"] == 0b111
+    # bits the lead has (as read) and a start time it has: nothing about the lead is rewritten
+    later = NOW + timedelta(hours=1)
+    db.execute("UPDATE enrollments SET milestones = 0 WHERE id = ?", [e])  # what a stale reader would miss
+    record(db, kind=Kind.LINKEDIN_INVITE_SENT, now=later, enrollment_id=e, known=(0b111, True))
+    assert enrollment(db, cid, 1)["milestones"] == 0
+    # a start time missing from what was read is still written, with the bits
+    db.execute("UPDATE enrollments SET started_at = NULL WHERE id = ?", [e])
+    record(db, kind=Kind.LINKEDIN_INVITE_SENT, now=later, enrollment_id=e, known=(0b111, False))
+    row = enrollment(db, cid, 1)
+    assert row["started_at"] == later.isoformat() and row["milestones"] == 0b111
