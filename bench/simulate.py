@@ -74,8 +74,9 @@ def main() -> None:
     a = p.parse_args()
     r = run_simulation(identities=a.identities, leads_per_identity=a.leads, days=a.days, seed=a.seed,
                        processes=a.processes)
-    print(json.dumps({k: r[k] for k in ("wall_s", "run_s", "processes", "peak_rss_mb", "violation_count", "cap_utilization",
-                                        "actions", "enrollments", "log_sha256")}, indent=1))
+    keys = ("wall_s", "run_s", "process_run_s", "processes", "peak_rss_mb", "violation_count", "cap_utilization",
+            "actions", "enrollments", "log_sha256")
+    print(json.dumps({k: r[k] for k in keys}, indent=1))
     print(f"{r['enrollments']['total']:,} enrollments × {a.days:g} days on {r['processes']} process(es): "
           f"{r['wall_s']} s wall ({r['wall_s'] / GOAL_S:.2f}× the {GOAL_S} s goal), {r['peak_rss_mb']} MB peak RSS "
           f"({r['peak_rss_mb'] / GOAL_MB:.2f}× the {GOAL_MB} MB goal), {r['violation_count']} violations, "

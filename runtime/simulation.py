@@ -203,6 +203,7 @@ def run_simulation(*, identities: int, leads_per_identity: int, days: float, see
         "identities": sum(r[1]["identities"] for r in results), "contacts": sum(r[1]["contacts"] for r in results),
         "campaigns": sum(r[1]["campaigns"] for r in results),
         "wall_s": round(_time.perf_counter() - started, 2), "run_s": round(max(r[3] for r in results), 2),
+        "process_run_s": [round(r[3], 1) for r in results],
         "peak_rss_mb": round(own_rss + (sum(r[2] for r in results) if processes > 1 else 0), 1),
     })
     return report
