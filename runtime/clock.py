@@ -32,9 +32,18 @@ class Clock:
             raise ValueError("epoch must be timezone-aware")
         self.epoch = epoch.astimezone(timezone.utc)
         self._anchor = trio.current_time()
+        self._last: tuple[float, datetime] = (self._anchor, self.epoch)
 
     def now(self) -> datetime:
-        return self.epoch + timedelta(seconds=trio.current_time() - self._anchor)
+        """The current workspace time. While Trio's clock stands still (a simulated instant
+        serves many steps) the same datetime is handed out again, not rebuilt."""
+        t = trio.current_time()
+        last = self._last
+        if t == last[0]:
+            return last[1]
+        at = self.epoch + timedelta(seconds=t - self._anchor)
+        self._last = (t, at)
+        return at
 
     def trio_deadline(self, at: datetime) -> float:
         """The trio.current_time() value at which workspace time reaches `at`."""
