@@ -227,3 +227,20 @@ def test_a_void_group_fails_at_its_end_when_nothing_commits_after(tmp_path):
                     raise KeyError("swallowed by a careless caller")
             except KeyError:
                 pass
+
+def test_a_new_scratch_database_gets_large_pages_and_a_copied_one_keeps_its_own(tmp_path):
+    fresh = open_scratch_db(tmp_path / "new.db")
+    assert fresh.execute("PRAGMA page_size").fetchone()[0] == 16384
+    assert (tmp_path / "new.db").stat().st_mode & 0o777 == 0o600
+    fresh.close()
+    workspace = open_db(tmp_path / "workspace.db")
+    with transaction(workspace):
+        workspace.conn.execute("INSERT INTO lists (name, created_at) VALUES ('kept', ?)", [NOW])
+    own = workspace.execute("PRAGMA page_size").fetchone()[0]
+    target = sqlite3.connect(tmp_path / "copy.db")
+    workspace.conn.backup(target)
+    target.close()
+    workspace.close()
+    copy = open_scratch_db(tmp_path / "copy.db")
+    assert copy.execute("PRAGMA page_size").fetchone()[0] == own != 16384
+    assert [r[0] for r in copy.conn.execute("SELECT name FROM lists")] == ["kept"]
