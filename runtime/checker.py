@@ -103,6 +103,7 @@ def findings(db, *, start: datetime, end: datetime, world=None) -> Findings:
         groups[(r["identity_id"], r["bucket"], r["inbox_id"] if r["bucket"] == "email" else None)].append(r["t"])
 
     # working hours
+    windows: dict[tuple, tuple[datetime, datetime] | None] = {}  # (identity, local day) -> its window
     for r in ledger:
         if r["bucket"] == "conversation":
             continue
@@ -110,7 +111,8 @@ def findings(db, *, start: datetime, end: datetime, world=None) -> Findings:
         local = r["t"].astimezone(ZoneInfo(ident["timezone"]))
         ok = False
         for day in (local.date(), local.date() - timedelta(days=1)):
-            w = _window(ident, day)
+            key = (r["identity_id"], day)
+            w = windows[key] if key in windows else windows.setdefault(key, _window(ident, day))
             if w and w[0] <= r["t"] < w[1]:
                 ok = True
         if not ok:

@@ -42,3 +42,25 @@ def test_a_day_that_started_late_is_below_full_utilization(tmp_path):
     saturated_visit_day(db, 120, first_offset_s=3600)  # opened an hour late: 120 of 135
     report = check(db, start=MON, end=MON + timedelta(days=1))
     assert report["cap_utilization"]["worst"] == round(120 / 135, 4)
+
+
+def ledger_visit(db, at, key: str) -> None:
+    cur = db.execute("INSERT INTO outbox (key, enrollment_id, campaign_id, identity_id, channel, action, bucket,"
+                     " state, created_at, updated_at, sent_at) VALUES (?, 1, 1, 1, 'linkedin', 'visit_profile',"
+                     " 'profile_visit', 'sent', ?, ?, ?)", [key, iso(at), iso(at), iso(at)])
+    db.execute("INSERT INTO action_ledger (at, identity_id, bucket, campaign_id, enrollment_id, outbox_id)"
+               " VALUES (?, 1, 'profile_visit', 1, 1, ?)", [iso(at), cur.lastrowid])
+
+
+def test_the_checker_finds_a_send_outside_working_hours_and_one_too_close_to_the_last(tmp_path):
+    db = workspace(tmp_path, invites_only(), leads=1, tz="UTC")  # Monday 09:00-18:00 UTC
+    with transaction(db):
+        ledger_visit(db, MON + timedelta(hours=10), "inside")
+        ledger_visit(db, MON + timedelta(hours=10, minutes=1), "too-soon")  # 1 visit per 4 min
+        ledger_visit(db, MON + timedelta(hours=18, minutes=30), "after-hours")
+        ledger_visit(db, MON + timedelta(days=1, hours=8, minutes=59), "before-opening")
+    report = check(db, start=MON, end=MON + timedelta(days=2))
+    kinds = sorted(v["kind"] for v in report["violations"])
+    assert kinds == ["rolling", "working_hours", "working_hours"]
+    late = sorted(v["at"] for v in report["violations"] if v["kind"] == "working_hours")
+    assert late == [iso(MON + timedelta(hours=18, minutes=30)), iso(MON + timedelta(days=1, hours=8, minutes=59))]
