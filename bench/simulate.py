@@ -42,14 +42,33 @@ is new, the outbox insert and activity record skip look-ups; iso() does not
 convert UTC times; identities are dealt to the workers by their work (the
 odd/even split gave one worker an eighth more).
 
-The goal (180 s) is still not reached (1.3x). One worker alone spends
-~195 s of CPU; with both running at once each takes ~210-230 s. Of a
-worker's time about 45 % is SQLite (writes to the enrollments, outbox,
-activity and ledger tables with their indexes, ~7 % the grouped commits,
-which committing every 6 h instead of 30 min does not change), ~15 % Trio's
-scheduling and cancel scopes, the rest the actors' Python. Tried without
-gain: commit intervals of 30 min vs 4-6 h; an in-memory database (slower
-at 20 identities, and over the memory goal at full size).
+Measured once more on 2026-11-23 (a later session), host otherwise idle:
+
+    47747e1 (the "now" above)     212.0 s wall, 1.77 GB  (measured again that day)
+    now                           159.3 / 167.8 / 169.9 s wall (three runs), 1.73 GB,
+                                  worst 0.9926, 0 violations, the same log_sha256 each run
+
+The goal (180 s, 2 GB) is met. The workers' own figures ("process_run_s")
+vary by about 5 % between runs of the same version on this host.
+
+What changed: inside the scratch database's commit groups a transaction
+joins the group without a savepoint and the rollback journal is off (copying
+every touched page into the journal and the savepoints' sub-journals was
+~10 %; a failed write now voids the run instead, storage.db.GroupVoid);
+commits every 6 simulated hours instead of 30 minutes (~6 %); 16 KiB pages
+in a new scratch database (~4 %); the unused index enrollments_metrics is
+dropped (m046, ~5 % of a 25-identity run); a finished action does not look
+its lead up again for milestones it has; iso() and Clock.now() reuse their
+last answer; the sandbox's per-call failure draw hashes its key instead of
+seeding a Random (this changed the world's transient failures, so the log
+hash of a given seed changed once); the checker builds a working window once
+per identity-day.
+
+What is left of a worker (py-spy): ~40 % SQLite (each action writes the
+outbox three times, the ledger, the activity log and its lead, through their
+indexes), ~13 % Trio's scheduling (about five run-loop turns per action), the
+rest the actors' Python. Not tried: fewer activity indexes (the TUI's pages
+use them), batching the campaign actor's channel sends.
 """
 
 from __future__ import annotations
