@@ -55,6 +55,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.support.orphans import kill_guarded, spawn_guarded
+
 DEFAULT_NOW = "2026-03-02T09:00:00+00:00"
 COOLDOWN = timedelta(weeks=3)
 
@@ -595,18 +597,20 @@ class ContractGateway:
             try:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+                kill_guarded(self.proc)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
 
 
 def start_gateway() -> ContractGateway:
     """Start the contract server in its own process on a free loopback port."""
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen([sys.executable, "-m", "tests.support.gateway_server"], cwd=root,
-                            stdout=subprocess.PIPE, text=True)
+    proc = spawn_guarded([sys.executable, "-m", "tests.support.gateway_server"], cwd=root,
+                         stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline().strip()
     if not line.startswith("PORT "):
-        proc.kill()
+        kill_guarded(proc)
+        proc.stdin.close()
         raise RuntimeError(f"contract gateway did not start: {line!r}")
     return ContractGateway(proc, int(line.split()[1]))
 

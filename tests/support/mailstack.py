@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.orphans import kill_guarded, spawn_guarded
+
 DOMAIN = "example.test"
 MAIL_UID = 5000
 _POSTFIX_MASTER = "/usr/lib/postfix/sbin/master"
@@ -149,8 +151,8 @@ class MailStack:
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+                kill_guarded(proc)
+            proc.stdin.close()
         self._procs.clear()
 
     def logs(self) -> str:
@@ -164,7 +166,7 @@ class MailStack:
 
     def _spawn(self, argv: list[str], log_name: str) -> None:
         log = open(self.root / log_name, "ab")
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = spawn_guarded(argv, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         self._procs.append(proc)
 
