@@ -112,7 +112,9 @@ def findings(db, *, start: datetime, end: datetime, world=None) -> Findings:
         ok = False
         for day in (local.date(), local.date() - timedelta(days=1)):
             key = (r["identity_id"], day)
-            w = windows[key] if key in windows else windows.setdefault(key, _window(ident, day))
+            if key not in windows:
+                windows[key] = _window(ident, day)
+            w = windows[key]
             if w and w[0] <= r["t"] < w[1]:
                 ok = True
         if not ok:

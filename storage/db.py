@@ -213,8 +213,10 @@ def grouped_commits(db: sqlite_utils.Database) -> Iterator[Callable[[], None]]:
     and a simulation never undoes one (a failing write is a bug in the run).
     So a transaction that fails voids the group instead: its error propagates
     as usual, and the next `commit()` (or the end of the group) raises
-    `GroupVoid`, so a half-applied change is never published and the run
-    fails loudly. Durability is given up too, which a throw-away database never had."""
+    `GroupVoid`, so a half-applied change is never committed and the run fails
+    loudly (its file is not to be read on: a full page cache may have written
+    pages of the group early). Durability is given up too, which a throw-away
+    database never had."""
     conn = db.conn
     if conn.in_transaction:
         raise RuntimeError("grouped_commits needs a connection outside any transaction")
