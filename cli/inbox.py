@@ -41,9 +41,9 @@ def _password(from_stdin: bool) -> str:
 
 def _validate(settings, password: str) -> None:
     """IMAP login, then SMTP EHLO + AUTH. Raises UserError in the spec's terms."""
-    from runtime.channels import mail_imap
-    from runtime.channels.email_smtp import _quit, open_smtp
-    from runtime.channels.mail_config import MailConnectError
+    from runtime.channels.email import imap as mail_imap
+    from runtime.channels.email.smtp import _quit, open_smtp
+    from runtime.channels.email.config import MailConnectError
 
     try:
         client = mail_imap.connect(settings, password)
@@ -98,7 +98,7 @@ def connect(
     """Connect an inbox to an identity; the connection is checked before anything is saved."""
     from pathlib import Path
 
-    from runtime.channels.mail_config import InboxSettings, MailConfigError, check_settings
+    from runtime.channels.email.config import InboxSettings, MailConfigError, check_settings
     from runtime.clock import wall_now
     from runtime.secrets import SecretsError, SecretStore, inbox_secret_name
     from storage.activity import iso
@@ -119,7 +119,7 @@ def connect(
     settings = InboxSettings(email.strip(), imap_host.strip(), imap_port, smtp_host.strip(), smtp_port, tls, ca_file)
     try:
         check_settings(settings, per_day, per_hour)
-        from runtime.channels.mail_config import ssl_context
+        from runtime.channels.email.config import ssl_context
 
         ssl_context(ca_file)
     except MailConfigError as exc:
@@ -208,7 +208,7 @@ def reconnect(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox i
                                                   help="A new password (else the stored one is tried)."),
               json_out: bool = _JSON) -> None:
     """Validate and re-enable an inbox (after a password change or a disconnect)."""
-    from runtime.channels.mail_config import InboxSettings
+    from runtime.channels.email.config import InboxSettings
     from runtime.clock import wall_now
     from runtime.secrets import SecretsError, SecretStore, inbox_secret_name
     from storage.activity import iso

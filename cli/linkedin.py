@@ -51,8 +51,8 @@ def _identity(db, ref: str) -> dict:
 
 
 def _driver(folder: Path, identity: dict):
-    from runtime.channels.linkedin_gateway import GatewayDriver
-    from runtime.channels.linkedin_secrets import load_api_key
+    from runtime.channels.linkedin.gateway import GatewayDriver
+    from runtime.channels.linkedin.secrets import load_api_key
     from runtime.clock import wall_now
 
     kind = identity.get("linkedin_driver")
@@ -70,8 +70,8 @@ def _driver(folder: Path, identity: dict):
 
 
 def _run(fn, *args):
-    from runtime.channels.linkedin import LinkedInError
-    from runtime.channels.linkedin_connect import ConnectError
+    from runtime.channels.linkedin.protocol import LinkedInError
+    from runtime.channels.linkedin.connect import ConnectError
 
     try:
         return trio.run(fn, *args)
@@ -125,8 +125,8 @@ def withdraw_cmd(
 ) -> None:
     """Withdraw pending LinkedIn invitations in bulk (LinkedIn then blocks a new
     invitation to the same person for 3 weeks)."""
-    from runtime.channels.linkedin_withdraw import fact, refresh_pending, withdraw
-    from runtime.channels.linkedin_withdrawals import older_than as select
+    from runtime.channels.linkedin.withdraw import fact, refresh_pending, withdraw
+    from runtime.channels.linkedin.withdraw_policy import older_than as select
     from runtime.clock import wall_now
     from storage import linkedin_invitations as store
 
@@ -198,8 +198,8 @@ def connect_linkedin(
 ) -> None:
     """Connect an identity's LinkedIn through a gateway (an existing account, or
     username/password with a two-step code), or mark it manual (profile data only)."""
-    from runtime.channels.linkedin_connect import check_account, solve_checkpoint, start_login
-    from runtime.channels.linkedin_secrets import save_api_key
+    from runtime.channels.linkedin.connect import check_account, solve_checkpoint, start_login
+    from runtime.channels.linkedin.secrets import save_api_key
     from runtime.clock import wall_now
 
     folder, db = _open(ctx)
@@ -254,7 +254,7 @@ def connect_linkedin(
         account_id = _run(login).account_id
 
     info = _run(check_account, gateway, api_key, account_id)
-    from runtime.channels.linkedin_http import normalize_base_url
+    from runtime.channels.linkedin.http import normalize_base_url
 
     where = save_api_key(folder, ident["id"], api_key)
     db.execute(

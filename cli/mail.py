@@ -20,7 +20,7 @@ app = typer.Typer(help="Email tools: classify inbound messages.", no_args_is_hel
 
 
 def _read(path: str) -> bytes:
-    from runtime.channels.mail_parse import MAX_PARSE_BYTES
+    from runtime.channels.email.inbound.parse import MAX_PARSE_BYTES
 
     if path == "-":
         return sys.stdin.buffer.read(MAX_PARSE_BYTES)
@@ -39,7 +39,7 @@ def classify(
     json_mode: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
     """Classify inbound emails: reply, auto_reply, bounce, complaint, unsubscribe or other."""
-    from runtime.channels.mail_classify import as_report, classify_message
+    from runtime.channels.email.inbound.classify import as_report, classify_message
 
     failed = 0
     for name in files:

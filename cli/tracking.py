@@ -28,7 +28,7 @@ _PAGE = """<!DOCTYPE html><html><body style="font-family:sans-serif;max-width:32
 
 
 def make_handler(db_path: str):
-    from runtime.channels.mail_tracking import PIXEL, record_event
+    from runtime.channels.email.tracking import PIXEL, record_event
     from runtime.clock import wall_now
     from storage.db import connect
 

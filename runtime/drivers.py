@@ -15,9 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runtime.channels.email_sandbox import EmailDisconnected, SandboxEmail
-from runtime.channels.linkedin import AccountDisconnected
-from runtime.channels.linkedin_sandbox import SandboxLinkedIn
+from runtime.channels.email.sandbox import SandboxEmail
+from runtime.channels.email.protocol import EmailDisconnected
+from runtime.channels.linkedin.protocol import AccountDisconnected
+from runtime.channels.linkedin.sandbox import SandboxLinkedIn
 
 if TYPE_CHECKING:
     from runtime.engine import Runtime
@@ -39,8 +40,8 @@ def linkedin_for(rt: "Runtime", identity: dict):
     if identity.get("linkedin_driver") == "sandbox" and rt.world is not None:
         return SandboxLinkedIn(rt.world, identity["id"], rt.clock.now)
     if identity.get("linkedin_driver") == "gateway" and identity.get("gateway_url") and rt.workspace is not None:
-        from runtime.channels.linkedin_gateway import GatewayDriver
-        from runtime.channels.linkedin_secrets import load_api_key
+        from runtime.channels.linkedin.gateway import GatewayDriver
+        from runtime.channels.linkedin.secrets import load_api_key
 
         key = load_api_key(Path(rt.workspace), identity["id"])
         if key and identity.get("linkedin_account_id"):
@@ -90,7 +91,7 @@ def email_for(rt: "Runtime", identity: dict):
 def _smtp_for(rt: "Runtime", identity: dict):
     """The SMTP driver, configured from the workspace (secrets backend, tracking base URL).
     Without a workspace there is no secret store, so no password: Email disconnected."""
-    from runtime.channels.email_runtime import smtp_driver
+    from runtime.channels.email.wiring import smtp_driver
     from runtime.secrets import SecretStore
     from storage.workspace import WorkspaceError, open_workspace
 

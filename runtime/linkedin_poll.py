@@ -39,8 +39,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from runtime import inbound, limits
-from runtime.channels.linkedin import Disposition, InboundMessage, LinkedInError
-from runtime.channels.linkedin_withdraw import auto_withdraw
+from runtime.channels.linkedin.protocol import Disposition, InboundMessage, LinkedInError
+from runtime.channels.linkedin.withdraw import auto_withdraw
 from runtime.limits import ActionTimes
 from storage.activity import iso
 from storage.db import transaction

@@ -88,8 +88,7 @@ def email_outcome(exc: Exception) -> str:
     * "disconnected" — the inbox cannot be used (Email disconnected, lane halted);
     * "retry" — anything transient: queued again after the server's back-off.
     """
-    from runtime.channels.email_sandbox import EmailDisconnected
-    from runtime.channels.email_smtp import EmailOutcomeUnknown, EmailRejected
+    from runtime.channels.email.protocol import EmailDisconnected, EmailOutcomeUnknown, EmailRejected
 
     if isinstance(exc, EmailRejected):
         return "bounced"

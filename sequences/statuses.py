@@ -106,7 +106,7 @@ class Substatus(str, enum.Enum):
     @classmethod
     def from_label(cls, label: str) -> "Substatus":
         """The substatus whose spec label is `label` (case-insensitive), e.g. the
-        `runtime.channels.linkedin.Substatus` values ("Identity limits" …)."""
+        `runtime.channels.linkedin.protocol.Substatus` values ("Identity limits" …)."""
         wanted = str(label).strip().casefold()
         for sub, (_, text, _) in SUBSTATUS_TEXT.items():
             if text.casefold() == wanted:

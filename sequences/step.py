@@ -81,7 +81,7 @@ RETRY_WAIT = timedelta(hours=1)
 #: actions that count towards the LinkedIn queue's "message depth" (spec: "the lead
 #: who has already received more LinkedIn messages earlier in the sequence").
 LINKEDIN_MESSAGE_KINDS = frozenset(k for k in MESSAGE_KINDS if CHANNEL[k] == "linkedin")
-# LinkedIn's limits live in sequences.model (runtime/channels/linkedin.py should import them too).
+# LinkedIn's limits live in sequences.model (runtime/channels/linkedin/protocol.py should import them too).
 from sequences.model import INMAIL_MAX_CHARS, MESSAGE_MAX_CHARS, NOTE_MAX_CHARS  # noqa: E402
 
 

@@ -16,11 +16,11 @@ import pytest
 import trio
 import trio.testing
 
-from runtime.channels.email_runtime import run_watchers, smtp_driver
-from runtime.channels.email_sandbox import OutgoingEmail
-from runtime.channels.email_smtp import InboxAccount, SmtpEmail
-from runtime.channels.linkedin import SendKey
-from runtime.channels.mail_config import InboxSettings
+from runtime.channels.email.wiring import run_watchers, smtp_driver
+from runtime.channels.email.protocol import OutgoingEmail
+from runtime.channels.email.smtp import InboxAccount, SmtpEmail
+from runtime.channels.base import SendKey
+from runtime.channels.email.config import InboxSettings
 from runtime.engine import Runtime
 from runtime.secrets import SecretStore, inbox_secret_name
 from sequences.model import Delay, Email, Sequence, to_json

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.channels.mail_choice import InboxSlot, choose_inbox
-from runtime.channels.mail_compose import ComposeError, Tracking, compose
-from runtime.channels.mail_config import InboxSettings, MailConfigError, check_settings
+from runtime.channels.email.choice import InboxSlot, choose_inbox
+from runtime.channels.email.compose import ComposeError, Tracking, compose
+from runtime.channels.email.config import InboxSettings, MailConfigError, check_settings
 from runtime.secrets import SecretsError, SecretStore
 from sequences.statuses import Substatus
 

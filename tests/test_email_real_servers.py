@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import trio
 
-from runtime.channels.email_imap import InboxWatcher
-from runtime.channels.email_sandbox import EmailDisconnected, OutgoingEmail
-from runtime.channels.email_smtp import EmailRejected, InboxAccount, SmtpEmail
-from runtime.channels.linkedin import SendKey
-from runtime.channels.mail_config import InboxSettings
+from runtime.channels.email.watcher import InboxWatcher
+from runtime.channels.email.protocol import EmailDisconnected, EmailRejected, OutgoingEmail
+from runtime.channels.email.smtp import InboxAccount, SmtpEmail
+from runtime.channels.base import SendKey
+from runtime.channels.email.config import InboxSettings
 from storage.db import open_db
 from tests.support.mailstack import mailbox, mailstack_fixture
 

@@ -14,10 +14,10 @@ from datetime import timedelta
 import pytest
 import trio
 
-from runtime.channels.email_sandbox import OutgoingEmail
-from runtime.channels.email_smtp import InboxAccount, SmtpEmail
-from runtime.channels.linkedin import SendKey
-from runtime.channels.mail_config import InboxSettings
+from runtime.channels.email.protocol import OutgoingEmail
+from runtime.channels.email.smtp import InboxAccount, SmtpEmail
+from runtime.channels.base import SendKey
+from runtime.channels.email.config import InboxSettings
 from runtime.clock import wall_now
 from runtime.sandbox.world import SandboxWorld
 from runtime.secrets import SecretStore, inbox_secret_name

@@ -4,10 +4,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from runtime.channels.linkedin import (
+from runtime.channels.linkedin.protocol import (
     AccountDisconnected, Disposition, GatewayUnavailable, LimitReached, RateLimited, Substatus,
 )
-from runtime.channels.linkedin_errors import error_from_response, error_type, retry_after_seconds
+from runtime.channels.linkedin.errors import error_from_response, error_type, retry_after_seconds
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

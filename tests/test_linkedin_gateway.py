@@ -3,7 +3,7 @@ retries, and "never twice" after a lost answer.
 
 Trio tests run on the autojump clock: the driver's backoff waits are simulated
 (no wall time), while HTTP timeouts are real socket timeouts (see
-runtime/channels/linkedin_http.py), so a lost answer costs TEST_POLICY.read_timeout.
+runtime/channels/linkedin/http.py), so a lost answer costs TEST_POLICY.read_timeout.
 """
 
 from __future__ import annotations
@@ -13,25 +13,8 @@ from datetime import timedelta
 import pytest
 import trio
 
-from runtime.channels.linkedin import (
-    AccountDisconnected,
-    AccountRestricted,
-    Attachment,
-    Disposition,
-    GatewayUnavailable,
-    InMailCreditsExhausted,
-    InvalidAction,
-    InvitationCooldown,
-    LeadRef,
-    LeadUnreachable,
-    LimitReached,
-    LinkedInDriver,
-    OutcomeUnknown,
-    RateLimited,
-    Reaction,
-    SendKey,
-    Substatus,
-)
+from runtime.channels.linkedin.protocol import AccountDisconnected, AccountRestricted, Attachment, Disposition, GatewayUnavailable, InMailCreditsExhausted, InvalidAction, InvitationCooldown, LeadRef, LeadUnreachable, LimitReached, LinkedInDriver, OutcomeUnknown, RateLimited, Reaction, Substatus
+from runtime.channels.base import SendKey
 from tests.support.linkedin_fixtures import *  # noqa: F401,F403 — fixtures
 from tests.support.linkedin_fixtures import ACCOUNT, API_KEY, EPOCH, make_driver
 

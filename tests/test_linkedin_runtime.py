@@ -28,9 +28,9 @@ import pytest
 import trio
 import trio.testing
 
-from runtime.channels.linkedin_gateway import GatewayDriver
-from runtime.channels.linkedin_http import normalize_base_url
-from runtime.channels.linkedin_secrets import load_api_key, save_api_key
+from runtime.channels.linkedin.gateway import GatewayDriver
+from runtime.channels.linkedin.http import normalize_base_url
+from runtime.channels.linkedin.secrets import load_api_key, save_api_key
 from runtime.drivers import linkedin_for
 from runtime.engine import Runtime
 from storage import identities, lead_intents

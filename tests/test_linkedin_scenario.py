@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 import trio
 
-from runtime.channels.linkedin import LeadRef, OutcomeUnknown, SendKey
+from runtime.channels.linkedin.protocol import LeadRef, OutcomeUnknown
+from runtime.channels.base import SendKey
 from runtime.clock import Clock
 from tests.support.linkedin_fixtures import *  # noqa: F401,F403
 from tests.support.linkedin_fixtures import ACCOUNT, EPOCH, make_driver

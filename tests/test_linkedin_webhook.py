@@ -2,8 +2,8 @@
 
 from datetime import datetime, timezone
 
-from runtime.channels.linkedin import InboundMessage, Relation
-from runtime.channels.linkedin_webhook import AccountStatus, parse_event
+from runtime.channels.linkedin.protocol import InboundMessage, Relation
+from runtime.channels.linkedin.webhook import AccountStatus, parse_event
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

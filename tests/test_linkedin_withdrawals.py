@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, strategies as st
 
-from runtime.channels.linkedin import InvitationCooldown, LeadRef, SendKey
-from runtime.channels.linkedin_withdraw import auto_withdraw, refresh_pending, reinvites_due, withdraw
-from runtime.channels.linkedin_withdrawals import (
+from runtime.channels.linkedin.protocol import InvitationCooldown, LeadRef
+from runtime.channels.base import SendKey
+from runtime.channels.linkedin.withdraw import auto_withdraw, refresh_pending, reinvites_due, withdraw
+from runtime.channels.linkedin.withdraw_policy import (
     MAX_INVITATIONS_PER_MEMBER,
     REINVITE_COOLDOWN,
     InvitationFact,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runtime.channels.mail_classify import KINDS, classify_message, is_unsubscribe
+from runtime.channels.email.inbound.classify import KINDS, classify_message, is_unsubscribe
 
 DATA = Path(__file__).parent / "data" / "mail"
 

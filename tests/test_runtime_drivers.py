@@ -9,9 +9,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from runtime.channels.email_sandbox import EmailDisconnected, OutgoingEmail, SandboxEmail
-from runtime.channels.email_smtp import SmtpEmail
-from runtime.channels.linkedin import SendKey
+from runtime.channels.email.sandbox import SandboxEmail
+from runtime.channels.email.protocol import EmailDisconnected, OutgoingEmail
+from runtime.channels.email.smtp import SmtpEmail
+from runtime.channels.base import SendKey
 from runtime.clock import Clock
 from runtime.drivers import _ByInbox, email_for, real_inbox_ids
 from runtime.engine import Runtime

@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 
 from runtime.actors.identity import UNKNOWN_ROUNDS
-from runtime.channels.email_sandbox import EmailDisconnected, EmailSent, EmailTransient
-from runtime.channels.email_smtp import EmailOutcomeUnknown, EmailRejected
+from runtime.channels.email.protocol import (EmailDisconnected, EmailOutcomeUnknown, EmailRejected, EmailSent,
+                                             EmailTransient)
 from runtime.engine import Runtime
 from runtime.results import email_outcome
 from sequences.model import Email, Sequence

@@ -42,8 +42,8 @@ def test_every_status_and_substatus_has_a_label_and_a_description():
 
 
 def test_the_linkedin_drivers_substatus_labels_all_map_onto_the_vocabulary():
-    """runtime.channels.linkedin keeps its own label enum; every label must exist here."""
-    from runtime.channels.linkedin import Substatus as DriverSubstatus
+    """runtime.channels.linkedin.protocol keeps its own label enum; every label must exist here."""
+    from runtime.channels.linkedin.protocol import Substatus as DriverSubstatus
 
     for label in DriverSubstatus:
         assert Substatus.from_label(label.value).label == label.value

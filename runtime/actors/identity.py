@@ -39,10 +39,9 @@ import msgspec
 import trio
 
 from runtime import limits, outbox, pacing
-from runtime.channels.email_sandbox import EmailDisconnected, EmailError, OutgoingEmail
-from runtime.channels.linkedin import (
-    Attachment, Disposition, GatewayUnavailable, InvitationCooldown, LeadRef, LimitReached, LinkedInError, Reaction, SendKey,
-)
+from runtime.channels.email.protocol import EmailDisconnected, EmailError, OutgoingEmail
+from runtime.channels.linkedin.protocol import Attachment, Disposition, GatewayUnavailable, InvitationCooldown, LeadRef, LimitReached, LinkedInError, Reaction
+from runtime.channels.base import SendKey
 from runtime.leads import CampaignInfo, QueuedJob, advance, lead_rows, load_campaign
 from runtime.limits import ActionTimes
 from runtime.queue_order import RankedWindow

@@ -11,8 +11,8 @@ from typing import Callable
 import httpx
 import pytest
 
-from runtime.channels.linkedin_gateway import GatewayDriver
-from runtime.channels.linkedin_http import HttpPolicy
+from runtime.channels.linkedin.gateway import GatewayDriver
+from runtime.channels.linkedin.http import HttpPolicy
 from tests.support.gateway_server import ContractGateway, start_gateway
 
 EPOCH = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

@@ -31,25 +31,12 @@ from typing import Callable
 
 import trio
 
-from runtime.channels import mail_imap
-from runtime.channels.email_sandbox import (EmailDisconnected, EmailError, EmailSent, EmailTransient,
-                                            OutgoingEmail)
-from runtime.channels.linkedin import SendKey
-from runtime.channels.mail_compose import ComposeError, Tracking, compose
-from runtime.channels.mail_config import TIMEOUT, InboxSettings, MailConnectError, explain, ssl_context
-
-
-class EmailRejected(EmailError):
-    """The server refused the recipient (5xx at RCPT): nothing was sent; a hard bounce."""
-
-    def __init__(self, message: str, status: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = None
-
-
-class EmailOutcomeUnknown(EmailTransient):
-    """DATA was sent but no final answer came back and Sent has no copy: settle later by look-up."""
+from runtime.channels.email import imap as mail_imap
+from runtime.channels.base import SendKey
+from runtime.channels.email.protocol import (EmailDisconnected, EmailOutcomeUnknown, EmailRejected, EmailSent,
+                                             EmailTransient, OutgoingEmail)
+from runtime.channels.email.compose import ComposeError, Tracking, compose
+from runtime.channels.email.config import TIMEOUT, InboxSettings, MailConnectError, explain, ssl_context
 
 
 @dataclass
@@ -96,7 +83,7 @@ def open_smtp(s: InboxSettings, password: str, *, timeout: float = TIMEOUT) -> s
 
 
 def _status_of(reply: bytes | str) -> str | None:
-    from runtime.channels.mail_dsn import valid_status
+    from runtime.channels.email.inbound.dsn import valid_status
 
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     return valid_status(text)

@@ -27,7 +27,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Mapping
 
-from runtime.channels.linkedin import (
+from runtime.channels.linkedin.protocol import (
     AccountDisconnected,
     AccountRestricted,
     GatewayUnavailable,

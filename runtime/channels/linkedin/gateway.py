@@ -1,7 +1,7 @@
-"""The `gateway` LinkedIn driver: the protocol of `linkedin.py` over a Unipile-style REST API.
+"""The `gateway` LinkedIn driver: the protocol of `protocol.py` over a Unipile-style REST API.
 
 Every call names the identity's `account_id`; the key goes in `X-API-KEY`
-(see `linkedin_http.py` for timeouts, retries and why requests run in a
+(see `http.py` for timeouts, retries and why requests run in a
 worker thread). Endpoints (Unipile v1 shapes, base `…/api/v1`):
 
 | driver call | request |
@@ -36,30 +36,9 @@ from typing import Any, Awaitable, Callable, Sequence
 import httpx
 import trio
 
-from runtime.channels.linkedin import (
-    AccountInfo,
-    Attachment,
-    GatewayUnavailable,
-    InboundMessage,
-    InvalidAction,
-    InvitationSent,
-    LeadRef,
-    LeadUnreachable,
-    LinkedInError,
-    MessageSent,
-    OutcomeUnknown,
-    PostReaction,
-    Profile,
-    Reaction,
-    Relation,
-    SendKey,
-    SentInvitation,
-    Substatus,
-    check_inmail,
-    check_message,
-    check_note,
-)
-from runtime.channels.linkedin_http import GatewayHttp, HttpPolicy, MaybeApplied
+from runtime.channels.linkedin.protocol import AccountInfo, Attachment, GatewayUnavailable, InboundMessage, InvalidAction, InvitationSent, LeadRef, LeadUnreachable, LinkedInError, MessageSent, OutcomeUnknown, PostReaction, Profile, Reaction, Relation, SentInvitation, Substatus, check_inmail, check_message, check_note
+from runtime.channels.base import SendKey
+from runtime.channels.linkedin.http import GatewayHttp, HttpPolicy, MaybeApplied
 
 LOOKUP_SKEW = timedelta(minutes=5)
 """Tolerance between our clock and the gateway's when matching "sent since"."""

@@ -1,4 +1,4 @@
-"""The sandbox LinkedIn driver: the driver protocol of `linkedin.py` over the seeded world.
+"""The sandbox LinkedIn driver: the driver protocol of `protocol.py` over the seeded world.
 
 Behaves like the gateway driver where the runtime can tell: the same content
 validation (`check_note`, `check_message`, `check_inmail`), the same errors
@@ -15,11 +15,8 @@ from typing import Callable, Sequence
 
 import trio
 
-from runtime.channels.linkedin import (
-    AccountDisconnected, AccountInfo, Attachment, GatewayUnavailable, InboundMessage, InvitationSent,
-    LeadRef, MessageSent, PostReaction, Profile, RateLimited, Reaction, Relation, SendKey, SentInvitation,
-    check_inmail, check_message, check_note,
-)
+from runtime.channels.linkedin.protocol import AccountDisconnected, AccountInfo, Attachment, GatewayUnavailable, InboundMessage, InvitationSent, LeadRef, MessageSent, PostReaction, Profile, RateLimited, Reaction, Relation, SentInvitation, check_inmail, check_message, check_note
+from runtime.channels.base import SendKey
 from runtime.sandbox.world import SandboxWorld
 
 INVITATION_PREFIX = "inv-"  # the sandbox's invitation id is this + the delivery's key

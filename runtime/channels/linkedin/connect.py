@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from runtime.channels.linkedin import (
+from runtime.channels.linkedin.protocol import (
     AccountDisconnected,
     AccountInfo,
     AccountRestricted,
@@ -25,8 +25,8 @@ from runtime.channels.linkedin import (
     LinkedInError,
     RateLimited,
 )
-from runtime.channels.linkedin_gateway import GatewayDriver
-from runtime.channels.linkedin_http import GatewayHttp, HttpPolicy, MaybeApplied
+from runtime.channels.linkedin.gateway import GatewayDriver
+from runtime.channels.linkedin.http import GatewayHttp, HttpPolicy, MaybeApplied
 
 
 CONNECT_POLICY = HttpPolicy(attempts=2, backoff_base=1.0)

@@ -1,7 +1,7 @@
 """The LinkedIn driver protocol: what the runtime may ask of LinkedIn.
 
-Two implementations speak it: `linkedin_sandbox` (a seeded, simulated
-LinkedIn for the demo, simulations and tests) and `linkedin_gateway` (an httpx
+Two implementations speak it: `sandbox` (a seeded, simulated
+LinkedIn for the demo, simulations and tests) and `gateway` (an httpx
 client of a Unipile-style REST gateway). The runtime only ever sees this
 module's types, so both drivers must:
 
@@ -28,6 +28,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, Sequence, runtime_checkable
+
+from runtime.channels.base import SendKey
 
 # Limits of the spec ("Message too long": 1,900 characters; notes: 300).
 NOTE_MAX_CHARS = 300
@@ -217,18 +219,6 @@ class LeadRef:
             "the lead has no LinkedIn profile id or URL", code="no_identifier",
             substatus=Substatus.LINKEDIN_URL_NOT_FOUND,
         )
-
-
-@dataclass(frozen=True)
-class SendKey:
-    """Idempotency for one outbox row. `key` is committed before the first
-    attempt; `first_attempt_at` bounds the look-up (nothing sent before it can
-    be ours); `resumed=True` when a previous attempt's outcome is unknown (the
-    runtime was killed mid-send, or the driver raised OutcomeUnknown)."""
-
-    key: str
-    first_attempt_at: datetime
-    resumed: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import imapclient
 
-from runtime.channels.mail_config import TIMEOUT, InboxSettings, explain, ssl_context
+from runtime.channels.email.config import TIMEOUT, InboxSettings, explain, ssl_context
 
 
 def connect(s: InboxSettings, password: str, *, timeout: float = TIMEOUT) -> imapclient.IMAPClient:

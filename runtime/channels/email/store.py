@@ -23,7 +23,7 @@ from datetime import datetime
 import msgspec
 import sqlite_utils
 
-from runtime.channels.mail_classify import Classification
+from runtime.channels.email.inbound.classify import Classification
 from storage.activity import iso
 
 _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|vs|antw|odp|rif|r|fw|fwd|wg|tr)\s*(?:\[\d+\])?\s*[:：]\s*)+", re.I)

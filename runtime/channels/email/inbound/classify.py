@@ -24,8 +24,10 @@ import re
 
 import msgspec
 
-from runtime.channels import mail_autoreply, mail_dsn
-from runtime.channels import mail_parse as mp
+from runtime.channels.email.inbound import autoreply as mail_autoreply
+
+from runtime.channels.email.inbound import dsn as mail_dsn
+from runtime.channels.email.inbound import parse as mp
 
 KINDS = ("reply", "auto_reply", "bounce", "complaint", "unsubscribe", "other")
 

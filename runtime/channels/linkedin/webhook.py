@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from runtime.channels.linkedin import InboundMessage, Relation
-from runtime.channels.linkedin_gateway import parse_time
+from runtime.channels.linkedin.protocol import InboundMessage, Relation
+from runtime.channels.linkedin.gateway import parse_time
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ from typing import Any, Awaitable, Callable, Mapping
 import httpx
 import trio
 
-from runtime.channels.linkedin import GatewayUnavailable, LinkedInError, RateLimited
-from runtime.channels.linkedin_errors import error_from_response
+from runtime.channels.linkedin.protocol import GatewayUnavailable, LinkedInError, RateLimited
+from runtime.channels.linkedin.errors import error_from_response
 
 log = logging.getLogger("enginy.linkedin.gateway")
 

@@ -34,11 +34,13 @@ import imapclient
 import sqlite_utils
 import trio
 
-from runtime.channels import mail_imap, mail_store
-from runtime.channels.email_smtp import InboxAccount
-from runtime.channels.mail_classify import classify_message
-from runtime.channels.mail_config import MailConnectError
-from runtime.channels.mail_parse import MAX_PARSE_BYTES, body_text, parse
+from runtime.channels.email import imap as mail_imap
+
+from runtime.channels.email import store as mail_store
+from runtime.channels.email.smtp import InboxAccount
+from runtime.channels.email.inbound.classify import classify_message
+from runtime.channels.email.config import MailConnectError
+from runtime.channels.email.inbound.parse import MAX_PARSE_BYTES, body_text, parse
 
 FETCH_BATCH = 50
 _PARTIAL = f"BODY.PEEK[]<0.{MAX_PARSE_BYTES}>"

@@ -20,11 +20,11 @@ from pathlib import Path
 import msgspec
 import trio
 
-from runtime.channels import mail_store
-from runtime.channels.email_imap import InboxWatcher
-from runtime.channels.email_smtp import InboxAccount, SmtpEmail
-from runtime.channels.mail_compose import Tracking
-from runtime.channels.mail_config import InboxSettings
+from runtime.channels.email import store as mail_store
+from runtime.channels.email.watcher import InboxWatcher
+from runtime.channels.email.smtp import InboxAccount, SmtpEmail
+from runtime.channels.email.compose import Tracking
+from runtime.channels.email.config import InboxSettings
 from runtime.secrets import SecretStore, inbox_secret_name
 from storage.activity import iso
 

@@ -3,7 +3,7 @@
 The runtime's scheduler calls `auto_withdraw` for an identity a few times a
 day (each call lists sent invitations once: one "evaluation"); the CLI's
 `enginy linkedin withdraw` calls `refresh_pending` + `withdraw`. The rules
-(which are due, when a re-invite is allowed) live in `linkedin_withdrawals`.
+(which are due, when a re-invite is allowed) live in `withdraw_policy`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from datetime import datetime
 
 import sqlite_utils
 
-from runtime.channels.linkedin import Disposition, LinkedInDriver, LinkedInError
-from runtime.channels.linkedin_withdrawals import InvitationFact, due_for_withdrawal, due_reinvites
+from runtime.channels.linkedin.protocol import Disposition, LinkedInDriver, LinkedInError
+from runtime.channels.linkedin.withdraw_policy import InvitationFact, due_for_withdrawal, due_reinvites
 from storage import linkedin_invitations as store
 
 

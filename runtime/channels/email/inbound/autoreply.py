@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from runtime.channels import mail_parse as mp
+from runtime.channels.email.inbound import parse as mp
 
 _VENDOR_HEADERS = (
     "X-Autoreply",

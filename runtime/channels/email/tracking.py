@@ -1,7 +1,7 @@
 """Opens, clicks and one-click unsubscribes coming back through `enginy tracking serve`.
 
 Tokens are random and were committed with the message before it was sent
-(`mail_tracking`); a click goes only to a link stored for that token (never
+(`wiring.py`); a click goes only to a link stored for that token (never
 an open redirect). An unsubscribe blocklists the contact and stops every
 campaign for it at once — the same effect as an unsubscribe email.
 """
@@ -13,7 +13,7 @@ from datetime import datetime
 import msgspec
 import sqlite_utils
 
-from runtime.channels import mail_store
+from runtime.channels.email import store as mail_store
 from storage.activity import iso, record
 from storage.activity_kinds import Kind
 

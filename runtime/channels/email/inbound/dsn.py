@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 
-from runtime.channels import mail_parse as mp
+from runtime.channels.email.inbound import parse as mp
 
 STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 REPLY_CODE = re.compile(r"(?<![\d.#])([45][0-5]\d)(?:[ -]|$)", re.M)
