@@ -12,7 +12,8 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from sequences import ActionDone, Due, LeadFacts, Start, State, compile_sequence, find_template, step
+from sequences.step import ActionDone, Due, LeadFacts, Start, State, compile_sequence, step
+from sequences.templates import find_template
 
 
 def main(n: int = 20_000) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Optional
 import typer
 
 from cli.output import UserError, emit
+from sequences import limits as _caps
 
 app = typer.Typer(help="Sender identities: working hours, LinkedIn limits, connections.",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -21,15 +22,15 @@ app = typer.Typer(help="Sender identities: working hours, LinkedIn limits, conne
 _TZ = typer.Option(None, "--timezone", help="IANA time zone of the working hours, e.g. Europe/Madrid.")
 _DAYS = typer.Option(None, "--working-days", help="Working days, e.g. mon-fri or mon,wed,fri.")
 _HOURS = typer.Option(None, "--hours", help="Working hours START-END, e.g. 09:00-18:00.")
-_CONN = typer.Option(None, "--linkedin-daily-connections", help="Connection requests per day (1-100, default 20).")
-_MSGS = typer.Option(None, "--linkedin-daily-messages", help="LinkedIn messages per day (1-150, default 100).")
-_PREMIUM = typer.Option(None, "--premium/--no-premium", help="LinkedIn Premium (150 profile visits a day).")
+_CONN = typer.Option(None, "--linkedin-daily-connections", help=f"Connection requests per day ({_caps.LINKEDIN_INVITES_PER_DAY.low}-{_caps.LINKEDIN_INVITES_PER_DAY.high}, default {_caps.LINKEDIN_INVITES_PER_DAY.default}).")
+_MSGS = typer.Option(None, "--linkedin-daily-messages", help=f"LinkedIn messages per day ({_caps.LINKEDIN_MESSAGES_PER_DAY.low}-{_caps.LINKEDIN_MESSAGES_PER_DAY.high}, default {_caps.LINKEDIN_MESSAGES_PER_DAY.default}).")
+_PREMIUM = typer.Option(None, "--premium/--no-premium", help=f"LinkedIn Premium ({_caps.PROFILE_VISITS_PER_DAY_PREMIUM} profile visits a day).")
 _SALES_NAV = typer.Option(None, "--sales-navigator/--no-sales-navigator", help="LinkedIn Sales Navigator.")
 _INMAIL = typer.Option(None, "--inmail-credits", help="InMail credits available.")
 _MONTHLY = typer.Option(None, "--monthly-conversation-limit", help="New conversations per month (0 = no limit).")
 _AUTO_WD = typer.Option(None, "--auto-withdraw/--no-auto-withdraw",
                         help="Automatically withdraw pending invitations.")
-_WD_DAYS = typer.Option(None, "--withdraw-after-days", help="Withdraw invitations pending this many days (1-180).")
+_WD_DAYS = typer.Option(None, "--withdraw-after-days", help=f"Withdraw invitations pending this many days ({_caps.WITHDRAW_AFTER_DAYS.low}-{_caps.WITHDRAW_AFTER_DAYS.high}).")
 _EMAIL = typer.Option(None, "--email", help="The identity's email address.")
 _FIRST = typer.Option(None, "--first-name")
 _LAST = typer.Option(None, "--last-name")

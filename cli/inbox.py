@@ -15,6 +15,7 @@ from typing import Any, Optional
 import typer
 
 from cli.output import UserError, emit
+from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR
 
 app = typer.Typer(help="Email inboxes of an identity (IMAP to read, SMTP to send).", no_args_is_help=True,
                   rich_markup_mode=None)
@@ -88,8 +89,8 @@ def connect(
     tls: str = typer.Option("implicit", "--tls", help="implicit | starttls | none (none: loopback hosts only)."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password (or App Password) from stdin."),
     ca_file: Optional[str] = typer.Option(None, "--ca-file", help="Extra trusted CA certificate (PEM), e.g. a private CA."),
-    per_day: Optional[int] = typer.Option(None, "--per-day", help="Emails per day from this inbox (1-80, default 30)."),
-    per_hour: Optional[int] = typer.Option(None, "--per-hour", help="Emails per hour from this inbox (1-10, default 5)."),
+    per_day: Optional[int] = typer.Option(None, "--per-day", help=f"Emails per day from this inbox ({EMAIL_PER_DAY.low}-{EMAIL_PER_DAY.high}, default {EMAIL_PER_DAY.default})."),
+    per_hour: Optional[int] = typer.Option(None, "--per-hour", help=f"Emails per hour from this inbox ({EMAIL_PER_HOUR.low}-{EMAIL_PER_HOUR.high}, default {EMAIL_PER_HOUR.default})."),
     signature: Optional[str] = typer.Option(None, "--signature", help="Plain-text signature appended to every email."),
     list_unsubscribe: bool = typer.Option(True, "--list-unsubscribe/--no-list-unsubscribe",
                                           help="Add a List-Unsubscribe header (some vacation responders then stay silent)."),

@@ -2,7 +2,8 @@
 
 Deliberately shares no code with runtime/limits.py, runtime/working_hours.py
 or the actors: it reads the ledger, the outbox, the activity log and the
-sandbox world's own record, keeps its own table of the spec's limits, and
+sandbox world's own record, takes the spec's numbers from
+sequences/limits.py (the one table of them) but none of the limiter's logic, and
 recomputes every window itself (local days with zoneinfo, rolling windows
 with two pointers). A bug in the limiter therefore shows up here instead of
 being checked by itself.
@@ -23,15 +24,16 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-# The spec's limits, stated again on purpose (see module docstring).
-SPACING = {"profile_visit": 240, "post_reaction": 300}
-ROLLING = {"connection_evaluation": (5, 1800)}
+from sequences import limits as spec
+
+SPACING = {"profile_visit": spec.VISIT_SPACING_SECONDS, "post_reaction": spec.REACTION_SPACING_SECONDS}
+ROLLING = {"connection_evaluation": (spec.EVALUATIONS_PER_WINDOW, spec.EVALUATION_WINDOW_SECONDS)}
 STOP_KINDS = ("linkedin_reply_received", "email_reply_received", "email_bounced", "email_auto_reply_received")
 
 
 def _day_caps(ident: dict) -> dict[str, int]:
     return {"connection_request": ident["daily_connection_limit"], "message": ident["daily_message_limit"],
-            "profile_visit": 150 if ident["premium"] else 50}
+            "profile_visit": spec.profile_visits_per_day(bool(ident["premium"]))}
 
 
 def _rows(db, sql, args=()):

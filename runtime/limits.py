@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from runtime.working_hours import WorkingHours
+from sequences import limits as spec
 from sequences.model import BUCKET
 
 # Bucket names as stored in action_ledger.bucket and outbox.bucket: the
@@ -63,14 +64,14 @@ def rolling(limit: int, seconds: float) -> Rule:
 
 def linkedin_rules(identity: dict) -> dict[str, tuple[Rule, ...]]:
     """The LinkedIn buckets of an identity row (spec: "LinkedIn actions that can be rate-limited")."""
-    visits = 150 if identity.get("premium") else 50
+    visits = spec.profile_visits_per_day(bool(identity.get("premium")))
     rules = {
-        VISIT: (rolling(1, 240), day(visits)),
-        REACT: (rolling(1, 300),),
+        VISIT: (rolling(1, spec.VISIT_SPACING_SECONDS), day(visits)),
+        REACT: (rolling(1, spec.REACTION_SPACING_SECONDS),),
         INVITE: (day(int(identity["daily_connection_limit"])),),
         MESSAGE: (day(int(identity["daily_message_limit"])),),
         INMAIL: (),  # limited by credits, checked by the actor
-        EVALUATE: (rolling(5, 1800),),
+        EVALUATE: (rolling(spec.EVALUATIONS_PER_WINDOW, spec.EVALUATION_WINDOW_SECONDS),),
     }
     monthly = identity.get("monthly_conversation_limit")
     if monthly:
@@ -79,9 +80,9 @@ def linkedin_rules(identity: dict) -> dict[str, tuple[Rule, ...]]:
 
 
 def email_rules(inbox: dict) -> tuple[Rule, ...]:
-    """An inbox's caps (spec: per day default 30, max 80; per hour default 5, max 10)."""
-    per_day = min(int(inbox["per_day"]), 80)
-    per_hour = min(int(inbox["per_hour"]), 10)
+    """An inbox's caps, never above the spec's maxima whatever was stored."""
+    per_day = spec.EMAIL_PER_DAY.clamp(inbox["per_day"])
+    per_hour = spec.EMAIL_PER_HOUR.clamp(inbox["per_hour"])
     return (day(per_day), rolling(per_hour, 3600))
 
 

@@ -99,7 +99,6 @@ def email_outcome(exc: Exception) -> str:
     return "retry"
 
 
-def failed(node: str, label: str | None) -> ActionFailed:
-    """A driver's substatus label (spec wording) as the step function's Substatus."""
-    by_label = {s.label: s for s in Substatus}
-    return ActionFailed(node=node, substatus=by_label.get(label or "", Substatus.SYSTEM_ERROR))
+def failed(node: str, substatus: Substatus | None) -> ActionFailed:
+    """A failed job as the step function's event; a failure that names no substatus is a System error."""
+    return ActionFailed(node=node, substatus=substatus or Substatus.SYSTEM_ERROR)

@@ -12,19 +12,27 @@ round-trips through JSON exactly and has a JSON Schema (`sequence_schema`).
 
 from __future__ import annotations
 
+import enum
 from datetime import timedelta
 from typing import Literal, Union
 
 import msgspec
 
-# LinkedIn's content limits, one definition for validation and send time:
-# a connection note is capped at 300 characters (LinkedIn refuses more); the
-# spec's "Message too long" / "InMail message too long" cap is 1,900.
-NOTE_MAX_CHARS = 300
-MESSAGE_MAX_CHARS = 1900
-INMAIL_MAX_CHARS = 1900
 
-REACTIONS = ("like", "celebrate", "support", "love", "insightful", "funny", "most_reacted")
+class Reaction(enum.StrEnum):
+    """The reactions of "React to Last Post"; a step may also ask for `MOST_REACTED`."""
+
+    LIKE = "like"
+    CELEBRATE = "celebrate"
+    SUPPORT = "support"
+    LOVE = "love"
+    INSIGHTFUL = "insightful"
+    FUNNY = "funny"
+
+
+#: "Most Reacted": the reaction the post received most (the driver is asked with None).
+MOST_REACTED = "most_reacted"
+REACTIONS = (*(r.value for r in Reaction), MOST_REACTED)
 OPERATORS = (
     "equals", "not_equals", "contains", "not_contains", "starts_with", "ends_with",
     "is_empty", "is_not_empty", "greater_than", "less_than",
@@ -77,7 +85,7 @@ class VisitProfile(_Action, tag="visit_profile", frozen=True):
 
 
 class ReactToPost(_Action, tag="react_to_post", frozen=True):
-    reaction: Literal["like", "celebrate", "support", "love", "insightful", "funny", "most_reacted"] = "like"
+    reaction: Literal[REACTIONS] = "like"  # type: ignore[valid-type]
 
 
 class ConnectionRequest(_Action, tag="connection_request", frozen=True):

@@ -20,6 +20,8 @@ from typing import Mapping
 
 import msgspec
 
+from sequences.limits import MESSAGE_MAX_CHARS
+
 CONTACT_FIELDS = (
     "first_name", "last_name", "full_name", "company", "job_title",
     "email", "phone", "linkedin_url",
@@ -131,7 +133,7 @@ def render(text: str, lead: LeadData) -> str | MissingVariable:
     return "".join(out)
 
 
-def chunk_message(text: str, limit: int = 1900) -> list[str]:
+def chunk_message(text: str, limit: int = MESSAGE_MAX_CHARS) -> list[str]:
     """Split a long text into chat-sized chunks at paragraph, then sentence, then word breaks."""
     text = text.strip()
     if not text:

@@ -103,16 +103,6 @@ class Substatus(str, enum.Enum):
     def status(self) -> LeadStatus:
         return SUBSTATUS_TEXT[self][0]
 
-    @classmethod
-    def from_label(cls, label: str) -> "Substatus":
-        """The substatus whose spec label is `label` (case-insensitive), e.g. the
-        `runtime.channels.linkedin.protocol.Substatus` values ("Identity limits" …)."""
-        wanted = str(label).strip().casefold()
-        for sub, (_, text, _) in SUBSTATUS_TEXT.items():
-            if text.casefold() == wanted:
-                return sub
-        raise ValueError(f"no substatus labelled {label!r}")
-
 
 _IP, _ER, _FI = LeadStatus.IN_PROGRESS, LeadStatus.ERROR, LeadStatus.FINISHED
 

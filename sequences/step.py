@@ -67,6 +67,7 @@ from sequences.model import (
     HasProfessionalEmail, InMail, IsConnection, LinkedInAttachment, LinkedInMessage, Node,
     ReactToPost, Sequence, Task, VoiceMessage, is_condition, kind_of,
 )
+from sequences.limits import INMAIL_MAX_CHARS, INMAIL_SUBJECT_MAX_CHARS, MESSAGE_MAX_CHARS, NOTE_MAX_CHARS
 from sequences.render import LeadData, MissingVariable, render
 from sequences.statuses import LeadStatus, Substatus
 
@@ -81,8 +82,6 @@ RETRY_WAIT = timedelta(hours=1)
 #: actions that count towards the LinkedIn queue's "message depth" (spec: "the lead
 #: who has already received more LinkedIn messages earlier in the sequence").
 LINKEDIN_MESSAGE_KINDS = frozenset(k for k in MESSAGE_KINDS if CHANNEL[k] == "linkedin")
-# LinkedIn's limits live in sequences.model (runtime/channels/linkedin/protocol.py should import them too).
-from sequences.model import INMAIL_MAX_CHARS, MESSAGE_MAX_CHARS, NOTE_MAX_CHARS  # noqa: E402
 
 
 # --- inputs ------------------------------------------------------------------
@@ -415,7 +414,9 @@ def _payload(node: Node, lead: LeadFacts, state: State) -> Payload:
         if not body:
             raise _Stop(Substatus.MISSING_INMAIL_MESSAGE)
         _limit(body, INMAIL_MAX_CHARS, Substatus.INMAIL_MESSAGE_TOO_LONG, "the InMail")
-        return Payload(subject=_fill(node.subject, lead), text=body)
+        subject = _limit(_fill(node.subject, lead), INMAIL_SUBJECT_MAX_CHARS, Substatus.INMAIL_MESSAGE_TOO_LONG,
+                         "the InMail subject")
+        return Payload(subject=subject, text=body)
     if isinstance(node, LinkedInAttachment):
         text = _limit(_fill(node.text, lead), MESSAGE_MAX_CHARS, Substatus.MESSAGE_TOO_LONG, "the message")
         return Payload(text=text, file=node.file)

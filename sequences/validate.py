@@ -16,14 +16,9 @@ from sequences.model import (
     AcceptedConnection, AddToCampaign, ConnectionRequest, CustomCondition, Email, HasBeenContacted,
     InMail, LinkedInAttachment, LinkedInMessage, Node, Sequence, Task, VoiceMessage, children, describe,
 )
+from sequences.limits import INMAIL_MAX_CHARS, INMAIL_SUBJECT_MAX_CHARS, MESSAGE_MAX_CHARS, NOTE_MAX_CHARS
 from sequences.render import is_known_variable, variables_in
 from sequences.statuses import Substatus
-
-from sequences.model import INMAIL_MAX_CHARS, MESSAGE_MAX_CHARS, NOTE_MAX_CHARS  # noqa: E402
-
-# kept for callers that imported the old names
-NOTE_LIMIT = NOTE_MAX_CHARS
-MESSAGE_LIMIT = MESSAGE_MAX_CHARS
 
 
 class ValidationError(msgspec.Struct, frozen=True):
@@ -58,17 +53,20 @@ def _content_errors(node: Node, first_email: bool) -> list[ValidationError]:
     def err(text: str, sub: Substatus | None = None) -> None:
         errors.append(ValidationError(node.id, f"{where}: {text}", sub))
 
-    if isinstance(node, ConnectionRequest) and len(node.note) > NOTE_LIMIT:
-        err(f"the connection note has {len(node.note)} characters; LinkedIn allows {NOTE_LIMIT}", Substatus.MESSAGE_TOO_LONG)
+    if isinstance(node, ConnectionRequest) and len(node.note) > NOTE_MAX_CHARS:
+        err(f"the connection note has {len(node.note)} characters; LinkedIn allows {NOTE_MAX_CHARS}", Substatus.MESSAGE_TOO_LONG)
     elif isinstance(node, LinkedInMessage):
         if not any(c.strip() for c in node.chunks):
             err("the message is empty; write at least one chunk", Substatus.MISSING_LINKEDIN_MESSAGE)
         for i, chunk in enumerate(node.chunks, 1):
-            if len(chunk) > MESSAGE_LIMIT:
-                err(f"chunk {i} has {len(chunk)} characters; the limit is {MESSAGE_LIMIT}", Substatus.MESSAGE_TOO_LONG)
+            if len(chunk) > MESSAGE_MAX_CHARS:
+                err(f"chunk {i} has {len(chunk)} characters; the limit is {MESSAGE_MAX_CHARS}", Substatus.MESSAGE_TOO_LONG)
     elif isinstance(node, InMail):
         if not node.subject.strip():
             err("an InMail needs a subject", Substatus.MISSING_INMAIL_SUBJECT)
+        elif len(node.subject) > INMAIL_SUBJECT_MAX_CHARS:
+            err(f"the InMail subject has {len(node.subject)} characters; the limit is {INMAIL_SUBJECT_MAX_CHARS}",
+                Substatus.INMAIL_MESSAGE_TOO_LONG)
         if not node.body.strip():
             err("the InMail has no message", Substatus.MISSING_INMAIL_MESSAGE)
         elif len(node.body) > INMAIL_MAX_CHARS:
@@ -76,8 +74,8 @@ def _content_errors(node: Node, first_email: bool) -> list[ValidationError]:
     elif isinstance(node, LinkedInAttachment):
         if not node.file.strip():
             err("choose the file to attach")
-        if len(node.text) > MESSAGE_LIMIT:
-            err(f"the message has {len(node.text)} characters; the limit is {MESSAGE_LIMIT}", Substatus.MESSAGE_TOO_LONG)
+        if len(node.text) > MESSAGE_MAX_CHARS:
+            err(f"the message has {len(node.text)} characters; the limit is {MESSAGE_MAX_CHARS}", Substatus.MESSAGE_TOO_LONG)
     elif isinstance(node, VoiceMessage) and not node.file.strip():
         err("choose the voice recording to send")
     elif isinstance(node, Email):

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR, LINKEDIN_INVITES_PER_DAY, LINKEDIN_MESSAGES_PER_DAY
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SECRET_KEY = re.compile(r"(password|passwd|secret|api[_-]?key|token)", re.IGNORECASE)
 
@@ -33,13 +35,13 @@ class WorkingHours(Base):
 
 
 class EmailDefaults(Base):
-    per_day: int = 30
-    per_hour: int = 5
+    per_day: int = EMAIL_PER_DAY.default
+    per_hour: int = EMAIL_PER_HOUR.default
 
 
 class LinkedInDefaults(Base):
-    daily_connection_requests: int = 20
-    daily_messages: int = 100
+    daily_connection_requests: int = LINKEDIN_INVITES_PER_DAY.default
+    daily_messages: int = LINKEDIN_MESSAGES_PER_DAY.default
 
 
 class Secrets(Base):
@@ -130,14 +132,14 @@ def _validate(config: Config, text: str) -> None:
     if _parse_hhmm(wh.start, ["working_hours", "start"], text) >= _parse_hhmm(wh.end, ["working_hours", "end"], text):
         raise ConfigError(f"{_where(text, ['working_hours', 'end'])}: the working day must end after it starts")
     limits = [
-        (["email", "per_day"], config.email.per_day, 1, 80),
-        (["email", "per_hour"], config.email.per_hour, 1, 10),
-        (["linkedin", "daily_connection_requests"], config.linkedin.daily_connection_requests, 1, 100),
-        (["linkedin", "daily_messages"], config.linkedin.daily_messages, 1, 150),
+        (["email", "per_day"], config.email.per_day, EMAIL_PER_DAY),
+        (["email", "per_hour"], config.email.per_hour, EMAIL_PER_HOUR),
+        (["linkedin", "daily_connection_requests"], config.linkedin.daily_connection_requests, LINKEDIN_INVITES_PER_DAY),
+        (["linkedin", "daily_messages"], config.linkedin.daily_messages, LINKEDIN_MESSAGES_PER_DAY),
     ]
-    for field, value, low, high in limits:
-        if not low <= value <= high:
-            raise ConfigError(f"{_where(text, field)}: must be between {low} and {high}, got {value}")
+    for field, value, cap in limits:
+        if not cap.allows(value):
+            raise ConfigError(f"{_where(text, field)}: must be between {cap.low} and {cap.high}, got {value}")
     if config.secrets.backend not in ("keyring", "file"):
         raise ConfigError(f"{_where(text, ['secrets', 'backend'])}: must be \"keyring\" or \"file\"")
     if config.demo.speed <= 0:
@@ -169,7 +171,7 @@ def parse_config(text: str) -> Config:
     return config
 
 
-DEFAULT_TOML = '''\
+DEFAULT_TOML = f'''\
 # enginy workspace settings. Every field is optional; the values shown are the defaults.
 # Secrets (SMTP/IMAP passwords, gateway API keys) never go here: commands read them
 # from stdin and keep them in the OS keyring, or in the secrets file below.
@@ -185,12 +187,12 @@ start = "09:00"
 end = "18:00"
 
 [email]                      # defaults for new inboxes
-per_day = 30                 # emails per inbox per day (1-80)
-per_hour = 5                 # emails per inbox per hour (1-10)
+per_day = {EMAIL_PER_DAY.default:<19}# emails per inbox per day ({EMAIL_PER_DAY.low}-{EMAIL_PER_DAY.high})
+per_hour = {EMAIL_PER_HOUR.default:<18}# emails per inbox per hour ({EMAIL_PER_HOUR.low}-{EMAIL_PER_HOUR.high})
 
 [linkedin]                   # defaults for new identities
-daily_connection_requests = 20
-daily_messages = 100
+daily_connection_requests = {LINKEDIN_INVITES_PER_DAY.default}
+daily_messages = {LINKEDIN_MESSAGES_PER_DAY.default}
 
 [secrets]
 backend = "keyring"          # "keyring", or "file" on a headless server

@@ -5,14 +5,10 @@ same things with the same one-line message (`IdentityError`). Bounds:
 
 * working hours: an IANA time zone (checked with zoneinfo, so DST is right),
   at least one working day, start before end (HH:MM);
-* LinkedIn (spec, identities.md "Rate Limits"): connection requests per day
-  default 20, messages per day default 100. The spec gives no hard maximum;
-  enginy caps them at 100 and 150 (the spec's "technically possible" premium
-  range tops out at 100 invitations, and 150 is its highest daily LinkedIn
-  figure) — the same bounds enginy.toml's defaults are held to;
-* InMail credits >= 0; monthly conversation limit empty (none) or >= 1;
-  automatic withdrawal after 1–180 days (LinkedIn itself drops invitations
-  after about six months).
+* LinkedIn (spec, identities.md "Rate Limits"): connection requests and
+  messages per day, and automatic withdrawal after N days, within the caps
+  of `sequences/limits.py` — the same bounds enginy.toml's defaults are held to;
+* InMail credits >= 0; monthly conversation limit empty (none) or >= 1.
 
 Writes take `now` and the acting user and log an activity row.
 """
@@ -26,19 +22,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
+from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR, LINKEDIN_INVITES_PER_DAY, LINKEDIN_MESSAGES_PER_DAY, WITHDRAW_AFTER_DAYS
 from storage.activity import iso, record
 from storage.activity_kinds import Kind
 from storage.db import transaction
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-LIMITS: dict[str, tuple[int, int]] = {
-    "daily_connection_limit": (1, 100),
-    "daily_message_limit": (1, 150),
-    "withdraw_after_days": (1, 180),
+LIMITS = {
+    "daily_connection_limit": LINKEDIN_INVITES_PER_DAY,
+    "daily_message_limit": LINKEDIN_MESSAGES_PER_DAY,
+    "withdraw_after_days": WITHDRAW_AFTER_DAYS,
 }
-DEFAULT_CONNECTIONS_PER_DAY = 20
-DEFAULT_MESSAGES_PER_DAY = 100
 
 TEXT_FIELDS = ("name", "first_name", "last_name", "email", "job_title", "company", "linkedin_url",
                "phone", "meeting_url")
@@ -117,9 +112,9 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
         elif field in BOOL_FIELDS:
             value = int(bool(value))
         elif field in LIMITS:
-            low, high = LIMITS[field]
-            if not isinstance(value, int) or not low <= value <= high:
-                raise IdentityError(f"{field.replace('_', ' ')}: must be between {low} and {high}, got {value}")
+            cap = LIMITS[field]
+            if not isinstance(value, int) or not cap.allows(value):
+                raise IdentityError(f"{field.replace('_', ' ')}: must be between {cap.low} and {cap.high}, got {value}")
         elif field == "inmail_credits":
             if not isinstance(value, int) or value < 0:
                 raise IdentityError(f"InMail credits: must be 0 or more, got {value}")
@@ -202,7 +197,7 @@ def update_identity(db: sqlite_utils.Database, ref: int | str, *, now: datetime,
 
 
 def connect_sandbox(db: sqlite_utils.Database, ref: int | str, *, now: datetime, actor: str,
-                    per_day: int = 30, per_hour: int = 5) -> dict[str, Any]:
+                    per_day: int = EMAIL_PER_DAY.default, per_hour: int = EMAIL_PER_HOUR.default) -> dict[str, Any]:
     """Connect the identity to the simulated LinkedIn and a simulated inbox.
 
     Nothing real is ever contacted: the runtime drives the `sandbox` LinkedIn

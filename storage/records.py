@@ -23,6 +23,8 @@ from typing import Any, ClassVar, Mapping, Self
 
 import msgspec
 
+from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR, LINKEDIN_INVITES_PER_DAY, LINKEDIN_MESSAGES_PER_DAY, WITHDRAW_AFTER_DAYS
+
 JsonObj = dict[str, Any]
 
 
@@ -76,11 +78,11 @@ class Identity(Record, kw_only=True):
     premium: bool = False
     sales_navigator: bool = False
     inmail_credits: int = 0
-    daily_connection_limit: int = 20
-    daily_message_limit: int = 100
+    daily_connection_limit: int = LINKEDIN_INVITES_PER_DAY.default
+    daily_message_limit: int = LINKEDIN_MESSAGES_PER_DAY.default
     monthly_conversation_limit: int | None = None
     withdraw_enabled: bool = True
-    withdraw_after_days: int = 21
+    withdraw_after_days: int = WITHDRAW_AFTER_DAYS.default
     linkedin_queue_paused: bool = False
     settings: JsonObj = msgspec.field(default_factory=dict)
     phone: str = ""  # m005
@@ -101,8 +103,8 @@ class Inbox(Record, kw_only=True):
     smtp_port: int | None = None
     tls_mode: str = "implicit"
     ca_file: str | None = None
-    per_day: int = 30
-    per_hour: int = 5
+    per_day: int = EMAIL_PER_DAY.default
+    per_hour: int = EMAIL_PER_HOUR.default
     signature_text: str = ""
     signature_html: str = ""
     connected: bool = True

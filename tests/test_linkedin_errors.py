@@ -4,9 +4,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from runtime.channels.linkedin.protocol import (
-    AccountDisconnected, Disposition, GatewayUnavailable, LimitReached, RateLimited, Substatus,
-)
+from runtime.channels.linkedin.protocol import AccountDisconnected, Disposition, GatewayUnavailable, LimitReached, RateLimited
+from sequences.statuses import Substatus
 from runtime.channels.linkedin.errors import error_from_response, error_type, retry_after_seconds
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

@@ -13,7 +13,9 @@ from datetime import timedelta
 import pytest
 import trio
 
-from runtime.channels.linkedin.protocol import AccountDisconnected, AccountRestricted, Attachment, Disposition, GatewayUnavailable, InMailCreditsExhausted, InvalidAction, InvitationCooldown, LeadRef, LeadUnreachable, LimitReached, LinkedInDriver, OutcomeUnknown, RateLimited, Reaction, Substatus
+from runtime.channels.linkedin.protocol import AccountDisconnected, AccountRestricted, Attachment, Disposition, GatewayUnavailable, InMailCreditsExhausted, InvalidAction, InvitationCooldown, LeadRef, LeadUnreachable, LimitReached, LinkedInDriver, OutcomeUnknown, RateLimited
+from sequences.model import Reaction
+from sequences.statuses import Substatus
 from runtime.channels.base import SendKey
 from tests.support.linkedin_fixtures import *  # noqa: F401,F403 — fixtures
 from tests.support.linkedin_fixtures import ACCOUNT, API_KEY, EPOCH, make_driver

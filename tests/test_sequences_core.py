@@ -9,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sequences import BUILTIN_TEMPLATES, find_template, from_json, sequence_schema, to_json, validate
+from sequences.model import from_json, sequence_schema, to_json
+from sequences.templates import BUILTIN_TEMPLATES, find_template
+from sequences.validate import validate
 from sequences.model import (
     AcceptedConnection, ConnectionRequest, CustomCondition, Delay, Email, HasProfessionalEmail,
     InMail, IsConnection, LinkedInMessage, Sequence, Task, VisitProfile,

@@ -14,10 +14,9 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sequences import (
-    Accepted, ActionDone, ActionFailed, Blocked, Bounced, Due, InvitationWithdrawn, LeadFacts, OutOfOffice,
-    Paused, Removed, Replied, Resumed, Retry, Start, State, compile_sequence, from_json, step, to_json, validate,
-)
+from sequences.model import from_json, to_json
+from sequences.step import Accepted, ActionDone, ActionFailed, Blocked, Bounced, Due, InvitationWithdrawn, LeadFacts, OutOfOffice, Paused, Removed, Replied, Resumed, Retry, Start, State, compile_sequence, step
+from sequences.validate import validate
 from sequences.model import (
     AcceptedConnection, AddToCampaign, ConnectionRequest, CustomCondition, Delay, Email, HasBeenContacted,
     HasLinkedInProfile, HasMobilePhone, HasProfessionalEmail, InMail, IsConnection, LinkedInAttachment,

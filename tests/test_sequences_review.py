@@ -11,9 +11,7 @@ from datetime import datetime, timedelta, timezone
 import msgspec
 import pytest
 
-from sequences import (
-    ActionDone, ActionFailed, Due, LeadFacts, Paused, Resumed, Retry, Start, State, compile_sequence, step,
-)
+from sequences.step import ActionDone, ActionFailed, Due, LeadFacts, Paused, Resumed, Retry, Start, State, compile_sequence, step
 from sequences.model import (
     AcceptedConnection, ConnectionRequest, Delay, Email, HasProfessionalEmail, IsConnection, LinkedInMessage,
     Sequence, Task, VoiceMessage,

@@ -11,10 +11,7 @@ from datetime import datetime, timedelta, timezone
 import msgspec
 import pytest
 
-from sequences import (
-    Accepted, ActionDone, ActionFailed, Blocked, Bounced, Due, InvitationWithdrawn, LeadFacts, OutOfOffice,
-    Paused, Removed, Replied, Resumed, Retry, Start, State, compile_sequence, compiled_for, step,
-)
+from sequences.step import Accepted, ActionDone, ActionFailed, Blocked, Bounced, Due, InvitationWithdrawn, LeadFacts, OutOfOffice, Paused, Removed, Replied, Resumed, Retry, Start, State, compile_sequence, compiled_for, step
 from sequences.model import (
     AcceptedConnection, ConnectionRequest, Delay, Email, HasProfessionalEmail, InMail, IsConnection,
     LinkedInAttachment, LinkedInMessage, Sequence, Task, VisitProfile, VoiceMessage,
@@ -322,6 +319,7 @@ def test_missing_variable_names_the_variable():
     (ConnectionRequest(id="n", note="{custom.bio}"), Substatus.MESSAGE_TOO_LONG),
     (LinkedInMessage(id="n", chunks=["ok", "{custom.essay}"]), Substatus.MESSAGE_TOO_LONG),
     (InMail(id="n", subject="Hello", body="{custom.essay}"), Substatus.INMAIL_MESSAGE_TOO_LONG),
+    (InMail(id="n", subject="{custom.essay}", body="hi"), Substatus.INMAIL_MESSAGE_TOO_LONG),
     (LinkedInAttachment(id="n", text="{custom.essay}", file="deck.pdf"), Substatus.MESSAGE_TOO_LONG),
     (InMail(id="n", subject="", body="hi"), Substatus.MISSING_INMAIL_SUBJECT),
     (InMail(id="n", subject="s", body="{custom.empty|}"), Substatus.MISSING_INMAIL_MESSAGE),

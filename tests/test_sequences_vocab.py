@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sequences import PREVIEW_LEAD, LeadData, preview, render, validate
+from sequences.preview import preview
+from sequences.render import LeadData, PREVIEW_LEAD, render
+from sequences.validate import validate
 from sequences.model import (
     AddToCampaign, ConnectionRequest, Email, InMail, LinkedInMessage, ReactToPost, Sequence, Task, VisitProfile,
     VoiceMessage, bucket_of, channel_of, counts_as_message,
@@ -41,14 +43,35 @@ def test_every_status_and_substatus_has_a_label_and_a_description():
     assert Substatus.WAITING_TO_CONNECT.label == "Waiting to connect"
 
 
-def test_the_linkedin_drivers_substatus_labels_all_map_onto_the_vocabulary():
-    """runtime.channels.linkedin.protocol keeps its own label enum; every label must exist here."""
-    from runtime.channels.linkedin.protocol import Substatus as DriverSubstatus
+def test_driver_errors_carry_the_vocabularys_substatus():
+    """Drivers raise errors that carry `sequences`' Substatus itself: no label to map back."""
+    from runtime.channels.linkedin import protocol
 
-    for label in DriverSubstatus:
-        assert Substatus.from_label(label.value).label == label.value
-    with pytest.raises(ValueError):
-        Substatus.from_label("Not a substatus")
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    for cls in (protocol.LinkedInError, *subclasses(protocol.LinkedInError)):
+        assert cls.default_substatus is None or isinstance(cls.default_substatus, Substatus), cls
+    with pytest.raises(protocol.InvalidAction) as refused:
+        protocol.check_note("n" * 301)
+    assert refused.value.substatus is Substatus.MESSAGE_TOO_LONG
+
+
+def test_an_inmail_subject_the_driver_refuses_is_refused_by_validation_and_at_step_time():
+    """The InMail subject limit once lived only in the driver: a campaign passed validation, then failed at send."""
+    from runtime.channels.linkedin import protocol
+    from sequences.limits import INMAIL_SUBJECT_MAX_CHARS
+    from sequences.model import InMail, Sequence
+
+    longest = "s" * INMAIL_SUBJECT_MAX_CHARS
+    assert protocol.check_inmail(longest, "body") == (longest, "body")
+    with pytest.raises(protocol.InvalidAction) as refused:
+        protocol.check_inmail(longest + "s", "body")
+    seq = Sequence(start="i", nodes=[InMail(id="i", subject=longest + "s", body="Hello")])
+    assert [e.substatus for e in validate(seq)] == [refused.value.substatus]
+    assert validate(Sequence(start="i", nodes=[InMail(id="i", subject=longest, body="Hello")])) == []
 
 
 def test_active_tab_is_running_and_scheduled_and_archived_is_final():
@@ -172,7 +195,7 @@ def test_cli_shows_a_template_by_name_or_slug_in_any_case(name):
     result = CliRunner().invoke(_app(), ["templates", "show", name, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    from sequences import from_json
+    from sequences.model import from_json
 
     seq = from_json(json.dumps(data["sequence"]))
     assert data["name"] == "LinkedIn Social Warming" and validate(seq) == []

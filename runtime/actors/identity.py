@@ -40,13 +40,14 @@ import trio
 
 from runtime import limits, outbox, pacing
 from runtime.channels.email.protocol import EmailDisconnected, EmailError, OutgoingEmail
-from runtime.channels.linkedin.protocol import Attachment, Disposition, GatewayUnavailable, InvitationCooldown, LeadRef, LimitReached, LinkedInError, Reaction
+from runtime.channels.linkedin.protocol import Attachment, Disposition, GatewayUnavailable, InvitationCooldown, LeadRef, LimitReached, LinkedInError
 from runtime.channels.base import SendKey
 from runtime.leads import CampaignInfo, QueuedJob, advance, lead_rows, load_campaign
 from runtime.limits import ActionTimes
 from runtime.queue_order import RankedWindow
 from runtime.results import LINKEDIN_MESSAGES, email_outcome, failed, has_conversation, record_side, settle
 from runtime.working_hours import WorkingHours
+from sequences.model import MOST_REACTED, Reaction
 from sequences.statuses import Substatus
 from sequences.step import ActionDone, Blocked, Bounced
 from storage.activity import iso, record
@@ -515,7 +516,7 @@ class IdentityActor:
             return prof.provider_id, False
         if job.action == "react_to_post":
             r = p.get("reaction") or "like"
-            res = await d.react_to_last_post(lead, None if r == "most_reacted" else Reaction(r))
+            res = await d.react_to_last_post(lead, None if r == MOST_REACTED else Reaction(r))
             return res.post_id, False
         if job.action == "connection_request":
             inv = await d.send_invitation(lead, p.get("note") or None, key)
@@ -592,13 +593,13 @@ class IdentityActor:
             self._defer({"lead_state": row[0], "campaign_id": row[1], "enrollment_id": job.enrollment_id},
                         info, until, why, now)
 
-    def _fail_lead(self, lane: Lane, job: outbox.Claimed, substatus_label: str | None, error: str,
+    def _fail_lead(self, lane: Lane, job: outbox.Claimed, substatus: Substatus | None, error: str,
                    had_ledger: datetime | None, retry_at: datetime | None = None) -> None:
         """The lead's step failed: Error with the substatus, or (retry_at) re-issued then by the
         step function, whose retry budget ends in Error."""
         now = self.rt.clock.now()
         info = self.campaign_info(job.campaign_id)
-        event = failed(job.node, substatus_label)
+        event = failed(job.node, substatus)
         if retry_at is not None:
             event = msgspec.structs.replace(event, retryable=True, retry_at=retry_at)
         with transaction(self.db):
@@ -652,7 +653,7 @@ class IdentityActor:
         rounds = self.unknown_rounds[job.id] = self.unknown_rounds.get(job.id, 0) + 1
         if rounds > UNKNOWN_ROUNDS:
             self.unknown_rounds.pop(job.id, None)
-            self._fail_lead(lane, job, Substatus.SYSTEM_ERROR.label, error, had_ledger)
+            self._fail_lead(lane, job, Substatus.SYSTEM_ERROR, error, had_ledger)
             return
         with transaction(self.db):
             outbox.mark_unknown(self.db, job, now, error)
@@ -678,7 +679,7 @@ class IdentityActor:
         if outcome == "disconnected":
             with transaction(self.db):
                 self.db.execute("UPDATE inboxes SET connected = 0, updated_at = ? WHERE id = ?", [iso(now), job.inbox_id])
-            self._fail_lead(lane, job, Substatus.EMAIL_DISCONNECTED.label, str(exc), had_ledger)
+            self._fail_lead(lane, job, Substatus.EMAIL_DISCONNECTED, str(exc), had_ledger)
             self.halted.add(f"email:{job.inbox_id}")
             return
         self._requeue(lane, job, str(exc), had_ledger, now + timedelta(seconds=exc.retry_after or 60))

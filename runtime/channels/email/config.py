@@ -15,9 +15,9 @@ import socket
 import ssl
 from dataclasses import dataclass
 
+from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR
+
 TLS_MODES = ("implicit", "starttls", "none")
-PER_DAY_DEFAULT, PER_DAY_MAX = 30, 80
-PER_HOUR_DEFAULT, PER_HOUR_MAX = 5, 10
 TIMEOUT = 20.0
 
 
@@ -75,10 +75,10 @@ def check_settings(s: InboxSettings, per_day: int, per_hour: int) -> None:
                 f"--tls none sends the password in clear text; it is only allowed for loopback hosts "
                 f"(not {host}). Use implicit (IMAP 993, SMTP 465) or starttls (SMTP 587)."
             )
-    if not 1 <= per_day <= PER_DAY_MAX:
-        raise MailConfigError(f"--per-day must be between 1 and {PER_DAY_MAX} emails per inbox (recommended {PER_DAY_DEFAULT})")
-    if not 1 <= per_hour <= PER_HOUR_MAX:
-        raise MailConfigError(f"--per-hour must be between 1 and {PER_HOUR_MAX} emails per inbox (recommended {PER_HOUR_DEFAULT})")
+    for flag, value, cap in (("--per-day", per_day, EMAIL_PER_DAY), ("--per-hour", per_hour, EMAIL_PER_HOUR)):
+        if not cap.allows(value):
+            raise MailConfigError(f"{flag} must be between {cap.low} and {cap.high} emails per inbox"
+                                  f" (recommended {cap.default})")
 
 
 def ssl_context(ca_file: str | None) -> ssl.SSLContext:

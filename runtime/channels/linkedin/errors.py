@@ -27,18 +27,8 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Mapping
 
-from runtime.channels.linkedin.protocol import (
-    AccountDisconnected,
-    AccountRestricted,
-    GatewayUnavailable,
-    InMailCreditsExhausted,
-    InvitationCooldown,
-    LeadUnreachable,
-    LimitReached,
-    LinkedInError,
-    RateLimited,
-    Substatus,
-)
+from runtime.channels.linkedin.protocol import AccountDisconnected, AccountRestricted, GatewayUnavailable, InMailCreditsExhausted, InvitationCooldown, LeadUnreachable, LimitReached, LinkedInError, RateLimited
+from sequences.statuses import Substatus
 
 DEFAULT_RETRY_AFTER = 60.0
 """Seconds to wait after a 429 that names no Retry-After."""

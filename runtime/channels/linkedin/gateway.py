@@ -36,7 +36,9 @@ from typing import Any, Awaitable, Callable, Sequence
 import httpx
 import trio
 
-from runtime.channels.linkedin.protocol import AccountInfo, Attachment, GatewayUnavailable, InboundMessage, InvalidAction, InvitationSent, LeadRef, LeadUnreachable, LinkedInError, MessageSent, OutcomeUnknown, PostReaction, Profile, Reaction, Relation, SentInvitation, Substatus, check_inmail, check_message, check_note
+from runtime.channels.linkedin.protocol import AccountInfo, Attachment, GatewayUnavailable, InboundMessage, InvalidAction, InvitationSent, LeadRef, LeadUnreachable, LinkedInError, MessageSent, OutcomeUnknown, PostReaction, Profile, Relation, SentInvitation, check_inmail, check_message, check_note
+from sequences.model import Reaction
+from sequences.statuses import Substatus
 from runtime.channels.base import SendKey
 from runtime.channels.linkedin.http import GatewayHttp, HttpPolicy, MaybeApplied
 

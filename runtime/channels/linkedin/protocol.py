@@ -8,7 +8,8 @@ module's types, so both drivers must:
 - return the result records below (plain frozen dataclasses, no I/O attached);
 - raise only `LinkedInError` subclasses below, each of which says what the
   runtime must do with the job (`disposition`) and, for lead errors, which
-  substatus of the spec's reference the lead gets (`substatus`);
+  substatus of the spec's reference the lead gets (`substatus`, the
+  `sequences.statuses.Substatus` itself);
 - validate content the same way, with `check_note`, `check_message`,
   `check_inmail` (a note over 300 characters fails identically in both);
 - never send twice for one idempotency key (`SendKey`). When the previous
@@ -30,46 +31,9 @@ from datetime import datetime
 from typing import Protocol, Sequence, runtime_checkable
 
 from runtime.channels.base import SendKey
-
-# Limits of the spec ("Message too long": 1,900 characters; notes: 300).
-NOTE_MAX_CHARS = 300
-MESSAGE_MAX_CHARS = 1900
-INMAIL_MAX_CHARS = 1900
-INMAIL_SUBJECT_MAX_CHARS = 200
-
-
-class Reaction(enum.StrEnum):
-    """The reactions of "React to Last Post" (None means "Most Reacted")."""
-
-    LIKE = "like"
-    CELEBRATE = "celebrate"
-    SUPPORT = "support"
-    LOVE = "love"
-    INSIGHTFUL = "insightful"
-    FUNNY = "funny"
-
-
-class Substatus(enum.StrEnum):
-    """Substatus labels of the spec's "Campaign Statuses and Substatuses Reference"
-    that LinkedIn outcomes lead to (exact spec wording, so the runtime can map
-    them onto the `sequences` vocabulary one to one)."""
-
-    IDENTITY_LIMITS = "Identity limits"
-    MONTHLY_CONVERSATION_LIMIT = "Monthly conversation limit"
-    CONNECTION_WITHDRAWN = "Connection withdrawn"
-    LINKEDIN_DISCONNECTED = "LinkedIn disconnected"
-    SYSTEM_ERROR = "System error"
-    INMAIL_CREDITS_LIMIT = "InMail credits limit"
-    MISSING_INMAIL_SUBJECT = "Missing InMail subject"
-    MISSING_INMAIL_MESSAGE = "Missing InMail message"
-    MISSING_LINKEDIN_MESSAGE = "Missing LinkedIn message"
-    EMPTY_MESSAGE = "Empty message"
-    IDENTITY_MISCONFIGURATION = "Identity misconfiguration"
-    INVALID_LINKEDIN_ID = "Invalid LinkedIn ID"
-    MESSAGE_TOO_LONG = "Message too long"
-    INMAIL_MESSAGE_TOO_LONG = "InMail message too long"
-    LINKEDIN_URL_NOT_FOUND = "LinkedIn URL not found"
-    NOT_CONNECTED = "Not connected"
+from sequences.limits import INMAIL_MAX_CHARS, INMAIL_SUBJECT_MAX_CHARS, MESSAGE_MAX_CHARS, NOTE_MAX_CHARS
+from sequences.model import Reaction
+from sequences.statuses import Substatus
 
 
 class Disposition(enum.StrEnum):
@@ -97,7 +61,7 @@ class LinkedInError(Exception):
     """Base of every error a LinkedIn driver raises.
 
     `code` is the gateway's error type (e.g. "cannot_resend_yet") or a driver
-    code; `substatus` the spec label for the lead, if any; `retry_after` the
+    code; `substatus` the lead's substatus, if any; `retry_after` the
     seconds to wait before retrying, if the job stays queued. The message never
     contains a secret (API keys are never part of a driver's error text).
     """

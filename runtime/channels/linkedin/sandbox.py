@@ -15,7 +15,8 @@ from typing import Callable, Sequence
 
 import trio
 
-from runtime.channels.linkedin.protocol import AccountDisconnected, AccountInfo, Attachment, GatewayUnavailable, InboundMessage, InvitationSent, LeadRef, MessageSent, PostReaction, Profile, RateLimited, Reaction, Relation, SentInvitation, check_inmail, check_message, check_note
+from runtime.channels.linkedin.protocol import AccountDisconnected, AccountInfo, Attachment, GatewayUnavailable, InboundMessage, InvitationSent, LeadRef, MessageSent, PostReaction, Profile, RateLimited, Relation, SentInvitation, check_inmail, check_message, check_note
+from sequences.model import Reaction
 from runtime.channels.base import SendKey
 from runtime.sandbox.world import SandboxWorld
 

@@ -1,0 +1,63 @@
+"""Every limit of the spec, written once: content lengths, and the caps actions are counted against.
+
+Validation (the editor, `campaigns create`), the step function (after
+personalisation), the drivers (just before a send), the configuration
+checks and the runtime's token buckets all read these, so a campaign that
+passes validation cannot fail at send time for a limit it was never told
+about, and a cap's default and maximum cannot drift between the places
+that offer, check and enforce it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- content (spec: "Message too long" 1,900 characters; LinkedIn refuses a
+# connection note over 300 and an InMail subject over 200)
+NOTE_MAX_CHARS = 300
+MESSAGE_MAX_CHARS = 1900
+INMAIL_MAX_CHARS = 1900
+INMAIL_SUBJECT_MAX_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A cap a user may set, with the spec's default and the range enginy accepts."""
+
+    default: int
+    low: int
+    high: int
+
+    def allows(self, value: int) -> bool:
+        return self.low <= value <= self.high
+
+    def clamp(self, value: int) -> int:
+        """The value the runtime enforces: never above the maximum, whatever was stored."""
+        return max(self.low, min(int(value), self.high))
+
+
+# --- email, per connected inbox (spec: per day default 30, max 80; per hour default 5, max 10)
+EMAIL_PER_DAY = Cap(30, 1, 80)
+EMAIL_PER_HOUR = Cap(5, 1, 10)
+
+# --- LinkedIn, per identity. enginy caps connection requests at 100 and
+# messages at 150 a day: the spec's "technically possible" Premium range
+# tops out at 100 invitations, and 150 is its highest daily LinkedIn figure.
+LINKEDIN_INVITES_PER_DAY = Cap(20, 1, 100)
+LINKEDIN_MESSAGES_PER_DAY = Cap(100, 1, 150)
+#: Automatic withdrawal of invitations pending this many days (LinkedIn drops them after about six months).
+WITHDRAW_AFTER_DAYS = Cap(21, 1, 180)
+
+#: Profile visits a day (spec: 50, 150 with Premium), at most one every 4 minutes.
+PROFILE_VISITS_PER_DAY = 50
+PROFILE_VISITS_PER_DAY_PREMIUM = 150
+VISIT_SPACING_SECONDS = 240
+#: Post reactions: at most one every 5 minutes.
+REACTION_SPACING_SECONDS = 300
+#: Connection evaluations (acceptance checks): 5 per 30 minutes.
+EVALUATIONS_PER_WINDOW = 5
+EVALUATION_WINDOW_SECONDS = 1800
+
+
+def profile_visits_per_day(premium: bool) -> int:
+    return PROFILE_VISITS_PER_DAY_PREMIUM if premium else PROFILE_VISITS_PER_DAY
