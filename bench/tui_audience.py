@@ -8,7 +8,7 @@ on the worker thread) and the wall time until the new rows are painted:
 * open the audience tab (chip counts + first page),
 * change chip (Error: 5 % of the leads, In progress: 30 %, back to Total),
 * filter (search a company name, a person's name, a word in ~10 % of the
-  names — the LIKE-walk plan of tui/data.search_plan —, punctuation only:
+  names — the LIKE-walk plan of storage/search.search_plan —, punctuation only:
   a rare mark "@", a common one "&", one nobody has "#"; stage),
 * jump to the end (G).
 

@@ -46,10 +46,10 @@ from runtime.sandbox.world import SandboxWorld
 from storage.activity import iso
 from storage.db import transaction
 from storage.demo_clock import demo_clock
+from storage.timeline import CLOCK_KEY, clock_position, workspace_time  # noqa: F401 (clock_position: its users import it here)
 
 LEASE_STALE = timedelta(seconds=15)
 HEARTBEAT_S = 1.0
-CLOCK_KEY = "clock_position"
 
 
 class LeaseHeld(Exception):
@@ -109,20 +109,13 @@ def request_stop(db: sqlite_utils.Database) -> Holder | None:
     return h
 
 
-def clock_position(db: sqlite_utils.Database) -> datetime | None:
-    r = db.execute("SELECT value FROM runtime_state WHERE key = ?", [CLOCK_KEY]).fetchone()
-    return datetime.fromisoformat(r[0]) if r else None
-
-
 def save_position(db: sqlite_utils.Database, at: datetime) -> None:
     db.execute("INSERT INTO runtime_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                [CLOCK_KEY, iso(at)])
 
 
 def start_time(db: sqlite_utils.Database) -> datetime:
-    last = clock_position(db)
-    now = wall_now()
-    return max(now, last) if last else now
+    return workspace_time(db, wall_now())
 
 
 class Service:

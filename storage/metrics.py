@@ -38,7 +38,7 @@ import msgspec
 import sqlite_utils
 
 from sequences.model import CHANNEL, LABEL, Sequence, children, from_json, kind_of
-from storage.activity_kinds import CONTACTED, POSITIVE, REPLIED, Kind, Milestone
+from storage.activity_kinds import CONDITION_KINDS, CONTACTED, POSITIVE, REPLIED, Kind, Milestone
 
 M = Milestone
 AUDIENCE_KEYS = ("total", "not_started", "in_progress", "paused", "error", "finished", "replied")
@@ -93,15 +93,27 @@ def _milestone_figures(db: sqlite_utils.Database, campaign_id: int) -> tuple[int
     return total, figures
 
 
+def shown_statuses(chip: str, campaign_paused: bool) -> tuple[str, ...]:
+    """The stored lead statuses a status chip (a key of AUDIENCE_KEYS but "total") shows.
+
+    The one place of the rule "a paused campaign shows In progress as Paused": while
+    the campaign itself is paused, the Paused chip holds its In progress leads too and
+    In progress holds none. The chip counts (audience_counts) and the audience list's
+    filter (storage/audience_view.py) both ask this."""
+    if campaign_paused and chip == "paused":
+        return ("paused", "in_progress")
+    if campaign_paused and chip == "in_progress":
+        return ()
+    return (chip,)
+
+
 def audience_counts(groups: list[tuple[str, str | None, int]], campaign_status: str) -> dict[str, int]:
-    counts = dict.fromkeys(AUDIENCE_KEYS, 0)
+    by_status: Counter[str] = Counter()
     for status, _node, n in groups:
-        counts[status] += n
-        counts["total"] += n
-    if campaign_status == "paused":
-        counts["paused"] += counts["in_progress"]
-        counts["in_progress"] = 0
-    return counts
+        by_status[status] += n
+    paused = campaign_status == "paused"
+    return {"total": sum(by_status.values()),
+            **{chip: sum(by_status[s] for s in shown_statuses(chip, paused)) for chip in AUDIENCE_KEYS[1:]}}
 
 
 def tree_order(seq: Sequence) -> list[tuple[int, Any]]:
@@ -154,6 +166,22 @@ def campaign_metrics(db: sqlite_utils.Database, campaign_id: int) -> CampaignMet
                   leads=at_node.get(node.id, 0), errors=errors_at.get(node.id, 0))
              for depth, node in tree_order(from_json(row[1]))]
     return CampaignMetrics(status=row[0], audience=audience, metrics=metrics, steps=steps)
+
+
+def conversation_tags(db: sqlite_utils.Database, campaign_id: int) -> list[tuple[str, str, int]]:
+    """(tag, channel, conversations) of a campaign — the Tagged Conversations widget."""
+    return [(str(tag), channel, n) for tag, channel, n in db.execute(
+        "SELECT t.value AS tag, cv.channel, count(*) AS n FROM conversations cv, json_each(cv.tags) t"
+        " WHERE cv.campaign_id = ? GROUP BY t.value, cv.channel ORDER BY n DESC", [campaign_id])]
+
+
+def daily_activity(db: sqlite_utils.Database, campaign_id: int, since: str) -> list[tuple[str, int]]:
+    """(day, actions) since `since` — the overview sparkline (conditions left out)."""
+    return [(day, n) for day, n in db.execute(
+        "SELECT substr(at, 1, 10) AS day, count(*) AS n FROM activity INDEXED BY activity_campaign"
+        f" WHERE campaign_id = ? AND at >= ? AND kind NOT IN ({','.join('?' * len(CONDITION_KINDS))})"
+        " AND enrollment_id IS NOT NULL GROUP BY day ORDER BY day",
+        [campaign_id, since, *[k.value for k in CONDITION_KINDS]])]
 
 
 # --- the dashboard ----------------------------------------------------------------

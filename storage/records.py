@@ -330,3 +330,65 @@ RECORDS: tuple[type[Record], ...] = (
     UserTemplate, RuntimeLease,
 )
 """One record per table of m001; the columns test walks this."""
+
+
+# --- the TUI's read model: what the campaign view's lists and side panel show -------------------
+# (Not table rows: joins and pages of them. Built positionally from the SELECT's columns, in field
+# order, by storage/audience_view.py, storage/activity_view.py and storage/campaign_view.py.)
+
+
+class AudienceRow(msgspec.Struct, kw_only=True):
+    """A lead of the audience list: its enrollment, who it is, its last actions and conversation tags."""
+
+    id: int  # the enrollment: the list's key
+    contact_id: int
+    status: str
+    substatus: str | None
+    node_id: str | None
+    milestones: int
+    updated_at: str
+    removed: bool
+    first_name: str
+    last_name: str
+    company: str
+    job_title: str
+    recent: list[str]  # kinds of the latest actions (at most 4), newest first
+    tags: list[str]
+
+
+class ActivityRow(msgspec.Struct, kw_only=True):
+    """An action of the activity log, with its recipient's name (None for a campaign-wide action)."""
+
+    id: int  # the list's key
+    at: str
+    kind: str
+    node_id: str | None
+    channel: str | None
+    status: str
+    detail: str  # JSON text, as stored
+    actor: str
+    contact_id: int | None
+    first_name: str | None
+    last_name: str | None
+    company: str | None
+
+
+class TimelineEntry(msgspec.Struct, kw_only=True):
+    """An action in a lead's timeline (the side panel)."""
+
+    id: int
+    at: str
+    kind: str
+    node_id: str | None
+    channel: str | None
+    status: str
+    detail: str  # JSON text, as stored
+
+
+class LeadDetail(msgspec.Struct, kw_only=True):
+    """What the contact side panel shows."""
+
+    enrollment: Enrollment
+    contact: Contact | None
+    timeline: list[TimelineEntry]  # oldest first
+    tags: list[str]

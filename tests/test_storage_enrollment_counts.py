@@ -20,14 +20,15 @@ import pytest
 
 from storage.activity import record, set_positive
 from storage.activity_kinds import Kind
+from storage.audience_view import AudienceFilter, AudienceSource
 from storage.audience import add_contacts, add_list
 from storage.campaigns import create_campaign, delete_campaign, duplicate_campaign, launch_campaign, pause_campaign
 from storage.db import connect, migrate, transaction
 from storage.identities import create_identity
 from storage.lead_intents import pause_leads, remove_leads, resume_leads, retry_leads
 from storage.metrics import campaign_metrics
+from storage.reader import Reader
 from tests.support.campaign_workspace import NOW, add_contacts as make_contacts, make_workspace
-from tui.data import AudienceFilter, AudienceSource, Reader
 
 STATUSES = ("not_started", "in_progress", "paused", "error", "finished", "replied")
 

@@ -19,8 +19,8 @@ from textual.widgets import TabbedContent
 
 from storage.workspace import open_workspace
 from tests.tui_support import q, template_ws, until, ws  # noqa: F401 (fixtures)
+from storage.audience_view import AudienceFilter
 from tui.app import EnginyApp
-from tui.data import AudienceFilter
 from tui.screens.campaign import CampaignScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.widgets.chips import StatusChips
@@ -101,14 +101,14 @@ async def test_the_next_campaign_shows_nothing_of_the_last(ws: Path) -> None:
         await until(pilot, lambda: "Total contacts" in text(view.query_one("#metrics-all")), "B's Overview")
         header = text(view.query_one("#campaign-header"))
         assert "Spain SaaS founders" in header and "Q4 Fintech" not in header
-        assert view.campaign_id == B and view.row is not None and view.row["id"] == B
+        assert view.campaign_id == B and view.row is not None and view.row.id == B
         assert view.query_one(TabbedContent).active == "overview"
         assert app.focused is view.query_one("#progress-tree")
         tree = " | ".join(str(n.label) for n in view.query_one("#progress-tree").root.children)
         assert "errors" not in tree  # A's three errors are not B's
         assert "↑" not in text(view.query_one("#metrics-all")) and "↓" not in text(view.query_one("#metrics-all"))
         # filters, chip, marks, view and panel as a new view has them
-        assert view.audience == AudienceFilter(B, view.row["identity_id"], campaign_paused=False)
+        assert view.audience == AudienceFilter(B, view.row.identity_id, campaign_paused=False)
         assert view.view == "contacts" and view.activity_range == "All time"
         assert view.query_one(StatusChips).selected == "total" and not table.marked
         panel = view.query_one(LeadPanel)
@@ -123,7 +123,7 @@ async def test_the_next_campaign_shows_nothing_of_the_last(ws: Path) -> None:
         assert table.total == (sum(counts.values()), True)
         ids = {r[0] for r in q(ws, "SELECT id FROM enrollments WHERE campaign_id = ?", B)}
         shown = table.visible_rows()
-        assert shown and {r["id"] for r in shown} <= ids
+        assert shown and {r.id for r in shown} <= ids
         assert "Evil" not in table_text(table) and "[bold red]X[/]" not in table_text(table)
         assert "search" not in text(view.query_one("#audience-filters"))
         activity = view.query_one("#activity-table", VirtualTable)
@@ -174,7 +174,7 @@ async def test_a_refresh_of_the_last_campaign_landing_late_is_dropped(ws: Path, 
     import tui.screens.campaign as campaign_module
 
     release, reading = threading.Event(), threading.Event()
-    read_row = campaign_module.campaign_row
+    read_row = campaign_module.campaign_view
 
     def slow_row(reader, campaign_id):
         if campaign_id == A and threading.current_thread() is not threading.main_thread():
@@ -186,7 +186,7 @@ async def test_a_refresh_of_the_last_campaign_landing_late_is_dropped(ws: Path, 
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
         view = await opened(pilot, app, A, "audience")
-        monkeypatch.setattr(campaign_module, "campaign_row", slow_row)
+        monkeypatch.setattr(campaign_module, "campaign_view", slow_row)
         late = asyncio.ensure_future(view.refresh_data())  # A's refresh, its read held on its thread …
         await until(pilot, reading.is_set, "A's refresh reading")
         await back(pilot, app)
@@ -196,7 +196,7 @@ async def test_a_refresh_of_the_last_campaign_landing_late_is_dropped(ws: Path, 
         await until(pilot, loaded(view), "campaign B")
         await pilot.pause(0.1)
         assert "Spain SaaS founders" in text(view.query_one("#campaign-header"))
-        assert view.row["id"] == B and view.query_one(StatusChips).counts["error"] == 0
+        assert view.row.id == B and view.query_one(StatusChips).counts["error"] == 0
 
 
 @pytest.mark.asyncio
@@ -244,7 +244,7 @@ async def test_the_view_is_built_ahead_while_the_dashboard_waits(ws: Path) -> No
         ahead.query_one(TabbedContent).active = "audience"
         table = ahead.query_one("#audience-table", VirtualTable)
         await until(pilot, lambda: bool(table.visible_rows()), "its rows")
-        assert {r["id"] for r in table.visible_rows()} <= ids
+        assert {r.id for r in table.visible_rows()} <= ids
 
 
 @pytest.mark.asyncio

@@ -363,21 +363,21 @@ async def test_virtual_table_pages_by_keyset_to_both_ends(big_ws: Path) -> None:
         assert table.total == (3000, True)
         await pilot.press("G")
         await settle(pilot, table)
-        assert table.current["id"] == 3000 and "Lead3000 " in table_text(table)
+        assert table.current.id == 3000 and "Lead3000 " in table_text(table)
         await pilot.press("g")
         await settle(pilot, table)
-        assert table.current["id"] == 1 and "Lead1 " in table_text(table)
+        assert table.current.id == 1 and "Lead1 " in table_text(table)
         for _ in range(40):  # well past the first window of rows
             await pilot.press("pagedown")
             await settle(pilot, table)
-        assert table.current is not None and table.current["id"] == table.cursor + 1  # ids are 1..3000
+        assert table.current is not None and table.current.id == table.cursor + 1  # ids are 1..3000
         await pilot.press("4")  # Error chip, then its last row
         await settle(pilot, table)
         errors = q(big_ws, "SELECT count(*), max(id) FROM enrollments WHERE status = 'error'")[0]
         assert table.total == (errors[0], True)
         await pilot.press("G")
         await settle(pilot, table)
-        assert table.current["id"] == errors[1] and table.current["status"] == "error"
+        assert table.current.id == errors[1] and table.current.status == "error"
 
 
 @pytest.mark.asyncio

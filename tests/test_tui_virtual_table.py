@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import msgspec
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -18,6 +19,12 @@ from textual.widgets import Input
 from textual.worker import WorkerState
 
 from tui.widgets.virtual_table import Column, VirtualTable
+
+
+class Item(msgspec.Struct):
+    """A row: any record with the source's key attribute."""
+
+    id: int
 
 
 class GatedSource:
@@ -33,13 +40,13 @@ class GatedSource:
     def _wait(self) -> None:
         assert self.gate.wait(30), "the test never opened the gate"
 
-    def after(self, key: Any, limit: int) -> list[dict[str, Any]]:
+    def after(self, key: Any, limit: int) -> list[Item]:
         self._wait()
-        return [{"id": i} for i in self.ids if key is None or i > key][:limit]
+        return [Item(i) for i in self.ids if key is None or i > key][:limit]
 
-    def before(self, key: Any, limit: int) -> list[dict[str, Any]]:
+    def before(self, key: Any, limit: int) -> list[Item]:
         self._wait()
-        return [{"id": i} for i in reversed(self.ids) if key is None or i < key][:limit]
+        return [Item(i) for i in reversed(self.ids) if key is None or i < key][:limit]
 
     def count(self) -> tuple[int, bool]:
         self._wait()
@@ -69,10 +76,10 @@ class TableApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Input(id="other")  # gets the screen's automatic focus first, as the tab bar does in the TUI
-        yield VirtualTable([Column("Id", None, lambda r: Text(str(r["id"])))], id="table")
+        yield VirtualTable([Column("Id", None, lambda r: Text(str(r.id)))], id="table")
 
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
-        self.opened.append(event.row["id"])
+        self.opened.append(event.row.id)
 
 
 async def landed(pilot, table: VirtualTable) -> None:
@@ -125,7 +132,7 @@ async def test_keys_pressed_during_a_reload_are_acted_on() -> None:
         await landed(pilot, table)
         await pilot.pause()
         assert app.opened == [3]
-        assert table.marked == {1, 2} and table.cursor == 2 and table.current == {"id": 3}
+        assert table.marked == {1, 2} and table.cursor == 2 and table.current == Item(3)
 
 
 @pytest.mark.asyncio
@@ -151,4 +158,4 @@ async def test_a_list_no_longer_shown_failing_does_not_end_the_load_in_flight() 
         finally:
             shown.gate.set()
         await landed(pilot, table)
-        assert table.current == {"id": 1} and table.total == (10, True)
+        assert table.current == Item(1) and table.total == (10, True)

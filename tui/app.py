@@ -25,11 +25,12 @@ from textual.widget import AwaitMount
 
 from runtime.clock import wall_now
 from storage.demo_clock import demo_clock, set_demo_clock
+from storage.reader import ChangeWatch, Reader
+from storage.timeline import workspace_time
 from storage.workspace import Workspace
 from tui.commands import ScreenCommands
-from tui.data import Reader
 from tui.screens.modals import HelpScreen
-from tui.text import clean, parse_time
+from tui.text import clean
 
 POLL_SECONDS = 0.25
 CAMPAIGN_VIEW = "campaign"  # the name of the kept campaign view (open_campaign)
@@ -51,12 +52,9 @@ class AppContext:
         """Workspace time: the runtime's clock when it runs ahead of the wall (the demo), else the wall."""
         wall = self.wall()
         try:
-            row = self.db.execute(
-                "SELECT value FROM runtime_state WHERE key = 'clock_position'").fetchone()
+            return workspace_time(self.db, wall)
         except sqlite3.OperationalError:
             return wall
-        at = parse_time(row[0]) if row else None
-        return max(wall, at) if at else wall
 
     def run_intent(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call a storage intent with this user and the workspace time."""
@@ -93,7 +91,7 @@ class EnginyApp(App[None]):
         if demo:
             self.ctx.extra_status = self._demo_status
         self._on_exit = on_exit
-        self._poll_conn: sqlite3.Connection | None = None
+        self._changes: ChangeWatch | None = None
         self.data_version = 0
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
@@ -108,8 +106,8 @@ class EnginyApp(App[None]):
         self.push_screen(DashboardScreen(self.ctx))
         if self.notice:
             self.notify(self.notice, timeout=8)
-        self._poll_conn = sqlite3.connect(str(self.workspace.db_path), isolation_level=None)
-        self.data_version = self._version()
+        self._changes = ChangeWatch(self.workspace.db_path)
+        self.data_version = self._changes.version()
         self.run_worker(self._poll(), group="poll", exit_on_error=False)
         self.set_timer(BUILD_AHEAD_SECONDS, self._build_campaign_view)
 
@@ -157,14 +155,11 @@ class EnginyApp(App[None]):
             self.install_screen(view, CAMPAIGN_VIEW)
         return self.push_screen(view)
 
-    def _version(self) -> int:
-        assert self._poll_conn is not None
-        return self._poll_conn.execute("PRAGMA data_version").fetchone()[0]
-
     async def _poll(self) -> None:
         while True:
             await asyncio.sleep(POLL_SECONDS)
-            version = self._version()
+            assert self._changes is not None
+            version = self._changes.version()
             if version != self.data_version:
                 self.data_version = version
                 await self.refresh_screen()
@@ -227,8 +222,8 @@ class EnginyApp(App[None]):
 
     def on_unmount(self) -> None:
         self.ctx.reader.close()
-        if self._poll_conn is not None:
-            self._poll_conn.close()
+        if self._changes is not None:
+            self._changes.close()
         if self._on_exit is not None:
             self._on_exit()
 

@@ -3,7 +3,7 @@
 Why: the audience and activity searches matched `first || ' ' || last LIKE
 '%term%' OR company LIKE '%term%'`, which reads every contact of the campaign
 — about 0.6–0.9 s with a million leads. An FTS5 index finds the contacts whose
-words start with the typed words in a few milliseconds (tui/data.py uses it as
+words start with the typed words in a few milliseconds (storage/search.py uses it as
 `"word"*` prefix queries and keeps the LIKE as an exact re-check of the hits).
 
 The table is external-content (`content='contacts'`): it stores only the

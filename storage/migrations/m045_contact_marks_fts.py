@@ -12,7 +12,7 @@ without marks adds nothing. `detail=none, columnsize=0`: only which contacts
 have which runs of marks, no positions or sizes. A mark can sit inside a
 longer run (the "," of ".,"), so the search reads the few distinct runs from
 `contact_marks_vocab` and matches every run that contains its mark — the
-exact set of contacts with that mark (tui/data.py).
+exact set of contacts with that mark (storage/search.py).
 
 External content (`content='contacts'`) and the three triggers work as the
 word index of m041 does: whoever writes contacts need not know it exists.

@@ -2,7 +2,7 @@
 
 Figures come from storage.metrics (kept counts, on a worker thread) and are
 drawn on the Overview when it is shown; the audience and activity lists are
-virtual tables paged by keyset (tui/data.py), so a million-lead campaign opens
+virtual tables paged by keyset (storage/audience_view.py, storage/activity_view.py), so a million-lead campaign opens
 as fast as an empty one.
 Lead actions are intents of storage.lead_intents; campaign actions are shared
 with the dashboard (campaign_actions.py).
@@ -22,12 +22,16 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Header, Sparkline, Static, TabbedContent, TabPane
 
+import msgspec
+
 from storage import lead_intents
-from storage.campaigns import CampaignError, settings_of
-from storage.metrics import AUDIENCE_KEYS as CHIP_KEYS, campaign_metrics
+from storage.activity_view import ActivityFilter, ActivitySource
+from storage.audience_view import ENGAGEMENT, AudienceFilter, AudienceSource, contact_ids
+from storage.campaign_view import CampaignView, campaign_view, lead_detail
+from storage.campaigns import CampaignError
+from storage.metrics import AUDIENCE_KEYS as CHIP_KEYS, campaign_metrics, conversation_tags, daily_activity
+from storage.records import ActivityRow, AudienceRow
 from tui.commands import Command
-from tui.data import (DATE_RANGES, ENGAGEMENT, ActivityFilter, ActivitySource, AudienceFilter, AudienceSource,
-                      campaign_row, conversation_tags, daily_activity, lead_detail)
 from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
 from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
 from tui.text import joined, literal, short_time
@@ -44,6 +48,7 @@ LIST_TABS = {"search": ("audience", "activity"), "stage": ("audience", "activity
              "date_range": ("activity",)}
 FOCUS_TARGET = {"overview": "#progress-tree", "audience": "#audience-table", "activity": "#activity-table"}
 HOLD_SECONDS = 0.1  # the longest a kept view shown again waits for its list's first page before it is drawn
+DATE_RANGES = {"All time": None, "Last 24 hours": 1, "Last 7 days": 7, "Last 30 days": 30}  # label: days
 REPLY_MODES = {"manual": "manual follow-up", "copilot": "AI suggestions (copilot)", "auto": "AI auto-replies"}
 
 
@@ -74,8 +79,8 @@ def _set_lines(widget: Static, text: Text) -> None:
         widget.refresh(layout=True)
 
 
-def _name(row: dict[str, Any]) -> Text:
-    return literal(f"{row.get('first_name') or ''} {row.get('last_name') or ''}".strip() or "—")
+def _name(row: AudienceRow | ActivityRow) -> Text:
+    return literal(f"{row.first_name or ''} {row.last_name or ''}".strip() or "—")
 
 
 class CampaignScreen(CampaignActions, Screen):
@@ -119,7 +124,7 @@ class CampaignScreen(CampaignActions, Screen):
         # strip, then the list once the tabs settle): the footer's first draw then already shows the
         # list's keys, instead of being drawn again — a recompose and a layout — as the first page lands
         self.AUTO_FOCUS = FOCUS_TARGET[tab]
-        self.row: dict[str, Any] | None = None
+        self.row: CampaignView | None = None
         self.metrics = None
         self._overview_version += 1  # a figures refresh still in flight must not draw (version check)
         self._overview_drawn = self._overview_version  # the version the Overview tab shows
@@ -161,38 +166,38 @@ class CampaignScreen(CampaignActions, Screen):
         yield BindingsFooter()
 
     def _audience_columns(self) -> list[Column]:
-        def contact(r: dict[str, Any]) -> Text:
-            title = literal(r.get("job_title") or "—", "dim")
-            company = literal(r.get("company") or "—", "italic")
+        def contact(r: AudienceRow) -> Text:
+            title = literal(r.job_title or "—", "dim")
+            company = literal(r.company or "—", "italic")
             if self.view == "companies":
                 return joined(title, " @ ", company, "  ", _name(r))
             return joined(_name(r), " @ ", company, "  ", title)
 
-        def icons(r: dict[str, Any]) -> Text:
-            return Text(" ".join(KIND_ICON.get(k, "·") for k in r.get("recent", [])), end="")
+        def icons(r: AudienceRow) -> Text:
+            return Text(" ".join(KIND_ICON.get(k, "·") for k in r.recent), end="")
 
         return [
             Column("Contact", None, contact),
-            Column("Status", 34, lambda r: lead_status(r["status"], r.get("substatus"))),
+            Column("Status", 34, lambda r: lead_status(r.status, r.substatus)),
             Column("Activity", 10, icons),
-            Column("Tags", 18, lambda r: literal(", ".join(r.get("tags", [])), "italic")),
+            Column("Tags", 18, lambda r: literal(", ".join(r.tags), "italic")),
         ]
 
     def _activity_columns(self) -> list[Column]:
-        def action(r: dict[str, Any]) -> Text:
-            return Text(f"{KIND_ICON.get(r['kind'], '·')} {kind_label(r['kind'])}", end="")
+        def action(r: ActivityRow) -> Text:
+            return Text(f"{KIND_ICON.get(r.kind, '·')} {kind_label(r.kind)}", end="")
 
-        def recipient(r: dict[str, Any]) -> Text:
-            if r.get("contact_id") is None:
-                return literal(r.get("actor") or "—", "dim")
-            return joined(_name(r), " @ ", literal(r.get("company") or "—", "italic"))
+        def recipient(r: ActivityRow) -> Text:
+            if r.contact_id is None:
+                return literal(r.actor or "—", "dim")
+            return joined(_name(r), " @ ", literal(r.company or "—", "italic"))
 
         return [
             Column("Action", 30, action),
             Column("Recipient", None, recipient),
-            Column("Status", 12, lambda r: Text("✔ completed" if r["status"] == "completed" else "… in progress",
-                                                style="green" if r["status"] == "completed" else "yellow")),
-            Column("Completed", 17, lambda r: Text(short_time(r["at"]))),
+            Column("Status", 12, lambda r: Text("✔ completed" if r.status == "completed" else "… in progress",
+                                                style="green" if r.status == "completed" else "yellow")),
+            Column("Completed", 17, lambda r: Text(short_time(r.at))),
         ]
 
     def on_mount(self) -> None:
@@ -261,7 +266,7 @@ class CampaignScreen(CampaignActions, Screen):
         # rather than on a worker thread: the header is then drawn by the view's first layout (no
         # second one), and the lists' first pages are read on their threads while the view is still
         # being laid out, instead of once the UI thread is free again to take the row from a worker.
-        row = campaign_row(self.ctx.reader, self.campaign_id)
+        row = campaign_view(self.ctx.reader, self.campaign_id)
         if row is not None:
             self._first_show(row)
         # not awaited: the figures of a big campaign take a moment, the first rows must not wait for them
@@ -269,10 +274,10 @@ class CampaignScreen(CampaignActions, Screen):
                         group="campaign-refresh", exit_on_error=False)
         self._focus_tab()
 
-    def _first_show(self, row: dict[str, Any]) -> None:
+    def _first_show(self, row: CampaignView) -> None:
         self.row = row
         self._show_header()
-        self.audience = self.audience.but(identity_id=row["identity_id"], campaign_paused=row["status"] == "paused")
+        self.audience = self.audience.but(identity_id=row.identity_id, campaign_paused=row.status == "paused")
         # as _set_audience_source(), but with the list's total (kept counts: a few rows) known now, so
         # the scrollbar is sized by the view's first layout, not by one more as the first page lands
         source = AudienceSource(self.ctx.reader, self.audience)
@@ -285,18 +290,18 @@ class CampaignScreen(CampaignActions, Screen):
 
     async def refresh_data(self, first: bool = False) -> None:
         reader, cid, shown = self.ctx.reader, self.campaign_id, self._shown
-        row = await asyncio.to_thread(campaign_row, reader, cid)
+        row = await asyncio.to_thread(campaign_view, reader, cid)
         if shown != self._shown:
             return  # the view was pointed at another campaign meanwhile (the app's poll is not cancelled)
         if row is None:  # deleted underneath us
             self.notify("This campaign no longer exists", severity="warning")
             self.app.pop_screen()
             return
-        paused_changed = self.row is not None and (self.row["status"] == "paused") != (row["status"] == "paused")
+        paused_changed = self.row is not None and (self.row.status == "paused") != (row.status == "paused")
         if first:
             self._first_show(row)
         elif paused_changed:
-            self.audience = self.audience.but(campaign_paused=row["status"] == "paused")
+            self.audience = self.audience.but(campaign_paused=row.status == "paused")
             self._set_audience_source(keep_position=True)
         else:
             self.query_one("#audience-table", VirtualTable).reload()
@@ -336,11 +341,11 @@ class CampaignScreen(CampaignActions, Screen):
         if version == self._overview_drawn or self.metrics is None or self.row is None:
             return
         self._overview_drawn = version
-        reader, cid, metrics, sequence = self.ctx.reader, self.campaign_id, self.metrics, self.row["sequence"]
+        reader, cid, metrics, sequence = self.ctx.reader, self.campaign_id, self.metrics, self.row.sequence
         now = self.ctx.now()
         since = (now - timedelta(days=30)).isoformat()
-        tags, daily = await asyncio.to_thread(lambda: (conversation_tags(reader, cid),
-                                                       daily_activity(reader, cid, since)))
+        tags, daily = await asyncio.to_thread(lambda: (conversation_tags(reader.db(), cid),
+                                                       daily_activity(reader.db(), cid, since)))
         if version != self._overview_version:
             return  # a newer refresh came meanwhile: it draws (or the next visit of the tab does)
         for box in self.query(MetricBox):
@@ -352,15 +357,15 @@ class CampaignScreen(CampaignActions, Screen):
     def _show_header(self) -> None:
         row = self.row
         assert row is not None
-        settings = settings_of(row)
-        line = Text.assemble(literal(row["name"], "bold"), "   ", campaign_status(row["status"]), "   ",
-                             priority(row["priority"]), " priority")
+        settings = row.settings
+        line = Text.assemble(literal(row.name, "bold"), "   ", campaign_status(row.status), "   ",
+                             priority(row.priority), " priority")
         facts = Text.assemble(
-            ("Identity ", "dim"), literal(row["identity_name"], "bold"),
+            ("Identity ", "dim"), literal(row.identity_name, "bold"),
             ("   Replies ", "dim"), REPLY_MODES.get(settings.reply_handling, settings.reply_handling),
             ("   CRM sync ", "dim"), "on" if "yes" in (settings.crm_contacts_sync, settings.crm_conversations_sync) else "off",
-            ("   Launched ", "dim"), short_time(row["launched_at"]) if row["launched_at"] else
-            (f"scheduled {short_time(row['scheduled_at'])}" if row["scheduled_at"] else "not yet"),
+            ("   Launched ", "dim"), short_time(row.launched_at) if row.launched_at else
+            (f"scheduled {short_time(row.scheduled_at)}" if row.scheduled_at else "not yet"),
         )
         extra = self.ctx.extra_status()
         _set_lines(self.query_one("#campaign-header", Static),
@@ -478,7 +483,8 @@ class CampaignScreen(CampaignActions, Screen):
             self.app.pop_screen()
 
     def current_campaign(self) -> dict[str, Any] | None:
-        return self.row
+        """As a dict: the actions (campaign_actions.py) read the dashboard's cards too, which are dicts."""
+        return msgspec.structs.asdict(self.row) if self.row is not None else None
 
     def export_ids(self) -> list[int] | None:
         return [self.campaign_id]
@@ -542,7 +548,7 @@ class CampaignScreen(CampaignActions, Screen):
             self.app.push_screen(ChoiceScreen("Conversation tag", choices, self.audience.tag or ""),
                                  lambda v: v is not None and self.apply_audience(tag=v or None))
 
-        tags = sorted({t for t, _, _ in conversation_tags(self.ctx.reader, self.campaign_id)})
+        tags = sorted({t for t, _, _ in conversation_tags(self.ctx.reader.db(), self.campaign_id)})
         pick(tags)
 
     def action_engagement(self) -> None:
@@ -570,18 +576,18 @@ class CampaignScreen(CampaignActions, Screen):
         if event.row is None:
             return
         self.query_one(LeadPanel).add_class("open")
-        self.panel_enrollment = event.row["id"]
-        await self._load_panel(event.row["id"])
+        self.panel_enrollment = event.row.id
+        await self._load_panel(event.row.id)
 
     @on(VirtualTable.Highlighted, "#audience-table")
     async def _follow_lead(self, event: VirtualTable.Highlighted) -> None:
         if event.row is not None and self.query_one(LeadPanel).has_class("open") and \
-                event.row["id"] != self.panel_enrollment:
-            self.panel_enrollment = event.row["id"]
-            await self._load_panel(event.row["id"])
+                event.row.id != self.panel_enrollment:
+            self.panel_enrollment = event.row.id
+            await self._load_panel(event.row.id)
 
     async def _load_panel(self, enrollment_id: int) -> None:
-        identity = self.row["identity_id"] if self.row else None
+        identity = self.row.identity_id if self.row else None
         detail = await asyncio.to_thread(lead_detail, self.ctx.reader, enrollment_id, identity)
         if self.panel_enrollment == enrollment_id:
             self.query_one(LeadPanel).show(detail)
@@ -590,7 +596,7 @@ class CampaignScreen(CampaignActions, Screen):
         row = self.query_one("#audience-table", VirtualTable).current
         if row is None:
             return
-        self._activity(contact_id=row["contact_id"])
+        self._activity(contact_id=row.contact_id)
         self.query_one(TabbedContent).active = "activity"
 
     # --- bulk actions (intents) ---------------------------------------------------------------
@@ -604,10 +610,7 @@ class CampaignScreen(CampaignActions, Screen):
         table = self.query_one("#audience-table", VirtualTable)
         if not table.marked:
             return None
-        ids = sorted(table.marked)
-        rows = self.ctx.db.execute(
-            f"SELECT contact_id FROM enrollments WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()
-        return [str(r[0]) for r in rows]
+        return [str(c) for c in contact_ids(self.ctx.db, sorted(table.marked))]
 
     def _target_text(self) -> str:
         marked = len(self.query_one("#audience-table", VirtualTable).marked)
@@ -621,7 +624,7 @@ class CampaignScreen(CampaignActions, Screen):
             if current is None:
                 self.notify("Mark leads (space) or highlight one to remove", severity="warning")
                 return
-            targets = [str(current["contact_id"])]
+            targets = [str(current.contact_id)]
         fn = {"retry": lead_intents.retry_leads, "pause": lead_intents.pause_leads,
               "resume": lead_intents.resume_leads, "remove": lead_intents.remove_leads}[what]
         scope = f"{len(targets):,} lead(s)" if targets is not None else "every lead it applies to"

@@ -18,7 +18,7 @@ class StatusChips(Widget):
     DEFAULT_CSS = "StatusChips { height: 1; }"
 
     counts: reactive[dict[str, int]] = reactive(dict, always_update=True)
-    """Leads per chip (keys of tui.data.CHIP_ORDER)."""
+    """Leads per chip (keys of storage.metrics.AUDIENCE_KEYS)."""
     selected: reactive[str] = reactive("total")
     """The chip filtering the table."""
 

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from sequences.statuses import PAUSED_DESCRIPTION, REPLIED_DESCRIPTION, Substatus
-from tui.data import LeadDetail
+from storage.records import LeadDetail
 from tui.text import literal, short_time
 from tui.widgets.status import KIND_ICON, kind_label, lead_status
 
@@ -44,32 +44,33 @@ class LeadPanel(VerticalScroll):
             body.update(Text("This lead is no longer in the campaign.", style="dim"))
             return
         c, e = detail.contact, detail.enrollment
-        name = literal(f"{c.get('first_name', '')} {c.get('last_name', '')}".strip() or "(no name)", "bold")
-        title = Text.assemble(literal(c.get("job_title") or "—"), " @ ", literal(c.get("company") or "—", "italic"))
+        full_name = f"{c.first_name} {c.last_name}".strip() if c else ""
+        name = literal(full_name or "(no name)", "bold")
+        title = Text.assemble(literal(c and c.job_title or "—"), " @ ", literal(c and c.company or "—", "italic"))
         profile = Table.grid(padding=(0, 1))
         profile.add_column(style="dim")
         profile.add_column()
-        for label, key in (("Email", "email"), ("LinkedIn", "linkedin_url"), ("Phone", "phone")):
-            profile.add_row(label, literal(c.get(key) or "—"))
-        profile.add_row("Status", lead_status(e["status"], e.get("substatus")))
-        if e.get("due_at") and e["status"] in ("in_progress", "not_started"):
-            profile.add_row("Next step", short_time(e["due_at"]))
+        for label, value in (("Email", c and c.email), ("LinkedIn", c and c.linkedin_url), ("Phone", c and c.phone)):
+            profile.add_row(label, literal(value or "—"))
+        profile.add_row("Status", lead_status(e.status, e.substatus))
+        if e.due_at and e.status in ("in_progress", "not_started"):
+            profile.add_row("Next step", short_time(e.due_at))
         if detail.tags:
             profile.add_row("Tags", literal(", ".join(detail.tags), "italic"))
         parts: list = [name, title, Text(""), profile]
-        if e["status"] == "error":
+        if e.status == "error":
             banner = Text("✖ ", style="bold red")
-            banner.append(_reason(e["status"], e.get("substatus")), style="bold red")
+            banner.append(_reason(e.status, e.substatus), style="bold red")
             parts += [Text(""), banner]
-        elif reason := _reason(e["status"], e.get("substatus")):
+        elif reason := _reason(e.status, e.substatus):
             parts += [Text(""), Text(reason, style="dim")]
         timeline = Table.grid(padding=(0, 1))
         timeline.add_column(style="dim", no_wrap=True)
         timeline.add_column(width=2)
         timeline.add_column()
         for a in detail.timeline:
-            timeline.add_row(short_time(a["at"]), KIND_ICON.get(a["kind"], "·"),
-                             Text(kind_label(a["kind"]) + (" (in progress)" if a["status"] == "in_progress" else "")))
+            timeline.add_row(short_time(a.at), KIND_ICON.get(a.kind, "·"),
+                             Text(kind_label(a.kind) + (" (in progress)" if a.status == "in_progress" else "")))
         parts += [Text(""), Text("Timeline", style="bold underline"),
                   timeline if detail.timeline else Text("Nothing has happened yet.", style="dim")]
         parts += [Text(""), Text("b bulk actions · A activity of this lead · esc close", style="dim")]

@@ -2,7 +2,7 @@
 
 Why not DataTable: it builds every row up front (100k rows took 19 s to first
 paint here). This widget keeps a window of a few pages of rows around what is
-on screen and asks its *source* (see tui/data.py) for more by keyset —
+on screen and asks its *source* (storage/audience_view.py, storage/activity_view.py) for more by keyset —
 rows after the window's last key, before its first, or from the end for `G` —
 so every move costs one indexed page whatever the list's size. Loads run in a
 thread worker, one at a time; the next one is decided only when the current
@@ -33,11 +33,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import Worker, WorkerState
 
-Row = dict[str, Any]
+#: A row is any record (a msgspec Struct, say) whose attribute `key_name` is its key in the list.
+Row = Any
 
 
 class RowSource(Protocol):
-    key_name: str
+    key_name: str  # the rows' attribute that orders them and that after()/before() take
 
     def after(self, key: Any, limit: int) -> list[Row]: ...
     def before(self, key: Any, limit: int) -> list[Row]: ...
@@ -219,8 +220,8 @@ class VirtualTable(ScrollView, can_focus=True):
             return
         self._busy = True
         generation = self._generation
-        first = self._rows[0][source.key_name] if self._rows else None
-        last = self._rows[-1][source.key_name] if self._rows else None
+        first = getattr(self._rows[0], source.key_name) if self._rows else None
+        last = getattr(self._rows[-1], source.key_name) if self._rows else None
         count_known = self._count
         page = self.PAGE
 
@@ -410,7 +411,7 @@ class VirtualTable(ScrollView, can_focus=True):
             self.call_later(self._ensure_loaded)
             return Strip([Segment("  …".ljust(width), base_style + self.get_component_rich_style(
                 "virtual-table--placeholder"))], width)
-        key = row.get(self.source.key_name) if self.source else None
+        key = getattr(row, self.source.key_name) if self.source else None
         marker = "●" if key in self.marked else ""
         style = self.get_component_rich_style("virtual-table--cursor") if index == self.cursor and self.has_focus \
             else (Style(reverse=True) if index == self.cursor else Style())
@@ -475,7 +476,7 @@ class VirtualTable(ScrollView, can_focus=True):
         row = self.current
         if row is None or self.source is None:
             return
-        key = row[self.source.key_name]
+        key = getattr(row, self.source.key_name)
         self.marked.symmetric_difference_update({key})
         self.action_cursor(1)
         self.refresh()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 SCRIPT = r"""
 import sqlite3, sys, threading
-from tui.data import Reader
+from storage.reader import Reader
 
 path = sys.argv[1]
 current = Reader(path)

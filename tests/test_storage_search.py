@@ -2,7 +2,7 @@
 
 The index is external-content, kept in step by triggers: these tests change
 contacts every way the app does and check the index answers as the table does,
-and that the TUI's FTS-backed search returns exactly what the LIKE scan it
+and that the FTS-backed search of storage/search.py returns exactly what the LIKE scan it
 replaced returned (for whole words and word prefixes, which is what FTS matches).
 """
 
@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
-import tui.data as data
+import storage.search as fts
 from bench.tui_audience import make_workspace
 from storage.db import transaction
 from storage.workspace import init_workspace
-from tui.data import ActivityFilter, ActivitySource, AudienceFilter, AudienceSource, Reader, search_match
+from storage.activity_view import ActivityFilter, ActivitySource
+from storage.audience_view import AudienceFilter, AudienceSource
+from storage.reader import Reader
+from storage.search import search_match
 
 AT = "2026-11-23T14:00:00+00:00"
 
@@ -87,20 +90,20 @@ WORDS = ["Lead1", "lead12", "Lead123 Surname", "Company 42", "company 4", "Surna
 
 @pytest.mark.parametrize("search", WORDS)
 def test_fts_search_returns_the_like_results(small_ws: Path, search: str, monkeypatch) -> None:
-    monkeypatch.setattr(data, "DENSE_IN_SAMPLE", 10**9)  # 600 leads: every word is "dense"; take the FTS plan
+    monkeypatch.setattr(fts, "DENSE_IN_SAMPLE", 10**9)  # 600 leads: every word is "dense"; take the FTS plan
     reader = Reader(small_ws / "enginy.db")
     try:
         audience = AudienceSource(reader, AudienceFilter(1, search=search))
         assert audience._match() is not None, "this search must take the FTS plan"
-        got = [r["id"] for r in audience.after(None, 10_000)]
+        got = [r.id for r in audience.after(None, 10_000)]
         expected = like_ids(reader, search, "audience")
         assert expected, "a search that matches nothing proves little"
         assert got == expected
         assert audience.count() == (len(expected), True)
-        assert [r["id"] for r in audience.before(None, 10_000)] == expected[::-1]
+        assert [r.id for r in audience.before(None, 10_000)] == expected[::-1]
         activity = ActivitySource(reader, ActivityFilter(1, search=search))
         assert activity._by_recipient(), "no action kind matches: the recipients' index must be used"
-        assert sorted(r["id"] for r in activity.after(None, 10_000)) == like_ids(reader, search, "activity")
+        assert sorted(r.id for r in activity.after(None, 10_000)) == like_ids(reader, search, "activity")
     finally:
         reader.close()
 
@@ -114,21 +117,21 @@ def test_unindexable_and_dense_searches_fall_back_to_like(small_ws: Path, monkey
         for search in ("✓", "→ ✓"):  # no word and no indexed punctuation mark: only the walk can answer
             audience = AudienceSource(reader, AudienceFilter(1, search=search))
             assert search_match(search) is None and audience._match() is None
-            assert [r["id"] for r in audience.after(None, 10_000)] == like_ids(reader, search, "audience")
+            assert [r.id for r in audience.after(None, 10_000)] == like_ids(reader, search, "audience")
         # FTS matches words by prefix, so a mid-word substring (LIKE-only semantics) finds a subset of
         # LIKE's rows (here: none)
-        monkeypatch.setattr(data, "DENSE_IN_SAMPLE", 10**9)
+        monkeypatch.setattr(fts, "DENSE_IN_SAMPLE", 10**9)
         mid = AudienceSource(reader, AudienceFilter(1, search="ead1"))
-        assert [r["id"] for r in mid.after(None, 10_000)] == []
+        assert [r.id for r in mid.after(None, 10_000)] == []
         # a search naming an action kind matches through the kind, so the activity list walks
         kinds = ActivitySource(reader, ActivityFilter(1, search="invite sent"))
         assert not kinds._by_recipient()
-        got = sorted(r["id"] for r in kinds.after(None, 10_000))
+        got = sorted(r.id for r in kinds.after(None, 10_000))
         assert got and got == like_ids(reader, "invite sent", "activity")
-        monkeypatch.setattr(data, "RARE_SEARCH", 3)  # "Lead1" matches 111 contacts: now "many"
+        monkeypatch.setattr(fts, "RARE_SEARCH", 3)  # "Lead1" matches 111 contacts: now "many"
         dense = AudienceSource(reader, AudienceFilter(1, search="Lead1"))
         assert dense._match() is None
-        assert [r["id"] for r in dense.after(None, 10_000)] == like_ids(reader, "Lead1", "audience")
+        assert [r.id for r in dense.after(None, 10_000)] == like_ids(reader, "Lead1", "audience")
     finally:
         reader.close()
 
@@ -137,13 +140,13 @@ def test_unindexable_and_dense_searches_fall_back_to_like(small_ws: Path, monkey
 
 def mark_ids(db, mark: str) -> set[int]:
     runs = [r[0] for r in db.execute("SELECT term FROM contact_marks_vocab")]
-    return {r[0] for r in db.execute(data.MARK_HITS, [data.mark_query(runs, mark)])}
+    return {r[0] for r in db.execute(fts.MARK_HITS, [fts.mark_query(runs, mark)])}
 
 
 def assert_marks_in_step(db) -> None:
     """Per mark, the index finds exactly the contacts whose "first last" or company contains it."""
     texts = list(db.execute("SELECT id, first_name || ' ' || last_name || ' ' || company FROM contacts"))
-    for mark in data.MARKS:
+    for mark in fts.MARKS:
         assert mark_ids(db, mark) == {i for i, text in texts if mark in text}, mark
     db.execute("INSERT INTO contact_marks (contact_marks, rank) VALUES ('integrity-check', 1)")
 
@@ -152,11 +155,11 @@ def test_every_mark_a_search_starts_from_is_indexed_as_a_token(tmp_path: Path) -
     """MARKS must agree with SQLite's tokenizer (its Unicode 6.1 categories), else a mark would find nobody."""
     db = init_workspace(tmp_path / "ws").open_db()
     with transaction(db):
-        for i, mark in enumerate(sorted(data.MARKS), start=1):
+        for i, mark in enumerate(sorted(fts.MARKS), start=1):
             db.execute("INSERT INTO contacts (id, first_name, last_name, company, created_at, updated_at)"
                        " VALUES (?, ?, 'x', 'y', ?, ?)", [i, f"a{mark}b", AT, AT])
     runs = {r[0] for r in db.execute("SELECT term FROM contact_marks_vocab")}
-    assert runs == set(data.MARKS)  # letters, digits and spaces are never part of a run
+    assert runs == set(fts.MARKS)  # letters, digits and spaces are never part of a run
     assert_marks_in_step(db)
 
 
@@ -216,41 +219,41 @@ def marked_ws(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("search", MARK_SEARCHES)
 def test_mark_searches_return_the_like_results(marked_ws: Path, search: str, monkeypatch) -> None:
     """Starting from the contacts with the rarest mark finds exactly what the LIKE walk finds."""
-    monkeypatch.setattr(data, "DENSE_IN_SAMPLE", 10**9)  # 600 leads: take the marks plan even for dense marks
+    monkeypatch.setattr(fts, "DENSE_IN_SAMPLE", 10**9)  # 600 leads: take the marks plan even for dense marks
     reader = Reader(marked_ws / "enginy.db")
     try:
         assert search_match(search) is None
         expected = like_ids(reader, search, "audience")
         audience = AudienceSource(reader, AudienceFilter(1, search=search))
         hits = audience._match()
-        assert hits is not None and hits[0] == data.MARK_HITS, "a mark-only search starts from contact_marks"
-        assert [r["id"] for r in audience.after(None, 10_000)] == expected
-        assert [r["id"] for r in audience.before(None, 10_000)] == expected[::-1]
+        assert hits is not None and hits[0] == fts.MARK_HITS, "a mark-only search starts from contact_marks"
+        assert [r.id for r in audience.after(None, 10_000)] == expected
+        assert [r.id for r in audience.before(None, 10_000)] == expected[::-1]
         assert audience.count() == (len(expected), True)
         activity = ActivitySource(reader, ActivityFilter(1, search=search))
         expected_actions = like_ids(reader, search, "activity")
-        assert sorted(r["id"] for r in activity.after(None, 10_000)) == expected_actions
+        assert sorted(r.id for r in activity.after(None, 10_000)) == expected_actions
         assert activity.count() == (len(expected_actions), True)
-        monkeypatch.setattr(data, "RARE_SEARCH", -1)  # no mark is rare now: the walk, same rows
+        monkeypatch.setattr(fts, "RARE_SEARCH", -1)  # no mark is rare now: the walk, same rows
         walk = AudienceSource(reader, AudienceFilter(1, search=search))
         assert walk._match() is None
-        assert [r["id"] for r in walk.after(None, 10_000)] == expected
+        assert [r.id for r in walk.after(None, 10_000)] == expected
     finally:
         reader.close()
 
 
 def test_a_mark_search_picks_the_rarest_mark(marked_ws: Path, monkeypatch) -> None:
-    monkeypatch.setattr(data, "DENSE_IN_SAMPLE", 10**9)
+    monkeypatch.setattr(fts, "DENSE_IN_SAMPLE", 10**9)
     reader = Reader(marked_ws / "enginy.db")
     try:
         # "," is in 60 companies, "@" in one: the hits are the "@" contacts
-        assert AudienceSource(reader, AudienceFilter(1, search=", @"))._match() == (data.MARK_HITS, ['"@"'])
+        assert AudienceSource(reader, AudienceFilter(1, search=", @"))._match() == (fts.MARK_HITS, ['"@"'])
         # "," also sits in the run ".," of "Ltd.,": both runs are asked for
-        assert AudienceSource(reader, AudienceFilter(1, search=","))._match() == (data.MARK_HITS, ['"," OR ".,"'])
+        assert AudienceSource(reader, AudienceFilter(1, search=","))._match() == (fts.MARK_HITS, ['"," OR ".,"'])
         # a common mark in a big sample is dense: the walk fills a page at once
-        monkeypatch.setattr(data, "DENSE_IN_SAMPLE", 20)
+        monkeypatch.setattr(fts, "DENSE_IN_SAMPLE", 20)
         assert AudienceSource(reader, AudienceFilter(1, search=","))._match() is None
-        assert AudienceSource(reader, AudienceFilter(1, search="@"))._match() == (data.MARK_HITS, ['"@"'])
+        assert AudienceSource(reader, AudienceFilter(1, search="@"))._match() == (fts.MARK_HITS, ['"@"'])
     finally:
         reader.close()
 
@@ -264,7 +267,7 @@ def test_the_whole_activity_log_is_counted_exactly(marked_ws: Path) -> None:
         activity = ActivitySource(reader, ActivityFilter(1))
         listed = activity.after(None, 10_000)
         assert listed and activity.count() == (len(listed), True)
-        assert not {r["kind"] for r in listed} & {k.value for k in CONDITION_KINDS}
+        assert not {r.kind for r in listed} & {k.value for k in CONDITION_KINDS}
         everything = reader.one("SELECT count(*) AS n FROM activity WHERE campaign_id = 1")["n"]
         assert everything == len(listed) + 3
     finally:

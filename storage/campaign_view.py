@@ -1,0 +1,60 @@
+"""The campaign view's single reads: its header row and a lead's side panel.
+
+Both are primary-key look-ups (well under a millisecond), read through the
+TUI's `Reader` (the header on the UI thread as the view opens, the panel on
+a worker thread). The lists are storage/audience_view.py and
+storage/activity_view.py; the figures storage/metrics.py.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from storage.campaigns import Settings, settings_of
+from storage.reader import Reader
+from storage.records import Contact, Enrollment, LeadDetail, TimelineEntry
+
+
+class CampaignView(msgspec.Struct, kw_only=True):
+    """A campaign as its view's header and actions read it, with its identity's name and time zone."""
+
+    id: int
+    name: str
+    identity_id: int
+    status: str
+    priority: str
+    tags: list[str]
+    folder: str
+    settings: Settings
+    sequence: str  # JSON text, as stored (the view parses it leniently: tui/widgets/status.sequence_of)
+    launched_at: str | None
+    scheduled_at: str | None
+    identity_name: str
+    identity_timezone: str
+
+
+def campaign_view(reader: Reader, campaign_id: int) -> CampaignView | None:
+    row = reader.one(
+        "SELECT c.id, c.name, c.identity_id, c.status, c.priority, c.tags, c.folder, c.settings, c.sequence,"
+        " c.launched_at, c.scheduled_at, i.name AS identity_name, i.timezone AS identity_timezone FROM campaigns c"
+        " JOIN identities i ON i.id = c.identity_id WHERE c.id = ?", [campaign_id])
+    if row is None:
+        return None
+    return CampaignView(**{**row, "tags": msgspec.json.decode(row["tags"], type=list[str]), "settings": settings_of(row)})
+
+
+def lead_detail(reader: Reader, enrollment_id: int, identity_id: int | None, limit: int = 60) -> LeadDetail | None:
+    """A lead's enrollment, contact, last `limit` actions (oldest first) and its conversation tags with `identity_id`."""
+    enrollment = reader.one("SELECT * FROM enrollments WHERE id = ?", [enrollment_id])
+    if enrollment is None:
+        return None
+    contact = reader.one("SELECT * FROM contacts WHERE id = ?", [enrollment["contact_id"]])
+    timeline = [TimelineEntry(id=r[0], at=r[1], kind=r[2], node_id=r[3], channel=r[4], status=r[5], detail=r[6])
+                for r in reader.tuples(
+                    "SELECT id, at, kind, node_id, channel, status, detail FROM activity WHERE enrollment_id = ?"
+                    " ORDER BY id DESC LIMIT ?", [enrollment_id, limit])]
+    tags = [str(r[0]) for r in reader.tuples(
+        "SELECT DISTINCT t.value AS tag FROM conversations cv, json_each(cv.tags) t"
+        " WHERE cv.identity_id = ? AND cv.contact_id = ?", [identity_id, enrollment["contact_id"]])]
+    return LeadDetail(enrollment=Enrollment.from_row(enrollment),
+                      contact=Contact.from_row(contact) if contact else None, timeline=timeline[::-1], tags=tags)
