@@ -356,23 +356,6 @@ class AudienceRow(msgspec.Struct, kw_only=True):
     tags: list[str]
 
 
-class ActivityRow(msgspec.Struct, kw_only=True):
-    """An action of the activity log, with its recipient's name (None for a campaign-wide action)."""
-
-    id: int  # the list's key
-    at: str
-    kind: str
-    node_id: str | None
-    channel: str | None
-    status: str
-    detail: str  # JSON text, as stored
-    actor: str
-    contact_id: int | None
-    first_name: str | None
-    last_name: str | None
-    company: str | None
-
-
 class TimelineEntry(msgspec.Struct, kw_only=True):
     """An action in a lead's timeline (the side panel)."""
 
@@ -383,6 +366,17 @@ class TimelineEntry(msgspec.Struct, kw_only=True):
     channel: str | None
     status: str
     detail: str  # JSON text, as stored
+
+
+class ActivityRow(TimelineEntry, kw_only=True):
+    """An action of the activity log (`id` is the list's key), with who did it and its recipient's name
+    (None for a campaign-wide action)."""
+
+    actor: str
+    contact_id: int | None
+    first_name: str | None
+    last_name: str | None
+    company: str | None
 
 
 class LeadDetail(msgspec.Struct, kw_only=True):
