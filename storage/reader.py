@@ -43,9 +43,6 @@ class Reader:
                 self._all.append((threading.current_thread(), conn))
         return conn
 
-    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        return [dict(r) for r in self.conn().execute(sql, list(params))]
-
     def tuples(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows as plain tuples, in the SELECT's column order: what a record is built from positionally
         (no dict per row — a page of the audience is 64 of them, read at every move)."""

@@ -79,10 +79,10 @@ def like_ids(reader: Reader, search: str, table: str) -> list[int]:
     cond = "((c.first_name || ' ' || c.last_name) LIKE ? ESCAPE '\\' OR c.company LIKE ? ESCAPE '\\')"
     if table == "audience":
         sql = f"SELECT e.id FROM enrollments e JOIN contacts c ON c.id = e.contact_id WHERE e.campaign_id = 1 AND {cond}"
-        return sorted(r["id"] for r in reader.rows(sql + " ORDER BY e.id", [like, like]))
+        return sorted(r[0] for r in reader.tuples(sql + " ORDER BY e.id", [like, like]))
     sql = (f"SELECT a.id FROM activity a LEFT JOIN contacts c ON c.id = a.contact_id WHERE a.campaign_id = 1"
            f" AND a.kind != 'condition_evaluated' AND ({cond} OR a.kind LIKE ? ESCAPE '\\')")
-    return sorted(r["id"] for r in reader.rows(sql, [like, like, like.replace(" ", "\\_")]))
+    return sorted(r[0] for r in reader.tuples(sql, [like, like, like.replace(" ", "\\_")]))
 
 
 WORDS = ["Lead1", "lead12", "Lead123 Surname", "Company 42", "company 4", "Surname99", "SURNAME9", "Lead7 Surname7"]
