@@ -18,6 +18,7 @@ from typing import Optional
 import typer
 
 from cli.output import UserError, emit
+from cli.workspace import open_ws
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -28,17 +29,6 @@ def parse_duration(text: str) -> timedelta:
     if not m:
         raise UserError(f"--until takes a duration like 90m, 12h or 3d, not {text!r}")
     return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
-
-
-def _open(ctx: typer.Context):
-    from cli.main import workspace_dir
-    from storage.workspace import WorkspaceError, open_workspace
-
-    try:
-        ws = open_workspace(workspace_dir(ctx))
-    except WorkspaceError as exc:
-        raise UserError(str(exc)) from None
-    return ws
 
 
 def run(
@@ -58,7 +48,7 @@ def run(
     if stop_with is not None and not process_alive(stop_with):
         raise UserError(f"--stop-with {stop_with}: no such process (the runtime would stop at once)")
     limit = parse_duration(until) if until else None
-    ws = _open(ctx)
+    ws = open_ws(ctx)
     db = ws.open_db()
     world = SandboxWorld(ws.config.demo.seed, path=ws.dir / "sandbox.db")
     service = Service(db, world=world, speed=speed, workspace=ws.dir, stop_with=stop_with)
@@ -78,7 +68,7 @@ def stop(
     """Ask the workspace's runtime to stop cleanly, and wait until it has."""
     from runtime.service import holder, request_stop
 
-    db = _open(ctx).open_db()
+    db = open_ws(ctx).open_db()
     h = request_stop(db)
     if h is None:
         emit({"stopped": False, "reason": "no runtime is running"}, json_out, "no runtime is running")

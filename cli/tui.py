@@ -12,6 +12,8 @@ from datetime import datetime
 
 import typer
 
+from cli.workspace import open_ws
+
 
 def runtime_alive(db, now: datetime) -> dict | None:
     """The lease holder when a runtime holds the workspace (heartbeat fresher than the runtime's LEASE_STALE)."""
@@ -26,7 +28,6 @@ def runtime_alive(db, now: datetime) -> dict | None:
 def tui(ctx: typer.Context,
         no_runtime: bool = typer.Option(False, "--no-runtime", help="Do not start a runtime (read-only look).")) -> None:
     """Open the full-screen app on the workspace (starts its runtime in the background if none runs)."""
-    from cli.main import open_ws
     from runtime.clock import wall_now
     from tui.app import EnginyApp
 
