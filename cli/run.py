@@ -18,7 +18,7 @@ from typing import Optional
 import typer
 
 from cli.output import UserError, emit
-from cli.workspace import open_ws
+from cli.workspace import open_ws, workspace_dir
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -40,24 +40,14 @@ def run(
         help="Stop when process PID ends (the demo ties its runtime to its own life this way)."),
 ) -> None:
     """Run the campaigns of the workspace in the foreground until stopped."""
-    from runtime.sandbox.world import SandboxWorld
-    from runtime.service import LeaseHeld, Service, process_alive
+    from runtime.service import LeaseHeld, RunOptionError, run_workspace
+    from storage.workspace import WorkspaceError
 
-    if speed <= 0:
-        raise UserError("--speed must be positive")
-    if stop_with is not None and not process_alive(stop_with):
-        raise UserError(f"--stop-with {stop_with}: no such process (the runtime would stop at once)")
     limit = parse_duration(until) if until else None
-    ws = open_ws(ctx)
-    db = ws.open_db()
-    world = SandboxWorld(ws.config.demo.seed, path=ws.dir / "sandbox.db")
-    service = Service(db, world=world, speed=speed, workspace=ws.dir, stop_with=stop_with)
     try:
-        service.run(until=limit)
-    except LeaseHeld as exc:
+        run_workspace(workspace_dir(ctx), speed=speed, until=limit, stop_with=stop_with)
+    except (RunOptionError, WorkspaceError, LeaseHeld) as exc:
         raise UserError(str(exc)) from None
-    finally:
-        world.close()
 
 
 def stop(

@@ -56,6 +56,10 @@ class LeaseHeld(Exception):
     """Another runtime holds the workspace; the message says who."""
 
 
+class RunOptionError(ValueError):
+    """A run option that cannot work (a speed of 0, a `--stop-with` process that is gone)."""
+
+
 @dataclass
 class Holder:
     pid: int
@@ -215,13 +219,39 @@ def _sleep_real(seconds: float) -> None:
     time.sleep(seconds)
 
 
+def run_workspace(folder: Path, *, speed: float = 1.0, until: timedelta | None = None,
+                  stop_with: int | None = None) -> None:
+    """Run the campaigns of the workspace in `folder` in this process until stopped.
+
+    The one body of `enginy run` and of the detached runtime (`python -m runtime`). Raises
+    RunOptionError for a bad speed or `stop_with`, storage's WorkspaceError for an unusable
+    workspace and LeaseHeld when another runtime holds it — each a one-line message for the user."""
+    from storage.workspace import open_workspace
+
+    if speed <= 0:
+        raise RunOptionError("--speed must be positive")
+    if stop_with is not None and not process_alive(stop_with):
+        raise RunOptionError(f"--stop-with {stop_with}: no such process (the runtime would stop at once)")
+    ws = open_workspace(folder)
+    db = ws.open_db()
+    world = SandboxWorld(ws.config.demo.seed, path=ws.dir / "sandbox.db")
+    service = Service(db, world=world, speed=speed, workspace=ws.dir, stop_with=stop_with)
+    try:
+        service.run(until=until)
+    finally:
+        world.close()
+
+
 def spawn_background(workspace: Path, *, speed: float | None = None, log: Path | None = None,
                      stop_with: int | None = None) -> int:
-    """Start `enginy run` detached (own session: survives the SSH session and the TUI). Returns its pid.
+    """Start the workspace's runtime detached (own session: survives the SSH session and the TUI).
+    Returns its pid.
 
-    `stop_with`: a pid whose end stops the runtime however that process ends (quit, a closed
-    terminal's SIGHUP, kill -9) — the demo's runtime must not outlive the demo."""
-    args = [sys.executable, "-c", "from cli.main import run; run()", "--workspace", str(workspace), "run"]
+    It is `python -m runtime` (runtime/__main__.py), not the CLI: the runtime starts without
+    loading the command line's modules. `stop_with`: a pid whose end stops the runtime however
+    that process ends (quit, a closed terminal's SIGHUP, kill -9) — the demo's runtime must not
+    outlive the demo."""
+    args = [sys.executable, "-m", "runtime", "--workspace", str(workspace)]
     if speed:
         args += ["--speed", str(speed)]
     if stop_with is not None:
