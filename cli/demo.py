@@ -154,7 +154,7 @@ def demo(
 ) -> None:
     """A seeded sandbox workspace + its runtime on a fast clock + the TUI. Nothing real is contacted."""
     from cli.tui import runtime_alive
-    from runtime.service import spawn_background
+    from runtime.lease import spawn_background
     from runtime.clock import wall_now
     from storage.demo_clock import set_demo_clock
     from storage.workspace import CONFIG_NAME, open_workspace

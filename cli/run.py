@@ -40,7 +40,8 @@ def run(
         help="Stop when process PID ends (the demo ties its runtime to its own life this way)."),
 ) -> None:
     """Run the campaigns of the workspace in the foreground until stopped."""
-    from runtime.service import LeaseHeld, RunOptionError, run_workspace
+    from runtime.lease import LeaseHeld
+    from runtime.service import RunOptionError, run_workspace
     from storage.workspace import WorkspaceError
 
     limit = parse_duration(until) if until else None
@@ -56,7 +57,7 @@ def stop(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Ask the workspace's runtime to stop cleanly, and wait until it has."""
-    from runtime.service import holder, request_stop
+    from runtime.lease import holder, request_stop
 
     db = open_ws(ctx).open_db()
     h = request_stop(db)

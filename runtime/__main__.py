@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stop-with", type=int, metavar="PID", help="Stop when process PID ends.")
     args = parser.parse_args(argv)
 
-    from runtime.service import LeaseHeld, RunOptionError, run_workspace
+    from runtime.lease import LeaseHeld
+    from runtime.service import RunOptionError, run_workspace
     from storage.workspace import WorkspaceError
 
     try:
