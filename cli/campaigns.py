@@ -18,19 +18,13 @@ import msgspec
 import typer
 
 from cli.output import UserError, emit
+from cli.workspace import open_session
 
 app = typer.Typer(help="Campaigns: create from a template or a sequence file, launch, watch, manage.",
                   no_args_is_help=True, rich_markup_mode=None)
 
 _JSON = typer.Option(False, "--json", help="Print JSON.")
 _CAMPAIGN = typer.Argument(..., help="Campaign id or name.")
-
-
-def _session(ctx: typer.Context):
-    from cli.main import open_ws
-
-    ws = open_ws(ctx)
-    return ws, ws.open_db()
 
 
 def _guard(fn: Callable[[], Any]) -> Any:
@@ -81,13 +75,14 @@ def _settings(base, *, skip_prior, track_opens, track_clicks, reply_handling, in
 
 
 def _inbox_ids(db, identity_id: int, refs: list[str] | None) -> list[int]:
+    from storage.inboxes import inbox_of_identity
+
     ids = []
     for ref in refs or []:
-        row = db.execute("SELECT id FROM inboxes WHERE identity_id = ? AND (CAST(id AS TEXT) = ? OR email = ?)",
-                         [identity_id, ref, ref]).fetchone()
-        if row is None:
+        inbox_id = inbox_of_identity(db, identity_id, ref)
+        if inbox_id is None:
             raise UserError(f"the campaign's identity has no inbox {ref!r} (see `enginy identity show`)")
-        ids.append(row[0])
+        ids.append(inbox_id)
     return ids
 
 
@@ -126,7 +121,7 @@ def create(
     if (template is None) == (sequence is None):
         raise UserError("give either --template NAME or --sequence FILE.json")
     seq = _read_sequence(sequence) if sequence is not None else None
-    ws, db = _session(ctx)
+    ws, db = open_session(ctx)
     now, actor = _now(), ws.config.user
 
     def go():
@@ -159,7 +154,7 @@ def _report_line(r) -> str:
 def _status_change(ctx: typer.Context, campaign: str, json_out: bool, fn_name: str, verb: str, **kw) -> None:
     import storage.campaigns as campaigns
 
-    ws, db = _session(ctx)
+    ws, db = open_session(ctx)
     row = _guard(lambda: getattr(campaigns, fn_name)(db, campaign, now=_now(), actor=ws.config.user, **kw))
     emit(_card(row), json_out, f"Campaign #{row['id']} {row['name']!r} {verb}: now {row['status']}"
          + (f" (starts {row['scheduled_at']})" if row["status"] == "scheduled" else ""))
@@ -207,7 +202,7 @@ def delete(ctx: typer.Context, campaign: str = _CAMPAIGN,
     """Delete the campaign, its audience and its log, permanently."""
     from storage.campaigns import delete_campaign, get_campaign
 
-    ws, db = _session(ctx)
+    ws, db = open_session(ctx)
     row = _guard(lambda: get_campaign(db, campaign))
     if not yes:
         if not sys.stdin.isatty():
@@ -226,7 +221,7 @@ def duplicate(ctx: typer.Context, campaign: str = _CAMPAIGN,
     """A Draft copy with the same sequence and settings (no audience unless --with-audience)."""
     from storage.campaigns import duplicate_campaign, get_campaign
 
-    ws, db = _session(ctx)
+    ws, db = open_session(ctx)
     new_id = _guard(lambda: duplicate_campaign(db, campaign, name=name, with_audience=with_audience,
                                                now=_now(), actor=ws.config.user))
     row = get_campaign(db, new_id)
@@ -252,7 +247,7 @@ def edit(
     from storage.db import transaction
 
     seq = _read_sequence(sequence) if sequence is not None else None
-    ws, db = _session(ctx)
+    ws, db = open_session(ctx)
     now, actor = _now(), ws.config.user
 
     def go():
@@ -281,7 +276,7 @@ def save_template(ctx: typer.Context, campaign: str = _CAMPAIGN,
     """Save the campaign's sequence as a template for future campaigns."""
     from storage.campaigns import save_as_template
 
-    ws, db = _session(ctx)
+    ws, db = open_session(ctx)
     tid = _guard(lambda: save_as_template(db, campaign, name, description=description, now=_now(),
                                           actor=ws.config.user))
     emit({"id": tid, "name": name.strip()}, json_out, f"Saved template {name.strip()!r}")
@@ -297,7 +292,7 @@ def add_contacts_cmd(ctx: typer.Context, campaign: str = _CAMPAIGN,
 
     if (list_name is None) == (not contacts):
         raise UserError("give either --list NAME or one or more --contact ID")
-    ws, db = _session(ctx)
+    ws, db = open_session(ctx)
     now, actor = _now(), ws.config.user
     report = _guard(lambda: add_list(db, campaign, list_name, now=now, actor=actor) if list_name
                     else add_contacts(db, campaign, contacts, now=now, actor=actor))
@@ -329,7 +324,7 @@ def leads(
             if not sys.stdin.isatty():
                 raise UserError("removed contacts can never be added back to this campaign; add --yes to confirm")
             typer.confirm(f"Remove {len(contacts)} lead(s) for good?", abort=True)
-    ws, db = _session(ctx)
+    ws, db = open_session(ctx)
     report = _guard(lambda: fns[action](db, campaign, None if all_leads else contacts, now=_now(),
                                         actor=ws.config.user))
     human = f"{action}: {report.changed} lead(s) changed" + "".join(
@@ -344,7 +339,7 @@ def status(ctx: typer.Context, campaign: str = _CAMPAIGN, json_out: bool = _JSON
     from storage.identities import get_identity
     from storage.metrics import campaign_metrics
 
-    _, db = _session(ctx)
+    _, db = open_session(ctx)
     row = _guard(lambda: get_campaign(db, campaign))
     m = campaign_metrics(db, row["id"])
     settings = settings_of(row)
@@ -390,7 +385,7 @@ def list_cmd(
             statuses.add(s)
         else:
             raise UserError(f"--status: unknown status {s!r} (draft, scheduled, running, paused, archived, active)")
-    _, db = _session(ctx)
+    _, db = open_session(ctx)
     ident_id = _guard(lambda: get_identity(db, identity)["id"]) if identity else None
     rows = dashboard(db, now=_now(), statuses=tuple(sorted(statuses)), identity_id=ident_id, folder=folder,
                      tag=tag, search=search)
@@ -413,7 +408,7 @@ def export(
     from storage.campaign_export import write_csv
     from storage.campaigns import get_campaign
 
-    _, db = _session(ctx)
+    _, db = open_session(ctx)
     ids = [_guard(lambda ref=ref: get_campaign(db, ref)["id"]) for ref in campaigns or []] or None
     if str(file) == "-":
         write_csv(db, sys.stdout, now=_now(), campaign_ids=ids)

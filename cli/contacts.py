@@ -24,7 +24,8 @@ from typing import Optional
 
 import typer
 
-from cli.output import UserError, emit
+from cli.output import UserError, contact_json, contact_line, emit
+from cli.workspace import open_ws, require_list
 
 app = typer.Typer(help="Contacts: import a CSV into a list, export, list and search.",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -66,7 +67,6 @@ def import_file(
     Blank rows are ignored and not counted: empty lines and rows of only delimiters (",,,,").
     A leading single quote that `contacts export` put before =, +, -, @ is removed again.
     """
-    from cli.main import open_ws
     from runtime.clock import wall_now
     from storage.contact_import import import_contacts
     from storage.csv_read import CsvFileError
@@ -111,9 +111,7 @@ def export(
     Cells starting with =, +, -, @ (or tab/CR) get a leading single quote so a
     spreadsheet shows them as text instead of running them as formulas.
     """
-    from cli.main import open_ws
     from storage.contact_fields import defuse_formula
-    from cli.lists import require_list
     from storage.contacts import custom_keys, iter_contacts
 
     db = open_ws(ctx).open_db()
@@ -145,17 +143,6 @@ def export(
         sys.stderr.write(f"Exported {count} contacts to {target}\n")
 
 
-def contact_json(c) -> dict:
-    return {"id": c.id, "first_name": c.first_name, "last_name": c.last_name, "company": c.company,
-            "job_title": c.job_title, "email": c.email, "linkedin_url": c.linkedin_url, "phone": c.phone,
-            "custom": c.custom}
-
-
-def contact_line(c) -> str:
-    name = f"{c.first_name} {c.last_name}".strip() or "—"
-    return f"{c.id:>7}  {name[:30]:<30}  {(c.email or '')[:34]:<34}  {c.company[:24]}"
-
-
 @app.command("list")
 def list_contacts(
     ctx: typer.Context,
@@ -166,8 +153,6 @@ def list_contacts(
     json_out: bool = typer.Option(False, "--json", help="Print the page as JSON."),
 ) -> None:
     """One page of contacts in id order; the next page is `--after <id printed at the end>`."""
-    from cli.main import open_ws
-    from cli.lists import require_list
     from storage.contacts import contacts_page
 
     db = open_ws(ctx).open_db()

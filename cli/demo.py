@@ -32,7 +32,7 @@ from typing import Optional
 import typer
 
 from cli.output import UserError
-from storage.demo_clock import set_demo_clock
+from cli.workspace import chosen_workspace
 
 MARK = ".enginy-demo"
 IDENTITIES = (
@@ -87,6 +87,7 @@ def seed(folder: Path, *, contacts: int = 3000, seed_value: int = 7, now: dateti
     from storage import campaigns as store
     from storage.audience import add_contacts
     from storage.contact_import import import_contacts
+    from storage.contacts import get_list, list_member_ids
     from storage.identities import connect_sandbox, create_identity
     from storage.workspace import init_workspace
 
@@ -109,7 +110,7 @@ def seed(folder: Path, *, contacts: int = 3000, seed_value: int = 7, now: dateti
         csv_path = folder / "demo-contacts.csv"
         _contacts_csv(csv_path, contacts, rng)
         import_contacts(db, csv_path, list_name="Demo leads", now=now, created_by=actor)
-        ids = [r[0] for r in db.execute("SELECT contact_id FROM list_members ORDER BY contact_id").fetchall()]
+        ids = list_member_ids(db, get_list(db, "Demo leads").id)
         per = max(len(ids) // len(CAMPAIGNS), 1)
         for i, (template, name, who, priority, tags, folder_name, status) in enumerate(CAMPAIGNS):
             created = now - timedelta(days=rng.randint(1, 40), hours=rng.randint(0, 23))
@@ -153,12 +154,13 @@ def demo(
 ) -> None:
     """A seeded sandbox workspace + its runtime on a fast clock + the TUI. Nothing real is contacted."""
     from cli.tui import runtime_alive
-    from runtime.service import spawn_background
+    from runtime.lease import spawn_background
     from runtime.clock import wall_now
+    from storage.demo_clock import set_demo_clock
     from storage.workspace import CONFIG_NAME, open_workspace
     from tui.app import EnginyApp
 
-    folder = demo_dir((ctx.find_root().obj or {}).get("workspace"))
+    folder = demo_dir(chosen_workspace(ctx))
     if (folder / CONFIG_NAME).exists() and not (folder / MARK).exists():
         raise UserError(f"{folder} holds a real workspace, not the demo; the demo never touches it "
                         "(pass another --workspace, or leave it out)")
@@ -182,9 +184,6 @@ def demo(
         notice = f"Demo runtime already running (pid {holder['pid']})."
     elif no_runtime:
         notice = "Demo without a runtime: nothing advances."
-    elif not runtime_command_available():
-        notice = ("Demo seeded. RUNTIME HOOK: this build has no `enginy run` yet, so campaigns do not advance; "
-                  "the TUI shows the seeded state.")
     else:
         # `enginy run --speed R` runs the sandbox on the accelerated clock; its heartbeat applies the
         # demo_speed / demo_paused rows that +/-/p write (storage/demo_clock.py) within a second.
@@ -194,9 +193,3 @@ def demo(
         EnginyApp(workspace, notice=notice, demo=True).run()
     finally:
         stop_process(pid)
-
-
-def runtime_command_available() -> bool:
-    from cli.main import app
-
-    return any((c.name or getattr(c.callback, "__name__", "")) == "run" for c in app.registered_commands)

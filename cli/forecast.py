@@ -13,6 +13,7 @@ import sys
 import typer
 
 from cli.output import UserError, emit
+from cli.workspace import open_ws
 
 
 def forecast(
@@ -22,7 +23,6 @@ def forecast(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Project when each campaign finishes, from the workspace's real state, on a sandbox copy."""
-    from cli.main import open_ws
     from runtime.forecast import NothingToForecast, run_forecast, stderr_progress
 
     ws = open_ws(ctx)

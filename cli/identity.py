@@ -13,6 +13,7 @@ from typing import Any, Optional
 import typer
 
 from cli.output import UserError, emit
+from cli.workspace import open_session
 from sequences import limits as _caps
 
 app = typer.Typer(help="Sender identities: working hours, LinkedIn limits, connections.",
@@ -97,14 +98,6 @@ def _human(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _session(ctx: typer.Context):
-    """(workspace, db) of this invocation."""
-    from cli.main import open_ws
-
-    ws = open_ws(ctx)
-    return ws, ws.open_db()
-
-
 def _show(db, ident_id: int, json_out: bool) -> None:
     from storage.identities import get_identity, inboxes_of
 
@@ -130,7 +123,7 @@ def add(
     from runtime.clock import wall_now
     from storage.identities import IdentityError, connect_sandbox, create_identity
 
-    ws, db = _session(ctx)
+    ws, db = open_session(ctx)
     cfg = ws.config
     defaults = {"timezone": cfg.working_hours.timezone, "working_days": cfg.working_hours.days,
                 "work_start": cfg.working_hours.start, "work_end": cfg.working_hours.end,
@@ -171,7 +164,7 @@ def edit(
     from runtime.clock import wall_now
     from storage.identities import IdentityError, update_identity
 
-    ws, db = _session(ctx)
+    ws, db = open_session(ctx)
     try:
         changes = _fields(timezone, working_days, hours, connections, messages, premium, sales_navigator,
                           inmail_credits, monthly, auto_withdraw, withdraw_after_days, email, first_name,
@@ -196,7 +189,7 @@ def connect_sandbox_cmd(
     from runtime.clock import wall_now
     from storage.identities import IdentityError, connect_sandbox
 
-    ws, db = _session(ctx)
+    ws, db = open_session(ctx)
     try:
         ident = connect_sandbox(db, identity, now=wall_now(), actor=ws.config.user,
                                 per_day=ws.config.email.per_day, per_hour=ws.config.email.per_hour)
@@ -210,7 +203,7 @@ def list_cmd(ctx: typer.Context, json_out: bool = _JSON) -> None:
     """All identities."""
     from storage.identities import inboxes_of, list_identities
 
-    _, db = _session(ctx)
+    _, db = open_session(ctx)
     rows = [_summary(r, inboxes_of(db, r["id"])) for r in list_identities(db)]
     human = "\n".join(_human(s) for s in rows) or "No identities yet: enginy identity add NAME --sandbox"
     emit(rows, json_out, human)
@@ -222,7 +215,7 @@ def show(ctx: typer.Context, identity: str = typer.Argument(..., help="Identity 
     """One identity's settings and inboxes."""
     from storage.identities import IdentityError, get_identity
 
-    _, db = _session(ctx)
+    _, db = open_session(ctx)
     try:
         ident = get_identity(db, identity)
     except IdentityError as exc:

@@ -15,18 +15,12 @@ from typing import Any, Optional
 import typer
 
 from cli.output import UserError, emit
+from cli.workspace import open_session, require_identity
 from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR
 
 app = typer.Typer(help="Email inboxes of an identity (IMAP to read, SMTP to send).", no_args_is_help=True,
                   rich_markup_mode=None)
 _JSON = typer.Option(False, "--json", help="Print JSON.")
-
-
-def _session(ctx: typer.Context):
-    from cli.main import open_ws
-
-    ws = open_ws(ctx)
-    return ws, ws.open_db()
 
 
 def _password(from_stdin: bool) -> str:
@@ -43,7 +37,7 @@ def _password(from_stdin: bool) -> str:
 def _validate(settings, password: str) -> None:
     """IMAP login, then SMTP EHLO + AUTH. Raises UserError in the spec's terms."""
     from runtime.channels.email import imap as mail_imap
-    from runtime.channels.email.smtp import _quit, open_smtp
+    from runtime.channels.email.smtp import open_smtp, quit_smtp
     from runtime.channels.email.config import MailConnectError
 
     try:
@@ -52,7 +46,7 @@ def _validate(settings, password: str) -> None:
     except MailConnectError as exc:
         raise UserError(f"IMAP {settings.imap_host}:{settings.imap_port}: {exc}") from None
     try:
-        _quit(open_smtp(settings, password))
+        quit_smtp(open_smtp(settings, password))
     except MailConnectError as exc:
         if exc.symptom == "Cannot connect" or exc.symptom.startswith("Cannot connect"):
             raise UserError(f"IMAP connects, but sending fails — SMTP {settings.smtp_host}:{settings.smtp_port}: {exc}") from None
@@ -66,9 +60,9 @@ def _row_summary(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _find_inbox(db, ref: str) -> dict[str, Any]:
-    rows = list(db.query("SELECT * FROM inboxes WHERE id = ?", [int(ref)])) if ref.isdigit() else []
-    if not rows:
-        rows = list(db.query("SELECT * FROM inboxes WHERE lower(email) = ?", [ref.lower()]))
+    from storage.inboxes import inboxes_matching
+
+    rows = inboxes_matching(db, ref)
     if not rows:
         raise UserError(f"no inbox {ref!r} (see `enginy inbox list`)")
     if len(rows) > 1:
@@ -103,13 +97,10 @@ def connect(
     from runtime.clock import wall_now
     from runtime.secrets import SecretsError, SecretStore, inbox_secret_name
     from storage.activity import iso
-    from storage.identities import IdentityError, get_identity
+    from storage.inboxes import get_inbox, save_imap_inbox
 
-    ws, db = _session(ctx)
-    try:
-        ident = get_identity(db, identity)
-    except IdentityError as exc:
-        raise UserError(str(exc)) from None
+    ws, db = open_session(ctx)
+    ident = require_identity(db, identity)
     per_day = per_day if per_day is not None else ws.config.email.per_day
     per_hour = per_hour if per_hour is not None else ws.config.email.per_hour
     if ca_file:
@@ -129,31 +120,20 @@ def connect(
     _validate(settings, password)
     now = iso(wall_now())
     store = SecretStore.of(ws)
-    with db.conn:
-        db.conn.execute("BEGIN IMMEDIATE")
-        existing = db.execute("SELECT id FROM inboxes WHERE identity_id = ? AND lower(email) = ?",
-                              [ident["id"], settings.email.lower()]).fetchone()
-        values = [settings.imap_host, settings.imap_port, settings.smtp_host, settings.smtp_port, settings.tls,
-                  ca_file, per_day, per_hour]
-        if existing:
-            inbox_id = existing[0]
-            db.execute("UPDATE inboxes SET provider = 'imap', imap_host = ?, imap_port = ?, smtp_host = ?, smtp_port = ?,"
-                       " tls_mode = ?, ca_file = ?, per_day = ?, per_hour = ?, connected = 1, updated_at = ? WHERE id = ?",
-                       values + [now, inbox_id])
-        else:
-            inbox_id = db.execute(
-                "INSERT INTO inboxes (identity_id, email, provider, imap_host, imap_port, smtp_host, smtp_port, tls_mode,"
-                " ca_file, per_day, per_hour, connected, created_at, updated_at) VALUES (?, ?, 'imap', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                [ident["id"], settings.email] + values + [now, now]).lastrowid
-        db.execute("UPDATE inboxes SET list_unsubscribe = ? WHERE id = ?", [int(list_unsubscribe), inbox_id])
-        if signature is not None:
-            db.execute("UPDATE inboxes SET signature_text = ? WHERE id = ?", [signature.replace("\\n", "\n"), inbox_id])
+
+    def keep_password(inbox_id: int) -> str:
         try:
-            where = store.save(inbox_secret_name(inbox_id), password)
+            return store.save(inbox_secret_name(inbox_id), password)
         except SecretsError as exc:
             raise UserError(str(exc)) from None
-    row = db.execute("SELECT * FROM inboxes WHERE id = ?", [inbox_id])
-    summary = _row_summary(dict(zip([d[0] for d in row.description], row.fetchone())))
+
+    inbox_id, where = save_imap_inbox(
+        db, ident["id"], email=settings.email, imap_host=settings.imap_host, imap_port=settings.imap_port,
+        smtp_host=settings.smtp_host, smtp_port=settings.smtp_port, tls=settings.tls, ca_file=ca_file,
+        per_day=per_day, per_hour=per_hour, list_unsubscribe=list_unsubscribe,
+        signature=signature.replace("\\n", "\n") if signature is not None else None, now=now,
+        keep_secret=keep_password)
+    summary = _row_summary(get_inbox(db, inbox_id))
     summary.update({"validated": {"imap": "login ok", "smtp": "auth ok"}, "password_stored_in": where})
     emit(summary, json_out, f"inbox {inbox_id} {settings.email} connected to {ident['name']} "
                             f"(IMAP login and SMTP auth ok; password in the {where})")
@@ -163,18 +143,11 @@ def connect(
 def list_(ctx: typer.Context, identity: Optional[str] = typer.Argument(None, help="Only this identity's inboxes."),
           json_out: bool = _JSON) -> None:
     """Inboxes with their servers, caps and connection state."""
-    from storage.identities import IdentityError, get_identity
+    from storage.inboxes import list_inboxes
 
-    _, db = _session(ctx)
-    args: list[Any] = []
-    sql = "SELECT * FROM inboxes"
-    if identity is not None:
-        try:
-            args = [get_identity(db, identity)["id"]]
-        except IdentityError as exc:
-            raise UserError(str(exc)) from None
-        sql += " WHERE identity_id = ?"
-    rows = [_row_summary(r) for r in db.query(sql + " ORDER BY id", args)]
+    _, db = open_session(ctx)
+    identity_id = require_identity(db, identity)["id"] if identity is not None else None
+    rows = [_row_summary(r) for r in list_inboxes(db, identity_id)]
     human = "\n".join(f"{r['inbox']:>4}  {r['email']:<32} {'connected' if r['connected'] else 'DISCONNECTED':<13}"
                       f" {r['per_day']}/day {r['per_hour']}/h  imap {r['imap']} smtp {r['smtp']} ({r['tls']})"
                       for r in rows) or "no inboxes yet (`enginy inbox connect IDENTITY --email …`)"
@@ -189,15 +162,13 @@ def disconnect(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox 
     from runtime.clock import wall_now
     from runtime.secrets import SecretStore, inbox_secret_name
     from storage.activity import iso
+    from storage.inboxes import active_leads, set_connected
 
-    ws, db = _session(ctx)
+    ws, db = open_session(ctx)
     row = _find_inbox(db, inbox)
-    with db.conn:
-        db.conn.execute("BEGIN IMMEDIATE")
-        db.execute("UPDATE inboxes SET connected = 0, updated_at = ? WHERE id = ?", [iso(wall_now()), row["id"]])
+    set_connected(db, row["id"], False, now=iso(wall_now()))
     SecretStore.of(ws).delete(inbox_secret_name(row["id"]))
-    active = db.execute("SELECT COUNT(*) FROM enrollments WHERE inbox_id = ? AND status IN ('in_progress', 'paused')",
-                        [row["id"]]).fetchone()[0]
+    active = active_leads(db, row["id"])
     emit({"inbox": row["id"], "email": row["email"], "connected": False, "active_leads": active}, json_out,
          f"inbox {row['id']} {row['email']} disconnected; {active} active lead(s) on it will error until you "
          f"`enginy inbox reconnect {row['id']} --password-stdin`")
@@ -213,8 +184,9 @@ def reconnect(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox i
     from runtime.clock import wall_now
     from runtime.secrets import SecretsError, SecretStore, inbox_secret_name
     from storage.activity import iso
+    from storage.inboxes import set_connected
 
-    ws, db = _session(ctx)
+    ws, db = open_session(ctx)
     row = _find_inbox(db, inbox)
     if row["provider"] != "imap" or not row["imap_host"]:
         raise UserError(f"inbox {row['id']} is not an IMAP/SMTP inbox; connect it with `enginy inbox connect`")
@@ -223,12 +195,13 @@ def reconnect(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox i
     if not password:
         raise UserError(f"no stored password for inbox {row['id']}; pass it with --password-stdin")
     _validate(InboxSettings.of_row(row), password)
-    with db.conn:
-        db.conn.execute("BEGIN IMMEDIATE")
-        db.execute("UPDATE inboxes SET connected = 1, updated_at = ? WHERE id = ?", [iso(wall_now()), row["id"]])
+
+    def keep_password() -> None:
         try:
             store.save(inbox_secret_name(row["id"]), password)
         except SecretsError as exc:
             raise UserError(str(exc)) from None
+
+    set_connected(db, row["id"], True, now=iso(wall_now()), keep_secret=keep_password)
     emit({"inbox": row["id"], "email": row["email"], "connected": True}, json_out,
          f"inbox {row['id']} {row['email']} reconnected; retry its errored leads to resume them")

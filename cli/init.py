@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli.output import UserError, emit
+from cli.workspace import chosen_workspace
 
 
 def init(
@@ -20,8 +21,7 @@ def init(
 
     from storage.workspace import WorkspaceError, init_workspace
 
-    root = ctx.find_root().obj or {}
-    folder = root.get("workspace") or Path.cwd()
+    folder = chosen_workspace(ctx) or Path.cwd()
     try:
         workspace = init_workspace(folder)
     except WorkspaceError as exc:

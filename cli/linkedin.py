@@ -9,14 +9,13 @@ key is read from stdin only, kept in the secrets store, and never printed.
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
-import trio
 import typer
 
 from cli.output import UserError, emit
+from cli.workspace import open_ws, require_identity
 
 app = typer.Typer(help="LinkedIn: connect an identity, invitations history, withdraw pending invitations.",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -25,29 +24,10 @@ app = typer.Typer(help="LinkedIn: connect an identity, invitations history, with
 # -- workspace, identity, driver ---------------------------------------------------
 
 
-def _workspace(ctx: typer.Context) -> Path:
-    from cli.main import workspace_dir
-
-    return workspace_dir(ctx)
-
-
 def _open(ctx: typer.Context):
     """The workspace folder (secrets live under it) and its opened database."""
-    from cli.main import open_ws
-
     workspace = open_ws(ctx)
     return workspace.dir, workspace.open_db()
-
-
-def _identity(db, ref: str) -> dict:
-    rows = list(db.query("SELECT * FROM identities WHERE id = ?", [int(ref)])) if ref.isdigit() else []
-    rows = rows or list(db.query("SELECT * FROM identities WHERE name = ?", [ref]))
-    if not rows:
-        names = ", ".join(r["name"] for r in db.query("SELECT name FROM identities ORDER BY id LIMIT 10"))
-        raise UserError(f"no identity {ref!r}" + (f" (identities: {names})" if names else " (none yet)"))
-    if len(rows) > 1:
-        raise UserError(f"several identities are named {ref!r}; use the id ({', '.join(str(r['id']) for r in rows)})")
-    return rows[0]
 
 
 def _driver(folder: Path, identity: dict):
@@ -70,6 +50,8 @@ def _driver(folder: Path, identity: dict):
 
 
 def _run(fn, *args):
+    import trio
+
     from runtime.channels.linkedin.protocol import LinkedInError
     from runtime.channels.linkedin.connect import ConnectError
 
@@ -95,7 +77,7 @@ def invitations(
     if state is not None and state not in ("pending", "accepted", "withdrawn", "gone"):
         raise UserError("--state must be pending, accepted, withdrawn or gone")
     _, db = _open(ctx)
-    ident = _identity(db, identity)
+    ident = require_identity(db, identity)
     rows, after = [], 0
     while True:
         page = store.history(db, ident["id"], state=state, after_id=after)
@@ -131,7 +113,7 @@ def withdraw_cmd(
     from storage import linkedin_invitations as store
 
     folder, db = _open(ctx)
-    ident = _identity(db, identity)
+    ident = require_identity(db, identity)
     driver = _driver(folder, ident)
     now = wall_now()
 
@@ -201,17 +183,16 @@ def connect_linkedin(
     from runtime.channels.linkedin.connect import check_account, solve_checkpoint, start_login
     from runtime.channels.linkedin.secrets import save_api_key
     from runtime.clock import wall_now
+    from storage.identities import set_linkedin_gateway, set_linkedin_manual
 
     folder, db = _open(ctx)
-    ident = _identity(db, identity)
+    ident = require_identity(db, identity)
     now = wall_now().isoformat()
 
     if manual:
         if gateway or account_id or username:
             raise UserError("--manual takes no gateway, account or credentials")
-        db.execute("UPDATE identities SET linkedin_driver = 'manual', linkedin_connected = 0,"
-                   " linkedin_url = COALESCE(?, linkedin_url), updated_at = ? WHERE id = ?",
-                   [linkedin_url, now, ident["id"]])
+        set_linkedin_manual(db, ident["id"], linkedin_url=linkedin_url, now=now)
         emit({"identity": ident["id"], "linkedin": "manual"}, json_mode,
              f"{ident['name']}: manual identity (profile data only, no LinkedIn actions)")
         return
@@ -257,16 +238,11 @@ def connect_linkedin(
     from runtime.channels.linkedin.http import normalize_base_url
 
     where = save_api_key(folder, ident["id"], api_key)
-    db.execute(
-        "UPDATE identities SET linkedin_driver = 'gateway', linkedin_connected = 1, linkedin_account_id = ?,"
-        " gateway_url = ?, premium = ?, sales_navigator = ?, linkedin_queue_paused = 0,"
-        " first_name = CASE WHEN first_name = '' THEN ? ELSE first_name END,"
-        " last_name = CASE WHEN last_name = '' THEN ? ELSE last_name END,"
-        " linkedin_url = COALESCE(linkedin_url, ?), updated_at = ? WHERE id = ?",
-        [account_id, normalize_base_url(gateway), int(premium or bool(info.premium)),
-         int(sales_navigator or bool(info.sales_navigator)), info.first_name, info.last_name,
-         f"https://www.linkedin.com/in/{info.public_id}" if info.public_id else None, now, ident["id"]],
-    )
+    set_linkedin_gateway(
+        db, ident["id"], account_id=account_id, gateway_url=normalize_base_url(gateway),
+        premium=premium or bool(info.premium), sales_navigator=sales_navigator or bool(info.sales_navigator),
+        first_name=info.first_name, last_name=info.last_name,
+        linkedin_url=f"https://www.linkedin.com/in/{info.public_id}" if info.public_id else None, now=now)
     emit({"identity": ident["id"], "account_id": account_id, "provider_id": info.provider_id,
           "name": f"{info.first_name} {info.last_name}".strip(), "premium": bool(premium or info.premium),
           "sales_navigator": bool(sales_navigator or info.sales_navigator), "api_key_stored_in": where},

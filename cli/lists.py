@@ -7,19 +7,10 @@ from typing import Optional
 
 import typer
 
-from cli.output import UserError, emit
+from cli.output import UserError, contact_json, contact_line, emit
+from cli.workspace import open_ws, require_list
 
 app = typer.Typer(help="Contact lists: list, show, delete.", no_args_is_help=True, rich_markup_mode=None)
-
-
-def require_list(db, name: str):
-    """The list called `name`; an unknown name is a user error pointing at `enginy lists list`."""
-    from storage.contacts import get_list
-
-    found = get_list(db, name)
-    if found is None:
-        raise UserError(f"no list {name!r} (see `enginy lists list`)")
-    return found
 
 
 def _list_json(row: dict) -> dict:
@@ -34,7 +25,6 @@ def list_lists(
     json_out: bool = typer.Option(False, "--json", help="Print the lists as JSON."),
 ) -> None:
     """All lists, newest first, with their member counts."""
-    from cli.main import open_ws
     from storage.contacts import iter_lists
 
     db = open_ws(ctx).open_db()
@@ -53,13 +43,11 @@ def show(
     json_out: bool = typer.Option(False, "--json", help="Print the list and a page of its contacts as JSON."),
 ) -> None:
     """A list's details and one page of its contacts."""
-    from cli.contacts import contact_json, contact_line
-    from cli.main import open_ws
-    from storage.contacts import contacts_page
+    from storage.contacts import contacts_page, list_size
 
     db = open_ws(ctx).open_db()
     found = require_list(db, name)
-    members = db.execute("SELECT count(*) FROM list_members WHERE list_id = ?", [found.id]).fetchone()[0]
+    members = list_size(db, found.id)
     result = contacts_page(db, list_id=found.id, limit=limit, after=(after, after) if after is not None else None)
     next_after = result.after[1] if result.after else None
     lines = [f"{found.name}: {members} contacts, created {found.created_at[:16]} by {found.created_by or '?'}"]
@@ -79,7 +67,6 @@ def delete(
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Delete a list (its contacts stay, in other lists and campaigns too)."""
-    from cli.main import open_ws
     from storage.contacts import delete_list
 
     db = open_ws(ctx).open_db()

@@ -1,21 +1,111 @@
 """The `enginy` command: the root, the global `--workspace` option, error handling.
 
-Each command group lives in its own module and is registered here with one
-`add_typer` line, so groups can grow independently.
+Each command or command group lives in its own module, named in `COMMANDS`
+with its one-line help. The root imports a module only when its command
+runs (`_LazyGroup`), so `enginy campaigns list` never loads the runtime, trio,
+httpx or textual, and `enginy --help` lists everything from the table alone:
+a command that starts in a tenth of a second stays pleasant in scripts and
+shell loops. tests/test_cli_lean.py keeps the table equal to the modules' own
+help and the start free of the heavy packages.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Optional
 
 import typer
+from typer import _click
+from typer.core import TyperGroup
+from typer.main import get_command_from_info, get_group_from_info
+from typer.models import CommandInfo, TyperInfo
 
 from cli.output import UserError
 
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    # name: (module, its command function or Typer app, the one-line help `enginy --help` shows)
+    "init": ("cli.init", "init", "Create a workspace: enginy.toml (every setting explained) and its SQLite database."),
+    "tui": ("cli.tui", "tui", "Open the full-screen app on the workspace (starts its runtime in the background if "
+                              "none runs)."),
+    "demo": ("cli.demo", "demo", "A seeded sandbox workspace + its runtime on a fast clock + the TUI. Nothing real "
+                                 "is contacted."),
+    "run": ("cli.run", "run", "Run the campaigns of the workspace in the foreground until stopped."),
+    "stop": ("cli.run", "stop", "Ask the workspace's runtime to stop cleanly, and wait until it has."),
+    "simulate": ("cli.run", "simulate", "Run a throw-away sandbox workspace for DAYS simulated days and check every "
+                                        "invariant."),
+    "forecast": ("cli.forecast", "forecast", "Project when each campaign finishes, from the workspace's real state, "
+                                             "on a sandbox copy."),
+    "linkedin": ("cli.linkedin", "app", "LinkedIn: connect an identity, invitations history, withdraw pending "
+                                        "invitations."),
+    "identity": ("cli.identity", "app", "Sender identities: working hours, LinkedIn limits, connections."),
+    "templates": ("cli.templates", "app", "Browse campaign templates: `list`, then `show NAME` for the whole sequence."),
+    "campaigns": ("cli.campaigns", "app", "Campaigns: create from a template or a sequence file, launch, watch, manage."),
+    "contacts": ("cli.contacts", "app", "Contacts: import a CSV into a list, export, list and search."),
+    "lists": ("cli.lists", "app", "Contact lists: list, show, delete."),
+    "mail": ("cli.mail", "app", "Email tools: classify inbound messages."),
+    "inbox": ("cli.inbox", "app", "Email inboxes of an identity (IMAP to read, SMTP to send)."),
+    "tracking": ("cli.tracking", "app", "Open/click tracking and one-click unsubscribe endpoint."),
+}
+
+
+def load_command(name: str) -> _click.Command:
+    """Import the module of command `name` and build its click command, as `add_typer` / `command` would."""
+    module, attr, _ = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attr)
+    if isinstance(target, typer.Typer):
+        return get_group_from_info(TyperInfo(target, name=name), pretty_exceptions_short=app.pretty_exceptions_short,
+                                   suggest_commands=True, rich_markup_mode=None)
+    return get_command_from_info(CommandInfo(name=name, callback=target),
+                                 pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=None)
+
+
+class _LazyCommands(MutableMapping):
+    """The root's commands by name, as click expects them, each built on first lookup."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, _click.Command] = {}
+
+    def __getitem__(self, name: str) -> _click.Command:
+        if name not in self._built:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._built[name] = load_command(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: _click.Command) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
+class _LazyGroup(TyperGroup):
+    """The root group: its commands come from `COMMANDS`, each module imported on first use."""
+
+    def __init__(self, **attrs) -> None:
+        super().__init__(**attrs)
+        self.commands = _LazyCommands()
+
+    def format_commands(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        """The command list from the table, so `enginy --help` imports no command module."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, _click.utils.make_default_short_help(help_, limit)) for name, (_, _, help_) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
 app = typer.Typer(
     name="enginy",
+    cls=_LazyGroup,
     help=(
         "enginy — a local, keyboard-driven outreach engine (LinkedIn + email sequences).\n\n"
         "A workspace is a folder with enginy.toml and its database. It is found from\n"
@@ -47,25 +137,6 @@ def root(
     ctx.obj = {"workspace": workspace}
 
 
-def workspace_dir(ctx: typer.Context) -> Path:
-    """The workspace folder this invocation works on (see the root help for the order)."""
-    from storage.workspace import resolve_workspace_dir
-
-    root_ctx = ctx.find_root()
-    chosen = (root_ctx.obj or {}).get("workspace")
-    return resolve_workspace_dir(chosen)
-
-
-def open_ws(ctx: typer.Context):
-    """The opened workspace of this invocation; a missing or bad one is a user error."""
-    from storage.workspace import WorkspaceError, open_workspace
-
-    try:
-        return open_workspace(workspace_dir(ctx))
-    except WorkspaceError as exc:
-        raise UserError(str(exc)) from None
-
-
 def run() -> None:
     """Console entry point: turns user mistakes into one line and exit code 2."""
     try:
@@ -81,29 +152,12 @@ def run() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("enginy: interrupted\n")
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own formatting
-        # typer >= 0.16 vendors click (typer._click), so its usage errors are not
-        # `click.ClickException` instances: match either, or a bad option prints a traceback.
-        from typer import _click
-
-        if isinstance(exc, _click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except _click.ClickException as exc:  # usage errors carry their own formatting
+        # typer >= 0.16 vendors click (typer._click): its usage errors are not `click.ClickException`
+        # instances, so match the vendored class or a bad option prints a traceback.
+        exc.show()
+        sys.exit(exc.exit_code)
 
 
-# --- command groups (one line each) ---
-from cli import linkedin as _linkedin; app.add_typer(_linkedin.app, name="linkedin")
-from cli import init as _init; app.command("init")(_init.init)
-from cli import identity as _identity; app.add_typer(_identity.app, name="identity")
-from cli import templates as _templates; app.add_typer(_templates.app, name="templates")
-from cli import campaigns as _campaigns; app.add_typer(_campaigns.app, name="campaigns")
-from cli import contacts as _contacts; app.add_typer(_contacts.app, name="contacts")
-from cli import lists as _lists; app.add_typer(_lists.app, name="lists")
-from cli import mail as _mail; app.add_typer(_mail.app, name="mail")
-from cli import tui as _tui; app.command("tui")(_tui.tui)
-from cli import demo as _demo; app.command("demo")(_demo.demo)
-from cli import run as _run; app.command("run")(_run.run); app.command("stop")(_run.stop); app.command("simulate")(_run.simulate)
-from cli import inbox as _inbox; app.add_typer(_inbox.app, name="inbox")
-from cli import tracking as _tracking; app.add_typer(_tracking.app, name="tracking")
-from cli import forecast as _forecast; app.command("forecast")(_forecast.forecast)
+if __name__ == "__main__":
+    run()

@@ -32,3 +32,16 @@ def emit_line(obj: Any) -> None:
     """Print one JSON object on its own line (JSON Lines output)."""
     sys.stdout.write(msgspec.json.encode(obj).decode() + "\n")
     sys.stdout.flush()
+
+
+def contact_json(c) -> dict:
+    """A contact as `contacts list` / `lists show` print it with --json."""
+    return {"id": c.id, "first_name": c.first_name, "last_name": c.last_name, "company": c.company,
+            "job_title": c.job_title, "email": c.email, "linkedin_url": c.linkedin_url, "phone": c.phone,
+            "custom": c.custom}
+
+
+def contact_line(c) -> str:
+    """A contact as one line of a page for people."""
+    name = f"{c.first_name} {c.last_name}".strip() or "—"
+    return f"{c.id:>7}  {name[:30]:<30}  {(c.email or '')[:34]:<34}  {c.company[:24]}"

@@ -18,6 +18,7 @@ from typing import Optional
 import typer
 
 from cli.output import UserError, emit
+from cli.workspace import open_ws, workspace_dir
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -30,17 +31,6 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
 
 
-def _open(ctx: typer.Context):
-    from cli.main import workspace_dir
-    from storage.workspace import WorkspaceError, open_workspace
-
-    try:
-        ws = open_workspace(workspace_dir(ctx))
-    except WorkspaceError as exc:
-        raise UserError(str(exc)) from None
-    return ws
-
-
 def run(
     ctx: typer.Context,
     speed: float = typer.Option(1.0, "--speed", help="Workspace seconds per real second (e.g. 3600: an hour a second)."),
@@ -50,24 +40,15 @@ def run(
         help="Stop when process PID ends (the demo ties its runtime to its own life this way)."),
 ) -> None:
     """Run the campaigns of the workspace in the foreground until stopped."""
-    from runtime.sandbox.world import SandboxWorld
-    from runtime.service import LeaseHeld, Service, process_alive
+    from runtime.lease import LeaseHeld
+    from runtime.service import RunOptionError, run_workspace
+    from storage.workspace import WorkspaceError
 
-    if speed <= 0:
-        raise UserError("--speed must be positive")
-    if stop_with is not None and not process_alive(stop_with):
-        raise UserError(f"--stop-with {stop_with}: no such process (the runtime would stop at once)")
     limit = parse_duration(until) if until else None
-    ws = _open(ctx)
-    db = ws.open_db()
-    world = SandboxWorld(ws.config.demo.seed, path=ws.dir / "sandbox.db")
-    service = Service(db, world=world, speed=speed, workspace=ws.dir, stop_with=stop_with)
     try:
-        service.run(until=limit)
-    except LeaseHeld as exc:
+        run_workspace(workspace_dir(ctx), speed=speed, until=limit, stop_with=stop_with)
+    except (RunOptionError, WorkspaceError, LeaseHeld) as exc:
         raise UserError(str(exc)) from None
-    finally:
-        world.close()
 
 
 def stop(
@@ -76,9 +57,9 @@ def stop(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Ask the workspace's runtime to stop cleanly, and wait until it has."""
-    from runtime.service import holder, request_stop
+    from runtime.lease import holder, request_stop
 
-    db = _open(ctx).open_db()
+    db = open_ws(ctx).open_db()
     h = request_stop(db)
     if h is None:
         emit({"stopped": False, "reason": "no runtime is running"}, json_out, "no runtime is running")

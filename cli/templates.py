@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import msgspec
 import typer
 
 from cli.output import UserError, emit
+from cli.workspace import workspace_dir
 
-app = typer.Typer(help="Browse campaign templates: `list`, then `show NAME` for the whole sequence.", no_args_is_help=True)
+app = typer.Typer(help="Browse campaign templates: `list`, then `show NAME` for the whole sequence.", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 
 def _summary(template) -> dict:
@@ -21,7 +22,6 @@ def _summary(template) -> dict:
 def _saved(ctx: typer.Context) -> tuple:
     """The user templates saved in the workspace; none when there is no (usable) workspace,
     so the built-ins are always browsable."""
-    from cli.main import workspace_dir
     from storage.campaigns import user_templates
     from storage.workspace import WorkspaceError, open_workspace
 
@@ -58,6 +58,8 @@ def show_template(
     json_out: bool = typer.Option(False, "--json", help="The template with its full sequence as JSON."),
 ) -> None:
     """Show one template: its overview and every step of its sequence."""
+    import msgspec
+
     from sequences.model import children, describe
     from sequences.templates import BUILTIN_TEMPLATES, find_template
 

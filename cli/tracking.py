@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import typer
 
 from cli.output import UserError
+from cli.workspace import open_ws
 
 app = typer.Typer(help="Open/click tracking and one-click unsubscribe endpoint.", no_args_is_help=True,
                   rich_markup_mode=None)
@@ -28,6 +28,8 @@ _PAGE = """<!DOCTYPE html><html><body style="font-family:sans-serif;max-width:32
 
 
 def make_handler(db_path: str):
+    from http.server import BaseHTTPRequestHandler
+
     from runtime.channels.email.tracking import PIXEL, record_event
     from runtime.clock import wall_now
     from storage.db import connect
@@ -97,7 +99,7 @@ def serve(ctx: typer.Context,
           host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (put a TLS proxy in front)."),
           port: int = typer.Option(8025, "--port")) -> None:
     """Serve the tracking endpoint for this workspace until interrupted."""
-    from cli.main import open_ws
+    from http.server import ThreadingHTTPServer
 
     ws = open_ws(ctx)
     ws.open_db().conn.close()  # migrations applied before serving

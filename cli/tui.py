@@ -12,10 +12,12 @@ from datetime import datetime
 
 import typer
 
+from cli.workspace import open_ws
+
 
 def runtime_alive(db, now: datetime) -> dict | None:
     """The lease holder when a runtime holds the workspace (heartbeat fresher than the runtime's LEASE_STALE)."""
-    from runtime.service import LEASE_STALE, holder
+    from runtime.lease import LEASE_STALE, holder
 
     h = holder(db)
     if h is None or datetime.fromisoformat(h.heartbeat_at) < now - LEASE_STALE:
@@ -26,7 +28,6 @@ def runtime_alive(db, now: datetime) -> dict | None:
 def tui(ctx: typer.Context,
         no_runtime: bool = typer.Option(False, "--no-runtime", help="Do not start a runtime (read-only look).")) -> None:
     """Open the full-screen app on the workspace (starts its runtime in the background if none runs)."""
-    from cli.main import open_ws
     from runtime.clock import wall_now
     from tui.app import EnginyApp
 
@@ -41,7 +42,7 @@ def tui(ctx: typer.Context,
     elif no_runtime:
         notice = "No runtime is running: campaigns do not advance (enginy run, or enginy tui without --no-runtime)."
     else:
-        from runtime.service import spawn_background
+        from runtime.lease import spawn_background
 
         pid = spawn_background(workspace.dir)
         notice = (f"Started the runtime in the background (pid {pid}, log {workspace.dir / 'runtime.log'}); "

@@ -12,8 +12,8 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable
 
-import trio
-import trio.testing
+# Trio is imported where a clock runs, not here: CLI commands read `wall_now` and
+# must not pay for loading Trio (and trio.testing, which loads pytest when present).
 
 
 def wall_now() -> datetime:
@@ -30,14 +30,17 @@ class Clock:
     def __init__(self, epoch: datetime) -> None:
         if epoch.tzinfo is None:
             raise ValueError("epoch must be timezone-aware")
+        import trio
+
         self.epoch = epoch.astimezone(timezone.utc)
-        self._anchor = trio.current_time()
+        self._current_time = trio.current_time  # bound once: now() is the hottest call of a simulation
+        self._anchor = self._current_time()
         self._last: tuple[float, datetime] = (self._anchor, self.epoch)
 
     def now(self) -> datetime:
         """The current workspace time. While Trio's clock stands still (a simulated instant
         serves many steps) the same datetime is handed out again, not rebuilt."""
-        t = trio.current_time()
+        t = self._current_time()
         last = self._last
         if t == last[0]:
             return last[1]
@@ -50,7 +53,9 @@ class Clock:
         return self._anchor + (at - self.epoch).total_seconds()
 
     async def sleep_until(self, at: datetime) -> None:
-        await trio.sleep_until(max(self.trio_deadline(at), trio.current_time()))
+        import trio
+
+        await trio.sleep_until(max(self.trio_deadline(at), self._current_time()))
 
 
 class _OldestFirst(random.Random):
@@ -73,6 +78,9 @@ def run_simulated(main: Callable[[], Awaitable[Any]], seed: int) -> Any:
     deterministic runs under Hypothesis (private names of `trio._core._run`,
     restored afterwards). Creation order does not depend on which other identities
     share the process, so a split run orders each identity's tasks the same way."""
+    import trio
+    import trio.testing
+
     scheduler = trio._core._run
     saved = scheduler._r, scheduler._ALLOW_DETERMINISTIC_SCHEDULING
     scheduler._r = _OldestFirst(seed)

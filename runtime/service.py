@@ -1,9 +1,7 @@
-"""The runtime as a process: lease, heartbeat, stop requests, signals, speed, and starting it detached.
+"""The runtime as a process: lease, heartbeat, stop requests, signals, speed.
 
-* Lease — the single `runtime_lease` row. A runtime takes it when it is
-  absent, stale (heartbeat older than `LEASE_STALE` of wall time: the holder
-  died), or held by a pid of this host that no longer exists; otherwise it
-  refuses with who holds it (pid, host, since). Heartbeats are wall time,
+* Lease — the single `runtime_lease` row, taken and released through
+  runtime/lease.py (which also starts a runtime detached). Heartbeats are wall time,
   because a workspace clock running 3600× must not make a live lease look stale.
 * Stop — `enginy stop` sets `stop_requested`; the heartbeat sees it within a
   second and the runtime stops cleanly and deletes its lease row.
@@ -27,12 +25,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -42,71 +35,18 @@ import trio.testing
 
 from runtime.clock import wall_now
 from runtime.engine import Runtime
+from runtime.lease import LeaseHeld, acquire, process_alive, release
 from runtime.sandbox.world import SandboxWorld
 from storage.activity import iso
 from storage.db import transaction
 from storage.demo_clock import demo_clock
 from storage.timeline import CLOCK_KEY, clock_position, workspace_time  # noqa: F401 (clock_position: its users import it here)
 
-LEASE_STALE = timedelta(seconds=15)
 HEARTBEAT_S = 1.0
 
 
-class LeaseHeld(Exception):
-    """Another runtime holds the workspace; the message says who."""
-
-
-@dataclass
-class Holder:
-    pid: int
-    host: str
-    started_at: str
-    heartbeat_at: str
-
-
-def holder(db: sqlite_utils.Database) -> Holder | None:
-    r = db.execute("SELECT pid, host, started_at, heartbeat_at FROM runtime_lease WHERE id = 1").fetchone()
-    return Holder(*r) if r else None
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def acquire(db: sqlite_utils.Database) -> None:
-    now = wall_now()
-    me = (os.getpid(), socket.gethostname())
-    with transaction(db):
-        h = holder(db)
-        if h is not None:
-            stale = datetime.fromisoformat(h.heartbeat_at) < now - LEASE_STALE
-            dead = h.host == me[1] and not process_alive(h.pid)
-            if not (stale or dead) and (h.pid, h.host) != me:
-                raise LeaseHeld(f"another runtime holds this workspace: pid {h.pid} on {h.host}, running since "
-                                f"{h.started_at} (last heartbeat {h.heartbeat_at}); stop it with `enginy stop`")
-            db.execute("DELETE FROM runtime_lease WHERE id = 1")
-        db.execute("INSERT INTO runtime_lease (id, holder, pid, host, started_at, heartbeat_at, stop_requested)"
-                   " VALUES (1, ?, ?, ?, ?, ?, 0)", [f"{me[1]}:{me[0]}", me[0], me[1], iso(now), iso(now)])
-
-
-def release(db: sqlite_utils.Database) -> None:
-    with transaction(db):
-        db.execute("DELETE FROM runtime_lease WHERE id = 1 AND pid = ?", [os.getpid()])
-
-
-def request_stop(db: sqlite_utils.Database) -> Holder | None:
-    """Ask the workspace's runtime to stop (returns the holder, None when none runs)."""
-    h = holder(db)
-    if h is not None:
-        with transaction(db):
-            db.execute("UPDATE runtime_lease SET stop_requested = 1 WHERE id = 1")
-    return h
+class RunOptionError(ValueError):
+    """A run option that cannot work (a speed of 0, a `--stop-with` process that is gone)."""
 
 
 def save_position(db: sqlite_utils.Database, at: datetime) -> None:
@@ -208,18 +148,24 @@ def _sleep_real(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def spawn_background(workspace: Path, *, speed: float | None = None, log: Path | None = None,
-                     stop_with: int | None = None) -> int:
-    """Start `enginy run` detached (own session: survives the SSH session and the TUI). Returns its pid.
+def run_workspace(folder: Path, *, speed: float = 1.0, until: timedelta | None = None,
+                  stop_with: int | None = None) -> None:
+    """Run the campaigns of the workspace in `folder` in this process until stopped.
 
-    `stop_with`: a pid whose end stops the runtime however that process ends (quit, a closed
-    terminal's SIGHUP, kill -9) — the demo's runtime must not outlive the demo."""
-    args = [sys.executable, "-c", "from cli.main import run; run()", "--workspace", str(workspace), "run"]
-    if speed:
-        args += ["--speed", str(speed)]
-    if stop_with is not None:
-        args += ["--stop-with", str(stop_with)]
-    out = open(log or (Path(workspace) / "runtime.log"), "ab")
-    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
-                            cwd=Path(__file__).resolve().parent.parent)
-    return proc.pid
+    The one body of `enginy run` and of the detached runtime (`python -m runtime`). Raises
+    RunOptionError for a bad speed or `stop_with`, storage's WorkspaceError for an unusable
+    workspace and LeaseHeld when another runtime holds it — each a one-line message for the user."""
+    from storage.workspace import open_workspace
+
+    if speed <= 0:
+        raise RunOptionError("--speed must be positive")
+    if stop_with is not None and not process_alive(stop_with):
+        raise RunOptionError(f"--stop-with {stop_with}: no such process (the runtime would stop at once)")
+    ws = open_workspace(folder)
+    db = ws.open_db()
+    world = SandboxWorld(ws.config.demo.seed, path=ws.dir / "sandbox.db")
+    service = Service(db, world=world, speed=speed, workspace=ws.dir, stop_with=stop_with)
+    try:
+        service.run(until=until)
+    finally:
+        world.close()

@@ -80,9 +80,20 @@ def delete_list(db: sqlite_utils.Database, name: str) -> int:
         found = get_list(db, name)
         if found is None:
             raise KeyError(name)
-        members = db.execute("SELECT count(*) FROM list_members WHERE list_id = ?", [found.id]).fetchone()[0]
+        members = list_size(db, found.id)
         db.execute("DELETE FROM lists WHERE id = ?", [found.id])
     return members
+
+
+def list_size(db: sqlite_utils.Database, list_id: int) -> int:
+    """How many contacts the list holds."""
+    return db.execute("SELECT count(*) FROM list_members WHERE list_id = ?", [list_id]).fetchone()[0]
+
+
+def list_member_ids(db: sqlite_utils.Database, list_id: int) -> list[int]:
+    """The ids of the list's contacts, in id order (a whole list at once: for seeding, not for paging)."""
+    return [r[0] for r in db.execute("SELECT contact_id FROM list_members WHERE list_id = ? ORDER BY contact_id",
+                                     [list_id])]
 
 
 # -- contacts ----------------------------------------------------------------------

@@ -227,3 +227,26 @@ def connect_sandbox(db: sqlite_utils.Database, ref: int | str, *, now: datetime,
 def inboxes_of(db: sqlite_utils.Database, identity_id: int) -> list[dict[str, Any]]:
     return list(db.query("SELECT id, email, provider, per_day, per_hour, connected FROM inboxes"
                          " WHERE identity_id = ? ORDER BY id", [identity_id]))
+
+
+def set_linkedin_manual(db: sqlite_utils.Database, identity_id: int, *, linkedin_url: str | None, now: str) -> None:
+    """No LinkedIn connection: the identity keeps profile data only (its URL if given)."""
+    db.execute("UPDATE identities SET linkedin_driver = 'manual', linkedin_connected = 0,"
+               " linkedin_url = COALESCE(?, linkedin_url), updated_at = ? WHERE id = ?",
+               [linkedin_url, now, identity_id])
+
+
+def set_linkedin_gateway(db: sqlite_utils.Database, identity_id: int, *, account_id: str, gateway_url: str,
+                         premium: bool, sales_navigator: bool, first_name: str, last_name: str,
+                         linkedin_url: str | None, now: str) -> None:
+    """The identity's LinkedIn goes through a gateway account; its queue restarts, and the account's
+    names and profile URL fill what the identity left empty."""
+    db.execute(
+        "UPDATE identities SET linkedin_driver = 'gateway', linkedin_connected = 1, linkedin_account_id = ?,"
+        " gateway_url = ?, premium = ?, sales_navigator = ?, linkedin_queue_paused = 0,"
+        " first_name = CASE WHEN first_name = '' THEN ? ELSE first_name END,"
+        " last_name = CASE WHEN last_name = '' THEN ? ELSE last_name END,"
+        " linkedin_url = COALESCE(linkedin_url, ?), updated_at = ? WHERE id = ?",
+        [account_id, gateway_url, int(premium), int(sales_navigator), first_name, last_name, linkedin_url, now,
+         identity_id],
+    )

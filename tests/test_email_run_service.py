@@ -21,7 +21,8 @@ from runtime.channels.email.config import InboxSettings
 from runtime.clock import wall_now
 from runtime.sandbox.world import SandboxWorld
 from runtime.secrets import SecretStore, inbox_secret_name
-from runtime.service import Service, request_stop
+from runtime.lease import request_stop
+from runtime.service import Service
 from sequences.model import Delay, Email, Sequence, to_json
 from storage.activity import iso
 from storage.db import open_db, transaction

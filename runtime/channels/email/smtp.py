@@ -139,7 +139,7 @@ class SmtpEmail:
     async def aclose(self) -> None:
         conns, self._conns = self._conns, {}
         for conn, _ in conns.values():
-            await trio.to_thread.run_sync(_quit, conn)
+            await trio.to_thread.run_sync(quit_smtp, conn)
 
     # ------------------------------------------------------------------ worker-thread side
     def _session(self, account: InboxAccount, now: datetime) -> smtplib.SMTP:
@@ -152,7 +152,7 @@ class SmtpEmail:
                         return conn
                 except (smtplib.SMTPException, OSError):
                     pass
-            _quit(conn)
+            quit_smtp(conn)
         return open_smtp(account.settings, account.password)
 
     def _submit(self, account: InboxAccount, to: str, raw: bytes, now: datetime) -> None:
@@ -184,7 +184,7 @@ class SmtpEmail:
                 raise EmailTransient(f"the server deferred the message: {code}", retry_after=600.0)
             self._conns[account.id] = (conn, now)
         except (smtplib.SMTPServerDisconnected, OSError, smtplib.SMTPResponseException) as exc:
-            _quit(conn)
+            quit_smtp(conn)
             if isinstance(exc, smtplib.SMTPResponseException) and not data_sent:
                 raise EmailTransient(f"SMTP error {exc.smtp_code}") from None
             if data_sent:
@@ -227,7 +227,7 @@ def _message_id_of(raw: bytes) -> str:
     return ""
 
 
-def _quit(conn: smtplib.SMTP) -> None:
+def quit_smtp(conn: smtplib.SMTP) -> None:
     try:
         conn.quit()
     except (smtplib.SMTPException, OSError, ssl.SSLError, socket.error):

@@ -1,0 +1,62 @@
+"""Which workspace a command works on, and looking things up in it as a user names them.
+
+Every command group needs these; they live here rather than in cli/main.py so
+a group never imports the module that assembles all the groups (cli.main
+imports the groups, the groups import this).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cli.output import UserError
+
+
+def workspace_dir(ctx: typer.Context) -> Path:
+    """The workspace folder this invocation works on (see the root help for the order)."""
+    from storage.workspace import resolve_workspace_dir
+
+    return resolve_workspace_dir(chosen_workspace(ctx))
+
+
+def chosen_workspace(ctx: typer.Context) -> Path | None:
+    """The folder given with --workspace / $ENGINY_HOME, None when neither was."""
+    return (ctx.find_root().obj or {}).get("workspace")
+
+
+def open_ws(ctx: typer.Context):
+    """The opened workspace of this invocation; a missing or bad one is a user error."""
+    from storage.workspace import WorkspaceError, open_workspace
+
+    try:
+        return open_workspace(workspace_dir(ctx))
+    except WorkspaceError as exc:
+        raise UserError(str(exc)) from None
+
+
+def open_session(ctx: typer.Context):
+    """(workspace, its opened database) of this invocation."""
+    ws = open_ws(ctx)
+    return ws, ws.open_db()
+
+
+def require_list(db, name: str):
+    """The list called `name`; an unknown name is a user error pointing at `enginy lists list`."""
+    from storage.contacts import get_list
+
+    found = get_list(db, name)
+    if found is None:
+        raise UserError(f"no list {name!r} (see `enginy lists list`)")
+    return found
+
+
+def require_identity(db, ref: str) -> dict:
+    """The identity named by id or exact name; an unknown one is a user error listing the known ones."""
+    from storage.identities import IdentityError, get_identity
+
+    try:
+        return get_identity(db, ref)
+    except IdentityError as exc:
+        raise UserError(str(exc)) from None

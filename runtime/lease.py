@@ -1,0 +1,104 @@
+"""The runtime seen from outside its process: its lease, asking it to stop, starting it detached.
+
+The lease is the single `runtime_lease` row (see runtime/service.py for how a
+running runtime keeps it fresh). A runtime takes it when it is absent, stale
+(heartbeat older than `LEASE_STALE` of wall time: the holder died), or held by
+a pid of this host that no longer exists; otherwise it refuses with who holds
+it. This module loads neither Trio nor the engine, so `enginy tui`, `stop` and
+the demo ask "does a runtime run?" and start one without loading the runtime.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlite_utils
+
+from runtime.clock import wall_now
+from storage.activity import iso
+from storage.db import transaction
+
+LEASE_STALE = timedelta(seconds=15)
+
+
+class LeaseHeld(Exception):
+    """Another runtime holds the workspace; the message says who."""
+
+
+@dataclass
+class Holder:
+    pid: int
+    host: str
+    started_at: str
+    heartbeat_at: str
+
+
+def holder(db: sqlite_utils.Database) -> Holder | None:
+    r = db.execute("SELECT pid, host, started_at, heartbeat_at FROM runtime_lease WHERE id = 1").fetchone()
+    return Holder(*r) if r else None
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def acquire(db: sqlite_utils.Database) -> None:
+    now = wall_now()
+    me = (os.getpid(), socket.gethostname())
+    with transaction(db):
+        h = holder(db)
+        if h is not None:
+            stale = datetime.fromisoformat(h.heartbeat_at) < now - LEASE_STALE
+            dead = h.host == me[1] and not process_alive(h.pid)
+            if not (stale or dead) and (h.pid, h.host) != me:
+                raise LeaseHeld(f"another runtime holds this workspace: pid {h.pid} on {h.host}, running since "
+                                f"{h.started_at} (last heartbeat {h.heartbeat_at}); stop it with `enginy stop`")
+            db.execute("DELETE FROM runtime_lease WHERE id = 1")
+        db.execute("INSERT INTO runtime_lease (id, holder, pid, host, started_at, heartbeat_at, stop_requested)"
+                   " VALUES (1, ?, ?, ?, ?, ?, 0)", [f"{me[1]}:{me[0]}", me[0], me[1], iso(now), iso(now)])
+
+
+def release(db: sqlite_utils.Database) -> None:
+    with transaction(db):
+        db.execute("DELETE FROM runtime_lease WHERE id = 1 AND pid = ?", [os.getpid()])
+
+
+def request_stop(db: sqlite_utils.Database) -> Holder | None:
+    """Ask the workspace's runtime to stop (returns the holder, None when none runs)."""
+    h = holder(db)
+    if h is not None:
+        with transaction(db):
+            db.execute("UPDATE runtime_lease SET stop_requested = 1 WHERE id = 1")
+    return h
+
+
+def spawn_background(workspace: Path, *, speed: float | None = None, log: Path | None = None,
+                     stop_with: int | None = None) -> int:
+    """Start the workspace's runtime detached (own session: survives the SSH session and the TUI).
+    Returns its pid.
+
+    It is `python -m runtime` (runtime/__main__.py), not the CLI: the runtime starts without
+    loading the command line's modules. `stop_with`: a pid whose end stops the runtime however
+    that process ends (quit, a closed terminal's SIGHUP, kill -9) — the demo's runtime must not
+    outlive the demo."""
+    args = [sys.executable, "-m", "runtime", "--workspace", str(workspace)]
+    if speed:
+        args += ["--speed", str(speed)]
+    if stop_with is not None:
+        args += ["--stop-with", str(stop_with)]
+    out = open(log or (Path(workspace) / "runtime.log"), "ab")
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    return proc.pid

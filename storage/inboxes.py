@@ -1,0 +1,83 @@
+"""Email inboxes of identities: connecting (IMAP/SMTP settings), listing, disconnecting.
+
+Checking a connection and keeping its password are the runtime's work
+(runtime/channels/email, runtime/secrets.py); the caller passes that work in
+as `keep_secret`, run inside the write transaction, so a password that cannot
+be stored leaves no half-connected inbox behind. Functions that write take
+`now` as an ISO text (the storage layer never reads the clock).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+import sqlite_utils
+
+from storage.db import transaction
+
+T = TypeVar("T")
+
+
+def inboxes_matching(db: sqlite_utils.Database, ref: str) -> list[dict[str, Any]]:
+    """Inboxes named by `ref`: its id, else its address in any case (several identities may share one)."""
+    rows = list(db.query("SELECT * FROM inboxes WHERE id = ?", [int(ref)])) if ref.isdigit() else []
+    return rows or list(db.query("SELECT * FROM inboxes WHERE lower(email) = ?", [ref.lower()]))
+
+
+def get_inbox(db: sqlite_utils.Database, inbox_id: int) -> dict[str, Any]:
+    return next(db.query("SELECT * FROM inboxes WHERE id = ?", [inbox_id]))
+
+
+def list_inboxes(db: sqlite_utils.Database, identity_id: int | None = None) -> list[dict[str, Any]]:
+    """Every inbox (or one identity's) in id order: a workspace has a handful."""
+    if identity_id is None:
+        return list(db.query("SELECT * FROM inboxes ORDER BY id"))
+    return list(db.query("SELECT * FROM inboxes WHERE identity_id = ? ORDER BY id", [identity_id]))
+
+
+def inbox_of_identity(db: sqlite_utils.Database, identity_id: int, ref: str) -> int | None:
+    """The id of the identity's inbox named by `ref` (its id or exact address), None if it has none such."""
+    row = db.execute("SELECT id FROM inboxes WHERE identity_id = ? AND (CAST(id AS TEXT) = ? OR email = ?)",
+                     [identity_id, ref, ref]).fetchone()
+    return row[0] if row else None
+
+
+def save_imap_inbox(db: sqlite_utils.Database, identity_id: int, *, email: str, imap_host: str, imap_port: int,
+                    smtp_host: str, smtp_port: int, tls: str, ca_file: str | None, per_day: int, per_hour: int,
+                    list_unsubscribe: bool, signature: str | None, now: str,
+                    keep_secret: Callable[[int], T]) -> tuple[int, T]:
+    """Connect (or re-connect with new settings) the identity's inbox at `email`; returns its id and
+    what `keep_secret(inbox_id)` returned. A failing `keep_secret` undoes the whole connection."""
+    values = [imap_host, imap_port, smtp_host, smtp_port, tls, ca_file, per_day, per_hour]
+    with transaction(db):
+        existing = db.execute("SELECT id FROM inboxes WHERE identity_id = ? AND lower(email) = ?",
+                              [identity_id, email.lower()]).fetchone()
+        if existing:
+            inbox_id = existing[0]
+            db.execute("UPDATE inboxes SET provider = 'imap', imap_host = ?, imap_port = ?, smtp_host = ?, smtp_port = ?,"
+                       " tls_mode = ?, ca_file = ?, per_day = ?, per_hour = ?, connected = 1, updated_at = ? WHERE id = ?",
+                       values + [now, inbox_id])
+        else:
+            inbox_id = db.execute(
+                "INSERT INTO inboxes (identity_id, email, provider, imap_host, imap_port, smtp_host, smtp_port, tls_mode,"
+                " ca_file, per_day, per_hour, connected, created_at, updated_at) VALUES (?, ?, 'imap', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                [identity_id, email] + values + [now, now]).lastrowid
+        db.execute("UPDATE inboxes SET list_unsubscribe = ? WHERE id = ?", [int(list_unsubscribe), inbox_id])
+        if signature is not None:
+            db.execute("UPDATE inboxes SET signature_text = ? WHERE id = ?", [signature, inbox_id])
+        return inbox_id, keep_secret(inbox_id)
+
+
+def set_connected(db: sqlite_utils.Database, inbox_id: int, connected: bool, *, now: str,
+                  keep_secret: Callable[[], object] | None = None) -> None:
+    """Turn an inbox on or off; `keep_secret` (reconnecting) runs in the same transaction."""
+    with transaction(db):
+        db.execute("UPDATE inboxes SET connected = ?, updated_at = ? WHERE id = ?", [int(connected), now, inbox_id])
+        if keep_secret is not None:
+            keep_secret()
+
+
+def active_leads(db: sqlite_utils.Database, inbox_id: int) -> int:
+    """Leads mid-sequence (in progress or paused) that send from this inbox."""
+    return db.execute("SELECT COUNT(*) FROM enrollments WHERE inbox_id = ? AND status IN ('in_progress', 'paused')",
+                      [inbox_id]).fetchone()[0]
