@@ -52,7 +52,6 @@ class Runtime:
         self._stop = trio.Event()
         self.stopping = False  # set on stop: identity actors start no new action
         self.change_hooks: list[Callable[[], None]] = []  # called when the supervisor saw another process commit
-        self.sent_hooks: list[Callable] = []
         # more long-running tasks started with the actors (`await nursery.start(task)`), e.g.
         # the IMAP watchers a Service adds for real inboxes; they need the clock `run` creates
         self.background: list[Callable] = []
@@ -82,10 +81,6 @@ class Runtime:
             for job in queued:
                 actor.identity.file(job)
             actor.wake()
-
-    def on_sent(self, identity, job, now: datetime) -> None:
-        for hook in self.sent_hooks:
-            hook(identity, job, now)
 
     def on_change(self) -> None:
         for hook in self.change_hooks:

@@ -71,7 +71,7 @@ class CampaignInfo:
     settings: dict
     needs_contacts: bool
     needs_connection: bool
-    choose_inbox: Callable[[dict], int | None] | None = None  # set by the identity actor
+    choose_inbox: Callable[[dict], int | None] | None = None  # a new email lead's inbox: set by its campaign actor
 
     @classmethod
     def of(cls, row: dict) -> "CampaignInfo":

@@ -93,12 +93,12 @@ class LinkedInPoller:
     # -- evaluation budget (5 per 30 min, counted from the ledger) ------------------
 
     def _times(self) -> ActionTimes:
-        return self.actor.times.setdefault((limits.EVALUATE, None), ActionTimes())
+        return self.actor.lanes.times.setdefault((limits.EVALUATE, None), ActionTimes())
 
     def _evaluation_ready(self, now: datetime) -> datetime:
         """When the identity's rules (and working hours) allow the next evaluation call."""
-        return limits.earliest_allowed(self.actor.li_rules.get(limits.EVALUATE, ()), self._times(), now,
-                                       self.actor.hours)
+        return limits.earliest_allowed(self.actor.lanes.li_rules.get(limits.EVALUATE, ()), self._times(), now,
+                                       self.actor.lanes.hours)
 
     def _spend_evaluation(self, now: datetime) -> None:
         with transaction(self.db):
@@ -113,7 +113,7 @@ class LinkedInPoller:
         start = self.rt.clock.now()
         if "linkedin" in self.actor.halted:
             return start + POLL_EVERY
-        driver = self.actor.linkedin
+        driver = self.actor.linkedin.driver
         try:
             if self.watch_inbound:
                 await self._watch_inbound(driver, start)

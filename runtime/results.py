@@ -76,29 +76,6 @@ def settle(db: sqlite_utils.Database, info: CampaignInfo, job: Claimed, event: E
     return queued, projected_due(state)
 
 
-def email_outcome(exc: Exception) -> str:
-    """What an email driver's error means for the lead and the outbox row:
-
-    * "bounced" — the server refused the recipient at RCPT (EmailRejected): nothing
-      was sent and nothing ever will be, so the lead ends as Finished/Bounced now
-      instead of retrying an address that does not exist;
-    * "unknown" — DATA went out but no answer came (EmailOutcomeUnknown): the row
-      becomes `unknown` and its next claim is resumed, so the driver looks for the
-      copy in Sent before sending — a blind re-send could mail the lead twice;
-    * "disconnected" — the inbox cannot be used (Email disconnected, lane halted);
-    * "retry" — anything transient: queued again after the server's back-off.
-    """
-    from runtime.channels.email.protocol import EmailDisconnected, EmailOutcomeUnknown, EmailRejected
-
-    if isinstance(exc, EmailRejected):
-        return "bounced"
-    if isinstance(exc, EmailOutcomeUnknown):
-        return "unknown"
-    if isinstance(exc, EmailDisconnected):
-        return "disconnected"
-    return "retry"
-
-
 def failed(node: str, substatus: Substatus | None) -> ActionFailed:
     """A failed job as the step function's event; a failure that names no substatus is a System error."""
     return ActionFailed(node=node, substatus=substatus or Substatus.SYSTEM_ERROR)

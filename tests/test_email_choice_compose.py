@@ -22,48 +22,64 @@ NOW = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)
 
 # ------------------------------------------------------------------ inbox choice
 def slots(*spec):
-    return [InboxSlot(i, c, d, h) for i, c, d, h in spec]
+    return [InboxSlot(i, c, r) for i, c, r in spec]
 
 
 def test_sticky_inbox_is_kept_even_when_another_has_more_room():
-    inboxes = slots((1, True, 1, 1), (2, True, 30, 5))
+    inboxes = slots((1, True, 1), (2, True, 30))
     assert choose_inbox(inboxes, sticky=1).inbox_id == 1
 
 
 def test_sticky_inbox_disconnected_or_gone_is_the_spec_error_never_a_reassignment():
-    inboxes = slots((1, False, 30, 5), (2, True, 30, 5))
+    inboxes = slots((1, False, 30), (2, True, 30))
     assert choose_inbox(inboxes, sticky=1).substatus is Substatus.EMAIL_DISCONNECTED
     assert choose_inbox(inboxes, sticky=7).substatus is Substatus.MISSING_EMAIL
 
 
 def test_sticky_inbox_at_cap_waits():
-    c = choose_inbox(slots((1, True, 0, 5), (2, True, 30, 5)), sticky=1)
+    c = choose_inbox(slots((1, True, 0), (2, True, 30)), sticky=1)
     assert (c.inbox_id, c.wait, c.substatus) == (1, True, None)
 
 
-def test_shuffle_spreads_new_leads_by_capacity_and_rotation():
-    inboxes = slots((1, True, 30, 5), (2, True, 30, 5), (3, True, 30, 2))
-    assert {choose_inbox(inboxes, sticky=None, turn=t).inbox_id for t in range(4)} == {1, 2}
-    assert choose_inbox(inboxes, sticky=None, allowed=[3]).inbox_id == 3
+def test_shuffle_rotates_new_leads_across_the_inboxes_with_room():
+    inboxes = slots((1, True, 30), (2, True, 0), (3, True, 2))
+    assert [choose_inbox(inboxes, turn=t).inbox_id for t in range(4)] == [1, 3, 1, 3]
+    assert choose_inbox(inboxes, allowed=[3]).inbox_id == 3
+    assert choose_inbox(inboxes, allowed=[2, 3], turn=0).inbox_id == 3
+
+
+def test_no_shuffle_takes_the_campaigns_inboxes_in_order_the_first_with_room():
+    inboxes = slots((1, True, 30), (2, True, 5), (3, True, 9))
+    assert {choose_inbox(inboxes, allowed=[3, 2], shuffle=False, turn=t).inbox_id for t in range(5)} == {3}
+    full_first = slots((1, True, 30), (2, True, 5), (3, True, 0))
+    assert choose_inbox(full_first, allowed=[3, 2], shuffle=False).inbox_id == 2
+    assert choose_inbox(full_first, shuffle=False).inbox_id == 1
 
 
 def test_no_connected_inbox_and_all_full():
-    assert choose_inbox(slots((1, False, 30, 5)), sticky=None).substatus is Substatus.INVALID_IDENTITY_EMAIL
-    c = choose_inbox(slots((1, True, 0, 5), (2, True, 5, 0)), sticky=None)
-    assert c.wait and c.inbox_id is None
+    assert choose_inbox(slots((1, False, 30))).substatus is Substatus.INVALID_IDENTITY_EMAIL
+    c = choose_inbox(slots((1, True, 0), (2, True, 0)), turn=1)
+    assert (c.inbox_id, c.wait, c.substatus) == (2, True, None)
+    c = choose_inbox(slots((1, True, 0), (2, True, 0)), allowed=[2, 1], shuffle=False)
+    assert (c.inbox_id, c.wait) == (2, True)
 
 
-@given(st.lists(st.tuples(st.integers(1, 6), st.booleans(), st.integers(0, 3), st.integers(0, 3)), max_size=6),
-       st.one_of(st.none(), st.integers(1, 8)), st.integers(0, 50))
+@given(st.lists(st.tuples(st.integers(1, 6), st.booleans(), st.one_of(st.none(), st.integers(0, 3))), max_size=6),
+       st.one_of(st.none(), st.integers(1, 8)), st.booleans(), st.integers(0, 50))
 @settings(max_examples=200, deadline=None)
-def test_choice_invariants(spec, sticky, turn):
-    inboxes = list({i: InboxSlot(i, c, d, h) for i, c, d, h in spec}.values())
-    choice = choose_inbox(inboxes, sticky=sticky, turn=turn)
+def test_choice_invariants(spec, sticky, shuffle, turn):
+    inboxes = list({i: InboxSlot(i, c, r) for i, c, r in spec}.values())
+    choice = choose_inbox(inboxes, sticky=sticky, shuffle=shuffle, turn=turn)
     if sticky is not None:
         assert choice.inbox_id in (None, sticky)
-    if choice.inbox_id is not None and not choice.wait:
+    if choice.inbox_id is None:
+        assert choice.substatus is not None
+    else:
         chosen = next(s for s in inboxes if s.id == choice.inbox_id)
-        assert chosen.connected and chosen.capacity > 0
+        assert chosen.connected and choice.substatus is None
+        assert choice.wait == (not chosen.has_room)
+        if sticky is None and choice.wait:
+            assert not any(s.connected and s.has_room for s in inboxes)
 
 
 # ------------------------------------------------------------------ composing

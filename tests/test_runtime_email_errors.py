@@ -10,11 +10,12 @@ from datetime import timedelta
 
 import pytest
 
+from runtime.actors.email_jobs import EmailJobs
 from runtime.actors.identity import UNKNOWN_ROUNDS
+from runtime.actors.outcomes import Bounced, InboxLost, Requeue, Unknown
 from runtime.channels.email.protocol import (EmailDisconnected, EmailOutcomeUnknown, EmailRejected, EmailSent,
                                              EmailTransient)
 from runtime.engine import Runtime
-from runtime.results import email_outcome
 from sequences.model import Email, Sequence
 from tests.test_runtime_actors import MON, workspace
 
@@ -38,10 +39,12 @@ class ScriptedEmail:
 
 
 def test_email_outcome_mapping():
-    assert email_outcome(EmailRejected("550")) == "bounced"
-    assert email_outcome(EmailOutcomeUnknown("lost")) == "unknown"
-    assert email_outcome(EmailDisconnected("auth")) == "disconnected"
-    assert email_outcome(EmailTransient("421")) == "retry"
+    now = MON + timedelta(hours=9)
+    jobs = EmailJobs(driver=None, inboxes={}, thread_of=lambda _: None, now=lambda: now)
+    assert isinstance(jobs._failed(EmailRejected("550")), Bounced)
+    assert jobs._failed(EmailOutcomeUnknown("lost")) == Unknown("lost", timedelta(seconds=60))
+    assert isinstance(jobs._failed(EmailDisconnected("auth")), InboxLost)
+    assert jobs._failed(EmailTransient("421", retry_after=120)) == Requeue("421", now + timedelta(seconds=120))
 
 
 async def one_email_to_each(tmp_path, driver, *, leads: int, days: float):

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from runtime.channels.email.choice import choose_inbox
+from runtime.clock import Clock
 from runtime.leads import CampaignInfo, QueuedJob, advance, lead_rows, projected_due, state_of
 from sequences.step import Due, Start
 from storage.activity import iso
@@ -30,8 +32,9 @@ from storage.db import transaction
 from storage.lead_intents import EVENT_OF, pending_intents
 
 if TYPE_CHECKING:
+    import sqlite_utils
+
     from runtime.actors.identity import IdentityActor
-    from runtime.engine import Runtime
 
 BATCH = 256
 START_CHUNK = 16
@@ -44,12 +47,12 @@ DUE_INDEX_TERM = "status IN ('not_started', 'in_progress')"
 
 
 class CampaignActor:
-    def __init__(self, rt: "Runtime", row: dict, identity: "IdentityActor") -> None:
-        self.rt = rt
-        self.db = rt.db
+    def __init__(self, db: "sqlite_utils.Database", clock: Clock, row: dict, identity: "IdentityActor") -> None:
+        self.db = db
+        self.clock = clock
         self.identity = identity
-        self.info = CampaignInfo.of(row)
-        self.info.choose_inbox = identity.choose_inbox
+        self._batch: list[QueuedJob] = []  # jobs stepped in this turn, not yet handed to the identity
+        self.info = self._info(row)
         self.jobs_out = identity.jobs_in.clone()
         self._wake = trio.Event()
         self._asleep = False
@@ -76,10 +79,21 @@ class CampaignActor:
     def refresh(self, row: dict) -> None:
         """The campaign row changed (priority, texts, delays): later steps use the new version."""
         if row["updated_at"] != self.info.updated_at:
-            info = CampaignInfo.of(row)
-            info.choose_inbox = self.identity.choose_inbox
-            self.info = info
+            self.info = self._info(row)
             self.wake()
+
+    def _info(self, row: dict) -> CampaignInfo:
+        info = CampaignInfo.of(row)
+        settings = info.settings
+
+        def inbox_for(lead: dict) -> int | None:
+            """A new email lead's inbox: the campaign's inbox policy over what each inbox has left today."""
+            slots = self.identity.lanes.inbox_slots(self.clock.now(), pending=self._batch)
+            return choose_inbox(slots, allowed=settings.get("inboxes"), shuffle=settings.get("shuffle_inboxes", True),
+                                turn=lead["id"]).inbox_id
+
+        info.choose_inbox = inbox_for
+        return info
 
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         with self.cancel_scope:
@@ -87,13 +101,13 @@ class CampaignActor:
                 task_status.started()
                 while True:
                     self._wake = trio.Event()
-                    now = self.rt.clock.now()
+                    now = self.clock.now()
                     n = await self.step_due(now)
                     if n >= BATCH:
                         await trio.lowlevel.checkpoint()
                         continue
                     nxt = self.next_due()
-                    deadline = self.rt.clock.trio_deadline(nxt) if nxt is not None else math.inf
+                    deadline = self.clock.trio_deadline(nxt) if nxt is not None else math.inf
                     self._asleep, self._sleep_until = True, iso(nxt) if nxt is not None else None
                     try:
                         with trio.move_on_at(deadline):
@@ -126,6 +140,7 @@ class CampaignActor:
         audience is not turned into 5,000 queued jobs at launch: leads start as
         capacity frees up, in order. Returns how many leads were stepped."""
         jobs: list[QueuedJob] = self._apply_intents(now)
+        self._batch = jobs
         n = self._step(self._due_ids("in_progress", now, BATCH), now, jobs)
         started = 0
         while n + started < BATCH and self.identity.has_room(self.id, pending=jobs):
@@ -133,6 +148,7 @@ class CampaignActor:
             if not ids:
                 break
             started += self._step(ids, now, jobs)
+        self._batch = []
         for job in jobs:
             await self.jobs_out.send(job)
         return n + started

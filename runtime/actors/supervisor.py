@@ -84,11 +84,14 @@ class Supervisor:
             ident = idents[row["identity_id"]]
             actor = self.identities.get(ident["id"])
             if actor is None:
-                actor = self.identities[ident["id"]] = IdentityActor(self.rt, ident)
+                rt = self.rt
+                actor = self.identities[ident["id"]] = IdentityActor(
+                    self.db, rt.clock, ident, linkedin=rt.linkedin_driver(ident), email=rt.email_driver(ident),
+                    seed=rt.seed, stopping=lambda: rt.stopping)
                 self.identity_version[ident["id"]] = versions[ident["id"]]
                 attach_linkedin_poller(self.rt, actor)  # acceptances, replies (gateway), withdrawals
                 self.nursery.start_soon(actor.run)
-            camp = self.campaigns[cid] = CampaignActor(self.rt, row, actor)
+            camp = self.campaigns[cid] = CampaignActor(self.db, self.rt.clock, row, actor)
             actor.campaigns[cid] = camp
             self.nursery.start_soon(camp.run)
 

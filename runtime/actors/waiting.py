@@ -1,0 +1,109 @@
+"""Why an identity's queued leads wait, written on the leads themselves.
+
+The spec's substatuses "stay true while waiting": when a lane with queued
+jobs cannot run now, every lead queued in it shows Outside working hours
+(closed now, or the next action falls after today's window) or Identity
+limits (a cap of the lane's bucket is spent); it is cleared when the lane
+runs again, and the lead's own step rewrites it when its job is done.
+
+This is one UPDATE per lane per change of reason (or after new jobs were
+filed into a waiting lane), never per lead per tick, so simulations keep
+their speed. (Monthly conversation limit is per lead: the identity actor
+defers that lead itself.)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from runtime import limits
+from runtime.limits import ActionTimes
+from sequences.statuses import Substatus
+from storage.db import transaction
+
+if TYPE_CHECKING:
+    from runtime.actors.lanes import Lane, Lanes
+
+# A queued lead's substatus the lane may overwrite: none, or one the lane itself wrote
+# (a lead's own reason, e.g. Connection withdrawn, stays). Params: LANE_REASONS, the new one.
+LANE_REASONS = (Substatus.OUTSIDE_WORKING_HOURS.value, Substatus.IDENTITY_LIMITS.value)
+REPLACEABLE = "(substatus IS NULL OR substatus IN (?, ?)) AND substatus IS NOT ?"
+
+
+class WaitingReasons:
+    def __init__(self, lanes: "Lanes") -> None:
+        self.lanes = lanes
+        self.db = lanes.db
+        self.reason: dict[Lane, Substatus | None] = {}  # why each lane's queued leads wait (as written)
+        self._filed: dict[Lane, list[int]] = {}  # outbox ids filed since the lane's leads were marked
+
+    def filed(self, lane: "Lane", outbox_id: int) -> bool:
+        """A job was filed into `lane`. True when the lane waits, so the new lead must be told
+        why (the queue's next pick does it)."""
+        if self.reason.get(lane) is None:
+            return False
+        self._filed.setdefault(lane, []).append(outbox_id)
+        return True
+
+    def runs(self, lane: "Lane") -> None:
+        """The lane runs now: its leads no longer wait for it."""
+        if self.reason.get(lane) is not None:
+            self._mark(lane, None)
+
+    def waits(self, lane: "Lane", now: datetime, ready: datetime) -> None:
+        """The lane cannot run before `ready`: its leads say why, if the reason is worth a write."""
+        why = self._why(lane, now, ready)
+        if why is not self.reason.get(lane):
+            self._mark(lane, why)
+        elif why is not None and lane in self._filed:
+            self._mark_filed(lane, why)
+
+    def _why(self, lane: "Lane", now: datetime, ready: datetime) -> Substatus | None:
+        """Closed now, or the lane's next action falls after today's window: Outside working
+        hours; a day or month cap spent: Identity limits (the spec: "the identity has reached
+        its daily … limits"); only pacing, spacing, an hourly window or a back-off: nothing
+        to say — those are minutes, and marking them would rewrite the lane's leads twice
+        per action."""
+        hours = self.lanes.hours
+        win = hours.current_window(now)
+        if win is None:
+            return Substatus.OUTSIDE_WORKING_HOURS
+        if limits.calendar_cap_spent(self.lanes.rules(lane), self.lanes.times.setdefault(lane, ActionTimes()),
+                                     now, hours):
+            return Substatus.IDENTITY_LIMITS
+        return Substatus.OUTSIDE_WORKING_HOURS if ready >= win[1] else None
+
+    def _mark(self, lane: "Lane", why: Substatus | None) -> None:
+        """One UPDATE for every in-progress lead queued in this lane. Only a lead with no
+        substatus or one of these two is touched, so a lead's own reason (e.g. Connection
+        withdrawn) is never overwritten."""
+        bucket, inbox = lane
+        old = self.reason.get(lane)
+        self.reason[lane] = why
+        self._filed.pop(lane, None)
+        inbox_sql = "inbox_id = ?" if inbox is not None else "inbox_id IS NULL"
+        lane_args = [self.lanes.id, bucket] + ([inbox] if inbox is not None else [])
+        if why is None:
+            if old is None:
+                return
+            sql, args = "substatus = ?", [old.value]
+        else:
+            sql, args = REPLACEABLE, [*LANE_REASONS, why.value]
+        with transaction(self.db):
+            self.db.execute(
+                f"UPDATE enrollments SET substatus = ? WHERE status = 'in_progress' AND {sql} AND id IN"
+                f" (SELECT enrollment_id FROM outbox WHERE identity_id = ? AND bucket = ? AND {inbox_sql}"
+                " AND state = 'queued')", [why.value if why else None, *args, *lane_args])
+
+    def _mark_filed(self, lane: "Lane", why: Substatus) -> None:
+        """Jobs filed into a lane that already waits: only their leads get its reason (the
+        rest of the lane says it already; rewriting all of them per new job was the cost)."""
+        ids = self._filed.pop(lane)
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk:chunk + 500]
+            with transaction(self.db):
+                self.db.execute(
+                    f"UPDATE enrollments SET substatus = ? WHERE status = 'in_progress' AND {REPLACEABLE} AND id IN"
+                    f" (SELECT enrollment_id FROM outbox WHERE id IN ({','.join('?' * len(part))}) AND state = 'queued')",
+                    [why.value, *LANE_REASONS, why.value, *part])
