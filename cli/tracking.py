@@ -30,7 +30,8 @@ _PAGE = """<!DOCTYPE html><html><body style="font-family:sans-serif;max-width:32
 def make_handler(db_path: str):
     from http.server import BaseHTTPRequestHandler
 
-    from runtime.channels.email.tracking import PIXEL, record_event
+    from runtime.channels.email.tracking import PIXEL
+    from runtime.inbound import record_tracking_event as record_event
     from runtime.clock import wall_now
     from storage.db import connect
 

@@ -7,6 +7,11 @@ storage/activity_kinds.py), the side facts (accepted invitation, the inbound
 message) and steps the lead; a reply stops the lead even while its campaign
 is paused. Jobs the step emits (the message after an acceptance) go to the
 identity actor after the commit.
+
+The email channel only records what its watcher fetched (and what the
+tracking endpoint sees); its effects are applied here too: `apply_mail`
+takes the recorded, unapplied messages one transaction each, and an
+unsubscribe or complaint ends in `block_contact` whichever way it came.
 """
 
 from __future__ import annotations
@@ -16,12 +21,18 @@ from datetime import datetime
 
 import sqlite_utils
 
+from runtime.channels.email.store import effect_of
 from runtime.leads import CampaignInfo, QueuedJob, advance, lead_rows, load_campaign
 from runtime.results import conversation_id
-from sequences.step import Accepted, Bounced, Event, InvitationWithdrawn, OutOfOffice, Replied
+from sequences.step import Accepted, Blocked, Bounced, Event, InvitationWithdrawn, OutOfOffice, Replied
+from storage import inbound as inbound_db
 from storage import linkedin_invitations
+from storage import mail as mail_db
 from storage.activity import iso, record, set_positive
 from storage.activity_kinds import Kind
+from storage.blocklist import BlockValueError, add_block
+from storage.contacts import get_contact
+from storage.db import transaction
 
 
 @dataclass(frozen=True)
@@ -62,10 +73,10 @@ def _event(sig: Signal) -> Event:
 def apply(db: sqlite_utils.Database, sig: Signal, now: datetime, *,
           info_for=None) -> tuple[int | None, list[QueuedJob]]:
     """Apply one signal (inside the caller's transaction). Returns (campaign id, new jobs)."""
-    row = db.execute("SELECT enrollment_id, campaign_id, identity_id FROM outbox WHERE key = ?", [sig.key]).fetchone()
-    if row is None or row[0] is None:
+    delivery = inbound_db.answered_delivery(db, sig.key)
+    if delivery is None or delivery.enrollment_id is None:
         return None, []
-    enrollment_id, campaign_id, identity_id = row
+    enrollment_id, campaign_id, identity_id = delivery.enrollment_id, delivery.campaign_id, delivery.identity_id
     leads = lead_rows(db, [enrollment_id])
     if not leads:
         return None, []
@@ -86,11 +97,86 @@ def apply(db: sqlite_utils.Database, sig: Signal, now: datetime, *,
     elif sig.kind == "replied":
         conv = conversation_id(db, identity_id=identity_id, contact_id=lead["contact_id"], channel=sig.channel,
                                campaign_id=campaign_id, inbox_id=lead["inbox_id"], now=now)
-        db.execute("INSERT INTO messages (conversation_id, direction, kind, at, body, enrollment_id, positive)"
-                   " VALUES (?, 'in', 'reply', ?, ?, ?, ?)",
-                   [conv, iso(sig.at), sig.text, enrollment_id, int(sig.positive)])
+        inbound_db.add_reply(db, conversation_id=conv, at=sig.at, body=sig.text, enrollment_id=enrollment_id,
+                             positive=sig.positive)
         if sig.positive:
             set_positive(db, enrollment_id=enrollment_id, channel=sig.channel, positive=True, now=now,
                          detail={"by": "sandbox"})
     _, queued = advance(db, info, lead, _event(sig), now, identity_id=identity_id)
     return campaign_id, queued
+
+
+def apply_mail(db: sqlite_utils.Database, now: datetime, *,
+               info_for=None) -> list[tuple[int | None, list[QueuedJob]]]:
+    """Apply every recorded-but-unapplied inbound email, one transaction each.
+
+    The message is marked applied in the transaction that applies its effect,
+    so a crash applies it later, never twice. Returns (campaign id, queued jobs)
+    per applied signal so the runtime can hand new jobs to its actors."""
+    results = []
+    for mail in mail_db.unapplied(db):
+        with transaction(db):
+            if not mail_db.is_unapplied(db, mail.id):
+                continue  # another process applied it since it was listed
+            effect = effect_of(mail)
+            received = datetime.fromisoformat(mail.received_at)
+            if effect.signal is not None:
+                results.append(apply(db, Signal(effect.signal, mail.outbox_key, received, channel="email",
+                                                hard=effect.hard, text=effect.text), now, info_for=info_for))
+            if effect.block is not None:
+                block_contact(db, contact_id=mail.contact_id, address=effect.block,
+                              reason=f"email {mail.kind} {iso(received)}", now=now)
+            mail_db.mark_applied(db, mail.id, effect=effect.label, now=now)
+    return results
+
+
+def block_contact(db: sqlite_utils.Database, *, contact_id: int | None, address: str, reason: str,
+                  now: datetime) -> None:
+    """Blocklist the address and the contact, and finish every campaign of the contact as Finished / Blocked.
+
+    The effect of an unsubscribe (email or one-click) and of a spam complaint
+    (inside the caller's transaction): every campaign's pre-send check then stops them too."""
+    if address:
+        try:
+            add_block(db, "email", address, now=now, reason=reason)
+        except BlockValueError:
+            pass  # not an address any contact can have: nothing to match it against
+    if contact_id is None:
+        return
+    add_block(db, "lead", str(contact_id), now=now, reason=reason)
+    for place in inbound_db.active_enrollments(db, contact_id):
+        campaign = load_campaign(db, place.campaign_id)
+        leads = lead_rows(db, [place.enrollment_id])
+        if campaign is None or not leads:
+            continue
+        advance(db, CampaignInfo.of(campaign), leads[0], Blocked(), now, identity_id=place.identity_id)
+
+
+def record_tracking_event(db: sqlite_utils.Database, token: str, kind: str, now: datetime,
+                          link_index: int | None = None) -> tuple[bool, str | None]:
+    """An open, click or one-click unsubscribe from the tracking endpoint, applied at once.
+
+    Returns (known token, redirect URL for a click): a click goes only to a
+    link stored for that token, never an open redirect. An unsubscribe
+    blocklists the contact and stops every campaign for it in the same
+    transaction — the same effect as an unsubscribe email."""
+    tracked = mail_db.tracked_email(db, token)
+    if tracked is None:
+        return False, None
+    url = None
+    if kind == "click":
+        if link_index is None or not 0 <= link_index < len(tracked.links):
+            return False, None
+        url = tracked.links[link_index]
+    with transaction(db):
+        mail_db.add_tracking_event(db, token, kind, now, link_index)
+        detail = {"token": token} | ({"url": url} if url else {})
+        if kind in ("open", "click") and tracked.enrollment_id is not None:
+            record(db, kind=Kind.EMAIL_OPENED if kind == "open" else Kind.EMAIL_CLICKED, now=now,
+                   enrollment_id=tracked.enrollment_id, identity_id=tracked.identity_id, channel="email",
+                   detail=detail)
+        if kind == "unsubscribe":
+            contact = get_contact(db, tracked.contact_id) if tracked.contact_id is not None else None
+            block_contact(db, contact_id=tracked.contact_id, address=(contact.email if contact else None) or "",
+                          reason=f"one-click unsubscribe {iso(now)}", now=now)
+    return True, url

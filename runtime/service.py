@@ -75,7 +75,7 @@ class Service:
             self.runtime.background.append(self._watch_mail)
 
     async def _watch_mail(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        from runtime.channels.email.wiring import run_watchers
+        from runtime.email_watchers import run_watchers
         from runtime.secrets import SecretStore
         from storage.workspace import open_workspace
 

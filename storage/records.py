@@ -110,6 +110,7 @@ class Inbox(Record, kw_only=True):
     connected: bool = True
     created_at: str
     updated_at: str
+    list_unsubscribe: bool = True  # m021
 
 
 class Contact(Record, kw_only=True):
@@ -322,6 +323,97 @@ class RuntimeLease(Record, kw_only=True):
     started_at: str
     heartbeat_at: str
     stop_requested: bool = False
+
+
+# -- what leads send back: the email channel's tables (m020) and inbound look-ups ---
+# Not in RECORDS, which walks m001's tables; storage/mail.py and storage/inbound.py use these.
+
+
+class EnrollmentRef(msgspec.Struct, kw_only=True, frozen=True):
+    """Where a lead stands: its enrollment (if any), the campaign and the identity working it."""
+
+    enrollment_id: int | None
+    campaign_id: int | None
+    identity_id: int
+
+
+class MailWatch(Record, kw_only=True):
+    """How far the IMAP watcher has recorded one folder of one inbox."""
+
+    __table__ = "mail_watch"
+    inbox_id: int
+    folder: str
+    uidvalidity: int
+    last_uid: int = 0
+    updated_at: str
+
+
+class MailInbound(Record, kw_only=True):
+    """One classified inbound message, matched (or not) to the outbox row it answers."""
+
+    __table__ = "mail_inbound"
+    __json__ = ("recipients",)
+    id: int | None = None
+    inbox_id: int
+    folder: str
+    uidvalidity: int
+    uid: int
+    fingerprint: str
+    message_id: str | None = None
+    received_at: str
+    kind: str
+    hard: bool | None = None
+    status: str | None = None
+    recipients: list[str] = msgspec.field(default_factory=list)
+    in_reply_to: str | None = None
+    from_addr: str = ""
+    subject: str = ""
+    reason: str = ""
+    body: str = ""
+    outbox_id: int | None = None
+    enrollment_id: int | None = None
+    contact_id: int | None = None
+    matched_by: str | None = None
+    applied_at: str | None = None
+    effect: str | None = None
+
+
+class UnappliedMail(MailInbound, kw_only=True):
+    """A recorded message whose effect is still to apply, with the key of the delivery it answers."""
+
+    outbox_key: str | None = None
+
+
+class SentEmail(msgspec.Struct, kw_only=True, frozen=True):
+    """An email we sent, as inbound matching sees it (outbox row, its lead, its subject)."""
+
+    outbox_id: int
+    key: str
+    enrollment_id: int | None = None
+    contact_id: int | None = None
+    subject: str = ""
+
+
+class MailTracking(Record, kw_only=True):
+    """The open/click/unsubscribe token one sent email carries, and its links."""
+
+    __table__ = "mail_tracking"
+    __json__ = ("links",)
+    token: str
+    outbox_key: str
+    enrollment_id: int | None = None
+    contact_id: int | None = None
+    links: list[str] = msgspec.field(default_factory=list)
+    created_at: str
+
+
+class TrackedEmail(MailTracking, kw_only=True):
+    """A token with the campaign, identity and tracking settings of the email that carries it."""
+
+    campaign_id: int | None = None
+    identity_id: int | None = None
+    track_opens: bool = False
+    track_clicks: bool = False
 
 
 RECORDS: tuple[type[Record], ...] = (

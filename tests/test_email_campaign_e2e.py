@@ -16,7 +16,8 @@ import pytest
 import trio
 import trio.testing
 
-from runtime.channels.email.wiring import run_watchers, smtp_driver
+from runtime.channels.email.wiring import smtp_driver
+from runtime.email_watchers import run_watchers
 from runtime.channels.email.protocol import OutgoingEmail
 from runtime.channels.email.smtp import InboxAccount, SmtpEmail
 from runtime.channels.base import SendKey

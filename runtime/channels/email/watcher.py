@@ -35,12 +35,13 @@ import sqlite_utils
 import trio
 
 from runtime.channels.email import imap as mail_imap
-
 from runtime.channels.email import store as mail_store
-from runtime.channels.email.smtp import InboxAccount
-from runtime.channels.email.inbound.classify import classify_message
 from runtime.channels.email.config import MailConnectError
+from runtime.channels.email.inbound.classify import classify_message
 from runtime.channels.email.inbound.parse import MAX_PARSE_BYTES, body_text, parse
+from runtime.channels.email.smtp import InboxAccount
+from storage import mail as mail_db
+from storage.db import transaction
 
 FETCH_BATCH = 50
 _PARTIAL = f"BODY.PEEK[]<0.{MAX_PARSE_BYTES}>"
@@ -130,12 +131,11 @@ class InboxWatcher:
         """Fetch and record everything new; returns how many messages were recorded."""
         client = self._client
         view = await trio.to_thread.run_sync(_select, client, self.folder)
-        state = mail_store.watch_state(self.db, self.account.id, self.folder)
+        state = mail_db.watch_state(self.db, self.account.id, self.folder)
         if state is None:
-            with self.db.conn:
-                self.db.conn.execute("BEGIN IMMEDIATE")
-                mail_store.set_watch_state(self.db, self.account.id, self.folder,
-                                           mail_store.WatchState(view.uidvalidity, max(view.uidnext - 1, 0)), self.now())
+            with transaction(self.db):
+                mail_db.set_watch_state(self.db, self.account.id, self.folder, uidvalidity=view.uidvalidity,
+                                        last_uid=max(view.uidnext - 1, 0), now=self.now())
             return 0
         if state.uidvalidity != view.uidvalidity:
             since = (self.now() - timedelta(days=self.rescan_days)).date()
@@ -164,17 +164,16 @@ class InboxWatcher:
         """One transaction: the batch's messages and the new watch position."""
         now = self.now()
         count = 0
-        with self.db.conn:
-            self.db.conn.execute("BEGIN IMMEDIATE")
+        with transaction(self.db):
             for item in fetched:
                 c = classify_message(item.raw)
                 body = body_text(parse(item.raw)) if c.kind in ("reply", "unsubscribe") else ""
-                if mail_store.record_inbound(self.db, inbox_id=self.account.id, folder=self.folder,
-                                             uidvalidity=uidvalidity, uid=item.uid, raw=item.raw, c=c,
-                                             body=body, now=now) is not None:
+                if mail_store.record(self.db, inbox_id=self.account.id, folder=self.folder,
+                                     uidvalidity=uidvalidity, uid=item.uid, raw=item.raw, c=c,
+                                     body=body, now=now) is not None:
                     count += 1
-            mail_store.set_watch_state(self.db, self.account.id, self.folder,
-                                       mail_store.WatchState(uidvalidity, last_uid), now)
+            mail_db.set_watch_state(self.db, self.account.id, self.folder, uidvalidity=uidvalidity,
+                                    last_uid=last_uid, now=now)
         self.recorded += count
         return count
 
