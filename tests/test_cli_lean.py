@@ -75,5 +75,5 @@ def test_a_workspace_command_loads_neither_the_runtime_nor_the_tui(tmp_path: Pat
     assert _enginy("--workspace", str(tmp_path), "init").returncode == 0
     loaded = _loaded_after(f"from cli.main import run\ntry:\n    sys.argv = ['enginy', '--workspace', {str(tmp_path)!r},"
                            " 'campaigns', 'list', '--json']; run()\nexcept SystemExit:\n    pass")
-    assert [m for m in loaded if m.split(".")[0] in ("trio", "httpx", "textual", "imapclient", "tui")
+    assert [m for m in loaded if m.split(".")[0] in ("trio", "httpx", "textual", "imapclient", "tui", "pydantic")
             or m.startswith("runtime.") and m != "runtime.clock"] == []
