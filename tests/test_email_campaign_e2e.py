@@ -27,9 +27,8 @@ from runtime.secrets import SecretStore, inbox_secret_name
 from sequences.model import Delay, Email, Sequence, to_json
 from storage.activity import iso
 from storage.db import open_db, transaction
-from tests.support.mailstack import mailbox, mailstack_fixture
+from tests.support.mailstack import mailbox
 
-mail_stack = mailstack_fixture()
 MON = datetime(2026, 3, 23, 10, 0, tzinfo=timezone.utc)  # a Monday, inside 09-18 UTC working hours
 pytestmark = pytest.mark.timeout(150)
 

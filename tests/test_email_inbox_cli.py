@@ -10,9 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.mailstack import mailstack_fixture
-
-mail_stack = mailstack_fixture()
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.timeout(120)
 

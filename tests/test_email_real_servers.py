@@ -20,9 +20,8 @@ from runtime.channels.email.smtp import InboxAccount, SmtpEmail
 from runtime.channels.base import SendKey
 from runtime.channels.email.config import InboxSettings
 from storage.db import open_db
-from tests.support.mailstack import mailbox, mailstack_fixture
+from tests.support.mailstack import mailbox
 
-mail_stack = mailstack_fixture()
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)
 pytestmark = pytest.mark.timeout(120)
 

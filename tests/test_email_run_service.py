@@ -27,9 +27,8 @@ from sequences.model import Delay, Email, Sequence, to_json
 from storage.activity import iso
 from storage.db import open_db, transaction
 from storage.workspace import init_workspace, open_workspace
-from tests.support.mailstack import mailbox, mailstack_fixture
+from tests.support.mailstack import mailbox
 
-mail_stack = mailstack_fixture()
 pytestmark = pytest.mark.timeout(150)
 RATE = 600.0  # pacing minutes pass in a fraction of a second; the 2-day follow-up stays far away
 

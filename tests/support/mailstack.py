@@ -5,10 +5,10 @@ started in the foreground and stopped by PID.
 
 Why real servers: the behaviours that matter (IDLE, UIDVALIDITY, what a real
 bounce and a real out-of-office look like) are exactly the ones a fake would
-get wrong. The stack is meant to be session-scoped; tests stay independent by
-creating fresh users (`stack.new_user()`), which Dovecot picks up at once
-(one passwd-file per user)
-because it re-reads its passwd-file when it changes.
+get wrong. One stack serves the whole pytest session (the `mail_stack` fixture
+of tests/conftest.py); tests stay independent by creating fresh users
+(`stack.new_user()`), which Dovecot picks up at once (one passwd-file per user,
+opened at each lookup).
 
 Facts this is built on: /work/shared/notes/mail-stack.md.
 """
@@ -364,25 +364,6 @@ def start_stack() -> MailStack:
 def destroy_stack(stack: MailStack) -> None:
     stack.stop()
     shutil.rmtree(stack.root, ignore_errors=True)
-
-
-# ---------------------------------------------------------------- pytest glue
-def mailstack_fixture():
-    """Build a session-scoped pytest fixture (import the result into a test module)."""
-    import pytest
-
-    @pytest.fixture(scope="session")
-    def mail_stack():
-        reason = missing_reason()
-        if reason:
-            pytest.skip(reason)
-        stack = start_stack()
-        try:
-            yield stack
-        finally:
-            destroy_stack(stack)
-
-    return mail_stack
 
 
 def mailbox(stack: MailStack, user: User, folder: str = "INBOX") -> list[bytes]:
