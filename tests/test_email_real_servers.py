@@ -231,7 +231,8 @@ def test_idle_notices_new_mail_and_a_dropped_connection_loses_nothing(mail_stack
     async def scenario(watcher):
         while watcher.status != "connected":
             await trio.sleep(0.05)
-        await trio.sleep(0.5)  # IDLE is running
+        while watcher._client._idle_tag is None:  # IDLE is running (imapclient has sent the command)
+            await trio.sleep(0.05)
         await trio.to_thread.run_sync(lambda: send(lead_driver, note(1), "n1"))
         while watcher.recorded < 1:   # noticed by IDLE, not by a poll (polling is off: 1 hour)
             await trio.sleep(0.05)

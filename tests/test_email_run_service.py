@@ -8,7 +8,6 @@ from __future__ import annotations
 import email as email_mod
 import json
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -28,6 +27,7 @@ from storage.activity import iso
 from storage.db import open_db, transaction
 from storage.workspace import init_workspace, open_workspace
 from tests.support.mailstack import mailbox
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.timeout(150)
 RATE = 600.0  # pacing minutes pass in a fraction of a second; the 2-day follow-up stays far away
@@ -107,13 +107,9 @@ def run_campaign(mail_stack, tmp_path, *, connect_while_running: bool):
                                                 in_reply_to=first["Message-ID"]), SendKey("x", wall_now()))
                 await driver.aclose()
             trio.run(answer)
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                s = statuses(other)
-                if s[1][0] == "replied" and s[2][0] == "finished":
-                    break
-                time.sleep(0.2)
             outcome["first"] = first
+            wait_until(lambda: statuses(other)[1][0] == "replied" and statuses(other)[2][0] == "finished",
+                       timeout=60, interval=0.2, what="the reply to stop lead 1 and the bounce to finish lead 2")
         finally:
             request_stop(other)
             other.close()

@@ -7,7 +7,6 @@ speed makes it run at that rate. Observed, like the TUI does, through the
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from runtime.lease import request_stop
 from runtime.service import Service, clock_position
 from storage.db import open_db
 from storage.demo_clock import set_demo_clock
+from tests.support.waits import wait_heartbeats, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -31,19 +31,19 @@ def test_running_service_follows_demo_speed_and_pause_rows(tmp_path):
         """What the TUI does from its own connection (the Service must run in the main thread: signals)."""
         tui = open_db(path)
         try:
-            deadline = time.monotonic() + 10
-            while clock_position(tui) is None and time.monotonic() < deadline:
-                time.sleep(0.1)
-            seen["started"] = clock_position(tui)
+            seen["started"] = wait_until(lambda: clock_position(tui), timeout=10, what="a saved clock position")
             set_demo_clock(tui, paused=True)
-            time.sleep(2.5)  # applied within a second; then one more heartbeat saves the frozen position
+            # applied by a heartbeat after it saved the position; the next one saves the frozen position
+            wait_until(lambda: service.clock.rate == 0, timeout=10, what="the pause to be applied")
+            wait_heartbeats(tui, 1)
             seen["paused"] = (clock_position(tui), service.clock.rate)
-            time.sleep(2.2)
+            wait_heartbeats(tui, 2)
             seen["paused_later"] = clock_position(tui)
             set_demo_clock(tui, speed=7200.0, paused=False)
-            time.sleep(2.5)
+            wait_until(lambda: service.clock.rate == 7200.0, timeout=10, what="the new speed to be applied")
+            wait_heartbeats(tui, 1)
             seen["fast"] = (clock_position(tui), service.clock.rate)
-            time.sleep(2.2)
+            wait_heartbeats(tui, 2)
             seen["fast_later"] = clock_position(tui)
         finally:
             request_stop(tui)

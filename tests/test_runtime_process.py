@@ -13,7 +13,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,10 +20,12 @@ import pytest
 
 from runtime.checker import check
 from runtime.clock import wall_now
+from runtime.service import holder
 from sequences.model import ConnectionRequest, Email, LinkedInMessage, Sequence, VisitProfile, to_json
 from storage.activity import iso
 from storage.db import open_db, transaction
 from storage.workspace import init_workspace
+from tests.support.waits import wait_heartbeats, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,22 +77,13 @@ def deliveries(ws: Path) -> list[tuple]:
         con.close()
 
 
-def wait_for(pred, timeout: float = 30.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
 def test_kill_minus_nine_mid_run_neither_loses_nor_doubles(tmp_path):
     ws = make_workspace(tmp_path)
     seen = 0
     for round_ in range(4):
         proc = enginy(ws, "run", "--speed", "3000")
         try:
-            wait_for(lambda: len(deliveries(ws)) >= seen + 5 + round_ * 3, timeout=60)
+            wait_until(lambda: len(deliveries(ws)) >= seen + 5 + round_ * 3, timeout=60, what="more deliveries")
         finally:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -128,7 +120,7 @@ def test_second_runtime_refuses_and_stop_stops_the_first(tmp_path):
     first = enginy(ws, "run")
     try:
         db = open_db(ws / "enginy.db")
-        wait_for(lambda: db.execute("SELECT 1 FROM runtime_lease").fetchone() is not None)
+        wait_until(lambda: holder(db), timeout=30, what="the runtime to take the lease")
         second = enginy(ws, "run")
         out, err = second.communicate(timeout=30)
         assert second.returncode == 2
@@ -152,8 +144,8 @@ def test_a_runtime_tied_to_a_process_stops_when_that_process_dies(tmp_path):
     runtime = enginy(ws, "run", "--speed", "3600", "--stop-with", str(demo.pid))
     try:
         db = open_db(ws / "enginy.db")
-        wait_for(lambda: db.execute("SELECT 1 FROM runtime_lease").fetchone() is not None)
-        time.sleep(1.5)  # a few heartbeats with the process alive: the runtime keeps running
+        wait_until(lambda: holder(db), timeout=30, what="the runtime to take the lease")
+        wait_heartbeats(db, 2)  # a few heartbeats with the process alive: the runtime keeps running
         assert runtime.poll() is None
         demo.kill()
         demo.wait()

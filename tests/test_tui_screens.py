@@ -13,7 +13,7 @@ import pytest
 from textual.widgets import DataTable, TabbedContent
 
 from storage.workspace import open_workspace
-from tests.tui_support import q, template_ws, ws  # noqa: F401 (fixtures)
+from tests.tui_support import q, template_ws, until, ws  # noqa: F401 (fixtures)
 from tui.app import EnginyApp
 from tui.screens.campaign import CampaignScreen
 from tui.screens.dashboard import DashboardScreen
@@ -36,18 +36,6 @@ async def settle(pilot, table: VirtualTable | None = None) -> None:
             break
         await pilot.pause(0.01)
     await pilot.pause()
-
-
-async def until(pilot, condition, what: str) -> None:
-    """Wait (up to ~10 s on a loaded machine) for what the user would wait to see after a key press.
-
-    A key's action runs only once the key has bubbled back to the app, which on a
-    busy machine can be after Pilot's press() has returned."""
-    for _ in range(1000):
-        await pilot.pause(0.01)
-        if condition():
-            return
-    raise AssertionError(f"never happened: {what}")
 
 
 async def panel_text(pilot, screen) -> str:

@@ -13,10 +13,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 ENGINY = str(Path(sys.executable).with_name("enginy"))
@@ -27,14 +28,12 @@ def _screen(tmux: list[str]) -> str:
 
 
 def _wait_for(tmux: list[str], predicate, timeout: float = 20.0) -> str:
-    deadline = time.monotonic() + timeout
-    screen = ""
-    while time.monotonic() < deadline:
+    """The screen, once `predicate` holds for it."""
+    def ready() -> str | None:
         screen = _screen(tmux)
-        if predicate(screen):
-            return screen
-        time.sleep(0.2)
-    raise AssertionError(f"timed out; the screen was:\n{screen}")
+        return screen if predicate(screen) else None
+    return wait_until(ready, timeout=timeout, interval=0.2, what="the screen",
+                      detail=lambda: f"the screen was:\n{_screen(tmux)}")
 
 
 def _runtime_pid(folder: Path) -> int | None:
@@ -77,12 +76,11 @@ def test_demo_in_a_real_terminal(tmp_path: Path) -> None:
         _wait_for(tmux, lambda s: started(s) > first, timeout=30)  # the runtime moves the numbers
 
         subprocess.run([*tmux, "send-keys", "-t", "t", "/"], check=True)
-        time.sleep(0.5)
+        _wait_for(tmux, lambda s: "Search campaigns" in s)  # the prompt is open
         subprocess.run([*tmux, "send-keys", "-t", "t", "logistics", "Enter"], check=True)
         _wait_for(tmux, lambda s: "Q4 Fintech CFOs" not in s and "US logistics re-engage" in s)
         subprocess.run([*tmux, "send-keys", "-t", "t", "Enter"], check=True)
-        _wait_for(tmux, lambda s: "Total contacts" in s and "Progress by action" in s)
-        time.sleep(0.5)
+        _wait_for(tmux, lambda s: "Total contacts" in s and "Progress by action" in s and "Next tab" in s)
         subprocess.run([*tmux, "send-keys", "-t", "t", "-l", "]"], check=True)
 
         def chips(s: str) -> tuple[int, ...]:
@@ -100,10 +98,8 @@ def test_demo_in_a_real_terminal(tmp_path: Path) -> None:
         # the terminal goes away at once (as when an SSH session drops): the demo may be cut off
         # before its own clean-up, and its runtime must still end (it is tied to the demo's pid)
         subprocess.run([*tmux, "kill-server"], capture_output=True)
-        deadline = time.monotonic() + 15
-        while _alive(runtime) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not _alive(runtime), "the demo's runtime must not outlive the demo"
+        wait_until(lambda: not _alive(runtime), timeout=15, interval=0.2,
+                   what="the demo's runtime to end: it must not outlive the demo")
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
         runtime = runtime or _runtime_pid(folder)

@@ -68,7 +68,10 @@ def q(ws: Path, sql: str, *args) -> list[tuple]:
 
 
 async def until(pilot, condition, what: str) -> None:
-    """Wait (bounded: ~10 s on a loaded machine) until `condition()` holds; fail saying `what` never happened."""
+    """Wait (bounded: ~10 s on a loaded machine) until `condition()` holds; fail saying `what` never happened.
+
+    What the user would wait to see after a key press: a key's action runs only once the key
+    has bubbled back to the app, which on a busy machine can be after Pilot's press() has returned."""
     for _ in range(1000):
         await pilot.pause(0.01)
         if condition():

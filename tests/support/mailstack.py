@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.orphans import kill_guarded, spawn_guarded
+from tests.support.waits import wait_until
 
 DOMAIN = "example.test"
 MAIL_UID = 5000
@@ -171,20 +172,17 @@ class MailStack:
         self._procs.append(proc)
 
     def _wait_greeting(self, port: int, prefix: bytes, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
+        def greeted() -> bool:
             for proc in self._procs:
                 if proc.poll() is not None:
                     raise RuntimeError(f"mail server exited early ({proc.args[0]}):\n{self.logs()}")
             try:
                 with socket.create_connection((self.host, port), timeout=2) as s:
-                    if s.recv(256).startswith(prefix):
-                        return
-            except OSError as exc:
-                last = exc
-            time.sleep(0.05)
-        raise RuntimeError(f"no greeting on port {port}: {last}\n{self.logs()}")
+                    return s.recv(256).startswith(prefix)
+            except OSError:
+                return False
+
+        wait_until(greeted, timeout=timeout, what=f"a greeting on port {port}", detail=self.logs)
 
     def _make_cert(self) -> None:
         tls = self.root / "tls"
@@ -345,15 +343,9 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 
     # ---------------------------------------------------------------- helpers
     def wait_for(self, predicate, timeout: float = 15.0, what: str = "condition"):
-        """Poll `predicate()` until it returns something truthy (deliveries take a moment)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}\n{self.logs()}")
-            time.sleep(0.1)
+        """Poll `predicate()` until it returns something truthy (deliveries take a moment);
+        on a timeout the failure shows the servers' logs."""
+        return wait_until(predicate, timeout=timeout, what=what, interval=0.1, detail=self.logs)
 
 
 def start_stack() -> MailStack:
