@@ -10,16 +10,17 @@ import pytest
 from storage.activity import record
 from storage.activity_kinds import Kind
 from storage.workspace import open_workspace
-from tests.support.campaign_workspace import NOW, add_contacts, counts, enginy, fails, make_workspace, ok_json
+from tests.support.campaign_workspace import NOW, add_contacts, counts, enginy, fails, ok_json
 
 
 @pytest.fixture
-def ws(tmp_path):
-    folder, db = make_workspace(tmp_path)
+def ws(ws):
+    """The common empty workspace with five contacts in "Leads" and the sandbox identity Ada."""
+    db = open_workspace(ws).open_db()
     add_contacts(db, 5)
     db.conn.close()
-    ok_json(folder, "identity", "add", "Ada", "--sandbox")
-    return folder
+    ok_json(ws, "identity", "add", "Ada", "--sandbox")
+    return ws
 
 
 def db_of(ws):

@@ -20,12 +20,12 @@ def enginy(ws: Path, *args: str, stdin: str | None = None) -> subprocess.Complet
 
 
 @pytest.fixture
-def ws(tmp_path):
-    assert enginy(tmp_path, "init").returncode == 0
-    toml = tmp_path / "enginy.toml"
+def ws(ws):
+    """The common empty workspace keeping secrets in files (no keyring here) and one identity, Ana."""
+    toml = ws / "enginy.toml"
     toml.write_text(toml.read_text().replace('backend = "keyring"', 'backend = "file"'))
-    assert enginy(tmp_path, "identity", "add", "Ana").returncode == 0, "identity add"
-    return tmp_path
+    assert enginy(ws, "identity", "add", "Ana").returncode == 0, "identity add"
+    return ws
 
 
 def connect_args(stack, user, *extra, tls="starttls"):

@@ -8,13 +8,6 @@ from storage.identities import IdentityError, create_identity, parse_days, updat
 from tests.support.campaign_workspace import NOW, counts, enginy, fails, make_workspace, ok_json
 
 
-@pytest.fixture
-def ws(tmp_path):
-    folder, db = make_workspace(tmp_path)
-    db.conn.close()
-    return folder
-
-
 def test_add_sandbox_identity_with_hours_and_defaults(ws):
     out = ok_json(ws, "identity", "add", "Ada Lovelace", "--sandbox", "--timezone", "Europe/Madrid",
                   "--working-days", "mon-thu,sat", "--hours", "8:30-17:00", "--email", "ada@example.com")

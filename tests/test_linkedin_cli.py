@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from runtime.clock import wall_now
 from storage.db import open_db
-from storage.workspace import init_workspace
+from storage.identities import create_identity
+from storage.workspace import open_workspace
 from tests.support.linkedin_fixtures import *  # noqa: F401,F403
 from tests.support.linkedin_fixtures import ACCOUNT, API_KEY, world
 
@@ -24,12 +26,12 @@ def enginy(ws: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess
 
 
 @pytest.fixture
-def ws(tmp_path):
-    db = init_workspace(tmp_path).open_db()
-    now = datetime.now(timezone.utc).isoformat()
-    db.execute("INSERT INTO identities (id, name, created_at, updated_at) VALUES (1, 'Ida', ?, ?)", [now, now])
+def ws(ws):
+    """The common empty workspace with one identity, Ida, not connected to LinkedIn yet."""
+    db = open_workspace(ws).open_db()
+    create_identity(db, "Ida", now=wall_now(), actor="you")
     db.conn.close()
-    return tmp_path
+    return ws
 
 
 def connect(ws, gateway, *extra, key=API_KEY):
