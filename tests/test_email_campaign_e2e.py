@@ -6,7 +6,6 @@ Plus the tracking endpoint (click redirect, one-click unsubscribe)."""
 
 from __future__ import annotations
 
-import json
 import threading
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -24,10 +23,13 @@ from runtime.channels.base import SendKey
 from runtime.channels.email.config import InboxSettings
 from runtime.engine import Runtime
 from runtime.secrets import SecretStore, inbox_secret_name
-from sequences.model import Delay, Email, Sequence, to_json
+from sequences.model import Delay, Email, Sequence
 from storage.activity import iso
+from storage.campaigns import Settings
 from storage.db import open_db, transaction
+from storage.identities import create_identity
 from tests.support.mailstack import mailbox
+from tests.support.seed import contacts, running_campaign
 
 MON = datetime(2026, 3, 23, 10, 0, tzinfo=timezone.utc)  # a Monday, inside 09-18 UTC working hours
 pytestmark = pytest.mark.timeout(150)
@@ -41,22 +43,16 @@ def build(tmp_path, stack, ana, leads: list[str], *, tracking=False, list_unsubs
         Email(id="e1", subject="Quick question", body="Hi {first_name}, see https://acme.test/deck", next="e2"),
         Email(id="e2", body="Just following up.", delay=Delay(days=2)),
     ])
-    with transaction(db):
-        db.execute("INSERT INTO identities (id, name, first_name, last_name, timezone, created_at, updated_at)"
-                   " VALUES (1, 'Ana', 'Ana', 'Sender', 'UTC', ?, ?)", [at, at])
+    create_identity(db, "Ana", now=MON, actor="you", first_name="Ana", last_name="Sender", timezone="UTC")
+    with transaction(db):  # what `enginy inbox connect` writes (cli/inbox.py; storage has no function for it yet)
         db.execute("INSERT INTO inboxes (id, identity_id, email, provider, imap_host, imap_port, smtp_host, smtp_port,"
                    " tls_mode, ca_file, per_day, per_hour, list_unsubscribe, created_at, updated_at)"
                    " VALUES (1, 1, ?, 'imap', ?, ?, ?, ?, 'starttls', ?, 80, 10, ?, ?, ?)",
                    [ana.address, stack.host, stack.imap_port, stack.host, stack.smtp_port, str(stack.ca_file),
                     int(list_unsubscribe), at, at])
-        for i, address in enumerate(leads, 1):
-            db.execute("INSERT INTO contacts (id, first_name, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                       [i, f"Lead{i}", address, at, at])
-        settings = {"track_opens": tracking, "track_clicks": tracking}
-        db.execute("INSERT INTO campaigns (id, name, identity_id, status, settings, sequence, created_at, updated_at)"
-                   " VALUES (1, 'C', 1, 'running', ?, ?, ?, ?)", [json.dumps(settings), to_json(seq).decode(), at, at])
-        db.execute("INSERT INTO enrollments (campaign_id, contact_id, status, due_at, enrolled_at, updated_at)"
-                   " SELECT 1, id, 'not_started', ?, ?, ? FROM contacts", [at, at, at])
+    contacts(db, [{"first_name": f"Lead{i}", "email": address} for i, address in enumerate(leads, 1)], now=MON)
+    running_campaign(db, identity=1, sequence=seq, name="C", contact_ids=list(range(1, len(leads) + 1)), now=MON,
+                     settings=Settings(track_opens=tracking, track_clicks=tracking))
     store.save(inbox_secret_name(1), ana.password)
     return db, store
 

@@ -20,6 +20,7 @@ from runtime.channels.email.smtp import InboxAccount, SmtpEmail
 from runtime.channels.base import SendKey
 from runtime.channels.email.config import InboxSettings
 from storage.db import open_db
+from storage.identities import create_identity
 from tests.support.mailstack import mailbox
 
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)
@@ -40,7 +41,7 @@ def account(stack, user, *, inbox_id=1, tls="starttls", password=None, list_unsu
 @pytest.fixture
 def db(tmp_path):
     d = open_db(tmp_path / "enginy.db")
-    d.execute("INSERT INTO identities (id, name, created_at, updated_at) VALUES (1, 'Ana', ?, ?)", [NOW.isoformat()] * 2)
+    create_identity(d, "Ana", now=NOW, actor="you")
     return d
 
 

@@ -6,7 +6,6 @@ from the lead stops the sequence and a dead address ends as Bounced."""
 from __future__ import annotations
 
 import email as email_mod
-import json
 import threading
 from datetime import timedelta
 
@@ -22,11 +21,15 @@ from runtime.sandbox.world import SandboxWorld
 from runtime.secrets import SecretStore, inbox_secret_name
 from runtime.lease import request_stop
 from runtime.service import Service
-from sequences.model import Delay, Email, Sequence, to_json
+from sequences.model import Delay, Email, Sequence
 from storage.activity import iso
+from storage.campaigns import launch_campaign
 from storage.db import open_db, transaction
+from storage.identities import create_identity
+from storage.timeline import clock_position
 from storage.workspace import init_workspace, open_workspace
 from tests.support.mailstack import mailbox
+from tests.support.seed import contacts, draft_campaign, running_campaign
 from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.timeout(150)
@@ -57,23 +60,18 @@ def run_campaign(mail_stack, tmp_path, *, connect_while_running: bool):
     ws.config_path.write_text(cfg)
     ws = open_workspace(ws.dir)
     db = ws.open_db(check_same_thread=False)
-    at = iso(wall_now())
+    now = wall_now()
     seq = Sequence(start="e1", nodes=[
         Email(id="e1", subject="Quick question", body="Hi {first_name}", next="e2"),
         Email(id="e2", body="Just following up.", delay=Delay(days=2)),
     ])
-    with transaction(db):  # working hours all week, so the test does not depend on today's date
-        db.execute("INSERT INTO identities (id, name, first_name, timezone, working_days, work_start, work_end,"
-                   " created_at, updated_at) VALUES (1, 'Ana', 'Ana', 'UTC', 'mon,tue,wed,thu,fri,sat,sun',"
-                   " '00:00', '23:59', ?, ?)", [at, at])
-        for i, address in enumerate([bob.address, ghost], 1):
-            db.execute("INSERT INTO contacts (id, first_name, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                       [i, f"Lead{i}", address, at, at])
-        db.execute("INSERT INTO campaigns (id, name, identity_id, status, settings, sequence, created_at, updated_at)"
-                   " VALUES (1, 'C', 1, ?, ?, ?, ?, ?)",
-                   ["draft" if connect_while_running else "running", json.dumps({}), to_json(seq).decode(), at, at])
-        db.execute("INSERT INTO enrollments (campaign_id, contact_id, status, due_at, enrolled_at, updated_at)"
-                   " SELECT 1, id, 'not_started', ?, ?, ? FROM contacts", [at, at, at])
+    # working hours all week, so the test does not depend on today's date
+    create_identity(db, "Ana", now=now, actor="you", first_name="Ana", timezone="UTC",
+                    working_days="mon,tue,wed,thu,fri,sat,sun", work_start="00:00", work_end="23:59")
+    contacts(db, [{"first_name": f"Lead{i}", "email": address} for i, address in enumerate([bob.address, ghost], 1)],
+             now=now)
+    campaign = draft_campaign if connect_while_running else running_campaign
+    campaign(db, identity=1, sequence=seq, name="C", contact_ids=[1, 2], now=now)
     if not connect_while_running:
         connect_ana(db, ws, mail_stack, ana)
 
@@ -89,12 +87,9 @@ def run_campaign(mail_stack, tmp_path, *, connect_while_running: bool):
         try:
             if connect_while_running:
                 # the runtime is up (its heartbeat saved a clock position), watching nothing
-                mail_stack.wait_for(lambda: other.execute("SELECT 1 FROM runtime_state WHERE key = 'clock_position'")
-                                    .fetchone(), timeout=30, what="the runtime runs")
+                mail_stack.wait_for(lambda: clock_position(other), timeout=30, what="the runtime runs")
                 connect_ana(other, ws, mail_stack, ana)
-                with transaction(other):
-                    other.execute("UPDATE campaigns SET status = 'running', launched_at = ?, updated_at = ?"
-                                  " WHERE id = 1", [iso(wall_now())] * 2)
+                launch_campaign(other, 1, now=wall_now(), actor="you")
             mail_stack.wait_for(lambda: mailbox(mail_stack, bob), timeout=60, what="bob receives the first email")
             first = email_mod.message_from_bytes(mailbox(mail_stack, bob)[0])
             acct = InboxAccount(99, InboxSettings(bob.address, mail_stack.host, mail_stack.imap_port, mail_stack.host,

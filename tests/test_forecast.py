@@ -13,6 +13,7 @@ import hashlib
 import json
 from datetime import datetime
 
+from runtime.service import save_position
 from sequences.model import ConnectionRequest, Sequence
 from storage.activity import iso
 from storage.audience import add_list
@@ -46,7 +47,7 @@ def build(tmp_path, *, launch: bool = True):
     if launch:
         launch_campaign(db, small, now=NOW, actor="you")
         launch_campaign(db, huge, now=NOW, actor="you")
-    db.execute("INSERT INTO runtime_state (key, value) VALUES ('clock_position', ?)", [iso(NOW)])
+    save_position(db, NOW)
     db.close()  # checkpoints the WAL: the database file alone now holds the workspace
     return folder, small, huge
 

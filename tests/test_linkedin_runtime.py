@@ -39,6 +39,7 @@ from storage.campaigns import create_campaign, launch_campaign
 from storage.workspace import init_workspace
 from tests.support.linkedin_fixtures import *  # noqa: F401,F403
 from tests.support.linkedin_fixtures import ACCOUNT, API_KEY, EPOCH, TEST_POLICY, NowTransport
+from tests.support.seed import contacts
 
 DAY = timedelta(days=1)
 
@@ -116,11 +117,9 @@ def workspace(tmp_path, gw, *, leads: int, per_day: int = 20, template: str = "L
     save_api_key(ws.dir, iid, API_KEY)
     db.execute("UPDATE identities SET linkedin_driver = 'gateway', linkedin_connected = 1, linkedin_account_id = ?,"
                " gateway_url = ? WHERE id = ?", [ACCOUNT, normalize_base_url(gw.url), iid])
-    for i in range(1, leads + 1):
-        db.execute("INSERT INTO contacts (id, first_name, last_name, company, linkedin_url, linkedin_id, created_at,"
-                   " updated_at) VALUES (?, ?, 'Test', 'Acme', ?, ?, ?, ?)",
-                   [i, f"Lead{i}", f"https://www.linkedin.com/in/lead-{i}", f"ACoM{i}", EPOCH.isoformat(),
-                    EPOCH.isoformat()])
+    contacts(db, [{"first_name": f"Lead{i}", "last_name": "Test", "company": "Acme",
+                   "linkedin_url": f"https://www.linkedin.com/in/lead-{i}", "linkedin_id": f"ACoM{i}"}
+                  for i in range(1, leads + 1)], now=EPOCH)
     cid = create_campaign(db, identity=iid, now=EPOCH, actor="test", template=template, name="LI")
     add_contacts(db, cid, list(range(1, leads + 1)), now=EPOCH, actor="test")
     launch_campaign(db, cid, now=EPOCH, actor="test")

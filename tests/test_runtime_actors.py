@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import msgspec
 import pytest
 import trio
 
@@ -18,10 +17,11 @@ from runtime.checker import check
 from runtime.engine import Runtime
 from runtime.sandbox.world import Profile, SandboxWorld
 from sequences.model import (
-    AcceptedConnection, ConnectionRequest, Delay, Email, LinkedInMessage, Sequence, VisitProfile, to_json,
+    AcceptedConnection, ConnectionRequest, Delay, Email, LinkedInMessage, Sequence, VisitProfile,
 )
 from storage.activity import iso
-from storage.db import open_db, transaction
+from storage.db import open_db
+from tests.support.seed import contacts, running_campaign, sandbox_identity
 
 MON = datetime(2026, 3, 23, 0, 0, tzinfo=timezone.utc)  # Monday; Madrid changes to CEST on Sunday 29th
 QUIET = Profile(accept=0.0, linkedin_reply=0.0, email_reply=0.0, bounce=0.0, out_of_office=0.0,
@@ -31,24 +31,13 @@ QUIET = Profile(accept=0.0, linkedin_reply=0.0, email_reply=0.0, bounce=0.0, out
 def workspace(tmp_path, seq: Sequence, *, leads: int, tz="Europe/Madrid", days="mon,tue,wed,thu,fri",
               hours=("09:00", "18:00"), invites=20, per_day=30, priority="medium", campaigns=1):
     db = open_db(tmp_path / "ws.db")
-    at = iso(MON)
-    with transaction(db):
-        db.execute("INSERT INTO identities (id, name, timezone, working_days, work_start, work_end, linkedin_driver,"
-                   " linkedin_connected, daily_connection_limit, created_at, updated_at)"
-                   " VALUES (1, 'Ana', ?, ?, ?, ?, 'sandbox', 1, ?, ?, ?)", [tz, days, *hours, invites, at, at])
-        db.execute("INSERT INTO inboxes (id, identity_id, email, provider, per_day, per_hour, created_at, updated_at)"
-                   " VALUES (1, 1, 'ana@sandbox.invalid', 'sandbox', ?, 5, ?, ?)", [per_day, at, at])
-        for i in range(1, leads + 1):
-            db.execute("INSERT INTO contacts (id, first_name, company, linkedin_url, linkedin_id, email, created_at,"
-                       " updated_at) VALUES (?, ?, 'Acme', ?, ?, ?, ?, ?)",
-                       [i, f"Lead{i}", f"https://www.linkedin.com/in/l{i}", f"ACo{i}", f"l{i}@example.com", at, at])
-        for c in range(1, campaigns + 1):
-            db.execute("INSERT INTO campaigns (id, name, identity_id, status, priority, settings, sequence, created_at,"
-                       " updated_at) VALUES (?, ?, 1, 'running', ?, '{}', ?, ?, ?)",
-                       [c, f"C{c}", priority if c == 1 else "low", to_json(seq).decode(), at, at])
-            db.execute("INSERT INTO enrollments (campaign_id, contact_id, status, due_at, enrolled_at, updated_at)"
-                       " SELECT ?, id, 'not_started', ?, ?, ? FROM contacts WHERE id % ? = ? - 1",
-                       [c, at, at, at, campaigns, c])
+    sandbox_identity(db, "Ana", now=MON, email="ana@sandbox.invalid", per_day=per_day, per_hour=5, timezone=tz,
+                     working_days=days, work_start=hours[0], work_end=hours[1], daily_connection_limit=invites)
+    contacts(db, [{"first_name": f"Lead{i}", "company": "Acme", "linkedin_url": f"https://www.linkedin.com/in/l{i}",
+                   "linkedin_id": f"ACo{i}", "email": f"l{i}@example.com"} for i in range(1, leads + 1)], now=MON)
+    for c in range(1, campaigns + 1):
+        running_campaign(db, identity=1, sequence=seq, name=f"C{c}", priority=priority if c == 1 else "low",
+                         contact_ids=[i for i in range(1, leads + 1) if i % campaigns == c - 1], now=MON)
     return db
 
 

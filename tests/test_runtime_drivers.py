@@ -19,6 +19,7 @@ from runtime.engine import Runtime
 from runtime.sandbox.world import SandboxWorld
 from storage.activity import iso
 from storage.db import transaction
+from storage.identities import create_identity
 from storage.workspace import init_workspace
 
 NOW = datetime(2026, 3, 23, 10, 0, tzinfo=timezone.utc)
@@ -28,8 +29,8 @@ def runtime_with(tmp_path, providers: list[str], *, workspace=True, world=True) 
     ws = init_workspace(tmp_path / "ws")
     db = ws.open_db()
     at = iso(NOW)
-    with transaction(db):
-        db.execute("INSERT INTO identities (id, name, created_at, updated_at) VALUES (1, 'Ana', ?, ?)", [at, at])
+    create_identity(db, "Ana", now=NOW, actor="you")
+    with transaction(db):  # storage has no function for an inbox of any provider (cli/inbox.py writes them)
         for i, provider in enumerate(providers, 1):
             db.execute("INSERT INTO inboxes (id, identity_id, email, provider, imap_host, smtp_host, created_at,"
                        " updated_at) VALUES (?, 1, ?, ?, 'mail.example.test', 'mail.example.test', ?, ?)",

@@ -21,10 +21,10 @@ import pytest
 from runtime.checker import check
 from runtime.clock import wall_now
 from runtime.service import holder
-from sequences.model import ConnectionRequest, Email, LinkedInMessage, Sequence, VisitProfile, to_json
-from storage.activity import iso
-from storage.db import open_db, transaction
+from sequences.model import ConnectionRequest, Email, LinkedInMessage, Sequence, VisitProfile
+from storage.db import open_db
 from storage.workspace import init_workspace
+from tests.support.seed import contacts, running_campaign, sandbox_identity
 from tests.support.waits import wait_heartbeats, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,28 +39,19 @@ def make_workspace(tmp_path: Path, leads: int = 60) -> Path:
     ws = tmp_path / "ws"
     init_workspace(ws)
     db = open_db(ws / "enginy.db")
-    at = iso(wall_now())
+    now = wall_now()
     seq = Sequence(start="visit", nodes=[
         VisitProfile(id="visit", next="invite"),
         ConnectionRequest(id="invite", next="mail"),
         Email(id="mail", subject="Hi {first_name}", body="hello", next="msg"),
         LinkedInMessage(id="msg", chunks=["hey"]),
     ])
-    with transaction(db):
-        db.execute("INSERT INTO identities (id, name, timezone, working_days, work_start, work_end, linkedin_driver,"
-                   " linkedin_connected, daily_connection_limit, daily_message_limit, created_at, updated_at)"
-                   " VALUES (1, 'Ana', 'UTC', 'mon,tue,wed,thu,fri,sat,sun', '00:00', '23:59', 'sandbox', 1, 100, 150,"
-                   " ?, ?)", [at, at])
-        db.execute("INSERT INTO inboxes (identity_id, email, provider, per_day, per_hour, created_at, updated_at)"
-                   " VALUES (1, 'ana@sandbox.invalid', 'sandbox', 80, 10, ?, ?)", [at, at])
-        for i in range(1, leads + 1):
-            db.execute("INSERT INTO contacts (id, first_name, linkedin_url, linkedin_id, email, created_at, updated_at)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?)", [i, f"L{i}", f"https://www.linkedin.com/in/l{i}", f"ACo{i}",
-                                                         f"l{i}@example.com", at, at])
-        db.execute("INSERT INTO campaigns (id, name, identity_id, status, sequence, created_at, updated_at)"
-                   " VALUES (1, 'C', 1, 'running', ?, ?, ?)", [to_json(seq).decode(), at, at])
-        db.execute("INSERT INTO enrollments (campaign_id, contact_id, status, due_at, enrolled_at, updated_at)"
-                   " SELECT 1, id, 'not_started', ?, ?, ? FROM contacts", [at, at, at])
+    sandbox_identity(db, "Ana", now=now, email="ana@sandbox.invalid", per_day=80, per_hour=10, timezone="UTC",
+                     working_days="mon,tue,wed,thu,fri,sat,sun", work_start="00:00", work_end="23:59",
+                     daily_connection_limit=100, daily_message_limit=150)
+    contacts(db, [{"first_name": f"L{i}", "linkedin_url": f"https://www.linkedin.com/in/l{i}", "linkedin_id": f"ACo{i}",
+                   "email": f"l{i}@example.com"} for i in range(1, leads + 1)], now=now)
+    running_campaign(db, identity=1, sequence=seq, name="C", contact_ids=list(range(1, leads + 1)), now=now)
     db.close()
     return ws
 

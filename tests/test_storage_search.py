@@ -8,12 +8,15 @@ replaced returned (for whole words and word prefixes, which is what FTS matches)
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 import storage.search as fts
 from bench.tui_audience import make_workspace
+from storage.activity import record
+from storage.activity_kinds import Kind
 from storage.db import transaction
 from storage.workspace import init_workspace
 from storage.activity_view import ActivityFilter, ActivitySource
@@ -210,8 +213,7 @@ def marked_ws(tmp_path_factory) -> Path:
     for i, last in ((5, "O'Hara"), (9, "D’Arcy"), (12, "50%_off"), (13, "Smith-Jones."), (14, "Ltd.,")):
         db.execute("UPDATE contacts SET last_name = ? WHERE id = ?", [last, i])
     for i in (5, 9, 21):  # conditions, which the activity list leaves out
-        db.execute("INSERT INTO activity (at, campaign_id, enrollment_id, contact_id, kind) VALUES (?, 1, ?, ?,"
-                   " 'condition_evaluated')", [AT, i, i])
+        record(db, kind=Kind.CONDITION_EVALUATED, now=datetime.fromisoformat(AT), enrollment_id=i)
     db.close()
     return ws
 
