@@ -16,22 +16,15 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from storage.workspace import init_workspace
+from tests.support.waits import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINY = [sys.executable, "-c", "from cli.main import run; run()"]
-
-
-@pytest.fixture
-def ws(tmp_path) -> Path:
-    folder = tmp_path / "ws"
-    init_workspace(folder).open_db().conn.close()
-    return folder
 
 
 def enginy(ws: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -291,12 +284,9 @@ def test_kill_9_mid_import_leaves_nothing_or_everything(ws, tmp_path):
     proc = subprocess.Popen([*ENGINY, "--workspace", str(ws), "contacts", "import", str(f), "--list", "Big",
                              "--json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wal = ws / "enginy.db-wal"
-    deadline = time.monotonic() + 60
     # Kill once the import has written pages (the WAL grows past its header) but not committed.
-    while time.monotonic() < deadline and proc.poll() is None:
-        if wal.exists() and wal.stat().st_size > 1_000_000:
-            break
-        time.sleep(0.01)
+    wait_until(lambda: proc.poll() is not None or (wal.exists() and wal.stat().st_size > 1_000_000),
+               timeout=60, interval=0.01, what="the import to write pages")
     killed = proc.poll() is None
     proc.send_signal(signal.SIGKILL)
     proc.wait()
