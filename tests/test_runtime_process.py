@@ -20,7 +20,7 @@ import pytest
 
 from runtime.checker import check
 from runtime.clock import wall_now
-from runtime.service import holder
+from runtime.lease import holder
 from sequences.model import ConnectionRequest, Email, LinkedInMessage, Sequence, VisitProfile
 from storage.db import open_db
 from storage.workspace import init_workspace

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from runtime.service import holder
+from runtime.lease import holder
 
 T = TypeVar("T")
 
