@@ -25,7 +25,10 @@ def enginy(ws: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess
 
 @pytest.fixture
 def ws(tmp_path):
-    db = init_workspace(tmp_path).open_db()
+    workspace = init_workspace(tmp_path)
+    toml = workspace.config_path  # headless: no keyring, the 0600 file backend chosen explicitly
+    toml.write_text(toml.read_text().replace('backend = "keyring"', 'backend = "file"'))
+    db = workspace.open_db()
     now = datetime.now(timezone.utc).isoformat()
     db.execute("INSERT INTO identities (id, name, created_at, updated_at) VALUES (1, 'Ida', ?, ?)", [now, now])
     db.conn.close()
@@ -50,10 +53,22 @@ def test_connect_existing_account_keeps_the_key_out_of_the_database(ws, gateway)
         if f.is_file():
             assert API_KEY.encode() not in f.read_bytes(), f
     assert API_KEY not in r.stdout + r.stderr
-    key_file = ws / ".secrets" / "linkedin-1.key"
-    if key_file.exists():  # no keyring backend here: the 0600 file
-        assert key_file.stat().st_mode & 0o777 == 0o600
+    key_file = ws / ".secrets" / "linkedin-1.secret"  # the workspace's secret store, file backend
+    assert key_file.stat().st_mode & 0o777 == 0o600 and key_file.parent.stat().st_mode & 0o777 == 0o700
+    assert out["api_key_stored_in"] == "file"
     assert [r["path"] for r in gateway.requests()] == ["/api/v1/users/me"]
+
+
+def test_connect_without_a_keyring_asks_for_the_file_backend(tmp_path, gateway, monkeypatch):
+    """The same rule as inbox passwords: no silent file; nothing is marked connected."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    db = init_workspace(tmp_path).open_db()  # the default keyring backend
+    now = datetime.now(timezone.utc).isoformat()
+    db.execute("INSERT INTO identities (id, name, created_at, updated_at) VALUES (1, 'Ida', ?, ?)", [now, now])
+    r = connect(tmp_path, gateway)
+    assert r.returncode == 2 and 'backend = "file"' in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert API_KEY not in r.stdout + r.stderr and not (tmp_path / ".secrets").exists()
+    assert next(db.query("SELECT linkedin_connected FROM identities"))["linkedin_connected"] == 0
 
 
 @pytest.mark.parametrize("args,key,message", [
