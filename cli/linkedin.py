@@ -9,7 +9,6 @@ key is read from stdin only, kept in the secrets store, and never printed.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Optional
 
 import typer
