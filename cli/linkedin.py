@@ -9,7 +9,6 @@ key is read from stdin only, kept in the secrets store, and never printed.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -25,15 +24,15 @@ app = typer.Typer(help="LinkedIn: connect an identity, invitations history, with
 
 
 def _open(ctx: typer.Context):
-    """The workspace folder (secrets live under it) and its opened database."""
+    """The workspace (its secret store holds the API keys) and its opened database."""
     workspace = open_ws(ctx)
-    return workspace.dir, workspace.open_db()
+    return workspace, workspace.open_db()
 
 
-def _driver(folder: Path, identity: dict):
+def _driver(workspace, identity: dict):
     from runtime.channels.linkedin.gateway import GatewayDriver
-    from runtime.channels.linkedin.secrets import load_api_key
     from runtime.clock import wall_now
+    from runtime.secrets import SecretsError, SecretStore, linkedin_secret_name
 
     kind = identity.get("linkedin_driver")
     if kind != "gateway" or not identity.get("linkedin_account_id"):
@@ -42,7 +41,10 @@ def _driver(folder: Path, identity: dict):
                             "are handled inside the runtime (`enginy run` / `enginy demo`)")
         raise UserError(f"identity {identity['name']!r} has no LinkedIn gateway connected; connect it with "
                         "`enginy identity connect-linkedin`")
-    key = load_api_key(folder, identity["id"])
+    try:
+        key = SecretStore.of(workspace).load(linkedin_secret_name(identity["id"]))
+    except SecretsError as exc:
+        raise UserError(str(exc)) from None
     if not key:
         raise UserError(f"the gateway API key of identity {identity['name']!r} is not in the secrets store; "
                         "connect it again with `enginy identity connect-linkedin … --api-key-stdin`")
@@ -112,9 +114,9 @@ def withdraw_cmd(
     from runtime.clock import wall_now
     from storage import linkedin_invitations as store
 
-    folder, db = _open(ctx)
+    workspace, db = _open(ctx)
     ident = require_identity(db, identity)
-    driver = _driver(folder, ident)
+    driver = _driver(workspace, ident)
     now = wall_now()
 
     async def refresh():  # the gateway's pending list is the truth; record what it holds
@@ -181,11 +183,11 @@ def connect_linkedin(
     """Connect an identity's LinkedIn through a gateway (an existing account, or
     username/password with a two-step code), or mark it manual (profile data only)."""
     from runtime.channels.linkedin.connect import check_account, solve_checkpoint, start_login
-    from runtime.channels.linkedin.secrets import save_api_key
+    from runtime.secrets import SecretsError, SecretStore, linkedin_secret_name
     from runtime.clock import wall_now
     from storage.identities import set_linkedin_gateway, set_linkedin_manual
 
-    folder, db = _open(ctx)
+    workspace, db = _open(ctx)
     ident = require_identity(db, identity)
     now = wall_now().isoformat()
 
@@ -237,7 +239,10 @@ def connect_linkedin(
     info = _run(check_account, gateway, api_key, account_id)
     from runtime.channels.linkedin.http import normalize_base_url
 
-    where = save_api_key(folder, ident["id"], api_key)
+    try:
+        where = SecretStore.of(workspace).save(linkedin_secret_name(ident["id"]), api_key)
+    except SecretsError as exc:
+        raise UserError(str(exc)) from None
     set_linkedin_gateway(
         db, ident["id"], account_id=account_id, gateway_url=normalize_base_url(gateway),
         premium=premium or bool(info.premium), sales_navigator=sales_navigator or bool(info.sales_navigator),

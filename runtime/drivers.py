@@ -12,7 +12,6 @@ so its leads show "LinkedIn disconnected" / "Email disconnected" instead of hang
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runtime.channels.email.sandbox import SandboxEmail
@@ -41,9 +40,13 @@ def linkedin_for(rt: "Runtime", identity: dict):
         return SandboxLinkedIn(rt.world, identity["id"], rt.clock.now)
     if identity.get("linkedin_driver") == "gateway" and identity.get("gateway_url") and rt.workspace is not None:
         from runtime.channels.linkedin.gateway import GatewayDriver
-        from runtime.channels.linkedin.secrets import load_api_key
+        from runtime.secrets import SecretsError, SecretStore, linkedin_secret_name
+        from storage.workspace import WorkspaceError, open_workspace
 
-        key = load_api_key(Path(rt.workspace), identity["id"])
+        try:
+            key = SecretStore.of(open_workspace(rt.workspace)).load(linkedin_secret_name(identity["id"]))
+        except (SecretsError, WorkspaceError) as exc:
+            return _Unavailable(AccountDisconnected(str(exc), code="not_connected"))
         if key and identity.get("linkedin_account_id"):
             return GatewayDriver(identity["gateway_url"], key, identity["linkedin_account_id"], now=rt.clock.now)
     return _Unavailable(AccountDisconnected("LinkedIn is not connected for this identity", code="not_connected"))

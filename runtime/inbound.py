@@ -1,7 +1,7 @@
 """What leads do back: acceptances, replies, bounces, out-of-office — fed to the step function.
 
-Any watcher (the sandbox feed, the IMAP watcher, the LinkedIn poller or
-webhook) ends here with a `Signal` naming the outbox key of the delivery it
+Any watcher (the sandbox feed, the IMAP watcher, the LinkedIn poller) ends
+here with a `Signal` naming the outbox key of the delivery it
 answers. One transaction records the activity (the metric contract of
 storage/activity_kinds.py), the side facts (accepted invitation, the inbound
 message) and steps the lead; a reply stops the lead even while its campaign

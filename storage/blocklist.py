@@ -6,6 +6,10 @@ against, so each check is one index lookup on UNIQUE (kind, value):
 - `company`: lower case, trimmed;
 - `lead`: a contact id, a normalised email or a normalised LinkedIn URL.
 Adding an entry twice is not an error (the first reason is kept).
+
+What "blocked" means is written once, as SQL, in `storage.audience._BLOCK_TESTS`:
+enrolment skips such contacts, the runtime's pre-send check (runtime/outbox.py)
+cancels their jobs, and `is_blocked` / `blocked_enrollments` here ask the same.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import datetime, timezone
 
 import sqlite_utils
 
+from storage.audience import _BLOCK_TESTS
 from storage.contact_fields import clean_line, normalise_email, normalise_linkedin
 from storage.db import transaction
 from storage.paging import Page, page
@@ -52,16 +57,18 @@ def normalise_block_value(kind: str, value: str) -> str:
     return normalised
 
 
-def add_block(db: sqlite_utils.Database, kind: str, value: str, *, now: datetime, reason: str = "") -> BlockEntry:
+def add_block(db: sqlite_utils.Database, kind: str, value: str, *, now: datetime,
+              reason: str = "") -> tuple[BlockEntry, bool]:
+    """The entry, and whether it is new (False: it was already there, unchanged)."""
     normalised = normalise_block_value(kind, value)
     with transaction(db):
-        db.execute(
+        added = db.execute(
             "INSERT INTO blocklist (kind, value, reason, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (kind, value) DO NOTHING",
             [kind, normalised, reason, now.astimezone(timezone.utc).isoformat()],
-        )
+        ).rowcount > 0
         row = next(db.query("SELECT * FROM blocklist WHERE kind = ? AND value = ?", [kind, normalised]))
-    return BlockEntry.from_row(row)
+    return BlockEntry.from_row(row), added
 
 
 def remove_block(db: sqlite_utils.Database, kind: str, value: str) -> bool:
@@ -79,17 +86,25 @@ def blocklist_page(db: sqlite_utils.Database, *, kind: str | None = None, after=
 
 
 def is_blocked(db: sqlite_utils.Database, contact: Contact) -> bool:
-    """Whether any entry matches this contact (the same rules as campaign enrolment)."""
-    checks: list[tuple[str, str]] = []
-    if contact.id is not None:
-        checks.append(("lead", str(contact.id)))
-    if contact.email:
-        email = contact.email.lower()
-        checks += [("lead", email), ("email", email), ("domain", email.rpartition("@")[2])]
-    if contact.linkedin_url:
-        checks.append(("lead", contact.linkedin_url))
-    if contact.company:
-        checks.append(("company", contact.company.strip().lower()))
-    return any(
-        db.execute("SELECT 1 FROM blocklist WHERE kind = ? AND value = ?", check).fetchone() for check in checks
-    )
+    """Whether any entry matches this contact (the same SQL as enrolment and the pre-send check)."""
+    tests = " OR ".join(_BLOCK_TESTS.values())
+    row = db.execute(f"SELECT {tests} FROM (SELECT ? AS id, ? AS email, ? AS linkedin_url, ? AS company) c",
+                     [contact.id, contact.email, contact.linkedin_url, contact.company or ""]).fetchone()
+    return bool(row[0])
+
+
+_LIVE = ("not_started", "in_progress", "paused", "error")
+"""Lead statuses a block still changes (the others are final: Finished, Replied)."""
+
+
+def blocked_enrollments(db: sqlite_utils.Database, kind: str) -> list[tuple[int, int, int]]:
+    """(enrollment, campaign, campaign's identity) of every live lead an entry of `kind` matches."""
+    if kind not in KINDS:
+        raise BlockValueError(f"kind must be one of {', '.join(KINDS)}")
+    marks = ", ".join("?" for _ in _LIVE)
+    return db.execute(
+        "SELECT e.id, e.campaign_id, k.identity_id FROM campaigns k"
+        f" JOIN enrollments e ON e.campaign_id = k.id AND e.status IN ({marks})"
+        f" JOIN contacts c ON c.id = e.contact_id WHERE {_BLOCK_TESTS[kind]} ORDER BY e.id",
+        list(_LIVE),
+    ).fetchall()

@@ -13,7 +13,7 @@ import pytest
 from runtime.clock import wall_now
 from storage.db import open_db
 from storage.identities import create_identity
-from storage.workspace import open_workspace
+from storage.workspace import init_workspace, open_workspace
 from tests.support.linkedin_fixtures import *  # noqa: F401,F403
 from tests.support.linkedin_fixtures import ACCOUNT, API_KEY, world
 
@@ -27,8 +27,12 @@ def enginy(ws: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess
 
 @pytest.fixture
 def ws(ws):
-    """The common empty workspace with one identity, Ida, not connected to LinkedIn yet."""
-    db = open_workspace(ws).open_db()
+    """The common empty workspace with one identity, Ida, not connected to LinkedIn yet; headless: no
+    keyring, the 0600 file backend chosen explicitly."""
+    workspace = open_workspace(ws)
+    toml = workspace.config_path
+    toml.write_text(toml.read_text().replace('backend = "keyring"', 'backend = "file"'))
+    db = workspace.open_db()
     create_identity(db, "Ida", now=wall_now(), actor="you")
     db.conn.close()
     return ws
@@ -52,10 +56,21 @@ def test_connect_existing_account_keeps_the_key_out_of_the_database(ws, gateway)
         if f.is_file():
             assert API_KEY.encode() not in f.read_bytes(), f
     assert API_KEY not in r.stdout + r.stderr
-    key_file = ws / ".secrets" / "linkedin-1.key"
-    if key_file.exists():  # no keyring backend here: the 0600 file
-        assert key_file.stat().st_mode & 0o777 == 0o600
+    key_file = ws / ".secrets" / "linkedin-1.secret"  # the workspace's secret store, file backend
+    assert key_file.stat().st_mode & 0o777 == 0o600 and key_file.parent.stat().st_mode & 0o777 == 0o700
+    assert out["api_key_stored_in"] == "file"
     assert [r["path"] for r in gateway.requests()] == ["/api/v1/users/me"]
+
+
+def test_connect_without_a_keyring_asks_for_the_file_backend(tmp_path, gateway, monkeypatch):
+    """The same rule as inbox passwords: no silent file; nothing is marked connected."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    db = init_workspace(tmp_path).open_db()  # the default keyring backend
+    create_identity(db, "Ida", now=wall_now(), actor="you")
+    r = connect(tmp_path, gateway)
+    assert r.returncode == 2 and 'backend = "file"' in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert API_KEY not in r.stdout + r.stderr and not (tmp_path / ".secrets").exists()
+    assert next(db.query("SELECT linkedin_connected FROM identities"))["linkedin_connected"] == 0
 
 
 @pytest.mark.parametrize("args,key,message", [

@@ -30,13 +30,13 @@ import trio.testing
 
 from runtime.channels.linkedin.gateway import GatewayDriver
 from runtime.channels.linkedin.http import normalize_base_url
-from runtime.channels.linkedin.secrets import load_api_key, save_api_key
 from runtime.drivers import linkedin_for
 from runtime.engine import Runtime
+from runtime.secrets import SecretStore, linkedin_secret_name
 from storage import identities, lead_intents
 from storage.audience import add_contacts
 from storage.campaigns import create_campaign, launch_campaign
-from storage.workspace import init_workspace
+from storage.workspace import init_workspace, open_workspace
 from tests.support.linkedin_fixtures import *  # noqa: F401,F403
 from tests.support.linkedin_fixtures import ACCOUNT, API_KEY, EPOCH, TEST_POLICY, NowTransport
 from tests.support.seed import contacts
@@ -111,10 +111,12 @@ def clock(monkeypatch):
 
 def workspace(tmp_path, gw, *, leads: int, per_day: int = 20, template: str = "LinkedIn Only (New)", **ident):
     ws = init_workspace(tmp_path / "ws")
+    ws.config_path.write_text(ws.config_path.read_text().replace('backend = "keyring"', 'backend = "file"'))
+    ws = open_workspace(ws.dir)  # headless: no keyring, the 0600 file backend chosen explicitly
     db = ws.open_db()
     iid = identities.create_identity(db, "Ida", now=EPOCH, actor="test", timezone="UTC",
                                      daily_connection_limit=per_day, **ident)
-    save_api_key(ws.dir, iid, API_KEY)
+    SecretStore.of(ws).save(linkedin_secret_name(iid), API_KEY)
     db.execute("UPDATE identities SET linkedin_driver = 'gateway', linkedin_connected = 1, linkedin_account_id = ?,"
                " gateway_url = ? WHERE id = ?", [ACCOUNT, normalize_base_url(gw.url), iid])
     contacts(db, [{"first_name": f"Lead{i}", "last_name": "Test", "company": "Acme",
@@ -131,7 +133,7 @@ def runtime(ws_dir, db, clock) -> Runtime:
     holder: dict = {}
 
     def factory(identity: dict):
-        key = load_api_key(ws_dir, identity["id"])
+        key = SecretStore.of(open_workspace(ws_dir)).load(linkedin_secret_name(identity["id"]))
         now = holder["rt"].clock.now
         frozen = Frozen(clock)
         frozen.driver = GatewayDriver(identity["gateway_url"], key, identity["linkedin_account_id"],

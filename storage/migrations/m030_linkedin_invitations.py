@@ -6,7 +6,7 @@ Why a table of our own (and not only the gateway's list): LinkedIn lists only
 "re-invite once, then move on" rule — all of which outlive the pending list.
 `source` tells invitations sent by enginy from those found on the account
 ("connection sent but not by platform"). The gateway's API key is never
-stored here (see runtime/channels/linkedin/secrets.py).
+stored here (see runtime/secrets.py).
 """
 
 SCHEMA = """

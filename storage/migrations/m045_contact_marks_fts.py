@@ -16,14 +16,17 @@ exact set of contacts with that mark (storage/search.py).
 
 External content (`content='contacts'`) and the three triggers work as the
 word index of m041 does: whoever writes contacts need not know it exists.
+
+The drops are `IF EXISTS`: a database that ran the old m044 has its table and
+triggers, one that reaches m044 today (a no-op) has none; both end here alike.
 """
 
 STATEMENTS = (
-    "DROP TRIGGER contact_marks_insert",
-    "DROP TRIGGER contact_marks_delete",
-    "DROP TRIGGER contact_marks_update",
-    "DROP TABLE contact_marks",
-    "DROP TABLE search_marks",
+    "DROP TRIGGER IF EXISTS contact_marks_insert",
+    "DROP TRIGGER IF EXISTS contact_marks_delete",
+    "DROP TRIGGER IF EXISTS contact_marks_update",
+    "DROP TABLE IF EXISTS contact_marks",
+    "DROP TABLE IF EXISTS search_marks",
     """
 CREATE VIRTUAL TABLE contact_marks USING fts5(
     first_name, last_name, company,
