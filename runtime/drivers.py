@@ -18,6 +18,7 @@ from runtime.channels.email.sandbox import SandboxEmail
 from runtime.channels.email.protocol import EmailDisconnected
 from runtime.channels.linkedin.protocol import AccountDisconnected
 from runtime.channels.linkedin.sandbox import SandboxLinkedIn
+from storage.identities import connected_inbox_ids, real_inbox_ids
 
 if TYPE_CHECKING:
     from runtime.engine import Runtime
@@ -67,16 +68,6 @@ class _ByInbox:
                 await d.aclose()
 
 
-def real_inbox_ids(db, identity_id: int | None = None) -> set[int]:
-    """Connected inboxes that are real mail servers (anything but the sandbox world)."""
-    sql = "SELECT id FROM inboxes WHERE connected = 1 AND provider != 'sandbox'"
-    args: list = []
-    if identity_id is not None:
-        sql += " AND identity_id = ?"
-        args.append(identity_id)
-    return {r[0] for r in db.execute(sql, args).fetchall()}
-
-
 def email_for(rt: "Runtime", identity: dict):
     real = real_inbox_ids(rt.db, identity["id"])
     if rt.world is not None:
@@ -86,9 +77,7 @@ def email_for(rt: "Runtime", identity: dict):
     if not real:
         return sandbox
     smtp = _smtp_for(rt, identity)
-    all_ids = {r[0] for r in rt.db.execute("SELECT id FROM inboxes WHERE identity_id = ? AND connected = 1",
-                                           [identity["id"]]).fetchall()}
-    return smtp if all_ids <= real else _ByInbox(real, smtp, sandbox)
+    return smtp if connected_inbox_ids(rt.db, identity["id"]) <= real else _ByInbox(real, smtp, sandbox)
 
 
 def _smtp_for(rt: "Runtime", identity: dict):

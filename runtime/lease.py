@@ -14,34 +14,21 @@ import os
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
 
 from runtime.clock import wall_now
-from storage.activity import iso
+from storage import runtime_lease
 from storage.db import transaction
+from storage.runtime_lease import Holder, holder
 
 LEASE_STALE = timedelta(seconds=15)
 
 
 class LeaseHeld(Exception):
     """Another runtime holds the workspace; the message says who."""
-
-
-@dataclass
-class Holder:
-    pid: int
-    host: str
-    started_at: str
-    heartbeat_at: str
-
-
-def holder(db: sqlite_utils.Database) -> Holder | None:
-    r = db.execute("SELECT pid, host, started_at, heartbeat_at FROM runtime_lease WHERE id = 1").fetchone()
-    return Holder(*r) if r else None
 
 
 def process_alive(pid: int) -> bool:
@@ -65,14 +52,12 @@ def acquire(db: sqlite_utils.Database) -> None:
             if not (stale or dead) and (h.pid, h.host) != me:
                 raise LeaseHeld(f"another runtime holds this workspace: pid {h.pid} on {h.host}, running since "
                                 f"{h.started_at} (last heartbeat {h.heartbeat_at}); stop it with `enginy stop`")
-            db.execute("DELETE FROM runtime_lease WHERE id = 1")
-        db.execute("INSERT INTO runtime_lease (id, holder, pid, host, started_at, heartbeat_at, stop_requested)"
-                   " VALUES (1, ?, ?, ?, ?, ?, 0)", [f"{me[1]}:{me[0]}", me[0], me[1], iso(now), iso(now)])
+        runtime_lease.take(db, pid=me[0], host=me[1], now=now)
 
 
 def release(db: sqlite_utils.Database) -> None:
     with transaction(db):
-        db.execute("DELETE FROM runtime_lease WHERE id = 1 AND pid = ?", [os.getpid()])
+        runtime_lease.drop(db, os.getpid())
 
 
 def request_stop(db: sqlite_utils.Database) -> Holder | None:
@@ -80,7 +65,7 @@ def request_stop(db: sqlite_utils.Database) -> Holder | None:
     h = holder(db)
     if h is not None:
         with transaction(db):
-            db.execute("UPDATE runtime_lease SET stop_requested = 1 WHERE id = 1")
+            runtime_lease.ask_to_stop(db)
     return h
 
 

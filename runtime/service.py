@@ -37,21 +37,16 @@ from runtime.clock import wall_now
 from runtime.engine import Runtime
 from runtime.lease import LeaseHeld, acquire, process_alive, release
 from runtime.sandbox.world import SandboxWorld
-from storage.activity import iso
 from storage.db import transaction
-from storage.demo_clock import demo_clock
-from storage.timeline import CLOCK_KEY, clock_position, workspace_time  # noqa: F401 (clock_position: its users import it here)
+from storage import runtime_lease
+from storage.demo_clock import demo_clock, demo_rows
+from storage.timeline import clock_position, save_position, workspace_time  # noqa: F401 (clock_position: its users import it here)
 
 HEARTBEAT_S = 1.0
 
 
 class RunOptionError(ValueError):
     """A run option that cannot work (a speed of 0, a `--stop-with` process that is gone)."""
-
-
-def save_position(db: sqlite_utils.Database, at: datetime) -> None:
-    db.execute("INSERT INTO runtime_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-               [CLOCK_KEY, iso(at)])
 
 
 def start_time(db: sqlite_utils.Database) -> datetime:
@@ -70,7 +65,7 @@ class Service:
         self.clock = trio.testing.MockClock(rate=speed) if speed != 1.0 else None
         self.runtime = Runtime(db, world=world, poll_interval=max(1.0, speed) * 0.5,
                                workspace=str(workspace) if workspace else None)
-        self._demo_seen = self._demo_rows()
+        self._demo_seen = demo_rows(self.db)
         if workspace is not None:  # inboxes connected later are picked up while running
             self.runtime.background.append(self._watch_mail)
 
@@ -89,13 +84,9 @@ class Service:
         self.clock.rate = rate
         self.runtime.poll_interval = max(1.0, rate) * 0.5
 
-    def _demo_rows(self) -> tuple:
-        return tuple(self.db.execute("SELECT key, value FROM runtime_state WHERE key IN ('demo_speed', 'demo_paused')"
-                                     " ORDER BY key").fetchall())
-
     def _apply_demo_clock(self) -> None:
         """Apply the TUI's demo clock rows when they changed since last seen (MockClock runs only)."""
-        rows = self._demo_rows()
+        rows = demo_rows(self.db)
         if rows == self._demo_seen or self.clock is None:
             return
         self._demo_seen = rows
@@ -133,12 +124,11 @@ class Service:
             # real seconds, whatever the clock's rate
             await trio.to_thread.run_sync(_sleep_real, HEARTBEAT_S)
             with transaction(self.db):
-                self.db.execute("UPDATE runtime_lease SET heartbeat_at = ? WHERE id = 1", [iso(wall_now())])
+                runtime_lease.beat(self.db, wall_now())
                 if self.runtime.clock is not None:
                     save_position(self.db, self.runtime.clock.now())
             self._apply_demo_clock()
-            r = self.db.execute("SELECT stop_requested FROM runtime_lease WHERE id = 1").fetchone()
-            if r is None or r[0] or (self.stop_with is not None and not process_alive(self.stop_with)):
+            if runtime_lease.stop_requested(self.db) or (self.stop_with is not None and not process_alive(self.stop_with)):
                 self.runtime.request_stop()
 
 

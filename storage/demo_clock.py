@@ -12,9 +12,14 @@ import sqlite_utils
 from storage.db import transaction
 
 
+def demo_rows(db: sqlite_utils.Database) -> tuple[tuple[str, str], ...]:
+    """The controls' rows as they stand (the runtime compares them to tell a change)."""
+    return tuple(db.execute(
+        "SELECT key, value FROM runtime_state WHERE key IN ('demo_speed', 'demo_paused') ORDER BY key").fetchall())
+
+
 def demo_clock(db: sqlite_utils.Database, default_speed: float) -> tuple[float, bool]:
-    rows = dict(db.execute(
-        "SELECT key, value FROM runtime_state WHERE key IN ('demo_speed', 'demo_paused')").fetchall())
+    rows = dict(demo_rows(db))
     return float(rows.get("demo_speed", default_speed)), rows.get("demo_paused") == "1"
 
 

@@ -250,3 +250,18 @@ def set_linkedin_gateway(db: sqlite_utils.Database, identity_id: int, *, account
         [account_id, gateway_url, int(premium), int(sales_navigator), first_name, last_name, linkedin_url, now,
          identity_id],
     )
+
+
+def connected_inbox_ids(db: sqlite_utils.Database, identity_id: int) -> set[int]:
+    return {r[0] for r in db.execute("SELECT id FROM inboxes WHERE identity_id = ? AND connected = 1",
+                                     [identity_id]).fetchall()}
+
+
+def real_inbox_ids(db: sqlite_utils.Database, identity_id: int | None = None) -> set[int]:
+    """Connected inboxes that are real mail servers (anything but the sandbox world)."""
+    sql = "SELECT id FROM inboxes WHERE connected = 1 AND provider != 'sandbox'"
+    args: list = []
+    if identity_id is not None:
+        sql += " AND identity_id = ?"
+        args.append(identity_id)
+    return {r[0] for r in db.execute(sql, args).fetchall()}

@@ -12,12 +12,20 @@ from datetime import datetime
 
 import sqlite_utils
 
+from storage.activity import iso
+from storage.runtime_state import get_state, set_state
+
 CLOCK_KEY = "clock_position"
 
 
 def clock_position(db: sqlite_utils.Database) -> datetime | None:
-    r = db.execute("SELECT value FROM runtime_state WHERE key = ?", [CLOCK_KEY]).fetchone()
-    return datetime.fromisoformat(r[0]) if r else None
+    value = get_state(db, CLOCK_KEY)
+    return datetime.fromisoformat(value) if value else None
+
+
+def save_position(db: sqlite_utils.Database, at: datetime) -> None:
+    """Where the runtime's clock stands (saved every heartbeat and when it stops)."""
+    set_state(db, CLOCK_KEY, iso(at))
 
 
 def workspace_time(db: sqlite_utils.Database, wall: datetime) -> datetime:

@@ -14,12 +14,12 @@ from runtime.channels.email.protocol import EmailDisconnected, OutgoingEmail
 from runtime.channels.email.smtp import SmtpEmail
 from runtime.channels.base import SendKey
 from runtime.clock import Clock
-from runtime.drivers import _ByInbox, email_for, real_inbox_ids
+from runtime.drivers import _ByInbox, email_for
 from runtime.engine import Runtime
 from runtime.sandbox.world import SandboxWorld
 from storage.activity import iso
 from storage.db import transaction
-from storage.identities import create_identity
+from storage.identities import create_identity, real_inbox_ids
 from storage.workspace import init_workspace
 
 NOW = datetime(2026, 3, 23, 10, 0, tzinfo=timezone.utc)

@@ -16,6 +16,7 @@ import trio
 from runtime import inbound
 from runtime.sandbox.world import Inbound, SandboxWorld
 from storage.db import transaction
+from storage.runtime_state import get_state, set_state
 
 if TYPE_CHECKING:
     from runtime.engine import Runtime
@@ -24,8 +25,7 @@ CURSOR = "sandbox_cursor"
 
 
 def cursor(db) -> str:
-    row = db.execute("SELECT value FROM runtime_state WHERE key = ?", [CURSOR]).fetchone()
-    return row[0] if row else ""
+    return get_state(db, CURSOR) or ""
 
 
 class Feed:
@@ -59,6 +59,5 @@ class Feed:
                              text="(sandbox reply)" if ev.kind == "replied" else "")
         with transaction(rt.db):
             campaign_id, queued = inbound.apply(rt.db, sig, rt.clock.now(), info_for=rt.campaign_info)
-            rt.db.execute("INSERT INTO runtime_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE"
-                          " SET value = excluded.value", [CURSOR, ev.cursor])
+            set_state(rt.db, CURSOR, ev.cursor)
         rt.after_change(campaign_id, queued)
