@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Callable
 
 import msgspec
 import sqlite_utils
@@ -29,12 +29,14 @@ from sequences.statuses import LeadStatus, Substatus
 from sequences.step import (
     ActionDone, ActionFailed, Compiled, Contact, Event, Job, LeadFacts, State, Transition, compile_sequence, step,
 )
+from storage import leads as store
+from storage import outbox
 from storage.activity import iso, record
 from storage.activity_kinds import Kind
 from storage.campaigns import sequence_of
-
-decode_state = msgspec.json.Decoder(State).decode
-encode = msgspec.json.Encoder().encode
+from storage.leads import decode_state, encode
+from storage.leads import lead_rows, load_campaign  # noqa: F401  (re-exported: what the actors and watchers read before `advance`)
+from storage.linkedin_invitations import is_accepted
 
 #: activity kind recorded when an action's job is done.
 DONE_KIND = {
@@ -49,13 +51,6 @@ DONE_KIND = {
     "task": Kind.TASK_CREATED,
     "add_to_campaign": Kind.ADDED_TO_CAMPAIGN,
 }
-
-LEAD_COLUMNS = (
-    "e.id, e.campaign_id, e.contact_id, e.status, e.substatus, e.node_id, e.due_at, e.message_depth, e.state, "
-    "e.inbox_id, e.removed, e.milestones, e.started_at IS NOT NULL AS started, "
-    "c.first_name, c.last_name, c.company, c.job_title, c.email, c.phone, c.linkedin_url, "
-    "c.linkedin_id, c.custom"
-)
 
 
 @dataclass
@@ -97,32 +92,17 @@ class QueuedJob:
     sort_key: int
 
 
-def lead_rows(db: sqlite_utils.Database, ids: Iterable[int]) -> list[dict]:
-    ids = list(ids)
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    cur = db.execute(f"SELECT {LEAD_COLUMNS} FROM enrollments e JOIN contacts c ON c.id = e.contact_id"
-                     f" WHERE e.id IN ({marks})", ids)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
 def facts(db: sqlite_utils.Database, info: CampaignInfo, row: dict) -> LeadFacts:
     custom = row["custom"]
     contacts: tuple[Contact, ...] = ()
     if info.needs_contacts:
         contacts = tuple(
             Contact(channel=r[0], at=datetime.fromisoformat(r[1]), by_this_identity=r[2] == info.identity_id)
-            for r in db.execute(
-                "SELECT v.channel, m.at, v.identity_id FROM conversations v JOIN messages m ON m.conversation_id = v.id"
-                " WHERE v.contact_id = ? AND m.direction = 'out'", [row["contact_id"]])
+            for r in store.outbound_messages(db, row["contact_id"])
         )
     connected = False
     if info.needs_connection and row["linkedin_id"]:
-        connected = db.execute(
-            "SELECT 1 FROM linkedin_invitations WHERE identity_id = ? AND provider_id = ? AND state = 'accepted'",
-            [info.identity_id, row["linkedin_id"]]).fetchone() is not None
+        connected = is_accepted(db, info.identity_id, row["linkedin_id"])
     return LeadFacts(
         first_name=row["first_name"] or "", last_name=row["last_name"] or "", company=row["company"] or "",
         job_title=row["job_title"] or "", email=row["email"] or "", phone=row["phone"] or "",
@@ -173,7 +153,7 @@ def advance(db: sqlite_utils.Database, info: CampaignInfo, row: dict, event: Eve
                     event = ActionFailed(node=job.node, substatus=Substatus.INVALID_IDENTITY_EMAIL)
                     continue
                 row["inbox_id"] = inbox
-                db.execute("UPDATE enrollments SET inbox_id = ? WHERE id = ?", [inbox, row["id"]])
+                store.set_inbox(db, row["id"], inbox)
             q, sent_at = enqueue(db, info, row, job, state, now, identity_id)
             if q is not None:
                 queued.append(q)
@@ -191,17 +171,15 @@ _MIRRORED = ("status", "substatus", "node_id", "due_at", "message_depth", "state
 def _save(db, row: dict, old: State, new: State, now: datetime) -> None:
     """Write the new state and only those mirrored columns whose stored value differs.
 
-    Every index and count trigger on a column named in an UPDATE is rewritten
-    even when its value stays the same: a step usually changes the state and
-    the due time only, and naming all six columns made the write ~3x slower."""
+    A step usually changes the state and the due time only, and naming all six
+    columns made the write ~3x slower (see `storage.leads.save_columns`)."""
     if new == old:
         return
     wanted = {"status": new.status.value, "substatus": new.substatus.value if new.substatus else None,
               "node_id": new.node, "due_at": projected_due(new), "message_depth": new.message_depth,
               "state": encode(new)}
     changed = {c: wanted[c] for c in _MIRRORED if row[c] != wanted[c]}
-    db.execute(f"UPDATE enrollments SET {''.join(f'{c} = ?, ' for c in changed)}updated_at = ? WHERE id = ?",
-               [*changed.values(), iso(now), row["id"]])
+    store.save_columns(db, row["id"], changed, now)
     row.update(changed)
 
 
@@ -209,20 +187,14 @@ def _instant(db, info: CampaignInfo, row: dict, job: Job, now: datetime, identit
     """A Task (a row in `tasks`) or Add to another campaign (an enrollment there), done at once."""
     detail: dict = {}
     if job.channel == "task":
-        db.execute(
-            "INSERT INTO tasks (campaign_id, enrollment_id, contact_id, node_id, title, notes, kind, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [info.id, row["id"], row["contact_id"], job.node, job.payload.title or "Task", job.payload.text,
-             job.payload.task_type or "todo", iso(now)])
+        store.add_task(db, campaign_id=info.id, enrollment_id=row["id"], contact_id=row["contact_id"], node_id=job.node,
+                       title=job.payload.title or "Task", notes=job.payload.text, kind=job.payload.task_type or "todo",
+                       now=now)
     else:
-        target = db.execute("SELECT id FROM campaigns WHERE name = ? AND status != 'archived' ORDER BY id LIMIT 1",
-                            [job.payload.campaign]).fetchone()
+        target = store.campaign_named(db, job.payload.campaign)
         detail = {"campaign": job.payload.campaign, "added": False}
-        if target is not None and target[0] != info.id:
-            cur = db.execute(
-                "INSERT OR IGNORE INTO enrollments (campaign_id, contact_id, status, due_at, enrolled_at, updated_at)"
-                " VALUES (?, ?, 'not_started', ?, ?, ?)", [target[0], row["contact_id"], iso(now), iso(now), iso(now)])
-            detail["added"] = cur.rowcount > 0
+        if target is not None and target != info.id:
+            detail["added"] = store.enroll(db, target, row["contact_id"], now)
     record(db, kind=DONE_KIND[job.action], now=now, campaign_id=info.id, enrollment_id=row["id"],
            contact_id=row["contact_id"], identity_id=identity_id, node_id=job.node, detail=detail)
 
@@ -261,22 +233,17 @@ def enqueue(db, info: CampaignInfo, row: dict, job: Job, state: State, now: date
     skey = queue_order.sort_key(state.message_depth, info.priority, _tiebreak(key))
     bucket = job.bucket or job.channel
     inbox = row["inbox_id"] if job.channel == "email" else None  # LinkedIn jobs belong to no inbox lane
-    cur = db.execute(
-        "INSERT INTO outbox (key, enrollment_id, campaign_id, identity_id, inbox_id, node_id, channel, action,"
-        " bucket, payload, state, sort_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-        " 'queued', ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        [key, row["id"], info.id, identity_id, inbox, job.node, job.channel, job.action,
-         bucket, encode(job.payload), skey, iso(now), iso(now)],
-    )
-    if cur.rowcount:
-        return QueuedJob(cur.lastrowid, info.id, bucket, inbox, skey), None
-    existing = db.execute("SELECT id, state, sent_at FROM outbox WHERE key = ?", [key]).fetchone()
-    if existing[1] == "cancelled":
-        db.execute("UPDATE outbox SET state = 'queued', sort_key = ?, error = NULL, updated_at = ? WHERE id = ?",
-                   [skey, iso(now), existing[0]])
-        return QueuedJob(existing[0], info.id, bucket, inbox, skey), None
-    if existing[1] == "sent":
-        return None, datetime.fromisoformat(existing[2])
+    new_id = outbox.insert_job(db, key=key, enrollment_id=row["id"], campaign_id=info.id, identity_id=identity_id,
+                               inbox_id=inbox, node_id=job.node, channel=job.channel, action=job.action, bucket=bucket,
+                               payload=encode(job.payload), sort_key=skey, now=now)
+    if new_id is not None:
+        return QueuedJob(new_id, info.id, bucket, inbox, skey), None
+    existing_id, existing_state, sent_at = outbox.by_key(db, key)
+    if existing_state == "cancelled":
+        outbox.requeue(db, existing_id, skey, now)
+        return QueuedJob(existing_id, info.id, bucket, inbox, skey), None
+    if existing_state == "sent":
+        return None, datetime.fromisoformat(sent_at)
     return None, None
 
 
@@ -295,7 +262,3 @@ def is_message(action: str) -> bool:
 def kind_of_node(info: CampaignInfo, node_id: str) -> str:
     return kind_of(info.compiled.nodes[node_id])
 
-
-def load_campaign(db: sqlite_utils.Database, campaign_id: int) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM campaigns WHERE id = ?", [campaign_id]))
-    return rows[0] if rows else None

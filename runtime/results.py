@@ -10,31 +10,16 @@ from datetime import datetime
 
 import sqlite_utils
 
-from runtime.leads import DONE_KIND, CampaignInfo, QueuedJob, advance, lead_rows, projected_due
-from runtime.outbox import Claimed
+from runtime.leads import DONE_KIND, CampaignInfo, QueuedJob, advance, projected_due
 from sequences.statuses import Substatus
 from sequences.step import ActionDone, ActionFailed, Event
 from storage import linkedin_invitations
-from storage.activity import iso, record
+from storage.activity import record
+from storage.conversations import add_sent, conversation_id
+from storage.leads import lead_rows
+from storage.outbox import Claimed
 
 LINKEDIN_MESSAGES = frozenset({"linkedin_message", "inmail", "linkedin_attachment", "voice_message"})
-
-
-def conversation_id(db: sqlite_utils.Database, *, identity_id: int, contact_id: int, channel: str,
-                    campaign_id: int, inbox_id: int | None, now: datetime) -> int:
-    row = db.execute("SELECT id FROM conversations WHERE identity_id = ? AND contact_id = ? AND channel = ?",
-                     [identity_id, contact_id, channel]).fetchone()
-    if row:
-        return row[0]
-    return db.execute(
-        "INSERT INTO conversations (contact_id, identity_id, channel, inbox_id, campaign_id, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)", [contact_id, identity_id, channel, inbox_id, campaign_id, iso(now), iso(now)]
-    ).lastrowid
-
-
-def has_conversation(db: sqlite_utils.Database, identity_id: int, contact_id: int, channel: str) -> bool:
-    return db.execute("SELECT 1 FROM conversations WHERE identity_id = ? AND contact_id = ? AND channel = ?",
-                      [identity_id, contact_id, channel]).fetchone() is not None
 
 
 def record_side(db: sqlite_utils.Database, job: Claimed, *, identity_id: int, now: datetime,
@@ -51,12 +36,8 @@ def record_side(db: sqlite_utils.Database, job: Claimed, *, identity_id: int, no
         conv = conversation_id(db, identity_id=identity_id, contact_id=job.contact_id, channel=channel,
                                campaign_id=job.campaign_id, inbox_id=job.inbox_id, now=now)
         body = job.payload.get("text") or "\n".join(job.payload.get("chunks") or ())
-        db.execute(
-            "INSERT OR IGNORE INTO messages (conversation_id, direction, kind, at, subject, body, message_id,"
-            " enrollment_id) VALUES (?, 'out', ?, ?, ?, ?, ?, ?)",
-            [conv, job.action, iso(now), job.payload.get("subject") or None, body,
-             job.message_id or f"<{job.key}@linkedin.enginy>", job.enrollment_id])
-        db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", [iso(now), conv])
+        add_sent(db, conv, kind=job.action, at=now, subject=job.payload.get("subject") or None, body=body,
+                 message_id=job.message_id or f"<{job.key}@linkedin.enginy>", enrollment_id=job.enrollment_id)
 
 
 def settle(db: sqlite_utils.Database, info: CampaignInfo, job: Claimed, event: Event, now: datetime, *,

@@ -188,3 +188,9 @@ def withdrawn_histories(db: sqlite_utils.Database, identity_id: int) -> dict[str
 
 def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def is_accepted(db: sqlite_utils.Database, identity_id: int, provider_id: str) -> bool:
+    """Whether the member accepted an invitation of this identity (they are a 1st-degree relation)."""
+    return db.execute("SELECT 1 FROM linkedin_invitations WHERE identity_id = ? AND provider_id = ?"
+                      " AND state = 'accepted'", [identity_id, provider_id]).fetchone() is not None

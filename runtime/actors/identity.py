@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 import msgspec
 import trio
 
-from runtime import limits, outbox
+from runtime import limits
 from runtime.actors.email_jobs import EmailJobs
 from runtime.actors.lanes import UNKNOWN_FIRST, Lane, Lanes, lane_of, queue_of
 from runtime.actors.linkedin_jobs import LinkedInJobs, lead_ref
@@ -38,12 +38,14 @@ from runtime.actors.waiting import WaitingReasons
 from runtime.clock import Clock
 from runtime.leads import CampaignInfo, QueuedJob, advance, lead_rows, load_campaign
 from runtime.limits import ActionTimes
-from runtime.results import LINKEDIN_MESSAGES, failed, has_conversation, record_side, settle
+from runtime.results import LINKEDIN_MESSAGES, failed, record_side, settle
 from sequences.statuses import Substatus
 from sequences.step import ActionDone, Blocked
 from sequences.step import Bounced as BouncedEvent
+from storage import outbox
 from storage.activity import iso, record
 from storage.activity_kinds import Kind
+from storage.conversations import has_conversation
 from storage.db import transaction
 
 if TYPE_CHECKING:

@@ -24,12 +24,13 @@ import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from runtime import limits, outbox, pacing
+from runtime import limits, pacing
 from runtime.channels.email.choice import InboxSlot
 from runtime.leads import QueuedJob
 from runtime.limits import ActionTimes
 from runtime.queue_order import RankedWindow
 from runtime.working_hours import WorkingHours
+from storage import outbox
 from storage.activity import iso
 
 if TYPE_CHECKING:

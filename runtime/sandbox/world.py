@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from storage import sandbox_world as record
+
 
 def _unit(key: str) -> float:
     """A number in [0, 1) that only `key` decides: a draw made once per call (every send
@@ -92,23 +94,6 @@ class Delivery:
     seq: int
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
-    seq INTEGER PRIMARY KEY,
-    key TEXT NOT NULL UNIQUE,
-    identity_id INTEGER NOT NULL,
-    channel TEXT NOT NULL,
-    action TEXT NOT NULL,
-    lead TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS withdrawals (
-    key TEXT PRIMARY KEY,
-    at TEXT NOT NULL
-);
-"""
-
-
 class SandboxWorld:
     """The shared world of every sandbox driver of a runtime."""
 
@@ -126,14 +111,10 @@ class SandboxWorld:
         self.on_schedule = None  # called when a new inbound event is scheduled (wakes the feed)
         self._db: sqlite3.Connection | None = None
         if path is not None:
-            self._db = sqlite3.connect(str(path), isolation_level=None)
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.executescript(_SCHEMA)
-            for row in self._db.execute(
-                "SELECT key, identity_id, channel, action, lead, at, seq FROM deliveries ORDER BY seq"
-            ):
-                self._remember(Delivery(row[0], row[1], row[2], row[3], row[4], datetime.fromisoformat(row[5]), row[6]))
-            self.withdrawn = {k: datetime.fromisoformat(at) for k, at in self._db.execute("SELECT key, at FROM withdrawals")}
+            self._db = record.open_record(path)
+            for key, identity_id, channel, action, lead, at, seq in record.deliveries(self._db):
+                self._remember(Delivery(key, identity_id, channel, action, lead, datetime.fromisoformat(at), seq))
+            self.withdrawn = {k: datetime.fromisoformat(at) for k, at in record.withdrawals(self._db)}
 
     def close(self) -> None:
         if self._db is not None:
@@ -202,10 +183,8 @@ class SandboxWorld:
             return found
         d = Delivery(key, identity_id, channel, action, lead, at.astimezone(timezone.utc), len(self.deliveries) + 1)
         if self._db is not None:
-            self._db.execute(
-                "INSERT INTO deliveries (seq, key, identity_id, channel, action, lead, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [d.seq, d.key, d.identity_id, d.channel, d.action, d.lead, d.at.isoformat()],
-            )
+            record.add_delivery(self._db, seq=d.seq, key=d.key, identity_id=d.identity_id, channel=d.channel,
+                                action=d.action, lead=d.lead, at=d.at.isoformat())
         self._remember(d)
         return d
 
@@ -274,7 +253,7 @@ class SandboxWorld:
             return
         self.withdrawn[key] = at.astimezone(timezone.utc)
         if self._db is not None:
-            self._db.execute("INSERT OR IGNORE INTO withdrawals (key, at) VALUES (?, ?)", [key, at.isoformat()])
+            record.add_withdrawal(self._db, key, at.isoformat())
 
     def sent_by(self, identity_id: int | None = None) -> list[Delivery]:
         return [d for d in self.deliveries.values() if identity_id is None or d.identity_id == identity_id]

@@ -1,4 +1,4 @@
-"""The outbox lifecycle of one job: claim (with the pre-send re-check), settle, and crash recovery.
+"""The outbox lifecycle of one job: enqueue, claim (with the pre-send re-check), settle, and crash recovery.
 
 queued → sending → sent | failed | unknown (| cancelled when the lead no
 longer wants it). The claim is one transaction that re-checks the lead
@@ -9,19 +9,21 @@ kill -9 at any point leaves either a queued row (nothing happened) or a
 `sending` row whose ledger entry already counts against the caps; on restart
 `sending` becomes `unknown` and is settled by the driver's look-up, never by
 a blind resend.
+
+Also here: the action ledger's writes (every counted action, the claim's and
+the LinkedIn watcher's evaluations) and the look-ups of past deliveries.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
 import sqlite_utils
 
-from runtime.leads import decode_state
 from storage.activity import iso
 from storage.audience import _BLOCK_TESTS
+from storage.leads import decode_state
 
 # The audience's blocklist test, every kind (one row per claim: the cost is a few index lookups).
 _BLOCKED = "(" + " OR ".join(_BLOCK_TESTS.values()) + ")"
@@ -40,8 +42,7 @@ WHERE o.id = ?
 """
 
 
-@dataclass
-class Claimed:
+class Claimed(msgspec.Struct, kw_only=True):
     """A job claimed for sending: everything the driver call and the result need."""
 
     id: int
@@ -66,6 +67,8 @@ class Claimed:
 
 
 def load(db: sqlite_utils.Database, outbox_id: int) -> dict | None:
+    """The job with its lead, contact and campaign as one row (a dict: the identity actor
+    reads and amends it by column name before `claim`)."""
     cur = db.execute(CLAIM_SQL, [outbox_id])
     r = cur.fetchone()
     if r is None:
@@ -113,10 +116,8 @@ def claim(db: sqlite_utils.Database, row: dict, *, identity_id: int, now: dateti
     db.execute("UPDATE outbox SET state = 'sending', message_id = ?, first_attempt_at = ?, updated_at = ? WHERE id = ?",
                [message_id, first, iso(now), row["id"]])
     if counted is None:
-        db.execute(
-            "INSERT INTO action_ledger (at, identity_id, inbox_id, bucket, campaign_id, enrollment_id, outbox_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [iso(now), identity_id, row["inbox_id"], row["bucket"], row["campaign_id"], row["enrollment_id"], row["id"]])
+        spend(db, at=now, identity_id=identity_id, bucket=row["bucket"], inbox_id=row["inbox_id"],
+              campaign_id=row["campaign_id"], enrollment_id=row["enrollment_id"], outbox_id=row["id"])
     return Claimed(
         id=row["id"], key=row["key"], enrollment_id=row["enrollment_id"], campaign_id=row["campaign_id"],
         contact_id=row["contact_id"], inbox_id=row["inbox_id"], node=row["node_id"], channel=row["channel"],
@@ -163,3 +164,57 @@ def recover(db: sqlite_utils.Database, identity_id: int, now: datetime) -> int:
                      f" updated_at = ? WHERE identity_id = ? AND state IN ('claimed', 'sending') AND {PENDING_INDEX_TERM}",
                      [iso(now), identity_id])
     return cur.rowcount
+
+
+def spend(db: sqlite_utils.Database, *, at: datetime, identity_id: int, bucket: str, inbox_id: int | None = None,
+          campaign_id: int | None = None, enrollment_id: int | None = None, outbox_id: int | None = None) -> None:
+    """One counted action in the ledger (what every cap and rolling window is counted from)."""
+    db.execute(
+        "INSERT INTO action_ledger (at, identity_id, inbox_id, bucket, campaign_id, enrollment_id, outbox_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)", [iso(at), identity_id, inbox_id, bucket, campaign_id, enrollment_id, outbox_id])
+
+
+def insert_job(db: sqlite_utils.Database, *, key: str, enrollment_id: int, campaign_id: int, identity_id: int,
+               inbox_id: int | None, node_id: str, channel: str, action: str, bucket: str, payload: bytes,
+               sort_key: int, now: datetime) -> int | None:
+    """A new `queued` row; its id, or None when a row with this idempotency key exists."""
+    cur = db.execute(
+        "INSERT INTO outbox (key, enrollment_id, campaign_id, identity_id, inbox_id, node_id, channel, action,"
+        " bucket, payload, state, sort_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        " 'queued', ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        [key, enrollment_id, campaign_id, identity_id, inbox_id, node_id, channel, action,
+         bucket, payload, sort_key, iso(now), iso(now)],
+    )
+    return cur.lastrowid if cur.rowcount else None
+
+
+def by_key(db: sqlite_utils.Database, key: str) -> tuple[int, str, str | None]:
+    """(id, state, sent_at) of the row with this idempotency key (which must exist)."""
+    return db.execute("SELECT id, state, sent_at FROM outbox WHERE key = ?", [key]).fetchone()
+
+
+def requeue(db: sqlite_utils.Database, outbox_id: int, sort_key: int, now: datetime) -> None:
+    """A cancelled row queued again (its lead came back to the step)."""
+    db.execute("UPDATE outbox SET state = 'queued', sort_key = ?, error = NULL, updated_at = ? WHERE id = ?",
+               [sort_key, iso(now), outbox_id])
+
+
+def first_linkedin_sent(db: sqlite_utils.Database, identity_id: int) -> datetime | None:
+    """When the identity's first LinkedIn delivery went out (None: none yet)."""
+    r = db.execute("SELECT MIN(sent_at) FROM outbox WHERE identity_id = ? AND channel = 'linkedin'"
+                   " AND state = 'sent'", [identity_id]).fetchone()
+    return datetime.fromisoformat(r[0]) if r and r[0] else None
+
+
+def latest_linkedin_delivery_to(db: sqlite_utils.Database, identity_id: int, sender_provider_id: str,
+                                until: datetime) -> str | None:
+    """The outbox key of the identity's latest LinkedIn delivery, at or before `until`, to the
+    member with this provider id (matched by id or by the /in/ slug of the lead's profile URL)."""
+    slug = f"%/in/{sender_provider_id}"
+    row = db.execute(
+        "SELECT o.key FROM outbox o JOIN contacts c ON c.id = (SELECT contact_id FROM enrollments"
+        " WHERE id = o.enrollment_id) WHERE o.identity_id = ? AND o.channel = 'linkedin' AND o.state = 'sent'"
+        " AND (c.linkedin_id = ? OR c.linkedin_url LIKE ? OR c.linkedin_url LIKE ?) AND o.sent_at <= ?"
+        " ORDER BY o.sent_at DESC, o.id DESC LIMIT 1",
+        [identity_id, sender_provider_id, slug, slug + "/", iso(until)]).fetchone()
+    return row[0] if row else None

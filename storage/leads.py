@@ -1,0 +1,84 @@
+"""The lead rows the runtime steps (an enrollment joined with its contact) and the writes a step makes.
+
+runtime/leads.py applies the step function; every statement it needs is
+here. A lead row is a dict keyed by column (LEAD_COLUMNS): the actors keep
+it while the lead is handled and the step updates it in place with what it
+wrote, so the next write can name only the columns that changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable
+
+import msgspec
+import sqlite_utils
+
+from sequences.step import State
+from storage.activity import iso
+
+decode_state = msgspec.json.Decoder(State).decode
+encode = msgspec.json.Encoder().encode
+
+LEAD_COLUMNS = (
+    "e.id, e.campaign_id, e.contact_id, e.status, e.substatus, e.node_id, e.due_at, e.message_depth, e.state, "
+    "e.inbox_id, e.removed, e.milestones, e.started_at IS NOT NULL AS started, "
+    "c.first_name, c.last_name, c.company, c.job_title, c.email, c.phone, c.linkedin_url, "
+    "c.linkedin_id, c.custom"
+)
+
+
+def lead_rows(db: sqlite_utils.Database, ids: Iterable[int]) -> list[dict[str, Any]]:
+    ids = list(ids)
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    cur = db.execute(f"SELECT {LEAD_COLUMNS} FROM enrollments e JOIN contacts c ON c.id = e.contact_id"
+                     f" WHERE e.id IN ({marks})", ids)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def outbound_messages(db: sqlite_utils.Database, contact_id: int) -> list[tuple[str, str, int]]:
+    """(channel, at, identity_id) of every message any identity sent the contact."""
+    return db.execute(
+        "SELECT v.channel, m.at, v.identity_id FROM conversations v JOIN messages m ON m.conversation_id = v.id"
+        " WHERE v.contact_id = ? AND m.direction = 'out'", [contact_id]).fetchall()
+
+
+def save_columns(db: sqlite_utils.Database, enrollment_id: int, changed: dict[str, Any], now: datetime) -> None:
+    """Write only the `changed` columns (and updated_at): every index and count trigger on a
+    column named in an UPDATE is rewritten even when its value stays the same."""
+    db.execute(f"UPDATE enrollments SET {''.join(f'{c} = ?, ' for c in changed)}updated_at = ? WHERE id = ?",
+               [*changed.values(), iso(now), enrollment_id])
+
+
+def set_inbox(db: sqlite_utils.Database, enrollment_id: int, inbox_id: int) -> None:
+    db.execute("UPDATE enrollments SET inbox_id = ? WHERE id = ?", [inbox_id, enrollment_id])
+
+
+def add_task(db: sqlite_utils.Database, *, campaign_id: int, enrollment_id: int, contact_id: int, node_id: str,
+             title: str, notes: str, kind: str, now: datetime) -> None:
+    db.execute(
+        "INSERT INTO tasks (campaign_id, enrollment_id, contact_id, node_id, title, notes, kind, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [campaign_id, enrollment_id, contact_id, node_id, title, notes, kind, iso(now)])
+
+
+def campaign_named(db: sqlite_utils.Database, name: str) -> int | None:
+    """The id of the oldest campaign of that name that is not archived."""
+    row = db.execute("SELECT id FROM campaigns WHERE name = ? AND status != 'archived' ORDER BY id LIMIT 1",
+                     [name]).fetchone()
+    return row[0] if row else None
+
+
+def enroll(db: sqlite_utils.Database, campaign_id: int, contact_id: int, now: datetime) -> bool:
+    """Enroll the contact, due now; False when it already is in that campaign."""
+    cur = db.execute(
+        "INSERT OR IGNORE INTO enrollments (campaign_id, contact_id, status, due_at, enrolled_at, updated_at)"
+        " VALUES (?, ?, 'not_started', ?, ?, ?)", [campaign_id, contact_id, iso(now), iso(now), iso(now)])
+    return cur.rowcount > 0
+
+
+def load_campaign(db: sqlite_utils.Database, campaign_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM campaigns WHERE id = ?", [campaign_id]))
+    return rows[0] if rows else None
