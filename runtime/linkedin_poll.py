@@ -42,8 +42,11 @@ from runtime import inbound, limits
 from runtime.channels.linkedin.protocol import Disposition, InboundMessage, LinkedInError
 from runtime.channels.linkedin.withdraw import auto_withdraw
 from runtime.limits import ActionTimes
+from storage import linkedin_invitations, outbox
 from storage.activity import iso
 from storage.db import transaction
+from storage.identities import IdentityError, get_identity
+from storage.runtime_state import get_state, set_state
 
 if TYPE_CHECKING:
     from runtime.actors.identity import IdentityActor
@@ -102,8 +105,7 @@ class LinkedInPoller:
 
     def _spend_evaluation(self, now: datetime) -> None:
         with transaction(self.db):
-            self.db.execute("INSERT INTO action_ledger (at, identity_id, bucket) VALUES (?, ?, ?)",
-                            [iso(now), self.id, limits.EVALUATE])
+            outbox.spend(self.db, at=now, identity_id=self.id, bucket=limits.EVALUATE)
         self._times().add(now)
 
     # -- one round -----------------------------------------------------------------
@@ -117,7 +119,7 @@ class LinkedInPoller:
         try:
             if self.watch_inbound:
                 await self._watch_inbound(driver, start)
-            row = next(iter(self.db.query("SELECT * FROM identities WHERE id = ?", [self.id])), None)
+            row = self._identity()
             now = self.rt.clock.now()
             if row and row.get("withdraw_enabled") and (self.next_withdrawal is None or now >= self.next_withdrawal):
                 if self._evaluation_ready(now) > now:
@@ -135,6 +137,12 @@ class LinkedInPoller:
                 return self.rt.clock.now() + timedelta(seconds=exc.retry_after)
         return start + (POLL_EVERY if self.watch_inbound else WITHDRAW_EVERY)
 
+    def _identity(self) -> dict | None:
+        try:
+            return get_identity(self.db, self.id)
+        except IdentityError:  # deleted while its actor runs
+            return None
+
     async def _watch_inbound(self, driver, now: datetime) -> None:
         self._spend_evaluation(now)
         relations = await driver.relations_since(self._oldest_pending())
@@ -149,17 +157,15 @@ class LinkedInPoller:
         """How far back relations matter: our oldest invitation still awaiting an answer
         (at most LOOKBACK: LinkedIn drops invitations unanswered for months)."""
         now = self.rt.clock.now()
-        r = self.db.execute("SELECT MIN(sent_at) FROM linkedin_invitations WHERE identity_id = ?"
-                            " AND state IN ('pending', 'gone')", [self.id]).fetchone()
-        oldest = datetime.fromisoformat(r[0]) - SKEW if r and r[0] else now
+        sent = linkedin_invitations.oldest_awaiting(self.db, self.id)
+        oldest = sent - SKEW if sent else now
         return max(oldest, now - LOOKBACK)
 
     def _first_sent(self) -> datetime:
         """Before any reply was seen: only messages after our first LinkedIn delivery can answer us
         (never page through an account's whole history)."""
-        r = self.db.execute("SELECT MIN(sent_at) FROM outbox WHERE identity_id = ? AND channel = 'linkedin'"
-                            " AND state = 'sent'", [self.id]).fetchone()
-        return datetime.fromisoformat(r[0]) - SKEW if r and r[0] else self.rt.clock.now()
+        first = outbox.first_linkedin_sent(self.db, self.id)
+        return first - SKEW if first else self.rt.clock.now()
 
     def _signal(self, sig: inbound.Signal, extra=None) -> None:
         rt = self.rt
@@ -172,19 +178,15 @@ class LinkedInPoller:
     def _accepted(self, provider_id: str, public_id: str | None, at: datetime | None) -> None:
         """A relation that answers one of our invitations still awaiting it ('gone' = the
         invitation list no longer shows it: accepted, declined or withdrawn elsewhere)."""
-        row = self.db.execute(
-            "SELECT outbox_key FROM linkedin_invitations WHERE identity_id = ? AND state IN ('pending', 'gone')"
-            " AND outbox_key IS NOT NULL AND (provider_id = ? OR provider_id = ? OR provider_id LIKE ?)"
-            " ORDER BY id DESC LIMIT 1",
-            [self.id, provider_id, public_id or provider_id, f"%/in/{public_id or provider_id}%"]).fetchone()
-        if row is not None:
-            self._signal(inbound.Signal(kind="accepted", key=row[0], at=at or self.rt.clock.now()))
+        key = linkedin_invitations.awaiting_key(self.db, self.id, provider_id, public_id)
+        if key is not None:
+            self._signal(inbound.Signal(kind="accepted", key=key, at=at or self.rt.clock.now()))
 
     def _cursor(self) -> tuple[datetime | None, set[str]]:
-        r = self.db.execute("SELECT value FROM runtime_state WHERE key = ?", [cursor_key(self.id)]).fetchone()
-        if not r:
+        value = get_state(self.db, cursor_key(self.id))
+        if not value:
             return None, set()
-        data = json.loads(r[0])
+        data = json.loads(value)
         return datetime.fromisoformat(data["at"]), set(data["ids"])
 
     def _save_cursor(self, msg: InboundMessage, seen: set[str]) -> None:
@@ -192,29 +194,21 @@ class LinkedInPoller:
         ids = (seen | {msg.message_id}) if since == msg.sent_at else {msg.message_id}
         seen.clear()
         seen.update(ids)
-        self.db.execute("INSERT INTO runtime_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE"
-                        " SET value = excluded.value",
-                        [cursor_key(self.id), json.dumps({"at": iso(msg.sent_at), "ids": sorted(ids)})])
+        set_state(self.db, cursor_key(self.id), json.dumps({"at": iso(msg.sent_at), "ids": sorted(ids)}))
 
     def _replied(self, msg: InboundMessage, seen: set[str]) -> None:
         since, _ = self._cursor()
         if since is not None and (msg.sent_at < since or (msg.sent_at == since and msg.message_id in seen)):
             return
-        slug = f"%/in/{msg.sender_provider_id}"
-        row = self.db.execute(
-            "SELECT o.key FROM outbox o JOIN contacts c ON c.id = (SELECT contact_id FROM enrollments"
-            " WHERE id = o.enrollment_id) WHERE o.identity_id = ? AND o.channel = 'linkedin' AND o.state = 'sent'"
-            " AND (c.linkedin_id = ? OR c.linkedin_url LIKE ? OR c.linkedin_url LIKE ?) AND o.sent_at <= ?"
-            " ORDER BY o.sent_at DESC, o.id DESC LIMIT 1",
-            [self.id, msg.sender_provider_id, slug, slug + "/", iso(msg.sent_at + SKEW)]).fetchone()
-        if row is None:
+        key = outbox.latest_linkedin_delivery_to(self.db, self.id, msg.sender_provider_id, msg.sent_at + SKEW)
+        if key is None:
             with transaction(self.db):
                 self._save_cursor(msg, seen)
             return
-        self._signal(inbound.Signal(kind="replied", key=row[0], at=msg.sent_at, text=msg.text),
+        self._signal(inbound.Signal(kind="replied", key=key, at=msg.sent_at, text=msg.text),
                      extra=lambda: self._save_cursor(msg, seen))
 
     def _withdrawn(self, row_id: int) -> None:
-        r = self.db.execute("SELECT outbox_key FROM linkedin_invitations WHERE id = ?", [row_id]).fetchone()
-        if r and r[0]:
-            self._signal(inbound.Signal(kind="withdrawn", key=r[0], at=self.rt.clock.now()))
+        key = linkedin_invitations.outbox_key_of(self.db, row_id)
+        if key:
+            self._signal(inbound.Signal(kind="withdrawn", key=key, at=self.rt.clock.now()))

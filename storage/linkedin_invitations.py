@@ -194,3 +194,27 @@ def is_accepted(db: sqlite_utils.Database, identity_id: int, provider_id: str) -
     """Whether the member accepted an invitation of this identity (they are a 1st-degree relation)."""
     return db.execute("SELECT 1 FROM linkedin_invitations WHERE identity_id = ? AND provider_id = ?"
                       " AND state = 'accepted'", [identity_id, provider_id]).fetchone() is not None
+
+
+def oldest_awaiting(db: sqlite_utils.Database, identity_id: int) -> datetime | None:
+    """When the identity's oldest invitation still awaiting an answer was sent ('gone': no longer
+    listed, its answer unknown); None when none awaits."""
+    r = db.execute("SELECT MIN(sent_at) FROM linkedin_invitations WHERE identity_id = ?"
+                   " AND state IN ('pending', 'gone')", [identity_id]).fetchone()
+    return datetime.fromisoformat(r[0]) if r and r[0] else None
+
+
+def awaiting_key(db: sqlite_utils.Database, identity_id: int, provider_id: str, public_id: str | None) -> str | None:
+    """The outbox key of the latest invitation still awaiting an answer that this member (by
+    provider id, public id or profile URL slug) answers."""
+    row = db.execute(
+        "SELECT outbox_key FROM linkedin_invitations WHERE identity_id = ? AND state IN ('pending', 'gone')"
+        " AND outbox_key IS NOT NULL AND (provider_id = ? OR provider_id = ? OR provider_id LIKE ?)"
+        " ORDER BY id DESC LIMIT 1",
+        [identity_id, provider_id, public_id or provider_id, f"%/in/{public_id or provider_id}%"]).fetchone()
+    return row[0] if row else None
+
+
+def outbox_key_of(db: sqlite_utils.Database, row_id: int) -> str | None:
+    r = db.execute("SELECT outbox_key FROM linkedin_invitations WHERE id = ?", [row_id]).fetchone()
+    return r[0] if r else None
