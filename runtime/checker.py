@@ -25,6 +25,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sequences import limits as spec
+from storage import run_record
+from storage.identities import identities_by_id
 
 SPACING = {"profile_visit": spec.VISIT_SPACING_SECONDS, "post_reaction": spec.REACTION_SPACING_SECONDS}
 ROLLING = {"connection_evaluation": (spec.EVALUATIONS_PER_WINDOW, spec.EVALUATION_WINDOW_SECONDS)}
@@ -34,12 +36,6 @@ STOP_KINDS = ("linkedin_reply_received", "email_reply_received", "email_bounced"
 def _day_caps(ident: dict) -> dict[str, int]:
     return {"connection_request": ident["daily_connection_limit"], "message": ident["daily_message_limit"],
             "profile_visit": spec.profile_visits_per_day(bool(ident["premium"]))}
-
-
-def _rows(db, sql, args=()):
-    cur = db.execute(sql, args)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def _window(ident: dict, day) -> tuple[datetime, datetime] | None:
@@ -93,10 +89,9 @@ def summarize(parts: list[Findings]) -> dict:
 
 def findings(db, *, start: datetime, end: datetime, world=None) -> Findings:
     violations: list[dict] = []
-    idents = {r["id"]: r for r in _rows(db, "SELECT * FROM identities")}
-    inboxes = {r["id"]: r for r in _rows(db, "SELECT * FROM inboxes")}
-    ledger = _rows(db, "SELECT id, at, identity_id, inbox_id, bucket, enrollment_id, outbox_id FROM action_ledger"
-                       " ORDER BY at, identity_id, bucket, enrollment_id, id")
+    idents = identities_by_id(db)
+    inboxes = run_record.inboxes(db)
+    ledger = run_record.ledger(db)
     for r in ledger:
         r["t"] = datetime.fromisoformat(r["at"])
 
@@ -161,17 +156,15 @@ def findings(db, *, start: datetime, end: datetime, world=None) -> Findings:
                     break
 
     # no send after the lead replied / bounced / went out of office
-    stops = {r["enrollment_id"]: r["at"] for r in _rows(
-        db, f"SELECT enrollment_id, MIN(at) AS at FROM activity WHERE kind IN ({','.join('?' * len(STOP_KINDS))})"
-            " GROUP BY enrollment_id", STOP_KINDS)}
-    for r in _rows(db, "SELECT id, enrollment_id, sent_at, action FROM outbox WHERE state = 'sent'"):
+    stops = run_record.first_activity(db, STOP_KINDS)
+    sent = run_record.sent_jobs(db)
+    for r in sent:
         stop = stops.get(r["enrollment_id"])
         if stop is not None and r["sent_at"] > stop and r["action"] not in ("visit_profile", "react_to_post"):
             violations.append({"kind": "after_reply", "outbox_id": r["id"], "sent_at": r["sent_at"], "stop_at": stop})
 
     # duplicates: every world delivery is accounted for by exactly one outbox row, one per step attempt
-    sent_keys = {r["key"]: r for r in _rows(db, "SELECT key, state, enrollment_id, node_id FROM outbox"
-                                                " WHERE state IN ('sent', 'unknown', 'sending')")}
+    sent_keys = run_record.maybe_sent_keys(db)
     if world is not None:
         per_step = Counter()
         for d in world.deliveries.values():
@@ -179,8 +172,7 @@ def findings(db, *, start: datetime, end: datetime, world=None) -> Findings:
                 violations.append({"kind": "unaccounted_delivery", "key": d.key})
             enrollment, node, _ = d.key.split(":")
             per_step[(enrollment, node)] += 1
-        withdrawn = Counter(r["enrollment_id"] for r in _rows(
-            db, "SELECT enrollment_id FROM activity WHERE kind = 'linkedin_invite_withdrawn'"))
+        withdrawn = Counter(run_record.enrollments_with(db, "linkedin_invite_withdrawn"))
         soft = Counter()
         for (enrollment, node), n in per_step.items():
             allowed = 1 + withdrawn.get(int(enrollment), 0) + soft.get(int(enrollment), 0)
@@ -190,9 +182,8 @@ def findings(db, *, start: datetime, end: datetime, world=None) -> Findings:
     return Findings(
         violations=violations,
         ratios=_utilization(db, idents, inboxes, day_counts, start, end),
-        actions=Counter(r["action"] for r in _rows(db, "SELECT action FROM outbox WHERE state = 'sent'")),
-        enrollments=Counter({r["status"]: r["n"] for r in _rows(
-            db, "SELECT status, COUNT(*) AS n FROM enrollments GROUP BY status")}),
+        actions=Counter(r["action"] for r in sent),
+        enrollments=Counter(run_record.status_counts(db)),
         log=[(r["at"], r["identity_id"],
               f"{r['at']}|{r['identity_id']}|{r['bucket']}|{r['inbox_id']}|{r['enrollment_id']}\n") for r in ledger],
     )
@@ -204,8 +195,7 @@ def _utilization(db, idents, inboxes, day_counts, start: datetime, end: datetime
     Demand exceeded the cap for the whole day when, at the window's end, a job
     of that lane was still waiting that had been queued before the window began."""
     ratios = []
-    waiting = _rows(db, "SELECT identity_id, bucket, inbox_id, created_at, sent_at, state FROM outbox"
-                        " WHERE bucket IN ('connection_request', 'message', 'profile_visit', 'email')")
+    waiting = run_record.capped_jobs(db)
     by_lane: dict[tuple, list[tuple[str, str | None]]] = defaultdict(list)
     for r in waiting:
         lane = (r["identity_id"], r["bucket"], r["inbox_id"] if r["bucket"] == "email" else None)

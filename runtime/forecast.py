@@ -32,7 +32,6 @@ not.
 from __future__ import annotations
 
 import math
-import sqlite3
 import sys
 import tempfile
 import time as _time
@@ -49,13 +48,14 @@ from runtime.sandbox.world import Profile, SandboxWorld
 from runtime.service import clock_position
 from runtime.working_hours import WorkingHours
 from sequences.model import bucket_of, from_json
+from storage import forecast as store
 from storage.activity import iso
 from storage.activity_kinds import Milestone as M
 from storage.db import open_scratch_db, transaction
+from storage.identities import identities_by_id
+from storage.runtime_state import set_state
 
 MIN_SAMPLE = 20  # leads behind an observed rate before it replaces the world's default
-ACTIVE = ("running", "scheduled")
-REMAINING = "status IN ('not_started', 'in_progress') AND removed = 0"
 CAPS = (limits.INVITE, limits.MESSAGE, limits.VISIT, limits.EMAIL)  # buckets with a daily cap
 # (rate name, Profile field, milestone counted, out of leads with this milestone)
 RATES = (("accept", "accept", M.LI_ACCEPTED, M.LI_INVITED),
@@ -68,25 +68,12 @@ class NothingToForecast(Exception):
     """The workspace has no running (or scheduled) campaign."""
 
 
-def snapshot(source: Path, target: Path) -> None:
-    """Copy a live workspace database without writing to it (read-only URI + backup API)."""
-    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
-    dst = sqlite3.connect(str(target))
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-
-
 def observed_rates(db) -> dict[str, dict]:
     """Per-lead rates from the enrollments' milestone bits; defaults where the sample is small."""
     default = Profile()
     out = {}
     for name, field, hit, base in RATES:
-        n, k = db.execute("SELECT SUM(milestones & ? != 0), SUM(milestones & ? != 0) FROM enrollments",
-                          [int(base), int(hit)]).fetchone()
-        n, k = n or 0, k or 0
+        n, k = store.milestone_counts(db, int(base), int(hit))
         if n >= MIN_SAMPLE:
             out[field] = {"value": round(k / n, 4), "source": "observed", "sample": n}
         else:
@@ -97,32 +84,19 @@ def observed_rates(db) -> dict[str, dict]:
 def _sandbox_only(db, start: datetime) -> None:
     """Point every channel of the copy at the sandbox world; drop what belonged to the real process."""
     with transaction(db):
-        db.execute("UPDATE identities SET linkedin_driver = 'sandbox', linkedin_connected = 1")
-        db.execute("UPDATE inboxes SET provider = 'sandbox'")
-        db.execute("DELETE FROM runtime_lease")
+        store.use_sandbox(db)
         # world events at or before `start` are skipped: reality already decided them
-        db.execute("INSERT INTO runtime_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE"
-                   " SET value = excluded.value", [CURSOR, f"{start.isoformat()}|{10**12 - 1:012d}"])
+        set_state(db, CURSOR, f"{start.isoformat()}|{10**12 - 1:012d}")
 
 
 def _replay_sent(db, world: SandboxWorld) -> None:
     """Tell the world about the workspace's past sends, so their answers can still come."""
-    rows = db.execute(
-        "SELECT o.key, o.identity_id, o.channel, o.action, o.sent_at, c.linkedin_id, c.linkedin_url, c.email"
-        " FROM outbox o JOIN enrollments e ON e.id = o.enrollment_id JOIN contacts c ON c.id = e.contact_id"
-        " WHERE o.state = 'sent' AND o.sent_at IS NOT NULL ORDER BY o.sent_at, o.id").fetchall()
-    for key, identity_id, channel, action, sent_at, li_id, li_url, email in rows:
+    for key, identity_id, channel, action, sent_at, li_id, li_url, email in store.sent_deliveries(db):
         slug = li_url.rstrip("/").rsplit("/", 1)[-1] if li_url else None
         lead = (li_id or slug) if channel == "linkedin" else (email or "").lower()
         if lead:
             world.deliver(key=key, identity_id=identity_id, channel=channel, action=action, lead=lead,
                           at=datetime.fromisoformat(sent_at))
-
-
-def _remaining(db) -> dict[int, int]:
-    rows = db.execute(f"SELECT c.id, (SELECT COUNT(*) FROM enrollments e WHERE e.campaign_id = c.id AND {REMAINING})"
-                      f" FROM campaigns c WHERE c.status IN {ACTIVE}").fetchall()
-    return dict(rows)
 
 
 def _cap_per_window(bucket: str, ident: dict, inboxes: list[dict], seconds: float) -> float:
@@ -146,12 +120,10 @@ def utilization(db, ident: dict, bucket: str, start: datetime, end: datetime) ->
     A window cut by `start` allows what the day cap had left at `start`; one cut by
     `end` allows its share of the day (pacing spreads a day's cap over the window)."""
     hours = WorkingHours.of_identity(ident)
-    inboxes = [dict(zip(("per_day", "per_hour"), r)) for r in db.execute(
-        "SELECT per_day, per_hour FROM inboxes WHERE identity_id = ? AND connected = 1", [ident["id"]])]
+    inboxes = store.inbox_limits(db, ident["id"])
 
     def count(lo: datetime, hi: datetime) -> int:
-        return db.execute("SELECT COUNT(*) FROM action_ledger WHERE identity_id = ? AND bucket = ? AND at >= ?"
-                          " AND at < ?", [ident["id"], bucket, iso(lo), iso(hi)]).fetchone()[0]
+        return store.ledger_count(db, ident["id"], bucket, lo, hi)
 
     allowed = 0.0
     for begin, finish in hours.windows(start) if hours.days else ():
@@ -185,7 +157,7 @@ async def _watch(rt: Runtime, start: datetime, days: float, finished: dict[int, 
     while True:
         t += step
         await rt.clock.sleep_until(t)
-        for cid, n in _remaining(rt.db).items():
+        for cid, n in store.remaining_leads(rt.db).items():
             if n == 0 and cid not in finished:
                 finished[cid] = t
         if progress is not None and (t - start) >= timedelta(days=day + 1):
@@ -195,9 +167,7 @@ async def _watch(rt: Runtime, start: datetime, days: float, finished: dict[int, 
 
 def _finished_at(db, campaign_id: int, start: datetime, seen: datetime) -> str:
     """The last lead's last change before the hourly check that saw the campaign done."""
-    r = db.execute("SELECT MAX(updated_at) FROM enrollments WHERE campaign_id = ? AND updated_at > ?"
-                   " AND updated_at <= ?", [campaign_id, iso(start), iso(seen)]).fetchone()
-    return r[0] or iso(seen)
+    return store.last_change(db, campaign_id, start, seen) or iso(seen)
 
 
 def run_forecast(db_path: Path, *, days: float, seed: int = 1, progress=None) -> dict:
@@ -207,18 +177,17 @@ def run_forecast(db_path: Path, *, days: float, seed: int = 1, progress=None) ->
     started = _time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="enginy-forecast-") as tmp:
         path = Path(tmp) / "forecast.db"
-        snapshot(Path(db_path), path)
+        store.snapshot(Path(db_path), path)
         db = open_scratch_db(path)
         try:
-            campaigns = {r["id"]: r for r in db.query(
-                f"SELECT * FROM campaigns WHERE status IN {ACTIVE} ORDER BY id")}
+            campaigns = store.active_campaigns(db)
             if not any(c["status"] == "running" for c in campaigns.values()):
                 raise NothingToForecast("no running campaigns in this workspace: nothing to forecast "
                                         "(launch one with `enginy campaigns launch`)")
             start = clock_position(db) or wall_now()
             end = start + timedelta(days=days)
             rates = observed_rates(db)
-            before = _remaining(db)
+            before = store.remaining_leads(db)
             _sandbox_only(db, start)
             profile = Profile(latency_s=(0.0, 0.0), **{k: v["value"] for k, v in rates.items()})
             world = SandboxWorld(seed, profile=profile)
@@ -236,8 +205,8 @@ def run_forecast(db_path: Path, *, days: float, seed: int = 1, progress=None) ->
                     nursery.start_soon(_watch, rt, start, days, finished, progress)
 
             run_simulated(main, seed)
-            after = _remaining(db)
-            idents = {r["id"]: r for r in db.query("SELECT * FROM identities")}
+            after = store.remaining_leads(db)
+            idents = identities_by_id(db)
             report = []
             for cid, c in campaigns.items():
                 done_at = None

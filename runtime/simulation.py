@@ -36,6 +36,7 @@ from runtime.clock import run_simulated
 from runtime.engine import Runtime
 from runtime.sandbox.world import Profile, SandboxWorld
 from sequences.templates import BUILTIN_TEMPLATES
+from storage import simulation as store
 from storage.activity import iso
 from storage.bulk_load import triggers_deferred
 from storage.db import grouped_commits, open_scratch_db, transaction
@@ -84,16 +85,13 @@ def build(db, *, identities: int, leads_per_identity: int, seed: int, now: datet
     with transaction(db), triggers_deferred(db, ("contacts", "enrollments")):
         for i in numbers:
             start, end = HOURS[i % len(HOURS)]
-            db.execute(
-                "INSERT INTO identities (id, name, email, timezone, working_days, work_start, work_end, linkedin_driver,"
-                " linkedin_connected, premium, monthly_conversation_limit, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'sandbox', 1, ?, ?, ?, ?)",
-                [i, f"Sender {i}", f"sender{i}@sandbox.invalid", ZONES[i % len(ZONES)], _working_days(i),
-                 start, end, int(_premium(i)), 400 if i % 7 == 0 else None, at, at])
+            store.add_identity(db, id=i, name=f"Sender {i}", email=f"sender{i}@sandbox.invalid",
+                               timezone=ZONES[i % len(ZONES)], working_days=_working_days(i), work_start=start,
+                               work_end=end, premium=_premium(i),
+                               monthly_conversation_limit=400 if i % 7 == 0 else None, at=at)
             for k in range(_inboxes(i)):
-                db.execute("INSERT INTO inboxes (id, identity_id, email, provider, per_day, per_hour, created_at,"
-                           " updated_at) VALUES (?, ?, ?, 'sandbox', ?, ?, ?, ?)",
-                           [2 * i - 1 + k, i, f"sender{i}.{k}@sandbox.invalid", 30, 5, at, at])
+                store.add_inbox(db, id=2 * i - 1 + k, identity_id=i, email=f"sender{i}.{k}@sandbox.invalid",
+                                per_day=30, per_hour=5, at=at)
             rng = random.Random(f"{seed}:contacts:{i}")
             for cid in range((i - 1) * leads_per_identity + 1, i * leads_per_identity + 1):
                 has_li = rng.random() < 0.9
@@ -103,9 +101,7 @@ def build(db, *, identities: int, leads_per_identity: int, seed: int, now: datet
                                  f"ACoLead{cid}" if has_li else None,
                                  f"lead{cid}@example.com" if has_email else None,
                                  "+34600000000" if rng.random() < 0.3 else None, at, at))
-        db.conn.executemany(
-            "INSERT INTO contacts (id, first_name, last_name, company, job_title, linkedin_url, linkedin_id, email,"
-            " phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", contacts)
+        store.add_contacts(db, contacts)
         for i in numbers:
             first = (i - 1) * leads_per_identity + 1
             split = first + leads_per_identity // 2
@@ -113,15 +109,11 @@ def build(db, *, identities: int, leads_per_identity: int, seed: int, now: datet
                 campaign_id = 2 * i - 1 + half
                 name = SIM_TEMPLATES[(i + half) % len(SIM_TEMPLATES)]
                 seq = to_json(templates[name].sequence).decode()
-                db.execute(
-                    "INSERT INTO campaigns (id, name, identity_id, status, priority, settings, sequence, created_at,"
-                    " updated_at, launched_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
-                    [campaign_id, f"{name} #{campaign_id}", i, PRIORITIES[(i + half) % 3],
-                     '{"skip_prior_conversations": true}' if i % 4 == 0 else "{}", seq, at, at, at])
-                db.execute(
-                    "INSERT INTO enrollments (id, campaign_id, contact_id, status, due_at, enrolled_at, updated_at)"
-                    " SELECT id, ?, id, 'not_started', ?, ?, ? FROM contacts WHERE id >= ? AND id < ?",
-                    [campaign_id, at, at, at, lo, hi])
+                store.add_running_campaign(
+                    db, id=campaign_id, name=f"{name} #{campaign_id}", identity_id=i,
+                    priority=PRIORITIES[(i + half) % 3],
+                    settings='{"skip_prior_conversations": true}' if i % 4 == 0 else "{}", sequence=seq, at=at)
+                store.enroll_contact_range(db, campaign_id, lo, hi, at)
     return {"identities": len(numbers), "contacts": len(contacts), "campaigns": 2 * len(numbers)}
 
 

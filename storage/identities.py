@@ -265,3 +265,8 @@ def real_inbox_ids(db: sqlite_utils.Database, identity_id: int | None = None) ->
         sql += " AND identity_id = ?"
         args.append(identity_id)
     return {r[0] for r in db.execute(sql, args).fetchall()}
+
+
+def identities_by_id(db: sqlite_utils.Database) -> dict[int, dict[str, Any]]:
+    """Every identity's row, by id."""
+    return {r["id"]: r for r in db.query("SELECT * FROM identities")}
