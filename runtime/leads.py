@@ -97,8 +97,8 @@ def facts(db: sqlite_utils.Database, info: CampaignInfo, row: dict) -> LeadFacts
     contacts: tuple[Contact, ...] = ()
     if info.needs_contacts:
         contacts = tuple(
-            Contact(channel=r[0], at=datetime.fromisoformat(r[1]), by_this_identity=r[2] == info.identity_id)
-            for r in store.outbound_messages(db, row["contact_id"])
+            Contact(channel=m.channel, at=datetime.fromisoformat(m.at), by_this_identity=m.identity_id == info.identity_id)
+            for m in store.outbound_messages(db, row["contact_id"])
         )
     connected = False
     if info.needs_connection and row["linkedin_id"]:
@@ -238,12 +238,12 @@ def enqueue(db, info: CampaignInfo, row: dict, job: Job, state: State, now: date
                                payload=encode(job.payload), sort_key=skey, now=now)
     if new_id is not None:
         return QueuedJob(new_id, info.id, bucket, inbox, skey), None
-    existing_id, existing_state, sent_at = outbox.by_key(db, key)
-    if existing_state == "cancelled":
-        outbox.requeue(db, existing_id, skey, now)
-        return QueuedJob(existing_id, info.id, bucket, inbox, skey), None
-    if existing_state == "sent":
-        return None, datetime.fromisoformat(sent_at)
+    existing = outbox.by_key(db, key)
+    if existing.state == "cancelled":
+        outbox.requeue(db, existing.id, skey, now)
+        return QueuedJob(existing.id, info.id, bucket, inbox, skey), None
+    if existing.state == "sent":
+        return None, datetime.fromisoformat(existing.sent_at)
     return None, None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlite_utils
 
@@ -51,13 +51,25 @@ def use_sandbox(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM runtime_lease")
 
 
-def sent_deliveries(db: sqlite_utils.Database) -> list[tuple[str, int, str, str, str, str | None, str | None, str | None]]:
-    """(key, identity_id, channel, action, sent_at, linkedin_id, linkedin_url, email) of every
-    sent outbox row, oldest first."""
-    return db.execute(
+class SentDelivery(NamedTuple):
+    """A sent outbox row with the lead's LinkedIn and email address (replayed into the world)."""
+
+    key: str
+    identity_id: int
+    channel: str
+    action: str
+    sent_at: str
+    linkedin_id: str | None
+    linkedin_url: str | None
+    email: str | None
+
+
+def sent_deliveries(db: sqlite_utils.Database) -> list[SentDelivery]:
+    """Every sent outbox row, oldest first."""
+    return [SentDelivery(*r) for r in db.execute(
         "SELECT o.key, o.identity_id, o.channel, o.action, o.sent_at, c.linkedin_id, c.linkedin_url, c.email"
         " FROM outbox o JOIN enrollments e ON e.id = o.enrollment_id JOIN contacts c ON c.id = e.contact_id"
-        " WHERE o.state = 'sent' AND o.sent_at IS NOT NULL ORDER BY o.sent_at, o.id").fetchall()
+        " WHERE o.state = 'sent' AND o.sent_at IS NOT NULL ORDER BY o.sent_at, o.id")]
 
 
 def remaining_leads(db: sqlite_utils.Database) -> dict[int, int]:

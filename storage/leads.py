@@ -9,7 +9,7 @@ wrote, so the next write can name only the columns that changed.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import msgspec
 import sqlite_utils
@@ -39,11 +39,19 @@ def lead_rows(db: sqlite_utils.Database, ids: Iterable[int]) -> list[dict[str, A
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def outbound_messages(db: sqlite_utils.Database, contact_id: int) -> list[tuple[str, str, int]]:
-    """(channel, at, identity_id) of every message any identity sent the contact."""
-    return db.execute(
+class SentMessage(NamedTuple):
+    """A message we sent a contact (tuple-like: read for every step of a lead that asks about past contact)."""
+
+    channel: str
+    at: str
+    identity_id: int
+
+
+def outbound_messages(db: sqlite_utils.Database, contact_id: int) -> list[SentMessage]:
+    """Every message any identity sent the contact."""
+    return [SentMessage(*r) for r in db.execute(
         "SELECT v.channel, m.at, v.identity_id FROM conversations v JOIN messages m ON m.conversation_id = v.id"
-        " WHERE v.contact_id = ? AND m.direction = 'out'", [contact_id]).fetchall()
+        " WHERE v.contact_id = ? AND m.direction = 'out'", [contact_id])]
 
 
 def save_columns(db: sqlite_utils.Database, enrollment_id: int, changed: dict[str, Any], now: datetime) -> None:

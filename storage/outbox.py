@@ -17,6 +17,7 @@ the LinkedIn watcher's evaluations) and the look-ups of past deliveries.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 import msgspec
 import sqlite_utils
@@ -188,9 +189,15 @@ def insert_job(db: sqlite_utils.Database, *, key: str, enrollment_id: int, campa
     return cur.lastrowid if cur.rowcount else None
 
 
-def by_key(db: sqlite_utils.Database, key: str) -> tuple[int, str, str | None]:
-    """(id, state, sent_at) of the row with this idempotency key (which must exist)."""
-    return db.execute("SELECT id, state, sent_at FROM outbox WHERE key = ?", [key]).fetchone()
+class KeyedJob(NamedTuple):
+    id: int
+    state: str
+    sent_at: str | None
+
+
+def by_key(db: sqlite_utils.Database, key: str) -> KeyedJob:
+    """The row with this idempotency key (which must exist)."""
+    return KeyedJob(*db.execute("SELECT id, state, sent_at FROM outbox WHERE key = ?", [key]).fetchone())
 
 
 def requeue(db: sqlite_utils.Database, outbox_id: int, sort_key: int, now: datetime) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -28,8 +28,16 @@ CREATE TABLE IF NOT EXISTS withdrawals (
 );
 """
 
-DeliveryRow = tuple[str, int, str, str, str, str, int]
-"""(key, identity_id, channel, action, lead, at, seq): the order of `Delivery`'s fields."""
+class DeliveryRow(NamedTuple):
+    """A recorded delivery (its fields in the order of the world's `Delivery`)."""
+
+    key: str
+    identity_id: int
+    channel: str
+    action: str
+    lead: str
+    at: str
+    seq: int
 
 
 def open_record(path: Path | str) -> sqlite3.Connection:
@@ -41,7 +49,8 @@ def open_record(path: Path | str) -> sqlite3.Connection:
 
 def deliveries(conn: sqlite3.Connection) -> Iterator[DeliveryRow]:
     """Every recorded delivery, oldest first."""
-    return conn.execute("SELECT key, identity_id, channel, action, lead, at, seq FROM deliveries ORDER BY seq")
+    return (DeliveryRow(*r) for r in conn.execute(
+        "SELECT key, identity_id, channel, action, lead, at, seq FROM deliveries ORDER BY seq"))
 
 
 def withdrawals(conn: sqlite3.Connection) -> list[tuple[str, str]]:
