@@ -6,57 +6,51 @@ code with the limiter; these functions only fetch, they judge nothing.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 import sqlite_utils
 
 Row = dict[str, Any]
 
 
-def _rows(db: sqlite_utils.Database, sql: str, args: Iterable = ()) -> list[Row]:
-    cur = db.execute(sql, list(args))
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
 def inboxes(db: sqlite_utils.Database) -> dict[int, Row]:
-    return {r["id"]: r for r in _rows(db, "SELECT * FROM inboxes")}
+    return {r["id"]: r for r in db.query("SELECT * FROM inboxes")}
 
 
 def ledger(db: sqlite_utils.Database) -> list[Row]:
     """Every ledger entry, in the order the run's log digest walks them."""
-    return _rows(db, "SELECT id, at, identity_id, inbox_id, bucket, enrollment_id, outbox_id FROM action_ledger"
-                     " ORDER BY at, identity_id, bucket, enrollment_id, id")
+    return list(db.query("SELECT id, at, identity_id, inbox_id, bucket, enrollment_id, outbox_id FROM action_ledger"
+                         " ORDER BY at, identity_id, bucket, enrollment_id, id"))
 
 
 def first_activity(db: sqlite_utils.Database, kinds: tuple[str, ...]) -> dict[int, str]:
     """enrollment id → the time of its first activity of one of `kinds`."""
-    return {r["enrollment_id"]: r["at"] for r in _rows(
-        db, f"SELECT enrollment_id, MIN(at) AS at FROM activity WHERE kind IN ({','.join('?' * len(kinds))})"
-            " GROUP BY enrollment_id", kinds)}
+    return {r["enrollment_id"]: r["at"] for r in db.query(
+        f"SELECT enrollment_id, MIN(at) AS at FROM activity WHERE kind IN ({','.join('?' * len(kinds))})"
+        " GROUP BY enrollment_id", list(kinds))}
 
 
 def sent_jobs(db: sqlite_utils.Database) -> list[Row]:
     """id, enrollment_id, sent_at, action of every sent outbox row."""
-    return _rows(db, "SELECT id, enrollment_id, sent_at, action FROM outbox WHERE state = 'sent'")
+    return list(db.query("SELECT id, enrollment_id, sent_at, action FROM outbox WHERE state = 'sent'"))
 
 
 def maybe_sent_keys(db: sqlite_utils.Database) -> dict[str, Row]:
     """Outbox rows that were or may have been delivered, by idempotency key."""
-    return {r["key"]: r for r in _rows(db, "SELECT key, state, enrollment_id, node_id FROM outbox"
-                                           " WHERE state IN ('sent', 'unknown', 'sending')")}
+    return {r["key"]: r for r in db.query("SELECT key, state, enrollment_id, node_id FROM outbox"
+                                          " WHERE state IN ('sent', 'unknown', 'sending')")}
 
 
 def enrollments_with(db: sqlite_utils.Database, kind: str) -> list[int]:
     """The enrollment id of every activity row of this kind (once per row)."""
-    return [r["enrollment_id"] for r in _rows(db, "SELECT enrollment_id FROM activity WHERE kind = ?", [kind])]
+    return [r["enrollment_id"] for r in db.query("SELECT enrollment_id FROM activity WHERE kind = ?", [kind])]
 
 
 def status_counts(db: sqlite_utils.Database) -> dict[str, int]:
-    return {r["status"]: r["n"] for r in _rows(db, "SELECT status, COUNT(*) AS n FROM enrollments GROUP BY status")}
+    return {r["status"]: r["n"] for r in db.query("SELECT status, COUNT(*) AS n FROM enrollments GROUP BY status")}
 
 
 def capped_jobs(db: sqlite_utils.Database) -> list[Row]:
     """The outbox rows of the lanes with a daily cap (what was waiting, and when it went)."""
-    return _rows(db, "SELECT identity_id, bucket, inbox_id, created_at, sent_at, state FROM outbox"
-                     " WHERE bucket IN ('connection_request', 'message', 'profile_visit', 'email')")
+    return list(db.query("SELECT identity_id, bucket, inbox_id, created_at, sent_at, state FROM outbox"
+                         " WHERE bucket IN ('connection_request', 'message', 'profile_visit', 'email')"))
