@@ -16,7 +16,8 @@ from datetime import datetime
 import msgspec
 import sqlite_utils
 
-from runtime.leads import CampaignInfo, advance, lead_rows, load_campaign
+from runtime.leads import CampaignInfo, advance
+from storage.leads import lead_rows, load_campaign
 from sequences.step import Blocked
 from storage.blocklist import add_block, blocked_enrollments
 from storage.db import transaction

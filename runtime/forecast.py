@@ -45,7 +45,7 @@ from runtime.clock import run_simulated, wall_now
 from runtime.engine import Runtime
 from runtime.sandbox.feed import CURSOR
 from runtime.sandbox.world import Profile, SandboxWorld
-from runtime.service import clock_position
+from storage.timeline import clock_position
 from runtime.working_hours import WorkingHours
 from sequences.model import bucket_of, from_json
 from storage import forecast as store

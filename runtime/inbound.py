@@ -22,8 +22,9 @@ from datetime import datetime
 import sqlite_utils
 
 from runtime.channels.email.store import effect_of
-from runtime.leads import CampaignInfo, QueuedJob, advance, lead_rows, load_campaign
-from runtime.results import conversation_id
+from runtime.leads import CampaignInfo, QueuedJob, advance
+from storage.conversations import conversation_id
+from storage.leads import lead_rows, load_campaign
 from sequences.step import Accepted, Blocked, Bounced, Event, InvitationWithdrawn, OutOfOffice, Replied
 from storage import inbound as inbound_db
 from storage import linkedin_invitations

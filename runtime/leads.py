@@ -35,7 +35,6 @@ from storage.activity import iso, record
 from storage.activity_kinds import Kind
 from storage.campaigns import sequence_of
 from storage.leads import decode_state, encode
-from storage.leads import lead_rows, load_campaign  # noqa: F401  (re-exported: what the actors and watchers read before `advance`)
 from storage.linkedin_invitations import is_accepted
 
 #: activity kind recorded when an action's job is done.

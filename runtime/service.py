@@ -35,12 +35,12 @@ import trio.testing
 
 from runtime.clock import wall_now
 from runtime.engine import Runtime
-from runtime.lease import LeaseHeld, acquire, process_alive, release
+from runtime.lease import acquire, process_alive, release
 from runtime.sandbox.world import SandboxWorld
 from storage.db import transaction
 from storage import runtime_lease
 from storage.demo_clock import demo_clock, demo_rows
-from storage.timeline import clock_position, save_position, workspace_time  # noqa: F401 (clock_position: its users import it here)
+from storage.timeline import save_position, workspace_time
 
 HEARTBEAT_S = 1.0
 

@@ -380,3 +380,20 @@ def save_as_template(db: sqlite_utils.Database, ref: int | str, name: str, *, no
         record(db, kind=Kind.CAMPAIGN_SAVED_AS_TEMPLATE, now=now, campaign_id=row["id"], actor=actor,
                detail={"template": template.name})
         return cursor.lastrowid
+
+
+def start_scheduled(db: sqlite_utils.Database, now: datetime) -> None:
+    """Scheduled campaigns whose time has come are running (call inside a transaction)."""
+    at = iso(now)
+    db.execute("UPDATE campaigns SET status = 'running', launched_at = COALESCE(launched_at, ?),"
+               " updated_at = ? WHERE status = 'scheduled' AND scheduled_at <= ?", [at, at, at])
+
+
+def scheduled_due(db: sqlite_utils.Database, now: datetime) -> bool:
+    """Is a scheduled campaign due to start?"""
+    return db.execute("SELECT 1 FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= ? LIMIT 1",
+                      [iso(now)]).fetchone() is not None
+
+
+def running_campaigns(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM campaigns WHERE status = 'running'"))

@@ -241,3 +241,8 @@ def grouped_commits(db: sqlite_utils.Database) -> Iterator[Callable[[], None]]:
         if conn.in_transaction:  # void, or left by an error: the database is not to be read on
             conn.execute("ROLLBACK")
         conn.execute(f"PRAGMA journal_mode = {mode}")
+
+
+def data_version(db: sqlite_utils.Database) -> int:
+    """Changes when another connection commits (`PRAGMA data_version`: microseconds, never our own commits)."""
+    return db.execute("PRAGMA data_version").fetchone()[0]

@@ -270,3 +270,19 @@ def real_inbox_ids(db: sqlite_utils.Database, identity_id: int | None = None) ->
 def identities_by_id(db: sqlite_utils.Database) -> dict[int, dict[str, Any]]:
     """Every identity's row, by id."""
     return {r["id"]: r for r in db.query("SELECT * FROM identities")}
+
+
+def linkedin_lost(db: sqlite_utils.Database, identity_id: int, *, disconnected: bool, why: str,
+                  now: datetime) -> None:
+    """The identity's LinkedIn account cannot be used: disconnected, or restricted (its queue paused
+    until the user resumes it); the activity log says why. Call inside a transaction."""
+    column = "linkedin_connected = 0" if disconnected else "linkedin_queue_paused = 1"
+    db.execute(f"UPDATE identities SET {column}, updated_at = ? WHERE id = ?", [iso(now), identity_id])
+    record(db, kind=Kind.IDENTITY_EDITED, now=now, identity_id=identity_id, actor="runtime",
+           detail={"changed": [column.split()[0]], "why": why})
+
+
+def identities_running(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Whole rows of the identities with a running campaign."""
+    return list(db.query(
+        "SELECT * FROM identities WHERE id IN (SELECT identity_id FROM campaigns WHERE status = 'running')"))

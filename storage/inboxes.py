@@ -81,3 +81,16 @@ def active_leads(db: sqlite_utils.Database, inbox_id: int) -> int:
     """Leads mid-sequence (in progress or paused) that send from this inbox."""
     return db.execute("SELECT COUNT(*) FROM enrollments WHERE inbox_id = ? AND status IN ('in_progress', 'paused')",
                       [inbox_id]).fetchone()[0]
+
+
+def connected_inboxes(db: sqlite_utils.Database, identity_id: int) -> list[dict[str, Any]]:
+    """The identity's connected inboxes, whole rows, by id (what its actor sends from)."""
+    return list(db.query("SELECT * FROM inboxes WHERE identity_id = ? AND connected = 1 ORDER BY id", [identity_id]))
+
+
+def inbox_versions(db: sqlite_utils.Database) -> dict[int, str]:
+    """Per identity, a signature of its inboxes (id, connected, updated_at): it changes when one is
+    connected, disconnected or edited."""
+    return dict(db.execute(
+        "SELECT identity_id, group_concat(sig, ',') FROM (SELECT identity_id, id || ':' || connected || ':'"
+        " || updated_at AS sig FROM inboxes ORDER BY identity_id, id) GROUP BY identity_id").fetchall())

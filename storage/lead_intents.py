@@ -158,3 +158,13 @@ def pending_intents(db: sqlite_utils.Database, campaign_id: int, *, after_id: in
     # intent (usually none), and the runtime asks this on every campaign actor turn.
     return list(db.query("SELECT * FROM enrollments INDEXED BY enrollments_intent WHERE campaign_id = ?"
                          " AND intent IS NOT NULL AND id > ? ORDER BY id LIMIT ?", [campaign_id, after_id, limit]))
+
+
+def intent_of(db: sqlite_utils.Database, enrollment_id: int) -> str | None:
+    row = db.execute("SELECT intent FROM enrollments WHERE id = ?", [enrollment_id]).fetchone()
+    return row[0] if row else None
+
+
+def clear_intent(db: sqlite_utils.Database, enrollment_id: int) -> None:
+    """The intent was carried out (in the same transaction)."""
+    db.execute("UPDATE enrollments SET intent = NULL WHERE id = ?", [enrollment_id])

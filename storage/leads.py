@@ -90,3 +90,40 @@ def enroll(db: sqlite_utils.Database, campaign_id: int, contact_id: int, now: da
 def load_campaign(db: sqlite_utils.Database, campaign_id: int) -> dict[str, Any] | None:
     rows = list(db.query("SELECT * FROM campaigns WHERE id = ?", [campaign_id]))
     return rows[0] if rows else None
+
+
+# The WHERE term of the partial index `enrollments_due_status` (campaign, status, due_at),
+# repeated word for word: SQLite uses a partial index only when the query states its
+# condition, and `status = ?` with a parameter does not. Without it the planner walks
+# every lead of the campaign with that status (about 50x slower per look-up).
+DUE_INDEX_TERM = "status IN ('not_started', 'in_progress')"
+
+
+def earliest_due(db: sqlite_utils.Database, campaign_id: int, status: str) -> str | None:
+    """The earliest due time (ISO) of the campaign's leads in `status` (not_started or in_progress)."""
+    row = db.execute(
+        "SELECT MIN(due_at) FROM enrollments WHERE campaign_id = ? AND status = ? AND due_at IS NOT NULL"
+        f" AND {DUE_INDEX_TERM}", [campaign_id, status]).fetchone()
+    return row[0] if row else None
+
+
+def due_ids(db: sqlite_utils.Database, campaign_id: int, status: str, now: datetime, limit: int) -> list[int]:
+    """The campaign's leads in `status` due at `now`, earliest first."""
+    return [r[0] for r in db.execute(
+        "SELECT id FROM enrollments WHERE campaign_id = ? AND status = ? AND due_at <= ?"
+        f" AND {DUE_INDEX_TERM} ORDER BY due_at LIMIT ?", [campaign_id, status, iso(now), limit])]
+
+
+def set_due(db: sqlite_utils.Database, enrollment_id: int, due_at: str | None) -> None:
+    """Move a lead in (or, with None, out of) the due index, and nothing else."""
+    db.execute("UPDATE enrollments SET due_at = ? WHERE id = ?", [due_at, enrollment_id])
+
+
+class LeadState(NamedTuple):
+    state: str
+    campaign_id: int
+
+
+def lead_state(db: sqlite_utils.Database, enrollment_id: int) -> LeadState | None:
+    row = db.execute("SELECT state, campaign_id FROM enrollments WHERE id = ?", [enrollment_id]).fetchone()
+    return LeadState(*row) if row else None

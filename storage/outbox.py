@@ -225,3 +225,10 @@ def latest_linkedin_delivery_to(db: sqlite_utils.Database, identity_id: int, sen
         " ORDER BY o.sent_at DESC, o.id DESC LIMIT 1",
         [identity_id, sender_provider_id, slug, slug + "/", iso(until)]).fetchone()
     return row[0] if row else None
+
+
+def last_sent_email(db: sqlite_utils.Database, enrollment_id: int) -> str | None:
+    """The Message-ID of the lead's last sent email, which a follow-up in its thread answers."""
+    row = db.execute("SELECT message_id FROM outbox WHERE enrollment_id = ? AND channel = 'email' AND state = 'sent'"
+                     " ORDER BY id DESC LIMIT 1", [enrollment_id]).fetchone()
+    return row[0] if row else None

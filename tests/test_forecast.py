@@ -13,7 +13,7 @@ import hashlib
 import json
 from datetime import datetime
 
-from runtime.service import save_position
+from storage.timeline import save_position
 from sequences.model import ConnectionRequest, Sequence
 from storage.activity import iso
 from storage.audience import add_list

@@ -12,7 +12,8 @@ from datetime import timedelta
 import pytest
 
 from runtime.lease import request_stop
-from runtime.service import Service, clock_position
+from runtime.service import Service
+from storage.timeline import clock_position
 from storage.db import open_db
 from storage.demo_clock import set_demo_clock
 from tests.support.waits import wait_heartbeats, wait_until

@@ -25,11 +25,13 @@ import trio
 
 from runtime.channels.email.choice import choose_inbox
 from runtime.clock import Clock
-from runtime.leads import CampaignInfo, QueuedJob, advance, lead_rows, projected_due, state_of
+from runtime.leads import CampaignInfo, QueuedJob, advance, projected_due, state_of
 from sequences.step import Due, Start
+from storage import leads as store
 from storage.activity import iso
 from storage.db import transaction
-from storage.lead_intents import EVENT_OF, pending_intents
+from storage.lead_intents import EVENT_OF, clear_intent, intent_of, pending_intents
+from storage.leads import lead_rows
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -39,11 +41,6 @@ if TYPE_CHECKING:
 BATCH = 256
 START_CHUNK = 16
 INTENT_PAGE = 256
-# The WHERE term of the partial index `enrollments_due_status` (campaign, status, due_at),
-# repeated word for word: SQLite uses a partial index only when the query states its
-# condition, and `status = ?` with a parameter does not. Without it the planner walks
-# every lead of the campaign with that status (about 50x slower per look-up).
-DUE_INDEX_TERM = "status IN ('not_started', 'in_progress')"
 
 
 class CampaignActor:
@@ -117,20 +114,11 @@ class CampaignActor:
 
     def next_due(self) -> datetime | None:
         statuses = ("in_progress", "not_started") if self.identity.has_room(self.id) else ("in_progress",)
-        found = []
-        for status in statuses:
-            row = self.db.execute(
-                "SELECT MIN(due_at) FROM enrollments WHERE campaign_id = ? AND status = ? AND due_at IS NOT NULL"
-                f" AND {DUE_INDEX_TERM}", [self.id, status]).fetchone()
-            if row and row[0]:
-                found.append(row[0])
+        found = [due for status in statuses if (due := store.earliest_due(self.db, self.id, status))]
         return datetime.fromisoformat(min(found)) if found else None
 
     def _due_ids(self, status: str, now: datetime, limit: int) -> list[int]:
-        return [r[0] for r in self.db.execute(
-            "SELECT id FROM enrollments WHERE campaign_id = ? AND status = ? AND due_at <= ?"
-            f" AND {DUE_INDEX_TERM} ORDER BY due_at LIMIT ?",
-            [self.id, status, iso(now), limit])]
+        return store.due_ids(self.db, self.id, status, now, limit)
 
     async def step_due(self, now: datetime) -> int:
         """Step due leads (in progress first; new ones only while the identity has room).
@@ -163,13 +151,13 @@ class CampaignActor:
         self.intents_maybe = len(page) == INTENT_PAGE  # a full page: more may wait, look again next turn
         for pending in page:
             with transaction(self.db):
-                intent = self.db.execute("SELECT intent FROM enrollments WHERE id = ?", [pending["id"]]).fetchone()
+                intent = intent_of(self.db, pending["id"])
                 rows = lead_rows(self.db, [pending["id"]])
-                if intent and intent[0] in EVENT_OF and rows:
-                    _, queued = advance(self.db, self.info, rows[0], EVENT_OF[intent[0]], now,
+                if intent in EVENT_OF and rows:
+                    _, queued = advance(self.db, self.info, rows[0], EVENT_OF[intent], now,
                                         identity_id=self.info.identity_id)
                     jobs.extend(queued)
-                self.db.execute("UPDATE enrollments SET intent = NULL WHERE id = ?", [pending["id"]])
+                clear_intent(self.db, pending["id"])
         return jobs
 
     def _step(self, ids: list[int], now: datetime, jobs: list[QueuedJob]) -> int:
@@ -186,6 +174,5 @@ class CampaignActor:
                     if due is None or due <= iso(now):
                         # Nothing can move this lead now (e.g. its column and state disagree):
                         # take it out of the due index rather than spin on it.
-                        self.db.execute("UPDATE enrollments SET due_at = ? WHERE id = ?",
-                                        [due if due and due > iso(now) else None, row["id"]])
+                        store.set_due(self.db, row["id"], due if due and due > iso(now) else None)
         return len(ids)

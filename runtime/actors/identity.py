@@ -36,17 +36,20 @@ from runtime.actors.linkedin_jobs import LinkedInJobs, lead_ref
 from runtime.actors.outcomes import Bounced, DeferLead, Done, FailLead, InboxLost, LinkedInLost, Outcome, Requeue, Unknown
 from runtime.actors.waiting import WaitingReasons
 from runtime.clock import Clock
-from runtime.leads import CampaignInfo, QueuedJob, advance, lead_rows, load_campaign
+from runtime.leads import CampaignInfo, QueuedJob, advance, projected_due
 from runtime.limits import ActionTimes
 from runtime.results import LINKEDIN_MESSAGES, failed, record_side, settle
 from sequences.statuses import Substatus
 from sequences.step import ActionDone, Blocked
 from sequences.step import Bounced as BouncedEvent
 from storage import outbox
-from storage.activity import iso, record
-from storage.activity_kinds import Kind
+from storage.activity import iso
 from storage.conversations import has_conversation
 from storage.db import transaction
+from storage.identities import linkedin_lost
+from storage.inboxes import connected_inboxes, set_connected
+from storage.lanes import restamp
+from storage.leads import decode_state, encode, lead_rows, lead_state, load_campaign, save_columns
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -66,12 +69,12 @@ class IdentityActor:
         self.row = row
         self.id: int = row["id"]
         self.stopping = stopping
-        inboxes = {r["id"]: r for r in self.db.query(
-            "SELECT * FROM inboxes WHERE identity_id = ? AND connected = 1 ORDER BY id", [self.id])}
+        inboxes = {r["id"]: r for r in connected_inboxes(db, self.id)}
         self.lanes = Lanes(db, row, inboxes, f"{seed}:identity:{self.id}")
         self.waiting = WaitingReasons(self.lanes)
         self.linkedin = LinkedInJobs(linkedin, self.lanes.hours, clock.now)
-        self.email = EmailJobs(email, inboxes, self._thread_of, clock.now)
+        self.email = EmailJobs(email, inboxes, lambda enrollment_id: outbox.last_sent_email(db, enrollment_id),
+                               clock.now)
         self.jobs_in, self._jobs_recv = trio.open_memory_channel(64)
         self._in_flight = 0  # actions claimed whose outcome is not recorded yet
         self._idle = trio.Event()
@@ -189,9 +192,8 @@ class IdentityActor:
             opens = (row["action"] in LINKEDIN_MESSAGES and limits.CONVERSATION in li_rules
                      and not has_conversation(self.db, self.id, row["contact_id"], "linkedin"))
             if opens:
-                self.db.execute("INSERT INTO action_ledger (at, identity_id, bucket, campaign_id, enrollment_id,"
-                                " outbox_id) VALUES (?, ?, ?, ?, ?, NULL)",
-                                [iso(now), self.id, limits.CONVERSATION, job.campaign_id, job.enrollment_id])
+                outbox.spend(self.db, at=now, identity_id=self.id, bucket=limits.CONVERSATION,
+                             campaign_id=job.campaign_id, enrollment_id=job.enrollment_id)
         times = self.lanes.times
         if had_ledger is None:
             times[lane].add(now)
@@ -230,23 +232,14 @@ class IdentityActor:
 
     def _defer(self, row: dict, info: CampaignInfo, until: datetime, why: Substatus, now: datetime) -> None:
         """Put the lead back in the due index until `until` (same attempt: the same outbox key revives)."""
-        from runtime.leads import decode_state, encode, projected_due
-
         state = decode_state(row["lead_state"])
         state = msgspec.structs.replace(state, phase="due", due_at=until, substatus=why)
         with transaction(self.db):
-            self.db.execute("UPDATE enrollments SET state = ?, substatus = ?, due_at = ?, updated_at = ? WHERE id = ?",
-                            [encode(state), why.value, projected_due(state), iso(now), row["enrollment_id"]])
+            save_columns(self.db, row["enrollment_id"],
+                         {"state": encode(state), "substatus": why.value, "due_at": projected_due(state)}, now)
         actor = self.campaigns.get(row["campaign_id"])
         if actor is not None:
             actor.wake()
-
-    def _thread_of(self, enrollment_id: int) -> str | None:
-        """The Message-ID of the lead's last sent email, which a follow-up in its thread answers."""
-        row = self.db.execute(
-            "SELECT message_id FROM outbox WHERE enrollment_id = ? AND channel = 'email' AND state = 'sent'"
-            " ORDER BY id DESC LIMIT 1", [enrollment_id]).fetchone()
-        return row[0] if row else None
 
     # -- outcomes ------------------------------------------------------------------
 
@@ -276,7 +269,7 @@ class IdentityActor:
         with transaction(self.db):
             if had_ledger is not None and not reconciled:
                 # an unknown attempt that had not happened after all: it happens now
-                self.db.execute("UPDATE action_ledger SET at = ? WHERE outbox_id = ?", [iso(now), job.id])
+                restamp(self.db, job.id, now)
             outbox.mark_sent(self.db, job, now, external_id)
             record_side(self.db, job, identity_id=self.id, now=now, external_id=external_id)
             queued, due = settle(self.db, info, job, ActionDone(node=job.node, at=now), now, identity_id=self.id,
@@ -302,8 +295,7 @@ class IdentityActor:
             if had_ledger is None:
                 outbox.release(self.db, job, now, state="queued", error=error)
             else:
-                self.db.execute("UPDATE outbox SET state = 'unknown', error = ?, updated_at = ? WHERE id = ?",
-                                [error, iso(now), job.id])
+                outbox.mark_unknown(self.db, job, now, error)
         if had_ledger is None:
             self.lanes.times[lane].remove(job.claimed_at)
         self.lanes.backoff[lane] = until
@@ -317,11 +309,10 @@ class IdentityActor:
             outbox.release(self.db, job, now, state="cancelled", error=error)
         if had_ledger is None:
             self.lanes.times[lane].remove(job.claimed_at)
-        row = self.db.execute("SELECT state AS lead_state, campaign_id FROM enrollments WHERE id = ?",
-                              [job.enrollment_id]).fetchone()
+        lead = lead_state(self.db, job.enrollment_id)
         info = self.campaign_info(job.campaign_id)
-        if row is not None and info is not None:
-            self._defer({"lead_state": row[0], "campaign_id": row[1], "enrollment_id": job.enrollment_id},
+        if lead is not None and info is not None:
+            self._defer({"lead_state": lead.state, "campaign_id": lead.campaign_id, "enrollment_id": job.enrollment_id},
                         info, until, why, now)
 
     def _fail_lead(self, lane: Lane, job: outbox.Claimed, substatus: Substatus | None, error: str,
@@ -371,11 +362,8 @@ class IdentityActor:
                        substatus: Substatus | None, had_ledger: datetime | None) -> None:
         """The account is disconnected or restricted: the whole LinkedIn queue stops."""
         now = self.clock.now()
-        column = "linkedin_connected = 0" if disconnected else "linkedin_queue_paused = 1"
         with transaction(self.db):
-            self.db.execute(f"UPDATE identities SET {column}, updated_at = ? WHERE id = ?", [iso(now), self.id])
-            record(self.db, kind=Kind.IDENTITY_EDITED, now=now, identity_id=self.id, actor="runtime",
-                   detail={"changed": [column.split()[0]], "why": error})  # the user sees why
+            linkedin_lost(self.db, self.id, disconnected=disconnected, why=error, now=now)  # the user sees why
         if disconnected:
             self._fail_lead(lane, job, substatus, error, had_ledger)
         else:
@@ -383,8 +371,6 @@ class IdentityActor:
         self.halted.add("linkedin")
 
     def _inbox_lost(self, lane: Lane, job: outbox.Claimed, error: str, had_ledger: datetime | None) -> None:
-        now = self.clock.now()
-        with transaction(self.db):
-            self.db.execute("UPDATE inboxes SET connected = 0, updated_at = ? WHERE id = ?", [iso(now), job.inbox_id])
+        set_connected(self.db, job.inbox_id, False, now=iso(self.clock.now()))
         self._fail_lead(lane, job, Substatus.EMAIL_DISCONNECTED, error, had_ledger)
         self.halted.add(f"email:{job.inbox_id}")

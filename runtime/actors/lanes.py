@@ -30,8 +30,7 @@ from runtime.leads import QueuedJob
 from runtime.limits import ActionTimes
 from runtime.queue_order import RankedWindow
 from runtime.working_hours import WorkingHours
-from storage import outbox
-from storage.activity import iso
+from storage import lanes as storage_lanes
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -73,9 +72,8 @@ class Lanes:
         # Queued jobs per (lane, campaign), counted now — before any campaign actor
         # of this identity can queue more — then kept up to date in memory.
         self.backlog: dict[tuple[Lane, int], int] = {}
-        for r in self.db.execute("SELECT bucket, inbox_id, campaign_id, COUNT(*) FROM outbox WHERE identity_id = ?"
-                                 " AND state = 'queued' GROUP BY 1, 2, 3", [self.id]).fetchall():
-            self.backlog[((r[0], r[1] if r[0] == limits.EMAIL else None), r[2])] = r[3]
+        for r in storage_lanes.queued_per_lane(db, self.id):
+            self.backlog[((r.bucket, r.inbox_id if r.bucket == limits.EMAIL else None), r.campaign_id)] = r.queued
 
     # -- limits -----------------------------------------------------------------
 
@@ -96,12 +94,7 @@ class Lanes:
         for lane in lanes:
             rules = self.li_rules.get(lane[0], ()) if lane[0] != limits.EMAIL else self.rules(lane)
             since = limits.lookback(rules, self.hours, now) - timedelta(days=1)
-            sql = "SELECT at FROM action_ledger WHERE identity_id = ? AND bucket = ? AND at >= ?"
-            args: list = [self.id, lane[0], iso(since)]
-            if lane[1] is not None:
-                sql += " AND inbox_id = ?"
-                args.append(lane[1])
-            self.times[lane] = ActionTimes(datetime.fromisoformat(r[0]) for r in self.db.execute(sql, args))
+            self.times[lane] = ActionTimes(storage_lanes.ledger_times(self.db, self.id, lane[0], lane[1], since))
         for queue in ("linkedin", "email"):
             for lane in self.lanes(queue):
                 self.windows.setdefault(lane, RankedWindow(WINDOW)).spilled = True
@@ -208,18 +201,9 @@ class Lanes:
 
     def _refill(self, lane: Lane, window: RankedWindow) -> None:
         bucket, inbox = lane
-        inbox_sql = "o.inbox_id = ?" if inbox is not None else "o.inbox_id IS NULL"
-        args = [self.id, bucket] + ([inbox] if inbox is not None else []) + [window.capacity]
-        rows = self.db.execute(
-            "SELECT o.id, o.campaign_id, o.sort_key FROM outbox o JOIN campaigns k ON k.id = o.campaign_id"
-            f" WHERE o.identity_id = ? AND o.bucket = ? AND {inbox_sql} AND o.state = 'queued'"
-            " AND k.status = 'running' ORDER BY o.sort_key LIMIT ?", args).fetchall()
-        unknown = self.db.execute(
-            "SELECT o.id, o.campaign_id FROM outbox o JOIN campaigns k ON k.id = o.campaign_id"
-            f" WHERE o.identity_id = ? AND o.bucket = ? AND {inbox_sql} AND o.state = 'unknown'"
-            f" AND o.{outbox.PENDING_INDEX_TERM} AND k.status = 'running' LIMIT ?", args).fetchall()
-        window.refill([(UNKNOWN_FIRST, r[0], QueuedJob(r[0], r[1], bucket, inbox, UNKNOWN_FIRST)) for r in unknown]
-                      + [(r[2], r[0], QueuedJob(r[0], r[1], bucket, inbox, r[2])) for r in rows])
+        page = storage_lanes.lane_page(self.db, self.id, bucket, inbox, window.capacity)
+        window.refill([(UNKNOWN_FIRST, r[0], QueuedJob(r[0], r[1], bucket, inbox, UNKNOWN_FIRST)) for r in page.unknown]
+                      + [(r[2], r[0], QueuedJob(r[0], r[1], bucket, inbox, r[2])) for r in page.queued])
 
     def drop_campaign(self, campaign_id: int) -> None:
         """A campaign stopped: forget its jobs (they stay queued in the outbox)."""

@@ -24,8 +24,10 @@ import trio
 from runtime.actors.campaign import CampaignActor
 from runtime.actors.identity import IdentityActor
 from runtime.linkedin_poll import attach as attach_linkedin_poller
-from storage.activity import iso
-from storage.db import transaction
+from storage.campaigns import running_campaigns, scheduled_due, start_scheduled
+from storage.db import data_version, transaction
+from storage.identities import identities_running
+from storage.inboxes import inbox_versions
 
 if TYPE_CHECKING:
     from runtime.engine import Runtime
@@ -51,10 +53,8 @@ class Supervisor:
                 self.poll()
 
     def poll(self) -> None:
-        version = self.db.execute("PRAGMA data_version").fetchone()[0]
-        due = self.db.execute("SELECT 1 FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= ? LIMIT 1",
-                              [iso(self.rt.clock.now())]).fetchone()
-        if version != self._data_version or due:
+        version = data_version(self.db)
+        if version != self._data_version or scheduled_due(self.db, self.rt.clock.now()):
             self._data_version = version
             self.sync()
             for actor in self.campaigns.values():
@@ -62,13 +62,10 @@ class Supervisor:
             self.rt.on_change()
 
     def sync(self) -> None:
-        now = iso(self.rt.clock.now())
         with transaction(self.db):
-            self.db.execute("UPDATE campaigns SET status = 'running', launched_at = COALESCE(launched_at, ?),"
-                            " updated_at = ? WHERE status = 'scheduled' AND scheduled_at <= ?", [now, now, now])
-        rows = {r["id"]: r for r in self.db.query("SELECT * FROM campaigns WHERE status = 'running'")}
-        idents = {r["id"]: r for r in self.db.query(
-            "SELECT * FROM identities WHERE id IN (SELECT identity_id FROM campaigns WHERE status = 'running')")}
+            start_scheduled(self.db, self.rt.clock.now())
+        rows = {r["id"]: r for r in running_campaigns(self.db)}
+        idents = {r["id"]: r for r in identities_running(self.db)}
         versions = self._versions(idents)
         for cid in [c for c in self.campaigns if c not in rows]:
             self._stop_campaign(cid)
@@ -98,9 +95,7 @@ class Supervisor:
     def _versions(self, idents: dict[int, dict]) -> dict[int, str]:
         """What an identity actor was built from: the identity row and its inboxes (an inbox
         connected, disconnected or edited while running restarts the actor, which reloads them)."""
-        inboxes = dict(self.db.execute(
-            "SELECT identity_id, group_concat(sig, ',') FROM (SELECT identity_id, id || ':' || connected || ':'"
-            " || updated_at AS sig FROM inboxes ORDER BY identity_id, id) GROUP BY identity_id").fetchall())
+        inboxes = inbox_versions(self.db)
         return {iid: f"{row['updated_at']}|{inboxes.get(iid, '')}" for iid, row in idents.items()}
 
     def _stop_campaign(self, cid: int) -> None:

@@ -20,15 +20,11 @@ from typing import TYPE_CHECKING
 from runtime import limits
 from runtime.limits import ActionTimes
 from sequences.statuses import Substatus
+from storage import lanes as storage_lanes
 from storage.db import transaction
 
 if TYPE_CHECKING:
     from runtime.actors.lanes import Lane, Lanes
-
-# A queued lead's substatus the lane may overwrite: none, or one the lane itself wrote
-# (a lead's own reason, e.g. Connection withdrawn, stays). Params: LANE_REASONS, the new one.
-LANE_REASONS = (Substatus.OUTSIDE_WORKING_HOURS.value, Substatus.IDENTITY_LIMITS.value)
-REPLACEABLE = "(substatus IS NULL OR substatus IN (?, ?)) AND substatus IS NOT ?"
 
 
 class WaitingReasons:
@@ -78,32 +74,15 @@ class WaitingReasons:
         """One UPDATE for every in-progress lead queued in this lane. Only a lead with no
         substatus or one of these two is touched, so a lead's own reason (e.g. Connection
         withdrawn) is never overwritten."""
-        bucket, inbox = lane
         old = self.reason.get(lane)
         self.reason[lane] = why
         self._filed.pop(lane, None)
-        inbox_sql = "inbox_id = ?" if inbox is not None else "inbox_id IS NULL"
-        lane_args = [self.lanes.id, bucket] + ([inbox] if inbox is not None else [])
-        if why is None:
-            if old is None:
-                return
-            sql, args = "substatus = ?", [old.value]
-        else:
-            sql, args = REPLACEABLE, [*LANE_REASONS, why.value]
+        if why is None and old is None:
+            return
         with transaction(self.db):
-            self.db.execute(
-                f"UPDATE enrollments SET substatus = ? WHERE status = 'in_progress' AND {sql} AND id IN"
-                f" (SELECT enrollment_id FROM outbox WHERE identity_id = ? AND bucket = ? AND {inbox_sql}"
-                " AND state = 'queued')", [why.value if why else None, *args, *lane_args])
+            storage_lanes.mark_lane(self.db, self.lanes.id, lane[0], lane[1], why, old)
 
     def _mark_filed(self, lane: "Lane", why: Substatus) -> None:
         """Jobs filed into a lane that already waits: only their leads get its reason (the
         rest of the lane says it already; rewriting all of them per new job was the cost)."""
-        ids = self._filed.pop(lane)
-        for chunk in range(0, len(ids), 500):
-            part = ids[chunk:chunk + 500]
-            with transaction(self.db):
-                self.db.execute(
-                    f"UPDATE enrollments SET substatus = ? WHERE status = 'in_progress' AND {REPLACEABLE} AND id IN"
-                    f" (SELECT enrollment_id FROM outbox WHERE id IN ({','.join('?' * len(part))}) AND state = 'queued')",
-                    [why.value, *LANE_REASONS, why.value, *part])
+        storage_lanes.mark_jobs(self.db, self._filed.pop(lane), why)

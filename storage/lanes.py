@@ -1,0 +1,108 @@
+"""What an identity's queues read and write: jobs per lane, the ledger's recent times, why a lane's leads wait.
+
+A lane is a (bucket, inbox) pair of one identity (runtime/actors/lanes.py):
+the LinkedIn buckets have no inbox, each email inbox is its own lane. The
+identity actor keeps the best queued jobs of each lane in memory and reads
+the next page here when its window runs dry; it counts caps from the ledger
+times read here at start; and while a lane waits it writes the reason on the
+in-progress leads queued in it, one UPDATE per lane per change of reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+import sqlite_utils
+
+from sequences.statuses import Substatus
+from storage.activity import iso
+from storage.db import transaction
+from storage.outbox import PENDING_INDEX_TERM
+
+# A queued lead's substatus a lane may overwrite: none, or one a lane itself wrote (a
+# lead's own reason, e.g. Connection withdrawn, stays). Params: LANE_REASONS, the new one.
+LANE_REASONS = (Substatus.OUTSIDE_WORKING_HOURS.value, Substatus.IDENTITY_LIMITS.value)
+_REPLACEABLE = "(substatus IS NULL OR substatus IN (?, ?)) AND substatus IS NOT ?"
+_CHUNK = 500
+
+
+class LaneCount(NamedTuple):
+    bucket: str
+    inbox_id: int | None
+    campaign_id: int
+    queued: int
+
+
+class LanePage(NamedTuple):
+    """A lane's next jobs: those whose last attempt's outcome is unknown (settled first), then the queued
+    ones in sort-key order; (outbox id, campaign id, sort key), the sort key None for the unknown ones."""
+
+    unknown: list[tuple[int, int]]
+    queued: list[tuple[int, int, int]]
+
+
+def queued_per_lane(db: sqlite_utils.Database, identity_id: int) -> list[LaneCount]:
+    return [LaneCount(*r) for r in db.execute(
+        "SELECT bucket, inbox_id, campaign_id, COUNT(*) FROM outbox WHERE identity_id = ?"
+        " AND state = 'queued' GROUP BY 1, 2, 3", [identity_id]).fetchall()]
+
+
+def lane_page(db: sqlite_utils.Database, identity_id: int, bucket: str, inbox_id: int | None,
+              limit: int) -> LanePage:
+    """The next `limit` jobs of running campaigns in one lane (the `outbox_queue` index)."""
+    inbox_sql = "o.inbox_id = ?" if inbox_id is not None else "o.inbox_id IS NULL"
+    args = [identity_id, bucket] + ([inbox_id] if inbox_id is not None else []) + [limit]
+    queued = db.execute(
+        "SELECT o.id, o.campaign_id, o.sort_key FROM outbox o JOIN campaigns k ON k.id = o.campaign_id"
+        f" WHERE o.identity_id = ? AND o.bucket = ? AND {inbox_sql} AND o.state = 'queued'"
+        " AND k.status = 'running' ORDER BY o.sort_key LIMIT ?", args).fetchall()
+    unknown = db.execute(
+        "SELECT o.id, o.campaign_id FROM outbox o JOIN campaigns k ON k.id = o.campaign_id"
+        f" WHERE o.identity_id = ? AND o.bucket = ? AND {inbox_sql} AND o.state = 'unknown'"
+        f" AND o.{PENDING_INDEX_TERM} AND k.status = 'running' LIMIT ?", args).fetchall()
+    return LanePage(unknown, queued)
+
+
+def ledger_times(db: sqlite_utils.Database, identity_id: int, bucket: str, inbox_id: int | None,
+                 since: datetime) -> list[datetime]:
+    """When the identity's counted actions of a bucket (of one inbox, for email) happened since `since`."""
+    sql = "SELECT at FROM action_ledger WHERE identity_id = ? AND bucket = ? AND at >= ?"
+    args: list = [identity_id, bucket, iso(since)]
+    if inbox_id is not None:
+        sql += " AND inbox_id = ?"
+        args.append(inbox_id)
+    return [datetime.fromisoformat(r[0]) for r in db.execute(sql, args)]
+
+
+def restamp(db: sqlite_utils.Database, outbox_id: int, at: datetime) -> None:
+    """An attempt whose outcome was unknown had not happened after all: it counts from `at`, when it did."""
+    db.execute("UPDATE action_ledger SET at = ? WHERE outbox_id = ?", [iso(at), outbox_id])
+
+
+def mark_lane(db: sqlite_utils.Database, identity_id: int, bucket: str, inbox_id: int | None,
+              why: Substatus | None, was: Substatus | None) -> None:
+    """Every in-progress lead queued in the lane now waits for `why` (None: no longer waits for `was`).
+    Only a lead with no substatus or one a lane wrote is touched."""
+    inbox_sql = "inbox_id = ?" if inbox_id is not None else "inbox_id IS NULL"
+    lane_args = [identity_id, bucket] + ([inbox_id] if inbox_id is not None else [])
+    if why is None:
+        sql, args = "substatus = ?", [was.value]
+    else:
+        sql, args = _REPLACEABLE, [*LANE_REASONS, why.value]
+    db.execute(
+        f"UPDATE enrollments SET substatus = ? WHERE status = 'in_progress' AND {sql} AND id IN"
+        f" (SELECT enrollment_id FROM outbox WHERE identity_id = ? AND bucket = ? AND {inbox_sql}"
+        " AND state = 'queued')", [why.value if why else None, *args, *lane_args])
+
+
+def mark_jobs(db: sqlite_utils.Database, outbox_ids: list[int], why: Substatus) -> None:
+    """The leads of these queued jobs wait for `why` (jobs filed into a lane that already waits),
+    a transaction per chunk of ids."""
+    for chunk in range(0, len(outbox_ids), _CHUNK):
+        part = outbox_ids[chunk:chunk + _CHUNK]
+        with transaction(db):
+            db.execute(
+                f"UPDATE enrollments SET substatus = ? WHERE status = 'in_progress' AND {_REPLACEABLE} AND id IN"
+                f" (SELECT enrollment_id FROM outbox WHERE id IN ({','.join('?' * len(part))}) AND state = 'queued')",
+                [why.value, *LANE_REASONS, why.value, *part])
