@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -100,3 +101,41 @@ def test_textual_is_not_loaded_by_importing_the_runtime() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+SQL_TEXT = re.compile(  # a statement as this project writes them: upper-case keywords with their syntax
+    r"^\s*(SELECT\b.*\bFROM\b|SELECT \d|INSERT (OR \w+ )?INTO\b|UPDATE \w+ SET\b|DELETE FROM\b|REPLACE INTO\b"
+    r"|CREATE (UNIQUE )?(TABLE|INDEX|TRIGGER|VIEW|VIRTUAL)\b|DROP (TABLE|INDEX|TRIGGER|VIEW)\b|ALTER TABLE\b"
+    r"|PRAGMA \w|WITH \w+ AS\b|BEGIN( IMMEDIATE| TRANSACTION|$))", re.S)
+DB_CALLS = {"execute", "executemany", "executescript"}
+
+
+def _sql_outside_storage(path: Path) -> list[int]:
+    """Lines holding an SQL statement's text or a database call (Textual's `query` is not one)."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL_TEXT.match(node.value):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant) \
+                and SQL_TEXT.match(str(node.values[0].value)):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in DB_CALLS:
+            lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+def test_storage_owns_every_sql_statement() -> None:
+    """A schema change touches storage/ alone: no statement and no database call in the other layers."""
+    offenders = {}
+    for package in ("sequences", "runtime", "tui", "cli"):
+        for path in _modules(package):
+            hits = _sql_outside_storage(path)
+            if hits:
+                offenders[str(path.relative_to(ROOT))] = hits
+    assert offenders == {}
+
+
+def test_the_sql_detector_sees_statements() -> None:
+    """Guards the guard: storage's own modules are full of what the detector looks for."""
+    assert _sql_outside_storage(ROOT / "storage" / "outbox.py")
+    assert _sql_outside_storage(ROOT / "storage" / "lanes.py")
