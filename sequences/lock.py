@@ -14,6 +14,9 @@ one only in:
 Everything else — the set of node ids, each node's kind, the tree's pointers,
 the start, reactions, files, condition fields — is structure, and a change
 there is refused with a message naming the step.
+
+Pure, so the store (`storage.campaigns.edit_sequence`) and the sequence
+editor (`sequences.editing`) refuse the same changes with the same words.
 """
 
 from __future__ import annotations
@@ -34,6 +37,12 @@ EDITABLE_FIELDS: dict[str, frozenset[str]] = {
 ALWAYS_EDITABLE = frozenset({"delay"})
 
 HINT = "a launched campaign's steps are locked; duplicate it and edit the copy to change the flow"
+
+
+def lock_message(problems: list[str]) -> str:
+    """The one-line refusal for `locked_changes`' problems, shared by the store and the editor."""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{problems[0]}{more} — {HINT}"
 
 
 def locked_changes(old: Sequence, new: Sequence) -> list[str]:
