@@ -50,10 +50,9 @@ def locked_changes(old: Sequence, new: Sequence) -> list[str]:
     problems: list[str] = []
     before = {n.id: n for n in old.nodes}
     after = {n.id: n for n in new.nodes}
-    for node_id in before.keys() - after.keys():
-        problems.append(f"{describe(before[node_id])} was removed")
-    for node_id in after.keys() - before.keys():
-        problems.append(f"{describe(after[node_id])} was added")
+    # In the sequences' own order (not a set's), so the refusal reads the same every time.
+    problems += [f"{describe(n)} was removed" for n in old.nodes if n.id not in after]
+    problems += [f"{describe(n)} was added" for n in new.nodes if n.id not in before]
     if old.start != new.start:
         problems.append(f"the sequence now starts at {new.start!r} instead of {old.start!r}")
     for node_id in sorted(before.keys() & after.keys()):
