@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sequences.editing import (
@@ -17,6 +17,7 @@ from sequences.model import (
     InMail, IsConnection, LinkedInMessage, ReactToPost, Sequence, Task, VisitProfile, children, kind_of,
 )
 from sequences.templates import BUILTIN_TEMPLATES, find_template
+from sequences.validate import validate
 
 
 def assert_tree(seq: Sequence) -> None:
@@ -293,7 +294,7 @@ START_TREES = [Sequence(), LINE, BRANCHY, *(t.sequence for t in BUILTIN_TEMPLATE
 def test_random_edits_then_as_many_undos_give_back_the_original_and_redos_the_edited(start, data):
     state = EditorState.open(start)
     edits = 0
-    for _ in range(data.draw(st.integers(1, 25))):
+    for _ in range(data.draw(st.integers(1, 40))):
         command = data.draw(command_for(state.sequence))
         try:
             after = state.apply(command)
@@ -305,6 +306,7 @@ def test_random_edits_then_as_many_undos_give_back_the_original_and_redos_the_ed
             edits += 1
         assert len(after.past) == edits
         state = after
+    event("edits: " + ("10+" if edits >= 10 else str(edits)))
     edited = state.sequence
     for _ in range(edits):
         state = state.undo()
@@ -401,7 +403,7 @@ def test_the_spec_dynamic_sequence_built_with_commands_from_an_empty_sequence():
         state = state.apply(command)
     assert state.sequence == EXPECTED_DYNAMIC
     assert shape(state.sequence) == shape(find_template("Conditional multichannel").sequence)
-    assert [e for e in __import__("sequences.validate", fromlist=["validate"]).validate(state.sequence)] == []
+    assert validate(state.sequence) == []
 
 
 # --- locked (launched) ----------------------------------------------------------------
