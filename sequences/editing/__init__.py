@@ -11,22 +11,22 @@ into commands, and redraws `rows(state.sequence)` after each:
 - `commands`: the commands (frozen structs, JSON-nameable) and `decode_command`
 - `perform`: what each command does to the tree, the move rules, the refusals
 - `state`: `EditorState` (undo/redo, clipboard, ids, the launch lock)
-- `rows`: `Row`, `rows(seq)`
+- `view`: `Row`, `rows(seq)` (the rows the screen draws)
 - `tree`: pointer bookkeeping, `EditError`, `fresh_ids`
 
-The names above are re-exported here: the editor needs all of them together.
+The state, the commands, `rows`, `Row` and `EditError` are re-exported here: the editor
+needs them together.
 """
 
 from sequences.editing.commands import (
     COMMANDS, Command, Copy, Cut, Delete, DeleteSubtree, Insert, MoveDown, MoveUp, Paste, SetDelay, SetParams,
     decode_command,
 )
-from sequences.editing.perform import perform
-from sequences.editing.rows import Row, rows
+from sequences.editing.view import Row, rows
 from sequences.editing.state import EditorState
 from sequences.editing.tree import EditError
 
 __all__ = [
     "COMMANDS", "Command", "Copy", "Cut", "Delete", "DeleteSubtree", "EditError", "EditorState", "Insert",
-    "MoveDown", "MoveUp", "Paste", "Row", "SetDelay", "SetParams", "decode_command", "perform", "rows",
+    "MoveDown", "MoveUp", "Paste", "Row", "SetDelay", "SetParams", "decode_command", "rows",
 ]
