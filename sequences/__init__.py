@@ -12,6 +12,8 @@ the simulator and the TUI all share one definition of how a lead moves.
 - `preview`: `preview(seq, lead=PREVIEW_LEAD) -> list[PreviewStep]` (each action rendered, or why it would stop)
 - `templates`: the built-in templates (`BUILTIN_TEMPLATES`, `find_template`, `save_as_template`)
 - `statuses`: lead statuses/substatuses, campaign statuses, priorities
+- `lock`: what may change in a launched campaign's sequence (`locked_changes`, `lock_message`)
+- `editing`: the sequence tree editor's pure core (commands, undo/redo, the rows it draws)
 - `limits`: every limit of the spec (content lengths, caps with defaults and maxima)
 - `step`: `step(seq_or_compiled, state, lead, event, now) -> Transition`; events
   `Start Due ActionDone ActionFailed Replied Bounced OutOfOffice Accepted

@@ -22,9 +22,14 @@ from sequences.statuses import Substatus
 
 
 class ValidationError(msgspec.Struct, frozen=True):
+    """`message` is the whole sentence (CLI, launch checks); `short` the few
+    words the tree editor shows on the step's row, with live character counts
+    ("message too long 2,104/1,900", "missing subject")."""
+
     node: str | None
     message: str
     substatus: Substatus | None = None
+    short: str = ""
 
     def __str__(self) -> str:
         return self.message
@@ -46,65 +51,75 @@ def _texts(node: Node) -> list[str]:
     return []
 
 
+def _too_long(what: str, text: str, limit: int) -> str:
+    return f"{what} too long {len(text):,}/{limit:,}"
+
+
 def _content_errors(node: Node, first_email: bool) -> list[ValidationError]:
     where = describe(node)
     errors: list[ValidationError] = []
 
-    def err(text: str, sub: Substatus | None = None) -> None:
-        errors.append(ValidationError(node.id, f"{where}: {text}", sub))
+    def err(text: str, short: str, sub: Substatus | None = None) -> None:
+        errors.append(ValidationError(node.id, f"{where}: {text}", sub, short))
 
     if isinstance(node, ConnectionRequest) and len(node.note) > NOTE_MAX_CHARS:
-        err(f"the connection note has {len(node.note)} characters; LinkedIn allows {NOTE_MAX_CHARS}", Substatus.MESSAGE_TOO_LONG)
+        err(f"the connection note has {len(node.note)} characters; LinkedIn allows {NOTE_MAX_CHARS}",
+            _too_long("note", node.note, NOTE_MAX_CHARS), Substatus.MESSAGE_TOO_LONG)
     elif isinstance(node, LinkedInMessage):
         if not any(c.strip() for c in node.chunks):
-            err("the message is empty; write at least one chunk", Substatus.MISSING_LINKEDIN_MESSAGE)
+            err("the message is empty; write at least one chunk", "empty message", Substatus.MISSING_LINKEDIN_MESSAGE)
         for i, chunk in enumerate(node.chunks, 1):
             if len(chunk) > MESSAGE_MAX_CHARS:
-                err(f"chunk {i} has {len(chunk)} characters; the limit is {MESSAGE_MAX_CHARS}", Substatus.MESSAGE_TOO_LONG)
+                what = "message" if len(node.chunks) == 1 else f"chunk {i}"
+                err(f"chunk {i} has {len(chunk)} characters; the limit is {MESSAGE_MAX_CHARS}",
+                    _too_long(what, chunk, MESSAGE_MAX_CHARS), Substatus.MESSAGE_TOO_LONG)
     elif isinstance(node, InMail):
         if not node.subject.strip():
-            err("an InMail needs a subject", Substatus.MISSING_INMAIL_SUBJECT)
+            err("an InMail needs a subject", "missing subject", Substatus.MISSING_INMAIL_SUBJECT)
         elif len(node.subject) > INMAIL_SUBJECT_MAX_CHARS:
             err(f"the InMail subject has {len(node.subject)} characters; the limit is {INMAIL_SUBJECT_MAX_CHARS}",
-                Substatus.INMAIL_MESSAGE_TOO_LONG)
+                _too_long("subject", node.subject, INMAIL_SUBJECT_MAX_CHARS), Substatus.INMAIL_MESSAGE_TOO_LONG)
         if not node.body.strip():
-            err("the InMail has no message", Substatus.MISSING_INMAIL_MESSAGE)
+            err("the InMail has no message", "empty message", Substatus.MISSING_INMAIL_MESSAGE)
         elif len(node.body) > INMAIL_MAX_CHARS:
-            err(f"the InMail has {len(node.body)} characters; the limit is {INMAIL_MAX_CHARS}", Substatus.INMAIL_MESSAGE_TOO_LONG)
+            err(f"the InMail has {len(node.body)} characters; the limit is {INMAIL_MAX_CHARS}",
+                _too_long("message", node.body, INMAIL_MAX_CHARS), Substatus.INMAIL_MESSAGE_TOO_LONG)
     elif isinstance(node, LinkedInAttachment):
         if not node.file.strip():
-            err("choose the file to attach")
+            err("choose the file to attach", "missing file")
         if len(node.text) > MESSAGE_MAX_CHARS:
-            err(f"the message has {len(node.text)} characters; the limit is {MESSAGE_MAX_CHARS}", Substatus.MESSAGE_TOO_LONG)
+            err(f"the message has {len(node.text)} characters; the limit is {MESSAGE_MAX_CHARS}",
+                _too_long("message", node.text, MESSAGE_MAX_CHARS), Substatus.MESSAGE_TOO_LONG)
     elif isinstance(node, VoiceMessage) and not node.file.strip():
-        err("choose the voice recording to send")
+        err("choose the voice recording to send", "missing recording")
     elif isinstance(node, Email):
         if not node.body.strip() and not node.html.strip():
-            err("the email is empty", Substatus.EMPTY_MESSAGE)
+            err("the email is empty", "empty message", Substatus.EMPTY_MESSAGE)
         if first_email and not node.subject.strip():
-            err("the first email of a path needs a subject (later ones may reply in its thread)", Substatus.MISSING_EMAIL_SUBJECT)
+            err("the first email of a path needs a subject (later ones may reply in its thread)",
+                "missing subject", Substatus.MISSING_EMAIL_SUBJECT)
     elif isinstance(node, Task) and not node.title.strip():
-        err("a task needs a title")
+        err("a task needs a title", "missing title")
     elif isinstance(node, AddToCampaign) and not node.campaign.strip():
-        err("choose the campaign to add the lead to")
+        err("choose the campaign to add the lead to", "missing campaign")
     elif isinstance(node, AcceptedConnection) and not 1 <= node.within_days <= 90:
-        err("wait between 1 and 90 days for an acceptance")
+        err("wait between 1 and 90 days for an acceptance", "within 1–90 days")
     elif isinstance(node, HasBeenContacted) and node.within_days is not None and node.within_days < 1:
-        err("'within' must be at least one day")
+        err("'within' must be at least one day", "within at least 1 day")
     elif isinstance(node, CustomCondition):
         if not node.field.strip():
-            err("a custom condition needs a field")
+            err("a custom condition needs a field", "missing field")
         if node.operator in ("greater_than", "less_than"):
             try:
                 float(node.value)
             except ValueError:
-                err(f"'{node.operator.replace('_', ' ')}' compares numbers; {node.value!r} is not a number")
+                err(f"'{node.operator.replace('_', ' ')}' compares numbers; {node.value!r} is not a number", "value not a number")
     for text in _texts(node):
         for name in variables_in(text):
             if not is_known_variable(name):
-                err(f"unknown variable {{{name}}} (contact fields, or {{custom.<field>}})")
+                err(f"unknown variable {{{name}}} (contact fields, or {{custom.<field>}})", f"unknown variable {{{name}}}")
     if node.delay.days < 0 or node.delay.hours < 0:
-        err("a delay cannot be negative")
+        err("a delay cannot be negative", "negative delay")
     return errors
 
 
@@ -114,23 +129,24 @@ def validate(seq: Sequence) -> list[ValidationError]:
     by_id: dict[str, Node] = {}
     for node in seq.nodes:
         if node.id in by_id:
-            errors.append(ValidationError(node.id, f"two steps share the id {node.id!r}"))
+            errors.append(ValidationError(node.id, f"two steps share the id {node.id!r}", short="duplicate id"))
         by_id[node.id] = node
     if not seq.nodes:
-        return [ValidationError(None, "the sequence has no steps")]
+        return [ValidationError(None, "the sequence has no steps", short="no steps yet")]
     if seq.start is None or seq.start not in by_id:
-        return errors + [ValidationError(None, f"the sequence starts at {seq.start!r}, which is not a step")]
+        return errors + [ValidationError(None, f"the sequence starts at {seq.start!r}, which is not a step", short="no start")]
     for node in seq.nodes:
         for child in children(node):
             if child is not None and child not in by_id:
-                errors.append(ValidationError(node.id, f"{describe(node)}: points to {child!r}, which is not a step"))
+                errors.append(ValidationError(node.id, f"{describe(node)}: points to {child!r}, which is not a step", short="points to a missing step"))
     # Walk the tree: each node reached once (a node reached twice is a cycle or a join).
     seen: set[str] = set()
     stack: list[tuple[str, bool]] = [(seq.start, True)]
     while stack:
         node_id, first_email = stack.pop()
         if node_id in seen:
-            errors.append(ValidationError(node_id, f"{describe(by_id[node_id])}: reached twice — a sequence is a tree, without loops or joins"))
+            errors.append(ValidationError(node_id, f"{describe(by_id[node_id])}: reached twice — a sequence is a tree, without loops or joins",
+                                          short="reached twice"))
             continue
         seen.add(node_id)
         node = by_id[node_id]
@@ -141,5 +157,5 @@ def validate(seq: Sequence) -> list[ValidationError]:
                 stack.append((child, still_first))
     for node in seq.nodes:
         if node.id not in seen:
-            errors.append(ValidationError(node.id, f"{describe(node)}: cannot be reached from the start"))
+            errors.append(ValidationError(node.id, f"{describe(node)}: cannot be reached from the start", short="unreachable"))
     return errors

@@ -13,7 +13,7 @@ them (it never gets a call from here):
 * `archived` — never runs again and cannot be reactivated; its queued outbox
   rows are cancelled here;
 * a changed `sequence` (only delays and texts once launched; see
-  storage/sequence_lock.py) is picked up by the runtime for steps it has not
+  sequences/lock.py) is picked up by the runtime for steps it has not
   scheduled yet; `updated_at` moves with every change.
 
 Sequences are stored as the JSON of `sequences.model.Sequence`; settings as
@@ -28,6 +28,7 @@ from typing import Any, Literal
 import msgspec
 import sqlite_utils
 
+from sequences.lock import lock_message, locked_changes
 from sequences.model import Sequence, from_json, to_json
 from sequences.statuses import CampaignStatus, Priority
 from sequences.templates import BUILTIN_TEMPLATES, Template, TemplateError, find_template
@@ -37,7 +38,6 @@ from storage.activity import iso, record
 from storage.activity_kinds import Kind
 from storage.db import transaction
 from storage.identities import IdentityError, get_identity
-from storage.sequence_lock import HINT, locked_changes
 
 Sync = Literal["no", "yes", "on_reply"]
 
@@ -225,15 +225,14 @@ def update_campaign(
 def edit_sequence(db: sqlite_utils.Database, ref: int | str, new: Sequence, *, now: datetime,
                   actor: str) -> dict[str, Any]:
     """Replace the sequence. A Draft takes any valid sequence; once launched only
-    delays and message texts may change (see storage/sequence_lock.py)."""
+    delays and message texts may change (see sequences/lock.py)."""
     with transaction(db):
         row = get_campaign(db, ref)
         _require_not_archived(row, "edited")
         if row["status"] != CampaignStatus.DRAFT.value:
             problems = locked_changes(sequence_of(row), new)
             if problems:
-                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-                raise CampaignError(f"{problems[0]}{more} — {HINT}")
+                raise CampaignError(lock_message(problems))
         _check_valid(new, "the new sequence")
         _write(db, row["id"], now, sequence=to_json(new).decode())
         record(db, kind=Kind.CAMPAIGN_EDITED, now=now, campaign_id=row["id"], actor=actor,

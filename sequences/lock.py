@@ -14,6 +14,9 @@ one only in:
 Everything else — the set of node ids, each node's kind, the tree's pointers,
 the start, reactions, files, condition fields — is structure, and a change
 there is refused with a message naming the step.
+
+Pure, so the store (`storage.campaigns.edit_sequence`) and the sequence
+editor (`sequences.editing`) refuse the same changes with the same words.
 """
 
 from __future__ import annotations
@@ -36,15 +39,20 @@ ALWAYS_EDITABLE = frozenset({"delay"})
 HINT = "a launched campaign's steps are locked; duplicate it and edit the copy to change the flow"
 
 
+def lock_message(problems: list[str]) -> str:
+    """The one-line refusal for `locked_changes`' problems, shared by the store and the editor."""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{problems[0]}{more} — {HINT}"
+
+
 def locked_changes(old: Sequence, new: Sequence) -> list[str]:
     """Why `new` cannot replace `old` in a launched campaign; [] when only delays and texts changed."""
     problems: list[str] = []
     before = {n.id: n for n in old.nodes}
     after = {n.id: n for n in new.nodes}
-    for node_id in before.keys() - after.keys():
-        problems.append(f"{describe(before[node_id])} was removed")
-    for node_id in after.keys() - before.keys():
-        problems.append(f"{describe(after[node_id])} was added")
+    # In the sequences' own order (not a set's), so the refusal reads the same every time.
+    problems += [f"{describe(n)} was removed" for n in old.nodes if n.id not in after]
+    problems += [f"{describe(n)} was added" for n in new.nodes if n.id not in before]
     if old.start != new.start:
         problems.append(f"the sequence now starts at {new.start!r} instead of {old.start!r}")
     for node_id in sorted(before.keys() & after.keys()):
