@@ -92,7 +92,7 @@ def _human(s: dict[str, Any]) -> str:
              f"  LinkedIn: {li['connection']}; {li['daily_connections']} invitations/day, "
              f"{li['daily_messages']} messages/day" + (", premium" if li["premium"] else "")
              + (", Sales Navigator" if li["sales_navigator"] else ""),
-             f"  auto-withdraw: " + (f"after {li['withdraw_after_days']} days" if li["auto_withdraw"] else "off")]
+             "  auto-withdraw: " + (f"after {li['withdraw_after_days']} days" if li["auto_withdraw"] else "off")]
     lines += [f"  inbox: {b['email']} ({b['provider']}, {b['per_day']}/day, {b['per_hour']}/hour)"
               for b in s["inboxes"]]
     return "\n".join(lines)

@@ -70,7 +70,7 @@ def delete(
     from storage.contacts import delete_list
 
     db = open_ws(ctx).open_db()
-    found = require_list(db, name)
+    require_list(db, name)
     if not yes:
         if not sys.stdin.isatty():
             raise UserError(f"deleting list {name!r} needs confirmation: add --yes")

@@ -9,7 +9,7 @@ The large lists (audiences, activity) are in the campaign view's virtual tables.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
 from tui.screens.modals import ChoiceScreen, PromptScreen
 from tui.text import literal, parse_time, relative
 from tui.widgets.footer import BindingsFooter
-from tui.widgets.status import CAMPAIGN, PRIORITY, campaign_status, channel_icons
+from tui.widgets.status import PRIORITY, campaign_status, channel_icons
 
 TABS = {
     "active": ("Active", ("running", "paused", "scheduled")),
