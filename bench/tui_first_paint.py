@@ -69,7 +69,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9, help="Rounds of each (default 9).")
     args = parser.parse_args()
     py = shlex.quote(sys.executable)
-    env = f"env PYTHONPATH={shlex.quote(str(ROOT))} TERM=xterm-256color"
+    # A user's shell does not forbid bytecode caches (without them every start compiles this
+    # checkout's modules again), so the warm-up round writes them, as a user's first start would.
+    env = f"env -u PYTHONDONTWRITEBYTECODE PYTHONPATH={shlex.quote(str(ROOT))} TERM=xterm-256color"
     with tempfile.TemporaryDirectory(prefix="enginy-tui-paint-") as tmp:
         ws, hello = Path(tmp) / "ws", Path(tmp) / "hello.py"
         hello.write_text(HELLO)
