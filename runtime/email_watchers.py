@@ -19,7 +19,7 @@ from runtime.channels.email.smtp import InboxAccount
 from runtime.channels.email.watcher import InboxWatcher
 from runtime.channels.email.wiring import account_of
 from runtime.secrets import SecretStore
-from storage import mail as mail_db
+from storage.inboxes import watched_inboxes
 from storage.identities import list_identities
 
 
@@ -40,7 +40,7 @@ async def run_watchers(rt, store: SecretStore, *, idle_chunk: float = 5.0, poll_
     def wanted() -> dict[int, tuple[str, InboxAccount]]:
         identities = {r["id"]: r for r in list_identities(db)}
         out = {}
-        for inbox in mail_db.watched_inboxes(db):
+        for inbox in watched_inboxes(db):
             account = account_of(inbox, identities.get(inbox.identity_id), store)
             if account is not None:
                 out[inbox.id] = (inbox.updated_at, account)

@@ -14,6 +14,7 @@ from typing import Any, Callable, TypeVar
 import sqlite_utils
 
 from storage.db import transaction
+from storage.records import Inbox
 
 T = TypeVar("T")
 
@@ -94,3 +95,14 @@ def inbox_versions(db: sqlite_utils.Database) -> dict[int, str]:
     return dict(db.execute(
         "SELECT identity_id, group_concat(sig, ',') FROM (SELECT identity_id, id || ':' || connected || ':'"
         " || updated_at AS sig FROM inboxes ORDER BY identity_id, id) GROUP BY identity_id").fetchall())
+
+
+def imap_inbox(db: sqlite_utils.Database, inbox_id: int, identity_id: int) -> Inbox | None:
+    """The identity's inbox row, read afresh per send (a reconnect takes effect at once)."""
+    row = next(db.query("SELECT * FROM inboxes WHERE id = ? AND identity_id = ?", [inbox_id, identity_id]), None)
+    return Inbox.from_row(row) if row else None
+
+
+def watched_inboxes(db: sqlite_utils.Database) -> list[Inbox]:
+    """Every connected IMAP inbox: the ones a watcher follows."""
+    return [Inbox.from_row(r) for r in db.query("SELECT * FROM inboxes WHERE connected = 1 AND provider = 'imap'")]

@@ -19,21 +19,10 @@ import sqlite_utils
 
 from storage.activity import iso
 from storage.db import transaction
-from storage.records import Inbox, MailInbound, MailWatch, SentEmail, TrackedEmail, UnappliedMail
+from storage.records import MailInbound, MailWatch, SentEmail, TrackedEmail, UnappliedMail
 
 
 # ------------------------------------------------------------------ inboxes the channel serves
-def imap_inbox(db: sqlite_utils.Database, inbox_id: int, identity_id: int) -> Inbox | None:
-    """The identity's inbox row, read afresh per send (a reconnect takes effect at once)."""
-    row = next(db.query("SELECT * FROM inboxes WHERE id = ? AND identity_id = ?", [inbox_id, identity_id]), None)
-    return Inbox.from_row(row) if row else None
-
-
-def watched_inboxes(db: sqlite_utils.Database) -> list[Inbox]:
-    """Every connected IMAP inbox: the ones a watcher follows."""
-    return [Inbox.from_row(r) for r in db.query("SELECT * FROM inboxes WHERE connected = 1 AND provider = 'imap'")]
-
-
 # ------------------------------------------------------------------ watch state
 def watch_state(db: sqlite_utils.Database, inbox_id: int, folder: str) -> MailWatch | None:
     row = next(db.query("SELECT * FROM mail_watch WHERE inbox_id = ? AND folder = ?", [inbox_id, folder]), None)

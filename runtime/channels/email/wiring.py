@@ -14,7 +14,7 @@ from runtime.channels.email import tracking
 from runtime.channels.email.config import InboxSettings
 from runtime.channels.email.smtp import InboxAccount, SmtpEmail
 from runtime.secrets import SecretStore, inbox_secret_name
-from storage import mail as mail_db
+from storage.inboxes import imap_inbox
 from storage.records import Inbox
 
 
@@ -37,7 +37,7 @@ def smtp_driver(rt, identity: dict, store: SecretStore, *, base_url: str = "") -
     db = rt.db
 
     def account_for(inbox_id: int) -> InboxAccount | None:
-        inbox = mail_db.imap_inbox(db, inbox_id, identity["id"])
+        inbox = imap_inbox(db, inbox_id, identity["id"])
         return account_of(inbox, identity, store) if inbox is not None else None
 
     return SmtpEmail(account_for, rt.clock.now,
