@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                                              "on a sandbox copy."),
     "linkedin": ("cli.linkedin", "app", "LinkedIn: connect an identity, invitations history, withdraw pending "
                                         "invitations."),
+    "queue": ("cli.queue", "queue", "Per identity: working hours, every rate-limit bucket, each lane's depth and next "
+                                    "jobs, blocked leads."),
     "identity": ("cli.identity", "app", "Sender identities: working hours, LinkedIn limits, connections."),
     "templates": ("cli.templates", "app", "Browse campaign templates: `list`, then `show NAME` for the whole sequence."),
     "campaigns": ("cli.campaigns", "app", "Campaigns: create from a template or a sequence file, launch, watch, manage."),

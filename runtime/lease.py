@@ -14,7 +14,7 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -22,9 +22,7 @@ import sqlite_utils
 from runtime.clock import wall_now
 from storage import runtime_lease
 from storage.db import transaction
-from storage.runtime_lease import Holder, holder
-
-LEASE_STALE = timedelta(seconds=15)
+from storage.runtime_lease import LEASE_STALE, Holder, holder
 
 
 class LeaseHeld(Exception):

@@ -186,3 +186,19 @@ def remaining_today(rules: Iterable[Rule], log: ActionTimes, now: datetime, hour
     if cap is None:
         return None
     return max(0, cap - log.count_since(hours.day_start(now)))
+
+
+def usage(rule: Rule, log: ActionTimes, now: datetime, hours: WorkingHours) -> tuple[int, datetime | None]:
+    """What `rule` has counted at `now` and when it next gives some back (None: nothing counted):
+    the next local midnight / first of the month for a calendar cap, the oldest counted action
+    leaving the window for a rolling one (the queue monitor's bucket bars)."""
+    if rule.kind == "day":
+        used = log.count_since(hours.day_start(now))
+        return used, hours.next_day_start(now) if used else None
+    if rule.kind == "month":
+        used = log.count_since(hours.month_start(now))
+        return used, hours.next_month_start(now) if used else None
+    window = timedelta(seconds=rule.seconds)
+    lo = bisect.bisect_right(log.times, now - window)
+    used = len(log.times) - lo
+    return used, log.times[lo] + window if used else None

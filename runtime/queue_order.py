@@ -112,3 +112,10 @@ class RankedWindow(Generic[T]):
 
     def items(self) -> list[T]:
         return [self._items[i] for _, i in self._keys]
+
+
+def decode(key: int) -> tuple[int, str, int]:
+    """(message depth, priority, tie-break) packed in a `sort_key` (the queue monitor's "why here")."""
+    rank = (key >> TIEBREAK_BITS) & 0b11
+    priority = next(name for name, r in PRIORITY_RANK.items() if r == rank)
+    return MAX_DEPTH - (key >> 34), priority, key & 0xFFFFFFFF

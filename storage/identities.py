@@ -286,3 +286,15 @@ def identities_running(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Whole rows of the identities with a running campaign."""
     return list(db.query(
         "SELECT * FROM identities WHERE id IN (SELECT identity_id FROM campaigns WHERE status = 'running')"))
+
+
+def set_linkedin_paused(db: sqlite_utils.Database, identity_id: int, paused: bool, *, now: datetime,
+                        actor: str) -> None:
+    """Pause or resume the identity's LinkedIn queue (the queue monitor's intent). The runtime sees
+    the row change and restarts the identity's actor, which halts its LinkedIn queue while the flag
+    is set (the same flag a restricted account sets); email is not touched."""
+    with transaction(db):
+        db.execute("UPDATE identities SET linkedin_queue_paused = ?, updated_at = ? WHERE id = ?",
+                   [int(paused), iso(now), identity_id])
+        record(db, kind=Kind.IDENTITY_EDITED, now=now, identity_id=identity_id, actor=actor,
+               detail={"changed": ["linkedin_queue_paused"], "paused": paused})

@@ -6,12 +6,15 @@ these functions only read and write the row. Times are wall time (ISO text).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 import sqlite_utils
 
 from storage.activity import iso
+
+#: A lease whose heartbeat (wall time) is older than this is stale: its holder died.
+LEASE_STALE = timedelta(seconds=15)
 
 
 class Holder(msgspec.Struct, frozen=True):
@@ -52,3 +55,9 @@ def stop_requested(db: sqlite_utils.Database) -> bool:
     """True when a stop was asked for, or the lease row is gone (someone took the workspace)."""
     r = db.execute("SELECT stop_requested FROM runtime_lease WHERE id = 1").fetchone()
     return r is None or bool(r[0])
+
+
+def runtime_alive(db: sqlite_utils.Database, wall: datetime) -> bool:
+    """A runtime holds the workspace: its heartbeat is fresher than LEASE_STALE at wall time `wall`."""
+    h = holder(db)
+    return h is not None and datetime.fromisoformat(h.heartbeat_at) >= wall - LEASE_STALE

@@ -1,0 +1,240 @@
+"""The queue monitor's view of an identity, computed once for the CLI, the runtime and the TUI.
+
+Per identity: its working-hour clock, every bucket (used / limit / window /
+next refill, counted from the stored action ledger with the same rules the
+identity actor enforces, `runtime.limits`), each lane's depth and next jobs
+in the order the actor runs them (`storage.lanes.lane_page`: unknown
+outcomes first, then the `sort_key`, decoded into message depth, campaign
+priority and tie-break) with what each waits for, and the leads that wait or
+stopped, counted by substatus.
+
+Everything is read from storage, so `enginy queue` shows the same view
+whether a runtime runs or not; the runtime publishes it for the TUI
+(`runtime/queue_publish.py`). What only a running actor knows (its pacing
+slot, a back-off after a 429) is not in it: a lane that may run "now" runs
+at its next pacing slot.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+import sqlite_utils
+
+from runtime import limits, queue_order
+from runtime.actors.lanes import LINKEDIN_LANES
+from runtime.limits import ActionTimes, Rule
+from runtime.working_hours import WorkingHours
+from sequences.statuses import Substatus
+from storage import queue_view as store
+from storage.identities import get_identity, inboxes_of, list_identities
+from storage.lanes import lane_page, ledger_times
+
+NEXT_JOBS = 5  # jobs shown per lane
+
+LANE_NAMES = {limits.VISIT: "visits", limits.REACT: "reactions", limits.INVITE: "invitations",
+              limits.MESSAGE: "messages", limits.INMAIL: "InMail"}
+# The identity's buckets in the order the monitor shows them: (name, bucket).
+LINKEDIN_BUCKETS = (("invitations", limits.INVITE), ("messages", limits.MESSAGE), ("visits", limits.VISIT),
+                    ("reactions", limits.REACT), ("acceptance checks", limits.EVALUATE))
+
+
+class WorkingHoursView(msgspec.Struct):
+    open: bool
+    local_time: str  # ISO 8601 in the identity's time zone
+    next_change: str | None  # when it opens or closes next (None: no working day configured)
+
+
+class Bucket(msgspec.Struct):
+    name: str
+    used: int
+    limit: int | None  # None: no cap (a monthly conversation limit not set)
+    window: str  # "day", "month", "hour", "4 min" …
+    next_refill: str | None  # when the counted actions start to come back (None: nothing counted)
+
+
+class NextJob(msgspec.Struct):
+    campaign: str
+    lead: str
+    action: str
+    why: str  # its place (message depth, priority, tie-break) and what it waits for
+
+
+class Lane(msgspec.Struct):
+    name: str
+    depth: int
+    next: list[NextJob]
+
+
+class Blocked(msgspec.Struct):
+    reason: str
+    count: int
+
+
+class IdentityQueue(msgspec.Struct):
+    id: int
+    name: str
+    timezone: str
+    working_hours: WorkingHoursView
+    buckets: list[Bucket]
+    lanes: list[Lane]
+    blocked: list[Blocked]
+
+
+class QueueView(msgspec.Struct):
+    identities: list[IdentityQueue]
+
+
+def build(db: sqlite_utils.Database, now: datetime, *, identity: int | str | None = None,
+          next_jobs: int = NEXT_JOBS) -> QueueView:
+    """Every identity's view (or the one named by id or name: storage's IdentityError if none)."""
+    rows = [get_identity(db, identity)] if identity is not None else list_identities(db)
+    return QueueView([identity_queue(db, row, now, next_jobs) for row in rows])
+
+
+def identity_queue(db: sqlite_utils.Database, row: dict, now: datetime, next_jobs: int = NEXT_JOBS) -> IdentityQueue:
+    hours = WorkingHours.of_identity(row)
+    li_rules = limits.linkedin_rules(row)
+    inboxes = inboxes_of(db, row["id"])
+    times = _Ledger(db, row["id"], hours, now)
+    buckets = [_bucket(name, _shown_rule(li_rules.get(b, ())), times.of(b, None, li_rules.get(b, ())), now, hours)
+               for name, b in LINKEDIN_BUCKETS]
+    credits = limits.month(int(row["inmail_credits"] or 0))
+    buckets.append(_bucket("InMail credits", credits, times.of(limits.INMAIL, None, (credits,)), now, hours))
+    monthly = li_rules.get(limits.CONVERSATION, ())
+    conv = monthly[0] if monthly else None
+    buckets.append(_bucket("monthly conversations", conv,
+                           times.of(limits.CONVERSATION, None, (conv or limits.month(0),)), now, hours))
+    for inbox in inboxes:
+        if inbox["connected"]:
+            per_day, per_hour = limits.email_rules(inbox)
+            log = times.of(limits.EMAIL, inbox["id"], (per_day, per_hour))
+            buckets.append(_bucket(f"{inbox['email']} per day", per_day, log, now, hours))
+            buckets.append(_bucket(f"{inbox['email']} per hour", per_hour, log, now, hours))
+    depths = store.lane_depths(db, row["id"])
+    lanes = [_lane(db, row, LANE_NAMES[b], (b, None), li_rules.get(b, ()), depths, times, now, hours, next_jobs)
+             for b in LINKEDIN_LANES]
+    for inbox in inboxes:
+        key = (limits.EMAIL, inbox["id"])
+        if inbox["connected"] or depths.get(key):
+            rules = limits.email_rules(inbox) if inbox["connected"] else ()
+            lanes.append(_lane(db, row, f"email {inbox['email']}", key, rules, depths, times, now, hours, next_jobs,
+                               inbox=inbox))
+    blocked = [Blocked(Substatus(sub).label, n) for _status, sub, n in store.blocked_counts(db, row["id"])]
+    return IdentityQueue(id=row["id"], name=row["name"], timezone=row["timezone"],
+                         working_hours=_working_hours(hours, now), buckets=buckets, lanes=lanes, blocked=blocked)
+
+
+class _Ledger:
+    """The identity's ledger times per (bucket, inbox), read once per view."""
+
+    def __init__(self, db: sqlite_utils.Database, identity_id: int, hours: WorkingHours, now: datetime) -> None:
+        self.db, self.id, self.hours, self.now = db, identity_id, hours, now
+        self._times: dict[tuple[str, int | None], ActionTimes] = {}
+
+    def of(self, bucket: str, inbox: int | None, rules: tuple[Rule, ...]) -> ActionTimes:
+        key = (bucket, inbox)
+        if key not in self._times:
+            since = limits.lookback(rules, self.hours, self.now)
+            self._times[key] = ActionTimes(ledger_times(self.db, self.id, bucket, inbox, since))
+        return self._times[key]
+
+
+def _shown_rule(rules: tuple[Rule, ...]) -> Rule | None:
+    """The rule a bucket's bar shows: its calendar cap if it has one (visits: 50 a day, not the 4-minute
+    spacing), else its rolling window (reactions, acceptance checks)."""
+    calendar = [r for r in rules if r.kind in ("day", "month")]
+    return (calendar or list(rules) or [None])[0]
+
+
+def _bucket(name: str, rule: Rule | None, log: ActionTimes, now: datetime, hours: WorkingHours) -> Bucket:
+    if rule is None:  # no cap: count this month's
+        used = log.count_since(hours.month_start(now))
+        return Bucket(name, used, None, "month", None)
+    used, refill = limits.usage(rule, log, now, hours)
+    return Bucket(name, used, rule.limit, window_name(rule), _iso(refill, hours))
+
+
+def window_name(rule: Rule) -> str:
+    if rule.kind != "rolling":
+        return rule.kind
+    if rule.seconds == 3600:
+        return "hour"
+    return f"{rule.seconds / 60:g} min"
+
+
+def _working_hours(hours: WorkingHours, now: datetime) -> WorkingHoursView:
+    local = now.astimezone(hours.tz).isoformat(timespec="seconds")
+    if not hours.days:
+        return WorkingHoursView(False, local, None)
+    win = hours.current_window(now)
+    change = win[1] if win is not None else hours.next_open(now)
+    return WorkingHoursView(win is not None, local, _iso(change, hours))
+
+
+def _lane(db: sqlite_utils.Database, row: dict, name: str, key: tuple[str, int | None], rules: tuple[Rule, ...],
+          depths: dict, times: _Ledger, now: datetime, hours: WorkingHours, next_jobs: int,
+          inbox: dict | None = None) -> Lane:
+    depth = depths.get(key, 0)
+    if not depth:
+        return Lane(name, 0, [])
+    wait = lane_wait(row, key[0], rules, times.of(key[0], key[1], rules), now, hours, inbox)
+    page = lane_page(db, row["id"], key[0], key[1], next_jobs)
+    order = [(i, None) for i, _campaign in page.unknown] + [(i, skey) for i, _campaign, skey in page.queued]
+    order = order[:next_jobs]
+    named = store.job_rows(db, [i for i, _ in order])
+    jobs = []
+    for place, (outbox_id, skey) in enumerate(order, start=1):
+        job = named.get(outbox_id)
+        if job is not None:
+            then = wait if place == 1 else f"goes after #{place - 1}"
+            jobs.append(NextJob(job.campaign, job.lead, job.action, f"{_place(place, skey)}; {then}"))
+    return Lane(name, depth, jobs)
+
+
+def _place(place: int, skey: int | None) -> str:
+    """Why a job stands where it does in its lane."""
+    if skey is None:
+        return f"#{place}, its last attempt's outcome is unknown: looked up before anything else"
+    depth, priority, tiebreak = queue_order.decode(skey)
+    return f"#{place}: message depth {depth}, {priority} priority, tie-break {tiebreak:08x}"
+
+
+def lane_wait(row: dict, bucket: str, rules: tuple[Rule, ...], log: ActionTimes, now: datetime,
+              hours: WorkingHours, inbox: dict | None) -> str:
+    """What the head of a lane waits for, in words."""
+    if bucket == limits.EMAIL:
+        if inbox is None or not inbox["connected"]:
+            return "waits: the inbox is disconnected (reconnect it)"
+    elif not row["linkedin_connected"]:
+        return "waits: LinkedIn is not connected"
+    elif row["linkedin_queue_paused"]:
+        return "waits: the LinkedIn queue is paused"
+    if not hours.days:
+        return "waits: no working day is configured"
+    ready = limits.earliest_allowed(rules, log, now, hours)
+    if ready <= now:
+        return "runs at its next pacing slot"
+    if not hours.is_open(now):
+        return f"waits: outside working hours, opens {short(hours.next_open(now), hours)}" + (
+            f", runs from {short(ready, hours)}" if ready > hours.next_open(now) else "")
+    spent = [r for r in rules if r.kind in ("day", "month") and limits.usage(r, log, now, hours)[0] >= r.limit]
+    if spent:
+        return f"waits: {spent[0].limit} per {spent[0].kind} spent, refills {short(ready, hours)}"
+    if ready >= (hours.current_window(now) or (now, now))[1]:
+        return f"waits: today's window closes first, runs {short(ready, hours)}"
+    return f"waits: spacing, next slot {short(ready, hours)}"
+
+
+def short(at: datetime, hours: WorkingHours) -> str:
+    """'Tue 24 09:00' in the identity's time zone (a week ahead at most matters here)."""
+    return at.astimezone(hours.tz).strftime("%a %d %H:%M")
+
+
+def _iso(at: datetime | None, hours: WorkingHours) -> str | None:
+    return at.astimezone(hours.tz).isoformat(timespec="seconds") if at is not None else None
+
+
+def encode(view: QueueView | IdentityQueue) -> bytes:
+    return msgspec.json.encode(view)

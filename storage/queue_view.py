@@ -1,0 +1,92 @@
+"""What the queue monitor reads: lane depths, the next jobs with their names, blocked leads, published views.
+
+runtime/queue_view.py turns these into one identity's queue view (the same
+records whether a runtime runs or not); the runtime publishes that view into
+`queue_views` (m015) and the TUI's Queues screen reads it back here. The
+next jobs of a lane come in the order the identity actor runs them
+(`storage.lanes.lane_page`: unknown outcomes first, then by `sort_key`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+import sqlite_utils
+
+from storage.activity import iso
+from storage.outbox import PENDING_INDEX_TERM
+
+
+class JobRow(NamedTuple):
+    """A queued job as the monitor names it (outbox row, its campaign and its contact)."""
+
+    id: int
+    campaign: str
+    priority: str
+    lead: str
+    action: str
+    state: str
+    sort_key: int
+
+
+class Published(NamedTuple):
+    identity_id: int
+    view: str  # JSON text of runtime.queue_view.IdentityQueue
+    published_at: str
+
+
+def lane_depths(db: sqlite_utils.Database, identity_id: int) -> dict[tuple[str, int | None], int]:
+    """Jobs waiting in each (bucket, inbox) lane of the identity: queued or unknown, of running campaigns
+    (what its actor would run; a paused campaign's jobs stay queued but wait for nothing here)."""
+    rows = db.execute(
+        "SELECT o.bucket, o.inbox_id, COUNT(*) FROM outbox o JOIN campaigns k ON k.id = o.campaign_id"
+        f" WHERE o.identity_id = ? AND o.{PENDING_INDEX_TERM} AND o.state IN ('queued', 'unknown')"
+        " AND k.status = 'running' GROUP BY 1, 2", [identity_id]).fetchall()
+    return {(bucket, inbox): n for bucket, inbox, n in rows}
+
+
+def job_rows(db: sqlite_utils.Database, outbox_ids: list[int]) -> dict[int, JobRow]:
+    """The named rows of these outbox ids (a lane's next few), by id."""
+    if not outbox_ids:
+        return {}
+    rows = db.execute(
+        "SELECT o.id, k.name, k.priority, trim(c.first_name || ' ' || c.last_name), o.action, o.state, o.sort_key"
+        " FROM outbox o JOIN campaigns k ON k.id = o.campaign_id JOIN enrollments e ON e.id = o.enrollment_id"
+        f" JOIN contacts c ON c.id = e.contact_id WHERE o.id IN ({','.join('?' * len(outbox_ids))})",
+        outbox_ids).fetchall()
+    return {r[0]: JobRow(*r) for r in rows}
+
+
+def blocked_counts(db: sqlite_utils.Database, identity_id: int) -> list[tuple[str, str, int]]:
+    """(status, substatus, leads) of the identity's in-progress and errored leads that say why they
+    wait or stopped, most first (the `enrollments_chip` index narrows to those two statuses)."""
+    return db.execute(
+        "SELECT e.status, e.substatus, COUNT(*) FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id"
+        " WHERE k.identity_id = ? AND e.status IN ('in_progress', 'error') AND e.substatus IS NOT NULL"
+        " AND NOT e.removed GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2", [identity_id]).fetchall()
+
+
+def count_since(db: sqlite_utils.Database, identity_id: int, bucket: str, since: datetime) -> int:
+    """The identity's counted actions of a bucket since `since` (the `action_ledger_bucket` index)."""
+    return db.execute("SELECT COUNT(*) FROM action_ledger WHERE identity_id = ? AND bucket = ? AND at >= ?",
+                      [identity_id, bucket, iso(since)]).fetchone()[0]
+
+
+# -- the published views ------------------------------------------------------------
+
+def publish(db: sqlite_utils.Database, identity_id: int, view: str, now: datetime) -> None:
+    db.execute("INSERT INTO queue_views (identity_id, view, published_at) VALUES (?, ?, ?) ON CONFLICT"
+               " (identity_id) DO UPDATE SET view = excluded.view, published_at = excluded.published_at",
+               [identity_id, view, iso(now)])
+
+
+def unpublish_except(db: sqlite_utils.Database, identity_ids: list[int]) -> None:
+    """Forget the views of identities no longer shown (deleted)."""
+    db.execute(f"DELETE FROM queue_views WHERE identity_id NOT IN ({','.join('?' * len(identity_ids))})",
+               identity_ids)
+
+
+def published(db: sqlite_utils.Database) -> list[Published]:
+    return [Published(*r) for r in db.execute(
+        "SELECT identity_id, view, published_at FROM queue_views ORDER BY identity_id").fetchall()]
