@@ -28,6 +28,7 @@ from runtime.limits import ActionTimes, Rule
 from runtime.working_hours import WorkingHours
 from sequences.statuses import Substatus
 from storage import queue_view as store
+from storage.queue_view import Blocked, Bucket, IdentityQueue, Lane, NextJob, QueueView, WorkingHoursView
 from storage.identities import get_identity, inboxes_of, list_identities
 from storage.lanes import lane_page, ledger_times
 
@@ -38,52 +39,6 @@ LANE_NAMES = {limits.VISIT: "visits", limits.REACT: "reactions", limits.INVITE: 
 # The identity's buckets in the order the monitor shows them: (name, bucket).
 LINKEDIN_BUCKETS = (("invitations", limits.INVITE), ("messages", limits.MESSAGE), ("visits", limits.VISIT),
                     ("reactions", limits.REACT), ("acceptance checks", limits.EVALUATE))
-
-
-class WorkingHoursView(msgspec.Struct):
-    open: bool
-    local_time: str  # ISO 8601 in the identity's time zone
-    next_change: str | None  # when it opens or closes next (None: no working day configured)
-
-
-class Bucket(msgspec.Struct):
-    name: str
-    used: int
-    limit: int | None  # None: no cap (a monthly conversation limit not set)
-    window: str  # "day", "month", "hour", "4 min" …
-    next_refill: str | None  # when the counted actions start to come back (None: nothing counted)
-
-
-class NextJob(msgspec.Struct):
-    campaign: str
-    lead: str
-    action: str
-    why: str  # its place (message depth, priority, tie-break) and what it waits for
-
-
-class Lane(msgspec.Struct):
-    name: str
-    depth: int
-    next: list[NextJob]
-
-
-class Blocked(msgspec.Struct):
-    reason: str
-    count: int
-
-
-class IdentityQueue(msgspec.Struct):
-    id: int
-    name: str
-    timezone: str
-    working_hours: WorkingHoursView
-    buckets: list[Bucket]
-    lanes: list[Lane]
-    blocked: list[Blocked]
-
-
-class QueueView(msgspec.Struct):
-    identities: list[IdentityQueue]
 
 
 def build(db: sqlite_utils.Database, now: datetime, *, identity: int | str | None = None,

@@ -17,6 +17,8 @@
   poll, because the poll sleeps in workspace time and would never wake from a pause.
   Rows already there at start are not applied (the `--speed` given wins until the
   rows change), so an old demo's rows never override `enginy run --speed`.
+* Queues — every heartbeat publishes the queue monitor's view of each identity
+  that changed (runtime/queue_publish.py), and once more on stop.
 * Email — when the workspace has connected real (non-sandbox) inboxes, one IMAP
   watcher per inbox runs beside the actors, so replies, bounces, out-of-office
   and unsubscribes reach the leads; sandbox-only workspaces and simulations
@@ -36,6 +38,7 @@ import trio.testing
 from runtime.clock import wall_now
 from runtime.engine import Runtime
 from runtime.lease import acquire, process_alive, release
+from runtime.queue_publish import QueuePublisher
 from runtime.sandbox.world import SandboxWorld
 from storage.db import transaction
 from storage import runtime_lease
@@ -66,6 +69,7 @@ class Service:
         self.runtime = Runtime(db, world=world, poll_interval=max(1.0, speed) * 0.5,
                                workspace=str(workspace) if workspace else None)
         self._demo_seen = demo_rows(self.db)
+        self.queues = QueuePublisher(db)
         if workspace is not None:  # inboxes connected later are picked up while running
             self.runtime.background.append(self._watch_mail)
 
@@ -110,6 +114,7 @@ class Service:
             await self.runtime.run(epoch=epoch, until=epoch + until if until else None)
             with transaction(self.db):
                 save_position(self.db, self.runtime.clock.now())
+            self.queues.publish(self.runtime.clock.now())  # the monitor shows the state it stopped in
             nursery.cancel_scope.cancel()
 
     async def _signals(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -128,6 +133,8 @@ class Service:
                 if self.runtime.clock is not None:
                     save_position(self.db, self.runtime.clock.now())
             self._apply_demo_clock()
+            if self.runtime.clock is not None:
+                self.queues.publish(self.runtime.clock.now())
             if runtime_lease.stop_requested(self.db) or (self.stop_with is not None and not process_alive(self.stop_with)):
                 self.runtime.request_stop()
 

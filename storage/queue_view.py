@@ -12,10 +12,59 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
+import msgspec
 import sqlite_utils
 
 from storage.activity import iso
 from storage.outbox import PENDING_INDEX_TERM
+
+
+# -- the view's records (built by runtime/queue_view.py, published as JSON, read by the app) --
+
+class WorkingHoursView(msgspec.Struct):
+    open: bool
+    local_time: str  # ISO 8601 in the identity's time zone
+    next_change: str | None  # when it opens or closes next (None: no working day configured)
+
+
+class Bucket(msgspec.Struct):
+    name: str
+    used: int
+    limit: int | None  # None: no cap (a monthly conversation limit not set)
+    window: str  # "day", "month", "hour", "4 min" …
+    next_refill: str | None  # when the counted actions start to come back (None: nothing counted)
+
+
+class NextJob(msgspec.Struct):
+    campaign: str
+    lead: str
+    action: str
+    why: str  # its place (message depth, priority, tie-break) and what it waits for
+
+
+class Lane(msgspec.Struct):
+    name: str
+    depth: int
+    next: list[NextJob]
+
+
+class Blocked(msgspec.Struct):
+    reason: str
+    count: int
+
+
+class IdentityQueue(msgspec.Struct):
+    id: int
+    name: str
+    timezone: str
+    working_hours: WorkingHoursView
+    buckets: list[Bucket]
+    lanes: list[Lane]
+    blocked: list[Blocked]
+
+
+class QueueView(msgspec.Struct):
+    identities: list[IdentityQueue]
 
 
 class JobRow(NamedTuple):
@@ -31,9 +80,8 @@ class JobRow(NamedTuple):
 
 
 class Published(NamedTuple):
-    identity_id: int
-    view: str  # JSON text of runtime.queue_view.IdentityQueue
-    published_at: str
+    view: IdentityQueue
+    published_at: str  # workspace time
 
 
 def lane_depths(db: sqlite_utils.Database, identity_id: int) -> dict[tuple[str, int | None], int]:
@@ -88,5 +136,6 @@ def unpublish_except(db: sqlite_utils.Database, identity_ids: list[int]) -> None
 
 
 def published(db: sqlite_utils.Database) -> list[Published]:
-    return [Published(*r) for r in db.execute(
-        "SELECT identity_id, view, published_at FROM queue_views ORDER BY identity_id").fetchall()]
+    """The views as last published, by identity id."""
+    return [Published(msgspec.json.decode(view, type=IdentityQueue), at) for view, at in db.execute(
+        "SELECT view, published_at FROM queue_views ORDER BY identity_id").fetchall()]

@@ -96,6 +96,8 @@ class DashboardScreen(CampaignActions, Screen):
         Binding("slash", "search", "Search", id="dashboard.search", tooltip="Search by campaign or identity"),
         Binding("s", "sort", "Sort", id="dashboard.sort", tooltip="Launch date, creation date or priority"),
         Binding("f", "filters", "Filters", id="dashboard.filters", tooltip="Identity, folder, dates, tags, channel, priority; save them"),
+        Binding("Q", "queues", "Queues", id="dashboard.queues",
+                tooltip="Live queue monitor: working hours, caps, lanes and blocked leads per identity"),
         Binding("x", "clear_filters", "Clear filters", show=False, id="dashboard.clear"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="dashboard.next_tab"),
         Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, id="dashboard.prev_tab"),
@@ -183,6 +185,7 @@ class DashboardScreen(CampaignActions, Screen):
     def palette_commands(self) -> list[Command]:
         return [
             Command("Open campaign", "Open the highlighted campaign", self.action_open),
+            Command("Queues", "Live queue monitor of every identity", self.action_queues),
             *[Command(f"Show {label} campaigns", f"Status tab {label}", lambda k=key: self.action_jump(k))
               for key, (label, _) in TABS.items()],
             Command("Search campaigns", "By campaign or identity", self.action_search),
@@ -202,6 +205,11 @@ class DashboardScreen(CampaignActions, Screen):
     def action_open(self) -> None:
         if row := self.current_campaign():
             self.app.open_campaign(row["id"])
+
+    def action_queues(self) -> None:
+        from tui.screens.queues import QueuesScreen
+
+        self.app.push_screen(QueuesScreen(self.ctx))
 
     def action_tab(self, delta: int) -> None:
         keys = list(TABS)

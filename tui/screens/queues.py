@@ -1,0 +1,316 @@
+"""The queue monitor: per identity its working-hour clock, bucket bars, lanes with their next jobs, blocked leads.
+
+The runtime publishes each identity's view (runtime/queue_publish.py, at
+most once a real second, only when it changed); this screen reads it back
+through storage whenever the app's data_version poll sees a commit, so it is
+live within a second without ever taking focus. When no runtime runs it says
+so and shows the last published view with its age.
+
+Keys: j/k between identities, [ / ] between lanes, enter opens a lane's next
+jobs with why each waits, / filters identities (by identity or campaign
+name), z pauses or resumes the highlighted identity's LinkedIn queue, Z all of
+them — both confirmed, written as an intent the runtime picks up.
+At 80 columns one identity fills the page (scroll for more); from 140
+columns they stand side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import NamedTuple
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Header, Static
+
+from storage.identities import list_identities, set_linkedin_paused
+from storage.queue_view import Bucket, IdentityQueue, Lane, published
+from storage.runtime_lease import runtime_alive
+from tui.commands import Command
+from tui.screens.modals import ConfirmScreen, PromptScreen
+from tui.text import literal, parse_time, relative
+from tui.widgets.footer import BindingsFooter
+
+WIDE = 140  # columns from which identities stand side by side
+BAR = 12
+
+
+class Snapshot(NamedTuple):
+    """What one refresh read: the published views, who is paused, whether a runtime runs."""
+
+    views: list[tuple[IdentityQueue, str]]
+    paused: dict[int, bool]
+    running: bool
+
+
+def read(db, wall: datetime) -> Snapshot:
+    views = [(p.view, p.published_at) for p in published(db)]
+    paused = {r["id"]: bool(r["linkedin_queue_paused"]) for r in list_identities(db)}
+    return Snapshot(views, paused, runtime_alive(db, wall))
+
+
+def bar(bucket: Bucket) -> Text:
+    """used/limit as a bar: green with room, yellow near the cap, red when spent."""
+    if not bucket.limit:
+        return Text("·" * BAR, style="dim")
+    ratio = min(bucket.used / bucket.limit, 1.0)
+    full = round(ratio * BAR)
+    style = "red" if ratio >= 1 else "yellow" if ratio >= 0.8 else "green"
+    return Text.assemble(("█" * full, style), ("░" * (BAR - full), "dim"))
+
+
+def when(iso: str | None) -> str:
+    """'Tue 24 09:00' in the identity's own time zone (the view's times carry it)."""
+    return datetime.fromisoformat(iso).strftime("%a %d %H:%M") if iso else "—"
+
+
+def panel_text(view: IdentityQueue, *, paused: bool, lane: int | None, expanded: set[str]) -> Text:
+    """One identity's panel; `lane` is the highlighted lane's index (only in the highlighted panel)."""
+    wh = view.working_hours
+    text = Text(end="")
+    text.append_text(literal(view.name, "bold"))
+    text.append(f"  {view.timezone}\n", style="dim")
+    text.append("● open " if wh.open else "○ closed ", style="bold green" if wh.open else "bold yellow")
+    text.append(f"local {when(wh.local_time)}")
+    if wh.next_change:
+        text.append(f" · {'closes' if wh.open else 'opens'} {when(wh.next_change)}", style="dim")
+    if paused:
+        text.append("  ⏸ LinkedIn paused", style="bold red")
+    text.append("\nBuckets\n", style="bold underline")
+    for b in view.buckets:
+        text.append_text(literal(f"{b.name[:26]:<26} ", ""))
+        text.append_text(bar(b))
+        limit = "no cap" if b.limit is None else str(b.limit)
+        text.append(f" {b.used:>4}/{limit:<5} /{b.window:<6}")
+        if b.next_refill:
+            text.append(f" ↻ {when(b.next_refill)}", style="dim")
+        text.append("\n")
+    text.append("Lanes", style="bold underline")
+    text.append("  ([ ] lane, enter: next jobs)\n", style="dim")
+    for i, ln in enumerate(view.lanes):
+        lane_line(text, ln, selected=i == lane, open_=ln.name in expanded)
+    text.append("Blocked\n", style="bold underline")
+    if not view.blocked:
+        text.append("  none\n", style="dim")
+    for b in view.blocked:
+        text.append(f"  {b.reason:<30} {b.count:>7,}\n")
+    return text
+
+
+def lane_line(text: Text, ln: Lane, *, selected: bool, open_: bool) -> None:
+    mark = "▾" if open_ else "▸"
+    style = "reverse" if selected else ("" if ln.depth else "dim")
+    text.append(f"{'›' if selected else ' '}{mark} ", style=style)
+    text.append_text(literal(f"{ln.name[:30]:<30}", style))
+    text.append(f" {ln.depth:>6,} queued\n", style=style)
+    jobs = ln.next if open_ else ln.next[:1]
+    for job in jobs:
+        text.append("    ")
+        text.append_text(literal(job.campaign[:22], "cyan"))
+        text.append(" · ")
+        text.append_text(literal(job.lead[:24], "bold"))
+        text.append(f" · {job.action}\n", style="dim")
+        text.append("      ")
+        text.append_text(literal(job.why, "dim italic"))
+        text.append("\n")
+
+
+class QueuesScreen(Screen):
+    """Live queue monitor of every identity (the published runtime view)."""
+
+    BINDINGS = [
+        Binding("j", "move(1)", "Next identity", id="queues.next", tooltip="Highlight the next identity"),
+        Binding("k", "move(-1)", "Previous identity", id="queues.prev", tooltip="Highlight the previous identity"),
+        Binding("right_square_bracket", "lane(1)", "Next lane", show=False, id="queues.next_lane"),
+        Binding("left_square_bracket", "lane(-1)", "Previous lane", show=False, id="queues.prev_lane"),
+        Binding("enter", "expand", "Expand lane", id="queues.expand",
+                tooltip="Show or hide the highlighted lane's next jobs and why each waits"),
+        Binding("slash", "filter", "Filter", id="queues.filter", tooltip="Identities by identity or campaign name"),
+        Binding("z", "pause", "Pause/Resume", id="queues.pause",
+                tooltip="Pause or resume the highlighted identity's LinkedIn queue (asks first)"),
+        Binding("Z", "pause_all", "Pause/Resume all", show=False, id="queues.pause_all",
+                tooltip="Pause or resume every identity's LinkedIn queue (asks first)"),
+    ]
+
+    def __init__(self, ctx) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.snap = Snapshot([], {}, False)
+        self.shown: list[tuple[IdentityQueue, str]] = []
+        self.current = 0  # index in `shown`
+        self.lane = 0
+        self.expanded: dict[int, set[str]] = {}
+        self.search = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="queues-status")
+        yield VerticalScroll(id="queues")
+        yield BindingsFooter()
+
+    async def on_mount(self) -> None:
+        await self.refresh_data()
+        self.set_interval(1.0, self._tick)
+
+    async def on_screen_resume(self) -> None:
+        await self.refresh_data()
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    # --- data -----------------------------------------------------------------------
+
+    async def refresh_data(self) -> None:
+        reader, wall = self.ctx.reader, self.ctx.wall()
+        self.snap = await asyncio.to_thread(lambda: read(reader.db(), wall))
+        await self._render()
+
+    async def _tick(self) -> None:
+        """Once a second: is a runtime still there, and how old is the view (no commit tells us)."""
+        reader, wall = self.ctx.reader, self.ctx.wall()
+        alive = await asyncio.to_thread(lambda: runtime_alive(reader.db(), wall))
+        if alive != self.snap.running:
+            self.snap = self.snap._replace(running=alive)
+        self._status()
+
+    def _matches(self, view: IdentityQueue) -> bool:
+        needle = self.search.casefold()
+        return not needle or needle in view.name.casefold() or any(
+            needle in job.campaign.casefold() for ln in view.lanes for job in ln.next)
+
+    async def _render(self) -> None:
+        keep = self.shown[self.current][0].id if self.shown else None
+        self.shown = [(v, at) for v, at in self.snap.views if self._matches(v)]
+        ids = [v.id for v, _ in self.shown]
+        self.current = ids.index(keep) if keep in ids else min(self.current, max(len(ids) - 1, 0))
+        box = self.query_one("#queues", VerticalScroll)
+        panels = list(box.query(".queue-panel").results(Static))
+        if len(panels) != len(self.shown):
+            await box.remove_children()
+            panels = [Static(classes="queue-panel") for _ in self.shown]
+            await box.mount_all(panels)
+        for i, (panel, (view, _)) in enumerate(zip(panels, self.shown)):
+            selected = i == self.current
+            lanes = view.lanes
+            self.lane = min(self.lane, max(len(lanes) - 1, 0)) if selected else self.lane
+            panel.update(panel_text(view, paused=self.snap.paused.get(view.id, False),
+                                    lane=self.lane if selected else None,
+                                    expanded=self.expanded.get(view.id, set())))
+            panel.set_class(selected, "-current")
+        if not self.shown:
+            await box.remove_children()
+            await box.mount(Static(self._empty(), classes="queue-panel"))
+        self._layout()
+        self._status()
+
+    def _empty(self) -> Text:
+        if self.snap.views:
+            return Text("No identity matches the filter (esc clears it).", style="dim")
+        return Text("No queue view published yet: start the runtime (enginy run, or open the app with "
+                    "`enginy tui`), which publishes each identity's queues.", style="dim")
+
+    def _layout(self) -> None:
+        """Wide: every panel, side by side. Narrow: the highlighted identity fills the page."""
+        wide = self.size.width >= WIDE
+        box = self.query_one("#queues", VerticalScroll)
+        box.set_class(wide, "-wide")
+        for i, panel in enumerate(box.query(".queue-panel").results(Static)):
+            panel.display = wide or i == self.current or not self.shown
+
+    def _status(self) -> None:
+        now = self.ctx.now()
+        newest = max((parse_time(at) for _, at in self.snap.views), default=None)
+        if self.snap.running:
+            text = Text("● runtime running", style="green")
+        else:
+            text = Text("○ no runtime is running", style="bold yellow")
+        if newest is not None:
+            text.append(f" · view published {relative(newest.isoformat(), now)}", style="dim")
+        if self.shown:
+            text.append(f" · identity {self.current + 1} of {len(self.shown)}", style="dim")
+        if self.search:
+            text.append(" · filter: ", style="dim")
+            text.append_text(literal(self.search, "bold"))
+        self.query_one("#queues-status", Static).update(text)
+
+    # --- actions ----------------------------------------------------------------------
+
+    def palette_commands(self) -> list[Command]:
+        return [
+            Command("Next identity", "Highlight the next identity's queues", lambda: self.action_move(1)),
+            Command("Previous identity", "Highlight the previous identity's queues", lambda: self.action_move(-1)),
+            Command("Expand lane", "Show the highlighted lane's next jobs", self.action_expand),
+            Command("Filter identities", "By identity or campaign name", self.action_filter),
+            Command("Pause/resume identity's LinkedIn queue", "Asks first", self.action_pause),
+            Command("Pause/resume every LinkedIn queue", "Asks first", self.action_pause_all),
+        ]
+
+    async def action_move(self, delta: int) -> None:
+        if self.shown:
+            self.current = (self.current + delta) % len(self.shown)
+            self.lane = 0
+            await self._render()
+            panels = list(self.query(".queue-panel").results(Static))
+            if self.current < len(panels):
+                panels[self.current].scroll_visible()
+
+    async def action_lane(self, delta: int) -> None:
+        if self.shown and self.shown[self.current][0].lanes:
+            self.lane = (self.lane + delta) % len(self.shown[self.current][0].lanes)
+            await self._render()
+
+    async def action_expand(self) -> None:
+        if not self.shown or not self.shown[self.current][0].lanes:
+            return
+        view = self.shown[self.current][0]
+        opened = self.expanded.setdefault(view.id, set())
+        opened ^= {view.lanes[self.lane].name}
+        await self._render()
+
+    def action_filter(self) -> None:
+        async def apply(value: str | None) -> None:
+            if value is not None:
+                self.search = value.strip()
+                await self._render()
+
+        self.app.push_screen(PromptScreen("Filter identities (identity or campaign name)", self.search), apply)
+
+    async def action_back(self) -> None:
+        """Esc clears the filter first, then goes back to the dashboard."""
+        if self.search:
+            self.search = ""
+            await self._render()
+        else:
+            self.app.pop_screen()
+
+    def action_pause(self) -> None:
+        if not self.shown:
+            return
+        view = self.shown[self.current][0]
+        pause = not self.snap.paused.get(view.id, False)
+        verb = "Pause" if pause else "Resume"
+        detail = ("No LinkedIn action of this identity starts until you resume it; email keeps sending."
+                  if pause else "Its queued LinkedIn actions start again, within its limits and working hours.")
+        self.app.push_screen(ConfirmScreen(f"{verb} the LinkedIn queue of {view.name}?", detail, danger=pause),
+                             lambda ok: ok and self._set_paused([view.id], pause))
+
+    def action_pause_all(self) -> None:
+        ids = list(self.snap.paused)
+        if not ids:
+            return
+        pause = not all(self.snap.paused.values())
+        verb = "Pause" if pause else "Resume"
+        self.app.push_screen(ConfirmScreen(f"{verb} the LinkedIn queue of all {len(ids)} identities?",
+                                           "Email keeps sending either way.", danger=pause),
+                             lambda ok: ok and self._set_paused(ids, pause))
+
+    def _set_paused(self, ids: list[int], pause: bool) -> None:
+        for identity_id in ids:
+            self.ctx.run_intent(set_linkedin_paused, identity_id, pause)
+        self.notify(f"LinkedIn queue {'paused' if pause else 'resumed'} for {len(ids)} "
+                    f"identit{'y' if len(ids) == 1 else 'ies'}")
+        self.run_worker(self.refresh_data(), exclusive=True, group="queues-refresh")
