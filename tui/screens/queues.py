@@ -24,6 +24,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
@@ -68,8 +69,9 @@ def when(iso: str | None) -> str:
     return datetime.fromisoformat(iso).strftime("%a %d %H:%M") if iso else "—"
 
 
-def panel_text(view: IdentityQueue, *, paused: bool, lane: int | None, expanded: set[str]) -> Text:
-    """One identity's panel; `lane` is the highlighted lane's index (only in the highlighted panel)."""
+def panel_text(view: IdentityQueue, *, paused: bool, lane: int | None, expanded: set[str]) -> tuple[Text, int]:
+    """One identity's panel, and the line of its highlighted lane (`lane`: its index, only in the
+    highlighted panel) so the page can scroll to it."""
     wh = view.working_hours
     text = Text(end="")
     text.append_text(literal(view.name, "bold"))
@@ -82,23 +84,27 @@ def panel_text(view: IdentityQueue, *, paused: bool, lane: int | None, expanded:
         text.append("  ⏸ LinkedIn paused", style="bold red")
     text.append("\nBuckets\n", style="bold underline")
     for b in view.buckets:
-        text.append_text(literal(f"{b.name[:26]:<26} ", ""))
+        name = b.name if len(b.name) <= 26 else "…" + b.name[-25:]  # an inbox's "per day" must show
+        text.append_text(literal(f"{name:<26} ", ""))
         text.append_text(bar(b))
-        limit = "no cap" if b.limit is None else str(b.limit)
-        text.append(f" {b.used:>4}/{limit:<5} /{b.window:<6}")
+        used = f"{b.used:>4} no cap" if b.limit is None else f"{b.used:>4}/{b.limit:<5}"
+        text.append(f" {used:<10} /{b.window:<6}")
         if b.next_refill:
             text.append(f" ↻ {when(b.next_refill)}", style="dim")
         text.append("\n")
+    lane_row = 0
     text.append("Lanes", style="bold underline")
     text.append("  ([ ] lane, enter: next jobs)\n", style="dim")
     for i, ln in enumerate(view.lanes):
+        if i == lane:
+            lane_row = text.plain.count("\n")
         lane_line(text, ln, selected=i == lane, open_=ln.name in expanded)
     text.append("Blocked\n", style="bold underline")
     if not view.blocked:
         text.append("  none\n", style="dim")
     for b in view.blocked:
         text.append(f"  {b.reason:<30} {b.count:>7,}\n")
-    return text
+    return text, lane_row
 
 
 def lane_line(text: Text, ln: Lane, *, selected: bool, open_: bool) -> None:
@@ -114,9 +120,10 @@ def lane_line(text: Text, ln: Lane, *, selected: bool, open_: bool) -> None:
         text.append(" · ")
         text.append_text(literal(job.lead[:24], "bold"))
         text.append(f" · {job.action}\n", style="dim")
-        text.append("      ")
-        text.append_text(literal(job.why, "dim italic"))
-        text.append("\n")
+        for part in job.why.split("; "):  # its place, then what it waits for: a line each
+            text.append("      ")
+            text.append_text(literal(part, "dim italic"))
+            text.append("\n")
 
 
 class QueuesScreen(Screen):
@@ -127,6 +134,8 @@ class QueuesScreen(Screen):
         Binding("k", "move(-1)", "Previous identity", id="queues.prev", tooltip="Highlight the previous identity"),
         Binding("right_square_bracket", "lane(1)", "Next lane", show=False, id="queues.next_lane"),
         Binding("left_square_bracket", "lane(-1)", "Previous lane", show=False, id="queues.prev_lane"),
+        Binding("pagedown,space", "page(1)", "Page down", show=False, id="queues.page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="queues.page_up"),
         Binding("enter", "expand", "Expand lane", id="queues.expand",
                 tooltip="Show or hide the highlighted lane's next jobs and why each waits"),
         Binding("slash", "filter", "Filter", id="queues.filter", tooltip="Identities by identity or campaign name"),
@@ -144,6 +153,7 @@ class QueuesScreen(Screen):
         self.current = 0  # index in `shown`
         self.lane = 0
         self.expanded: dict[int, set[str]] = {}
+        self._lane_row = 0  # line of the highlighted lane in its panel
         self.search = ""
 
     def compose(self) -> ComposeResult:
@@ -167,7 +177,7 @@ class QueuesScreen(Screen):
     async def refresh_data(self) -> None:
         reader, wall = self.ctx.reader, self.ctx.wall()
         self.snap = await asyncio.to_thread(lambda: read(reader.db(), wall))
-        await self._render()
+        await self._show()
 
     async def _tick(self) -> None:
         """Once a second: is a runtime still there, and how old is the view (no commit tells us)."""
@@ -182,7 +192,7 @@ class QueuesScreen(Screen):
         return not needle or needle in view.name.casefold() or any(
             needle in job.campaign.casefold() for ln in view.lanes for job in ln.next)
 
-    async def _render(self) -> None:
+    async def _show(self) -> None:
         keep = self.shown[self.current][0].id if self.shown else None
         self.shown = [(v, at) for v, at in self.snap.views if self._matches(v)]
         ids = [v.id for v, _ in self.shown]
@@ -197,10 +207,12 @@ class QueuesScreen(Screen):
             selected = i == self.current
             lanes = view.lanes
             self.lane = min(self.lane, max(len(lanes) - 1, 0)) if selected else self.lane
-            panel.update(panel_text(view, paused=self.snap.paused.get(view.id, False),
-                                    lane=self.lane if selected else None,
-                                    expanded=self.expanded.get(view.id, set())))
+            text, row = panel_text(view, paused=self.snap.paused.get(view.id, False),
+                                   lane=self.lane if selected else None, expanded=self.expanded.get(view.id, set()))
+            panel.update(text)
             panel.set_class(selected, "-current")
+            if selected:
+                self._lane_row = row
         if not self.shown:
             await box.remove_children()
             await box.mount(Static(self._empty(), classes="queue-panel"))
@@ -253,7 +265,7 @@ class QueuesScreen(Screen):
         if self.shown:
             self.current = (self.current + delta) % len(self.shown)
             self.lane = 0
-            await self._render()
+            await self._show()
             panels = list(self.query(".queue-panel").results(Static))
             if self.current < len(panels):
                 panels[self.current].scroll_visible()
@@ -261,7 +273,20 @@ class QueuesScreen(Screen):
     async def action_lane(self, delta: int) -> None:
         if self.shown and self.shown[self.current][0].lanes:
             self.lane = (self.lane + delta) % len(self.shown[self.current][0].lanes)
-            await self._render()
+            await self._show()
+            self._scroll_to_lane()
+
+    def _scroll_to_lane(self) -> None:
+        """Keep the highlighted lane (and a few of its jobs) in view."""
+        panels = list(self.query(".queue-panel").results(Static))
+        if self.current < len(panels):
+            top = panels[self.current].virtual_region.y + 1 + self._lane_row
+            box = self.query_one("#queues", VerticalScroll)
+            box.scroll_to_region(Region(0, top, 1, 4), animate=False)
+
+    def action_page(self, delta: int) -> None:
+        box = self.query_one("#queues", VerticalScroll)
+        box.scroll_page_down(animate=False) if delta > 0 else box.scroll_page_up(animate=False)
 
     async def action_expand(self) -> None:
         if not self.shown or not self.shown[self.current][0].lanes:
@@ -269,13 +294,14 @@ class QueuesScreen(Screen):
         view = self.shown[self.current][0]
         opened = self.expanded.setdefault(view.id, set())
         opened ^= {view.lanes[self.lane].name}
-        await self._render()
+        await self._show()
+        self._scroll_to_lane()
 
     def action_filter(self) -> None:
         async def apply(value: str | None) -> None:
             if value is not None:
                 self.search = value.strip()
-                await self._render()
+                await self._show()
 
         self.app.push_screen(PromptScreen("Filter identities (identity or campaign name)", self.search), apply)
 
@@ -283,7 +309,7 @@ class QueuesScreen(Screen):
         """Esc clears the filter first, then goes back to the dashboard."""
         if self.search:
             self.search = ""
-            await self._render()
+            await self._show()
         else:
             self.app.pop_screen()
 
