@@ -1,0 +1,190 @@
+"""The queue monitor: the view from storage after a real run, `enginy queue`, publishing, and the Queues screen.
+
+The view is checked against the evidence it is built from (the ledger, the
+outbox's queue order, the leads' substatuses) on a real SQLite workspace
+after the Runtime ran on an autojump clock; the screen is driven with Pilot.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import msgspec
+import pytest
+import trio
+
+from runtime.queue_publish import QueuePublisher
+from runtime.queue_view import build
+from runtime.sandbox.world import SandboxWorld
+from runtime.service import Service
+from sequences.model import ConnectionRequest, Sequence, VisitProfile
+from sequences.statuses import Substatus
+from storage.db import connect, transaction
+from storage.queue_view import publish, published
+from storage.workspace import open_workspace
+from tests.support.campaign_workspace import enginy, fails
+from tests.test_runtime_actors import MON, QUIET, run_for, workspace
+from tests.tui_support import NOW, make, q, until
+from tui.app import EnginyApp
+from tui.screens.modals import ConfirmScreen
+from tui.screens.queues import QueuesScreen
+
+VISIT_THEN_INVITE = Sequence(start="visit", nodes=[VisitProfile(id="visit", next="invite"),
+                                                   ConnectionRequest(id="invite", note="hi {first_name}")])
+END = MON + timedelta(days=1, hours=20, minutes=30)  # Tuesday 21:30 in Madrid: closed, a day's cap spent
+
+
+@pytest.mark.trio
+async def test_view_matches_ledger_queue_order_and_substatuses(tmp_path, autojump_clock) -> None:
+    """Two campaigns of one identity after nearly two days of the runtime."""
+    db = workspace(tmp_path, VISIT_THEN_INVITE, leads=80, invites=10, campaigns=2)
+    with trio.fail_after(10_000_000):
+        await run_for(db, SandboxWorld(3, profile=QUIET), MON, (END - MON).total_seconds() / 86400)
+    view = build(db, END, next_jobs=4).identities[0]
+    tz = ZoneInfo("Europe/Madrid")
+    day_start = datetime(2026, 3, 24, tzinfo=tz)
+
+    def ledger(bucket: str) -> int:
+        return db.execute("SELECT COUNT(*) FROM action_ledger WHERE identity_id = 1 AND bucket = ? AND at >= ?",
+                          [bucket, day_start.astimezone(ZoneInfo("UTC")).isoformat()]).fetchone()[0]
+
+    buckets = {b.name: b for b in view.buckets}
+    assert buckets["invitations"].used == ledger("connection_request") == 10
+    assert buckets["invitations"].limit == 10
+    assert buckets["visits"].used == ledger("profile_visit") > 0 and buckets["visits"].limit == 50
+    assert buckets["invitations"].next_refill == "2026-03-25T00:00:00+01:00"
+    assert buckets["ana@sandbox.invalid per day"].limit == 30
+    assert not view.working_hours.open and view.working_hours.next_change == "2026-03-25T09:00:00+01:00"
+
+    lanes = {ln.name: ln for ln in view.lanes}
+    queued = db.execute(
+        "SELECT trim(c.first_name || ' ' || c.last_name), k.name FROM outbox o JOIN enrollments e ON e.id ="
+        " o.enrollment_id JOIN contacts c ON c.id = e.contact_id JOIN campaigns k ON k.id = o.campaign_id"
+        " WHERE o.identity_id = 1 AND o.bucket = 'connection_request' AND o.state = 'queued'"
+        " ORDER BY o.sort_key").fetchall()
+    invites = lanes["invitations"]
+    assert invites.depth == len(queued) > 4
+    assert [(j.lead, j.campaign) for j in invites.next] == [tuple(r) for r in queued[:4]]
+    assert invites.next[0].why.startswith("#1: message depth 0, medium priority, tie-break ")
+    assert "outside working hours" in invites.next[0].why and invites.next[1].why.endswith("goes after #1")
+    assert {j.campaign for j in invites.next} == {"C1"}  # the medium campaign's jobs rank before the low one's
+
+    counts = db.execute("SELECT substatus, COUNT(*) FROM enrollments WHERE status IN ('in_progress', 'error')"
+                        " AND substatus IS NOT NULL GROUP BY 1").fetchall()
+    assert counts  # the queued leads say why they wait
+    assert {b.reason: b.count for b in view.blocked} == {Substatus(s).label: n for s, n in counts}
+
+
+@pytest.fixture(scope="module")
+def after_run(tmp_path_factory) -> Path:
+    """The seeded workspace after its runtime (the real Service) ran an hour at 3600x and stopped."""
+    ws = make(tmp_path_factory.mktemp("queues_run") / "ws")
+    db = open_workspace(ws).open_db()
+    Service(db, world=SandboxWorld(1, path=ws / "sandbox.db"), speed=3600.0).run(until=timedelta(hours=1))
+    db.close()
+    return ws
+
+
+def test_enginy_queue_json_shape_without_a_runtime(after_run: Path) -> None:
+    ws = after_run
+    assert q(ws, "SELECT COUNT(*) FROM runtime_lease") == [(0,)]  # no runtime holds the workspace
+    r = enginy(ws, "queue", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert list(out) == ["identities"] and len(out["identities"]) == 3
+    ident = out["identities"][0]
+    assert list(ident) == ["id", "name", "timezone", "working_hours", "buckets", "lanes", "blocked"]
+    assert list(ident["working_hours"]) == ["open", "local_time", "next_change"]
+    assert all(list(b) == ["name", "used", "limit", "window", "next_refill"] for b in ident["buckets"])
+    assert [b["name"] for b in ident["buckets"]][:7] == [
+        "invitations", "messages", "visits", "reactions", "acceptance checks", "InMail credits",
+        "monthly conversations"]
+    assert all(list(ln) == ["name", "depth", "next"] for ln in ident["lanes"])
+    jobs = [j for i in out["identities"] for ln in i["lanes"] for j in ln["next"]]
+    assert jobs and all(list(j) == ["campaign", "lead", "action", "why"] for j in jobs)
+    blocked = {b["reason"]: b["count"] for b in ident["blocked"]}
+    stored = q(ws, "SELECT e.substatus, COUNT(*) FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id"
+                   " WHERE k.identity_id = ? AND e.status IN ('in_progress', 'error') AND e.substatus IS NOT NULL"
+                   " AND NOT e.removed GROUP BY 1", ident["id"])
+    assert blocked.get("Missing contact email") == 3  # as seeded (tests/tui_support.py)
+    assert blocked == {Substatus(s).label: n for s, n in stored}
+    one = json.loads(enginy(ws, "queue", "--identity", ident["name"], "--json").stdout)
+    assert [i["id"] for i in one["identities"]] == [ident["id"]]
+    text = enginy(ws, "queue").stdout
+    assert "\x1b" not in text and "working hours" in text and "Missing contact email" in text
+    assert "no identity 'Nobody'" in fails(ws, "queue", "--identity", "Nobody")
+
+
+def _published_ws(template: Path, tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    shutil.copytree(template, ws)
+    db = connect(ws / "enginy.db")
+    QueuePublisher(db).publish(NOW - timedelta(minutes=5))
+    db.close()
+    return ws
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory) -> Path:
+    return make(tmp_path_factory.mktemp("queues") / "ws")
+
+
+def test_a_running_service_publishes_every_identity(after_run: Path) -> None:
+    views = published(connect(after_run / "enginy.db"))
+    assert [p.view.id for p in views] == [r[0] for r in q(after_run, "SELECT id FROM identities ORDER BY id")]
+    assert views[0].view.buckets[0].name == "invitations"
+
+
+@pytest.mark.asyncio
+async def test_queues_screen_shows_the_published_view_and_pauses_confirmed(seeded: Path, tmp_path: Path) -> None:
+    ws = _published_ws(seeded, tmp_path)
+    app = EnginyApp(open_workspace(ws), wall=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("Q")
+        await until(pilot, lambda: isinstance(app.screen, QueuesScreen) and app.screen.shown, "the Queues screen")
+        screen = app.screen
+        status = str(screen.query_one("#queues-status").render())
+        assert "no runtime is running" in status and "5m ago" in status
+        first = screen.shown[0][0]
+        focused = app.focused
+        await pilot.press("j")
+        await until(pilot, lambda: screen.current == 1, "j moves to the next identity")
+        await pilot.press("k", "z")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "pause asks first")
+        await pilot.press("n")
+        assert q(ws, "SELECT linkedin_queue_paused FROM identities WHERE id = ?", first.id) == [(0,)]
+        await pilot.press("z")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "pause asks again")
+        await pilot.press("y")
+        await until(pilot, lambda: q(ws, "SELECT linkedin_queue_paused FROM identities WHERE id = ?", first.id)
+                    == [(1,)], "the pause intent is written")
+        await until(pilot, lambda: screen.snap.paused.get(first.id), "the screen shows it paused")
+        # a newer view published by the runtime (another connection) shows within the app's poll
+        db = connect(ws / "enginy.db")
+        with transaction(db):
+            publish(db, first.id, msgspec.json.encode(msgspec.structs.replace(first, name="Renamed live")).decode(),
+                    NOW)
+        db.close()
+        await until(pilot, lambda: screen.shown[0][0].name == "Renamed live", "the new view is shown")
+        assert "Renamed live" in str(screen.query(".queue-panel").first().render())
+        assert app.focused is focused  # a live refresh never moves the focus
+
+
+SIZES = [(80, 24), (160, 48)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+def test_queues_snapshot(snap_compare, seeded: Path, tmp_path: Path, size) -> None:
+    ws = _published_ws(seeded, tmp_path)
+
+    async def open_queues(pilot) -> None:
+        pilot.app.sub_title = "snapshot"
+        await pilot.press("Q")
+        for _ in range(3):
+            await pilot.pause(0.2)
+
+    assert snap_compare(EnginyApp(open_workspace(ws), wall=lambda: NOW), terminal_size=size, run_before=open_queues)
