@@ -96,7 +96,7 @@ class DashboardScreen(CampaignActions, Screen):
         Binding("slash", "search", "Search", id="dashboard.search", tooltip="Search by campaign or identity"),
         Binding("s", "sort", "Sort", id="dashboard.sort", tooltip="Launch date, creation date or priority"),
         Binding("f", "filters", "Filters", id="dashboard.filters", tooltip="Identity, folder, dates, tags, channel, priority; save them"),
-        Binding("Q", "queues", "Queues", id="dashboard.queues",
+        Binding("Q", "queues", "Queues", show=False, id="dashboard.queues",
                 tooltip="Live queue monitor: working hours, caps, lanes and blocked leads per identity"),
         Binding("x", "clear_filters", "Clear filters", show=False, id="dashboard.clear"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="dashboard.next_tab"),
