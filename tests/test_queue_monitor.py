@@ -188,3 +188,25 @@ def test_queues_snapshot(snap_compare, seeded: Path, tmp_path: Path, size) -> No
             await pilot.pause(0.2)
 
     assert snap_compare(EnginyApp(open_workspace(ws), wall=lambda: NOW), terminal_size=size, run_before=open_queues)
+
+
+def test_the_publisher_builds_only_when_something_shown_may_have_changed(seeded: Path, tmp_path: Path,
+                                                                         monkeypatch) -> None:
+    """A runtime's heartbeat asks every second; with nothing written, no commit of another process and the
+    same minute, the views are not built again (tens of ms of the runtime's loop with many identities)."""
+    import runtime.queue_publish as publish_module
+
+    ws = tmp_path / "ws"
+    shutil.copytree(seeded, ws)
+    db, other = connect(ws / "enginy.db"), connect(ws / "enginy.db")
+    builds = []
+    real = publish_module.identity_queue
+    monkeypatch.setattr(publish_module, "identity_queue", lambda *a, **k: builds.append(1) or real(*a, **k))
+    publisher = QueuePublisher(db)
+    identities = len(q(ws, "SELECT id FROM identities"))
+    assert publisher.publish(NOW) == identities and len(builds) == identities
+    assert publisher.publish(NOW + timedelta(seconds=20)) == 0 and len(builds) == identities  # same minute, quiet
+    other.execute("UPDATE identities SET inmail_credits = inmail_credits + 1 WHERE id = 1")  # another process commits
+    assert publisher.publish(NOW + timedelta(seconds=30)) >= 1 and len(builds) == 2 * identities
+    publisher.publish(NOW + timedelta(minutes=1))  # a new minute: local times and windows move
+    assert len(builds) == 3 * identities
