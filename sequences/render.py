@@ -133,6 +133,29 @@ def render(text: str, lead: LeadData) -> str | MissingVariable:
     return "".join(out)
 
 
+def render_pieces(text: str, lead: LeadData) -> list[tuple[str, str | None]]:
+    """The text rendered for `lead` as (text, missing) pieces, every missing variable kept.
+
+    `render` stops at the first variable without a value (that is what a send
+    needs); an editor's preview wants them all, each marked where it stands:
+    a piece with `missing` set is a variable with no value and no fallback,
+    and its text is the variable as written."""
+    out: list[tuple[str, str | None]] = []
+    for part in _parse(text):
+        if part.__class__ is str:
+            out.append((part, None))  # type: ignore[arg-type]
+            continue
+        name, fallback = part  # type: ignore[misc]
+        value = lead.value(name)
+        if value:
+            out.append((value, None))
+        elif fallback is not None:
+            out.append((fallback, None))
+        else:
+            out.append((f"{{{name}}}", name))
+    return out
+
+
 def chunk_message(text: str, limit: int = MESSAGE_MAX_CHARS) -> list[str]:
     """Split a long text into chat-sized chunks at paragraph, then sentence, then word breaks."""
     text = text.strip()

@@ -123,6 +123,13 @@ def _content_errors(node: Node, first_email: bool) -> list[ValidationError]:
     return errors
 
 
+def node_errors(node: Node, *, first_email: bool = False) -> list[ValidationError]:
+    """The content problems of one step on its own (the step form shows them as
+    you type); `first_email` when the step is the first email of its path, which
+    needs a subject."""
+    return _content_errors(node, first_email)
+
+
 def validate(seq: Sequence) -> list[ValidationError]:
     """Every problem in the sequence; an empty list means it can be launched."""
     errors: list[ValidationError] = []

@@ -83,6 +83,13 @@ def get_campaign(db: sqlite_utils.Database, ref: int | str) -> dict[str, Any]:
     return rows[0]
 
 
+def campaign_names(db: sqlite_utils.Database) -> list[str]:
+    """The names "Add to another campaign" can target, alphabetically: every
+    campaign not archived (the runtime looks the target up by name, skipping archived ones)."""
+    return [r[0] for r in db.execute(
+        "SELECT DISTINCT name FROM campaigns WHERE status != 'archived' ORDER BY name COLLATE NOCASE")]
+
+
 def sequence_of(row: dict[str, Any]) -> Sequence:
     return from_json(row["sequence"])
 
