@@ -28,7 +28,7 @@ from tui.text import literal
 #: the variable being typed: an unclosed `{` and a name so far, right before the cursor.
 _OPEN = re.compile(r"\{([\w. \-]*)$")
 FALLBACK_HINT = "{name|fallback} uses the fallback when the lead has no value, e.g. {first_name|there}"
-MAX_SUGGESTIONS = 6
+MAX_SUGGESTIONS = 12  # (the list scrolls; typing narrows it)
 
 
 def count_line(text: str, limit: int | None) -> Text:
