@@ -50,6 +50,8 @@ class StepForm(ModalScreen[Node | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="step_form.save", tooltip="Save the step and close the form"),
         Binding("escape", "cancel", "Cancel", id="step_form.cancel", tooltip="Close without saving (asks if changed)"),
+        Binding("f1", "app.help", "Keys", show=False, id="step_form.help",
+                tooltip="Every key of the form (? types a question mark here)"),
         Binding("f2", "preview", "Preview", id="step_form.preview",
                 tooltip="The messages as a sample lead would get them, missing variables marked"),
         Binding("ctrl+o", "pick_file", "Pick file", id="step_form.pick_file", tooltip="Choose the file from a folder tree"),
@@ -122,7 +124,10 @@ class StepForm(ModalScreen[Node | None]):
                                          prompt=f"Choose the {field.label.lower()}", disabled=locked, compact=True)
             return self._row(label, select, field, wid)
         text = "" if value is None else str(value)
-        box = Input(text, type="integer" if field.editor == "number" else "text", disabled=locked, compact=True)
+        placeholder = ("a number of days" + (", or empty" if field.optional else "") if field.editor == "number"
+                       else "the value to compare with")
+        box = Input(text, type="integer" if field.editor == "number" else "text", placeholder=placeholder,
+                    disabled=locked, compact=True)
         return self._row(label, box, field, wid)
 
     @staticmethod
