@@ -16,7 +16,9 @@ from textual.widgets import Select, Static
 import tui
 from sequences import model as m
 from sequences.limits import NOTE_MAX_CHARS
-from tests.tui_support import until
+from storage.workspace import open_workspace
+from tests.tui_support import NOW, q, template_ws, until, ws  # noqa: F401 (fixtures)
+from tui.app import EnginyApp
 from tui.screens.modals import ConfirmScreen
 from tui.screens.step_form import StepForm
 from tui.widgets.chunks_field import ChunksField
@@ -334,3 +336,22 @@ def test_snapshot(snap_compare, node: m.Node, size: tuple[int, int]) -> None:
         await pilot.pause(0.3)
 
     assert snap_compare(Harness(node), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.asyncio
+async def test_in_the_app_the_targets_are_the_workspace_campaigns_and_q_does_not_quit(ws: Path) -> None:
+    names = sorted((r[0] for r in q(ws, "SELECT name FROM campaigns WHERE status != 'archived'")), key=str.casefold)
+    app = EnginyApp(open_workspace(ws), wall=lambda: NOW)
+    results: list[object] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(StepForm(m.AddToCampaign(id="s"), custom_fields=[], locked=False), results.append)
+        form = await opened(pilot)
+        select = form.query_one("#field-campaign Select", Select)
+        assert [value for _, value in select._options[1:]] == names and names
+        await pilot.press("q")  # on a Select: the app's quit key must not lose the form
+        await pilot.pause()
+        assert app.is_running and app.screen is form
+        await pilot.press("enter", "down", "enter", "ctrl+s")
+        await until(pilot, lambda: results, "the form closed")
+    assert results == [m.AddToCampaign(id="s", campaign=names[0])]

@@ -52,6 +52,8 @@ class StepForm(ModalScreen[Node | None]):
         Binding("escape", "cancel", "Cancel", id="step_form.cancel", tooltip="Close without saving (asks if changed)"),
         Binding("f1", "app.help", "Keys", show=False, id="step_form.help",
                 tooltip="Every key of the form (? types a question mark here)"),
+        Binding("q", "stay", "Stay", show=False, id="step_form.stay",
+                tooltip="q does not quit from an open form (edits would be lost): save or cancel first"),
         Binding("f2", "preview", "Preview", id="step_form.preview",
                 tooltip="The messages as a sample lead would get them, missing variables marked"),
         Binding("ctrl+o", "pick_file", "Pick file", id="step_form.pick_file", tooltip="Choose the file from a folder tree"),
@@ -244,11 +246,14 @@ class StepForm(ModalScreen[Node | None]):
             value = getattr(node, field.name)
             texts = value if field.editor == "chunks" else [value] if field.editor == "text" else []
             for i, part in enumerate(texts):
-                label = f"Chunk {i + 1}" if field.editor == "chunks" else field.label
+                if not part.strip():
+                    continue
+                label = f"Chunk {i + 1}" if field.editor == "chunks" else field.label.split(" (")[0]
                 text.append(f"{label}: ", style="bold")
                 missing = []
                 for piece, name in render_pieces(part, lead):
-                    text.append_text(literal(piece, "reverse" if name else ""))
+                    for n, line in enumerate(piece.split("\n")):  # (literal() would show a newline as �)
+                        text.append("\n  " if n else "").append_text(literal(line, "reverse" if name else ""))
                     if name:
                         missing.append(name)
                 if missing:
@@ -299,6 +304,9 @@ class StepForm(ModalScreen[Node | None]):
     @on(Button.Pressed, "#form-cancel")
     def _cancel_pressed(self) -> None:
         self.action_cancel()
+
+    def action_stay(self) -> None:
+        self.notify("The form is open: ctrl+s saves it, esc cancels", severity="warning")
 
     def action_pick_file(self) -> None:
         for widget in self.query(FileField):
