@@ -14,7 +14,7 @@ from storage.activity import record
 from storage.activity_kinds import Kind
 from storage.audience import add_contacts, add_list
 from storage.campaigns import (
-    CampaignError, Settings, archive_campaign, create_campaign, delete_campaign, duplicate_campaign,
+    CampaignError, Settings, archive_campaign, campaign_names, create_campaign, delete_campaign, duplicate_campaign,
     edit_sequence, get_campaign, launch_campaign, parse_sequence, pause_campaign, resume_campaign,
     save_as_template, sequence_of, settings_of, update_campaign,
 )
@@ -50,6 +50,14 @@ def test_create_defaults_and_settings_round_trip(db):
     assert get_campaign(db, "Ada's Campaign")["id"] == cid
     act = dict(next(db.query("SELECT * FROM activity WHERE campaign_id = ?", [cid])))
     assert act["kind"] == "campaign_created" and act["actor"] == "you"
+
+
+def test_campaign_names_are_the_targets_add_to_campaign_can_reach(db):
+    """Alphabetical whatever the case, each name once, archived campaigns left out (the runtime skips them)."""
+    for name in ("beta", "Alpha", "beta", "Gone"):
+        new(db, name=name)
+    archive_campaign(db, "Gone", now=NOW, actor="you")
+    assert campaign_names(db) == ["Alpha", "beta"]
 
 
 @pytest.mark.parametrize("kw,needle", [

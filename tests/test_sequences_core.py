@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from sequences.model import from_json, sequence_schema, to_json
 from sequences.templates import BUILTIN_TEMPLATES, find_template
-from sequences.validate import validate
+from sequences.validate import node_errors, validate
 from sequences.model import (
     AcceptedConnection, ConnectionRequest, CustomCondition, Delay, Email, HasProfessionalEmail,
     InMail, IsConnection, LinkedInMessage, Sequence, Task, VisitProfile,
 )
-from sequences.render import LeadData, MissingVariable, chunk_message, render
+from sequences.render import LeadData, MissingVariable, chunk_message, render, render_pieces
 from sequences.statuses import SUBSTATUS_TEXT, LeadStatus, Substatus
 from sequences.step import (
     Accepted, ActionDone, ActionFailed, Blocked, Bounced, Due, InvitationWithdrawn, LeadFacts,
@@ -392,3 +392,20 @@ def test_every_path_terminates(seq, accept):
         pending.extend(tr.jobs)
     assert state.status is LeadStatus.FINISHED
     assert len(state.history) <= len(seq.nodes)
+
+
+def test_render_pieces_marks_every_missing_variable_where_it_stands() -> None:
+    lead = LeadData(first_name="Ada", custom={"team": ""})
+    pieces = render_pieces("Hi {First Name|you}, {company}! {custom.team|your team} {title}", lead)
+    assert "".join(text for text, _ in pieces) == "Hi Ada, {company}! your team {job_title}"
+    assert [name for _, name in pieces if name] == ["company", "job_title"]
+    # the same text rendered for sending stops at the first of them
+    assert render("Hi {First Name|you}, {company}!", lead) == MissingVariable("company")
+
+
+def test_node_errors_are_the_steps_own_problems() -> None:
+    from sequences.model import Email, InMail
+
+    assert [e.short for e in node_errors(InMail(id="i", body="{nope}"))] == ["missing subject", "unknown variable {nope}"]
+    assert node_errors(Email(id="e", body="hi")) == []  # a follow-up may reply in the thread
+    assert [e.short for e in node_errors(Email(id="e", body="hi"), first_email=True)] == ["missing subject"]
