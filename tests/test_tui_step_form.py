@@ -355,3 +355,15 @@ async def test_in_the_app_the_targets_are_the_workspace_campaigns_and_q_does_not
         await pilot.press("enter", "down", "enter", "ctrl+s")
         await until(pilot, lambda: results, "the form closed")
     assert results == [m.AddToCampaign(id="s", campaign=names[0])]
+
+
+@pytest.mark.asyncio
+async def test_workspace_names_are_shown_literally() -> None:
+    evil = "[bold red]Evil[/] Corp"
+    app = Harness(m.AddToCampaign(id="s", campaign=evil), campaigns=[evil, "Nurture"])
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = await opened(pilot)
+        current = form.query_one("#field-campaign SelectCurrent")
+        assert evil in text_of(current.query_one("#label", Static))
+        result = await saved(pilot)
+    assert result.campaign == evil

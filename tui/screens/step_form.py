@@ -121,7 +121,8 @@ class StepForm(ModalScreen[Node | None]):
                              custom_fields=self.custom_fields)
             if value and value not in values:
                 values.append(value)  # (kept as it is: a target renamed or a field not imported yet)
-            select: Select[str] = Select([(choice_label(v) if not field.source else v, v) for v in values],
+            # (the workspace's names are outside text: literal, never markup)
+            select: Select[str] = Select([(literal(v) if field.source else choice_label(v), v) for v in values],
                                          value=value if value else Select.NULL, allow_blank=not value,
                                          prompt=f"Choose the {field.label.lower()}", disabled=locked, compact=True)
             return self._row(label, select, field, wid)
