@@ -106,3 +106,22 @@ def mark_jobs(db: sqlite_utils.Database, outbox_ids: list[int], why: Substatus) 
                 f"UPDATE enrollments SET substatus = ? WHERE status = 'in_progress' AND {_REPLACEABLE} AND id IN"
                 f" (SELECT enrollment_id FROM outbox WHERE id IN ({','.join('?' * len(part))}) AND state = 'queued')",
                 [why.value, *LANE_REASONS, why.value, *part])
+
+
+class QueuedRow(NamedTuple):
+    outbox_id: int
+    enrollment_id: int
+    campaign_id: int
+    node_id: str
+    bucket: str
+    inbox_id: int | None
+    sort_key: int
+
+
+def queued_jobs(db: sqlite_utils.Database, identity_id: int, buckets: tuple[str, ...]) -> list[QueuedRow]:
+    """The identity's queued jobs in these buckets (every inbox's, for email): the jobs of a
+    channel that can no longer go (its account or inbox lost), to fail their leads."""
+    return [QueuedRow(*r) for r in db.execute(
+        "SELECT id, enrollment_id, campaign_id, node_id, bucket, inbox_id, sort_key FROM outbox"
+        f" WHERE identity_id = ? AND state = 'queued' AND bucket IN ({','.join('?' * len(buckets))}) ORDER BY id",
+        [identity_id, *buckets]).fetchall()]

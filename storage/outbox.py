@@ -100,6 +100,12 @@ def cancel(db: sqlite_utils.Database, outbox_id: int, reason: str, now: datetime
                [reason, iso(now), outbox_id])
 
 
+def fail_queued(db: sqlite_utils.Database, outbox_id: int, reason: str, now: datetime) -> None:
+    """A queued job that can never go (its channel is lost): nothing was sent, its lead errors."""
+    db.execute("UPDATE outbox SET state = 'failed', error = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
+               [reason, iso(now), outbox_id])
+
+
 def message_id_for(key: str, sender: str | None) -> str:
     domain = sender.rsplit("@", 1)[-1] if sender and "@" in sender else "enginy.invalid"
     return f"<{key.replace(':', '.')}@{domain}>"

@@ -31,7 +31,7 @@ import trio
 
 from runtime import limits
 from runtime.actors.email_jobs import EmailJobs
-from runtime.actors.lanes import UNKNOWN_FIRST, Lane, Lanes, lane_of, queue_of
+from runtime.actors.lanes import LINKEDIN_LANES, UNKNOWN_FIRST, Lane, Lanes, lane_of, queue_of
 from runtime.actors.linkedin_jobs import LinkedInJobs, lead_ref
 from runtime.actors.outcomes import Bounced, DeferLead, Done, FailLead, InboxLost, LinkedInLost, Outcome, Requeue, Unknown
 from runtime.actors.waiting import WaitingReasons
@@ -47,8 +47,8 @@ from storage.activity import iso
 from storage.conversations import has_conversation
 from storage.db import transaction
 from storage.identities import linkedin_lost
-from storage.inboxes import connected_inboxes, set_connected
-from storage.lanes import restamp
+from storage.inboxes import connected_inboxes, list_inboxes, set_connected
+from storage.lanes import queued_jobs, restamp
 from storage.leads import decode_state, encode, lead_rows, lead_state, load_campaign, save_columns
 
 if TYPE_CHECKING:
@@ -82,6 +82,9 @@ class IdentityActor:
         self.unknown_rounds: dict[int, int] = {}  # outbox id -> unknown outcomes in a row (this run)
         # a restricted account stays untouched across restarts until the user resumes it
         self.halted: set[str] = {"linkedin"} if row.get("linkedin_queue_paused") else set()
+        # The account turned out disconnected (this run): no LinkedIn job can go until the user
+        # reconnects (which restarts this actor), so each one errors instead of waiting unseen.
+        self.linkedin_gone = False
         self.campaigns: dict[int, "CampaignActor"] = {}
         self._work = {"linkedin": trio.Event(), "email": trio.Event()}
         self.cancel_scope = trio.CancelScope()
@@ -93,6 +96,10 @@ class IdentityActor:
     def file(self, job: QueuedJob, key: int | None = None, new: bool = True) -> None:
         if new:
             self._count(job, +1)
+        lost = self._lost(job)
+        if lost is not None:
+            self._fail_queued([job], *lost)
+            return
         first = self.lanes.offer(job, key)
         # A lane already holding jobs keeps its ready time: the loop, asleep until then or
         # busy, need not look again (a wake-up per filed job was most of a large
@@ -110,6 +117,50 @@ class IdentityActor:
     def has_room(self, campaign_id: int, pending: list[QueuedJob] = ()) -> bool:
         return self.lanes.has_room(campaign_id, pending)
 
+    def _lost(self, job: QueuedJob) -> tuple[Substatus, str] | None:
+        """Why a job can never go from this identity as it is now (its channel lost), or None."""
+        if job.bucket == limits.EMAIL and job.inbox_id not in self.lanes.inboxes:
+            return self._inbox_gone(job.inbox_id)
+        if job.bucket != limits.EMAIL and self.linkedin_gone:
+            return Substatus.LINKEDIN_DISCONNECTED, "the identity's LinkedIn account is disconnected"
+        return None
+
+    def _inbox_gone(self, inbox_id: int | None) -> tuple[Substatus, str]:
+        """The spec: a lead keeps the inbox it started with; disconnected, the lead errors until it
+        is reconnected (Email disconnected); deleted, the account is no longer available (Missing email)."""
+        if inbox_id in {r["id"] for r in list_inboxes(self.db, self.id)}:
+            return Substatus.EMAIL_DISCONNECTED, "the inbox that started this conversation is not connected"
+        return Substatus.MISSING_EMAIL, "the inbox that started this conversation no longer exists"
+
+    def _fail_queued(self, jobs: list[QueuedJob], substatus: Substatus, error: str) -> None:
+        """Queued jobs that can never go: each row fails and its lead goes to Error with `substatus`
+        (a retry after the user reconnects re-issues the step)."""
+        now = self.clock.now()
+        for job in jobs:
+            row = outbox.load(self.db, job.outbox_id)
+            if row is None or row["state"] != "queued":
+                continue
+            self._count(job, -1)
+            info = self.campaign_info(job.campaign_id)
+            with transaction(self.db):
+                outbox.fail_queued(self.db, job.outbox_id, error, now)
+                leads = lead_rows(self.db, [row["enrollment_id"]])
+                if info is None or not leads:
+                    continue
+                state, _ = advance(self.db, info, leads[0], failed(row["node_id"], substatus), now,
+                                   identity_id=self.id)
+            self._settled(job.campaign_id, [], projected_due(state))
+
+    def _fail_lanes(self, buckets: tuple[str, ...], lost: Callable[[QueuedJob], tuple[Substatus, str] | None]) -> None:
+        """Fail every queued job of these buckets whose channel is lost, and forget them in the lanes."""
+        for r in queued_jobs(self.db, self.id, buckets):
+            job = QueuedJob(r.outbox_id, r.campaign_id, r.bucket, r.inbox_id if r.bucket == limits.EMAIL else None,
+                            r.sort_key)
+            why = lost(job)
+            if why is not None:
+                self.lanes.forget(job)
+                self._fail_queued([job], *why)
+
     def drop_campaign(self, campaign_id: int) -> None:
         """A campaign stopped: forget its jobs (they stay queued in the outbox)."""
         self.campaigns.pop(campaign_id, None)
@@ -123,6 +174,7 @@ class IdentityActor:
             with transaction(self.db):
                 outbox.recover(self.db, self.id, now)
             self.lanes.start(now)
+            self._fail_lanes((limits.EMAIL,), self._lost)  # queued on an inbox disconnected since
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._receive)
                 nursery.start_soon(self._loop, "linkedin")
@@ -364,13 +416,20 @@ class IdentityActor:
         now = self.clock.now()
         with transaction(self.db):
             linkedin_lost(self.db, self.id, disconnected=disconnected, why=error, now=now)  # the user sees why
+        self.halted.add("linkedin")
         if disconnected:
+            # every lead whose job needs the account errors with the same reason, now and until
+            # the user reconnects (restarting this actor) and retries them
+            self.linkedin_gone = True
             self._fail_lead(lane, job, substatus, error, had_ledger)
+            self._fail_lanes(LINKEDIN_LANES, self._lost)
         else:
             self._requeue(lane, job, error, had_ledger, now)
-        self.halted.add("linkedin")
 
     def _inbox_lost(self, lane: Lane, job: outbox.Claimed, error: str, had_ledger: datetime | None) -> None:
+        """The inbox's credentials stopped working: it is disconnected, its lane goes, and every lead
+        queued on it errors (spec: only reconnecting that inbox fixes them)."""
         set_connected(self.db, job.inbox_id, False, now=iso(self.clock.now()))
+        self.lanes.inboxes.pop(job.inbox_id, None)
         self._fail_lead(lane, job, Substatus.EMAIL_DISCONNECTED, error, had_ledger)
-        self.halted.add(f"email:{job.inbox_id}")
+        self._fail_lanes((limits.EMAIL,), self._lost)

@@ -205,6 +205,12 @@ class Lanes:
         window.refill([(UNKNOWN_FIRST, r[0], QueuedJob(r[0], r[1], bucket, inbox, UNKNOWN_FIRST)) for r in page.unknown]
                       + [(r[2], r[0], QueuedJob(r[0], r[1], bucket, inbox, r[2])) for r in page.queued])
 
+    def forget(self, job: QueuedJob) -> None:
+        """A queued job left its lane without running (its lead failed)."""
+        window = self.windows.get(lane_of(job))
+        if window is not None:
+            window.discard(job.outbox_id)
+
     def drop_campaign(self, campaign_id: int) -> None:
         """A campaign stopped: forget its jobs (they stay queued in the outbox)."""
         for w in self.windows.values():
@@ -219,8 +225,6 @@ class Lanes:
         best: tuple[int, Lane] | None = None
         wake: datetime | None = None
         for lane in self.lanes(queue):
-            if f"{queue}:{lane[1]}" in halted:
-                continue
             window = self.windows.setdefault(lane, RankedWindow(WINDOW))
             if window.needs_refill():
                 self._refill(lane, window)
