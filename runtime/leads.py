@@ -66,6 +66,10 @@ class CampaignInfo:
     needs_contacts: bool
     needs_connection: bool
     choose_inbox: Callable[[dict], int | None] | None = None  # a new email lead's inbox: set by its campaign actor
+    # A lead was enrolled in campaign id (Add to another campaign): wake that campaign's actor,
+    # whose timer knows nothing of it. Set by the runtime; called inside the step's transaction,
+    # the woken actor runs after the commit (one Trio thread).
+    wake_campaign: Callable[[int], None] | None = None
 
     @classmethod
     def of(cls, row: dict) -> "CampaignInfo":
@@ -194,6 +198,8 @@ def _instant(db, info: CampaignInfo, row: dict, job: Job, now: datetime, identit
         detail = {"campaign": job.payload.campaign, "added": False}
         if target is not None and target != info.id:
             detail["added"] = store.enroll(db, target, row["contact_id"], now)
+            if detail["added"] and info.wake_campaign is not None:
+                info.wake_campaign(target)
     record(db, kind=DONE_KIND[job.action], now=now, campaign_id=info.id, enrollment_id=row["id"],
            contact_id=row["contact_id"], identity_id=identity_id, node_id=job.node, detail=detail)
 

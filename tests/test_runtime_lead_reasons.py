@@ -116,3 +116,18 @@ async def test_an_identity_without_linkedin_errors_every_lead_that_needs_it(tmp_
     assert set(seen["after"].values()) == {("finished", "no_response")}, seen["after"]
     sent = db.execute("SELECT action, COUNT(*) FROM outbox WHERE state = 'sent' GROUP BY action").fetchall()
     assert [tuple(r) for r in sent] == [("visit_profile", 5)]
+
+
+@pytest.mark.trio
+async def test_add_to_another_campaign_starts_the_lead_there_at_once(tmp_path, autojump_clock):
+    """The target campaign's actor sleeps (its own lead is done); the leads sent to it start the
+    same day, not at the runtime's next restart."""
+    first = Sequence(start="v", nodes=[VisitProfile(id="v", next="add"), AddToCampaign(id="add", campaign="Next")])
+    db = workspace(tmp_path, first, leads=4, tz="UTC")
+    db.execute("DELETE FROM enrollments WHERE contact_id = 4")
+    running_campaign(db, identity=1, sequence=Sequence(start="v2", nodes=[VisitProfile(id="v2")]), name="Next",
+                     contact_ids=[4], now=MON)
+    rt = Runtime(db, world=SandboxWorld(7, profile=QUIET), poll_interval=600.0)
+    await rt.run(epoch=MON, until=MON + 2 * DAY)
+    assert set(statuses(db, 1).values()) == {("finished", "no_response")}
+    assert statuses(db, 2) == {c: ("finished", "no_response") for c in (1, 2, 3, 4)}

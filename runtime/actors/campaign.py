@@ -90,6 +90,7 @@ class CampaignActor:
                                 turn=lead["id"]).inbox_id
 
         info.choose_inbox = inbox_for
+        info.wake_campaign = self.identity.wake_campaign
         return info
 
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:

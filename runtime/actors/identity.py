@@ -86,6 +86,8 @@ class IdentityActor:
         # reconnects (which restarts this actor), so each one errors instead of waiting unseen.
         self.linkedin_gone = False
         self.campaigns: dict[int, "CampaignActor"] = {}
+        # wakes any running campaign's actor (leads added to it by Add to another campaign); the supervisor's
+        self.wake_campaign: Callable[[int], None] = lambda campaign_id: None
         self._work = {"linkedin": trio.Event(), "email": trio.Event()}
         self.cancel_scope = trio.CancelScope()
         # Tasks that live and die with this actor (its LinkedIn poller), started in its nursery.
@@ -213,7 +215,11 @@ class IdentityActor:
         if actor is not None:
             return actor.info
         row = load_campaign(self.db, campaign_id)
-        return CampaignInfo.of(row) if row else None
+        if row is None:
+            return None
+        info = CampaignInfo.of(row)
+        info.wake_campaign = self.wake_campaign
+        return info
 
     async def _execute(self, lane: Lane, qjob: QueuedJob) -> None:
         now = self.clock.now()

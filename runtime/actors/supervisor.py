@@ -13,6 +13,9 @@ every `poll_interval` seconds of workspace time and, on a change:
   changed (limits, working hours, reconnection, an inbox connected) so the
   new settings apply at once;
 - wakes every campaign actor (new leads, resumed or retried leads).
+
+Leads the runtime itself enrolls (Add to another campaign) wake their campaign's
+actor directly (`wake_campaign`): its own commits do not change `data_version`.
 """
 
 from __future__ import annotations
@@ -86,11 +89,19 @@ class Supervisor:
                     self.db, rt.clock, ident, linkedin=rt.linkedin_driver(ident), email=rt.email_driver(ident),
                     seed=rt.seed, stopping=lambda: rt.stopping)
                 self.identity_version[ident["id"]] = versions[ident["id"]]
+                actor.wake_campaign = self.wake_campaign
                 attach_linkedin_poller(self.rt, actor)  # acceptances, replies (gateway), withdrawals
                 self.nursery.start_soon(actor.run)
             camp = self.campaigns[cid] = CampaignActor(self.db, self.rt.clock, row, actor)
             actor.campaigns[cid] = camp
             self.nursery.start_soon(camp.run)
+
+    def wake_campaign(self, campaign_id: int) -> None:
+        """Leads were added to this campaign by the runtime itself (Add to another campaign): its
+        commit is this connection's, which `data_version` does not show, so its actor is told here."""
+        actor = self.campaigns.get(campaign_id)
+        if actor is not None:
+            actor.wake()
 
     def _versions(self, idents: dict[int, dict]) -> dict[int, str]:
         """What an identity actor was built from: the identity row and its inboxes (an inbox
