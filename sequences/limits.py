@@ -10,7 +10,9 @@ that offer, check and enforce it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 # --- content (spec: "Message too long" 1,900 characters; LinkedIn refuses a
 # connection note over 300 and an InMail subject over 200)
@@ -47,6 +49,20 @@ LINKEDIN_INVITES_PER_DAY = Cap(20, 1, 100)
 LINKEDIN_MESSAGES_PER_DAY = Cap(100, 1, 150)
 #: Automatic withdrawal of invitations pending this many days (LinkedIn drops them after about six months).
 WITHDRAW_AFTER_DAYS = Cap(21, 1, 180)
+
+#: LinkedIn refuses a new invitation to a person within 3 weeks of a withdrawal (the spec:
+#: "LinkedIn blocks new invites to that contact for 3 weeks"); Enginy re-invites after it.
+INVITATION_COOLDOWN = timedelta(weeks=3)
+
+
+def days_until(until: datetime, now: datetime) -> int:
+    """Whole days left before `until`, rounded up ("X days remaining"); 0 once it has passed."""
+    return max(0, math.ceil((until - now).total_seconds() / 86400))
+
+
+def cooldown_days_left(withdrawn_at: datetime, now: datetime) -> int:
+    """Days before a person whose invitation was withdrawn at `withdrawn_at` may be invited again."""
+    return days_until(withdrawn_at + INVITATION_COOLDOWN, now)
 
 #: Profile visits a day (spec: 50, 150 with Premium), at most one every 4 minutes.
 PROFILE_VISITS_PER_DAY = 50

@@ -8,6 +8,9 @@ lead in the same words.
 from __future__ import annotations
 
 import enum
+from datetime import datetime
+
+from sequences.limits import days_until
 
 
 class LeadStatus(str, enum.Enum):
@@ -60,6 +63,7 @@ class Substatus(str, enum.Enum):
     MONTHLY_CONVERSATION_LIMIT = "monthly_conversation_limit"
     CONNECTION_WITHDRAWN = "connection_withdrawn"
     OUTSIDE_WORKING_HOURS = "outside_working_hours"
+    QUEUED = "queued"  # not in the spec's table: its job waits its turn in the identity's queue
     # error
     MISSING_EMAIL = "missing_email"
     EMAIL_DISCONNECTED = "email_disconnected"
@@ -113,6 +117,7 @@ SUBSTATUS_TEXT: dict[Substatus, tuple[LeadStatus, str, str]] = {
     Substatus.MONTHLY_CONVERSATION_LIMIT: (_IP, "Monthly conversation limit", "The monthly conversation limit for this identity has been reached. Resets next month or contact the team to upgrade."),
     Substatus.CONNECTION_WITHDRAWN: (_IP, "Connection withdrawn", "LinkedIn connection request was withdrawn. X days remaining before retry."),
     Substatus.OUTSIDE_WORKING_HOURS: (_IP, "Outside working hours", "The campaign is paused because it is outside configured working hours."),
+    Substatus.QUEUED: (_IP, "Queued", "Its next action waits its turn in the identity's queue, behind higher-priority campaigns and earlier actions."),
     Substatus.MISSING_EMAIL: (_ER, "Missing email", "The email account used for this conversation is no longer available."),
     Substatus.EMAIL_DISCONNECTED: (_ER, "Email disconnected", "Email credentials expired. Reconnect email to continue."),
     Substatus.LINKEDIN_DISCONNECTED: (_ER, "LinkedIn disconnected", "The LinkedIn account used for this conversation is disconnected. Reconnect to continue."),
@@ -142,6 +147,26 @@ SUBSTATUS_TEXT: dict[Substatus, tuple[LeadStatus, str, str]] = {
     Substatus.NO_RESPONSE: (_FI, "No response", "The sequence was completed successfully but the contact has not replied."),
     Substatus.NOT_CONNECTED: (_FI, "Not connected", "The contact did not accept the connection request within the configured time period, or declined."),
 }
+
+#: The spec's own substatuses ("Campaign Statuses and Substatuses Reference"); the others are enginy's.
+SPEC_SUBSTATUSES = frozenset(Substatus) - {Substatus.QUEUED}
+
+
+def explain(substatus: Substatus, *, now: datetime | None = None, retry_at: datetime | None = None,
+            place: int | None = None) -> str:
+    """The substatus's description with this lead's own facts in it: Connection withdrawn's
+    days remaining before the retry at `retry_at` (the spec's "X"), a queued lead's place in
+    its lane. Pure: the caller gives `now`; without the facts, no placeholder is shown."""
+    text = substatus.description
+    if substatus is Substatus.CONNECTION_WITHDRAWN:
+        if now is None or retry_at is None:
+            return text.replace(" X days remaining before retry.", " It is retried once LinkedIn's cooldown ends.")
+        days = days_until(retry_at, now)
+        return text.replace("X days", f"{days} day" if days == 1 else f"{days} days")
+    if substatus is Substatus.QUEUED and place is not None:
+        return f"{text} Place {place} in line."
+    return text
+
 
 #: Paused and Replied have no substatus in the spec ("--").
 PAUSED_DESCRIPTION = "The contact was paused manually, or the entire campaign was paused, which paused all leads."

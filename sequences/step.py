@@ -67,13 +67,12 @@ from sequences.model import (
     HasProfessionalEmail, InMail, IsConnection, LinkedInAttachment, LinkedInMessage, Node,
     ReactToPost, Sequence, Task, VoiceMessage, is_condition, kind_of,
 )
-from sequences.limits import INMAIL_MAX_CHARS, INMAIL_SUBJECT_MAX_CHARS, MESSAGE_MAX_CHARS, NOTE_MAX_CHARS
+from sequences.limits import INMAIL_MAX_CHARS, INVITATION_COOLDOWN, INMAIL_SUBJECT_MAX_CHARS, MESSAGE_MAX_CHARS, NOTE_MAX_CHARS
 from sequences.render import LeadData, MissingVariable, render
 from sequences.statuses import LeadStatus, Substatus
 
 SOFT_BOUNCE_RETRIES = 2
 SOFT_BOUNCE_WAIT = timedelta(days=1)
-INVITE_COOLDOWN = timedelta(days=21)
 #: re-invitations after a withdrawal, per enrollment (spec: "do this sparingly").
 MAX_REINVITES = 1
 #: retryable failures of one node before the lead goes to Error.
@@ -555,7 +554,7 @@ class _Run:
             state.message_depth,
         ))
         return msgspec.structs.replace(
-            state, phase="queued", substatus=None, error_detail="",
+            state, phase="queued", substatus=Substatus.QUEUED, error_detail="",
             status=LeadStatus.PAUSED if state.paused else LeadStatus.IN_PROGRESS,
         )
 
@@ -581,7 +580,7 @@ def _done(run: _Run, state: State, event: ActionDone) -> State:
 
 def _withdrawn(run: _Run, state: State) -> State:
     """LinkedIn's cooldown starts now; re-invite only while the acceptance is awaited."""
-    state = msgspec.structs.replace(state, withdrawn_until=run.now + INVITE_COOLDOWN)
+    state = msgspec.structs.replace(state, withdrawn_until=run.now + INVITATION_COOLDOWN)
     if state.phase != "waiting_accept" or state.accepted_at is not None:
         run.log.append(LogEntry(state.node, "invitation withdrawn"))
         return state  # the lead already moved on: nothing to re-send

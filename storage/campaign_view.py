@@ -57,4 +57,19 @@ def lead_detail(reader: Reader, enrollment_id: int, identity_id: int | None, lim
         "SELECT DISTINCT t.value AS tag FROM conversations cv, json_each(cv.tags) t"
         " WHERE cv.identity_id = ? AND cv.contact_id = ?", [identity_id, enrollment["contact_id"]])]
     return LeadDetail(enrollment=Enrollment.from_row(enrollment),
-                      contact=Contact.from_row(contact) if contact else None, timeline=timeline[::-1], tags=tags)
+                      contact=Contact.from_row(contact) if contact else None, timeline=timeline[::-1], tags=tags,
+                      queue_place=queue_place(reader, enrollment_id) if enrollment["substatus"] == "queued" else None)
+
+
+def queue_place(reader: Reader, enrollment_id: int) -> int | None:
+    """Where the lead's queued job stands in its lane (identity, bucket, inbox): 1 + the queued
+    jobs ahead of it in execution order (the `outbox_queue` index); None when none is queued."""
+    job = reader.one("SELECT identity_id, bucket, inbox_id, sort_key FROM outbox WHERE enrollment_id = ?"
+                     " AND state = 'queued' ORDER BY id DESC LIMIT 1", [enrollment_id])
+    if job is None:
+        return None
+    inbox_sql = "inbox_id = ?" if job["inbox_id"] is not None else "inbox_id IS NULL"
+    args = [job["identity_id"], job["bucket"]] + ([job["inbox_id"]] if job["inbox_id"] is not None else [])
+    ahead = reader.tuples(f"SELECT COUNT(*) FROM outbox WHERE identity_id = ? AND bucket = ? AND {inbox_sql}"
+                          " AND state = 'queued' AND sort_key < ?", [*args, job["sort_key"]])
+    return 1 + ahead[0][0]

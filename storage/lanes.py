@@ -20,10 +20,11 @@ from storage.activity import iso
 from storage.db import transaction
 from storage.outbox import PENDING_INDEX_TERM
 
-# A queued lead's substatus a lane may overwrite: none, or one a lane itself wrote (a
-# lead's own reason, e.g. Connection withdrawn, stays). Params: LANE_REASONS, the new one.
-LANE_REASONS = (Substatus.OUTSIDE_WORKING_HOURS.value, Substatus.IDENTITY_LIMITS.value)
-_REPLACEABLE = "(substatus IS NULL OR substatus IN (?, ?)) AND substatus IS NOT ?"
+# A queued lead's substatus a lane may overwrite: none, Queued (what its step wrote), or one a
+# lane itself wrote (a lead's own reason, e.g. Connection withdrawn, stays). Params: LANE_REASONS,
+# the new one. A lane that runs again gives its leads back "Queued": they wait their turn.
+LANE_REASONS = (Substatus.OUTSIDE_WORKING_HOURS.value, Substatus.IDENTITY_LIMITS.value, Substatus.QUEUED.value)
+_REPLACEABLE = "(substatus IS NULL OR substatus IN (?, ?, ?)) AND substatus IS NOT ?"
 _CHUNK = 500
 
 
@@ -82,8 +83,8 @@ def restamp(db: sqlite_utils.Database, outbox_id: int, at: datetime) -> None:
 
 def mark_lane(db: sqlite_utils.Database, identity_id: int, bucket: str, inbox_id: int | None,
               why: Substatus | None, was: Substatus | None) -> None:
-    """Every in-progress lead queued in the lane now waits for `why` (None: no longer waits for `was`).
-    Only a lead with no substatus or one a lane wrote is touched."""
+    """Every in-progress lead queued in the lane now waits for `why` (None: no longer waits for `was`,
+    only its turn: Queued). Only a lead with no substatus or one a lane wrote is touched."""
     inbox_sql = "inbox_id = ?" if inbox_id is not None else "inbox_id IS NULL"
     lane_args = [identity_id, bucket] + ([inbox_id] if inbox_id is not None else [])
     if why is None:
@@ -93,7 +94,7 @@ def mark_lane(db: sqlite_utils.Database, identity_id: int, bucket: str, inbox_id
     db.execute(
         f"UPDATE enrollments SET substatus = ? WHERE status = 'in_progress' AND {sql} AND id IN"
         f" (SELECT enrollment_id FROM outbox WHERE identity_id = ? AND bucket = ? AND {inbox_sql}"
-        " AND state = 'queued')", [why.value if why else None, *args, *lane_args])
+        " AND state = 'queued')", [(why or Substatus.QUEUED).value, *args, *lane_args])
 
 
 def mark_jobs(db: sqlite_utils.Database, outbox_ids: list[int], why: Substatus) -> None:

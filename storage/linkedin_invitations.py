@@ -6,14 +6,14 @@ together runs in one transaction. Lists are keyset-paged by id.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Iterable
 
 import sqlite_utils
 
+from sequences.limits import INVITATION_COOLDOWN
 from storage.db import transaction
 
-COOLDOWN = timedelta(weeks=3)  # LinkedIn's: no new invitation within 3 weeks of a withdrawal
 
 
 def _iso(at: datetime) -> str:
@@ -143,7 +143,7 @@ def mark_withdrawn(db: sqlite_utils.Database, row_id: int, at: datetime, by: str
         db.execute(
             "UPDATE linkedin_invitations SET state = 'withdrawn', withdrawn_at = ?, withdrawn_by = ?,"
             " reinvite_after = ?, updated_at = ? WHERE id = ?",
-            [_iso(at), by, _iso(at + COOLDOWN), _iso(at), row_id],
+            [_iso(at), by, _iso(at + INVITATION_COOLDOWN), _iso(at), row_id],
         )
 
 

@@ -478,3 +478,4 @@ class LeadDetail(msgspec.Struct, kw_only=True):
     contact: Contact | None
     timeline: list[TimelineEntry]  # oldest first
     tags: list[str]
+    queue_place: int | None = None  # a Queued lead's place in its identity's lane (1: next)

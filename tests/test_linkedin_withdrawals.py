@@ -12,13 +12,12 @@ from runtime.channels.base import SendKey
 from runtime.channels.linkedin.withdraw import auto_withdraw, refresh_pending, reinvites_due, withdraw
 from runtime.channels.linkedin.withdraw_policy import (
     MAX_INVITATIONS_PER_MEMBER,
-    REINVITE_COOLDOWN,
     InvitationFact,
-    cooldown_days_left,
     due_for_withdrawal,
     may_invite,
     older_than,
 )
+from sequences.limits import INVITATION_COOLDOWN, cooldown_days_left
 from storage import linkedin_invitations as store
 from storage.db import open_db
 from tests.support.linkedin_fixtures import *  # noqa: F401,F403
@@ -53,9 +52,9 @@ def test_due_is_exactly_the_old_enough_pending(ages, threshold):
 def test_reinvite_waits_three_weeks_and_only_once():
     withdrawn = InvitationFact("a", T0 - 20 * DAY, state="withdrawn", withdrawn_at=T0)
     d = may_invite([withdrawn], now=T0 + 20 * DAY)
-    assert not d.allowed and d.not_before == T0 + REINVITE_COOLDOWN
+    assert not d.allowed and d.not_before == T0 + INVITATION_COOLDOWN
     assert cooldown_days_left(T0, T0 + 20 * DAY) == 1 and cooldown_days_left(T0, T0) == 21
-    assert may_invite([withdrawn], now=T0 + REINVITE_COOLDOWN).allowed
+    assert may_invite([withdrawn], now=T0 + INVITATION_COOLDOWN).allowed
     second = InvitationFact("a", T0 + 22 * DAY, state="withdrawn", withdrawn_at=T0 + 40 * DAY)
     assert MAX_INVITATIONS_PER_MEMBER == 2
     assert not may_invite([withdrawn, second], now=T0 + 200 * DAY).allowed
@@ -93,7 +92,7 @@ def test_sync_accept_withdraw_history(db):
     hist = store.history(db, 1)
     assert [(h["provider_id"], h["state"], h["source"]) for h in hist] == [
         ("ACoM1", "withdrawn", "enginy"), ("ACoM2", "accepted", "enginy"), ("ACoM9", "pending", "external")]
-    assert hist[0]["reinvite_after"] == (T0 + 2 * DAY + REINVITE_COOLDOWN).isoformat()
+    assert hist[0]["reinvite_after"] == (T0 + 2 * DAY + INVITATION_COOLDOWN).isoformat()
     assert [h["id"] for h in store.history(db, 1, after_id=hist[0]["id"], limit=1)] == [hist[1]["id"]]
 
 
@@ -119,7 +118,7 @@ async def test_auto_withdraw_then_reinvite_after_three_weeks(gateway, db, autoju
         # LinkedIn itself refuses a re-invite within the cooldown
         with pytest.raises(InvitationCooldown):
             await driver.send_invitation(LeadRef(provider_id="ACoM1"), None, SendKey("r", clock["now"]))
-        clock["now"] += REINVITE_COOLDOWN
+        clock["now"] += INVITATION_COOLDOWN
         [due] = reinvites_due(db, 1, clock["now"])
         assert due["provider_id"] == "ACoM1"
         again = await driver.send_invitation(LeadRef(provider_id="ACoM1"), None, SendKey("r2", clock["now"]))

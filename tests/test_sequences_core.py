@@ -17,7 +17,7 @@ from sequences.model import (
     InMail, IsConnection, LinkedInMessage, Sequence, Task, VisitProfile,
 )
 from sequences.render import LeadData, MissingVariable, chunk_message, render, render_pieces
-from sequences.statuses import SUBSTATUS_TEXT, LeadStatus, Substatus
+from sequences.statuses import SPEC_SUBSTATUSES, SUBSTATUS_TEXT, LeadStatus, Substatus
 from sequences.step import (
     Accepted, ActionDone, ActionFailed, Blocked, Bounced, Due, InvitationWithdrawn, LeadFacts,
     OutOfOffice, Paused, Removed, Replied, Resumed, Retry, Start, State, compile_sequence, step,
@@ -142,7 +142,8 @@ def test_chunking_keeps_every_word_and_respects_the_limit():
 
 
 def test_substatus_vocabulary_is_the_spec_table():
-    assert len(SUBSTATUS_TEXT) == len(Substatus) == 34
+    assert len(SUBSTATUS_TEXT) == len(Substatus) == 35
+    assert len(SPEC_SUBSTATUSES) == 34 and Substatus.QUEUED not in SPEC_SUBSTATUSES  # plus enginy's Queued
     assert Substatus.OUT_OF_OFFICE.label == "Out of office"
     assert Substatus.OUT_OF_OFFICE.status is LeadStatus.FINISHED
     assert Substatus.WAITING_TO_CONNECT.status is LeadStatus.IN_PROGRESS

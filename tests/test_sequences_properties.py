@@ -170,6 +170,9 @@ class World:
             assert after.substatus is not None and after.substatus.status is LeadStatus.ERROR
         if after.status is LeadStatus.IN_PROGRESS and after.phase != "queued":
             assert after.due_at is not None  # a waiting lead always has a time to be woken at
+        if after.status is LeadStatus.IN_PROGRESS:
+            # no lead waits without a reason: a substatus, unless it is due this very instant
+            assert after.substatus is not None or (after.phase == "due" and after.due_at <= self.now), after
         return tr
 
     def settle(self) -> None:

@@ -17,7 +17,8 @@ from sequences.model import (
     LinkedInAttachment, LinkedInMessage, Sequence, Task, VisitProfile, VoiceMessage,
 )
 from sequences.statuses import LeadStatus, Substatus
-from sequences.step import INVITE_COOLDOWN, MAX_RETRIES, RETRY_WAIT
+from sequences.limits import INVITATION_COOLDOWN
+from sequences.step import MAX_RETRIES, RETRY_WAIT
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -161,10 +162,10 @@ def test_withdrawn_while_waiting_reinvites_after_three_weeks_with_a_new_attempt(
     w = T0 + 5 * DAY
     lead(InvitationWithdrawn(), w)
     assert (lead.state.status, lead.state.substatus) == (LeadStatus.IN_PROGRESS, Substatus.CONNECTION_WITHDRAWN)
-    assert lead.state.due_at == lead.state.withdrawn_until == w + INVITE_COOLDOWN == w + timedelta(days=21)
-    lead(Due(), w + INVITE_COOLDOWN)
+    assert lead.state.due_at == lead.state.withdrawn_until == w + INVITATION_COOLDOWN == w + timedelta(days=21)
+    lead(Due(), w + INVITATION_COOLDOWN)
     assert lead.sent == [("inv", 0), ("inv", 1)]
-    again = w + INVITE_COOLDOWN
+    again = w + INVITATION_COOLDOWN
     lead(ActionDone("inv", again), again)
     assert lead.state.acceptance_deadline == again + 7 * DAY  # a fresh window for the new invitation
     lead(InvitationWithdrawn(), again + DAY)  # a second withdrawal: move on through No
@@ -192,8 +193,8 @@ def test_a_connection_request_inside_the_cooldown_waits_for_its_end():
     lead(ActionDone("a", T0), T0)
     lead(Due(), T0 + DAY)
     assert lead.sent == [("a", 0)] and lead.state.substatus is Substatus.CONNECTION_WITHDRAWN
-    assert lead.state.due_at == T0 + INVITE_COOLDOWN
-    lead(Due(), T0 + INVITE_COOLDOWN)
+    assert lead.state.due_at == T0 + INVITATION_COOLDOWN
+    lead(Due(), T0 + INVITATION_COOLDOWN)
     assert lead.sent == [("a", 0), ("b", 0)]
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from sequences.limits import INVITATION_COOLDOWN
 from sequences.preview import preview
 from sequences.render import LeadData, PREVIEW_LEAD, render
 from sequences.validate import validate
@@ -23,7 +25,7 @@ from sequences.model import (
 )
 from sequences.render import canonical, variables_in
 from sequences.statuses import (
-    ACTIVE_CAMPAIGN_STATUSES, CAMPAIGN_TRANSITIONS, CampaignStatus, LeadStatus, Priority, Substatus,
+    ACTIVE_CAMPAIGN_STATUSES, CAMPAIGN_TRANSITIONS, CampaignStatus, LeadStatus, Priority, Substatus, explain,
 )
 from sequences.templates import BUILTIN_TEMPLATES, SPEC_TEMPLATE_NAMES, TemplateError, find_template, save_as_template
 
@@ -209,3 +211,15 @@ def test_cli_unknown_template_is_one_line_exit_2_listing_the_names():
     out = subprocess.run([*cmd, "templates", "show", "no such thing"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "no such thing" in out.stderr and "Email Only" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_connection_withdrawn_says_the_real_days_left():
+    """The spec's "X days remaining before retry" is filled in, rounded up; never a literal X."""
+    withdrawn = datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
+    retry = withdrawn + INVITATION_COOLDOWN
+    assert explain(Substatus.CONNECTION_WITHDRAWN, now=withdrawn, retry_at=retry).endswith(
+        "21 days remaining before retry.")
+    assert "1 day remaining" in explain(Substatus.CONNECTION_WITHDRAWN, now=retry - timedelta(hours=3),
+                                        retry_at=retry)
+    assert " X " not in explain(Substatus.CONNECTION_WITHDRAWN)
+    assert explain(Substatus.QUEUED, place=3).endswith("Place 3 in line.")

@@ -3,8 +3,10 @@
 The spec's substatuses "stay true while waiting": when a lane with queued
 jobs cannot run now, every lead queued in it shows Outside working hours
 (closed now, or the next action falls after today's window) or Identity
-limits (a cap of the lane's bucket is spent); it is cleared when the lane
-runs again, and the lead's own step rewrites it when its job is done.
+limits (a cap of the lane's bucket is spent); when the lane runs again they
+go back to Queued (the step's own word for a job waiting its turn: its place
+in the lane is read on demand, storage/campaign_view.queue_place), and the
+lead's own step rewrites it when its job is done.
 
 This is one UPDATE per lane per change of reason (or after new jobs were
 filed into a waiting lane), never per lead per tick, so simulations keep
@@ -72,7 +74,7 @@ class WaitingReasons:
 
     def _mark(self, lane: "Lane", why: Substatus | None) -> None:
         """One UPDATE for every in-progress lead queued in this lane. Only a lead with no
-        substatus or one of these two is touched, so a lead's own reason (e.g. Connection
+        substatus, Queued or one of these two is touched, so a lead's own reason (e.g. Connection
         withdrawn) is never overwritten."""
         old = self.reason.get(lane)
         self.reason[lane] = why

@@ -590,7 +590,7 @@ class CampaignScreen(CampaignActions, Screen):
         identity = self.row.identity_id if self.row else None
         detail = await asyncio.to_thread(lead_detail, self.ctx.reader, enrollment_id, identity)
         if self.panel_enrollment == enrollment_id:
-            self.query_one(LeadPanel).show(detail)
+            self.query_one(LeadPanel).show(detail, self.ctx.now())
 
     def action_lead_activity(self) -> None:
         row = self.query_one("#audience-table", VirtualTable).current

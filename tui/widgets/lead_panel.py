@@ -8,19 +8,25 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from sequences.statuses import PAUSED_DESCRIPTION, REPLIED_DESCRIPTION, Substatus
+from datetime import datetime
+
+from sequences.statuses import PAUSED_DESCRIPTION, REPLIED_DESCRIPTION, Substatus, explain
 from storage.records import LeadDetail
 from tui.text import literal, short_time
 from tui.widgets.status import KIND_ICON, kind_label, lead_status
 
 
-def _reason(status: str, substatus: str | None) -> str:
-    if substatus:
+def _reason(detail: LeadDetail, now: datetime | None) -> str:
+    """Why the lead is where it is, with its own facts (days left, place in the queue)."""
+    e = detail.enrollment
+    if e.substatus:
         try:
-            return Substatus(substatus).description
+            sub = Substatus(e.substatus)
         except ValueError:
-            return substatus
-    return {"paused": PAUSED_DESCRIPTION, "replied": REPLIED_DESCRIPTION}.get(status, "")
+            return e.substatus
+        retry_at = datetime.fromisoformat(e.due_at) if e.due_at else None
+        return explain(sub, now=now, retry_at=retry_at, place=detail.queue_place)
+    return {"paused": PAUSED_DESCRIPTION, "replied": REPLIED_DESCRIPTION}.get(e.status, "")
 
 
 class LeadPanel(VerticalScroll):
@@ -38,7 +44,8 @@ class LeadPanel(VerticalScroll):
             body.update("")
         self.scroll_home(animate=False)
 
-    def show(self, detail: LeadDetail | None) -> None:
+    def show(self, detail: LeadDetail | None, now: datetime | None = None) -> None:
+        """`now`: workspace time, for the reasons that count down (Connection withdrawn)."""
         body = self.query_one("#lead-body", Static)
         if detail is None:
             body.update(Text("This lead is no longer in the campaign.", style="dim"))
@@ -60,9 +67,9 @@ class LeadPanel(VerticalScroll):
         parts: list = [name, title, Text(""), profile]
         if e.status == "error":
             banner = Text("✖ ", style="bold red")
-            banner.append(_reason(e.status, e.substatus), style="bold red")
+            banner.append(_reason(detail, now), style="bold red")
             parts += [Text(""), banner]
-        elif reason := _reason(e.status, e.substatus):
+        elif reason := _reason(detail, now):
             parts += [Text(""), Text(reason, style="dim")]
         timeline = Table.grid(padding=(0, 1))
         timeline.add_column(style="dim", no_wrap=True)

@@ -11,12 +11,12 @@ Pure rules from the spec, no I/O, no clock (callers pass `now`):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
-REINVITE_COOLDOWN = timedelta(weeks=3)
+from sequences.limits import INVITATION_COOLDOWN
+
 MAX_INVITATIONS_PER_MEMBER = 2
 
 
@@ -53,7 +53,7 @@ def older_than(pending: Iterable[InvitationFact], *, now: datetime, days: int | 
 
 
 def reinvite_after(withdrawn_at: datetime) -> datetime:
-    return withdrawn_at + REINVITE_COOLDOWN
+    return withdrawn_at + INVITATION_COOLDOWN
 
 
 @dataclass(frozen=True)
@@ -78,12 +78,6 @@ def may_invite(history: Sequence[InvitationFact], *, now: datetime) -> ReinviteD
         if now < ready:
             return ReinviteDecision(False, ready, "3-week cooldown after a withdrawal")
     return ReinviteDecision(True)
-
-
-def cooldown_days_left(withdrawn_at: datetime, now: datetime) -> int:
-    """For the substatus "Connection withdrawn. X days remaining before retry" (rounded up)."""
-    left = (reinvite_after(withdrawn_at) - now).total_seconds() / 86400
-    return max(0, math.ceil(left))
 
 
 def due_reinvites(
