@@ -11,7 +11,9 @@ being checked by itself.
 Violations found: cap (day/month per bucket or inbox), spacing / rolling
 windows, working hours, a send after the lead replied (or bounced / went
 out-of-office), a duplicate send (a world delivery twice for one step, or a
-delivery the outbox does not account for).
+delivery the outbox does not account for), a lead that waits without a reason
+(In progress with no in-progress substatus while its job is not being performed, a job queued
+on a disconnected inbox, nothing left to move it; Error without an error substatus).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sequences import limits as spec
+from sequences.statuses import LeadStatus, Substatus
 from storage import run_record
 from storage.identities import identities_by_id
 
@@ -179,6 +182,8 @@ def findings(db, *, start: datetime, end: datetime, world=None) -> Findings:
             if n > allowed:
                 violations.append({"kind": "duplicate_send", "enrollment": int(enrollment), "node": node, "count": n})
 
+    violations += _unexplained(db)
+
     return Findings(
         violations=violations,
         ratios=_utilization(db, idents, inboxes, day_counts, start, end),
@@ -187,6 +192,35 @@ def findings(db, *, start: datetime, end: datetime, world=None) -> Findings:
         log=[(r["at"], r["identity_id"],
               f"{r['at']}|{r['identity_id']}|{r['bucket']}|{r['inbox_id']}|{r['enrollment_id']}\n") for r in ledger],
     )
+
+
+_WAITING = frozenset(s.value for s in Substatus if s.status is LeadStatus.IN_PROGRESS)
+_ERRORS = frozenset(s.value for s in Substatus if s.status is LeadStatus.ERROR)
+
+
+def _unexplained(db) -> list[dict]:
+    """No lead waits without a reason (issue 14): an In-progress lead names why it waits (an
+    in-progress substatus), unless its job is being performed right now; something will move it (a
+    due time or a job on its way), and not a job queued on an inbox that is disconnected; a
+    lead that cannot go on is in Error with an error substatus."""
+    found = []
+    for r in run_record.unfinished_leads(db):
+        why = None
+        if r["status"] == "error":
+            if r["substatus"] not in _ERRORS:
+                why = "error_without_reason"
+        elif r["substatus"] is None and not r["running"]:
+            why = "no_reason"
+        elif r["substatus"] is not None and r["substatus"] not in _WAITING:
+            why = "not_a_waiting_reason"
+        elif r["on_lost_inbox"]:
+            why = "queued_on_lost_inbox"
+        elif r["due_at"] is None and not r["pending"]:
+            why = "nothing_moves_it"
+        if why is not None:
+            found.append({"kind": "unexplained_wait", "why": why, "enrollment": r["id"], "status": r["status"],
+                          "substatus": r["substatus"]})
+    return found
 
 
 def _utilization(db, idents, inboxes, day_counts, start: datetime, end: datetime) -> list[float]:

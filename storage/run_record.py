@@ -54,3 +54,17 @@ def capped_jobs(db: sqlite_utils.Database) -> list[Row]:
     """The outbox rows of the lanes with a daily cap (what was waiting, and when it went)."""
     return list(db.query("SELECT identity_id, bucket, inbox_id, created_at, sent_at, state FROM outbox"
                          " WHERE bucket IN ('connection_request', 'message', 'profile_visit', 'email')"))
+
+
+def unfinished_leads(db: sqlite_utils.Database) -> list[Row]:
+    """Every lead In progress or in Error: its substatus, due time, whether a job of it is on its
+    way (queued, claimed, sending or unknown), running right now (claimed, sending), and whether a queued one waits on an inbox that is
+    not connected (for the invariant "no lead waits without a reason")."""
+    return list(db.query(
+        "SELECT e.id, e.status, e.substatus, e.due_at,"
+        " EXISTS (SELECT 1 FROM outbox o WHERE o.enrollment_id = e.id"
+        "         AND o.state IN ('queued', 'claimed', 'sending', 'unknown')) AS pending,"
+        " EXISTS (SELECT 1 FROM outbox o WHERE o.enrollment_id = e.id AND o.state IN ('claimed', 'sending')) AS running,"
+        " EXISTS (SELECT 1 FROM outbox o JOIN inboxes i ON i.id = o.inbox_id WHERE o.enrollment_id = e.id"
+        "         AND o.state = 'queued' AND i.connected = 0) AS on_lost_inbox"
+        " FROM enrollments e WHERE e.status IN ('in_progress', 'error')"))

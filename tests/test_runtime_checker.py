@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import trio
+import trio.testing
+
 from runtime.checker import check
+from runtime.engine import Runtime
+from runtime.sandbox.world import SandboxWorld
 from storage.activity import iso
 from storage.db import transaction
-from tests.test_runtime_actors import MON, invites_only, workspace
+from tests.test_runtime_actors import MON, QUIET, invites_only, workspace
 
 
 def saturated_visit_day(db, visits: int, *, first_offset_s: int = 0) -> None:
@@ -64,3 +69,26 @@ def test_the_checker_finds_a_send_outside_working_hours_and_one_too_close_to_the
     assert kinds == ["rolling", "working_hours", "working_hours"]
     late = sorted(v["at"] for v in report["violations"] if v["kind"] == "working_hours")
     assert late == [iso(MON + timedelta(hours=18, minutes=30)), iso(MON + timedelta(days=1, hours=8, minutes=59))]
+
+
+def test_the_checker_finds_leads_that_wait_without_a_reason(tmp_path):
+    """After a real run every lead names its reason; a lead left In progress with none (a queued
+    job and no substatus, the stall issue 14 found), one whose job sits on a disconnected inbox,
+    and an Error without an error substatus are each a violation."""
+    db = workspace(tmp_path, invites_only(), leads=6, invites=2)
+    rt = Runtime(db, world=SandboxWorld(9, profile=QUIET), poll_interval=600.0)
+    trio.run(lambda: rt.run(epoch=MON, until=MON + timedelta(days=1)), clock=trio.testing.MockClock(autojump_threshold=0))
+    end = MON + timedelta(days=1)
+    assert check(db, start=MON, end=end)["violations"] == []
+    waiting = [r[0] for r in db.execute("SELECT e.id FROM enrollments e JOIN outbox o ON o.enrollment_id = e.id"
+                                        " WHERE o.state = 'queued' ORDER BY e.id")]
+    assert len(waiting) == 4  # two invitations a day: four wait for Tuesday, each says why
+    with transaction(db):
+        db.execute("UPDATE enrollments SET substatus = NULL WHERE id = ?", [waiting[0]])
+        db.execute("UPDATE enrollments SET status = 'error', substatus = NULL WHERE id = ?", [waiting[1]])
+        db.execute("UPDATE outbox SET bucket = 'email', inbox_id = 1 WHERE enrollment_id = ?", [waiting[2]])
+        db.execute("UPDATE inboxes SET connected = 0")
+    found = {(v["enrollment"], v["why"]) for v in check(db, start=MON, end=end)["violations"]
+             if v["kind"] == "unexplained_wait"}
+    assert found == {(waiting[0], "no_reason"), (waiting[1], "error_without_reason"),
+                     (waiting[2], "queued_on_lost_inbox")}
