@@ -10,6 +10,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from runtime.actors.linkedin_jobs import lead_ref
 from runtime.leads import DONE_KIND, CampaignInfo, QueuedJob, advance, projected_due
 from sequences.statuses import Substatus
 from sequences.step import ActionDone, ActionFailed, Event
@@ -23,11 +24,16 @@ LINKEDIN_MESSAGES = frozenset({"linkedin_message", "inmail", "linkedin_attachmen
 
 
 def record_side(db: sqlite_utils.Database, job: Claimed, *, identity_id: int, now: datetime,
-                external_id: str | None) -> None:
-    """The invitation history, conversation and message rows a delivered action implies."""
+                external_id: str | None, member: str | None = None) -> None:
+    """The invitation history, conversation and message rows a delivered action implies.
+
+    An invitation is recorded under the member's provider id — the contact's, else the one the
+    gateway answered with (`member`) — and its profile URL's slug, never under the URL alone:
+    the pending list names members by id, and an unmatched invitation is never withdrawn."""
     if job.action == "connection_request":
         linkedin_invitations.record_sent(
-            db, identity_id=identity_id, provider_id=job.linkedin_id or job.linkedin_url or "", sent_at=now,
+            db, identity_id=identity_id, provider_id=job.linkedin_id or member or job.linkedin_url or "",
+            public_id=lead_ref(job).public_id, sent_at=now,
             invitation_id=external_id, note=job.payload.get("note") or None, contact_id=job.contact_id,
             campaign_id=job.campaign_id, enrollment_id=job.enrollment_id, outbox_key=job.key)
         return

@@ -85,19 +85,22 @@ def sync_pending(
     added = linked = gone = 0
     with transaction(db):
         pending = {r["provider_id"]: r for r in db.query(
-            "SELECT id, provider_id, invitation_id FROM linkedin_invitations"
+            "SELECT id, provider_id, public_id, invitation_id FROM linkedin_invitations"
             " WHERE identity_id = ? AND state = 'pending'", [identity_id])}
+        # an invitation sent to a contact known by its profile URL only: matched by the URL's slug
+        by_public = {r["public_id"]: r for r in pending.values() if r["public_id"]}
         seen = set()
         for item in listed:
             pid = item["provider_id"]
-            seen.add(pid)
-            ours = pending.get(pid)
+            ours = pending.get(pid) or by_public.get(item.get("public_id"))
             if ours is not None:
-                if ours["invitation_id"] != item["invitation_id"]:
-                    db.execute("UPDATE linkedin_invitations SET invitation_id = ?, updated_at = ? WHERE id = ?",
-                               [item["invitation_id"], _iso(now), ours["id"]])
+                seen.add(ours["provider_id"])
+                if ours["invitation_id"] != item["invitation_id"] or ours["provider_id"] != pid:
+                    db.execute("UPDATE linkedin_invitations SET invitation_id = ?, provider_id = ?, updated_at = ?"
+                               " WHERE id = ?", [item["invitation_id"], pid, _iso(now), ours["id"]])
                     linked += 1
                 continue
+            seen.add(pid)
             exists = db.execute(
                 "SELECT 1 FROM linkedin_invitations WHERE identity_id = ? AND invitation_id = ?",
                 [identity_id, item["invitation_id"]]).fetchone()

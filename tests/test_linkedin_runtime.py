@@ -352,3 +352,20 @@ async def test_killed_mid_invite_is_resumed_without_a_second_invitation(tmp_path
     row = db.execute("SELECT state FROM outbox WHERE action = 'connection_request'").fetchone()
     assert row[0] == "sent"
     assert leads(db, cid)[1][0] == "in_progress"
+
+
+@pytest.mark.trio
+async def test_an_invitation_to_a_contact_known_by_url_only_is_withdrawn_and_reinvited(tmp_path, gateway, clock):
+    """The contact has a profile URL and no provider id: the invitation is recorded under the
+    member the gateway names, so the pending list matches it, the automatic withdrawal takes it
+    and the lead is invited again after the cooldown (it used to wait forever under its URL)."""
+    ws_dir, db, iid, cid = workspace(tmp_path, gateway, leads=1, withdraw_enabled=True, withdraw_after_days=3)
+    db.execute("UPDATE contacts SET linkedin_id = NULL")
+    await run(runtime(ws_dir, db, clock), 12)
+    deletes = ok(gateway.requests("DELETE", ".*/users/invite/sent/.*"))
+    assert len(deletes) == 1
+    assert leads(db, cid)[1] == ("in_progress", "connection_withdrawn")
+    await run(runtime(ws_dir, db, clock), 20, start=EPOCH + 12 * DAY)
+    invites = ok(gateway.requests("POST", ".*/users/invite"))
+    assert len(invites) == 2
+    assert at(invites[1]) - at(deletes[0]) >= timedelta(weeks=3)

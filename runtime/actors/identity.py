@@ -304,8 +304,8 @@ class IdentityActor:
     def _apply(self, lane: Lane, job: outbox.Claimed, info: CampaignInfo, had_ledger: datetime | None,
                outcome: Outcome) -> None:
         match outcome:
-            case Done(external_id, reconciled):
-                self._succeeded(lane, job, info, external_id, reconciled, had_ledger)
+            case Done(external_id, reconciled, member):
+                self._succeeded(lane, job, info, external_id, reconciled, had_ledger, member)
             case Requeue(error, until):
                 self._requeue(lane, job, error, had_ledger, until)
             case DeferLead(error, until, substatus):
@@ -322,14 +322,14 @@ class IdentityActor:
                 self._inbox_lost(lane, job, error, had_ledger)
 
     def _succeeded(self, lane: Lane, job: outbox.Claimed, info: CampaignInfo, external_id: str | None,
-                   reconciled: bool, had_ledger: datetime | None) -> None:
+                   reconciled: bool, had_ledger: datetime | None, member: str | None = None) -> None:
         now = self.clock.now()
         with transaction(self.db):
             if had_ledger is not None and not reconciled:
                 # an unknown attempt that had not happened after all: it happens now
                 restamp(self.db, job.id, now)
             outbox.mark_sent(self.db, job, now, external_id)
-            record_side(self.db, job, identity_id=self.id, now=now, external_id=external_id)
+            record_side(self.db, job, identity_id=self.id, now=now, external_id=external_id, member=member)
             queued, due = settle(self.db, info, job, ActionDone(node=job.node, at=now), now, identity_id=self.id,
                                  detail={"reconciled": True} if reconciled else None)
         if had_ledger is not None and not reconciled:

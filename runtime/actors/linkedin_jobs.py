@@ -49,27 +49,26 @@ class LinkedInJobs:
 
     async def perform(self, job) -> Outcome:
         try:
-            external_id, reconciled = await self._call(job)
+            return await self._call(job)
         except LinkedInError as exc:
             return self._failed(exc)
-        return Done(external_id, reconciled)
 
-    async def _call(self, job) -> tuple[str | None, bool]:
-        """The one network call. Returns (external id, reconciled)."""
+    async def _call(self, job) -> Done:
+        """The one network call."""
         p = job.payload
         lead = lead_ref(job)
         key = SendKey(job.key, job.first_attempt_at, job.resumed)
         d = self.driver
         if job.action == "visit_profile":
             prof = await d.visit_profile(lead)
-            return prof.provider_id, False
+            return Done(prof.provider_id, member=prof.provider_id)
         if job.action == "react_to_post":
             r = p.get("reaction") or "like"
             res = await d.react_to_last_post(lead, None if r == MOST_REACTED else Reaction(r))
-            return res.post_id, False
+            return Done(res.post_id)
         if job.action == "connection_request":
             inv = await d.send_invitation(lead, p.get("note") or None, key)
-            return inv.invitation_id, inv.reconciled
+            return Done(inv.invitation_id, inv.reconciled, member=inv.provider_id)
         if job.action == "linkedin_message":
             sent = await d.send_message(lead, list(p.get("chunks") or ()), key)
         elif job.action == "inmail":
@@ -80,7 +79,7 @@ class LinkedInJobs:
             sent = await d.send_voice_message(lead, _attachment(p.get("file", "")), key)
         else:
             raise ValueError(f"not a channel action: {job.action}")
-        return sent.chat_id, sent.reconciled
+        return Done(sent.chat_id, sent.reconciled, member=sent.provider_id)
 
     def _failed(self, exc: LinkedInError) -> Outcome:
         now = self.now()

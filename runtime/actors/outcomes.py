@@ -18,10 +18,13 @@ from sequences.statuses import Substatus
 
 @dataclass(frozen=True)
 class Done:
-    """The action happened (now, or found already done by a look-up: `reconciled`)."""
+    """The action happened (now, or found already done by a look-up: `reconciled`). `member`: the
+    LinkedIn provider id the gateway answered with (a contact known only by its profile URL is
+    matched under it later: the pending invitations list names members by provider id)."""
 
     external_id: str | None
     reconciled: bool = False
+    member: str | None = None
 
 
 @dataclass(frozen=True)
