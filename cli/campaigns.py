@@ -1,5 +1,5 @@
 """`enginy campaigns …`: create, launch, pause, resume, archive, delete, duplicate,
-add contacts, lead actions, status, list, export.
+add contacts, lead actions, the audience, status, list, export.
 
 The rules live in storage/campaigns.py, storage/audience.py,
 storage/lead_intents.py and storage/metrics.py; this module parses options,
@@ -330,6 +330,56 @@ def leads(
     human = f"{action}: {report.changed} lead(s) changed" + "".join(
         f"\n  skipped {s['contact']}: {s['reason']}" for s in report.skipped)
     emit({"action": action, **msgspec.structs.asdict(report)}, json_out, human)
+
+
+@app.command("audience")
+def audience(
+    ctx: typer.Context, campaign: str = _CAMPAIGN,
+    status_chip: Optional[str] = typer.Option(None, "--status", help="Only this status chip: not_started, in_progress, "
+                                              "paused, error, finished or replied (default: every lead)."),
+    after: Optional[int] = typer.Option(None, "--after", help="Continue after this key (the last page's next_after)."),
+    limit: int = typer.Option(100, "--limit", min=1, max=10_000, help="Leads per page."),
+    json_out: bool = _JSON,
+) -> None:
+    """The Audience tab for scripts: each lead with its status, why it waits, when it is next due and
+    its step; paged by key (`--after` the previous page's next_after; null: the last page)."""
+    from sequences.statuses import Substatus
+    from storage.audience_view import AudienceFilter, AudienceSource
+    from storage.campaigns import get_campaign
+    from storage.metrics import AUDIENCE_KEYS
+    from storage.reader import Reader
+
+    chips = [k for k in AUDIENCE_KEYS if k != "total"]
+    if status_chip is not None and status_chip not in chips:
+        raise UserError(f"--status: unknown status {status_chip!r} ({', '.join(chips)})")
+    ws, db = open_session(ctx)
+    row = _guard(lambda: get_campaign(db, campaign))
+    reader = Reader(ws.db_path)
+    try:
+        source = AudienceSource(reader, AudienceFilter(row["id"], row["identity_id"], status=status_chip,
+                                                       campaign_paused=row["status"] == "paused"))
+        page = source.after(after, limit + 1)
+    finally:
+        reader.close()
+    more = len(page) > limit
+    page = page[:limit]
+    leads_out = [{"contact_id": r.contact_id, "name": f"{r.first_name or ''} {r.last_name or ''}".strip(),
+                  "company": r.company or "", "status": r.status, "substatus": r.substatus,
+                  "next_due": r.due_at, "step": r.node_id, "key": r.id} for r in page]
+    out = {"leads": leads_out, "next_after": page[-1].id if more else None}
+
+    def why(sub: str | None) -> str:
+        try:
+            return Substatus(sub).label if sub else ""
+        except ValueError:
+            return sub or ""
+
+    human = "\n".join(
+        f"{r['contact_id']:>7}  {r['name'][:24]:<24} {r['company'][:18]:<18} {r['status']:<11} {why(r['substatus']):<26}"
+        f" {r['step'] or '':<10} {r['next_due'] or ''}" for r in leads_out) or "No leads."
+    if out["next_after"] is not None:
+        human += f"\nMore: --after {out['next_after']}"
+    emit(out, json_out, human)
 
 
 @app.command("status")

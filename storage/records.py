@@ -446,6 +446,7 @@ class AudienceRow(msgspec.Struct, kw_only=True):
     job_title: str
     recent: list[str]  # kinds of the latest actions (at most 4), newest first
     tags: list[str]
+    due_at: str | None = None  # when the lead is next due (its step's delay), None while not waiting for time
 
 
 class TimelineEntry(msgspec.Struct, kw_only=True):

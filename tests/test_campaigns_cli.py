@@ -168,3 +168,29 @@ def test_export_csv(ws, tmp_path):
     assert rows[0]["all_reply_rate"] == "1.0" and rows[0]["audience_total"] == "5"
     assert "no campaign 'Zed'" in fails(ws, "campaigns", "export", str(tmp_path / "x.csv"), "--campaign", "Zed")
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_audience_pages_by_key_with_each_leads_reason(ws):
+    """`campaigns audience` is the Audience tab for scripts: status, substatus, next due and step per
+    lead, paged by key (next_after), narrowed by a status chip."""
+    ok_json(ws, "campaigns", "create", "--template", "Email Only", "--identity", "Ada", "--list", "Leads")
+    ok_json(ws, "campaigns", "launch", "1")
+    db = db_of(ws)
+    db.execute("UPDATE enrollments SET status = 'in_progress', substatus = 'queued', node_id = 'email1', due_at = NULL"
+               " WHERE contact_id = 2")
+    db.execute("UPDATE enrollments SET status = 'in_progress', substatus = 'scheduled', node_id = 'email2',"
+               " due_at = '2026-03-05T10:00:00+00:00' WHERE contact_id = 4")
+    db.conn.close()
+    first = ok_json(ws, "campaigns", "audience", "1", "--limit", "2")
+    assert [r["contact_id"] for r in first["leads"]] == [1, 2] and first["next_after"] is not None
+    assert set(first["leads"][0]) >= {"contact_id", "name", "company", "status", "substatus", "next_due", "step"}
+    assert first["leads"][1]["substatus"] == "queued" and first["leads"][1]["step"] == "email1"
+    rest = ok_json(ws, "campaigns", "audience", "1", "--limit", "2", "--after", str(first["next_after"]))
+    last = ok_json(ws, "campaigns", "audience", "1", "--limit", "2", "--after", str(rest["next_after"]))
+    assert [r["contact_id"] for r in rest["leads"] + last["leads"]] == [3, 4, 5] and last["next_after"] is None
+    waiting = ok_json(ws, "campaigns", "audience", "Ada's Campaign", "--status", "in_progress")
+    assert [(r["contact_id"], r["substatus"], r["next_due"]) for r in waiting["leads"]] == [
+        (2, "queued", None), (4, "scheduled", "2026-03-05T10:00:00+00:00")]
+    human = enginy(ws, "campaigns", "audience", "1", "--status", "in_progress").stdout
+    assert "Queued" in human and "Scheduled" in human
+    assert "unknown status" in fails(ws, "campaigns", "audience", "1", "--status", "stuck")
