@@ -39,6 +39,14 @@ def other_process(tmp_path):
     return open_db(tmp_path / "ws.db")
 
 
+async def run_alongside(rt: Runtime, script) -> None:
+    """Run the runtime from Monday while `script` looks and acts (it ends the run with request_stop)."""
+    with trio.fail_after(10_000_000):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(lambda task_status: rt.run(epoch=MON, task_status=task_status))
+            nursery.start_soon(script)
+
+
 def two_emails() -> Sequence:
     return Sequence(start="e1", nodes=[Email(id="e1", subject="Hi {first_name}", body="hello", next="e2"),
                                        Email(id="e2", subject="Re: hi", body="following up", delay=Delay(days=1))])
@@ -71,10 +79,7 @@ async def test_a_disconnected_inbox_puts_its_leads_mid_sequence_in_error_until_r
         seen["retried"] = statuses(db)
         rt.request_stop()
 
-    with trio.fail_after(10_000_000):
-        async with trio.open_nursery() as nursery:
-            await nursery.start(lambda task_status: rt.run(epoch=MON, task_status=task_status))
-            nursery.start_soon(script)
+    await run_alongside(rt, script)
 
     assert seen["monday_sent"] == 3
     assert sorted(s for s, _ in seen["monday"].values()) == ["in_progress"] * 6
@@ -107,10 +112,7 @@ async def test_an_identity_without_linkedin_errors_every_lead_that_needs_it(tmp_
         seen["after"] = statuses(db)
         rt.request_stop()
 
-    with trio.fail_after(10_000_000):
-        async with trio.open_nursery() as nursery:
-            await nursery.start(lambda task_status: rt.run(epoch=MON, task_status=task_status))
-            nursery.start_soon(script)
+    await run_alongside(rt, script)
 
     assert set(seen["before"].values()) == {("error", "linkedin_disconnected")}, seen["before"]
     assert set(seen["after"].values()) == {("finished", "no_response")}, seen["after"]
