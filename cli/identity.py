@@ -179,6 +179,43 @@ def edit(
     _show(db, ident["id"], json_out)
 
 
+def _set_paused(ctx: typer.Context, identity: str | None, every: bool, paused: bool, json_out: bool) -> None:
+    from runtime.clock import wall_now
+    from tui.text import clean
+    from storage.identities import IdentityError, get_identity, list_identities, set_linkedin_paused
+
+    if (identity is None) == (not every):
+        raise UserError("name one identity, or --all for every identity")
+    ws, db = open_session(ctx)
+    try:
+        idents = list_identities(db) if every else [get_identity(db, identity)]
+    except IdentityError as exc:
+        raise UserError(str(exc)) from None
+    for ident in idents:
+        set_linkedin_paused(db, ident["id"], paused, now=wall_now(), actor=ws.config.user)
+    rows = [{"id": i["id"], "name": i["name"], "linkedin_queue_paused": paused} for i in idents]
+    word = "paused" if paused else "resumed"
+    emit(rows, json_out, "\n".join(f"LinkedIn queue {word}: #{r['id']} {clean(r['name'])}" for r in rows)
+         or "No identities yet: enginy identity add NAME --sandbox")
+
+
+@app.command("pause")
+def pause(ctx: typer.Context, identity: Optional[str] = typer.Argument(None, help="Identity id or name."),
+          every: bool = typer.Option(False, "--all", help="Every identity."), json_out: bool = _JSON) -> None:
+    """Pause an identity's LinkedIn queue (email goes on): nothing more goes to LinkedIn until resumed.
+
+    The Queues screen's pause, for scripts. The runtime picks it up within a second; a send
+    already on the wire finishes."""
+    _set_paused(ctx, identity, every, True, json_out)
+
+
+@app.command("resume")
+def resume(ctx: typer.Context, identity: Optional[str] = typer.Argument(None, help="Identity id or name."),
+           every: bool = typer.Option(False, "--all", help="Every identity."), json_out: bool = _JSON) -> None:
+    """Resume an identity's LinkedIn queue (also after LinkedIn restricted the account and you checked it)."""
+    _set_paused(ctx, identity, every, False, json_out)
+
+
 @app.command("connect-sandbox")
 def connect_sandbox_cmd(
     ctx: typer.Context,

@@ -84,6 +84,19 @@ def test_edit_show_and_list_by_name_or_id(ws):
     assert ok_json(ws, "identity", "show", "1")["working_hours"]["start"] == "10:00"
 
 
+def test_pause_and_resume_an_identitys_linkedin_queue(ws):
+    """The Queues screen's pause, for scripts: one identity or --all, said back, and an error for neither."""
+    ok_json(ws, "identity", "add", "Ada")
+    ok_json(ws, "identity", "add", "Bo")
+    assert ok_json(ws, "identity", "pause", "Ada") == [{"id": 1, "name": "Ada", "linkedin_queue_paused": True}]
+    assert [i["linkedin"]["queue_paused"] for i in ok_json(ws, "identity", "list")] == [True, False]
+    assert [r["id"] for r in ok_json(ws, "identity", "resume", "--all")] == [1, 2]
+    assert [i["linkedin"]["queue_paused"] for i in ok_json(ws, "identity", "list")] == [False, False]
+    assert "LinkedIn queue paused: #2 Bo" in enginy(ws, "identity", "pause", "Bo").stdout
+    assert "name one identity, or --all" in fails(ws, "identity", "pause")
+    assert "no identity 'Zed'" in fails(ws, "identity", "resume", "Zed")
+
+
 def test_connect_sandbox_later_is_idempotent(ws):
     ok_json(ws, "identity", "add", "Ada")
     first = ok_json(ws, "identity", "connect-sandbox", "Ada")
