@@ -20,7 +20,7 @@ import csv
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -59,20 +59,36 @@ def import_file(
     list_name: str = typer.Option(..., "--list", help="List to add the contacts to (created if missing)."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write rejected rows (row, reason, fields) here."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON (at most 10,000 errors listed)."),
+    maps: Optional[List[str]] = typer.Option(
+        None, "--map", metavar="COLUMN=FIELD",
+        help="Map a column (header text or 1-based number) to a field: first_name, last_name, full_name, email, "
+             "linkedin_url, company, job_title, phone, timezone, linkedin_id, custom (keep as a custom field) or "
+             "skip. Repeatable."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check everything and report the counts, write nothing."),
 ) -> None:
     """Import contacts from a CSV into a list; duplicates (same email or LinkedIn URL) are merged.
 
-    Headers are matched forgivingly (First Name, E-mail, Company Name, LinkedIn URL …);
-    other columns become custom fields. Row numbers in errors count the header as row 1.
+    Exports from LinkedIn (Connections.csv, its "Notes:" lines skipped), Apollo, HubSpot,
+    Salesforce, PhantomBuster, Evaboot, lemlist and Instantly import as they are; so do
+    Excel's CSV (any locale: ';' and cp1252 too) and its "Unicode text" (UTF-16, tabs).
+    Headers are matched forgivingly (First Name, E-mail, Company Name, LinkedIn URL …), a
+    column of LinkedIn profile links is found by its values, a company's LinkedIn page is
+    never taken for the person's; other columns become custom fields. `contacts columns FILE`
+    shows the mapping; --map changes it. Row numbers in errors count the header as row 1.
     Blank rows are ignored and not counted: empty lines and rows of only delimiters (",,,,").
     A leading single quote that `contacts export` put before =, +, -, @ is removed again.
     """
     from runtime.clock import wall_now
     from storage.contact_import import import_contacts
     from storage.csv_read import CsvFileError
+    from storage.import_mapping import MappingError, parse_map_options
 
     if not list_name.strip():
         raise UserError("--list needs a name")
+    try:
+        mapping = parse_map_options(maps or [])
+    except MappingError as exc:
+        raise UserError(str(exc)) from None
     workspace = open_ws(ctx)
     db = workspace.open_db()
     bar, progress = _progress_bar(json_out)
@@ -80,8 +96,8 @@ def import_file(
         if bar:
             bar.start()
         result = import_contacts(db, file, list_name=list_name, now=wall_now(), created_by=workspace.config.user,
-                                 rejects_path=rejects, progress=progress)
-    except CsvFileError as exc:
+                                 rejects_path=rejects, progress=progress, mapping=mapping, dry_run=dry_run)
+    except (CsvFileError, MappingError) as exc:
         raise UserError(f"{file}: {exc}; nothing was imported") from None
     except OSError as exc:
         raise UserError(f"{exc.filename or file}: {exc.strerror}; nothing was imported") from None
@@ -90,7 +106,8 @@ def import_file(
             bar.stop()
         db.conn.close()
     lines = [
-        f"List {list_name!r}: {result.imported} new, {result.updated} updated, "
+        ("Dry run, nothing written: " if dry_run else "")
+        + f"List {list_name!r}: {result.imported} new, {result.updated} updated, "
         f"{result.skipped} unchanged duplicates, {result.error_count} rejected"
     ]
     lines += [f"  row {e.row}: {e.reason}" for e in result.errors[:SHOWN_ERRORS]]
@@ -98,6 +115,35 @@ def import_file(
         hint = f" (all in {rejects})" if rejects else " (--rejects FILE.csv writes them all)"
         lines.append(f"  … and {result.error_count - SHOWN_ERRORS} more{hint}")
     emit(result.report(), json_out, human="\n".join(lines))
+
+
+@app.command("columns")
+def columns(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="The CSV to look at."),
+    maps: Optional[List[str]] = typer.Option(None, "--map", metavar="COLUMN=FIELD",
+                                             help="Apply a mapping as `contacts import --map` would."),
+    json_out: bool = typer.Option(False, "--json", help="Print the columns as JSON."),
+) -> None:
+    """How `contacts import` would read FILE: each column's field and first values, and the row count."""
+    from storage.contact_import import preview_file
+    from storage.csv_read import CsvFileError
+    from storage.import_mapping import TARGETS, MappingError, parse_map_options
+
+    try:
+        found = preview_file(file, parse_map_options(maps or []))
+    except (CsvFileError, MappingError) as exc:
+        raise UserError(f"{file}: {exc}") from None
+    except OSError as exc:
+        raise UserError(f"{exc.filename or file}: {exc.strerror}") from None
+    delimiter = {"\t": "tab"}.get(found.delimiter, found.delimiter)
+    lines = [f"{found.rows} rows, {found.encoding}, delimiter {delimiter!r}, header on row {found.header_row}"]
+    lines += [f"  {c.name[:30]:<30} → {TARGETS[c.target]:<22} {' | '.join(v[:30] for v in c.samples)}"
+              for c in found.columns]
+    emit({"rows": found.rows, "encoding": found.encoding, "delimiter": found.delimiter,
+          "header_row": found.header_row,
+          "columns": [{"name": c.name, "field": c.target, "samples": c.samples} for c in found.columns]},
+         json_out, human="\n".join(lines))
 
 
 @app.command("export")

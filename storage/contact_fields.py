@@ -39,14 +39,16 @@ _ALIASES = {
     "full_name": "fullname name contactname contact personname leadname nomcomplet nombrecompleto "
                  "nomecompleto",
     "company": "company companyname organization organisation org employer account accountname business currentcompany "
+               "companyaccount associatedcompany "
                "societe entreprise empresa firma unternehmen",
     "job_title": "title jobtitle position role currenttitle currentposition poste fonction cargo titre",
     "email": "email emailaddress mail workemail professionalemail businessemail companyemail emailwork "
              "workemailaddress primaryemail adresseemail adressemail courriel correo correoelectronico "
              "emailadresse",
     "linkedin_url": "linkedin linkedinurl linkedinprofile linkedinprofileurl profileurl profile linkedinlink "
-                    "publicprofileurl linkedinprofilelink",
-    "phone": "phone phonenumber mobile mobilephone mobilenumber cell cellphone telephone tel workphone "
+                    "publicprofileurl linkedinprofilelink personlinkedinurl",
+    "phone": "phone phonenumber mobile mobilephone mobilenumber cell cellphone telephone tel workphone firstphone "
+             "workdirectphone "
              "directphone telefono telefon telefone telefonnummer portable",
     "timezone": "timezone tz",
     "linkedin_id": "linkedinid memberid",

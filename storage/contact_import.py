@@ -55,12 +55,12 @@ import msgspec
 import sqlite_utils
 
 from storage.contact_fields import (
-    FIELDS, MAX_FIELD, clean_line, clean_text, field_for, normalise_email, normalise_linkedin, split_full_name,
-    undefuse_formula,
+    FIELDS, MAX_FIELD, clean_line, clean_text, normalise_email, normalise_linkedin, split_full_name, undefuse_formula,
 )
 from storage.contacts import ensure_list
 from storage.csv_read import CsvFileError, CsvSource
 from storage.db import transaction
+from storage.import_mapping import SAMPLE_ROWS, check_target, detect, resolve
 
 BATCH = 5000
 REBUILD_MIN_ROWS = 20_000
@@ -99,23 +99,24 @@ class ImportResult(msgspec.Struct):
 class _Columns:
     """Where each contact field sits in a record, and which columns are custom.
 
-    Two columns may map to one field ("Email" and "Work Email"): the first
-    non-empty one wins row by row, and a differing non-empty value of the
-    others is kept as a custom field under its own header, so nothing is lost
-    and an empty first column never hides the address in the second.
+    `targets` is one per column (storage.import_mapping): a field, "full_name",
+    "custom" or "skip". Two columns may map to one field ("Email" and "Work
+    Email"): the first non-empty one wins row by row, and a differing
+    non-empty value of the others is kept as a custom field under its own
+    header, so nothing is lost and an empty first column never hides the
+    address in the second.
     """
 
-    def __init__(self, header: list[str]) -> None:
+    def __init__(self, header: list[str], targets: list[str]) -> None:
         header = [undefuse_formula(h) for h in header]
         self.width = len(header)
         found: dict[str, list[int]] = {}
         self.custom: list[tuple[int, str]] = []
-        for i, name in enumerate(header):
-            field = field_for(name) if name else None
-            if field:
-                found.setdefault(field, []).append(i)
-            elif name:
+        for i, (name, target) in enumerate(zip(header, targets)):
+            if target == "custom" and name:
                 self.custom.append((i, name))
+            elif target not in ("custom", "skip"):
+                found.setdefault(target, []).append(i)
         if not _IDENTIFYING & found.keys():
             shown = ", ".join(repr(h) for h in header[:6]) + (" …" if len(header) > 6 else "")
             raise CsvFileError(
@@ -125,7 +126,7 @@ class _Columns:
         # an extra "" appended (index `width`) standing in for absent fields.
         self.values = itemgetter(*(found.get(f, [self.width])[0] for f in FIELDS))
         self.full_name = found["full_name"][0] if "full_name" in found else None
-        self.dupes = [(FIELDS.index(f) if f in FIELDS else None, idx, [header[i] for i in idx])
+        self.dupes = [(FIELDS.index(f) if f in FIELDS else None, idx, [header[i] or f"column {i + 1}" for i in idx])
                       for f, idx in found.items() if len(idx) > 1]
 
 
@@ -458,6 +459,23 @@ class _Rejects:
                 self.tmp.unlink(missing_ok=True)
 
 
+class _DryRun(Exception):
+    """Raised at the end of a dry run's transaction so that it rolls back."""
+
+
+def column_targets(source: CsvSource, mapping: dict[str | int, str] | None = None) -> list[str]:
+    """Each column's target: detected from the header and first rows, then `mapping` applied."""
+    targets = detect(source.header, source.sample(SAMPLE_ROWS))
+    if mapping:
+        by_name = {k: v for k, v in mapping.items() if isinstance(k, str)}
+        for i, target in resolve(source.header, by_name).items():
+            targets[i] = target
+        for i, target in mapping.items():
+            if isinstance(i, int) and 0 <= i < len(targets):
+                targets[i] = check_target(i + 1, target)
+    return targets
+
+
 def import_contacts(
     db: sqlite_utils.Database,
     path: Path | str,
@@ -467,8 +485,17 @@ def import_contacts(
     created_by: str = "",
     rejects_path: Path | None = None,
     progress: Progress | None = None,
+    mapping: dict[str | int, str] | None = None,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Import `path` into contacts and the list `list_name` (created if missing).
+
+    Columns are mapped as storage.import_mapping detects them; `mapping`
+    changes some: {column: target}, the column by header text, 1-based number
+    as text, or 0-based index as an int (MappingError when one names no
+    column or no target). `dry_run` does the whole import — every check,
+    every merge, the same counts and errors — and rolls it back, so the
+    app can show what an import would do before it is committed.
 
     Raises CsvFileError when the file is unusable as a whole (nothing is written);
     rows that are bad on their own are reported in the result (and written to
@@ -479,7 +506,7 @@ def import_contacts(
     stamp = now.astimezone(timezone.utc).isoformat()
     result = ImportResult()
     with CsvSource(Path(path)) as source:
-        cols = _Columns(source.header)
+        cols = _Columns(source.header, column_targets(source, mapping))
         rejects = _Rejects(rejects_path, source.header)
         ok = False
         cache = db.execute("PRAGMA cache_size").fetchone()[0]
@@ -509,6 +536,10 @@ def import_contacts(
                     if staging.add(number, parsed) and progress:
                         progress(source.position(), source.size)
                 staging.merge()
+                if dry_run:
+                    raise _DryRun
+            ok = True
+        except _DryRun:
             ok = True
         finally:
             db.execute(f"PRAGMA cache_size = {cache}")
@@ -517,3 +548,37 @@ def import_contacts(
     if progress:
         progress(source.size, source.size)
     return result
+
+
+class ColumnPreview(msgspec.Struct):
+    name: str
+    target: str
+    samples: list[str]
+
+
+class FilePreview(msgspec.Struct):
+    """What the mapping step shows before anything is imported."""
+
+    columns: list[ColumnPreview]
+    rows: int
+    encoding: str
+    delimiter: str
+    header_row: int
+
+
+def preview_file(path: Path | str, mapping: dict[str | int, str] | None = None, samples: int = 3) -> FilePreview:
+    """The file's columns as detected (target and first non-empty values) and its count of non-blank rows.
+
+    Reads the whole file once to count rows (about a second per million);
+    raises CsvFileError or MappingError as the import would.
+    """
+    with CsvSource(Path(path)) as source:
+        targets = column_targets(source, mapping)
+        first = source.sample(SAMPLE_ROWS)
+        columns = []
+        for i, (name, target) in enumerate(zip(source.header, targets)):
+            values = [r[i].strip() for r in first if i < len(r) and r[i].strip()][:samples]
+            columns.append(ColumnPreview(name=name or f"column {i + 1}", target=target, samples=values))
+        rows = sum(1 for _, record in source.records() if "".join(record).strip())
+        return FilePreview(columns=columns, rows=rows, encoding=source.encoding, delimiter=source.delimiter,
+                           header_row=source.header_row)

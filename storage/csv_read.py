@@ -11,7 +11,14 @@ Why each step:
   bad rows.
 - Delimiter: each of , ; tab | is tried on the first records; the one that
   gives the header the most columns with the most rows of the same width wins
-  (Excel in many European locales writes ';').
+  (Excel in many European locales writes ';'). Leading one-field records are
+  left out of the vote: they are a preamble, not the table.
+- Preamble: some exports put lines of text before the header. LinkedIn's own
+  Connections.csv starts with "Notes:", a quoted paragraph about missing
+  email addresses and a blank line. One-field and blank records before the
+  first record of two or more fields (within the first PREAMBLE_MAX records)
+  are skipped; `header_row` says where the header was,
+  so row numbers still match what a spreadsheet shows.
 - Fields are capped at 10 MB while parsing (an unclosed quote would otherwise
   swallow the rest of the file into memory); the 10,000-character limit per
   field is a per-row rejection, applied by the importer.
@@ -22,12 +29,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 from pathlib import Path
 from typing import Iterator
 
 PARSE_LIMIT = 10 * 1024 * 1024
 _SAMPLE = 64 * 1024
 _DELIMITERS = ",;\t|"
+PREAMBLE_MAX = 10
 
 
 class CsvFileError(Exception):
@@ -76,6 +85,8 @@ def sniff_delimiter(sample: str) -> str:
             records = [r for r in _first_records(sample, delimiter) if r]
         except csv.Error:
             continue
+        while records and len(records[0]) < 2:
+            records.pop(0)  # a preamble line (or a one-column file, which any delimiter reads alike)
         if not records:
             continue
         width = len(records[0])
@@ -101,11 +112,25 @@ def _first_records(sample: str, delimiter: str, n: int = 50) -> list[list[str]]:
     return records
 
 
+def _header_index(head: list[list[str]]) -> int | None:
+    """Which of the first records is the header.
+
+    The first record of two or more fields, when only blank or one-field
+    records (a preamble such as LinkedIn's "Notes:") come before it;
+    otherwise the first non-blank record (a one-column file).
+    """
+    for i, record in enumerate(head):
+        if len(record) >= 2:
+            return i
+    return next((i for i, r in enumerate(head) if any(c.strip() for c in r)), None)
+
+
 class CsvSource:
     """An opened CSV: `header`, then `records()` yields (row number, fields).
 
-    Row numbers count records as a spreadsheet shows them: the header is row 1,
-    so the first data row is row 2 (a quoted newline does not shift them).
+    Row numbers count records as a spreadsheet shows them: the header is row 1
+    (or the row after a preamble, `header_row`), so the first data row is
+    row 2 (a quoted newline does not shift them).
     `position()` is the byte offset read so far, for a progress bar.
     """
 
@@ -127,23 +152,47 @@ class CsvSource:
         self.delimiter = sniff_delimiter(sample)
         csv.field_size_limit(PARSE_LIMIT)
         self._reader = csv.reader(self._text, delimiter=self.delimiter)
+        head: list[list[str]] = []
         try:
-            header = next(self._reader, None)
+            for record in self._reader:  # up to the header: the first record of two or more fields
+                head.append(record)
+                if len(record) >= 2 or len(head) >= PREAMBLE_MAX:
+                    break
         except csv.Error as exc:
             self.close()
-            raise CsvFileError(f"row 1: {exc}") from None
-        while header is not None and not any(h.strip() for h in header):
-            header = next(self._reader, None)  # leading blank lines
-        if header is None:
+            raise CsvFileError(f"row {len(head) + 1}: {exc}") from None
+        at = _header_index(head)
+        if at is None:
             self.close()
             raise CsvFileError("the file is empty")
-        self.header = [h.strip().strip('"').strip() for h in header]
+        self.header_row = at + 1
+        self.header = [h.strip().strip('"').strip() for h in head[at]]
+        self._pending = head[at + 1:]
+        self._deferred: csv.Error | None = None
+
+    def sample(self, n: int) -> list[list[str]]:
+        """The first `n` non-blank data records, read ahead without consuming them (for detecting columns).
+
+        A parse error found while reading ahead is kept and raised by records() at its row.
+        """
+        try:
+            while sum(1 for r in self._pending if any(r)) < n:
+                record = next(self._reader, None)
+                if record is None:
+                    break
+                self._pending.append(record)
+        except csv.Error as exc:
+            self._deferred = exc
+        return [r for r in self._pending if any(r)][:n]
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
-        number = 1
+        number = self.header_row
         try:
-            for number, record in enumerate(self._reader, start=2):
+            rest = iter(()) if self._deferred else self._reader
+            for number, record in enumerate(itertools.chain(self._pending, rest), start=self.header_row + 1):
                 yield number, record
+            if self._deferred:
+                raise self._deferred
         except csv.Error as exc:
             raise CsvFileError(f"row {number + 1}: {exc} (an unclosed quote?)") from None
 
