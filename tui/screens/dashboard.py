@@ -98,6 +98,10 @@ class DashboardScreen(CampaignActions, Screen):
         Binding("f", "filters", "Filters", id="dashboard.filters", tooltip="Identity, folder, dates, tags, channel, priority; save them"),
         Binding("Q", "queues", "Queues", show=False, id="dashboard.queues",
                 tooltip="Live queue monitor: working hours, caps, lanes and blocked leads per identity"),
+        Binding("C", "contacts", "Contacts", show=False, id="dashboard.contacts",
+                tooltip="Every contact: search any field, mark, add to a campaign"),
+        Binding("I", "import_contacts", "Import contacts", show=False, id="dashboard.import",
+                tooltip="Import a CSV with a mapping step"),
         Binding("x", "clear_filters", "Clear filters", show=False, id="dashboard.clear"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="dashboard.next_tab"),
         Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, id="dashboard.prev_tab"),
@@ -186,6 +190,8 @@ class DashboardScreen(CampaignActions, Screen):
         return [
             Command("Open campaign", "Open the highlighted campaign", self.action_open),
             Command("Queues", "Live queue monitor of every identity", self.action_queues),
+            Command("Contacts", "Every contact: search, mark, add to a campaign", self.action_contacts),
+            Command("Import contacts", "A CSV with a mapping step", self.action_import_contacts),
             *[Command(f"Show {label} campaigns", f"Status tab {label}", lambda k=key: self.action_jump(k))
               for key, (label, _) in TABS.items()],
             Command("Search campaigns", "By campaign or identity", self.action_search),
@@ -210,6 +216,16 @@ class DashboardScreen(CampaignActions, Screen):
         from tui.screens.queues import QueuesScreen
 
         self.app.push_screen(QueuesScreen(self.ctx))
+
+    def action_contacts(self) -> None:
+        from tui.screens.contacts import ContactsScreen
+
+        self.app.push_screen(ContactsScreen(self.ctx))
+
+    def action_import_contacts(self) -> None:
+        from tui.screens.import_contacts import ImportScreen
+
+        self.app.push_screen(ImportScreen(self.ctx))
 
     def action_tab(self, delta: int) -> None:
         keys = list(TABS)
