@@ -62,6 +62,7 @@ class ImportScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#import-progress").display = False
+        self.query_one(".file-path", Input).focus()  # the first thing to do here is to name the file
 
     def palette_commands(self) -> list[Command]:
         return [
@@ -123,7 +124,10 @@ class ImportScreen(Screen):
 
     @on(Select.Changed, ".import-target")
     def _mapping_changed(self) -> None:
-        self.query_one("#import-check", Static).update(Text("mapping changed: ctrl+r checks it again", style="dim"))
+        detected = self.found is not None and all(
+            self.mapping()[i] == c.target for i, c in enumerate(self.found.columns))
+        line = "ctrl+r checks this mapping" if detected else "mapping changed: ctrl+r checks it"
+        self.query_one("#import-check", Static).update(Text(line, style="dim"))
 
     # -- check and import ---------------------------------------------------------------
 
