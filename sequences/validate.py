@@ -130,8 +130,11 @@ def node_errors(node: Node, *, first_email: bool = False) -> list[ValidationErro
     return _content_errors(node, first_email)
 
 
-def validate(seq: Sequence) -> list[ValidationError]:
-    """Every problem in the sequence; an empty list means it can be launched."""
+def validate(seq: Sequence, *, content: bool = True) -> list[ValidationError]:
+    """Every problem in the sequence; an empty list means it can be launched.
+
+    `content=False` checks only that it is a tree (ids, pointers, reachability): what a
+    Draft being edited must always be, while its steps may still be empty."""
     errors: list[ValidationError] = []
     by_id: dict[str, Node] = {}
     for node in seq.nodes:
@@ -139,7 +142,7 @@ def validate(seq: Sequence) -> list[ValidationError]:
             errors.append(ValidationError(node.id, f"two steps share the id {node.id!r}", short="duplicate id"))
         by_id[node.id] = node
     if not seq.nodes:
-        return [ValidationError(None, "the sequence has no steps", short="no steps yet")]
+        return [ValidationError(None, "the sequence has no steps", short="no steps yet")] if content else []
     if seq.start is None or seq.start not in by_id:
         return errors + [ValidationError(None, f"the sequence starts at {seq.start!r}, which is not a step", short="no start")]
     for node in seq.nodes:
@@ -157,7 +160,8 @@ def validate(seq: Sequence) -> list[ValidationError]:
             continue
         seen.add(node_id)
         node = by_id[node_id]
-        errors.extend(_content_errors(node, first_email))
+        if content:
+            errors.extend(_content_errors(node, first_email))
         still_first = first_email and not isinstance(node, Email)
         for child in children(node):
             if child is not None and child in by_id:

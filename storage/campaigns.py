@@ -247,6 +247,27 @@ def edit_sequence(db: sqlite_utils.Database, ref: int | str, new: Sequence, *, n
         return get_campaign(db, row["id"])
 
 
+def save_edited_sequence(db: sqlite_utils.Database, ref: int | str, new: Sequence, *, now: datetime,
+                         actor: str) -> dict[str, Any]:
+    """The tree editor's save after each command (the app's and `campaigns edit --command`).
+
+    A Draft is saved as it is being built: its steps may still be incomplete (an
+    email without its subject yet, even no step at all), the launch checks them; it
+    must only be a tree (ids, pointers, each step reached once). A launched campaign
+    goes through `edit_sequence`: delays and texts only, and valid."""
+    with transaction(db):
+        row = get_campaign(db, ref)
+        if row["status"] != CampaignStatus.DRAFT.value:
+            return edit_sequence(db, row["id"], new, now=now, actor=actor)
+        broken = validate(new, content=False)
+        if broken:
+            raise CampaignError(f"the new sequence: {broken[0].message}")
+        _write(db, row["id"], now, sequence=to_json(new).decode())
+        record(db, kind=Kind.CAMPAIGN_EDITED, now=now, campaign_id=row["id"], actor=actor,
+               detail={"changed": ["sequence"]})
+        return get_campaign(db, row["id"])
+
+
 def _write(db: sqlite_utils.Database, campaign_id: int, now: datetime, **values: Any) -> None:
     sets = ", ".join(f"{k} = ?" for k in values)
     db.execute(f"UPDATE campaigns SET {sets}, updated_at = ? WHERE id = ?", [*values.values(), iso(now), campaign_id])

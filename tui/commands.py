@@ -3,7 +3,8 @@
 Screens list their actions once (`palette_commands()`: title, help, callback),
 so the palette, the bindings and the help screen cannot disagree about what
 exists; the palette also offers the screen's key bindings that have no
-explicit entry, so nothing is reachable only by key.
+explicit entry, so nothing is reachable only by key. Titles may carry campaign names: the
+palette reads its strings as markup, so they are escaped.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from functools import partial
 from typing import Callable, NamedTuple
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
+
+from tui.text import clean
 
 
 class Command(NamedTuple):
@@ -40,11 +44,11 @@ class ScreenCommands(Provider):
 
     async def discover(self) -> Hits:
         for command in self._commands():
-            yield DiscoveryHit(command.title, command.run, help=command.help)
+            yield DiscoveryHit(escape(clean(command.title)), command.run, help=escape(clean(command.help)))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for command in self._commands():
             score = matcher.match(command.title)
             if score > 0:
-                yield Hit(score, matcher.highlight(command.title), command.run, help=command.help)
+                yield Hit(score, matcher.highlight(escape(clean(command.title))), command.run, help=escape(clean(command.help)))

@@ -22,6 +22,8 @@ from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
 from tui.widgets.status import PRIORITY
 
 CAMPAIGN_BINDINGS = [
+    Binding("S", "edit_sequence", "Edit sequence", id="campaign.edit_sequence",
+            tooltip="The sequence tree editor (after launch: texts and delays only)"),
     Binding("l", "launch", "Launch", id="campaign.launch", tooltip="Start the campaign (Draft or Scheduled)"),
     Binding("z", "pause_resume", "Pause/Resume", id="campaign.pause", tooltip="Pause or resume the campaign"),
     Binding("P", "priority", "Priority", id="campaign.priority", tooltip="High, Medium or Low"),
@@ -95,6 +97,20 @@ class CampaignActions:
     def action_duplicate(self) -> None:
         if row := self._with_campaign():
             self._intent(store.duplicate_campaign, row["id"], done=f"Duplicated {row['name']} as a Draft")
+
+    def action_edit_sequence(self) -> None:
+        if row := self._with_campaign():
+            self.edit_sequence(row)
+
+    def edit_sequence(self, row: dict[str, Any]) -> None:
+        """The tree editor on the campaign (the dashboard's palette names each campaign)."""
+        from tui.screens.sequence_editor import SequenceEditorScreen
+
+        if row["status"] == "archived":
+            self.notify(f"{row['name']} is archived: its sequence cannot change (duplicate it to edit a copy)",  # type: ignore
+                        severity="warning")
+            return
+        self.app.push_screen(SequenceEditorScreen(self.ctx, row["id"]))  # type: ignore[attr-defined]
 
     def action_archive(self) -> None:
         if not (row := self._with_campaign()):

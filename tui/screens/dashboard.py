@@ -199,6 +199,8 @@ class DashboardScreen(CampaignActions, Screen):
             Command("Filter campaigns", "Identity, folder, dates, tags, channel, priority", self.action_filters),
             Command("Clear filters", "Show every campaign of the tab", self.action_clear_filters),
             *self.campaign_commands(),
+            *[Command(f"Edit sequence of {row['name']}", f"The sequence tree editor ({row['status']})",
+                      lambda row=row: self.edit_sequence(row)) for row in self.rows],
         ]
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
