@@ -1,5 +1,6 @@
 """`enginy campaigns …`: create, launch, pause, resume, archive, delete, duplicate,
-add contacts, lead actions, the audience, status, list, export.
+edit (the sequence too, by the tree editor's commands), show the sequence, add
+contacts, lead actions, the audience, status, list, export.
 
 The rules live in storage/campaigns.py, storage/audience.py,
 storage/lead_intents.py and storage/metrics.py; this module parses options,
@@ -237,15 +238,27 @@ def edit(
     folder: Optional[str] = typer.Option(None, "--folder"),
     sequence: Optional[Path] = typer.Option(
         None, "--sequence", help="New sequence JSON; once launched only delays and message texts may change."),
+    commands: Optional[list[str]] = typer.Option(
+        None, "--command", help="A tree editor command as JSON, e.g. '{\"command\": \"insert\", \"kind\": \"email\", "
+        "\"anchor\": \"n2\"}' (repeat for several; applied in order, all or none; commands: insert, delete, "
+        "delete_subtree, move_up, move_down, cut, copy, paste, set_params, set_delay; step ids as "
+        "`campaigns sequence` shows them)."),
     skip_prior: Optional[bool] = _SKIP, track_opens: Optional[bool] = _OPENS,
     track_clicks: Optional[bool] = _CLICKS, reply_handling: Optional[str] = _REPLIES,
     inbox: list[str] = _INBOX, shuffle: Optional[bool] = _SHUFFLE,
     json_out: bool = _JSON,
 ) -> None:
-    """Change name, priority, tags, folder, settings or (delays and texts of) the sequence."""
+    """Change name, priority, tags, folder, settings or (delays and texts of) the sequence.
+
+    The sequence changes whole (--sequence FILE) or by the tree editor's commands
+    (--command JSON, as the app's editor applies them: a Draft is saved as it is
+    being built, a launched campaign takes delays and texts only).
+    """
     from storage.campaigns import edit_sequence, get_campaign, settings_of, update_campaign
     from storage.db import transaction
 
+    if sequence is not None and commands:
+        raise UserError("give --sequence FILE or --command JSON, not both")
     seq = _read_sequence(sequence) if sequence is not None else None
     ws, db = open_session(ctx)
     now, actor = _now(), ws.config.user
@@ -259,14 +272,52 @@ def edit(
                                   inboxes=_inbox_ids(db, row["identity_id"], inbox), shuffle=shuffle)
                         if touched or inbox else None)
             new_tags = tags or None  # typer gives [] when --tag is absent
-            if all(v is None for v in (name, priority, new_tags, folder, settings, seq)):
+            if all(v is None for v in (name, priority, new_tags, folder, settings, seq)) and not commands:
                 raise UserError("nothing to change: give at least one option (see `enginy campaigns edit --help`)")
             row = update_campaign(db, row["id"], name=name, priority=priority, tags=new_tags, folder=folder,
                                   settings=settings, now=now, actor=actor)
+            if commands:
+                return _apply_commands(db, row, commands, now=now, actor=actor)
             return edit_sequence(db, row["id"], seq, now=now, actor=actor) if seq is not None else row
 
     row = _guard(go)
     emit(_card(row), json_out, f"Updated campaign #{row['id']} {row['name']!r}")
+
+
+def _apply_commands(db, row: dict[str, Any], commands: list[str], *, now: datetime, actor: str) -> dict[str, Any]:
+    """The editor's commands on the stored sequence, then one save (as the app saves after each)."""
+    from sequences.editing import EditError, EditorState, decode_command
+    from storage.campaigns import save_edited_sequence, sequence_of
+
+    state = EditorState.open(sequence_of(row), locked=row["status"] != "draft")
+    for i, raw in enumerate(commands, 1):
+        try:
+            command = decode_command(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise UserError(f"--command {i} is not an editor command: {exc}") from None
+        try:
+            state = state.apply(command)
+        except EditError as exc:
+            raise UserError(f"--command {i} ({type(command).TITLE.lower()}): {exc}") from None
+    return save_edited_sequence(db, row["id"], state.sequence, now=now, actor=actor)
+
+
+@app.command("sequence")
+def sequence_cmd(ctx: typer.Context, campaign: str = _CAMPAIGN, json_out: bool = _JSON) -> None:
+    """The campaign's sequence as the app's tree editor draws it: Start to End, Yes/No branches,
+    each step's id, delay and problems (--json: the stored sequence)."""
+    from sequences.editing import rows
+    from sequences.model import kind_of
+    from storage.campaigns import get_campaign, sequence_of
+    from tui.tree_text import draw
+
+    _, db = open_session(ctx)
+    seq = sequence_of(_guard(lambda: get_campaign(db, campaign)))
+    if json_out:
+        emit(msgspec.to_builtins(seq), True)
+        return
+    kinds = {n.id: kind_of(n) for n in seq.nodes}
+    emit(None, False, "\n".join(text.plain for text in draw(rows(seq), kinds)))
 
 
 @app.command("save-template")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from textual.widgets import TextArea
 
 from sequences.editing.commands import Where
 from sequences.lock import HINT
@@ -20,6 +21,7 @@ from storage.db import connect
 from storage.workspace import open_workspace
 from tests.test_sequences_editing import CALL, EXPECTED_DYNAMIC, HELLO, NOTE
 from tests.tui_support import NOW, q, template_ws, until, ws  # noqa: F401 (fixtures)
+from tui import app as tui_app
 from tui.app import EnginyApp
 from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
 from tui.screens.sequence_editor import ACTION_KINDS, CONDITION_KINDS, SequenceEditorScreen, parse_delay
@@ -43,8 +45,22 @@ def stored(ws: Path, campaign_id: int) -> Sequence:
     return from_json(q(ws, "SELECT sequence FROM campaigns WHERE id = ?", campaign_id)[0][0])
 
 
-def app_for(ws: Path) -> EnginyApp:
-    return EnginyApp(open_workspace(ws), wall=lambda: NOW)
+class RecordingApp(EnginyApp):
+    """The app, keeping what it told the user (refusals are notifications)."""
+
+    CSS_PATH = str(Path(tui_app.__file__).with_name("app.tcss"))  # (relative paths resolve from here)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.said: list[str] = []
+
+    def notify(self, message: str, **kwargs) -> None:  # type: ignore[override]
+        self.said.append(message)
+        super().notify(message, **kwargs)
+
+
+def app_for(ws: Path) -> RecordingApp:
+    return RecordingApp(open_workspace(ws), wall=lambda: NOW)
 
 
 async def open_editor(pilot, name: str) -> SequenceEditorScreen:
@@ -191,7 +207,7 @@ async def test_undo_and_redo_walk_back_and_forth_and_each_step_is_saved(ws: Path
         await until(pilot, lambda: editor.state.sequence == original, "back to the original")
         assert stored(ws, campaign) == original
         await pilot.press("u")  # nothing left: said, nothing changes
-        await until(pilot, lambda: any("nothing to undo" in n.message for n in app._notifications), "the refusal")
+        await until(pilot, lambda: "nothing to undo" in app.said, "the refusal")
         await pilot.press("ctrl+r", "ctrl+r")
         await until(pilot, lambda: editor.state.sequence == edited, "redone")
         assert stored(ws, campaign) == edited
@@ -232,9 +248,8 @@ async def test_a_launched_campaign_refuses_structure_with_the_lock_message_and_t
             await pilot.press(*keys)
             await pilot.pause(0.1)
             await until(pilot, lambda: app.screen is editor, "back in the editor")
-        await until(pilot, lambda: len(app._notifications) >= 5, "five refusals")
-        said = [n.message for n in app._notifications]
-        assert len(said) == 5 and all(m.endswith(HINT) for m in said), "\n".join(said)
+        await until(pilot, lambda: len(app.said) >= 5, "five refusals")
+        assert len(app.said) == 5 and all(m.endswith(HINT) for m in app.said), "\n".join(app.said)
         assert editor.state.sequence == original and stored(ws, 1) == original
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, PromptScreen), "the delay prompt")
@@ -267,7 +282,12 @@ async def test_problems_show_on_the_row_the_moment_they_are_true_and_escape_goes
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot, "Live checks")
         await goto(pilot, "msg1")
-        await form(pilot, {"chunks": ["x" * 2104]})
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, StepForm), "the step form")
+        # 2,104 characters: put into the form's text at once (typing them key by key takes minutes)
+        app.screen.query_one(TextArea).text = msgspec.json.encode({"chunks": ["x" * 2104]}).decode()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is editor and len(editor.node("msg1").chunks[0]) == 2104, "the save")
         row = next(r for r in tree(pilot).shown if r.node == "msg1")
         assert row.problems == ("message too long 2,104/1,900",)
         assert "⚠ message too long 2,104/1,900" in str(tree(pilot).get_option_at_index(

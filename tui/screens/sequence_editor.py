@@ -40,7 +40,8 @@ from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
 from tui.screens.step_form import StepForm
 from tui.text import joined, literal
 from tui.widgets.footer import BindingsFooter
-from tui.widgets.sequence_tree import SequenceTree, kind_label
+from tui.tree_text import kind_label
+from tui.widgets.sequence_tree import SequenceTree
 from tui.widgets.status import campaign_status
 
 ACTION_KINDS = [t.__struct_config__.tag for t in ACTION_TYPES]
