@@ -59,3 +59,53 @@ def test_audience_error_chip_with_side_panel(snap_compare, seeded: Path, tmp_pat
         await _stable(pilot)
 
     assert snap_compare(_app(seeded, tmp_path), terminal_size=SIZE, run_before=audience)
+
+
+def _draft_with_problems(ws: Path) -> None:
+    """A Draft from "Conditional multichannel" (five levels of branches) whose first message is
+    too long and with a new, empty email: the rows carry their problems."""
+    from sequences.editing import EditorState, Insert, SetParams
+    from sequences.templates import find_template
+    from storage import campaigns as store
+    from storage.db import connect
+
+    db = connect(ws / "enginy.db")
+    try:
+        seq = find_template("Conditional multichannel").sequence
+        campaign = store.create_campaign(db, identity=1, sequence=seq, name="Branchy draft", now=NOW, actor="t")
+        first = next(n for n in seq.nodes if n.id == seq.start)
+        state = EditorState.open(seq).apply(Insert(kind="email", anchor=first.id, where="yes"))
+        message = next(n for n in state.sequence.nodes if type(n).__name__ == "LinkedInMessage")
+        state = state.apply(SetParams(node=type(message)(id=message.id, chunks=["x" * 2104])))
+        store.save_edited_sequence(db, campaign, state.sequence, now=NOW, actor="t")
+    finally:
+        db.close()
+
+
+async def _editor_of(pilot, name: str) -> None:
+    await _stable(pilot)
+    await pilot.press("colon", *f"Edit sequence of {name}")
+    await _stable(pilot)
+    await pilot.press("enter")
+    await _stable(pilot)
+
+
+def test_sequence_editor_locked_at_80x24(snap_compare, seeded: Path, tmp_path: Path) -> None:
+    async def editor(pilot) -> None:
+        await _editor_of(pilot, "Q4 Fintech CFOs")
+        await pilot.press("j", "j", "j")
+        await _stable(pilot)
+
+    assert snap_compare(_app(seeded, tmp_path), terminal_size=(80, 24), run_before=editor)
+
+
+def test_sequence_editor_draft_with_problems_at_160x48(snap_compare, seeded: Path, tmp_path: Path) -> None:
+    app = _app(seeded, tmp_path)
+    _draft_with_problems(tmp_path / "ws")
+
+    async def editor(pilot) -> None:
+        await _editor_of(pilot, "Branchy draft")
+        await pilot.press("j", "j")
+        await _stable(pilot)
+
+    assert snap_compare(app, terminal_size=(160, 48), run_before=editor)

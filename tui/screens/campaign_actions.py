@@ -22,7 +22,7 @@ from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
 from tui.widgets.status import PRIORITY
 
 CAMPAIGN_BINDINGS = [
-    Binding("S", "edit_sequence", "Edit sequence", id="campaign.edit_sequence",
+    Binding("S", "edit_sequence", "Edit sequence", show=False, id="campaign.edit_sequence",
             tooltip="The sequence tree editor (after launch: texts and delays only)"),
     Binding("l", "launch", "Launch", id="campaign.launch", tooltip="Start the campaign (Draft or Scheduled)"),
     Binding("z", "pause_resume", "Pause/Resume", id="campaign.pause", tooltip="Pause or resume the campaign"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -107,9 +107,15 @@ class ChoiceScreen(ModalScreen[str | None]):
 
 
 class HelpScreen(ModalScreen[None]):
-    """The keys of the screen underneath, built from its live bindings (so it is never out of date)."""
+    """The keys of the screen underneath, built from its live bindings (so it is never out of date).
 
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
+    The list scrolls (j/k, arrows, page keys): a screen with many keys is taller than 24 rows."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "close", "Close", id="help.close"),
+        Binding("j", "scroll(1)", "Down", show=False, id="help.down"),
+        Binding("k", "scroll(-1)", "Up", show=False, id="help.up"),
+    ]
 
     def __init__(self, rows: list[tuple[str, str, str]]) -> None:
         super().__init__()
@@ -126,7 +132,15 @@ class HelpScreen(ModalScreen[None]):
         text.append("\nEvery action is also in the command palette (: or ctrl+p).", style="dim")
         with Vertical(id="dialog", classes="help"):
             yield Label(Text("Keys", style="bold"), id="dialog-title")
-            yield Static(text, id="help-body")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(text, id="help-body")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()
+
+    def action_scroll(self, delta: int) -> None:
+        scroll = self.query_one("#help-scroll", VerticalScroll)
+        scroll.action_scroll_down() if delta > 0 else scroll.action_scroll_up()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -32,7 +32,7 @@ from sequences.editing import (
     Command, Copy, Cut, Delete, DeleteSubtree, EditError, EditorState, Insert, MoveDown, MoveUp, Paste, Row,
     SetDelay, SetParams,
 )
-from sequences.model import ACTION_TYPES, CONDITION_TYPES, Delay, LABEL, Node, Sequence, children, is_condition
+from sequences.model import ACTION_TYPES, CONDITION_TYPES, Delay, LABEL, Node, children, is_condition
 from storage import campaigns as store
 from storage.contacts import custom_keys
 from tui.commands import Command as PaletteCommand

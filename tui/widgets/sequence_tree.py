@@ -12,6 +12,7 @@ the screen) edits the step.
 from __future__ import annotations
 
 from textual import events
+from textual.binding import Binding
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -28,8 +29,16 @@ def row_key(row: Row) -> str:
     return f"{row.marker}:{anchor or ''}:{where}"
 
 
-class SequenceTree(OptionList):
+class SequenceTree(OptionList, inherit_bindings=False):
     """The editor's tree; `show(seq, focus)` redraws it and puts the cursor on `focus`."""
+
+    # Only these keys (not OptionList's, inherit_bindings=False): the screen moves the cursor (j/k, arrows, g/G), and the
+    # help lists the screen's keys rather than the list's own scrolling ones.
+    BINDINGS = [
+        Binding("enter", "select", "Edit step", id="editor.tree_edit", tooltip="The step's form"),
+        Binding("pageup", "page_up", show=False),
+        Binding("pagedown", "page_down", show=False),
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
