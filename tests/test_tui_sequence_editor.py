@@ -1,8 +1,7 @@
 """Pilot tests of the sequence tree editor: built by keys alone, undo/redo, the subtree
 confirmation, the launch lock, saved as you go (a fresh app sees every change).
 
-The step forms are still the JSON stand-in (`tui/screens/step_form.py`): where a
-step's parameters are set, the test types them as JSON into that form, by keys.
+Steps' parameters are typed into the real step form (tui/screens/step_form.py) by keys.
 """
 
 from __future__ import annotations
@@ -106,14 +105,20 @@ async def insert(pilot, key: str, kind: str, *, branch: Where | None = None) -> 
     await until(pilot, lambda: len(pilot.app.screen.state.sequence.nodes) == count + 1, f"the new {kind}")
 
 
-async def form(pilot, params: dict) -> None:
-    """enter on the step, then its parameters typed into the (stand-in) form, ctrl+s."""
+async def form(pilot, *keys: str) -> None:
+    """enter on the step, `keys` typed into its form (the step form of tui/screens/step_form.py), ctrl+s."""
     editor = pilot.app.screen
     before = editor.state.sequence
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(pilot.app.screen, StepForm), "the step form")
-    await pilot.press("f7", *msgspec.json.encode(params).decode(), "ctrl+s")
+    await pilot.pause()
+    await pilot.press(*keys, "ctrl+s")
     await until(pilot, lambda: pilot.app.screen is editor and editor.state.sequence is not before, "the saved form")
+
+
+def typed(text: str) -> list[str]:
+    """The keys that type `text` (a '{' opens the variables' completion; typing on narrows and closes it)."""
+    return list(text)
 
 
 async def paste(pilot, branch: Where | None = None) -> None:
@@ -143,14 +148,14 @@ async def test_the_spec_dynamic_sequence_built_with_keys_alone_is_what_is_stored
         await insert(pilot, "y", "visit_profile")                              # n2 into n1's Yes
         await insert(pilot, "c", "is_connection")                              # n3 after n2
         await insert(pilot, "y", "linkedin_message")                           # n4
-        await form(pilot, {"chunks": [HELLO]})
+        await form(pilot, *typed(HELLO))
         await goto(pilot, "n3")
         await insert(pilot, "n", "connection_request")                         # n5 into n3's No
-        await form(pilot, {"note": NOTE})
+        await form(pilot, *typed(NOTE))
         await insert(pilot, "c", "accepted_connection")                        # n6 after n5
-        await form(pilot, {"within_days": 15})
+        await form(pilot, "end", "backspace", "1", "5")
         await insert(pilot, "y", "linkedin_message")                           # n7
-        await form(pilot, {"chunks": ["Thanks for connecting!", HELLO]})
+        await form(pilot, *typed("Thanks for connecting!"), "ctrl+n", *typed(HELLO))
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, PromptScreen), "the delay prompt")
         await pilot.press("backspace", "1", "d", "enter")
@@ -158,10 +163,10 @@ async def test_the_spec_dynamic_sequence_built_with_keys_alone_is_what_is_stored
         await goto(pilot, "n1")
         await insert(pilot, "n", "has_professional_email")                     # n8
         await insert(pilot, "y", "email")                                      # n9
-        await form(pilot, {"subject": "Hello {first_name|there}", "body": HELLO})
+        await form(pilot, *typed("Hello {first_name|there}"), "tab", *typed(HELLO))
         await insert(pilot, "c", "has_mobile_phone")                           # n10
         await insert(pilot, "y", "task")                                       # n11
-        await form(pilot, {"title": CALL, "task_type": "call"})
+        await form(pilot, *typed(CALL), "tab", "enter", "home", "enter")
         await goto(pilot, "n8")
         await insert(pilot, "n", "has_mobile_phone")                           # n12
         await goto(pilot, "n11")
@@ -265,7 +270,7 @@ async def test_saved_as_you_go_a_fresh_app_on_the_same_workspace_sees_the_change
         await open_editor(pilot, "Keep me")
         await goto(pilot, "msg1")
         await insert(pilot, "a", "task")
-        await form(pilot, {"title": "Call {first_name|them}"})
+        await form(pilot, *typed("Call {first_name|them}"))
     # the first app ends without any "save"; a second one opens the editor on what was stored
     async with app_for(ws).run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot, "Keep me")
@@ -284,13 +289,14 @@ async def test_problems_show_on_the_row_the_moment_they_are_true_and_escape_goes
         await goto(pilot, "msg1")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, StepForm), "the step form")
-        # 2,104 characters: put into the form's text at once (typing them key by key takes minutes)
-        app.screen.query_one(TextArea).text = msgspec.json.encode({"chunks": ["x" * 2104]}).decode()
+        # 2,104 characters: put into the chunk's text at once (typing them key by key takes minutes)
+        app.screen.query_one(TextArea).text = "x" * 2104
         await pilot.press("ctrl+s")
         await until(pilot, lambda: app.screen is editor and len(editor.node("msg1").chunks[0]) == 2104, "the save")
+        assert len(editor.node("msg1").chunks) > 1  # (the template's message has several chunks)
         row = next(r for r in tree(pilot).shown if r.node == "msg1")
-        assert row.problems == ("message too long 2,104/1,900",)
-        assert "⚠ message too long 2,104/1,900" in str(tree(pilot).get_option_at_index(
+        assert row.problems == ("chunk 1 too long 2,104/1,900",)
+        assert "⚠ chunk 1 too long 2,104/1,900" in str(tree(pilot).get_option_at_index(
             tree(pilot).shown.index(row)).prompt)
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is not editor, "back")
