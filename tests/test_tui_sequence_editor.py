@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import msgspec
 import pytest
 from textual.widgets import TextArea
 
@@ -106,7 +105,8 @@ async def insert(pilot, key: str, kind: str, *, branch: Where | None = None) -> 
 
 
 async def form(pilot, *keys: str) -> None:
-    """enter on the step, `keys` typed into its form (the step form of tui/screens/step_form.py), ctrl+s."""
+    """enter on the step, `keys` typed into its form (the step form of tui/screens/step_form.py), ctrl+s.
+    A '{' typed in a text opens the variables' completion; typing on narrows it and "}" closes it."""
     editor = pilot.app.screen
     before = editor.state.sequence
     await pilot.press("enter")
@@ -114,11 +114,6 @@ async def form(pilot, *keys: str) -> None:
     await pilot.pause()
     await pilot.press(*keys, "ctrl+s")
     await until(pilot, lambda: pilot.app.screen is editor and editor.state.sequence is not before, "the saved form")
-
-
-def typed(text: str) -> list[str]:
-    """The keys that type `text` (a '{' opens the variables' completion; typing on narrows and closes it)."""
-    return list(text)
 
 
 async def paste(pilot, branch: Where | None = None) -> None:
@@ -148,14 +143,14 @@ async def test_the_spec_dynamic_sequence_built_with_keys_alone_is_what_is_stored
         await insert(pilot, "y", "visit_profile")                              # n2 into n1's Yes
         await insert(pilot, "c", "is_connection")                              # n3 after n2
         await insert(pilot, "y", "linkedin_message")                           # n4
-        await form(pilot, *typed(HELLO))
+        await form(pilot, *HELLO)
         await goto(pilot, "n3")
         await insert(pilot, "n", "connection_request")                         # n5 into n3's No
-        await form(pilot, *typed(NOTE))
+        await form(pilot, *NOTE)
         await insert(pilot, "c", "accepted_connection")                        # n6 after n5
         await form(pilot, "end", "backspace", "1", "5")
         await insert(pilot, "y", "linkedin_message")                           # n7
-        await form(pilot, *typed("Thanks for connecting!"), "ctrl+n", *typed(HELLO))
+        await form(pilot, *"Thanks for connecting!", "ctrl+n", *HELLO)
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, PromptScreen), "the delay prompt")
         await pilot.press("backspace", "1", "d", "enter")
@@ -163,10 +158,10 @@ async def test_the_spec_dynamic_sequence_built_with_keys_alone_is_what_is_stored
         await goto(pilot, "n1")
         await insert(pilot, "n", "has_professional_email")                     # n8
         await insert(pilot, "y", "email")                                      # n9
-        await form(pilot, *typed("Hello {first_name|there}"), "tab", *typed(HELLO))
+        await form(pilot, *"Hello {first_name|there}", "tab", *HELLO)
         await insert(pilot, "c", "has_mobile_phone")                           # n10
         await insert(pilot, "y", "task")                                       # n11
-        await form(pilot, *typed(CALL), "tab", "enter", "home", "enter")
+        await form(pilot, *CALL, "tab", "enter", "home", "enter")
         await goto(pilot, "n8")
         await insert(pilot, "n", "has_mobile_phone")                           # n12
         await goto(pilot, "n11")
@@ -270,7 +265,7 @@ async def test_saved_as_you_go_a_fresh_app_on_the_same_workspace_sees_the_change
         await open_editor(pilot, "Keep me")
         await goto(pilot, "msg1")
         await insert(pilot, "a", "task")
-        await form(pilot, *typed("Call {first_name|them}"))
+        await form(pilot, *"Call {first_name|them}")
     # the first app ends without any "save"; a second one opens the editor on what was stored
     async with app_for(ws).run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot, "Keep me")

@@ -105,3 +105,53 @@ def test_demo_in_a_real_terminal(tmp_path: Path) -> None:
         runtime = runtime or _runtime_pid(folder)
         if runtime is not None and _alive(runtime):
             os.kill(runtime, signal.SIGTERM)
+
+
+def test_the_sequence_editor_through_the_palette_in_an_80x24_terminal(tmp_path: Path) -> None:
+    """A user at 80×24: ':' → "Edit sequence of …" → the tree; a structural key on a launched
+    campaign is refused in words, a delay is changed and is in the workspace at once."""
+    import sqlite3
+
+    from tests.tui_support import make
+
+    folder = make(tmp_path / "ws")
+    tmux = ["tmux", "-L", f"enginy-editor-{os.getpid()}"]
+    subprocess.run([*tmux, "new-session", "-d", "-s", "t", "-x", "80", "-y", "24",
+                    f"env -u COLUMNS -u LINES {ENGINY} --workspace {folder} tui --no-runtime; sleep 30"], check=True)
+    subprocess.run([*tmux, "resize-window", "-t", "t", "-x", "80", "-y", "24"], capture_output=True)
+
+    def keys(*words: str, literal: bool = False) -> None:
+        subprocess.run([*tmux, "send-keys", "-t", "t", *(["-l"] if literal else []), *words], check=True)
+
+    try:
+        _wait_for(tmux, lambda s: "Q4 Fintech CFOs" in s)
+        keys(":")
+        _wait_for(tmux, lambda s: "Search for commands" in s or "Edit sequence" in s)
+        keys("Edit sequence of Q4", literal=True)
+        _wait_for(tmux, lambda s: "Edit sequence of Q4 Fintech CFOs" in s)
+        keys("Enter")
+        screen = _wait_for(tmux, lambda s: "locked: texts and delays only" in s and "▶ Start" in s)
+        assert "◎ Visit profile  visit  · as soon as possible" in screen and "■ End" in screen
+        assert "Edit step" in screen.splitlines()[-1]  # the footer, at 80 columns
+        keys("x")  # delete "visit" (the cursor starts on the first step): a launched campaign's steps are locked
+
+        def toast(s: str) -> str:  # the notification's lines, joined (it wraps at 80 columns)
+            return " ".join(line.split("▌", 1)[1].strip() for line in s.splitlines() if "▌" in line)
+
+        _wait_for(tmux, lambda s: "step visit (Visit profile) was removed" in toast(s) and "steps are locked" in toast(s))
+        keys("d")
+        _wait_for(tmux, lambda s: "Wait before step visit" in s)
+        keys("BSpace")
+        keys("2d 5h", literal=True)
+        keys("Enter")
+        _wait_for(tmux, lambda s: "◎ Visit profile  visit  · wait 2 days 5 hours" in s)
+        conn = sqlite3.connect(folder / "enginy.db")
+        try:
+            stored = conn.execute("SELECT sequence FROM campaigns WHERE name = 'Q4 Fintech CFOs'").fetchone()[0]
+        finally:
+            conn.close()
+        assert '"id":"visit","delay":{"days":2,"hours":5}' in stored
+        keys("Escape")
+        _wait_for(tmux, lambda s: "▶ Start" not in s and "Q4 Fintech CFOs" in s)
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
