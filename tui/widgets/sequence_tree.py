@@ -43,13 +43,22 @@ class SequenceTree(OptionList, inherit_bindings=False):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.shown: list[Row] = []
+        #: The options drawn last, by (id, text): an unchanged row keeps its option, and with it
+        #: the visual OptionList made of it (turning 300 Texts into visuals was most of a redraw).
+        self._kept: dict[tuple, Option] = {}
 
     def show(self, seq: Sequence, focus: str | None) -> None:
         """Draw `seq`; the cursor goes to step `focus` (None: Start), else stays where it was."""
         before = self.highlighted or 0
         self.shown = rows(seq)
         kinds = {n.id: kind_of(n) for n in seq.nodes}
-        self.set_options(Option(text, id=row_key(row)) for text, row in zip(draw(self.shown, kinds), self.shown))
+        options, kept = [], {}
+        for text, row in zip(draw(self.shown, kinds), self.shown):
+            key = (row_key(row), text.plain, tuple(text.spans))
+            kept[key] = option = self._kept.get(key) or Option(text, id=key[0])
+            options.append(option)
+        self._kept = kept
+        self.set_options(options)
         keys = [row_key(r) for r in self.shown]
         target = f"step:{focus}" if focus is not None else None
         self.highlighted = keys.index(target) if target in keys else min(before, len(keys) - 1)
