@@ -13,6 +13,7 @@ from textual.widgets import TextArea
 
 from sequences.editing.commands import Where
 from sequences.lock import HINT
+from sequences.editing import SetDelay
 from sequences.model import Delay, Sequence, from_json
 from storage import campaigns as store
 from storage.db import connect
@@ -304,3 +305,56 @@ def test_delays_typed_as_people_write_them() -> None:
     assert parse_delay("5h") == Delay(hours=5) and parse_delay("4") == Delay(days=4)
     with pytest.raises(ValueError, match="not a delay: 'soon'"):
         parse_delay("soon")
+
+
+@pytest.mark.asyncio
+async def test_from_the_campaign_view_with_S_template_and_duplicate_and_a_click_selects(ws: Path) -> None:
+    campaign = draft(ws, "Reach me")
+    app = app_for(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: type(app.screen).__name__ == "DashboardScreen", "the dashboard")
+        app.open_campaign(campaign)
+        await until(pilot, lambda: type(app.screen).__name__ == "CampaignScreen", "the campaign view")
+        view = app.screen
+        await pilot.press("S")
+        await until(pilot, lambda: isinstance(app.screen, SequenceEditorScreen), "the editor")
+        editor = app.screen
+        assert editor.campaign["id"] == campaign
+        # a click puts the cursor on a row (and opens nothing); a double click edits it
+        row = (4, [r.node for r in tree(pilot).shown].index("accepted"))
+        await pilot.click(SequenceTree, offset=row)
+        await until(pilot, lambda: editor.row is not None and editor.row.node == "accepted", "the clicked row")
+        await pilot.pause(0.1)
+        assert app.screen is editor
+        await pilot.double_click(SequenceTree, offset=row)
+        await until(pilot, lambda: isinstance(app.screen, StepForm) and app.screen.node.id == "accepted", "the form")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is editor, "the form closed")
+        await pilot.press("T")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen), "the template name prompt")
+        await pilot.press("enter")
+        await until(pilot, lambda: q(ws, "SELECT name FROM user_templates") == [("Reach me template",)], "the template")
+        await pilot.press("ctrl+d")
+        await until(pilot, lambda: q(ws, "SELECT status FROM campaigns WHERE name = 'Reach me (copy)'") == [("draft",)],
+                    "the Draft copy")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is view, "back in the campaign view")
+
+
+@pytest.mark.asyncio
+async def test_a_refused_save_says_why_and_keeps_the_edit_on_screen(ws: Path) -> None:
+    campaign = draft(ws, "Archived under me")
+    app = app_for(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot, "Archived under me")
+        db = connect(ws / "enginy.db")
+        try:
+            store.archive_campaign(db, campaign, now=NOW, actor="someone else")
+        finally:
+            db.close()
+        # the next command, before the app has seen the change: applied on screen, refused by the store
+        assert editor.apply(SetDelay(node="msg2", delay=Delay(days=9)))
+        assert editor.node("msg2").delay == Delay(days=9)
+        assert "is archived" in editor.save_error and "not saved" in str(editor.query_one("#editor-header").render())
+        assert any(m.startswith("Not saved: campaign 'Archived under me' is archived") for m in app.said)
+    assert {n.id: n for n in stored(ws, campaign).nodes}["msg2"].delay != Delay(days=9)

@@ -70,10 +70,10 @@ class SequenceTree(OptionList, inherit_bindings=False):
         return self.shown[index] if index is not None and 0 <= index < len(self.shown) else None
 
     async def _on_click(self, event: events.Click) -> None:
-        """A click selects the row; a double click edits it (OptionList's select)."""
+        """A click selects the row; a double click goes on to OptionList's handler, which edits it."""
         if event.chain >= 2:
-            await super()._on_click(event)
             return
+        event.prevent_default()  # (OptionList's own handler would select, i.e. edit, on every click)
         clicked = event.style.meta.get("option")
         if clicked is not None:
             self.highlighted = clicked
