@@ -140,7 +140,7 @@ class HelpScreen(ModalScreen[None]):
 
     def action_scroll(self, delta: int) -> None:
         scroll = self.query_one("#help-scroll", VerticalScroll)
-        scroll.action_scroll_down() if delta > 0 else scroll.action_scroll_up()
+        scroll.scroll_to(y=scroll.scroll_target_y + delta, animate=False)
 
     def action_close(self) -> None:
         self.dismiss(None)
