@@ -319,3 +319,27 @@ def test_activity_record_trusts_the_milestones_its_caller_just_read(db):
     record(db, kind=Kind.LINKEDIN_INVITE_SENT, now=later, enrollment_id=e, known=(0b111, False))
     row = enrollment(db, cid, 1)
     assert row["started_at"] == later.isoformat() and row["milestones"] == 0b111
+
+
+def test_the_editor_save_takes_a_draft_as_it_is_built_but_only_as_a_tree_and_a_launched_one_through_the_lock(db):
+    from sequences.model import Email, Sequence, VisitProfile
+    from storage.campaigns import save_edited_sequence
+
+    cid = new(db)
+    assert sequence_of(save_edited_sequence(db, cid, Sequence(), now=NOW, actor="you")) == Sequence()
+    half_done = Sequence(start="e", nodes=[Email(id="e")])  # no subject, no body yet: a Draft keeps it
+    assert sequence_of(save_edited_sequence(db, cid, half_done, now=NOW, actor="you")) == half_done
+    joined = Sequence(start="a", nodes=[VisitProfile(id="a", next="a")])
+    with pytest.raises(CampaignError, match="reached twice"):
+        save_edited_sequence(db, cid, joined, now=NOW, actor="you")
+    assert sequence_of(get_campaign(db, cid)) == half_done
+    with pytest.raises(CampaignError, match="the email is empty"):
+        launch_campaign(db, cid, now=NOW, actor="you")  # the launch checks the content
+
+    launched = new(db, name="Running")
+    launch_campaign(db, launched, now=NOW, actor="you")
+    seq = sequence_of(get_campaign(db, launched))
+    with pytest.raises(CampaignError, match="steps are locked"):
+        save_edited_sequence(db, launched, Sequence(start=seq.start, nodes=seq.nodes[:1]), now=NOW, actor="you")
+    slower = msgspec.structs.replace(seq, nodes=[msgspec.structs.replace(n, delay=Delay(days=3)) for n in seq.nodes])
+    assert sequence_of(save_edited_sequence(db, launched, slower, now=NOW, actor="you")) == slower
