@@ -141,15 +141,8 @@ def create(
     out = {**_card(row), "audience": msgspec.structs.asdict(report) if report else None}
     human = f"Created campaign #{row['id']} {row['name']!r} (draft)"
     if report:
-        human += "\n" + _report_line(report)
+        human += "\n" + report.summary()
     emit(out, json_out, human + f"\nNext: enginy campaigns launch {row['id']}")
-
-
-def _report_line(r) -> str:
-    skipped = [f"{n} {what}" for n, what in ((r.already_in, "already in the campaign"),
-                                             (r.removed_before, "removed earlier (cannot come back)"),
-                                             (r.blocklisted, "blocklisted")) if n]
-    return f"Added {r.added} of {r.requested} contacts" + (f"; skipped {', '.join(skipped)}" if skipped else "")
 
 
 def _status_change(ctx: typer.Context, campaign: str, json_out: bool, fn_name: str, verb: str, **kw) -> None:
@@ -347,7 +340,7 @@ def add_contacts_cmd(ctx: typer.Context, campaign: str = _CAMPAIGN,
     now, actor = _now(), ws.config.user
     report = _guard(lambda: add_list(db, campaign, list_name, now=now, actor=actor) if list_name
                     else add_contacts(db, campaign, contacts, now=now, actor=actor))
-    emit(msgspec.structs.asdict(report), json_out, _report_line(report))
+    emit(msgspec.structs.asdict(report), json_out, report.summary())
 
 
 @app.command("leads")

@@ -42,6 +42,13 @@ class AddReport(msgspec.Struct, kw_only=True):
     removed_before: int
     blocklisted: int
 
+    def summary(self) -> str:
+        """One line for the CLI and the app: how many were added, and why the others were not."""
+        skipped = [f"{n} {what}" for n, what in ((self.already_in, "already in the campaign"),
+                                                 (self.removed_before, "removed earlier (cannot come back)"),
+                                                 (self.blocklisted, "blocklisted")) if n]
+        return f"Added {self.added} of {self.requested} contacts" + (f"; skipped {', '.join(skipped)}" if skipped else "")
+
 
 _BLOCK_TESTS = {
     "lead": "EXISTS (SELECT 1 FROM blocklist b WHERE b.kind = 'lead' AND b.value IN"

@@ -147,6 +147,8 @@ def create_campaign(
     """A Draft campaign from a template (built-in or saved, by name) or a sequence.
 
     The identity is mandatory; the name defaults to "[Identity name]'s Campaign".
+    A sequence without steps is a campaign started "from scratch" (the wizard
+    saves it at once so nothing is lost; the launch refuses it until it has steps).
     """
     if (template is None) == (sequence is None):
         raise CampaignError("give either a template or a sequence")
@@ -163,7 +165,7 @@ def create_campaign(
                 raise CampaignError(f"no template {template!r} (templates: {', '.join(names)})")
             sequence = found.sequence
             _check_valid(sequence, f"template {found.name!r}")
-        else:
+        elif sequence.nodes:  # type: ignore[union-attr]
             _check_valid(sequence, "the sequence")  # type: ignore[arg-type]
         name = (name or "").strip() or f"{ident['name']}'s Campaign"
         at = iso(now)
@@ -204,8 +206,10 @@ def update_campaign(
     tags: list[str] | None = None,
     folder: str | None = None,
     settings: Settings | None = None,
+    identity: int | str | None = None,
 ) -> dict[str, Any]:
-    """Change the campaign's name, priority, tags, folder or settings (allowed while it runs)."""
+    """Change the campaign's name, priority, tags, folder or settings (allowed while it runs),
+    or its identity (only while a Draft: a launched campaign's leads are that identity's)."""
     changes: dict[str, Any] = {}
     if name is not None:
         if not name.strip():
@@ -222,6 +226,15 @@ def update_campaign(
     with transaction(db):
         row = get_campaign(db, ref)
         _require_not_archived(row, "edited")
+        if identity is not None:
+            try:
+                new_identity = get_identity(db, identity)["id"]
+            except IdentityError as exc:
+                raise CampaignError(str(exc)) from None
+            if new_identity != row["identity_id"]:
+                if row["status"] != CampaignStatus.DRAFT.value:
+                    raise CampaignError(f"campaign {row['name']!r} is {row['status']}: only a Draft can change identity")
+                changes["identity_id"] = new_identity
         if changes:
             _write(db, row["id"], now, **changes)
             record(db, kind=Kind.CAMPAIGN_EDITED, now=now, campaign_id=row["id"], actor=actor,

@@ -24,6 +24,9 @@ from tui.widgets.status import PRIORITY
 CAMPAIGN_BINDINGS = [
     Binding("S", "edit_sequence", "Edit sequence", show=False, id="campaign.edit_sequence",
             tooltip="The sequence tree editor (after launch: texts and delays only)"),
+
+    Binding("ctrl+e", "edit", "Edit", id="campaign.edit",
+            tooltip="The wizard's steps on this campaign: name, sequence, audience, AI agent, settings"),
     Binding("l", "launch", "Launch", id="campaign.launch", tooltip="Start the campaign (Draft or Scheduled)"),
     Binding("z", "pause_resume", "Pause/Resume", id="campaign.pause", tooltip="Pause or resume the campaign"),
     Binding("P", "priority", "Priority", id="campaign.priority", tooltip="High, Medium or Low"),
@@ -111,6 +114,18 @@ class CampaignActions:
                         severity="warning")
             return
         self.app.push_screen(SequenceEditorScreen(self.ctx, row["id"]))  # type: ignore[attr-defined]
+
+    def action_edit(self) -> None:
+        """The spec's Edit quick action: the Create Campaign wizard opened on this campaign."""
+        if not (row := self._with_campaign()):
+            return
+        if row["status"] == "archived":
+            self.notify(f"{row['name']} is archived and cannot change (duplicate it to edit a copy)",  # type: ignore
+                        severity="warning")
+            return
+        from tui.screens.wizard import WizardScreen
+
+        self.app.push_screen(WizardScreen(self.ctx, campaign_id=row["id"]))  # type: ignore[attr-defined]
 
     def action_archive(self) -> None:
         if not (row := self._with_campaign()):

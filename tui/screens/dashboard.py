@@ -93,6 +93,8 @@ class DashboardScreen(CampaignActions, Screen):
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="dashboard.open", tooltip="Open the campaign view"),
+        Binding("n", "new_campaign", "New", id="dashboard.new",
+                tooltip="Create a campaign: from scratch or a template, then the wizard's four steps"),
         Binding("slash", "search", "Search", id="dashboard.search", tooltip="Search by campaign or identity"),
         Binding("s", "sort", "Sort", id="dashboard.sort", tooltip="Launch date, creation date or priority"),
         Binding("f", "filters", "Filters", id="dashboard.filters", tooltip="Identity, folder, dates, tags, channel, priority; save them"),
@@ -189,6 +191,7 @@ class DashboardScreen(CampaignActions, Screen):
     def palette_commands(self) -> list[Command]:
         return [
             Command("Open campaign", "Open the highlighted campaign", self.action_open),
+            Command("New campaign", "From scratch or a template, then the wizard (key n)", self.action_new_campaign),
             Command("Queues", "Live queue monitor of every identity", self.action_queues),
             Command("Contacts", "Every contact: search, mark, add to a campaign", self.action_contacts),
             Command("Import contacts", "A CSV with a mapping step", self.action_import_contacts),
@@ -213,6 +216,17 @@ class DashboardScreen(CampaignActions, Screen):
     def action_open(self) -> None:
         if row := self.current_campaign():
             self.app.open_campaign(row["id"])
+
+    def action_new_campaign(self) -> None:
+        """The template gallery, then the wizard on the choice (nothing is created if cancelled)."""
+        from tui.screens.wizard import WizardScreen
+        from tui.screens.wizard_start import TemplateGallery
+
+        def chosen(template: str | None) -> None:
+            if template is not None:
+                self.app.push_screen(WizardScreen(self.ctx, template=template))
+
+        self.app.push_screen(TemplateGallery(self.ctx), chosen)
 
     def action_queues(self) -> None:
         from tui.screens.queues import QueuesScreen

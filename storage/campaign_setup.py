@@ -1,0 +1,178 @@
+"""What the Create Campaign wizard reads: lists to pick with the spec's filters, contacts
+to mark (paged by keyset), the workspace's tags and folders, and the launch checks.
+
+The wizard writes through storage/campaigns.py (create, update, launch) and
+storage/audience.py (enrolment); this module only reads. The launch checks
+live here, not in `launch_campaign`, because they read the audience and the
+identity's channels, which the CLI's plain launch has never required (a
+campaign may be launched empty and filled later); the wizard and
+`enginy campaigns check` say what is wrong before launching.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+import sqlite_utils
+
+from sequences.model import channel_of, describe
+from sequences.validate import validate
+from storage.campaigns import sequence_of
+from storage.reader import Reader
+from storage.search import like
+
+ListSort = Literal["recent", "alpha"]
+LIST_LIMIT = 200  # a workspace holds tens of lists; the picker shows at most this many matches
+
+
+class ListFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """The spec's list filters: search, most recent / alphabetical, created by, date, tags."""
+
+    search: str = ""
+    sort: ListSort = "recent"
+    created_by: str = ""
+    since: str = ""  # an ISO date: lists created on or after it
+    tag: str = ""
+
+
+def pick_lists(db: sqlite_utils.Database, flt: ListFilter, *, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
+    """Lists matching `flt` with their member counts, newest first or by name."""
+    where, params = [], []
+    if flt.search:
+        where.append("l.name LIKE ? ESCAPE '\\'")
+        params.append(like(flt.search))
+    if flt.created_by:
+        where.append("l.created_by = ?")
+        params.append(flt.created_by)
+    if flt.since:
+        where.append("l.created_at >= ?")
+        params.append(flt.since)
+    if flt.tag:
+        where.append("EXISTS (SELECT 1 FROM json_each(l.tags) t WHERE t.value = ?)")
+        params.append(flt.tag)
+    order = "l.name COLLATE NOCASE, l.id" if flt.sort == "alpha" else "l.created_at DESC, l.id DESC"
+    sql = ("SELECT l.id, l.name, l.tags, l.created_by, l.created_at,"
+           " (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members FROM lists l"
+           + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {order} LIMIT ?")
+    rows = list(db.query(sql, [*params, limit]))
+    for row in rows:
+        row["tags"] = msgspec.json.decode(row["tags"])
+    return rows
+
+
+def list_facets(db: sqlite_utils.Database) -> tuple[list[str], list[str]]:
+    """(creators, tags) of the workspace's lists: the choices of the "created by" and "tags" filters."""
+    creators = [r[0] for r in db.execute("SELECT DISTINCT created_by FROM lists WHERE created_by != ''"
+                                         " ORDER BY 1 COLLATE NOCASE")]
+    tags = [r[0] for r in db.execute("SELECT DISTINCT t.value FROM lists, json_each(lists.tags) t ORDER BY 1")]
+    return creators, tags
+
+
+def campaign_facets(db: sqlite_utils.Database) -> tuple[list[str], list[str]]:
+    """(tags, folders) already used by campaigns: what the settings step completes from."""
+    tags = [r[0] for r in db.execute("SELECT DISTINCT t.value FROM campaigns, json_each(campaigns.tags) t"
+                                     " ORDER BY 1 COLLATE NOCASE")]
+    folders = [r[0] for r in db.execute("SELECT DISTINCT folder FROM campaigns WHERE folder != ''"
+                                        " ORDER BY 1 COLLATE NOCASE")]
+    return tags, folders
+
+
+def audience_size(db: sqlite_utils.Database, campaign_id: int) -> int:
+    """Contacts in the campaign, not removed."""
+    return db.execute("SELECT count(*) FROM enrollments WHERE campaign_id = ? AND removed = 0",
+                      [campaign_id]).fetchone()[0]
+
+
+def launch_problems(db: sqlite_utils.Database, campaign_id: int) -> list[str]:
+    """Why the campaign should not be launched yet, one line each (empty: ready).
+
+    No audience; each step with a validation error; an identity without the
+    channel a step needs (a connected inbox for email, LinkedIn for LinkedIn steps)."""
+    campaign = next(db.query("SELECT * FROM campaigns WHERE id = ?", [campaign_id]), None)
+    if campaign is None:
+        return [f"no campaign #{campaign_id}"]
+    problems = []
+    if audience_size(db, campaign_id) == 0:
+        problems.append("No audience: add a list or contacts (step 2)")
+    seq = sequence_of(campaign)
+    problems += [f"Sequence: {error.message}" for error in validate(seq)]
+    identity = next(db.query("SELECT name, linkedin_connected FROM identities WHERE id = ?",
+                             [campaign["identity_id"]]), None)
+    if identity is None:
+        return problems + ["The campaign has no identity"]
+    needs: dict[str, str] = {}
+    for node in seq.nodes:
+        needs.setdefault(channel_of(node), describe(node))
+    inboxes = db.execute("SELECT count(*) FROM inboxes WHERE identity_id = ? AND connected = 1",
+                         [campaign["identity_id"]]).fetchone()[0]
+    if "email" in needs and not inboxes:
+        problems.append(f"{identity['name']} has no connected inbox for the email step “{needs['email']}”")
+    if "linkedin" in needs and not identity["linkedin_connected"]:
+        problems.append(f"{identity['name']} has no connected LinkedIn account for the step “{needs['linkedin']}”")
+    return problems
+
+
+class ContactPickRow(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    company: str
+    job_title: str
+    email: str
+    #: None: not in the campaign; False: in it; True: removed from it (cannot come back).
+    removed: bool | None
+
+
+class ContactPickSource:
+    """Every contact (id order) matching a search, for the wizard's table with marks.
+
+    Keyset on contacts(id): each page is one range of the primary key whatever the
+    size of the workspace, and each row's place in the campaign one probe of
+    enrollments(contact_id). The search is a LIKE over name, email, company, title
+    and URL; it is counted exactly when that finishes within the budget (else ≈)."""
+
+    key_name = "id"
+
+    def __init__(self, reader: Reader, campaign_id: int, search: str = "") -> None:
+        self.reader = reader
+        self.campaign_id = campaign_id
+        self.search = search.strip()
+
+    def _where(self) -> tuple[str, list[Any]]:
+        if not self.search:
+            return "1", []
+        cols = ("first_name || ' ' || last_name", "coalesce(email, '')", "company", "job_title",
+                "coalesce(linkedin_url, '')")
+        return "(" + " OR ".join(f"{col} LIKE ? ESCAPE '\\'" for col in cols) + ")", [like(self.search)] * 5
+
+    def _select(self, extra: str, params: list[Any], order: str, limit: int) -> list[ContactPickRow]:
+        where, wparams = self._where()
+        rows = self.reader.tuples(
+            "SELECT id, first_name || ' ' || last_name, company, job_title, coalesce(email, ''),"
+            " (SELECT e.removed FROM enrollments e INDEXED BY enrollments_contact"
+            "  WHERE e.contact_id = c.id AND e.campaign_id = ?) FROM contacts c"
+            f" WHERE {where}{extra} ORDER BY id {order} LIMIT ?", [self.campaign_id, *wparams, *params, limit])
+        return [ContactPickRow(id=r[0], name=r[1].strip(), company=r[2], job_title=r[3], email=r[4],
+                               removed=None if r[5] is None else bool(r[5])) for r in rows]
+
+    def after(self, key: int | None, limit: int) -> list[ContactPickRow]:
+        return self._select(" AND id > ?" if key is not None else "", [key] if key is not None else [], "ASC", limit)
+
+    def before(self, key: int | None, limit: int) -> list[ContactPickRow]:
+        """Rows just before `key` (None = the end), nearest first."""
+        return self._select(" AND id < ?" if key is not None else "", [key] if key is not None else [], "DESC", limit)
+
+    def count(self, budget_ms: int = 30) -> tuple[int, bool]:
+        total = self.reader.tuples("SELECT count(*) FROM contacts")[0][0]
+        if not self.search or total == 0:
+            return total, True
+        where, params = self._where()
+        exact = self.reader.within(budget_ms, f"SELECT count(*) FROM contacts WHERE {where}", params)
+        return (exact, True) if exact is not None else (total, False)
+
+    def seek(self, fraction: float) -> int | None:
+        """The id about `fraction` of the way down (ids are dense enough for a scrollbar drag)."""
+        low, high = self.reader.tuples("SELECT min(id), max(id) FROM contacts")[0]
+        if low is None:
+            return None
+        return int(low + (high - low) * min(max(fraction, 0.0), 1.0)) - 1
