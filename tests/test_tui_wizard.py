@@ -66,6 +66,7 @@ async def to_step(pilot, wizard: WizardScreen, step: str, key: str = "ctrl+n") -
     assert wizard.step == step
 
 
+@pytest.mark.asyncio
 async def test_template_list_settings_schedule_and_launch_checks(ws) -> None:
     app = app_on(ws)
     async with app.run_test(size=SIZE) as pilot:
@@ -94,8 +95,11 @@ async def test_template_list_settings_schedule_and_launch_checks(ws) -> None:
         await pilot.press("tab", "tab", "tab", "tab", "tab")  # sort, creator, date, tag → the lists
         assert app.focused is wizard.query_one("#list-options")
         await pilot.press("enter")
-        await until(pilot, lambda: "Added 210 of 210" in shown(pilot, "#audience-report"), "the list enrolled")
-        assert q(ws, "SELECT count(*) FROM enrollments WHERE campaign_id = ?", cid) == [(210,)]
+        (members,), = q(ws, "SELECT count(*) FROM list_members JOIN lists ON lists.id = list_id"
+                            " WHERE name = 'Demo leads'")
+        await until(pilot, lambda: f"Added {members} of {members}" in shown(pilot, "#audience-report"),
+                    "the list enrolled")
+        assert q(ws, "SELECT count(*) FROM enrollments WHERE campaign_id = ?", cid) == [(members,)]
 
         # step 3: copilot and a prompt
         await pilot.press("ctrl+n")
@@ -105,14 +109,14 @@ async def test_template_list_settings_schedule_and_launch_checks(ws) -> None:
         # step 4: tags with completion, folder, tracking
         await pilot.press("ctrl+n")
         await until(pilot, lambda: wizard.step == "settings", "the settings step")
-        await pilot.press(*"q4, fou", "right")  # completes "founders" (a tag of the demo's campaigns)
-        assert wizard.query_one("#set-tags", Input).value == "q4, founders"
+        await pilot.press(*"q4, fin", "right")  # completes "fintech" (a tag of the demo campaigns)
+        assert wizard.query_one("#set-tags", Input).value == "q4, fintech"
         await pilot.press("tab", *"Outbound")
         await pilot.press("ctrl+n")
         await until(pilot, lambda: wizard.step == "finish", "the finish step")
         row = dict(zip(("tags", "folder", "settings"),
                        q(ws, "SELECT tags, folder, settings FROM campaigns WHERE id = ?", cid)[0]))
-        assert json.loads(row["tags"]) == ["founders", "q4"] and row["folder"] == "Outbound"
+        assert json.loads(row["tags"]) == ["fintech", "q4"] and row["folder"] == "Outbound"
         settings = json.loads(row["settings"])
         assert settings["reply_handling"] == "copilot" and settings["ai_prompt"] == "Friendly, short."
 
@@ -136,6 +140,7 @@ async def test_template_list_settings_schedule_and_launch_checks(ws) -> None:
         assert datetime.fromisoformat(scheduled) == expected
 
 
+@pytest.mark.asyncio
 async def test_launch_refused_for_identity_without_channels(ws) -> None:
     db = open_workspace(ws).open_db()
     create_identity(db, "Nobody Yet", now=NOW, actor="test")
@@ -157,6 +162,7 @@ async def test_launch_refused_for_identity_without_channels(ws) -> None:
         assert q(ws, "SELECT status FROM campaigns WHERE identity_id = 4") == [("draft",)]
 
 
+@pytest.mark.asyncio
 async def test_from_scratch_to_a_draft_and_esc_asks(ws) -> None:
     before = q(ws, "SELECT count(*) FROM campaigns")[0][0]
     app = app_on(ws)
@@ -169,12 +175,14 @@ async def test_from_scratch_to_a_draft_and_esc_asks(ws) -> None:
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert wizard.step == "sequence" and q(ws, "SELECT count(*) FROM campaigns")[0][0] == before
+        assert app.focused is wizard.query_one("#wiz-identity")  # sent to the identity picker
         # typed input and Esc: asked first; "n" stays
-        await pilot.press(*"Scratch")
+        await pilot.press("shift+tab", *"Scratch")
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked before abandoning")
         await pilot.press("n")
         await until(pilot, lambda: app.screen is wizard, "back in the wizard")
+        assert wizard.query_one("#wiz-name", Input).value == "Scratch"
         await choose_identity(pilot, 2)
         await pilot.press("ctrl+n")
         await until(pilot, lambda: wizard.step == "audience", "the Draft saved")
@@ -188,6 +196,7 @@ async def test_from_scratch_to_a_draft_and_esc_asks(ws) -> None:
         assert q(ws, "SELECT status FROM campaigns WHERE name = 'Scratch'") == [("draft",)]
 
 
+@pytest.mark.asyncio
 async def test_edit_quick_action_on_a_running_campaign(ws) -> None:
     (cid, name, identity_id), = q(ws, "SELECT id, name, identity_id FROM campaigns WHERE status = 'running'"
                                       " ORDER BY id LIMIT 1")
@@ -218,6 +227,7 @@ async def test_edit_quick_action_on_a_running_campaign(ws) -> None:
             ("Renamed", "running", identity_id)]
 
 
+@pytest.mark.asyncio
 async def test_edit_from_the_campaign_view_and_archived_refused(ws) -> None:
     (cid,), = q(ws, "SELECT id FROM campaigns WHERE status = 'draft' ORDER BY id LIMIT 1")
     (archived,), = q(ws, "SELECT id FROM campaigns WHERE status = 'archived' ORDER BY id LIMIT 1")
@@ -255,6 +265,7 @@ async def test_edit_from_the_campaign_view_and_archived_refused(ws) -> None:
         assert q(ws, "SELECT count(*) FROM enrollments WHERE campaign_id = ?", cid)[0][0] == before + 2
 
 
+@pytest.mark.asyncio
 async def test_removed_contact_is_never_readded_and_the_screen_says_so(ws) -> None:
     (cid,), = q(ws, "SELECT id FROM campaigns WHERE status = 'draft' ORDER BY id LIMIT 1")
     (contact,), = q(ws, "SELECT contact_id FROM enrollments WHERE campaign_id = ? ORDER BY id LIMIT 1", cid)

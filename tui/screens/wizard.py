@@ -69,6 +69,12 @@ def parse_schedule(text: str, zone: str, now: datetime) -> datetime:
     return at
 
 
+def both_ways(at: datetime) -> str:
+    """A scheduled time in its zone and in UTC ("Tue 01 Dec 2026 09:00 Europe/Paris = 2026-12-01 08:00 UTC")."""
+    utc = at.astimezone(ZoneInfo("UTC"))
+    return f"{at:%a %d %b %Y %H:%M} {at.tzinfo} = {utc:%Y-%m-%d %H:%M} UTC"
+
+
 class WizardScreen(Screen):
     """Create a campaign (template = a template name, "" = from scratch) or edit one (campaign_id)."""
 
@@ -80,7 +86,7 @@ class WizardScreen(Screen):
         *[Binding(f"alt+{i}", f"goto('{key}')", f"Step: {label}", show=False, id=f"wizard.goto_{key}")
           for i, (key, label) in enumerate(STEPS.items(), 1)],
         Binding("ctrl+s", "finish", "Finish", priority=True, id="wizard.finish",
-                tooltip="Launch, schedule or keep the Draft (Finish step)"),
+                tooltip="To the Finish step; there: launch, schedule or keep the Draft"),
         Binding("ctrl+e", "edit_sequence", "Edit sequence", id="wizard.edit_sequence",
                 tooltip="The tree editor on this campaign's sequence"),
         Binding("f1", "app.help", "Keys", id="wizard.help", tooltip="Every key of the wizard"),
@@ -229,8 +235,7 @@ class WizardScreen(Screen):
         except ValueError as exc:
             check.update(Text(f"✗ {exc}", style="red"))
             return None
-        utc = at.astimezone(ZoneInfo("UTC"))
-        check.update(Text(f"✓ {at:%a %d %b %Y %H:%M} {zone} = {utc:%Y-%m-%d %H:%M} UTC", style="green"))
+        check.update(Text(f"✓ {both_ways(at)}", style="green"))
         return at
 
     @on(Input.Changed, "#finish-at")
@@ -362,10 +367,9 @@ class WizardScreen(Screen):
     # --- finishing -----------------------------------------------------------------------
 
     async def action_finish(self) -> None:
-        if self.step != "finish":
+        if self.step != "finish":  # first the Finish step, its checks and choices; ctrl+s again finishes
             await self._go("finish")
-            if self.step != "finish":
-                return
+            return
         if await self.ensure_campaign() is None or self.row is None:
             return
         choice = self.query_one("#finish-choice", RadioSet).pressed_button
@@ -388,7 +392,7 @@ class WizardScreen(Screen):
             return
         row = self.row
         title = f"Launch {row['name']} now?" if at is None else \
-            f"Schedule {row['name']} for {self.query_one('#finish-at-check', Static).renderable}?"
+            f"Schedule {row['name']} for {both_ways(at)}?"
         detail = "Its leads start receiving the sequence's actions; the structure is then locked."
 
         def confirmed(yes: bool | None) -> None:
@@ -402,7 +406,7 @@ class WizardScreen(Screen):
             self.notify(f"Launched {row['name']}" if at is None else f"Scheduled {row['name']}")
             self.dismiss_wizard()
 
-        self.app.push_screen(ConfirmScreen(title.replace("✓ ", ""), detail, danger=False), confirmed)
+        self.app.push_screen(ConfirmScreen(title, detail, danger=False), confirmed)
 
     def dismiss_wizard(self) -> None:
         self.app.pop_screen()

@@ -102,7 +102,9 @@ class AudienceStep(Vertical):
                                   literal(f"{row['created_by'] or '—'} · {when}", "dim"),
                                   literal("  " + ", ".join(row["tags"]), "italic") if row["tags"] else "")
             options.add_option(Option(label, id=str(row["id"])))
-        if not self.lists:
+        if self.lists:
+            options.highlighted = 0
+        else:
             options.add_option(Option(Text("No list matches (import contacts with `enginy contacts import`).",
                                            style="dim"), disabled=True))
 
