@@ -61,15 +61,21 @@ def _read_sequence(path: Path):
     return _guard(lambda: parse_sequence(data, source=str(path)))
 
 
-def _settings(base, *, skip_prior, track_opens, track_clicks, reply_handling, inboxes, shuffle):
+def _settings(base, *, skip_prior, track_opens, track_clicks, reply_handling, inboxes, shuffle, prompt=None,
+              crm_contacts=None, crm_conversations=None):
     """Apply the settings options that were given onto `base`."""
     from storage.campaigns import Settings
 
     changes = {k: v for k, v in {"skip_prior_conversations": skip_prior, "track_opens": track_opens,
                                  "track_clicks": track_clicks, "reply_handling": reply_handling,
-                                 "shuffle_inboxes": shuffle}.items() if v is not None}
+                                 "shuffle_inboxes": shuffle, "ai_prompt": prompt,
+                                 "crm_contacts_sync": crm_contacts,
+                                 "crm_conversations_sync": crm_conversations}.items() if v is not None}
     if reply_handling is not None and reply_handling not in ("manual", "copilot", "auto"):
         raise UserError(f"--reply-handling must be manual, copilot or auto, not {reply_handling!r}")
+    for option, value in (("--crm-contacts", crm_contacts), ("--crm-conversations", crm_conversations)):
+        if value is not None and value not in ("no", "yes", "on_reply"):
+            raise UserError(f"{option} must be no, yes or on_reply, not {value!r}")
     if inboxes:
         changes["inboxes"] = inboxes
     return msgspec.structs.replace(base or Settings(), **changes)
@@ -94,6 +100,9 @@ _CLICKS = typer.Option(None, "--track-clicks/--no-track-clicks", help="Track lin
 _REPLIES = typer.Option(None, "--reply-handling", help="After a reply: manual, copilot or auto.")
 _INBOX = typer.Option(None, "--inbox", help="Send from this inbox (id or address); repeat; default all.")
 _SHUFFLE = typer.Option(None, "--shuffle/--no-shuffle", help="Rotate new leads across the inboxes.")
+_PROMPT = typer.Option(None, "--prompt", help="The campaign prompt for the AI agent (offer, tone, goals).")
+_CRM_CONTACTS = typer.Option(None, "--crm-contacts", help="CRM sync of contacts: no, yes or on_reply.")
+_CRM_CONVERSATIONS = typer.Option(None, "--crm-conversations", help="CRM sync of conversations: no, yes or on_reply.")
 _PRIORITY_HELP = "high, medium or low: which campaign's actions go first when limits are tight."
 
 
@@ -110,7 +119,8 @@ def create(
     folder: str = typer.Option("", "--folder", help="Dashboard folder."),
     skip_prior: Optional[bool] = _SKIP, track_opens: Optional[bool] = _OPENS,
     track_clicks: Optional[bool] = _CLICKS, reply_handling: Optional[str] = _REPLIES,
-    inbox: list[str] = _INBOX, shuffle: Optional[bool] = _SHUFFLE,
+    inbox: list[str] = _INBOX, shuffle: Optional[bool] = _SHUFFLE, prompt: Optional[str] = _PROMPT,
+    crm_contacts: Optional[str] = _CRM_CONTACTS, crm_conversations: Optional[str] = _CRM_CONVERSATIONS,
     json_out: bool = _JSON,
 ) -> None:
     """Create a Draft campaign from a template or a sequence file, optionally with a list as audience."""
@@ -130,7 +140,8 @@ def create(
             ident = get_identity(db, identity)
             settings = _settings(None, skip_prior=skip_prior, track_opens=track_opens, track_clicks=track_clicks,
                                  reply_handling=reply_handling, inboxes=_inbox_ids(db, ident["id"], inbox),
-                                 shuffle=shuffle)
+                                 shuffle=shuffle, prompt=prompt, crm_contacts=crm_contacts,
+                                 crm_conversations=crm_conversations)
             cid = create_campaign(db, identity=ident["id"], template=template, sequence=seq, name=name,
                                   priority=priority, tags=tags or [], folder=folder, settings=settings, now=now,
                                   actor=actor)
@@ -156,10 +167,21 @@ def _status_change(ctx: typer.Context, campaign: str, json_out: bool, fn_name: s
 
 @app.command("launch")
 def launch(ctx: typer.Context, campaign: str = _CAMPAIGN,
-           at: Optional[str] = typer.Option(None, "--at", help="Schedule the start (ISO time, e.g. 2026-12-01T09:00+01:00)."),
+           at: Optional[str] = typer.Option(None, "--at", "--schedule",
+                                            help="Schedule the start (ISO time, e.g. 2026-12-01T09:00+01:00)."),
+           checks: bool = typer.Option(False, "--check", help="Refuse when `campaigns check` finds a problem "
+                                       "(no audience, a step's problem, a channel the identity lacks)."),
            json_out: bool = _JSON) -> None:
     """Launch now (Running) or at a later time (Scheduled); the sequence is checked first."""
     when = None
+    if checks:
+        from storage.campaign_setup import launch_problems
+        from storage.campaigns import get_campaign
+
+        _ws, db = open_session(ctx)
+        problems = launch_problems(db, _guard(lambda: get_campaign(db, campaign))["id"])
+        if problems:
+            raise UserError("not launched: " + "; ".join(problems))
     if at is not None:
         try:
             when = datetime.fromisoformat(at)
@@ -169,6 +191,22 @@ def launch(ctx: typer.Context, campaign: str = _CAMPAIGN,
             raise UserError("--at: give the time zone too, e.g. 2026-12-01T09:00+01:00 or …Z")
         when = when.astimezone(timezone.utc)
     _status_change(ctx, campaign, json_out, "launch_campaign", "launched", at=when)
+
+
+@app.command("check")
+def check(ctx: typer.Context, campaign: str = _CAMPAIGN, json_out: bool = _JSON) -> None:
+    """The wizard's launch checks: no audience, a step with a problem, an identity without the channel
+    a step needs. Prints one line per problem and exits 1 when there is any (0: ready to launch)."""
+    from storage.campaign_setup import launch_problems
+    from storage.campaigns import get_campaign
+
+    ws, db = open_session(ctx)
+    row = _guard(lambda: get_campaign(db, campaign))
+    problems = launch_problems(db, row["id"])
+    emit({"id": row["id"], "name": row["name"], "ready": not problems, "problems": problems}, json_out,
+         "\n".join(problems) if problems else f"Campaign #{row['id']} {row['name']!r} is ready to launch")
+    if problems:
+        raise typer.Exit(1)
 
 
 @app.command("pause")
@@ -238,7 +276,9 @@ def edit(
         "`campaigns sequence` shows them)."),
     skip_prior: Optional[bool] = _SKIP, track_opens: Optional[bool] = _OPENS,
     track_clicks: Optional[bool] = _CLICKS, reply_handling: Optional[str] = _REPLIES,
-    inbox: list[str] = _INBOX, shuffle: Optional[bool] = _SHUFFLE,
+    inbox: list[str] = _INBOX, shuffle: Optional[bool] = _SHUFFLE, prompt: Optional[str] = _PROMPT,
+    crm_contacts: Optional[str] = _CRM_CONTACTS, crm_conversations: Optional[str] = _CRM_CONVERSATIONS,
+    identity: Optional[str] = typer.Option(None, "--identity", help="Another identity (a Draft only)."),
     json_out: bool = _JSON,
 ) -> None:
     """Change name, priority, tags, folder, settings or (delays and texts of) the sequence.
@@ -259,16 +299,18 @@ def edit(
     def go():
         with transaction(db):
             row = get_campaign(db, campaign)
-            touched = any(v is not None for v in (skip_prior, track_opens, track_clicks, reply_handling, shuffle))
+            touched = any(v is not None for v in (skip_prior, track_opens, track_clicks, reply_handling, shuffle,
+                                                  prompt, crm_contacts, crm_conversations))
             settings = (_settings(settings_of(row), skip_prior=skip_prior, track_opens=track_opens,
                                   track_clicks=track_clicks, reply_handling=reply_handling,
-                                  inboxes=_inbox_ids(db, row["identity_id"], inbox), shuffle=shuffle)
+                                  inboxes=_inbox_ids(db, row["identity_id"], inbox), shuffle=shuffle,
+                                  prompt=prompt, crm_contacts=crm_contacts, crm_conversations=crm_conversations)
                         if touched or inbox else None)
             new_tags = tags or None  # typer gives [] when --tag is absent
-            if all(v is None for v in (name, priority, new_tags, folder, settings, seq)) and not commands:
+            if all(v is None for v in (name, priority, new_tags, folder, settings, seq, identity)) and not commands:
                 raise UserError("nothing to change: give at least one option (see `enginy campaigns edit --help`)")
             row = update_campaign(db, row["id"], name=name, priority=priority, tags=new_tags, folder=folder,
-                                  settings=settings, now=now, actor=actor)
+                                  settings=settings, identity=identity, now=now, actor=actor)
             if commands:
                 return _apply_commands(db, row, commands, now=now, actor=actor)
             return edit_sequence(db, row["id"], seq, now=now, actor=actor) if seq is not None else row

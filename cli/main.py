@@ -143,7 +143,9 @@ def root(
 def run() -> None:
     """Console entry point: turns user mistakes into one line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # without standalone mode click returns a typer.Exit's code
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except UserError as exc:
         sys.stderr.write(f"enginy: {exc}\n")
         sys.exit(2)

@@ -1,0 +1,62 @@
+"""CLI parity of the wizard: the launch checks (`campaigns check`, `launch --check`), the AI
+agent's prompt and the CRM sync choices, a Draft's identity, `--schedule`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from storage.workspace import open_workspace
+from tests.support.campaign_workspace import add_contacts, enginy, fails, ok_json
+
+
+@pytest.fixture
+def ws(ws):
+    """The common empty workspace with five contacts in "Leads", the sandbox identity Ada and a bare Bo."""
+    db = open_workspace(ws).open_db()
+    add_contacts(db, 5)
+    db.conn.close()
+    ok_json(ws, "identity", "add", "Ada", "--sandbox")
+    ok_json(ws, "identity", "add", "Bo")
+    return ws
+
+
+def test_check_names_each_problem_and_launch_check_refuses(ws):
+    ok_json(ws, "campaigns", "create", "--template", "LinkedIn + Email", "--identity", "Bo", "--name", "Multi")
+    r = enginy(ws, "campaigns", "check", "Multi", "--json")
+    assert r.returncode == 1
+    report = json.loads(r.stdout)
+    assert report["ready"] is False
+    assert report["problems"][0] == "No audience: add a list or contacts (step 2)"
+    assert any("Bo has no connected inbox for the email step" in p for p in report["problems"])
+    assert any("Bo has no connected LinkedIn account" in p for p in report["problems"])
+    line = fails(ws, "campaigns", "launch", "Multi", "--check")
+    assert "not launched: No audience" in line
+    assert ok_json(ws, "campaigns", "status", "Multi")["status"] == "draft"
+
+
+def test_check_passes_then_launch_with_schedule(ws):
+    ok_json(ws, "campaigns", "create", "--template", "Email Only", "--identity", "Ada", "--list", "Leads")
+    r = enginy(ws, "campaigns", "check", "1")
+    assert r.returncode == 0 and "ready to launch" in r.stdout
+    row = ok_json(ws, "campaigns", "launch", "1", "--check", "--schedule", "2030-01-01T09:00+01:00")
+    assert row["status"] == "scheduled" and row["scheduled_at"] == "2030-01-01T08:00:00+00:00"
+
+
+def test_prompt_crm_and_identity_of_a_draft(ws):
+    ok_json(ws, "campaigns", "create", "--template", "Email Only", "--identity", "Ada", "--prompt", "Be brief",
+            "--crm-contacts", "on_reply")
+    ok_json(ws, "campaigns", "edit", "1", "--crm-conversations", "yes", "--identity", "Bo")
+    db = open_workspace(ws).open_db()
+    (settings, identity), = db.execute("SELECT settings, identity_id FROM campaigns WHERE id = 1").fetchall()
+    db.conn.close()
+    assert json.loads(settings).items() >= {"ai_prompt": "Be brief", "crm_contacts_sync": "on_reply",
+                                         "crm_conversations_sync": "yes"}.items()
+    assert identity == 2
+    assert "must be no, yes or on_reply" in fails(ws, "campaigns", "edit", "1", "--crm-contacts", "maybe")
+    ok_json(ws, "campaigns", "add-contacts", "1", "--list", "Leads")
+    ok_json(ws, "identity", "show", "Bo")  # exists
+    ok_json(ws, "campaigns", "edit", "1", "--identity", "Ada")
+    ok_json(ws, "campaigns", "launch", "1")
+    assert "only a Draft can change identity" in fails(ws, "campaigns", "edit", "1", "--identity", "Bo")
