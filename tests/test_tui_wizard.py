@@ -57,6 +57,19 @@ async def choose_identity(pilot, downs: int) -> None:
     await pilot.pause()
 
 
+async def choose(pilot, wizard: WizardScreen, button: str) -> None:
+    """On the Finish step: move through the choices with up (they wrap) until `button` is pressed by enter."""
+    choices = wizard.query_one("#finish-choice")
+    await until(pilot, lambda: pilot.app.focused is choices, "the choices focused")
+    for _ in range(4):
+        await pilot.press("enter")
+        await pilot.pause()
+        if choices.pressed_button.id == button:
+            return
+        await pilot.press("up")
+    raise AssertionError(f"{button} never pressed")
+
+
 async def to_step(pilot, wizard: WizardScreen, step: str, key: str = "ctrl+n") -> None:
     for _ in range(6):
         if wizard.step == step:
@@ -81,7 +94,7 @@ async def test_template_list_settings_schedule_and_launch_checks(ws) -> None:
 
         # Finish before any audience: the launch is refused with its reason, nothing changes
         await to_step(pilot, wizard, "finish")
-        await pilot.press("up", "up", "enter")  # the radio set: Draft → Launch now
+        await choose(pilot, wizard, "finish-launch")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "No audience" in shown(pilot, "#finish-problems"), "the launch checks")
         assert not isinstance(app.screen, ConfirmScreen)
@@ -121,10 +134,12 @@ async def test_template_list_settings_schedule_and_launch_checks(ws) -> None:
         assert settings["reply_handling"] == "copilot" and settings["ai_prompt"] == "Friendly, short."
 
         # schedule: a bad time is refused in one line, a good one converted and shown both ways
-        await pilot.press("down", "enter", "tab", *"tomorrow 9am")
+        await choose(pilot, wizard, "finish-schedule")
+        inp = wizard.query_one("#finish-at", Input)
+        await until(pilot, lambda: app.focused is inp, "choosing Schedule moves to the time box")
+        await pilot.press(*"tomorrow 9am")
         assert "YYYY-MM-DD HH:MM" in shown(pilot, "#finish-at-check")
         at_local = (NOW + timedelta(days=2)).strftime("%Y-%m-%d") + " 09:00"
-        inp = wizard.query_one("#finish-at", Input)
         inp.value = ""
         await pilot.press(*at_local)
         zone = q(ws, "SELECT timezone FROM identities WHERE id = 1")[0][0]
@@ -156,7 +171,8 @@ async def test_launch_refused_for_identity_without_channels(ws) -> None:
         assert "No audience" in problems
         assert "Nobody Yet has no connected inbox for the email step" in problems
         assert "Nobody Yet has no connected LinkedIn account" in problems
-        await pilot.press("up", "up", "enter", "ctrl+s")
+        await choose(pilot, wizard, "finish-launch")
+        await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, WizardScreen)
         assert q(ws, "SELECT status FROM campaigns WHERE identity_id = 4") == [("draft",)]

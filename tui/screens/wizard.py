@@ -243,6 +243,11 @@ class WizardScreen(Screen):
         self._check_schedule()
         self.query_one("#finish-schedule", RadioButton).value = True
 
+    @on(RadioSet.Changed, "#finish-choice")
+    def _choice_changed(self, event: RadioSet.Changed) -> None:
+        if event.pressed.id == "finish-schedule":
+            self.call_after_refresh(self.query_one("#finish-at", Input).focus)
+
     @on(Select.Changed, "#wiz-identity")
     def _identity_changed(self) -> None:
         self._draw()
@@ -383,7 +388,7 @@ class WizardScreen(Screen):
             at = self._check_schedule()
             if at is None:
                 self.notify("Give a valid date and time to schedule (YYYY-MM-DD HH:MM)", severity="warning")
-                self.query_one("#finish-at", Input).focus()
+                self.call_after_refresh(self.query_one("#finish-at", Input).focus)
                 return
         problems = self._show_problems()
         if problems:
