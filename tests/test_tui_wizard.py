@@ -165,7 +165,7 @@ async def test_launch_refused_for_identity_without_channels(ws) -> None:
         wizard = await pick_template(pilot, "LinkedIn + Email")
         await choose_identity(pilot, 4)  # the new, unconnected identity (4th)
         assert wizard.query_one("#wiz-identity", Select).value == 4
-        await pilot.press("alt+5")
+        await pilot.press("f6")
         await until(pilot, lambda: wizard.step == "finish", "the finish step")
         problems = shown(pilot, "#finish-problems")
         assert "No audience" in problems
@@ -204,7 +204,7 @@ async def test_from_scratch_to_a_draft_and_esc_asks(ws) -> None:
         await until(pilot, lambda: wizard.step == "audience", "the Draft saved")
         (name, status, seq), = q(ws, "SELECT name, status, sequence FROM campaigns WHERE name = 'Scratch'")
         assert status == "draft" and json.loads(seq)["nodes"] == []
-        await pilot.press("alt+5")
+        await pilot.press("f6")
         await until(pilot, lambda: "Sequence: the sequence has no steps" in shown(pilot, "#finish-problems"),
                     "the empty sequence named")
         await pilot.press("ctrl+s")  # "Leave it a Draft" is the default
@@ -232,7 +232,7 @@ async def test_edit_quick_action_on_a_running_campaign(ws) -> None:
         inp = wizard.query_one("#wiz-name", Input)
         inp.value = ""
         await pilot.press(*"Renamed")
-        await pilot.press("alt+4")  # saves step 1 on the way
+        await pilot.press("f5")  # saves step 1 on the way
         await until(pilot, lambda: wizard.step == "settings", "the settings")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: wizard.step == "finish", "the finish step")
@@ -262,7 +262,7 @@ async def test_edit_from_the_campaign_view_and_archived_refused(ws) -> None:
         await until(pilot, lambda: isinstance(app.screen, WizardScreen), "the wizard on the draft")
         wizard = app.screen
         assert not wizard.query_one("#wiz-identity", Select).disabled  # a Draft may change identity
-        await pilot.press("alt+2")
+        await pilot.press("f3")
         await until(pilot, lambda: wizard.step == "audience", "the audience")
         # contacts one by one: the table, search, mark two, enter adds them
         wizard.query_one("#contact-search", Input).focus()
@@ -296,7 +296,7 @@ async def test_removed_contact_is_never_readded_and_the_screen_says_so(ws) -> No
         app.push_screen(WizardScreen(app.ctx, campaign_id=cid))
         await until(pilot, lambda: isinstance(app.screen, WizardScreen), "the wizard")
         wizard = app.screen
-        await pilot.press("alt+2")
+        await pilot.press("f3")
         await until(pilot, lambda: wizard.step == "audience", "the audience")
         wizard.query_one("#list-options").focus()
         await pilot.press("enter")

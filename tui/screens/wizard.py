@@ -14,7 +14,7 @@ same screen on an existing campaign; once launched, the identity is fixed,
 the sequence editor allows only texts and delays, and Finish only saves.
 
 Keys: ctrl+n / ctrl+b next / previous step (they work inside text boxes),
-alt+1…alt+5 a step directly, Tab / shift+Tab between fields, ctrl+s Finish, Esc leaves
+f2…f6 a step directly (alt+digit is not sent reliably by terminals), Tab / shift+Tab between fields, ctrl+s Finish, Esc leaves
 (asking first when the current step has input not saved yet).
 """
 
@@ -83,8 +83,8 @@ class WizardScreen(Screen):
                 tooltip="Save this step and go to the next one"),
         Binding("ctrl+b", "step(-1)", "Previous step", priority=True, id="wizard.previous",
                 tooltip="Save this step and go back one"),
-        *[Binding(f"alt+{i}", f"goto('{key}')", f"Step: {label}", show=False, id=f"wizard.goto_{key}")
-          for i, (key, label) in enumerate(STEPS.items(), 1)],
+        *[Binding(f"f{i}", f"goto('{key}')", f"Step: {label}", show=False, id=f"wizard.goto_{key}")
+          for i, (key, label) in enumerate(STEPS.items(), 2)],
         Binding("ctrl+s", "finish", "Finish", priority=True, id="wizard.finish",
                 tooltip="To the Finish step; there: launch, schedule or keep the Draft"),
         Binding("ctrl+e", "edit_sequence", "Edit sequence", id="wizard.edit_sequence",
@@ -188,7 +188,7 @@ class WizardScreen(Screen):
         for key, label in STEPS.items():
             bar.append(f" {label} ", style="reverse bold" if key == self.step else "dim")
             bar.append(" ")
-        bar.append("  ctrl+n next · ctrl+b back · esc leave", style="dim")
+        bar.append("  ctrl+n next · ctrl+b back · f2–f6 a step · esc leave", style="dim")
         self.query_one("#wizard-steps", Static).update(bar)
         ident = self._identity()
         name_input = self.query_one("#wiz-name", Input)
@@ -211,7 +211,7 @@ class WizardScreen(Screen):
             summary.append("Not saved yet: go back to step 1 and choose an identity.", style="yellow")
         else:
             summary.append_text(Text.assemble(("Campaign ", "bold"), literal(row["name"], "bold"),
-                                              f"  ({row['status']})", "\n"))
+                                              (f"  · status: {row['status']}", "dim"), "\n"))
         self.query_one("#finish-summary", Static).update(summary)
         launched = self.launched
         for wid in ("#finish-choice", "#finish-zone", "#finish-at", "#finish-at-check"):
@@ -463,8 +463,8 @@ class WizardScreen(Screen):
     def palette_commands(self) -> list[Command]:
         audience = self.query_one(AudienceStep)
         return [
-            *[Command(f"Wizard step: {label}", f"alt+{i}", lambda k=key: self.run_action(f"goto('{k}')"))
-              for i, (key, label) in enumerate(STEPS.items(), 1)],
+            *[Command(f"Wizard step: {label}", f"key f{i}", lambda k=key: self.run_action(f"goto('{k}')"))
+              for i, (key, label) in enumerate(STEPS.items(), 2)],
             Command("Add highlighted list", "Enrol the list highlighted in step 2", audience.add_list),
             Command("Add marked contacts", "Enrol the contacts marked in step 2", audience.add_marked),
             Command("Leave the wizard", "esc (asks if this step has unsaved input)", self.action_back),
