@@ -282,7 +282,7 @@ class WizardScreen(Screen):
         ident = self._identity()
         if ident is None:
             self.notify("Choose an identity first (step 1): a campaign needs one", severity="warning")
-            self.action_goto("sequence")
+            await self._go("sequence")
             self.query_one("#wiz-identity", Select).focus()
             return None
         name = self.query_one("#wiz-name", Input).value.strip() or None
