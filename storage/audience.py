@@ -43,11 +43,15 @@ class AddReport(msgspec.Struct, kw_only=True):
     blocklisted: int
 
     def summary(self) -> str:
-        """One line for the CLI and the app: how many were added, and why the others were not."""
-        skipped = [f"{n} {what}" for n, what in ((self.already_in, "already in the campaign"),
-                                                 (self.removed_before, "removed earlier (cannot come back)"),
-                                                 (self.blocklisted, "blocklisted")) if n]
-        return f"Added {self.added} of {self.requested} contacts" + (f"; skipped {', '.join(skipped)}" if skipped else "")
+        """One line for the CLI and the app (wizard, Contacts screen): what was added, and why the rest was not."""
+        parts = [f"{self.added} added of {self.requested}"]
+        if self.already_in:
+            parts.append(f"{self.already_in} already in the campaign")
+        if self.removed_before:
+            parts.append(f"{self.removed_before} removed from it before (never re-added)")
+        if self.blocklisted:
+            parts.append(f"{self.blocklisted} blocklisted")
+        return ", ".join(parts)
 
 
 _BLOCK_TESTS = {

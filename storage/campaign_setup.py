@@ -19,7 +19,6 @@ import sqlite_utils
 from sequences.model import channel_of, describe
 from sequences.validate import validate
 from storage.campaigns import sequence_of
-from storage.reader import Reader
 from storage.search import like
 
 ListSort = Literal["recent", "alpha"]
@@ -111,68 +110,3 @@ def launch_problems(db: sqlite_utils.Database, campaign_id: int) -> list[str]:
     if "linkedin" in needs and not identity["linkedin_connected"]:
         problems.append(f"{identity['name']} has no connected LinkedIn account for the step “{needs['linkedin']}”")
     return problems
-
-
-class ContactPickRow(msgspec.Struct, frozen=True):
-    id: int
-    name: str
-    company: str
-    job_title: str
-    email: str
-    #: None: not in the campaign; False: in it; True: removed from it (cannot come back).
-    removed: bool | None
-
-
-class ContactPickSource:
-    """Every contact (id order) matching a search, for the wizard's table with marks.
-
-    Keyset on contacts(id): each page is one range of the primary key whatever the
-    size of the workspace, and each row's place in the campaign one probe of
-    enrollments(contact_id). The search is a LIKE over name, email, company, title
-    and URL; it is counted exactly when that finishes within the budget (else ≈)."""
-
-    key_name = "id"
-
-    def __init__(self, reader: Reader, campaign_id: int, search: str = "") -> None:
-        self.reader = reader
-        self.campaign_id = campaign_id
-        self.search = search.strip()
-
-    def _where(self) -> tuple[str, list[Any]]:
-        if not self.search:
-            return "1", []
-        cols = ("first_name || ' ' || last_name", "coalesce(email, '')", "company", "job_title",
-                "coalesce(linkedin_url, '')")
-        return "(" + " OR ".join(f"{col} LIKE ? ESCAPE '\\'" for col in cols) + ")", [like(self.search)] * 5
-
-    def _select(self, extra: str, params: list[Any], order: str, limit: int) -> list[ContactPickRow]:
-        where, wparams = self._where()
-        rows = self.reader.tuples(
-            "SELECT id, first_name || ' ' || last_name, company, job_title, coalesce(email, ''),"
-            " (SELECT e.removed FROM enrollments e INDEXED BY enrollments_contact"
-            "  WHERE e.contact_id = c.id AND e.campaign_id = ?) FROM contacts c"
-            f" WHERE {where}{extra} ORDER BY id {order} LIMIT ?", [self.campaign_id, *wparams, *params, limit])
-        return [ContactPickRow(id=r[0], name=r[1].strip(), company=r[2], job_title=r[3], email=r[4],
-                               removed=None if r[5] is None else bool(r[5])) for r in rows]
-
-    def after(self, key: int | None, limit: int) -> list[ContactPickRow]:
-        return self._select(" AND id > ?" if key is not None else "", [key] if key is not None else [], "ASC", limit)
-
-    def before(self, key: int | None, limit: int) -> list[ContactPickRow]:
-        """Rows just before `key` (None = the end), nearest first."""
-        return self._select(" AND id < ?" if key is not None else "", [key] if key is not None else [], "DESC", limit)
-
-    def count(self, budget_ms: int = 30) -> tuple[int, bool]:
-        total = self.reader.tuples("SELECT count(*) FROM contacts")[0][0]
-        if not self.search or total == 0:
-            return total, True
-        where, params = self._where()
-        exact = self.reader.within(budget_ms, f"SELECT count(*) FROM contacts WHERE {where}", params)
-        return (exact, True) if exact is not None else (total, False)
-
-    def seek(self, fraction: float) -> int | None:
-        """The id about `fraction` of the way down (ids are dense enough for a scrollbar drag)."""
-        low, high = self.reader.tuples("SELECT min(id), max(id) FROM contacts")[0]
-        if low is None:
-            return None
-        return int(low + (high - low) * min(max(fraction, 0.0), 1.0)) - 1

@@ -17,7 +17,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Header, Input, Select, Static
 
-from storage.audience import AddReport, add_contacts
+from storage.audience import add_contacts
 from storage.campaigns import CampaignError, campaign_names
 from storage.contacts_view import SEARCHABLE, ContactFilter, ContactRow, ContactsSource
 from tui.commands import Command
@@ -34,18 +34,6 @@ COLUMNS = [
     Column("LinkedIn", None, lambda r: literal((r.linkedin_url or "").removeprefix("https://www."), "dim")),
 ]
 FIELD_LABELS = {"": "any field", **{f: f.replace("_", " ") for f in SEARCHABLE}}
-
-
-def report_text(report: AddReport) -> str:
-    """One line for an AddReport: what was added and why the rest was not."""
-    parts = [f"{report.added} added"]
-    if report.already_in:
-        parts.append(f"{report.already_in} already in the campaign")
-    if report.removed_before:
-        parts.append(f"{report.removed_before} removed from it before (never re-added)")
-    if report.blocklisted:
-        parts.append(f"{report.blocklisted} blocklisted")
-    return ", ".join(parts)
 
 
 class ContactsScreen(Screen):
@@ -156,7 +144,7 @@ class ContactsScreen(Screen):
             except CampaignError as exc:
                 self.notify(str(exc), severity="error", markup=False)
                 return
-            self.notify(report_text(report), title=f"Added to {name}", markup=False)
+            self.notify(report.summary(), title=f"Added to {name}", markup=False)
             self.table.marked.clear()
             self.table.refresh()
             self._loaded()

@@ -3,7 +3,7 @@
 Lists are filtered as the spec says (search, most recent / alphabetical,
 created by, date, tags: `storage.campaign_setup.pick_lists`); enter on a list
 enrols its contacts. The contacts table is a `VirtualTable` over
-`ContactPickSource` (keyset pages, never the whole table): space marks, enter
+`storage.contacts_view.ContactsSource`, the Contacts screen's (keyset pages, never the whole table): space marks, enter
 enrols the marked contacts (or the highlighted one). Enrolment goes through
 `storage.audience`, which never re-adds a contact once removed from the
 campaign; the report line says so when it happens.
@@ -22,18 +22,14 @@ from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from storage.audience import add_contacts, add_list
-from storage.campaign_setup import ContactPickSource, ListFilter, audience_size, list_facets, pick_lists
+from storage.campaign_setup import ListFilter, audience_size, list_facets, pick_lists
+from storage.contacts_view import ContactFilter, ContactsSource
+from tui.screens.contacts import COLUMNS
 from tui.text import literal
-from tui.widgets.virtual_table import Column, VirtualTable
+from tui.widgets.virtual_table import VirtualTable
 
 DATES = [("any time", ""), ("last 7 days", "7"), ("last 30 days", "30"), ("last 90 days", "90"),
          ("last year", "365")]
-
-
-def _in_campaign(row) -> Text:
-    if row.removed is None:
-        return Text("")
-    return Text("removed", style="red") if row.removed else Text("✔ in", style="green")
 
 
 class AudienceStep(Vertical):
@@ -61,12 +57,7 @@ class AudienceStep(Vertical):
         yield Label(Text("Or contacts one by one — space marks, enter adds the marked (or highlighted)",
                          style="bold"))
         yield Input(placeholder="search contacts (name, email, company, title, LinkedIn URL)", id="contact-search")
-        yield VirtualTable([
-            Column("Contact", None, lambda r: literal(r.name, "bold")),
-            Column("Company", 22, lambda r: literal(r.company)),
-            Column("Title", 22, lambda r: literal(r.job_title, "dim")),
-            Column("Campaign", 9, _in_campaign),
-        ], empty="No contacts match.", id="contact-table")
+        yield VirtualTable(COLUMNS, empty="No contacts match.", id="contact-table")
 
     async def on_mount(self) -> None:
         await self.refresh_data()
@@ -115,7 +106,7 @@ class AudienceStep(Vertical):
             table.reset(None)
             return
         search = self.query_one("#contact-search", Input).value
-        table.set_source(ContactPickSource(self.wizard.ctx.reader, cid, search), keep_marks=True)
+        table.set_source(ContactsSource(self.wizard.ctx.reader, ContactFilter(search=search.strip())), keep_marks=True)
 
     @on(Input.Changed, "#list-search")
     @on(Select.Changed, "#list-sort, #list-creator, #list-date, #list-tag")
