@@ -24,8 +24,7 @@ from tui.widgets.status import PRIORITY
 CAMPAIGN_BINDINGS = [
     Binding("S", "edit_sequence", "Edit sequence", show=False, id="campaign.edit_sequence",
             tooltip="The sequence tree editor (after launch: texts and delays only)"),
-
-    Binding("ctrl+e", "edit", "Edit", id="campaign.edit",
+    Binding("ctrl+e", "edit", "Edit", show=False, id="campaign.edit",
             tooltip="The wizard's steps on this campaign: name, sequence, audience, AI agent, settings"),
     Binding("l", "launch", "Launch", id="campaign.launch", tooltip="Start the campaign (Draft or Scheduled)"),
     Binding("z", "pause_resume", "Pause/Resume", id="campaign.pause", tooltip="Pause or resume the campaign"),

@@ -93,7 +93,7 @@ class DashboardScreen(CampaignActions, Screen):
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="dashboard.open", tooltip="Open the campaign view"),
-        Binding("n", "new_campaign", "New", id="dashboard.new",
+        Binding("n", "new_campaign", "New campaign", show=False, id="dashboard.new",
                 tooltip="Create a campaign: from scratch or a template, then the wizard's four steps"),
         Binding("slash", "search", "Search", id="dashboard.search", tooltip="Search by campaign or identity"),
         Binding("s", "sort", "Sort", id="dashboard.sort", tooltip="Launch date, creation date or priority"),
