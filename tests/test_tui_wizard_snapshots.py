@@ -7,28 +7,16 @@ the dashboard's `n`; the app reads the fixed seeding time.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from storage.workspace import open_workspace
-from tests.tui_support import NOW, make, q
-from tui.app import EnginyApp
+from tests.test_tui_snapshots import _app, seeded  # noqa: F401 (the seeded workspace fixture)
+from tests.tui_support import q
 from tui.screens.wizard import WizardScreen
 from tui.screens.wizard_start import TemplateGallery
 
 SIZES = {"80x24": (80, 24), "160x48": (160, 48)}
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    return make(tmp_path_factory.mktemp("wizard-snap") / "ws")
-
-
-def _app(seeded: Path, tmp_path: Path) -> EnginyApp:
-    shutil.copytree(seeded, tmp_path / "ws")
-    return EnginyApp(open_workspace(tmp_path / "ws"), wall=lambda: NOW)
 
 
 async def _settle(pilot) -> None:
