@@ -106,7 +106,7 @@ def launch_problems(db: sqlite_utils.Database, campaign_id: int) -> list[str]:
     inboxes = db.execute("SELECT count(*) FROM inboxes WHERE identity_id = ? AND connected = 1",
                          [campaign["identity_id"]]).fetchone()[0]
     if "email" in needs and not inboxes:
-        problems.append(f"{identity['name']} has no connected inbox for the email step “{needs['email']}”")
+        problems.append(f"{identity['name']} has no connected inbox for {needs['email']}")
     if "linkedin" in needs and not identity["linkedin_connected"]:
-        problems.append(f"{identity['name']} has no connected LinkedIn account for the step “{needs['linkedin']}”")
+        problems.append(f"{identity['name']} has no connected LinkedIn account for {needs['linkedin']}")
     return problems

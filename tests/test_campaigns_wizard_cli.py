@@ -29,7 +29,7 @@ def test_check_names_each_problem_and_launch_check_refuses(ws):
     report = json.loads(r.stdout)
     assert report["ready"] is False
     assert report["problems"][0] == "No audience: add a list or contacts (step 2)"
-    assert any("Bo has no connected inbox for the email step" in p for p in report["problems"])
+    assert any("Bo has no connected inbox for step email" in p for p in report["problems"])
     assert any("Bo has no connected LinkedIn account" in p for p in report["problems"])
     line = fails(ws, "campaigns", "launch", "Multi", "--check")
     assert "not launched: No audience" in line

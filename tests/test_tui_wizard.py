@@ -169,7 +169,7 @@ async def test_launch_refused_for_identity_without_channels(ws) -> None:
         await until(pilot, lambda: wizard.step == "finish", "the finish step")
         problems = shown(pilot, "#finish-problems")
         assert "No audience" in problems
-        assert "Nobody Yet has no connected inbox for the email step" in problems
+        assert "Nobody Yet has no connected inbox for step email" in problems
         assert "Nobody Yet has no connected LinkedIn account" in problems
         await choose(pilot, wizard, "finish-launch")
         await pilot.press("ctrl+s")
@@ -313,3 +313,47 @@ def test_parse_schedule_in_the_identity_zone() -> None:
         parse_schedule("2026-11-01 09:00", "Europe/Paris", NOW)
     with pytest.raises(ValueError, match="YYYY-MM-DD HH:MM"):
         parse_schedule("next monday", "UTC", NOW)
+
+
+@pytest.mark.asyncio
+async def test_launch_now_from_the_palette_after_confirming(ws) -> None:
+    """A ready Draft (the seeded one has an audience and a connected identity): Edit, then the
+    palette's "Finish: launch now", ctrl+s, the confirmation (n keeps it a Draft, y launches)."""
+    (cid,), = q(ws, "SELECT id FROM campaigns WHERE status = 'draft' ORDER BY id LIMIT 1")
+    app = app_on(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen", "the dashboard")
+        app.push_screen(WizardScreen(app.ctx, campaign_id=cid))
+        await until(pilot, lambda: isinstance(app.screen, WizardScreen), "the wizard")
+        wizard = app.screen
+        await pilot.press("ctrl+p")  # (":" types a colon in the name box that has the focus)
+        await pilot.press(*"launch now")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: wizard.step == "finish", "the palette chose the Finish step")
+        assert wizard.query_one("#finish-choice").pressed_button.id == "finish-launch"
+        assert "Ready to launch" in shown(pilot, "#finish-problems")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked first")
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen is wizard, "back in the wizard")
+        assert q(ws, "SELECT status FROM campaigns WHERE id = ?", cid) == [("draft",)]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked again")
+        await pilot.press("y")
+        await until(pilot, lambda: not isinstance(app.screen, WizardScreen | ConfirmScreen), "closed")
+        assert q(ws, "SELECT status FROM campaigns WHERE id = ?", cid) == [("running",)]
+
+
+@pytest.mark.asyncio
+async def test_a_workspace_without_identity_says_so(tmp_path) -> None:
+    from storage.workspace import init_workspace
+
+    folder = init_workspace(tmp_path / "empty").dir
+    app = app_on(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        wizard = await pick_template(pilot, "Email Only")
+        assert "no identity yet" in shown(pilot, "#wiz-identity-note")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert wizard.step == "sequence" and q(folder, "SELECT count(*) FROM campaigns") == [(0,)]

@@ -90,8 +90,8 @@ class WizardScreen(Screen):
         Binding("ctrl+e", "edit_sequence", "Edit sequence", id="wizard.edit_sequence",
                 tooltip="The tree editor on this campaign's sequence"),
         Binding("f1", "app.help", "Keys", id="wizard.help", tooltip="Every key of the wizard"),
-        Binding("q", "stay", "Stay", show=False, id="wizard.stay",
-                tooltip="q types a q here; Esc leaves the wizard"),
+        # q outside a text box would quit the app and lose this step's input: here it does nothing
+        Binding("q", "stay", "", show=False, id="wizard.stay"),
     ]
 
     def __init__(self, ctx, *, template: str | None = None, campaign_id: int | None = None) -> None:
@@ -461,11 +461,18 @@ class WizardScreen(Screen):
         await self.action_finish()
 
     def palette_commands(self) -> list[Command]:
+        """The steps (f2–f6), Finish (ctrl+s) and the rest come from the bindings; these have no key."""
         audience = self.query_one(AudienceStep)
         return [
-            *[Command(f"Wizard step: {label}", f"key f{i}", lambda k=key: self.run_action(f"goto('{k}')"))
-              for i, (key, label) in enumerate(STEPS.items(), 2)],
             Command("Add highlighted list", "Enrol the list highlighted in step 2", audience.add_list),
             Command("Add marked contacts", "Enrol the contacts marked in step 2", audience.add_marked),
+            *[Command(f"Finish: {label}", "Choose it on the Finish step", lambda b=button: self.choose_finish(b))
+              for button, label in (("launch", "launch now"), ("schedule", "schedule"), ("draft", "leave a Draft"))],
             Command("Leave the wizard", "esc (asks if this step has unsaved input)", self.action_back),
         ]
+
+    async def choose_finish(self, button: str) -> None:
+        """Go to the Finish step with `button` chosen (then ctrl+s finishes)."""
+        await self._go("finish")
+        if self.step == "finish":
+            self.query_one(f"#finish-{button}", RadioButton).value = True
