@@ -14,7 +14,8 @@ same screen on an existing campaign; once launched, the identity is fixed,
 the sequence editor allows only texts and delays, and Finish only saves.
 
 Keys: ctrl+n / ctrl+b next / previous step (they work inside text boxes),
-f2…f6 a step directly (alt+digit is not sent reliably by terminals), Tab / shift+Tab between fields, ctrl+s Finish, Esc leaves
+f2…f6 a step directly (alt+digit is not sent reliably by terminals), Tab / shift+Tab between fields, ctrl+s Finish, ctrl+p the palette (":" types
+a colon in the text boxes), Esc leaves
 (asking first when the current step has input not saved yet).
 """
 
@@ -90,6 +91,8 @@ class WizardScreen(Screen):
         Binding("ctrl+e", "edit_sequence", "Edit sequence", id="wizard.edit_sequence",
                 tooltip="The tree editor on this campaign's sequence"),
         Binding("f1", "app.help", "Keys", id="wizard.help", tooltip="Every key of the wizard"),
+        # ":" types a colon in a text box: ctrl+p opens the palette from anywhere in the wizard
+        Binding("ctrl+p", "app.command_palette", "", priority=True, id="wizard.palette"),
         # q outside a text box would quit the app and lose this step's input: here it does nothing
         Binding("q", "stay", "", show=False, id="wizard.stay"),
     ]
@@ -188,7 +191,7 @@ class WizardScreen(Screen):
         for key, label in STEPS.items():
             bar.append(f" {label} ", style="reverse bold" if key == self.step else "dim")
             bar.append(" ")
-        bar.append("  ctrl+n next · ctrl+b back · f2–f6 a step · esc leave", style="dim")
+        bar.append("  ctrl+n next · ctrl+b back · f2–f6 a step · ctrl+p commands · esc leave", style="dim")
         self.query_one("#wizard-steps", Static).update(bar)
         ident = self._identity()
         name_input = self.query_one("#wiz-name", Input)
