@@ -357,3 +357,26 @@ async def test_a_workspace_without_identity_says_so(tmp_path) -> None:
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert wizard.step == "sequence" and q(folder, "SELECT count(*) FROM campaigns") == [(0,)]
+
+
+@pytest.mark.asyncio
+async def test_edit_sequence_opens_the_tree_editor_and_the_wizard_shows_its_change(ws) -> None:
+    from tui.screens.sequence_editor import SequenceEditorScreen
+
+    (cid,), = q(ws, "SELECT id FROM campaigns WHERE status = 'draft' ORDER BY id LIMIT 1")
+    app = app_on(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen", "the dashboard")
+        app.push_screen(WizardScreen(app.ctx, campaign_id=cid))
+        await until(pilot, lambda: isinstance(app.screen, WizardScreen), "the wizard")
+        wizard = app.screen
+        assert "email1" in shown(pilot, "#wiz-sequence")
+        await pilot.press("ctrl+e")
+        await until(pilot, lambda: isinstance(app.screen, SequenceEditorScreen), "the tree editor")
+        assert app.screen.campaign["id"] == cid
+        await pilot.press("g", "j", "x")  # delete the first step
+        await until(pilot, lambda: "email1" not in q(ws, "SELECT sequence FROM campaigns WHERE id = ?", cid)[0][0],
+                    "the editor saved the change")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is wizard, "back in the wizard")
+        assert "email1" not in shown(pilot, "#wiz-sequence") and "email2" in shown(pilot, "#wiz-sequence")

@@ -33,7 +33,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Header, Input, Label, RadioButton, RadioSet, Select, Static
 
-from sequences.editing import rows
 from sequences.model import Sequence
 from sequences.statuses import CampaignStatus
 from storage.campaign_setup import launch_problems
@@ -42,16 +41,13 @@ from storage.campaigns import (CampaignError, create_campaign, get_campaign, lau
 from storage.identities import list_identities
 from tui.commands import Command
 from tui.screens.modals import ConfirmScreen
+from tui.screens.sequence_editor import SequenceEditorScreen
 from tui.screens.wizard_audience import AudienceStep
 from tui.screens.wizard_settings import AgentStep, SettingsStep
 from tui.screens.wizard_start import tree_text
 from tui.text import literal
 from tui.widgets.footer import BindingsFooter
 
-try:  # the tree editor lands on its own branch; until then the button says it is missing
-    from tui.screens.sequence_editor import SequenceEditorScreen
-except ImportError:  # pragma: no cover - depends on the merge order
-    SequenceEditorScreen = None  # type: ignore[assignment,misc]
 
 STEPS = {"sequence": "1 Sequence", "audience": "2 Audience", "agent": "3 AI Agent", "settings": "4 Settings",
          "finish": "Finish"}
@@ -88,7 +84,7 @@ class WizardScreen(Screen):
           for i, (key, label) in enumerate(STEPS.items(), 2)],
         Binding("ctrl+s", "finish", "Finish", priority=True, id="wizard.finish",
                 tooltip="To the Finish step; there: launch, schedule or keep the Draft"),
-        Binding("ctrl+e", "edit_sequence", "Edit sequence", id="wizard.edit_sequence",
+        Binding("ctrl+e", "edit_sequence", "Edit sequence", priority=True, id="wizard.edit_sequence",
                 tooltip="The tree editor on this campaign's sequence"),
         Binding("f1", "app.help", "Keys", id="wizard.help", tooltip="Every key of the wizard"),
         # ":" types a colon in a text box: ctrl+p opens the palette from anywhere in the wizard
@@ -125,9 +121,7 @@ class WizardScreen(Screen):
                              id="wiz-identity", disabled=self.launched)
                 yield Static(id="wiz-identity-note")
                 with Horizontal(classes="wizard-row"):
-                    editor = "Edit sequence (ctrl+e)" if SequenceEditorScreen is not None else \
-                        "Edit sequence — the tree editor is not in this build yet"
-                    yield Button(editor, id="wiz-edit-sequence", compact=True, variant="primary")
+                    yield Button("Edit sequence (ctrl+e)", id="wiz-edit-sequence", compact=True, variant="primary")
                 yield Static(id="wiz-sequence")
             with VerticalScroll(id="audience"):
                 yield AudienceStep(self, id="audience-step")
@@ -203,8 +197,7 @@ class WizardScreen(Screen):
             head.append("🔒 Launched: only texts and delays can change in the editor.\n", style="yellow")
         if self.row is None:
             head.append("The Draft is saved when you go to the next step or edit the sequence.\n", style="dim")
-        self.query_one("#wiz-sequence", Static).update(head + tree_text(rows(seq)))
-        self.query_one("#wiz-edit-sequence", Button).disabled = SequenceEditorScreen is None
+        self.query_one("#wiz-sequence", Static).update(head + tree_text(seq))
         self._draw_finish()
 
     def _draw_finish(self) -> None:
@@ -438,9 +431,6 @@ class WizardScreen(Screen):
         """q outside a text box does nothing here (typing q in a box types it)."""
 
     async def action_edit_sequence(self) -> None:
-        if SequenceEditorScreen is None:
-            self.notify("The sequence tree editor is not in this build yet", severity="warning")
-            return
         cid = await self.ensure_campaign()
         if cid is not None and self.save_step():
             self.app.push_screen(SequenceEditorScreen(self.ctx, cid))

@@ -18,29 +18,20 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from sequences.editing import rows
+from sequences.model import Sequence, kind_of
 from sequences.templates import BUILTIN_TEMPLATES, Template
 from storage.campaigns import user_templates
 from tui.text import literal
+from tui.tree_text import draw
 from tui.widgets.footer import BindingsFooter
 
 SCRATCH = ""
 
 
-def tree_text(template_rows, width: int = 0) -> Text:
-    """The rows of a sequence drawn as an indented tree (Start … End), problems in red."""
-    text = Text()
-    for row in template_rows:
-        indent = "  " * row.depth
-        branch = f"{row.branch.capitalize()}: " if row.branch else ""
-        style = "dim" if row.marker != "step" else ""
-        text.append(f"{indent}{branch}", style="cyan")
-        text.append(row.label, style=style)
-        if row.delay and row.marker == "step":
-            text.append(f"  · {row.delay}", style="dim")
-        if row.problems:
-            text.append(f"  ⚠ {'; '.join(row.problems)}", style="red")
-        text.append("\n")
-    return text
+def tree_text(seq: Sequence) -> Text:
+    """The sequence drawn as the tree editor draws it (tui/tree_text.py), one row a line."""
+    lines = draw(rows(seq), {n.id: kind_of(n) for n in seq.nodes})
+    return Text("\n").join(lines)
 
 
 class TemplateGallery(ModalScreen[str | None]):
@@ -99,7 +90,7 @@ class TemplateGallery(ModalScreen[str | None]):
                 detail.append_text(literal(t.best_for))
                 detail.append("\n")
             detail.append("\nSteps\n", style="bold underline")
-            detail.append_text(tree_text(rows(t.sequence)))
+            detail.append_text(tree_text(t.sequence))
         self.query_one("#gallery-detail", Static).update(detail)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
