@@ -19,7 +19,8 @@ from storage.workspace import open_workspace
 from tests.tui_support import NOW, q, template_ws, until, ws  # noqa: F401 (fixtures)
 from tui.app import EnginyApp
 from tui.screens.modals import ConfirmScreen
-from tui.screens.wizard import WizardScreen, parse_schedule
+from tui.screens.wizard import WizardScreen
+from tui.screens.wizard_finish import parse_schedule
 from tui.screens.wizard_start import TemplateGallery
 
 SIZE = (100, 40)

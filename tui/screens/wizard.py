@@ -21,9 +21,7 @@ a colon in the text boxes), Esc leaves
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import on
@@ -31,7 +29,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, ContentSwitcher, Header, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, ContentSwitcher, Header, Input, Label, Select, Static
 
 from sequences.model import Sequence
 from sequences.statuses import CampaignStatus
@@ -43,6 +41,7 @@ from tui.commands import Command
 from tui.screens.modals import ConfirmScreen
 from tui.screens.sequence_editor import SequenceEditorScreen
 from tui.screens.wizard_audience import AudienceStep
+from tui.screens.wizard_finish import FinishStep, both_ways
 from tui.screens.wizard_settings import AgentStep, SettingsStep
 from tui.screens.wizard_start import tree_text
 from tui.text import literal
@@ -51,27 +50,6 @@ from tui.widgets.footer import BindingsFooter
 
 STEPS = {"sequence": "1 Sequence", "audience": "2 Audience", "agent": "3 AI Agent", "settings": "4 Settings",
          "finish": "Finish"}
-SCHEDULE_FORMAT = "%Y-%m-%d %H:%M"
-
-
-def parse_schedule(text: str, zone: str, now: datetime) -> datetime:
-    """'YYYY-MM-DD HH:MM' in the identity's time zone → an aware time; ValueError with one line otherwise."""
-    try:
-        local = datetime.strptime(text.strip(), SCHEDULE_FORMAT)
-    except ValueError:
-        raise ValueError(f"write the date and time as YYYY-MM-DD HH:MM, not {text.strip()!r}") from None
-    at = local.replace(tzinfo=ZoneInfo(zone))
-    if at <= now:
-        raise ValueError(f"{text.strip()} ({zone}) is in the past")
-    return at
-
-
-def both_ways(at: datetime) -> str:
-    """A scheduled time in its zone and in UTC ("Tue 01 Dec 2026 09:00 Europe/Paris = 2026-12-01 08:00 UTC")."""
-    utc = at.astimezone(ZoneInfo("UTC"))
-    return f"{at:%a %d %b %Y %H:%M} {at.tzinfo} = {utc:%Y-%m-%d %H:%M} UTC"
-
-
 class WizardScreen(Screen):
     """Create a campaign (template = a template name, "" = from scratch) or edit one (campaign_id)."""
 
@@ -101,7 +79,6 @@ class WizardScreen(Screen):
         self.row: dict[str, Any] | None = get_campaign(ctx.db, campaign_id) if campaign_id is not None else None
         self.step = "sequence"
         self.identities = list_identities(ctx.db)
-        self._loaded_name = ""
 
     # --- building ----------------------------------------------------------------------
 
@@ -130,16 +107,7 @@ class WizardScreen(Screen):
             with VerticalScroll(id="settings"):
                 yield SettingsStep(self.ctx, id="settings-step")
             with VerticalScroll(id="finish"):
-                yield Static(id="finish-summary")
-                yield Static(id="finish-problems")
-                with RadioSet(id="finish-choice"):
-                    yield RadioButton("Launch now", id="finish-launch")
-                    yield RadioButton("Schedule for a date and time", id="finish-schedule")
-                    yield RadioButton("Leave it a Draft", id="finish-draft", value=True)
-                yield Label(id="finish-zone")
-                yield Input(id="finish-at", placeholder="YYYY-MM-DD HH:MM")
-                yield Static(id="finish-at-check")
-                yield Button("Finish (ctrl+s)", id="finish-go", variant="primary", compact=True)
+                yield FinishStep(self.ctx.now, id="finish-step")
         yield BindingsFooter()
 
     def on_mount(self) -> None:
@@ -157,7 +125,6 @@ class WizardScreen(Screen):
 
     def _load_row(self) -> None:
         assert self.row is not None
-        self._loaded_name = self.row["name"]
         self.query_one("#wiz-name", Input).value = self.row["name"]
         self.query_one("#wiz-identity", Select).value = self.row["identity_id"]
         self.query_one(AgentStep).load(self.row)
@@ -198,51 +165,7 @@ class WizardScreen(Screen):
         if self.row is None:
             head.append("The Draft is saved when you go to the next step or edit the sequence.\n", style="dim")
         self.query_one("#wiz-sequence", Static).update(head + tree_text(seq))
-        self._draw_finish()
-
-    def _draw_finish(self) -> None:
-        row, ident = self.row, self._identity()
-        summary = Text()
-        if row is None:
-            summary.append("Not saved yet: go back to step 1 and choose an identity.", style="yellow")
-        else:
-            summary.append_text(Text.assemble(("Campaign ", "bold"), literal(row["name"], "bold"),
-                                              (f"  · status: {row['status']}", "dim"), "\n"))
-        self.query_one("#finish-summary", Static).update(summary)
-        launched = self.launched
-        for wid in ("#finish-choice", "#finish-zone", "#finish-at", "#finish-at-check"):
-            self.query_one(wid).display = not launched
-        zone = ident["timezone"] if ident else "UTC"
-        self.query_one("#finish-zone", Label).update(
-            Text.assemble("Schedule time in ", (zone, "bold"), " (the identity's time zone)"))
-        self.query_one("#finish-go", Button).label = "Save (ctrl+s)" if launched else "Finish (ctrl+s)"
-        self._check_schedule()
-
-    def _check_schedule(self) -> datetime | None:
-        ident = self._identity()
-        zone = ident["timezone"] if ident else "UTC"
-        text = self.query_one("#finish-at", Input).value
-        check = self.query_one("#finish-at-check", Static)
-        if not text.strip():
-            check.update("")
-            return None
-        try:
-            at = parse_schedule(text, zone, self.ctx.now())
-        except ValueError as exc:
-            check.update(Text(f"✗ {exc}", style="red"))
-            return None
-        check.update(Text(f"✓ {both_ways(at)}", style="green"))
-        return at
-
-    @on(Input.Changed, "#finish-at")
-    def _schedule_typed(self) -> None:
-        self._check_schedule()
-        self.query_one("#finish-schedule", RadioButton).value = True
-
-    @on(RadioSet.Changed, "#finish-choice")
-    def _choice_changed(self, event: RadioSet.Changed) -> None:
-        if event.pressed.id == "finish-schedule":
-            self.call_after_refresh(self.query_one("#finish-at", Input).focus)
+        self._finish().show(self.row, self._zone())
 
     @on(Select.Changed, "#wiz-identity")
     def _identity_changed(self) -> None:
@@ -349,23 +272,19 @@ class WizardScreen(Screen):
         else:
             self.query_one("#finish-go").focus()
 
+    # --- finishing -----------------------------------------------------------------------
+
+    def _finish(self) -> FinishStep:
+        return self.query_one(FinishStep)
+
+    def _zone(self) -> str:
+        ident = self._identity()
+        return ident["timezone"] if ident else "UTC"
+
     def _show_problems(self) -> list[str]:
         problems = launch_problems(self.ctx.db, self.row["id"]) if self.row else []
-        text = Text()
-        if self.launched:
-            text.append("Already launched: Finish saves the changes.", style="dim")
-        elif problems:
-            text.append("Before it can launch:\n", style="bold")
-            for line in problems:
-                text.append("✗ ", style="red")
-                text.append_text(literal(line))
-                text.append("\n")
-        elif self.row:
-            text.append("✓ Ready to launch", style="green")
-        self.query_one("#finish-problems", Static).update(text)
+        self._finish().show_problems(problems, launched=self.launched, saved=self.row is not None)
         return problems
-
-    # --- finishing -----------------------------------------------------------------------
 
     async def action_finish(self) -> None:
         if self.step != "finish":  # first the Finish step, its checks and choices; ctrl+s again finishes
@@ -373,18 +292,17 @@ class WizardScreen(Screen):
             return
         if await self.ensure_campaign() is None or self.row is None:
             return
-        choice = self.query_one("#finish-choice", RadioSet).pressed_button
-        mode = (choice.id or "").removeprefix("finish-") if choice and not self.launched else "draft"
+        mode = "draft" if self.launched else self._finish().choice()
         if mode == "draft":
             self.notify(f"Saved {self.row['name']}" + ("" if self.launched else " as a Draft"))
             self.dismiss_wizard()
             return
         at = None
         if mode == "schedule":
-            at = self._check_schedule()
+            at = self._finish().check_schedule()
             if at is None:
                 self.notify("Give a valid date and time to schedule (YYYY-MM-DD HH:MM)", severity="warning")
-                self.call_after_refresh(self.query_one("#finish-at", Input).focus)
+                self._finish().focus_time()
                 return
         problems = self._show_problems()
         if problems:
@@ -468,4 +386,4 @@ class WizardScreen(Screen):
         """Go to the Finish step with `button` chosen (then ctrl+s finishes)."""
         await self._go("finish")
         if self.step == "finish":
-            self.query_one(f"#finish-{button}", RadioButton).value = True
+            self._finish().choose(button)
