@@ -112,6 +112,8 @@ def create(
     identity: str = typer.Option(..., "--identity", help="Identity id or name (mandatory)."),
     template: Optional[str] = typer.Option(None, "--template", help="Built-in or saved template name."),
     sequence: Optional[Path] = typer.Option(None, "--sequence", help="Sequence JSON file."),
+    scratch: bool = typer.Option(False, "--scratch", help="From scratch: a Draft with no steps yet (build it with "
+                                 "`campaigns edit --command` or the app's editor; the launch checks refuse it until then)."),
     list_name: Optional[str] = typer.Option(None, "--list", help="Add this contact list as the audience."),
     name: Optional[str] = typer.Option(None, "--name", help="Default: \"[Identity name]'s Campaign\"."),
     priority: str = typer.Option("medium", "--priority", help=_PRIORITY_HELP),
@@ -123,15 +125,17 @@ def create(
     crm_contacts: Optional[str] = _CRM_CONTACTS, crm_conversations: Optional[str] = _CRM_CONVERSATIONS,
     json_out: bool = _JSON,
 ) -> None:
-    """Create a Draft campaign from a template or a sequence file, optionally with a list as audience."""
+    """Create a Draft campaign from a template, a sequence file or from scratch, optionally with a list as audience."""
     from storage.audience import add_list
     from storage.campaigns import create_campaign, get_campaign
     from storage.db import transaction
     from storage.identities import get_identity
 
-    if (template is None) == (sequence is None):
-        raise UserError("give either --template NAME or --sequence FILE.json")
-    seq = _read_sequence(sequence) if sequence is not None else None
+    if [template is not None, sequence is not None, scratch].count(True) != 1:
+        raise UserError("give either --template NAME or --sequence FILE.json (or --scratch for a Draft with no steps)")
+    from sequences.model import Sequence
+
+    seq = _read_sequence(sequence) if sequence is not None else Sequence() if scratch else None
     ws, db = open_session(ctx)
     now, actor = _now(), ws.config.user
 

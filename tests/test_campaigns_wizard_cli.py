@@ -60,3 +60,11 @@ def test_prompt_crm_and_identity_of_a_draft(ws):
     ok_json(ws, "campaigns", "edit", "1", "--identity", "Ada")
     ok_json(ws, "campaigns", "launch", "1")
     assert "only a Draft can change identity" in fails(ws, "campaigns", "edit", "1", "--identity", "Bo")
+
+
+def test_create_from_scratch_is_a_draft_the_checks_refuse(ws):
+    made = ok_json(ws, "campaigns", "create", "--scratch", "--identity", "Ada", "--name", "Blank", "--list", "Leads")
+    assert made["status"] == "draft" and made["audience"]["added"] == 5
+    r = enginy(ws, "campaigns", "check", "Blank", "--json")
+    assert r.returncode == 1 and json.loads(r.stdout)["problems"] == ["Sequence: the sequence has no steps"]
+    assert "give either" in fails(ws, "campaigns", "create", "--scratch", "--template", "Email Only", "--identity", "Ada")
