@@ -34,8 +34,19 @@ def shown(pilot, selector: str) -> str:
     return str(pilot.app.screen.query_one(selector, Static).render())
 
 
+async def dashboard_ready(pilot) -> None:
+    """The dashboard, and the campaign view the app builds ahead on it (as a user who waits a moment):
+    a key pressed while that build was in flight raced it once on a loaded machine (its tabs not mounted yet)."""
+    from tui.app import CAMPAIGN_VIEW
+
+    app = pilot.app
+    await until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen", "the dashboard")
+    await until(pilot, lambda: app.is_screen_installed(CAMPAIGN_VIEW) and app.get_screen(CAMPAIGN_VIEW).is_mounted,
+                "the campaign view built ahead")
+
+
 async def open_gallery(pilot) -> None:
-    await until(pilot, lambda: pilot.app.screen.__class__.__name__ == "DashboardScreen", "the dashboard")
+    await dashboard_ready(pilot)
     await pilot.press("n")
     await until(pilot, lambda: isinstance(pilot.app.screen, TemplateGallery), "the gallery opened")
 
@@ -219,7 +230,7 @@ async def test_edit_quick_action_on_a_running_campaign(ws) -> None:
                                       " ORDER BY id LIMIT 1")
     app = app_on(ws)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen", "the dashboard")
+        await dashboard_ready(pilot)
         dashboard = app.screen
         await until(pilot, lambda: dashboard.current_campaign() is not None, "the cards")
         while dashboard.current_campaign()["id"] != cid:
@@ -250,7 +261,7 @@ async def test_edit_from_the_campaign_view_and_archived_refused(ws) -> None:
     (archived,), = q(ws, "SELECT id FROM campaigns WHERE status = 'archived' ORDER BY id LIMIT 1")
     app = app_on(ws)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen", "the dashboard")
+        await dashboard_ready(pilot)
         await app.open_campaign(archived)
         await until(pilot, lambda: app.screen.__class__.__name__ == "CampaignScreen", "the campaign view")
         await pilot.press("ctrl+e")
@@ -294,7 +305,7 @@ async def test_removed_contact_is_never_readded_and_the_screen_says_so(ws) -> No
     conn.close()
     app = app_on(ws)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen", "the dashboard")
+        await dashboard_ready(pilot)
         app.push_screen(WizardScreen(app.ctx, campaign_id=cid))
         await until(pilot, lambda: isinstance(app.screen, WizardScreen), "the wizard")
         wizard = app.screen
@@ -323,7 +334,7 @@ async def test_launch_now_from_the_palette_after_confirming(ws) -> None:
     (cid,), = q(ws, "SELECT id FROM campaigns WHERE status = 'draft' ORDER BY id LIMIT 1")
     app = app_on(ws)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen", "the dashboard")
+        await dashboard_ready(pilot)
         app.push_screen(WizardScreen(app.ctx, campaign_id=cid))
         await until(pilot, lambda: isinstance(app.screen, WizardScreen), "the wizard")
         wizard = app.screen
@@ -367,7 +378,7 @@ async def test_edit_sequence_opens_the_tree_editor_and_the_wizard_shows_its_chan
     (cid,), = q(ws, "SELECT id FROM campaigns WHERE status = 'draft' ORDER BY id LIMIT 1")
     app = app_on(ws)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.screen.__class__.__name__ == "DashboardScreen", "the dashboard")
+        await dashboard_ready(pilot)
         app.push_screen(WizardScreen(app.ctx, campaign_id=cid))
         await until(pilot, lambda: isinstance(app.screen, WizardScreen), "the wizard")
         wizard = app.screen
