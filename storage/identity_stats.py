@@ -1,4 +1,4 @@
-"""Per identity, the Identities dashboard's four statistics over a range of local dates.
+"""The Identities dashboard's read model: per identity its four statistics over local dates, and its status.
 
 Spec (identities.md, "Performance Statistics"), each over the chosen period:
 
@@ -105,3 +105,38 @@ def stats_of_identities(db: sqlite_utils.Database, identities: list[dict], now: 
         today = today_of(ident, now)
         out.append(identity_stats(db, ident, date_from or today, date_to or today))
     return out
+
+
+class IdentityRow(msgspec.Struct):
+    """One line of the Identities screen."""
+
+    stats: IdentityStats
+    linkedin: str  # "connected", "restricted", "paused", "not connected"
+    inboxes_connected: int
+    inboxes: int
+
+
+def linkedin_status(db: sqlite_utils.Database, identity: dict) -> str:
+    """Connected, or why not: a paused queue is "restricted" when the runtime paused it because
+    LinkedIn restricted the account (storage.identities.linkedin_lost logs why), else "paused"."""
+    if not identity["linkedin_connected"]:
+        return "not connected"
+    if not identity["linkedin_queue_paused"]:
+        return "connected"
+    last = db.execute(
+        "SELECT detail FROM activity INDEXED BY activity_identity_kind WHERE identity_id = ? AND kind = ?"
+        " AND detail LIKE '%linkedin_queue_paused%' ORDER BY at DESC, id DESC LIMIT 1",
+        [identity["id"], Kind.IDENTITY_EDITED.value]).fetchone()
+    return "restricted" if last and '"why"' in last[0] else "paused"
+
+
+def identity_rows(db: sqlite_utils.Database, now: datetime, date_from: date | None = None,
+                  date_to: date | None = None, search: str = "") -> list[IdentityRow]:
+    """Every identity whose name contains `search` (any case), with its statistics and status."""
+    needle = search.casefold().strip()
+    idents = [i for i in db.query("SELECT * FROM identities ORDER BY name COLLATE NOCASE, id")
+              if needle in i["name"].casefold()]
+    boxes = {r[0]: (r[1], r[2]) for r in db.execute(
+        "SELECT identity_id, SUM(connected), COUNT(*) FROM inboxes GROUP BY identity_id")}
+    return [IdentityRow(s, linkedin_status(db, i), *boxes.get(i["id"], (0, 0)))
+            for i, s in zip(idents, stats_of_identities(db, idents, now, date_from, date_to))]
