@@ -30,7 +30,7 @@ from tui.widgets.footer import BindingsFooter
 
 COLUMNS = (("Identity", 16), ("LinkedIn", 13), ("Inbox", 5), ("Conn a/s", 8), ("Msg s/max", 9), ("Replied", 7),
            ("Bounce", 6))  # 64 columns of text and 14 of padding: all of it shows at 80
-LEGEND = "Conn a/s: connections accepted / sent · Msg s/max: messages sent / allowed (LinkedIn + email)"
+LEGEND = "Conn: accepted / sent invitations · Msg: sent / allowed (LinkedIn + email)"
 LINKEDIN_STYLE = {"connected": "green", "restricted": "bold red", "paused": "yellow", "not connected": "dim"}
 
 

@@ -66,8 +66,11 @@ def openings(ident: dict[str, Any], now: datetime) -> str:
     windows = wh.next_openings(now, OPENINGS)
     if not windows:
         return "never (no working day)"
-    state = "open now · " if wh.is_open(now) else ""
-    return state + ", ".join(f"{b.astimezone(wh.tz):%a %d %H:%M}" for b, _ in windows)
+    current = wh.current_window(now)
+    if current is not None:  # open: when it closes, then the next two (fits 80 columns)
+        windows = windows[:OPENINGS - 1]
+    starts = ", ".join(f"{b.astimezone(wh.tz):%a %d %H:%M}" for b, _ in windows)
+    return f"open till {current[1].astimezone(wh.tz):%H:%M} · {starts}" if current else starts
 
 
 def section(title: str) -> Option:
@@ -75,7 +78,7 @@ def section(title: str) -> Option:
 
 
 def line(key: str, label: str, value: object, note: str = "", style: str = "") -> Option:
-    text = Text(f"  {label:<28} ", style="dim")
+    text = Text(f"  {label:<26} ", style="dim")
     text.append_text(literal(value if value not in (None, "") else "—", style))
     if note:
         text.append(f"  {note}", style="dim italic")
@@ -130,7 +133,7 @@ class IdentityConfigScreen(Screen):
                     line("timezone", "Time zone", ident["timezone"]),
                     line("working_days", "Days", ident["working_days"]),
                     line("hours", "Hours", f"{ident['work_start']}-{ident['work_end']}"),
-                    Option(Text(f"  {'Next openings':<28} {openings(ident, self.ctx.now())}", style="dim"),
+                    Option(Text(f"  {'Next openings':<26} {openings(ident, self.ctx.now())}", style="dim"),
                            disabled=True),
                     section("LinkedIn — rate limits")]
         for key, (label, cap) in RATE.items():
@@ -142,7 +145,7 @@ class IdentityConfigScreen(Screen):
                     line("withdraw_enabled", "Automatically withdraw", "on" if ident["withdraw_enabled"] else "off",
                          "enter toggles"),
                     line("withdraw_after_days", "Withdraw after (days)", ident["withdraw_after_days"]),
-                    Option(Text(f"  {'Pending invitations':<28} {waiting}", style="dim"), disabled=True),
+                    Option(Text(f"  {'Pending invitations':<26} {waiting}", style="dim"), disabled=True),
                     section("Email inboxes")]
         if not inboxes:
             options.append(Option(Text("  none — connect one with `enginy inbox connect`", style="dim"),
