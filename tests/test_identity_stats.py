@@ -115,3 +115,22 @@ def test_cli_stats_json_and_errors(ran):
     assert "ends (2026-03-22) before it starts" in fails(ws, "identity", "stats", "--from", "2026-03-23",
                                                           "--to", "2026-03-22")
     assert "no identity 'Bob'" in fails(ws, "identity", "stats", "Bob")
+
+
+def test_linkedin_status_tells_restricted_from_paused(ws):
+    from storage.db import transaction
+    from storage.identities import create_identity, linkedin_lost, set_linkedin_paused
+    from storage.identity_stats import identity_rows
+
+    db = open_workspace(ws).open_db()
+    sandbox_identity(db, "Ana", now=MON)
+    sandbox_identity(db, "Bob", now=MON)
+    create_identity(db, "Cy", now=MON, actor="you")
+    set_linkedin_paused(db, 2, True, now=MON, actor="you")
+    with transaction(db):
+        linkedin_lost(db, 1, disconnected=False, why="LinkedIn restricted the account", now=MON + timedelta(hours=1))
+    rows = {r.stats.name: (r.linkedin, r.inboxes_connected, r.inboxes) for r in identity_rows(db, MON)}
+    assert rows == {"Ana": ("restricted", 1, 1), "Bob": ("paused", 1, 1), "Cy": ("not connected", 0, 0)}
+    set_linkedin_paused(db, 1, False, now=MON + timedelta(hours=2), actor="you")
+    set_linkedin_paused(db, 1, True, now=MON + timedelta(hours=3), actor="you")  # paused by the user this time
+    assert [r.linkedin for r in identity_rows(db, MON, search="an")] == ["paused"]

@@ -177,3 +177,14 @@ async def test_inbox_rate_and_signature_without_reconnecting(ws: Path) -> None:
             await until(pilot, lambda: pilot.app.screen is config, "back on the configuration")
         await until(pilot, lambda: q(ws, "SELECT per_day, signature_text, connected FROM inboxes WHERE id = ?",
                                      inbox_id)[0] == (45, "Ana\nAcme", 1), "saved, still connected")
+
+
+@pytest.mark.asyncio
+async def test_reached_from_the_palette(ws: Path) -> None:
+    async with app_of(ws).run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: pilot.app.screen.__class__.__name__ == "DashboardScreen", "dashboard")
+        await pilot.press("colon", *"Identities")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(pilot.app.screen, IdentitiesScreen) and pilot.app.screen.rows,
+                    "the Identities screen from the palette")

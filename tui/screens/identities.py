@@ -115,7 +115,7 @@ class IdentitiesScreen(Screen):
 
     def _status(self) -> None:
         text = Text(f"{len(self.rows)} identit{'y' if len(self.rows) == 1 else 'ies'}", style="bold")
-        text.append(f" · period: {period_label(self.period)}", style="dim")
+        text.append(f" · period: {period_label(self.period)} · enter: configure", style="dim")
         if self.search:
             text.append(" · search: ", style="dim")
             text.append_text(literal(self.search, "bold"))

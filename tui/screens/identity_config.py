@@ -30,7 +30,7 @@ from sequences.working_hours import WorkingHours
 from storage.activity import iso
 from storage.identities import IdentityError, get_identity, parse_hours, update_identity
 from storage.inboxes import InboxError, edit_inbox, leads_on_inbox, list_inboxes, set_connected
-from storage.linkedin_invitations import pending
+from storage.linkedin_invitations import count_in_state, parse_time, pending
 from tui.commands import Command
 from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
 from tui.text import clean, literal
@@ -53,11 +53,21 @@ DISCONNECT_WARNING = ("If you disconnect an email address that has active leads 
 class Loaded(NamedTuple):
     identity: dict[str, Any]
     inboxes: list[dict[str, Any]]
-    pending: int
+    pending: list[dict[str, Any]]  # oldest first
+    withdrawn: int
 
 
 def load(db, identity_id: int) -> Loaded:
-    return Loaded(get_identity(db, identity_id), list_inboxes(db, identity_id), len(pending(db, identity_id)))
+    return Loaded(get_identity(db, identity_id), list_inboxes(db, identity_id), pending(db, identity_id),
+                  count_in_state(db, identity_id, "withdrawn"))
+
+
+def pending_line(rows: list[dict[str, Any]], now: datetime) -> str:
+    if not rows:
+        return "none"
+    oldest = parse_time(rows[0]["sent_at"])
+    age = f" · oldest {(now - oldest).days} days" if oldest else ""
+    return f"{len(rows)}{age}"
 
 
 def openings(ident: dict[str, Any], now: datetime) -> str:
@@ -123,7 +133,7 @@ class IdentityConfigScreen(Screen):
 
     def _show(self) -> None:
         assert self.data is not None
-        ident, inboxes, waiting = self.data
+        ident, inboxes, waiting, withdrawn = self.data
         title = literal(ident["name"], "bold")
         title.append(f"  #{ident['id']} · {ident['timezone']}", style="dim")
         self.query_one("#identity-title", Static).update(title)
@@ -145,7 +155,11 @@ class IdentityConfigScreen(Screen):
                     line("withdraw_enabled", "Automatically withdraw", "on" if ident["withdraw_enabled"] else "off",
                          "enter toggles"),
                     line("withdraw_after_days", "Withdraw after (days)", ident["withdraw_after_days"]),
-                    Option(Text(f"  {'Pending invitations':<26} {waiting}", style="dim"), disabled=True),
+                    Option(Text(f"  {'Pending invitations':<26} {pending_line(waiting, self.ctx.now())}", style="dim"),
+                           disabled=True),
+                    Option(Text(f"  {'Withdrawn so far':<26} {withdrawn}", style="dim"), disabled=True),
+                    Option(Text(f"  bulk withdraw and history: enginy linkedin withdraw|invitations {ident['id']}",
+                                style="dim italic"), disabled=True),
                     section("Email inboxes")]
         if not inboxes:
             options.append(Option(Text("  none — connect one with `enginy inbox connect`", style="dim"),
