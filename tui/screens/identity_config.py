@@ -66,7 +66,8 @@ def pending_line(rows: list[dict[str, Any]], now: datetime) -> str:
     if not rows:
         return "none"
     oldest = parse_time(rows[0]["sent_at"])
-    age = f" · oldest {(now - oldest).days} days" if oldest else ""
+    days = (now - oldest).days if oldest else None
+    age = "" if days is None else f" · oldest {days} day{'' if days == 1 else 's'}"
     return f"{len(rows)}{age}"
 
 
