@@ -260,6 +260,57 @@ def show(ctx: typer.Context, identity: str = typer.Argument(..., help="Identity 
     _show(db, ident["id"], json_out)
 
 
+def _date(value: str | None, option: str):
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{option}: expected a date like 2026-03-31, got {value!r}") from None
+
+
+def _stats_line(s) -> str:
+    from tui.text import clean
+
+    days = s.date_from if s.date_from == s.date_to else f"{s.date_from}..{s.date_to}"
+    bounce = "—" if s.bounce_rate is None else f"{s.bounce_rate:g}%"
+    return (f"#{s.id} {clean(s.name)} ({days}, {s.timezone})\n"
+            f"  connections {s.connections_accepted} accepted / {s.connections_sent} sent · "
+            f"messages {s.messages_sent} / {s.messages_allowed} allowed "
+            f"(LinkedIn {s.linkedin_messages_sent}, email {s.emails_sent}) · "
+            f"replied {s.replied} · bounce rate {bounce}")
+
+
+@app.command("stats")
+def stats(ctx: typer.Context,
+          identity: Optional[str] = typer.Argument(None, help="Identity id or name (default: every identity)."),
+          date_from: Optional[str] = typer.Option(None, "--from", help="First day, YYYY-MM-DD (default: today)."),
+          date_to: Optional[str] = typer.Option(None, "--to", help="Last day, YYYY-MM-DD, included (default: today)."),
+          json_out: bool = _JSON) -> None:
+    """Connections accepted vs sent, messages sent vs allowed, replied, bounce rate.
+
+    Days are the identity's own: "today" is today in its time zone, and a period
+    runs from local midnight of --from to local midnight after --to. Messages
+    allowed = (LinkedIn messages per day + each connected inbox's emails per day)
+    × the days of the period."""
+    from runtime.clock import wall_now
+    from storage.identities import IdentityError, get_identity, list_identities
+    from storage.identity_stats import stats_of_identities
+    from storage.timeline import workspace_time
+
+    _, db = open_session(ctx)
+    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    try:
+        idents = [get_identity(db, identity)] if identity is not None else list_identities(db)
+        rows = stats_of_identities(db, idents, workspace_time(db, wall_now()), start, end)
+    except (IdentityError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    emit(rows, json_out, "\n".join(_stats_line(s) for s in rows)
+         or "No identities yet: enginy identity add NAME --sandbox")
+
+
 def _register_linkedin_connect() -> None:
     from cli.linkedin import connect_linkedin
 

@@ -154,6 +154,51 @@ def list_(ctx: typer.Context, identity: Optional[str] = typer.Argument(None, hel
     emit(rows, json_out, human)
 
 
+@app.command("edit")
+def edit(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox id or address."),
+         per_day: Optional[int] = typer.Option(None, "--per-day", help=f"Emails per day from this inbox ({EMAIL_PER_DAY.low}-{EMAIL_PER_DAY.high}, recommended {EMAIL_PER_DAY.default})."),
+         per_hour: Optional[int] = typer.Option(None, "--per-hour", help=f"Emails per hour from this inbox ({EMAIL_PER_HOUR.low}-{EMAIL_PER_HOUR.high}, recommended {EMAIL_PER_HOUR.default})."),
+         signature_file: Optional[str] = typer.Option(None, "--signature-file",
+                                                      help="Plain-text signature from this file ('-' reads stdin; an empty file removes it)."),
+         signature_html_file: Optional[str] = typer.Option(None, "--signature-html-file",
+                                                           help="HTML signature from this file (shown in the HTML part; empty removes it)."),
+         json_out: bool = _JSON) -> None:
+    """Change an inbox's email rate or signature without reconnecting it (the password is not asked).
+
+    A running runtime sends with the new values from its next email."""
+    from pathlib import Path
+
+    from runtime.clock import wall_now
+    from storage.activity import iso
+    from storage.inboxes import InboxError, edit_inbox
+
+    def read(path: str | None, flag: str) -> str | None:
+        if path is None:
+            return None
+        if path == "-":
+            return sys.stdin.read()
+        try:
+            return Path(path).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{flag} {path}: cannot read it ({exc.__class__.__name__}: {exc})") from None
+
+    text, html = read(signature_file, "--signature-file"), read(signature_html_file, "--signature-html-file")
+    if per_day is None and per_hour is None and text is None and html is None:
+        raise UserError("nothing to change: give --per-day, --per-hour, --signature-file or --signature-html-file")
+    _, db = open_session(ctx)
+    row = _find_inbox(db, inbox)
+    try:
+        new = edit_inbox(db, row["id"], now=iso(wall_now()), per_day=per_day, per_hour=per_hour,
+                         signature_text=text.strip("\n") if text is not None else None,
+                         signature_html=html.strip() if html is not None else None,
+                         labels=("--per-day", "--per-hour"))
+    except InboxError as exc:
+        raise UserError(str(exc)) from None
+    summary = {**_row_summary(new), "signature_text": new["signature_text"], "signature_html": new["signature_html"]}
+    sig = "signature set" if new["signature_text"] or new["signature_html"] else "no signature"
+    emit(summary, json_out, f"inbox {new['id']} {new['email']}: {new['per_day']}/day, {new['per_hour']}/hour, {sig}")
+
+
 @app.command("disconnect")
 def disconnect(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox id or address."),
                json_out: bool = _JSON) -> None:

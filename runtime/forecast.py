@@ -46,7 +46,7 @@ from runtime.engine import Runtime
 from runtime.sandbox.feed import CURSOR
 from runtime.sandbox.world import Profile, SandboxWorld
 from storage.timeline import clock_position
-from runtime.working_hours import WorkingHours
+from sequences.working_hours import WorkingHours
 from sequences.model import bucket_of, from_json
 from storage import forecast as store
 from storage.activity import iso

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from runtime.working_hours import WorkingHours
+from sequences.working_hours import WorkingHours
 from sequences import limits as spec
 from sequences.model import BUCKET
 

@@ -25,7 +25,7 @@ import sqlite_utils
 from runtime import limits, queue_order
 from runtime.actors.lanes import LINKEDIN_LANES
 from runtime.limits import ActionTimes, Rule
-from runtime.working_hours import WorkingHours
+from sequences.working_hours import WorkingHours
 from sequences.statuses import Substatus
 from storage import queue_view as store
 from storage.queue_view import Blocked, Bucket, IdentityQueue, Lane, NextJob, QueueView, WorkingHoursView

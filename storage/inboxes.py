@@ -13,10 +13,48 @@ from typing import Any, Callable, TypeVar
 
 import sqlite_utils
 
+from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR
 from storage.db import transaction
 from storage.records import Inbox
 
 T = TypeVar("T")
+
+
+class InboxError(ValueError):
+    """A value the user can fix; the message is one line naming the setting."""
+
+
+def check_rate(per_day: int | None, per_hour: int | None, *,
+               labels: tuple[str, str] = ("emails per day", "emails per hour")) -> None:
+    """The spec's email rate: at most 80 a day and 10 an hour per inbox (recommended 30 and 5).
+    `labels` name the two settings as the caller's user knows them (CLI flags, form fields)."""
+    for label, value, cap in ((labels[0], per_day, EMAIL_PER_DAY), (labels[1], per_hour, EMAIL_PER_HOUR)):
+        if value is not None and (not isinstance(value, int) or not cap.allows(value)):
+            raise InboxError(f"{label} must be between {cap.low} and {cap.high} emails per inbox"
+                             f" (recommended {cap.default})")
+
+
+def edit_inbox(db: sqlite_utils.Database, inbox_id: int, *, now: str, per_day: int | None = None,
+               per_hour: int | None = None, signature_text: str | None = None, signature_html: str | None = None,
+               labels: tuple[str, str] = ("emails per day", "emails per hour")) -> dict[str, Any]:
+    """Change an inbox's caps or signature without reconnecting it (None = unchanged). Its identity's
+    actor sees `updated_at` move (inbox_versions) and sends with the new values from then on."""
+    check_rate(per_day, per_hour, labels=labels)
+    changes = {k: v for k, v in (("per_day", per_day), ("per_hour", per_hour), ("signature_text", signature_text),
+                                 ("signature_html", signature_html)) if v is not None}
+    with transaction(db):
+        if changes:
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            db.execute(f"UPDATE inboxes SET {sets}, updated_at = ? WHERE id = ?", [*changes.values(), now, inbox_id])
+        return get_inbox(db, inbox_id)
+
+
+def leads_on_inbox(db: sqlite_utils.Database, inbox_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """Some leads mid-sequence that send from this inbox (what disconnecting it would make fail)."""
+    return list(db.query(
+        "SELECT e.id AS enrollment_id, c.first_name, c.last_name, c.email, k.name AS campaign"
+        " FROM enrollments e JOIN contacts c ON c.id = e.contact_id JOIN campaigns k ON k.id = e.campaign_id"
+        " WHERE e.inbox_id = ? AND e.status IN ('in_progress', 'paused') ORDER BY e.id LIMIT ?", [inbox_id, limit]))
 
 
 def inboxes_matching(db: sqlite_utils.Database, ref: str) -> list[dict[str, Any]]:

@@ -178,6 +178,12 @@ def history(db: sqlite_utils.Database, identity_id: int, *, state: str | None = 
     return list(db.query(sql, args))
 
 
+def count_in_state(db: sqlite_utils.Database, identity_id: int, state: str) -> int:
+    """How many of the identity's invitations are in `state` (index linkedin_invitations_pending)."""
+    return db.execute("SELECT COUNT(*) FROM linkedin_invitations WHERE identity_id = ? AND state = ?",
+                      [identity_id, state]).fetchone()[0]
+
+
 def withdrawn_histories(db: sqlite_utils.Database, identity_id: int) -> dict[str, list[dict]]:
     """Every invitation of the people who had one withdrawn (for the re-invite rule)."""
     out: dict[str, list[dict]] = {}

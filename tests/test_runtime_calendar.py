@@ -16,7 +16,7 @@ from hypothesis import given, settings, strategies as st
 from runtime import limits, pacing
 from runtime.limits import ActionTimes, earliest_allowed, rolling, day, month
 from runtime.queue_order import RankedWindow, sort_key
-from runtime.working_hours import WorkingHours
+from sequences.working_hours import WorkingHours
 
 UTC = timezone.utc
 

@@ -109,3 +109,31 @@ def test_sequence_editor_draft_with_problems_at_160x48(snap_compare, seeded: Pat
         await _stable(pilot)
 
     assert snap_compare(app, terminal_size=(160, 48), run_before=editor)
+
+
+def _identities(then: tuple[str, ...] = ()):
+    async def steps(pilot) -> None:
+        await _stable(pilot)
+        await pilot.press("i")
+        await _stable(pilot)
+        if then:
+            await pilot.press(*then)
+            await _stable(pilot)
+
+    return steps
+
+
+def test_identities_at_80x24(snap_compare, seeded: Path, tmp_path: Path) -> None:
+    assert snap_compare(_app(seeded, tmp_path), terminal_size=(80, 24), run_before=_identities())
+
+
+def test_identities_at_160x48(snap_compare, seeded: Path, tmp_path: Path) -> None:
+    assert snap_compare(_app(seeded, tmp_path), terminal_size=(160, 48), run_before=_identities())
+
+
+def test_identity_configuration_at_80x24(snap_compare, seeded: Path, tmp_path: Path) -> None:
+    assert snap_compare(_app(seeded, tmp_path), terminal_size=(80, 24), run_before=_identities(("enter", "j", "j")))
+
+
+def test_identity_configuration_at_160x48(snap_compare, seeded: Path, tmp_path: Path) -> None:
+    assert snap_compare(_app(seeded, tmp_path), terminal_size=(160, 48), run_before=_identities(("enter",)))

@@ -29,7 +29,7 @@ from runtime.channels.email.choice import InboxSlot
 from runtime.leads import QueuedJob
 from runtime.limits import ActionTimes
 from runtime.queue_order import RankedWindow
-from runtime.working_hours import WorkingHours
+from sequences.working_hours import WorkingHours
 from storage import lanes as storage_lanes
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from runtime.actors.outcomes import DeferLead, Done, FailLead, LinkedInLost, Out
 from runtime.channels.base import SendKey
 from runtime.channels.linkedin.protocol import (Attachment, Disposition, GatewayUnavailable, InvitationCooldown,
                                                 LeadRef, LimitReached, LinkedInDriver, LinkedInError)
-from runtime.working_hours import WorkingHours
+from sequences.working_hours import WorkingHours
 from sequences.model import MOST_REACTED, Reaction
 from sequences.statuses import Substatus
 

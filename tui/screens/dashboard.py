@@ -100,6 +100,8 @@ class DashboardScreen(CampaignActions, Screen):
         Binding("f", "filters", "Filters", id="dashboard.filters", tooltip="Identity, folder, dates, tags, channel, priority; save them"),
         Binding("Q", "queues", "Queues", show=False, id="dashboard.queues",
                 tooltip="Live queue monitor: working hours, caps, lanes and blocked leads per identity"),
+        Binding("i", "identities", "Identities", show=False, id="dashboard.identities",
+                tooltip="Every identity: statistics, status, configuration"),
         Binding("C", "contacts", "Contacts", show=False, id="dashboard.contacts",
                 tooltip="Every contact: search any field, mark, add to a campaign"),
         Binding("I", "import_contacts", "Import contacts", show=False, id="dashboard.import",
@@ -193,6 +195,7 @@ class DashboardScreen(CampaignActions, Screen):
             Command("Open campaign", "Open the highlighted campaign", self.action_open),
             Command("New campaign", "From scratch or a template, then the wizard (key n)", self.action_new_campaign),
             Command("Queues", "Live queue monitor of every identity", self.action_queues),
+            Command("Identities", "Statistics, status and configuration of every identity", self.action_identities),
             Command("Contacts", "Every contact: search, mark, add to a campaign", self.action_contacts),
             Command("Import contacts", "A CSV with a mapping step", self.action_import_contacts),
             *[Command(f"Show {label} campaigns", f"Status tab {label}", lambda k=key: self.action_jump(k))
@@ -232,6 +235,11 @@ class DashboardScreen(CampaignActions, Screen):
         from tui.screens.queues import QueuesScreen
 
         self.app.push_screen(QueuesScreen(self.ctx))
+
+    def action_identities(self) -> None:
+        from tui.screens.identities import IdentitiesScreen
+
+        self.app.push_screen(IdentitiesScreen(self.ctx))
 
     def action_contacts(self) -> None:
         from tui.screens.contacts import ContactsScreen

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -47,16 +48,19 @@ class PromptScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
-    def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(self, title: str, value: str = "", placeholder: str = "", *,
+                 suggestions: list[str] | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.value = value
         self.placeholder = placeholder
+        self.suggestions = suggestions  # completed as typed (right arrow takes the suggestion)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(literal(self.title_text, "bold"), id="dialog-title")
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            suggester = SuggestFromList(self.suggestions, case_sensitive=False) if self.suggestions else None
+            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input", suggester=suggester)
             yield Label(Text("enter: apply    esc: cancel", style="dim"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

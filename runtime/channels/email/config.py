@@ -15,7 +15,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR
+from storage.inboxes import InboxError, check_rate
 
 TLS_MODES = ("implicit", "starttls", "none")
 TIMEOUT = 20.0
@@ -75,10 +75,10 @@ def check_settings(s: InboxSettings, per_day: int, per_hour: int) -> None:
                 f"--tls none sends the password in clear text; it is only allowed for loopback hosts "
                 f"(not {host}). Use implicit (IMAP 993, SMTP 465) or starttls (SMTP 587)."
             )
-    for flag, value, cap in (("--per-day", per_day, EMAIL_PER_DAY), ("--per-hour", per_hour, EMAIL_PER_HOUR)):
-        if not cap.allows(value):
-            raise MailConfigError(f"{flag} must be between {cap.low} and {cap.high} emails per inbox"
-                                  f" (recommended {cap.default})")
+    try:
+        check_rate(per_day, per_hour, labels=("--per-day", "--per-hour"))
+    except InboxError as exc:
+        raise MailConfigError(str(exc)) from None
 
 
 def ssl_context(ca_file: str | None) -> ssl.SSLContext:

@@ -108,6 +108,17 @@ class WorkingHours:
         begin, _ = self._first_ending_after(at)
         return max(begin, at)
 
+    def next_openings(self, at: datetime, count: int) -> list[tuple[datetime, datetime]]:
+        """The next `count` windows that start after `at` (what the identity's settings show the
+        user, so a time zone or hours change can be checked before the runtime acts on it)."""
+        out: list[tuple[datetime, datetime]] = []
+        for w in self.windows(at):
+            if len(out) == count:
+                break
+            if w[0] > at:
+                out.append(w)
+        return out
+
     def windows_between(self, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
         """Windows overlapping [since, until), clipped to it."""
         out = []
