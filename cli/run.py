@@ -56,17 +56,28 @@ def stop(
     wait: float = typer.Option(30.0, "--wait", help="Seconds to wait for the runtime to finish."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Ask the workspace's runtime to stop cleanly, and wait until it has."""
-    from runtime.lease import holder, request_stop
+    """Ask the workspace's runtime to stop cleanly, and wait until it has.
+
+    A runtime that already ended without releasing the workspace (killed, crashed) is said so at
+    once and its lease cleared; one that dies while we wait counts as stopped."""
+    from runtime.lease import clear_if_gone, holder, holder_gone, request_stop
+    from runtime.clock import wall_now
 
     db = open_ws(ctx).open_db()
+    dead = clear_if_gone(db)
+    if dead is not None:
+        emit({"stopped": False, "reason": "not running", "pid": dead.pid, "stale_lease_cleared": True}, json_out,
+             f"no runtime is running: pid {dead.pid} on {dead.host} ended without releasing the workspace "
+             "(killed or crashed); its lease is cleared")
+        return
     h = request_stop(db)
     if h is None:
         emit({"stopped": False, "reason": "no runtime is running"}, json_out, "no runtime is running")
         return
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        if holder(db) is None:
+        if holder(db) is None or holder_gone(h, wall_now()):
+            clear_if_gone(db)
             emit({"stopped": True, "pid": h.pid}, json_out, f"runtime (pid {h.pid}) stopped")
             return
         time.sleep(0.2)

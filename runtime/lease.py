@@ -39,15 +39,20 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def holder_gone(h: Holder, now: datetime) -> bool:
+    """The holder is no longer running: its heartbeat is stale, or its pid on this host has ended
+    (a kill -9 or a crash leaves the lease row behind)."""
+    stale = datetime.fromisoformat(h.heartbeat_at) < now - LEASE_STALE
+    return stale or (h.host == socket.gethostname() and not process_alive(h.pid))
+
+
 def acquire(db: sqlite_utils.Database) -> None:
     now = wall_now()
     me = (os.getpid(), socket.gethostname())
     with transaction(db):
         h = holder(db)
         if h is not None:
-            stale = datetime.fromisoformat(h.heartbeat_at) < now - LEASE_STALE
-            dead = h.host == me[1] and not process_alive(h.pid)
-            if not (stale or dead) and (h.pid, h.host) != me:
+            if not holder_gone(h, now) and (h.pid, h.host) != me:
                 raise LeaseHeld(f"another runtime holds this workspace: pid {h.pid} on {h.host}, running since "
                                 f"{h.started_at} (last heartbeat {h.heartbeat_at}); stop it with `enginy stop`")
         runtime_lease.take(db, pid=me[0], host=me[1], now=now)
@@ -56,6 +61,17 @@ def acquire(db: sqlite_utils.Database) -> None:
 def release(db: sqlite_utils.Database) -> None:
     with transaction(db):
         runtime_lease.drop(db, os.getpid())
+
+
+def clear_if_gone(db: sqlite_utils.Database) -> Holder | None:
+    """Drop the lease of a runtime that ended without releasing it (returns that holder, else None),
+    so `enginy stop` can say at once that nothing runs instead of waiting for a dead process."""
+    with transaction(db):
+        h = holder(db)
+        if h is None or not holder_gone(h, wall_now()):
+            return None
+        runtime_lease.drop(db, h.pid)
+    return h
 
 
 def request_stop(db: sqlite_utils.Database) -> Holder | None:

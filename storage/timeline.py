@@ -1,7 +1,7 @@
 """The workspace's one timeline: where the runtime's clock last stood (`runtime_state` row `clock_position`).
 
 The runtime saves its clock's position every heartbeat; a workspace's time is
-the later of the wall time and that position, so after a run at `--speed 3600`
+the latest of the wall time, that position and the newest recorded action, so after a run at `--speed 3600`
 (or the demo) time never runs backwards — for the runtime starting again
 (runtime/service.py) and for the TUI showing "now" (tui/app.py) alike.
 """
@@ -28,7 +28,18 @@ def save_position(db: sqlite_utils.Database, at: datetime) -> None:
     set_state(db, CLOCK_KEY, iso(at))
 
 
+def latest_recorded(db: sqlite_utils.Database) -> datetime | None:
+    """The time of the newest action in the ledger or the activity log.
+
+    The position is saved once a heartbeat, so a kill -9 at `--speed 3600` loses up
+    to an hour of it; the records written since are the truth. Rows are appended in
+    time order, so the last row of each (by rowid) is enough — no scan."""
+    times = [r[0] for table in ("action_ledger", "activity")
+             for r in db.execute(f"SELECT at FROM {table} ORDER BY id DESC LIMIT 1")]
+    return max(map(datetime.fromisoformat, times)) if times else None
+
+
 def workspace_time(db: sqlite_utils.Database, wall: datetime) -> datetime:
-    """The workspace's time now: `wall` (the clock's wall_now()), or the runtime's position when it is ahead."""
-    last = clock_position(db)
-    return max(wall, last) if last else wall
+    """The workspace's time now: `wall` (the clock's wall_now()), unless the runtime's saved position or
+    the newest recorded action is ahead of it — time never runs backwards, whatever ended the last run."""
+    return max([wall, *(t for t in (clock_position(db), latest_recorded(db)) if t is not None)])

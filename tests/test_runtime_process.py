@@ -94,6 +94,10 @@ def test_kill_minus_nine_mid_run_neither_loses_nor_doubles(tmp_path):
     assert max(per_step.values()) == 1  # nothing sent twice
     states = dict(db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
     assert states.get("sending", 0) == 0 and states.get("unknown", 0) == 0  # every cut-off send was settled
+    # the clock never ran backwards across the kills: each restart began at or after the last recorded action
+    for table in ("action_ledger", "activity"):
+        times = [r[0] for r in db.execute(f"SELECT at FROM {table} ORDER BY id")]
+        assert times == sorted(times, key=datetime.fromisoformat), f"{table} went back in time"
     # visits carry no idempotency key in the driver protocol (a repeated visit is harmless), so
     # the world's record holds the keyed sends: invitations, messages, emails
     sent = {r[0] for r in db.execute("SELECT key FROM outbox WHERE state = 'sent' AND action != 'visit_profile'")}
@@ -125,6 +129,23 @@ def test_second_runtime_refuses_and_stop_stops_the_first(tmp_path):
     finally:
         if first.poll() is None:
             first.kill()
+
+
+def test_stop_after_a_kill_says_at_once_that_nothing_runs_and_clears_the_lease(tmp_path):
+    ws = make_workspace(tmp_path, leads=3)
+    first = enginy(ws, "run")
+    db = open_db(ws / "enginy.db")
+    try:
+        wait_until(lambda: holder(db), timeout=30, what="the runtime to take the lease")
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+    assert holder(db) is not None  # a kill leaves the lease row behind
+    stop = enginy(ws, "stop", "--wait", "600")
+    out, err = stop.communicate(timeout=60)  # far less than --wait: it must not wait for the dead
+    assert stop.returncode == 0, err
+    assert f"pid {first.pid}" in out and "ended without releasing the workspace" in out
+    assert holder(db) is None
 
 
 def test_a_runtime_tied_to_a_process_stops_when_that_process_dies(tmp_path):
