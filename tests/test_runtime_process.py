@@ -179,3 +179,36 @@ def test_stop_with_a_process_that_does_not_exist_is_refused(tmp_path):
     assert err.strip() == f"enginy: --stop-with {gone.pid}: no such process (the runtime would stop at once)"
     db = open_db(ws / "enginy.db")
     assert db.execute("SELECT 1 FROM runtime_lease").fetchone() is None  # nothing was started
+
+
+def _modes(ws: Path) -> dict[str, str]:
+    found = {}
+    for path, dirs, files in os.walk(ws):
+        for name in [path, *(os.path.join(path, f) for f in files)]:
+            found[os.path.relpath(name, ws)] = oct(os.stat(name).st_mode & 0o777)
+    return found
+
+
+def test_the_workspace_and_everything_a_run_writes_are_private_whatever_the_umask(tmp_path):
+    ws = make_workspace(tmp_path, leads=3)
+    for name in _modes(ws):  # as an older enginy or a copy under a lax umask would have left it
+        os.chmod(ws / name, 0o755 if (ws / name).is_dir() else 0o644)
+    run = enginy(ws, "run", "--speed", "3000", "--until", "2h", preexec_fn=lambda: os.umask(0o022))
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    old = os.umask(0o022)
+    try:  # the app's way of starting a runtime: detached, its log opened by the caller
+        from runtime.lease import request_stop, spawn_background
+        from storage.workspace import open_workspace
+        db = open_workspace(ws).open_db()
+        pid = spawn_background(ws, speed=3000)
+        wait_until(lambda: holder(db), timeout=30, what="the runtime to take the lease")
+        request_stop(db)
+        wait_until(lambda: not holder(db), timeout=30, what="the runtime to stop")
+        os.waitpid(pid, 0)
+    finally:
+        os.umask(old)
+    modes = _modes(ws)
+    assert {"sandbox.db", "runtime.log", "enginy.db", "enginy.toml"} <= set(modes)
+    assert {name: mode for name, mode in modes.items()
+            if mode != ("0o700" if (ws / name).is_dir() else "0o600")} == {}
