@@ -140,8 +140,14 @@ def root(
     ctx.obj = {"workspace": workspace}
 
 
+#: Exit code of a fault of the environment, not of the command (a locked database, a full disk):
+#: sysexits' EX_TEMPFAIL, so a script can tell "try again later" from "wrong command" (2).
+EXIT_ENVIRONMENT = 75
+
+
 def run() -> None:
-    """Console entry point: turns user mistakes into one line and exit code 2."""
+    """Console entry point: turns user mistakes into one line and exit code 2, faults of the
+    workspace's disk or lock into one line and exit code 75."""
     try:
         code = app(standalone_mode=False)  # without standalone mode click returns a typer.Exit's code
         if isinstance(code, int) and code:
@@ -162,6 +168,15 @@ def run() -> None:
         # instances, so match the vendored class or a bad option prints a traceback.
         exc.show()
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        from cli.workspace import opened_database
+        from storage.faults import describe
+
+        reason = describe(exc, opened_database())
+        if reason is None:
+            raise
+        sys.stderr.write(f"enginy: {reason}\n")  # a transaction cut short left nothing half-written
+        sys.exit(EXIT_ENVIRONMENT)
 
 
 if __name__ == "__main__":

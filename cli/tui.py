@@ -31,13 +31,18 @@ def tui(ctx: typer.Context,
     from runtime.clock import wall_now
     from tui.app import EnginyApp
 
+    from storage.db import read_only
+
     workspace = open_ws(ctx)
     db = workspace.open_db()
     try:
         holder = runtime_alive(db, wall_now())
+        frozen = read_only(db)
     finally:
         db.close()
-    if holder:
+    if frozen:
+        notice = "This workspace is read-only: you can look around, not change anything; no runtime was started."
+    elif holder:
         notice = f"Runtime running (pid {holder['pid']} on {holder['host']})."
     elif no_runtime:
         notice = "No runtime is running: campaigns do not advance (enginy run, or enginy tui without --no-runtime)."

@@ -26,14 +26,24 @@ def chosen_workspace(ctx: typer.Context) -> Path | None:
     return (ctx.find_root().obj or {}).get("workspace")
 
 
+_OPENED: list[Path] = []  # the databases this invocation opened: a lock error names who else holds them
+
+
 def open_ws(ctx: typer.Context):
     """The opened workspace of this invocation; a missing or bad one is a user error."""
     from storage.workspace import WorkspaceError, open_workspace
 
     try:
-        return open_workspace(workspace_dir(ctx))
+        ws = open_workspace(workspace_dir(ctx))
     except WorkspaceError as exc:
         raise UserError(str(exc)) from None
+    _OPENED.append(ws.db_path)
+    return ws
+
+
+def opened_database() -> Path | None:
+    """The workspace database this invocation opened last, if any."""
+    return _OPENED[-1] if _OPENED else None
 
 
 def open_session(ctx: typer.Context):

@@ -27,6 +27,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,12 +41,16 @@ from runtime.engine import Runtime
 from runtime.lease import acquire, process_alive, release
 from runtime.queue_publish import QueuePublisher
 from runtime.sandbox.world import SandboxWorld
-from storage.db import transaction
+from storage.db import database_path, transaction
+from storage.faults import describe, storage_error as fault_of
 from storage import runtime_lease
 from storage.demo_clock import demo_clock, demo_rows
 from storage.timeline import save_position, workspace_time
 
 HEARTBEAT_S = 1.0
+MAX_FAULT_BACKOFF_S = 30.0  # real seconds between tries of a workspace that cannot be written
+
+log = logging.getLogger("enginy.runtime")
 
 
 class RunOptionError(ValueError):
@@ -66,12 +71,23 @@ class Service:
         self.world = world
         self.speed = speed
         self.clock = trio.testing.MockClock(rate=speed) if speed != 1.0 else None
-        self.runtime = Runtime(db, world=world, poll_interval=max(1.0, speed) * 0.5,
-                               workspace=str(workspace) if workspace else None)
+        self.workspace = workspace
+        self.runtime = self._new_runtime()
         self._demo_seen = demo_rows(self.db)
         self.queues = QueuePublisher(db)
-        if workspace is not None:  # inboxes connected later are picked up while running
-            self.runtime.background.append(self._watch_mail)
+        self._stop_asked = False
+
+    def _new_runtime(self) -> Runtime:
+        """A fresh Runtime: at start, and after a storage fault tore the last one down."""
+        runtime = Runtime(self.db, world=self.world, poll_interval=max(1.0, self.speed) * 0.5,
+                          workspace=str(self.workspace) if self.workspace else None)
+        if self.workspace is not None:  # inboxes connected later are picked up while running
+            runtime.background.append(self._watch_mail)
+        return runtime
+
+    def request_stop(self) -> None:
+        self._stop_asked = True
+        self.runtime.request_stop()
 
     async def _watch_mail(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         from runtime.email_watchers import run_watchers
@@ -104,39 +120,85 @@ class Service:
         try:
             trio.run(self._main, until, clock=self.clock)
         finally:
-            release(self.db)
+            if not self._record(lambda: release(self.db)):  # stale soon: the next run takes it over
+                log.warning("enginy: the runtime stopped but could not release the workspace (a storage fault)")
 
     async def _main(self, until: timedelta | None) -> None:
         epoch = start_time(self.db)
+        end = epoch + until if until else None
         async with trio.open_nursery() as nursery:
             await nursery.start(self._signals)
             await nursery.start(self._heartbeat)
-            await self.runtime.run(epoch=epoch, until=epoch + until if until else None)
-            with transaction(self.db):
-                save_position(self.db, self.runtime.clock.now())
-            self.queues.publish(self.runtime.clock.now())  # the monitor shows the state it stopped in
+            while True:
+                try:
+                    await self.runtime.run(epoch=epoch, until=end)
+                    break
+                except Exception as exc:
+                    if fault_of(exc) is None:
+                        raise
+                    if not await self._wait_out(exc):
+                        break
+                epoch = self.runtime.clock.now()
+                self.runtime = self._new_runtime()
+            if self._record(self._save_position):
+                self.queues.publish(self.runtime.clock.now())  # the monitor shows the state it stopped in
             nursery.cancel_scope.cancel()
+
+    async def _wait_out(self, exc: Exception) -> bool:
+        """A storage fault (a lock held too long by another program, a full disk) stopped the runtime:
+        everything it did is in the database, as after a kill -9. Say so once, wait with backoff until a
+        write goes through again, then go on (True) — or stop if asked meanwhile (False)."""
+        log.warning("enginy: the runtime is waiting: %s", describe(exc, database_path(self.db)))
+        delay = 1.0
+        while not self._stop_asked:
+            await trio.to_thread.run_sync(_sleep_real, delay)
+            if self._record(self._save_position):
+                log.warning("enginy: the workspace can be written again; the runtime goes on")
+                return True
+            delay = min(delay * 2, MAX_FAULT_BACKOFF_S)
+        return False
+
+    def _save_position(self) -> None:
+        with transaction(self.db):
+            save_position(self.db, self.runtime.clock.now())
+
+    @staticmethod
+    def _record(write) -> bool:
+        """Run one bookkeeping write; a storage fault makes it False (the caller waits or skips it)."""
+        try:
+            write()
+        except Exception as exc:
+            if fault_of(exc) is None:
+                raise
+            return False
+        return True
+
 
     async def _signals(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
             task_status.started()
             async for _ in signals:
-                self.runtime.request_stop()
+                self.request_stop()
 
     async def _heartbeat(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
         while True:
             # real seconds, whatever the clock's rate
             await trio.to_thread.run_sync(_sleep_real, HEARTBEAT_S)
-            with transaction(self.db):
-                runtime_lease.beat(self.db, wall_now())
-                if self.runtime.clock is not None:
-                    save_position(self.db, self.runtime.clock.now())
-            self._apply_demo_clock()
+            if self.stop_with is not None and not process_alive(self.stop_with):
+                self.request_stop()
+            self._record(self._tick)  # under a storage fault the main loop waits; beats resume with it
+
+    def _tick(self) -> None:
+        with transaction(self.db):
+            runtime_lease.beat(self.db, wall_now())
             if self.runtime.clock is not None:
-                self.queues.publish(self.runtime.clock.now())
-            if runtime_lease.stop_requested(self.db) or (self.stop_with is not None and not process_alive(self.stop_with)):
-                self.runtime.request_stop()
+                save_position(self.db, self.runtime.clock.now())
+        self._apply_demo_clock()
+        if self.runtime.clock is not None:
+            self.queues.publish(self.runtime.clock.now())
+        if runtime_lease.stop_requested(self.db):
+            self.request_stop()
 
 
 def _sleep_real(seconds: float) -> None:

@@ -21,6 +21,7 @@ from typing import Callable, Iterator
 import sqlite_utils
 
 from storage import migrations as _migrations_pkg
+from storage.faults import ReadOnlyOutdated, note_lock_holders
 
 _MIGRATION_NAME = re.compile(r"^m(\d{3})_[a-z0-9_]+$")
 
@@ -50,6 +51,8 @@ def connect(path: Path | str, *, durable: bool = True, check_same_thread: bool =
     workspaces, where speed matters and a power cut loses nothing of value.
     """
     path = Path(path)
+    if str(path) != ":memory:" and path.exists() and not writable(path):
+        return _connect_read_only(path, check_same_thread)
     if str(path) != ":memory:" and not path.exists():
         _create_private(path)
     conn = sqlite3.connect(
@@ -62,6 +65,48 @@ def connect(path: Path | str, *, durable: bool = True, check_same_thread: bool =
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
     return db
+
+
+def database_path(db: sqlite_utils.Database) -> str:
+    """The file behind a connection ('' for an in-memory database)."""
+    return db.conn.execute("PRAGMA database_list").fetchone()[2]
+
+
+def writable(path: Path) -> bool:
+    """The database file and its folder (where SQLite puts -wal and -shm) can be written."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def read_connection(path: Path | str, *, check_same_thread: bool = False) -> sqlite3.Connection:
+    """A connection that can only read (the app's readers, a read-only workspace).
+
+    A WAL database needs its -shm file to be read; on a read-only filesystem (a mounted backup, a
+    snapshot) it cannot be created, and nobody can write the file either, so it is opened immutable."""
+    uri = Path(path).resolve().as_uri()
+    try:
+        conn = _opened(f"{uri}?mode=ro", check_same_thread)
+    except sqlite3.OperationalError:
+        conn = _opened(f"{uri}?immutable=1", check_same_thread)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA query_only = 1")
+    return conn
+
+
+def _opened(uri: str, check_same_thread: bool) -> sqlite3.Connection:
+    """A connection to `uri` that has read the schema (opening is lazy: this is where it fails)."""
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=check_same_thread, timeout=5.0)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        raise
+    return conn
+
+
+def _connect_read_only(path: Path, check_same_thread: bool) -> sqlite_utils.Database:
+    """A read-only workspace: it can still be read, and any write says "the workspace is read-only"
+    (storage/faults.py). `query_only` is the mark open_db and `read_only` look for."""
+    return sqlite_utils.Database(read_connection(path, check_same_thread=check_same_thread))
 
 
 @contextmanager
@@ -93,7 +138,11 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
             raise
         conn.execute("RELEASE nested")
         return
-    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        note_lock_holders(exc, database_path(db))
+        raise
     try:
         yield db
     except BaseException:
@@ -148,10 +197,22 @@ def migrate(db: sqlite_utils.Database, upto: str | None = None) -> list[str]:
 
 
 def open_db(path: Path | str, *, durable: bool = True, check_same_thread: bool = True) -> sqlite_utils.Database:
-    """Open (creating if needed) a workspace database and bring its schema up to date."""
+    """Open (creating if needed) a workspace database and bring its schema up to date.
+
+    A read-only one is opened for reading as it is; if it needs a newer schema, it cannot be read."""
     db = connect(path, durable=durable, check_same_thread=check_same_thread)
-    migrate(db)
+    if not read_only(db):
+        migrate(db)
+    elif set(migration_names()) - set(applied_migrations(db)):
+        db.close()
+        raise ReadOnlyOutdated(f"{path} is read-only and was written by an older enginy: open it once where it "
+                               "can be written to bring it up to date")
     return db
+
+
+def read_only(db: sqlite_utils.Database) -> bool:
+    """Opened from a read-only workspace: reading works, writing is refused."""
+    return db.conn.execute("PRAGMA query_only").fetchone()[0] == 1
 
 
 SCRATCH_PAGE_SIZE = 16384

@@ -17,6 +17,8 @@ from typing import Any, Callable, Iterable, TypeVar
 
 import sqlite_utils
 
+from storage.db import read_connection
+
 Row = dict[str, Any]
 T = TypeVar("T")
 
@@ -33,11 +35,8 @@ class Reader:
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
-                                   check_same_thread=False, timeout=5.0)
+            conn = read_connection(self.path)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout = 5000")
-            conn.execute("PRAGMA query_only = ON")
             self._local.conn = conn
             with self._lock:
                 self._all.append((threading.current_thread(), conn))
@@ -106,7 +105,7 @@ class ChangeWatch:
     The TUI polls it every ~250 ms on its own connection and re-reads what it shows when it changed."""
 
     def __init__(self, path: Path | str) -> None:
-        self._conn = sqlite3.connect(str(path), isolation_level=None)
+        self._conn = read_connection(path)
 
     def version(self) -> int:
         return self._conn.execute("PRAGMA data_version").fetchone()[0]

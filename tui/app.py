@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.widget import AwaitMount
 
 from runtime.clock import wall_now
+from storage.faults import describe
 from storage.demo_clock import demo_clock, set_demo_clock
 from storage.reader import ChangeWatch, Reader
 from storage.timeline import workspace_time
@@ -98,6 +99,30 @@ class EnginyApp(App[None]):
                timeout: float | None = None, markup: bool = False) -> None:
         """Notifications often quote campaign or contact names: never parse them as markup."""
         super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False)
+
+    def _storage_fault(self, error: BaseException) -> bool:
+        """Say a fault of the workspace's disk or lock (another program holds the database, a full
+        disk, a read-only workspace) in a notice; True when `error` was one. The write it stopped was
+        one transaction, so nothing is half done and the app stays open."""
+        reason = describe(error, self.workspace.db_path)
+        if reason is not None:
+            self.notify(f"Not done — {reason}.", severity="error", timeout=8)
+        return reason is not None
+
+    async def _dispatch_action(self, namespace, action_name: str, params) -> bool:
+        """Every key, palette entry and click runs its action here: a storage fault becomes a notice."""
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as error:
+            if not self._storage_fault(error):
+                raise
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Workers and timers report here: a storage fault is a notice; anything else is a bug and
+        ends the app as Textual does."""
+        if not self._storage_fault(error):
+            super()._handle_exception(error)
 
     def on_mount(self) -> None:
         from tui.screens.dashboard import DashboardScreen
