@@ -65,6 +65,9 @@ def import_file(
              "linkedin_url, company, job_title, phone, timezone, linkedin_id, custom (keep as a custom field) or "
              "skip. Repeatable."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything and report the counts, write nothing."),
+    created_by: Optional[str] = typer.Option(
+        None, "--created-by", help="Who a new list is recorded as created by (the Lists filter 'created by'); "
+                                   "default: the workspace's user (`user` in enginy.toml)."),
 ) -> None:
     """Import contacts from a CSV into a list; duplicates (same email or LinkedIn URL) are merged.
 
@@ -85,6 +88,8 @@ def import_file(
 
     if not list_name.strip():
         raise UserError("--list needs a name")
+    if created_by is not None and not created_by.strip():
+        raise UserError("--created-by needs a name")
     try:
         mapping = parse_map_options(maps or [])
     except MappingError as exc:
@@ -95,7 +100,7 @@ def import_file(
     try:
         if bar:
             bar.start()
-        result = import_contacts(db, file, list_name=list_name, now=wall_now(), created_by=workspace.config.user,
+        result = import_contacts(db, file, list_name=list_name, now=wall_now(), created_by=(created_by or workspace.config.user).strip(),
                                  rejects_path=rejects, progress=progress, mapping=mapping, dry_run=dry_run)
     except (CsvFileError, MappingError) as exc:
         raise UserError(f"{file}: {exc}; nothing was imported") from None

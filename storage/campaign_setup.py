@@ -31,12 +31,14 @@ class ListFilter(msgspec.Struct, frozen=True, kw_only=True):
     search: str = ""
     sort: ListSort = "recent"
     created_by: str = ""
-    since: str = ""  # an ISO date: lists created on or after it
+    since: str = ""  # an ISO date or time: lists created on or after it
+    until: str = ""  # an ISO date: lists created on or before that day
     tag: str = ""
 
 
-def pick_lists(db: sqlite_utils.Database, flt: ListFilter, *, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
-    """Lists matching `flt` with their member counts, newest first or by name."""
+def pick_lists(db: sqlite_utils.Database, flt: ListFilter, *, limit: int | None = LIST_LIMIT) -> list[dict[str, Any]]:
+    """Lists matching `flt` with their member counts, newest first or by name (the wizard's
+    picker, the Lists screen and `enginy lists list`; `limit=None`: all of them)."""
     where, params = [], []
     if flt.search:
         where.append("l.name LIKE ? ESCAPE '\\'")
@@ -47,6 +49,9 @@ def pick_lists(db: sqlite_utils.Database, flt: ListFilter, *, limit: int = LIST_
     if flt.since:
         where.append("l.created_at >= ?")
         params.append(flt.since)
+    if flt.until:
+        where.append("l.created_at < ?")
+        params.append(flt.until[:10] + "U")  # after every time of that day ("T…" < "U")
     if flt.tag:
         where.append("EXISTS (SELECT 1 FROM json_each(l.tags) t WHERE t.value = ?)")
         params.append(flt.tag)
@@ -54,7 +59,7 @@ def pick_lists(db: sqlite_utils.Database, flt: ListFilter, *, limit: int = LIST_
     sql = ("SELECT l.id, l.name, l.tags, l.created_by, l.created_at,"
            " (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members FROM lists l"
            + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {order} LIMIT ?")
-    rows = list(db.query(sql, [*params, limit]))
+    rows = list(db.query(sql, [*params, -1 if limit is None else limit]))
     for row in rows:
         row["tags"] = msgspec.json.decode(row["tags"])
     return rows

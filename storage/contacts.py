@@ -8,8 +8,9 @@ Functions that write take `now` (the storage layer never reads the clock).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
@@ -52,26 +53,35 @@ def ensure_list(db: sqlite_utils.Database, name: str, *, now: datetime, created_
         return db.execute("SELECT id FROM lists WHERE name = ?", [name]).fetchone()[0]
 
 
-_LISTS = "(SELECT l.*, (SELECT count(*) FROM list_members m WHERE m.list_id = l.id) AS members FROM lists l)"
+def rename_list(db: sqlite_utils.Database, name: str, new_name: str) -> ContactList:
+    """Give a list another name (campaigns that enrolled it keep their contacts; the activity log
+    keeps the old name it recorded)."""
+    new_name = new_name.strip()
+    if not new_name:
+        raise ValueError("a list needs a name")
+    with transaction(db):
+        found = get_list(db, name)
+        if found is None:
+            raise KeyError(name)
+        if new_name != found.name and get_list(db, new_name) is not None:
+            raise ValueError(f"there is already a list called {new_name!r}")
+        db.execute("UPDATE lists SET name = ? WHERE id = ?", [new_name, found.id])
+        return get_list(db, new_name)  # type: ignore[return-value]
 
 
-def _list_filter(search: str | None) -> tuple[str, list[Any]]:
-    return ("name LIKE ? ESCAPE '\\'", [_like(search)]) if search else ("", [])
-
-
-def lists_page(
-    db: sqlite_utils.Database, *, search: str | None = None, after=None, limit: int = PAGE
-) -> Page[dict[str, Any]]:
-    """Lists newest first with their member counts (the audience step's picker)."""
-    where, params = _list_filter(search)
-    return page(db, _LISTS, where=where, params=params, key="created_at", after=after, limit=limit,
-                descending=True)
-
-
-def iter_lists(db: sqlite_utils.Database, *, search: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every list (newest first, with member counts), page by page."""
-    where, params = _list_filter(search)
-    return iterate(db, _LISTS, where=where, params=params, key="created_at", descending=True)
+def set_list_tags(db: sqlite_utils.Database, name: str, *, add: Iterable[str] = (),
+                  remove: Iterable[str] = ()) -> list[str]:
+    """Add and remove tags of a list (the "Tags" filter of the Lists screen and the wizard's step 2);
+    return its tags, sorted. Tags are trimmed; empty ones are ignored; adding one it has is a no-op."""
+    added = {t.strip() for t in add if t.strip()}
+    removed = {t.strip() for t in remove if t.strip()}
+    with transaction(db):
+        found = get_list(db, name)
+        if found is None:
+            raise KeyError(name)
+        tags = sorted((set(found.tags) | added) - removed, key=str.casefold)
+        db.execute("UPDATE lists SET tags = ? WHERE id = ?", [json.dumps(tags), found.id])
+    return tags
 
 
 def delete_list(db: sqlite_utils.Database, name: str) -> int:

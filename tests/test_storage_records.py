@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storage.blocklist import BlockValueError, add_block, blocklist_page, is_blocked, remove_block
+from storage.campaign_setup import ListFilter, pick_lists
 from storage.contact_fields import clean_line, field_for, normalise_email, normalise_linkedin, split_full_name
-from storage.contacts import contacts_page, delete_list, ensure_list, find_contact, lists_page
+from storage.contacts import contacts_page, delete_list, ensure_list, find_contact
 from storage.db import connect, migrate, open_db, transaction
 from storage.paging import iterate, page
 from storage.records import RECORDS, Activity, Contact, Enrollment, Identity
@@ -109,7 +110,7 @@ def test_contacts_page_filters_by_list_and_search(db):
     assert [c.first_name for c in contacts_page(db, search="0%").rows] == ["100%"]
     assert [c.first_name for c in contacts_page(db, search="ada", list_id=one).rows] == ["Ada"]
     assert ensure_list(db, "One", now=NOW) == one
-    assert [r["members"] for r in lists_page(db).rows] == [2]
+    assert [r["members"] for r in pick_lists(db, ListFilter())] == [2]
     assert delete_list(db, "One") == 2 and db.execute("SELECT count(*) FROM contacts").fetchone()[0] == 4
     with pytest.raises(KeyError):
         delete_list(db, "One")
