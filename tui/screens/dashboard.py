@@ -104,6 +104,8 @@ class DashboardScreen(CampaignActions, Screen):
                 tooltip="Every identity: statistics, status, configuration"),
         Binding("C", "contacts", "Contacts", show=False, id="dashboard.contacts",
                 tooltip="Every contact: search any field, mark, add to a campaign"),
+        Binding("L", "lists", "Lists", show=False, id="dashboard.lists",
+                tooltip="Every contact list: search, sort, filter, add one to a campaign"),
         Binding("I", "import_contacts", "Import contacts", show=False, id="dashboard.import",
                 tooltip="Import a CSV with a mapping step"),
         Binding("x", "clear_filters", "Clear filters", show=False, id="dashboard.clear"),
@@ -197,6 +199,7 @@ class DashboardScreen(CampaignActions, Screen):
             Command("Queues", "Live queue monitor of every identity", self.action_queues),
             Command("Identities", "Statistics, status and configuration of every identity", self.action_identities),
             Command("Contacts", "Every contact: search, mark, add to a campaign", self.action_contacts),
+            Command("Lists", "Every contact list: search, filter, add one to a campaign", self.action_lists),
             Command("Import contacts", "A CSV with a mapping step", self.action_import_contacts),
             *[Command(f"Show {label} campaigns", f"Status tab {label}", lambda k=key: self.action_jump(k))
               for key, (label, _) in TABS.items()],
@@ -245,6 +248,11 @@ class DashboardScreen(CampaignActions, Screen):
         from tui.screens.contacts import ContactsScreen
 
         self.app.push_screen(ContactsScreen(self.ctx))
+
+    def action_lists(self) -> None:
+        from tui.screens.lists import ListsScreen
+
+        self.app.push_screen(ListsScreen(self.ctx))
 
     def action_import_contacts(self) -> None:
         from tui.screens.import_contacts import ImportScreen
