@@ -99,6 +99,7 @@ class ContactsScreen(Screen):
         self._refilter()
 
     @on(VirtualTable.Loaded)
+    @on(VirtualTable.Marked)
     def _loaded(self) -> None:
         count, exact = self.table.total
         marked = len(self.table.marked)

@@ -106,6 +106,17 @@ class VirtualTable(ScrollView, can_focus=True):
     class Selected(Highlighted):
         """Enter or a click on a row."""
 
+    class Marked(Message):
+        """Space marked or unmarked a row: screens showing "N marked" update at once, not at the next page."""
+
+        def __init__(self, table: "VirtualTable") -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> "VirtualTable":
+            return self.table
+
     class Loaded(Message):
         """A page landed (the bench times `first paint` with it)."""
 
@@ -478,6 +489,7 @@ class VirtualTable(ScrollView, can_focus=True):
             return
         key = getattr(row, self.source.key_name)
         self.marked.symmetric_difference_update({key})
+        self.post_message(self.Marked(self))
         self.action_cursor(1)
         self.refresh()
 
