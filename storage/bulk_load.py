@@ -1,6 +1,6 @@
 """Filling a fresh workspace in bulk: what triggers derive is rebuilt once, not row by row.
 
-Inserted contacts feed two FTS5 indexes (m041 words, m045 punctuation) and
+Inserted contacts feed three FTS5 indexes (m041 and m048 words, m045 punctuation) and
 inserted enrollments feed the per-campaign counts (m043), each through an
 AFTER INSERT trigger. Row by row that was two thirds of building a simulation's
 workspace (500,000 leads: ~10 s of CPU); rebuilt once at the end it is ~1.5 s.
@@ -25,6 +25,7 @@ REBUILDS: dict[str, dict[str, tuple[str, ...]]] = {
     "contacts": {
         "contact_search_insert": ("INSERT INTO contact_search (contact_search) VALUES ('rebuild')",),
         "contact_marks_insert": ("INSERT INTO contact_marks (contact_marks) VALUES ('rebuild')",),
+        "contact_details_insert": ("INSERT INTO contact_details (contact_details) VALUES ('rebuild')",),
     },
     "enrollments": {
         # NOT INDEXED: one pass over the table, not an index walk with a row look-up each

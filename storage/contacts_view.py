@@ -4,11 +4,13 @@ A `RowSource` for tui/widgets/virtual_table.py (key `id`, after/before/count/
 seek), so the table pages a million contacts one indexed page at a time: the
 rowid order needs no index, a list is walked through list_members' primary
 key (list_id, contact_id). The search is a LIKE on one field or on all of
-them; in id order a page of a common match fills within the first rows, a
-rare one walks further (it is not FTS-backed: the word index of m041 covers
-names and company only, and this search covers emails and URLs too).
-Counting with a search is exact when it finishes within a small budget,
-else estimated from a sample (shown with "≈"). Shared by the Contacts screen
+them (and on "first last"); where it starts is storage/search.hits_plan's
+choice: a rare search starts from the word indexes' hits (m041 names and
+company, m048 email, title, LinkedIn URL, phone: words starting with the typed
+words, re-checked with the LIKE; ~460 ms → a few ms a page at a million
+contacts, bench/contacts_screen.py), a common one walks in id order, where a
+page fills within the first rows. Counting with a search is exact when it
+finishes within a small budget, else estimated from a sample (shown with "≈"). Shared by the Contacts screen
 and any picker of contacts (the campaign wizard's audience step).
 """
 
@@ -20,12 +22,15 @@ from typing import Any
 import msgspec
 
 from storage.reader import Reader
-from storage.search import like
+from storage.search import DETAIL_HITS, FTS_HITS, SAMPLE as DENSITY_SAMPLE, Hits, hits_plan, like
 
 SEARCHABLE = ("first_name", "last_name", "email", "company", "job_title", "linkedin_url", "phone")
 """The fields a search can be limited to ("" = any of them)."""
 
 SAMPLE = 5_000
+NAME_FIELDS = frozenset({"first_name", "last_name", "company"})  # m041's word index, m045's marks
+DETAIL_FIELDS = frozenset({"email", "job_title", "linkedin_url", "phone"})  # m048's word index
+_UNPLANNED = object()
 
 
 class ContactRow(msgspec.Struct, frozen=True):
@@ -58,6 +63,31 @@ class ContactsSource:
             raise ValueError(f"cannot search field {flt.field!r}")
         self.reader = reader
         self.flt = flt
+        self._plan: Any = _UNPLANNED
+
+    def _like(self) -> tuple[str, list[Any]]:
+        """The exact condition: the typed text inside the field searched, or any field or "first last"."""
+        values = [f"coalesce(c.{f}, '')" for f in ([self.flt.field] if self.flt.field else SEARCHABLE)]
+        if not self.flt.field:
+            values.append("(c.first_name || ' ' || c.last_name)")
+        return "(" + " OR ".join(f"{v} LIKE ? ESCAPE '\\'" for v in values) + ")", [like(self.flt.search)] * len(values)
+
+    def _hits(self) -> Hits | None:
+        """Where the search starts (hits_plan), decided once per source on the worker thread's first read."""
+        if self._plan is _UNPLANNED:
+            fields = {self.flt.field} if self.flt.field else set(SEARCHABLE)
+            words = tuple(sql for sql, covers in ((FTS_HITS, NAME_FIELDS), (DETAIL_HITS, DETAIL_FIELDS))
+                          if fields & covers)
+            cond, params = self._like()
+            cols = ", ".join(f"c.{f}" for f in SEARCHABLE)
+            if self.flt.list_id is not None:
+                first = (f"SELECT {cols} FROM list_members m JOIN contacts c ON c.id = m.contact_id"
+                         " WHERE m.list_id = ? ORDER BY m.contact_id LIMIT ?", [self.flt.list_id, DENSITY_SAMPLE])
+            else:
+                first = (f"SELECT {cols} FROM contacts c ORDER BY c.id LIMIT ?", [DENSITY_SAMPLE])
+            sample = (f"SELECT count(*) FROM ({first[0]}) AS c WHERE {cond}", [*first[1], *params])
+            self._plan = hits_plan(self.reader, self.flt.search, sample, words=words, marks=fields <= NAME_FIELDS)
+        return self._plan
 
     def _where(self) -> tuple[list[str], list[Any]]:
         where: list[str] = []
@@ -66,9 +96,13 @@ class ContactsSource:
             where.append("c.id IN (SELECT contact_id FROM list_members WHERE list_id = ?)")
             params.append(self.flt.list_id)
         if self.flt.search:
-            fields = [self.flt.field] if self.flt.field else SEARCHABLE
-            where.append("(" + " OR ".join(f"coalesce(c.{f}, '') LIKE ? ESCAPE '\\'" for f in fields) + ")")
-            params += [like(self.flt.search)] * len(fields)
+            hits = self._hits()
+            if hits is not None:
+                where.append(f"c.id IN ({hits[0]})")
+                params += hits[1]
+            cond, like_params = self._like()
+            where.append(cond)
+            params += like_params
         return where, params
 
     def _select(self, extra: str, params: list[Any], order: str, limit: int) -> list[ContactRow]:

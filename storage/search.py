@@ -1,10 +1,12 @@
-"""Where a name or company search starts: the FTS indexes' hits when they are few, else a LIKE walk.
+"""Where a contact search starts: the FTS indexes' hits when they are few, else a LIKE walk.
 
-The audience (storage/audience_view.py) and the activity log
-(storage/activity_view.py) both narrow to the contacts a search matches;
-this module decides, per search, whether to start from the contacts the
-word index (m041) or the punctuation index (m045) names, or to walk the
-list in id order re-checking LIKE (when hits are dense, a page fills quickly).
+The audience (storage/audience_view.py), the activity log
+(storage/activity_view.py) and the Contacts screen (storage/contacts_view.py)
+narrow to the contacts a search matches; this module decides, per search,
+whether to start from the contacts the word indexes (m041 names and company,
+m048 email, title, LinkedIn URL, phone) or the punctuation index (m045) name,
+or to walk the rows in id order re-checking LIKE (when hits are dense, a page
+fills quickly).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ NAME_LIKE = "((c.first_name || ' ' || c.last_name) LIKE ? ESCAPE '\\' OR c.compa
 Hits = tuple[str, list[Any]]
 #: contacts with a word starting with each typed word (FTS5, m041)
 FTS_HITS = "SELECT rowid FROM contact_search WHERE contact_search MATCH ?"
+#: contacts with a word starting with each typed word in their email, title, LinkedIn URL or phone (m048)
+DETAIL_HITS = "SELECT rowid FROM contact_details WHERE contact_details MATCH ?"
 #: contacts having runs of punctuation (m045), the query naming every run that contains a mark
 MARK_HITS = "SELECT rowid FROM contact_marks WHERE contact_marks MATCH ?"
 #: The marks a search starts from: m045's tokenizer indexes every character SQLite's Unicode 6.1
@@ -75,37 +79,48 @@ def mark_runs(reader: Reader) -> list[str]:
 
 
 def search_plan(reader: Reader, search: str, campaign_id: int, budget_ms: int = 30) -> Hits | None:
-    """The contacts to start a search from, or None to walk the list with LIKE (the old way).
+    """The contacts to start a campaign's search from (names and company), or None to walk its leads with LIKE.
+
+    The density sample is the LIKE over the campaign's first SAMPLE leads (~2 ms); see hits_plan."""
+    pattern = like(search)
+    sample = (f"SELECT count(*) FROM (SELECT c.first_name, c.last_name, c.company FROM enrollments e"
+              f" INDEXED BY enrollments_campaign JOIN contacts c ON c.id = e.contact_id WHERE e.campaign_id = ?"
+              f" ORDER BY e.id LIMIT ?) AS c WHERE {NAME_LIKE}", [campaign_id, SAMPLE, pattern, pattern])
+    return hits_plan(reader, search, sample, words=(FTS_HITS,), marks=True, budget_ms=budget_ms)
+
+
+def hits_plan(reader: Reader, search: str, sample: Hits, *, words: tuple[str, ...], marks: bool,
+              budget_ms: int = 30) -> Hits | None:
+    """The contacts to start a search from, or None to walk the rows in id order with LIKE (the old way).
+
+    `sample` counts the LIKE's matches among the first SAMPLE rows the walk would read;
+    `words` are the FTS queries (FTS_HITS, DETAIL_HITS) whose union covers the fields searched;
+    `marks`: the punctuation index (names and company) covers them too.
 
     Starting from the hits pays when they are few: read them all, keep the
-    campaign's, sort by id. When they are many, the LIKE walk in id order fills a
+    list's, sort by id. When they are many, the LIKE walk in id order fills a
     page within the first few thousand rows, so it is the fast plan — and its
     results are LIKE's (substrings, also inside words), as before. Dense is
-    judged first on a sample (the LIKE over the campaign's first SAMPLE leads,
-    ~2 ms), because FTS5 merges a prefix's whole term list inside one step no
-    progress handler can interrupt: "lead"* over a million "LeadN" names took
-    ~200 ms just to count. A sparse sample still gets the hits counted up to
-    RARE_SEARCH. The hits are the FTS words (as prefixes) when the text has
-    letters or digits; else the contacts having its rarest punctuation mark
-    ("&", "@", "-" …, which the word index leaves out; m045), whose LIKE
-    re-check is then exact — a mark-only search finds exactly what the walk would."""
+    judged first on the sample, because FTS5 merges a prefix's whole term list
+    inside one step no progress handler can interrupt: "lead"* over a million
+    "LeadN" names took ~200 ms just to count. A sparse sample still gets the
+    hits counted up to RARE_SEARCH. The hits are the FTS words (as prefixes)
+    when the text has letters or digits; else the contacts having its rarest
+    punctuation mark ("&", "@", "-" …, which the word index leaves out; m045),
+    whose LIKE re-check is then exact — a mark-only search finds exactly what the walk would."""
     match = search_match(search)
-    marks = sorted(set(search) & MARKS) if match is None else []
-    if match is None and not marks:
+    found = sorted(set(search) & MARKS) if match is None and marks else []
+    if match is None and not found:
         return None  # no word and no indexed mark (say "✓"): only the walk can answer
-    pattern = like(search)
-    dense = reader.tuples(
-        f"SELECT count(*) FROM (SELECT c.first_name, c.last_name, c.company FROM enrollments e"
-        f" INDEXED BY enrollments_campaign JOIN contacts c ON c.id = e.contact_id WHERE e.campaign_id = ?"
-        f" ORDER BY e.id LIMIT ?) AS c WHERE {NAME_LIKE}", [campaign_id, SAMPLE, pattern, pattern])[0][0]
-    if dense >= DENSE_IN_SAMPLE:
+    if reader.tuples(*sample)[0][0] >= DENSE_IN_SAMPLE:
         return None
     if match is not None:
-        hits = reader.within(budget_ms, f"SELECT count(*) FROM ({FTS_HITS} LIMIT ?)", [match, RARE_SEARCH + 1])
-        return (FTS_HITS, [match]) if hits is not None and hits <= RARE_SEARCH else None
+        sql, params = " UNION ".join(words), [match] * len(words)
+        hits = reader.within(budget_ms, f"SELECT count(*) FROM ({sql} LIMIT ?)", [*params, RARE_SEARCH + 1])
+        return (sql, params) if hits is not None and hits <= RARE_SEARCH else None
     runs = mark_runs(reader)
     best: tuple[int, str] | None = None
-    for mark in marks:
+    for mark in found:
         query = mark_query(runs, mark)
         hits = reader.within(budget_ms, f"SELECT count(*) FROM ({MARK_HITS} LIMIT ?)", [query, RARE_SEARCH + 1])
         if hits is not None and (best is None or hits < best[0]):

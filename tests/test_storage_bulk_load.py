@@ -22,6 +22,8 @@ def derived(db) -> dict:
     return {
         "words": {w: rows("SELECT rowid FROM contact_search WHERE contact_search MATCH ?", w)
                   for w in ("first17", "last4242", "company", "\"company 5\"", "sales")},
+        "details": {w: rows("SELECT rowid FROM contact_details WHERE contact_details MATCH ?", w)
+                    for w in ("example", "head", "sales*")},
         "marks": rows("SELECT term, doc FROM contact_marks_vocab"),
         "marked": rows("SELECT rowid FROM contact_marks WHERE contact_marks MATCH '\"@\"'"),
         "counts": rows("SELECT campaign_id, status, node_id, n FROM enrollment_counts WHERE n != 0"),
@@ -49,14 +51,14 @@ def test_a_bulk_fill_derives_what_row_by_row_triggers_derive(tmp_path):
     assert expected["words"]["first17"] and expected["marked"] == [(5,), (6,)]  # the comparison has substance
     assert sum(n for *_, n in expected["counts"]) == 1200
     assert derived(bulk) == expected
-    for index in ("contact_search", "contact_marks"):  # FTS5's own check: the index matches its content table
+    for index in ("contact_search", "contact_marks", "contact_details"):  # FTS5's own check: the index matches its content table
         bulk.execute(f"INSERT INTO {index} ({index}) VALUES ('integrity-check')")
 
 
 def test_the_triggers_are_back_afterwards(tmp_path):
     db = built(tmp_path, "bulk.db", bulk=True)
     before = {t: insert_triggers(db, t) for t in TABLES}
-    assert set(before["contacts"]) == {"contact_search_insert", "contact_marks_insert"}
+    assert set(before["contacts"]) == {"contact_search_insert", "contact_marks_insert", "contact_details_insert"}
     with transaction(db):
         db.execute("INSERT INTO contacts (id, first_name, last_name, created_at, updated_at)"
                    " VALUES (99999, 'Zebedee', 'Ng', 'now', 'now')")
