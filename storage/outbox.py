@@ -24,6 +24,7 @@ import sqlite_utils
 
 from storage.activity import iso
 from storage.audience import _BLOCK_TESTS
+from storage.db import joined_transaction
 from storage.leads import decode_state
 
 # The audience's blocklist test, every kind (one row per claim: the cost is a few index lookups).
@@ -31,7 +32,7 @@ _BLOCKED = "(" + " OR ".join(_BLOCK_TESTS.values()) + ")"
 
 CLAIM_SQL = f"""
 SELECT o.id, o.key, o.state, o.enrollment_id, o.campaign_id, o.inbox_id, o.node_id, o.channel, o.action,
-       o.bucket, o.payload, o.message_id, o.first_attempt_at, o.sort_key,
+       o.bucket, o.payload, o.message_id, o.first_attempt_at, o.sort_key, o.accepted_at,
        e.status AS lead_status, e.removed, e.state AS lead_state, e.contact_id,
        k.status AS campaign_status,
        c.email, c.linkedin_id, c.linkedin_url, {_BLOCKED} AS blocked
@@ -60,6 +61,7 @@ class Claimed(msgspec.Struct, kw_only=True):
     message_id: str | None
     first_attempt_at: datetime
     resumed: bool
+    accepted: bool = False  # the mail server took it (an email's 250): only its Sent copy may be missing
     email: str | None
     linkedin_id: str | None
     linkedin_url: str | None
@@ -130,9 +132,16 @@ def claim(db: sqlite_utils.Database, row: dict, *, identity_id: int, now: dateti
         contact_id=row["contact_id"], inbox_id=row["inbox_id"], node=row["node_id"], channel=row["channel"],
         action=row["action"], bucket=row["bucket"], payload=msgspec.json.decode(row["payload"] or "{}"),
         message_id=message_id, first_attempt_at=datetime.fromisoformat(first), resumed=resumed,
+        accepted=row["accepted_at"] is not None,
         email=row["email"], linkedin_id=row["linkedin_id"], linkedin_url=row["linkedin_url"],
         sort_key=row["sort_key"], claimed_at=now,
     )
+
+
+def mark_accepted(db: sqlite_utils.Database, key: str, now: datetime) -> None:
+    """The mail server answered 250 to this email's DATA: whatever happens next, it is not sent again."""
+    with joined_transaction(db):
+        db.execute("UPDATE outbox SET accepted_at = ? WHERE key = ?", [iso(now), key])
 
 
 def ledger_time(db: sqlite_utils.Database, outbox_id: int) -> datetime | None:

@@ -44,7 +44,7 @@ class EmailJobs:
             sent = await self.driver.send(OutgoingEmail(
                 inbox_id=inbox["id"], sender=inbox["email"], to=job.email or "", subject=p.get("subject", ""),
                 text=p.get("text", ""), html=p.get("html", ""), message_id=job.message_id or "",
-                in_reply_to=thread), SendKey(job.key, job.first_attempt_at, job.resumed))
+                in_reply_to=thread), SendKey(job.key, job.first_attempt_at, job.resumed, job.accepted))
         except EmailError as exc:
             return self._failed(exc)
         return Done(sent.message_id, sent.reconciled)

@@ -38,6 +38,7 @@ from runtime.actors.waiting import WaitingReasons
 from runtime.clock import Clock
 from runtime.leads import CampaignInfo, QueuedJob, advance, projected_due
 from runtime.limits import ActionTimes
+from runtime import crashpoints
 from runtime.results import LINKEDIN_MESSAGES, failed, record_side, settle
 from sequences.statuses import Substatus
 from sequences.step import ActionDone, Blocked
@@ -252,6 +253,7 @@ class IdentityActor:
             if opens:
                 outbox.spend(self.db, at=now, identity_id=self.id, bucket=limits.CONVERSATION,
                              campaign_id=job.campaign_id, enrollment_id=job.enrollment_id)
+        crashpoints.reached("claimed")
         times = self.lanes.times
         if had_ledger is None:
             times[lane].add(now)
@@ -262,7 +264,10 @@ class IdentityActor:
         self._in_flight += 1
         try:
             adapter = self.email if job.channel == "email" else self.linkedin
-            self._apply(lane, job, info, had_ledger, await adapter.perform(job))
+            outcome = await adapter.perform(job)
+            crashpoints.reached("performed")
+            self._apply(lane, job, info, had_ledger, outcome)
+            crashpoints.reached("settled")
         finally:
             self._in_flight -= 1
             if not self._in_flight:

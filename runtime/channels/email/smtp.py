@@ -31,6 +31,8 @@ from typing import Callable
 
 import trio
 
+from runtime import crashpoints
+
 from runtime.channels.email import imap as mail_imap
 from runtime.channels.base import SendKey
 from runtime.channels.email.protocol import (EmailDisconnected, EmailOutcomeUnknown, EmailRejected, EmailSent,
@@ -95,11 +97,13 @@ class SmtpEmail:
     def __init__(self, account_for: Callable[[int], InboxAccount | None], now: Callable[[], datetime], *,
                  tracking_for: Callable[[OutgoingEmail, SendKey], Tracking | None] | None = None,
                  on_tracked_links: Callable[[Tracking, SendKey, list[str]], None] | None = None,
+                 on_accepted: Callable[[SendKey], None] | None = None,
                  warm_seconds: float = 60.0) -> None:
         self._account_for = account_for
         self._now = now
         self._tracking_for = tracking_for
         self._on_tracked_links = on_tracked_links
+        self._on_accepted = on_accepted  # records the 250 before anything else can go wrong
         self._warm = timedelta(seconds=warm_seconds)
         self._conns: dict[int, tuple[smtplib.SMTP, datetime]] = {}
         self._locks: dict[int, trio.Lock] = {}
@@ -115,26 +119,37 @@ class SmtpEmail:
                 found = await trio.to_thread.run_sync(self._look_up, account, email.message_id)
                 if found:
                     return EmailSent(email.message_id, reconciled=True)
+            if key.accepted:  # out already; the runtime stopped before filing its copy in Sent
+                await trio.to_thread.run_sync(self._file_in_sent, account,
+                                              self._composed(account, email, None).as_bytes(),
+                                              email.message_id, self._now())
+                return EmailSent(email.message_id, reconciled=True)
             tracking = self._tracking_for(email, key) if self._tracking_for else None
-            try:
-                composed = compose(
-                    sender=account.settings.email, sender_name=account.sender_name, to=email.to, to_name="",
-                    subject=email.subject, text=email.text, html=email.html, message_id=email.message_id,
-                    now=self._now(), in_reply_to=email.in_reply_to,
-                    signature_text=account.signature_text, signature_html=account.signature_html,
-                    unsubscribe_url=(f"{tracking.base_url}/u/{tracking.token}" if tracking else None),
-                    list_unsubscribe=account.list_unsubscribe,
-                    tracking=tracking,
-                )
-            except ComposeError as exc:
-                raise EmailRejected(str(exc)) from None
+            composed = self._composed(account, email, tracking)
             if tracking is not None and self._on_tracked_links is not None:
                 self._on_tracked_links(tracking, key, composed.links)
             raw = composed.as_bytes()
             # Clock.now() needs the Trio thread: read it here, hand it to the workers.
             await trio.to_thread.run_sync(self._submit, account, email.to, raw, self._now())
+            if self._on_accepted is not None:
+                self._on_accepted(key)
+            crashpoints.reached("email.accepted")
             await trio.to_thread.run_sync(self._file_in_sent, account, raw, email.message_id, self._now())
             return EmailSent(email.message_id)
+
+    def _composed(self, account: InboxAccount, email: OutgoingEmail, tracking: Tracking | None):
+        try:
+            return compose(
+                sender=account.settings.email, sender_name=account.sender_name, to=email.to, to_name="",
+                subject=email.subject, text=email.text, html=email.html, message_id=email.message_id,
+                now=self._now(), in_reply_to=email.in_reply_to,
+                signature_text=account.signature_text, signature_html=account.signature_html,
+                unsubscribe_url=(f"{tracking.base_url}/u/{tracking.token}" if tracking else None),
+                list_unsubscribe=account.list_unsubscribe,
+                tracking=tracking,
+            )
+        except ComposeError as exc:
+            raise EmailRejected(str(exc)) from None
 
     async def aclose(self) -> None:
         conns, self._conns = self._conns, {}

@@ -14,6 +14,7 @@ from runtime.channels.email import tracking
 from runtime.channels.email.config import InboxSettings
 from runtime.channels.email.smtp import InboxAccount, SmtpEmail
 from runtime.secrets import SecretStore, inbox_secret_name
+from storage import outbox
 from storage.inboxes import imap_inbox
 from storage.records import Inbox
 
@@ -43,4 +44,5 @@ def smtp_driver(rt, identity: dict, store: SecretStore, *, base_url: str = "") -
     return SmtpEmail(account_for, rt.clock.now,
                      tracking_for=lambda email, key: tracking.tracking_for(db, key.key, base_url=base_url,
                                                                          now=rt.clock.now()),
-                     on_tracked_links=lambda t, key, links: tracking.save_links(db, t, links))
+                     on_tracked_links=lambda t, key, links: tracking.save_links(db, t, links),
+                     on_accepted=lambda key: outbox.mark_accepted(db, key.key, rt.clock.now()))
