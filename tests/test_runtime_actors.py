@@ -208,3 +208,32 @@ async def test_a_send_slower_than_the_grace_is_left_for_the_look_up(tmp_path, au
     await stop_during_first_send(db, world)
     assert [r[0] for r in db.execute("SELECT state FROM outbox WHERE state != 'queued'")] == ["sending"]
     assert world.deliveries == {}  # cut off before the far side did it; the next start looks it up
+
+
+@pytest.mark.trio
+async def test_three_days_down_then_each_due_step_runs_once_none_early_none_out_of_hours(tmp_path, autojump_clock):
+    """The runtime stops on Monday evening and starts again on Thursday: every step that fell due
+    meanwhile runs once, after its due time, inside working hours (reliability requirement 4)."""
+    seq = Sequence(start="m1", nodes=[
+        Email(id="m1", subject="Hello", body="hi {first_name}", next="m2"),
+        Email(id="m2", subject="Again", body="following up", delay=Delay(days=1)),
+    ])
+    db = workspace(tmp_path, seq, leads=20)
+    world = SandboxWorld(5, profile=QUIET)
+    await run_for(db, world, MON, 0.8)  # Monday until 19:12 UTC: the first emails are out
+    assert world.deliveries and all(d.key.split(":")[1] == "m1" for d in world.deliveries.values())
+    await run_for(db, world, MON + timedelta(days=3), 2)  # down Tuesday and Wednesday
+    tz = ZoneInfo("Europe/Madrid")
+    steps: dict[tuple[str, str], list[datetime]] = {}
+    for d in world.deliveries.values():
+        lead, node, _ = d.key.split(":")
+        steps.setdefault((lead, node), []).append(d.at)
+        local = d.at.astimezone(tz)
+        assert local.weekday() < 5 and 9 <= local.hour < 18, local
+    assert all(len(at) == 1 for at in steps.values())  # once each
+    assert {lead for lead, node in steps if node == "m2"} == {lead for lead, node in steps if node == "m1"} == {
+        str(i) for i in range(1, 21)}
+    for (lead, node), [at] in steps.items():
+        if node == "m2":  # never early: a day after m1, and not before the runtime came back
+            assert at >= steps[(lead, "m1")][0] + timedelta(days=1) and at >= MON + timedelta(days=3)
+    assert check(db, start=MON, end=MON + timedelta(days=5), world=world)["violations"] == []

@@ -136,7 +136,7 @@ def crash_round(ws: Path, point: str, after: int, tally: Tally, *, rng: random.R
         raise AssertionError(f"the runtime ended on its own ({proc.returncode}) at {point}: {proc.stderr.read()}")
 
 
-def finish(ws: Path, until: str = "2d") -> None:
+def finish(ws: Path, until: str = "3d") -> None:
     """A last run without faults until every lead is through; it must end cleanly."""
     proc = _enginy(ws, "run", "--speed", "3600", "--until", until)
     _, err = proc.communicate(timeout=300)
