@@ -22,21 +22,11 @@ import sqlite_utils
 from runtime.clock import wall_now
 from storage import runtime_lease
 from storage.db import transaction
-from storage.runtime_lease import LEASE_STALE, Holder, holder
+from storage.runtime_lease import LEASE_STALE, Holder, holder, process_alive
 
 
 class LeaseHeld(Exception):
     """Another runtime holds the workspace; the message says who."""
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def holder_gone(h: Holder, now: datetime) -> bool:

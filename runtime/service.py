@@ -148,7 +148,7 @@ class Service:
         """A storage fault (a lock held too long by another program, a full disk) stopped the runtime:
         everything it did is in the database, as after a kill -9. Say so once, wait with backoff until a
         write goes through again, then go on (True) — or stop if asked meanwhile (False)."""
-        log.warning("enginy: the runtime is waiting: %s", describe(exc, database_path(self.db)))
+        log.warning("enginy: the runtime is waiting: %s", describe(exc, database_path(self.db), advice=False))
         delay = 1.0
         while not self._stop_asked:
             await trio.to_thread.run_sync(_sleep_real, delay)

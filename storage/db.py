@@ -8,6 +8,7 @@ moment it is opened.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import pkgutil
@@ -21,7 +22,7 @@ from typing import Callable, Iterator
 import sqlite_utils
 
 from storage import migrations as _migrations_pkg
-from storage.faults import ReadOnlyOutdated, note_lock_holders
+from storage.faults import ReadOnlyOutdated, describe, note_lock_holders
 
 _MIGRATION_NAME = re.compile(r"^m(\d{3})_[a-z0-9_]+$")
 
@@ -70,6 +71,30 @@ def connect(path: Path | str, *, durable: bool = True, check_same_thread: bool =
 def database_path(db: sqlite_utils.Database) -> str:
     """The file behind a connection ('' for an in-memory database)."""
     return db.conn.execute("PRAGMA database_list").fetchone()[2]
+
+
+def write_blocker(path: Path | str) -> str | None:
+    """Why the database cannot be written right now (a lock held by another program, a full disk, a
+    read-only filesystem), said as storage/faults.py says it; None when a write would go through.
+    Looks without waiting: a lock probe that finds the lock free gives it back at once."""
+    path = Path(path)
+    if not writable(path):
+        return describe(OSError(errno.EROFS, "read-only"), advice=False)
+    try:
+        if os.statvfs(path.parent).f_bavail == 0:
+            return describe(OSError(errno.ENOSPC, "disk full"), advice=False)
+    except OSError:
+        pass
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=0)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        note_lock_holders(exc, str(path))
+        return describe(exc, advice=False)
+    finally:
+        conn.close()
+    return None
 
 
 def writable(path: Path) -> bool:

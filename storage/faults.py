@@ -55,9 +55,10 @@ def storage_error(exc: BaseException | None) -> sqlite3.Error | OSError | None:
     return None
 
 
-def describe(exc: BaseException, db_path: Path | str | None = None) -> str | None:
-    """One line for a storage fault behind `exc` (None when it is not one). With `db_path`, a lock
-    names the processes that have the database open, as far as this system shows them."""
+def describe(exc: BaseException, db_path: Path | str | None = None, *, advice: bool = True) -> str | None:
+    """One line for a storage fault behind `exc` (None when it is not one), with what the user can do
+    about it unless `advice` is False. A lock names the processes that held the database (noted on the
+    error when it happened, else looked up from `db_path`), as far as this system shows them."""
     if isinstance(exc, ReadOnlyOutdated):
         return str(exc)
     e = storage_error(exc)
@@ -69,7 +70,7 @@ def describe(exc: BaseException, db_path: Path | str | None = None) -> str | Non
         holders = getattr(e, "lock_holders", None) or (lock_holders(Path(db_path)) if db_path else [])
         if holders:
             text += " (" + ", ".join(f"pid {pid}: {name}" for pid, name in holders) + ")"
-    return f"{text}: {_ADVICE[code]}"
+    return f"{text}: {_ADVICE[code]}" if advice else text
 
 
 def note_lock_holders(exc: sqlite3.Error, db_path: str) -> None:

@@ -24,6 +24,7 @@ from runtime.lease import holder
 from sequences.model import ConnectionRequest, Email, LinkedInMessage, Sequence, VisitProfile
 from storage.db import open_db
 from storage.workspace import init_workspace
+from tests.support.crash_matrix import assert_never_backwards, ledger_mark
 from tests.support.seed import contacts, running_campaign, sandbox_identity
 from tests.support.waits import wait_heartbeats, wait_until
 
@@ -71,6 +72,7 @@ def deliveries(ws: Path) -> list[tuple]:
 def test_kill_minus_nine_mid_run_neither_loses_nor_doubles(tmp_path):
     ws = make_workspace(tmp_path)
     seen = 0
+    marks = []
     for round_ in range(4):
         proc = enginy(ws, "run", "--speed", "3000")
         try:
@@ -78,6 +80,7 @@ def test_kill_minus_nine_mid_run_neither_loses_nor_doubles(tmp_path):
         finally:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
+        marks.append(ledger_mark(ws))
         rows = deliveries(ws)
         keys = [r[0] for r in rows]
         assert len(keys) == len(set(keys))
@@ -94,10 +97,7 @@ def test_kill_minus_nine_mid_run_neither_loses_nor_doubles(tmp_path):
     assert max(per_step.values()) == 1  # nothing sent twice
     states = dict(db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
     assert states.get("sending", 0) == 0 and states.get("unknown", 0) == 0  # every cut-off send was settled
-    # the clock never ran backwards across the kills: each restart began at or after the last recorded action
-    for table in ("action_ledger", "activity"):
-        times = [r[0] for r in db.execute(f"SELECT at FROM {table} ORDER BY id")]
-        assert times == sorted(times, key=datetime.fromisoformat), f"{table} went back in time"
+    assert_never_backwards(ws, marks)  # each restart began at or after the last recorded action
     # visits carry no idempotency key in the driver protocol (a repeated visit is harmless), so
     # the world's record holds the keyed sends: invitations, messages, emails
     sent = {r[0] for r in db.execute("SELECT key FROM outbox WHERE state = 'sent' AND action != 'visit_profile'")}

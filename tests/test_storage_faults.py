@@ -6,6 +6,8 @@ the last byte, a filesystem remounted read-only (mounting needs root, as CI's in
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import time
@@ -157,3 +159,29 @@ async def test_the_app_opens_a_read_only_workspace_and_says_a_refused_write_with
         await until(pilot, lambda: any("read-only" in said for said in app.said), "the refusal")
         assert app.is_running and type(app.screen).__name__ == "DashboardScreen"
         assert "Not done — the workspace is read-only: only reading works here." in app.said
+
+
+def test_a_runtime_that_stops_beating_is_said_to_wait_for_whoever_locks_the_database(tmp_path):
+    from datetime import timedelta
+
+    from runtime.clock import wall_now
+    from storage import runtime_lease
+    from storage.db import transaction
+    from storage.runtime_lease import why_runtime_waits
+
+    ws = make_workspace(tmp_path, leads=1)
+    db = open_db(ws / "enginy.db")
+    now = wall_now()
+    with transaction(db):  # a live runtime (this very process) whose last beat was 10 s ago
+        runtime_lease.take(db, pid=os.getpid(), host=socket.gethostname(), now=now - timedelta(seconds=10))
+    path = str(ws / "enginy.db")
+    assert why_runtime_waits(db, now - timedelta(seconds=9), path) is None  # beat a second ago: fine
+    assert why_runtime_waits(db, now, path) == (
+        f"the runtime (pid {os.getpid()}) has not answered since {runtime_lease.holder(db).heartbeat_at[11:19]} UTC")
+    locker = hold_write_lock(ws / "enginy.db")
+    try:
+        said = why_runtime_waits(db, now, path)
+    finally:
+        release(locker)
+    assert said.startswith("the runtime is waiting for the database: the workspace database is locked by another"
+                           f" program (pid {locker.pid}: python")  # python or python3, as the system names it

@@ -24,7 +24,9 @@ from textual.binding import Binding
 from textual.widget import AwaitMount
 
 from runtime.clock import wall_now
+from storage.db import database_path
 from storage.faults import describe
+from storage.runtime_lease import why_runtime_waits
 from storage.demo_clock import demo_clock, set_demo_clock
 from storage.reader import ChangeWatch, Reader
 from storage.timeline import workspace_time
@@ -34,6 +36,7 @@ from tui.screens.modals import HelpScreen
 from tui.text import clean
 
 POLL_SECONDS = 0.25
+RUNTIME_CHECK_POLLS = 8  # every 2 s: is a runtime stuck waiting (a lock, a full disk)?
 CAMPAIGN_VIEW = "campaign"  # the name of the kept campaign view (open_campaign)
 BUILD_AHEAD_SECONDS = 0.3  # after the app starts, the campaign view is built while the dashboard idles
 
@@ -94,6 +97,7 @@ class EnginyApp(App[None]):
         self._on_exit = on_exit
         self._changes: ChangeWatch | None = None
         self.data_version = 0
+        self.runtime_waiting: str | None = None  # what a runtime that stopped beating waits for
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
                timeout: float | None = None, markup: bool = False) -> None:
@@ -181,6 +185,7 @@ class EnginyApp(App[None]):
         return self.push_screen(view)
 
     async def _poll(self) -> None:
+        polls = 0
         while True:
             await asyncio.sleep(POLL_SECONDS)
             assert self._changes is not None
@@ -188,6 +193,25 @@ class EnginyApp(App[None]):
             if version != self.data_version:
                 self.data_version = version
                 await self.refresh_screen()
+            polls += 1
+            if polls % RUNTIME_CHECK_POLLS == 0:
+                await self._check_runtime()
+
+    async def _check_runtime(self) -> None:
+        """Say it once when the runtime stops beating because it waits (a database locked by another
+        program, a full disk), and once when it goes on: otherwise the screens just look frozen."""
+        reader, wall = self.ctx.reader, self.ctx.wall()
+
+        def waits() -> str | None:
+            db = reader.db()
+            return why_runtime_waits(db, wall, database_path(db))
+
+        waiting = await asyncio.to_thread(waits)
+        if waiting and waiting != self.runtime_waiting:
+            self.notify(f"{waiting[0].upper()}{waiting[1:]}.", severity="warning", timeout=10)
+        elif self.runtime_waiting and not waiting:
+            self.notify("The runtime goes on.", timeout=5)
+        self.runtime_waiting = waiting
 
     async def refresh_screen(self) -> None:
         """Re-read what the current screen shows (also called right after an intent)."""

@@ -30,7 +30,8 @@ from textual.widgets import Header, Static
 
 from storage.identities import list_identities, set_linkedin_paused
 from storage.queue_view import Bucket, IdentityQueue, Lane, published
-from storage.runtime_lease import runtime_alive
+from storage.db import database_path
+from storage.runtime_lease import runtime_alive, why_runtime_waits
 from tui.commands import Command
 from tui.screens.modals import ConfirmScreen, PromptScreen
 from tui.text import literal, parse_time, relative
@@ -155,6 +156,7 @@ class QueuesScreen(Screen):
         self.expanded: dict[int, set[str]] = {}
         self._lane_row = 0  # line of the highlighted lane in its panel
         self.search = ""
+        self.waiting: str | None = None  # what a runtime that stopped beating waits for
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -182,7 +184,12 @@ class QueuesScreen(Screen):
     async def _tick(self) -> None:
         """Once a second: is a runtime still there, and how old is the view (no commit tells us)."""
         reader, wall = self.ctx.reader, self.ctx.wall()
-        alive = await asyncio.to_thread(lambda: runtime_alive(reader.db(), wall))
+
+        def state() -> tuple[bool, str | None]:
+            db = reader.db()
+            return runtime_alive(db, wall), why_runtime_waits(db, wall, database_path(db))
+
+        alive, self.waiting = await asyncio.to_thread(state)
         if alive != self.snap.running:
             self.snap = self.snap._replace(running=alive)
         self._status()
@@ -236,7 +243,9 @@ class QueuesScreen(Screen):
     def _status(self) -> None:
         now = self.ctx.now()
         newest = max((parse_time(at) for _, at in self.snap.views), default=None)
-        if self.snap.running:
+        if self.waiting:
+            text = Text(f"◐ {self.waiting}", style="bold yellow")
+        elif self.snap.running:
             text = Text("● runtime running", style="green")
         else:
             text = Text("○ no runtime is running", style="bold yellow")
