@@ -64,22 +64,28 @@ def main() -> int:
                     ws = linkedin_workspace(gateway, Path(folder) / channel, leads)
                 run_matrix(ws, points, per_point=per_point, randoms=randoms, seed=args.seed, tally=tally,
                            progress=_progress(channel))
-                finish(ws, until="7d")
-                if channel == "email":
-                    check_email(stack, ws, recipients, tally)
-                else:
-                    check_linkedin(gateway, ws, leads, tally)
+                failure = ""
+                try:
+                    finish(ws, until="7d")
+                    if channel == "email":
+                        check_email(stack, ws, recipients, tally)
+                    else:
+                        check_linkedin(gateway, ws, leads, tally)
+                except AssertionError as exc:  # reported with the figures, not instead of them
+                    failure = str(exc)[:500]
                 sys.stderr.write("\n")
-                results.append((channel, tally, time.monotonic() - started))
+                results.append((channel, tally, time.monotonic() - started, failure))
     finally:
         gateway.stop()
         destroy_stack(stack)
-    for channel, tally, seconds in results:
+    for channel, tally, seconds, failure in results:
         print(_row(channel, tally, seconds))
-    bad = sum(t.lost + t.duplicated for _, t, _ in results)
-    print(f"total: {sum(sum(t.kills.values()) for _, t, _ in results)} kills, lost "
-          f"{sum(t.lost for _, t, _ in results)}, duplicated {sum(t.duplicated for _, t, _ in results)}")
-    return 1 if bad else 0
+        if failure:
+            print(f"{'':<9} FAILED: {failure}")
+    tallies = [t for _, t, _, _ in results]
+    print(f"total: {sum(sum(t.kills.values()) for t in tallies)} kills, lost {sum(t.lost for t in tallies)}, "
+          f"duplicated {sum(t.duplicated for t in tallies)}")
+    return 1 if any(t.lost or t.duplicated for t in tallies) or any(f for *_, f in results) else 0
 
 
 if __name__ == "__main__":

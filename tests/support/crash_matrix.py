@@ -98,7 +98,7 @@ def email_workspace(stack, folder: Path, leads: int):
 
 def linkedin_workspace(gateway, folder: Path, leads: int) -> Path:
     """Ana's gateway account invites `leads` members, then writes each an InMail."""
-    gateway.reset(**{**world(inmail_credits=10 * leads), "members": members(leads)})
+    gateway.reset(**{**world(inmail_credits=10 * leads, weekly_invite_limit=10 * leads), "members": members(leads)})
     ws = _headless(folder)
     db = ws.open_db()
     now = wall_now()
