@@ -50,6 +50,8 @@ def _until_regex() -> re.Pattern:
 
 
 _UNTIL = _until_regex()
+# Languages that put the word after the date: "24.08.2026 tarihine kadar", "május 5-ig".
+_AFTER = re.compile(r"(?P<a>\d{1,2})[./](?P<b>\d{1,2})[./](?P<c>\d{2,4})\s*(?:tarihine kadar|tarihinde|kadar|-ig|まで|까지)", re.I)
 _ISO_IN_CJK = re.compile(r"(?P<y>\d{4})[年/-](?P<m>\d{1,2})[月/-](?P<d>\d{1,2})日?\s*(?:まで|까지|至|到)")
 
 
@@ -83,6 +85,9 @@ def return_date(text: str, sent: date | None) -> str | None:
     cjk = _ISO_IN_CJK.search(text)
     if cjk:
         return _make(int(cjk["y"]), int(cjk["m"]), int(cjk["d"]))
+    after = _AFTER.search(text)
+    if after:
+        return _make(_year(after["c"], int(after["b"]), int(after["a"]), sent), int(after["b"]), int(after["a"]))
     for found in _UNTIL.finditer(text):
         if found["m1"]:
             month, day = MONTHS[found["m1"].lower()], int(found["d1"])
