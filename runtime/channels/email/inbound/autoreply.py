@@ -7,7 +7,7 @@ automatic answer ever counts as a reply (campaigns.md FAQ Q3).
 Signals, strongest first: RFC 3834 `Auto-Submitted` (anything but "no") and
 vendor headers (X-Autoreply, X-Autorespond, Exchange's inbox-rules loop,
 `Precedence: auto_reply`) decide alone. Weaker hints — `Precedence:
-bulk/junk/list`, `X-Auto-Response-Suppress`, `List-*`, a null or no-reply
+bulk/junk/list`, `X-Auto-Response-Suppress`, `List-Id`/`List-Post`, a null or no-reply
 envelope sender — only make the wording of phrases.PHRASES count on a long
 message. The wording alone decides on a short message, or on a subject only
 auto-responders write.
@@ -46,7 +46,9 @@ def automatic_hints(msg: Message) -> list[str]:
             hints.append(f"precedence: {word}")
     if mp.header(msg, "X-Auto-Response-Suppress"):
         hints.append("x-auto-response-suppress")
-    for name in ("List-Id", "List-Unsubscribe", "List-Post", "Mailing-List", "X-MLServer", "X-ML-Name"):
+    # Not List-Unsubscribe alone: sales tools (this one too) put it on one-to-one
+    # mail, and a lead may reply from one. List-Id & co. mean list distribution.
+    for name in ("List-Id", "List-Post", "Mailing-List", "X-MLServer", "X-ML-Name"):
         if mp.header(msg, name):
             hints.append(f"mailing list ({name.lower()})")
             break
