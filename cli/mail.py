@@ -1,8 +1,8 @@
 """`enginy mail …`: tools around email that need no workspace.
 
 `enginy mail classify FILE.eml …` says what each message is (reply,
-auto-reply, bounce, complaint, unsubscribe, other), exactly as the IMAP
-watcher would judge it. One line per file, in order; a file that cannot be
+auto-reply, challenge, bounce, delay, complaint, unsubscribe, spam, other),
+exactly as the IMAP watcher would judge it, and which signals decided. One line per file, in order; a file that cannot be
 read gets an error line and the others still go through.
 """
 
@@ -33,12 +33,39 @@ def _read(path: str) -> bytes:
         return fh.read(MAX_PARSE_BYTES)  # only the start matters; never load gigabytes
 
 
+_CONTROL = dict.fromkeys([*range(0x20), *range(0x7f, 0xa0)], "?")
+
+
+def printable(text: str) -> str:
+    """Outside text (addresses, header values, links) with control characters made inert."""
+    return text.translate(_CONTROL)
+
+
+def _human(name: str, report: dict) -> str:
+    """Two or three lines: the class with its data, the signals that decided, a challenge's link."""
+    detail = ""
+    if report["kind"] in ("bounce", "delay"):
+        hard = {True: "hard", False: "soft", None: "hard/soft unknown"}[report["hard"]]
+        detail = f" {hard} {report['status'] or '-'}"
+    elif report["kind"] == "auto_reply":
+        back = f", back {report['return_date']}" if report["return_date"] else ""
+        detail = f" ({(report['auto'] or 'autoresponder').replace('_', ' ')}{back})"
+    rcpts = (" " + ", ".join(report["recipients"])) if report["recipients"] else ""
+    lines = [f"{name}: {report['kind']}{detail}{rcpts}", f"  signals: {'; '.join(report['signals']) or '-'}"]
+    if report["challenge_link"]:
+        lines.append(f"  verification link (shown, never followed): {report['challenge_link']}")
+    return "".join(printable(line) + "\n" for line in lines)
+
+
 @app.command("classify")
 def classify(
     files: List[str] = typer.Argument(..., help="RFC 5322 message files (.eml); '-' reads stdin."),
     json_mode: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
-    """Classify inbound emails: reply, auto_reply, bounce, complaint, unsubscribe or other."""
+    """Classify inbound emails and say why: reply, auto_reply (out of office with its
+    return date, or another autoresponder), challenge (with its verification link,
+    never followed), bounce (hard/soft, status, recipients), delay, complaint,
+    unsubscribe, spam or other — exactly as the inbox watcher judges them."""
     from runtime.channels.email.inbound.classify import as_report, classify_message
 
     failed = 0
@@ -63,11 +90,6 @@ def classify(
         if json_mode:
             emit_line(report)
         else:
-            detail = ""
-            if report["kind"] == "bounce":
-                hard = {True: "hard", False: "soft", None: "hard/soft unknown"}[report["hard"]]
-                detail = f" {hard} {report['status'] or '-'}"
-            rcpts = (" " + ", ".join(report["recipients"])) if report["recipients"] else ""
-            sys.stdout.write(f"{name}: {report['kind']}{detail}{rcpts}\n")
+            sys.stdout.write(_human(name, report))
     if failed:
         raise UserError(f"{failed} of {len(files)} file(s) could not be classified (see the lines above)")

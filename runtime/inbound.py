@@ -45,6 +45,7 @@ class Signal:
     positive: bool = False
     hard: bool = True
     text: str = ""
+    detail: dict | None = None  # kept in the activity record (an out-of-office's return date)
 
 
 _KIND = {
@@ -91,7 +92,7 @@ def apply(db: sqlite_utils.Database, sig: Signal, now: datetime, *,
     kind = _KIND[(sig.kind, sig.channel)]
     record(db, kind=kind, now=now, campaign_id=campaign_id, enrollment_id=enrollment_id,
            contact_id=lead["contact_id"], identity_id=identity_id, channel=sig.channel,
-           detail={"key": sig.key, "at": iso(sig.at)})
+           detail={"key": sig.key, "at": iso(sig.at)} | (sig.detail or {}))
     if sig.kind == "accepted":
         provider = lead["linkedin_id"] or lead["linkedin_url"] or ""
         linkedin_invitations.mark_accepted(db, identity_id, provider, sig.at)
@@ -123,7 +124,8 @@ def apply_mail(db: sqlite_utils.Database, now: datetime, *,
             received = datetime.fromisoformat(mail.received_at)
             if effect.signal is not None:
                 results.append(apply(db, Signal(effect.signal, mail.outbox_key, received, channel="email",
-                                                hard=effect.hard, text=effect.text), now, info_for=info_for))
+                                                hard=effect.hard, text=effect.text, detail=effect.detail),
+                                         now, info_for=info_for))
             if effect.block is not None:
                 block_contact(db, contact_id=mail.contact_id, address=effect.block,
                               reason=f"email {mail.kind} {iso(received)}", now=now)

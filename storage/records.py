@@ -352,7 +352,7 @@ class MailInbound(Record, kw_only=True):
     """One classified inbound message, matched (or not) to the outbox row it answers."""
 
     __table__ = "mail_inbound"
-    __json__ = ("recipients",)
+    __json__ = ("recipients", "details")
     id: int | None = None
     inbox_id: int
     folder: str
@@ -376,6 +376,7 @@ class MailInbound(Record, kw_only=True):
     matched_by: str | None = None
     applied_at: str | None = None
     effect: str | None = None
+    details: dict = msgspec.field(default_factory=dict)  # return_date, challenge_link, auto, signals (m055)
 
 
 class UnappliedMail(MailInbound, kw_only=True):

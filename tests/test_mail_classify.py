@@ -27,7 +27,7 @@ EXPECTED = {
     "exchange2003-prose-no-dsn.eml": ("bounce", True, "5.1.1", ["hal@old.test"], None),
     "yahoo-failure-notice.eml": ("bounce", True, "5.1.1", ["ivy@yahoo.test"], "enginy.47.1@sender.test"),
     "soft-mailbox-full.eml": ("bounce", False, "4.2.2", ["jo@full.test"], None),
-    "delayed-warning.eml": ("bounce", False, "4.4.1", ["kim@slow.test"], None),
+    "delayed-warning.eml": ("delay", False, "4.4.1", ["kim@slow.test"], None),
     "success-dsn.eml": ("other", None, None, [], None),
     "arf-complaint.eml": ("complaint", None, None, ["mo@isp.test"], "enginy.48.1@sender.test"),
     "reply-human.eml": ("reply", None, None, ["zoe@lead.test"], "enginy.51.1@sender.test"),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlite_utils
@@ -57,13 +57,13 @@ def match(db: sqlite_utils.Database, inbox_id: int, c: Classification) -> Match 
         sent = mail_db.sent_email_by_message_id(db, f"<{mid}>")
         if sent is not None:
             return Match(sent, "message-id")
-    who = c.recipients[:1] if c.kind in ("bounce", "complaint") else ([c.from_addr] if c.from_addr else [])
+    who = c.recipients[:1] if c.kind in ("bounce", "delay", "complaint") else ([c.from_addr] if c.from_addr else [])
     for address in who:
         recent = mail_db.recent_emails_to(db, address, inbox_id)
         if not recent:
             continue
-        if c.kind in ("bounce", "complaint", "auto_reply", "unsubscribe"):
-            return Match(recent[0], "recipient" if c.kind in ("bounce", "complaint") else "sender")
+        if c.kind in ("bounce", "delay", "complaint", "auto_reply", "unsubscribe", "challenge"):
+            return Match(recent[0], "recipient" if c.kind in ("bounce", "delay", "complaint") else "sender")
         wanted = _norm_subject(c.subject)
         for sent in recent:
             ours = _norm_subject(sent.subject)
@@ -81,9 +81,15 @@ def record(db: sqlite_utils.Database, *, inbox_id: int, folder: str, uidvalidity
         inbox_id=inbox_id, folder=folder, uidvalidity=uidvalidity, uid=uid, fingerprint=fingerprint(raw, c),
         message_id=c.message_id, received_at=iso(now), kind=c.kind, hard=c.hard, status=c.status,
         recipients=list(c.recipients), in_reply_to=c.in_reply_to, from_addr=c.from_addr, subject=c.subject[:500],
-        reason=c.reason, body=body[:20000], outbox_id=m.sent.outbox_id if m else None,
+        reason=c.reason, body=body[:20000], details=details_of(c), outbox_id=m.sent.outbox_id if m else None,
         enrollment_id=m.sent.enrollment_id if m else None, contact_id=m.sent.contact_id if m else None,
         matched_by=m.matched_by if m else None))
+
+
+def details_of(c: Classification) -> dict:
+    """What the record keeps besides the class: return date, challenge link, and the signals that decided."""
+    found = {"auto": c.auto, "return_date": c.return_date, "challenge_link": c.challenge_link}
+    return {k: v for k, v in found.items() if v} | {"signals": list(c.signals)}
 
 
 # ------------------------------------------------------------------ meaning
@@ -93,17 +99,26 @@ class Effect:
 
     `signal` (replied | out_of_office | bounced) steps the lead of the delivery
     the message answers; `block` is the address to blocklist (with the contact,
-    whose campaigns then stop); `label` is what mail_inbound.effect records."""
+    whose campaigns then stop); `label` is what mail_inbound.effect records;
+    `detail` goes into the activity record (an out-of-office's return date)."""
 
     label: str
     signal: str | None = None
     hard: bool = True
     text: str = ""
     block: str | None = None
+    detail: dict = field(default_factory=dict)
 
 
 def effect_of(mail: UnappliedMail) -> Effect:
+    """The spec's effect of each class: reply → Replied; out-of-office →
+    Finished / Out of office (return date kept); bounce → Bounced (hard, or the
+    soft retry); unsubscribe / complaint → blocklist. Nothing finishes the lead
+    for a delay (the server keeps trying), a challenge (the user decides on its
+    link), another autoresponder ("we received your message": the person has not
+    answered), spam or other mail."""
     kind, answered = mail.kind, bool(mail.outbox_key)
+    details = mail.details or {}
     if kind in ("unsubscribe", "complaint"):
         # An unsubscribe request is also the lead's answer: it is recorded as the reply it is.
         address = mail.from_addr if kind == "unsubscribe" else (mail.recipients or [""])[0]
@@ -112,14 +127,17 @@ def effect_of(mail: UnappliedMail) -> Effect:
         return Effect("blocklisted", block=address)
     if answered and kind == "reply":
         return Effect("replied", "replied", text=mail.body)
-    if answered and kind == "auto_reply":
-        return Effect("out_of_office", "out_of_office")
-    if answered and kind == "bounce" and not _is_delay_warning(mail):
+    if answered and kind == "auto_reply" and details.get("auto", "out_of_office") == "out_of_office":
+        back = details.get("return_date")
+        return Effect(f"out_of_office until {back}" if back else "out_of_office", "out_of_office",
+                      detail={"return_date": back} if back else {})
+    if answered and kind == "bounce":
         hard = mail.hard is None or mail.hard
         return Effect("bounced hard" if hard else "bounced soft", "bounced", hard=hard)
+    if kind == "delay":
+        return Effect(f"waiting: delivery delayed ({mail.status or 'no status'}), the server keeps retrying")
+    if kind == "challenge":
+        return Effect("waiting: challenge-response, verification link shown to the user (never followed)")
+    if kind == "auto_reply":
+        return Effect("none: autoresponder" if answered else "none")
     return Effect("none")
-
-
-def _is_delay_warning(mail: MailInbound) -> bool:
-    # A "still trying" delay warning is not a failure: the server keeps retrying.
-    return mail.reason == "rfc3464" and mail.hard is False and "delay" in (mail.subject or "").lower()

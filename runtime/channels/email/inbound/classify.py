@@ -1,35 +1,49 @@
-"""What an inbound email is: reply, auto_reply, bounce, complaint, unsubscribe, other.
+"""What an inbound email is: reply, auto_reply, challenge, bounce, delay, complaint, unsubscribe, spam, other.
 
-The order of the checks is the point of this module:
+Nothing automatic may ever be taken for a human reply (a reply stops the
+lead and counts in the reply rate), so the checks run from the most
+structural to the least, and a message only becomes a reply when no check
+before says a program sent it:
 
-1. complaint — an ARF feedback report (RFC 5965) is machine mail about a
-   message of ours; it must never count as a reply.
-2. bounce — delivery failures come from daemons that often also say
-   `Auto-Submitted: auto-replied`, so they are recognised before auto-replies.
-3. auto_reply — out-of-office and other automatic answers (RFC 3834 and
-   vendor conventions); never a reply (spec: excluded from reply rate).
-4. unsubscribe — a human asking to stop (or a message to our List-Unsubscribe
-   mailto) puts the lead on the blocklist, even when it is also a reply.
-5. reply — a human answer: it threads to a message (In-Reply-To/References)
-   or its subject says so. Matching it to *our* Message-IDs is the store's job
-   (`mail_inbound`); this module has no database.
-6. other — everything else (newsletters, read receipts, unrelated mail).
+1. complaint — an ARF feedback report (RFC 5965), or a provider's complaint.
+2. bounce / delay — RFC 3464 delivery status, prose bounces from older MTAs,
+   a mailing-list manager's refusal, a bare failure from the null sender;
+   a report whose recipients are all `delayed` is a delay (transient: the
+   lead waits) — recognised before auto-replies, as daemons often also say
+   `Auto-Submitted: auto-replied`.
+3. challenge — a challenge-response filter holding our message until we
+   verify (its link is kept to show the user, never followed).
+4. auto_reply — out-of-office (with its return date when given) or another
+   autoresponder: RFC 3834 / vendor headers, else the wording of
+   phrases.PHRASES in two dozen languages.
+5. spam — the receiving filter's verdict (X-Spam-Flag, X-Spam-Status, SCL).
+6. unsubscribe — a person asking to stop (or our List-Unsubscribe mailto).
+7. reply — threaded to a message (In-Reply-To/References) or a reply
+   subject, and no machine hint (null envelope sender, list headers,
+   Precedence bulk, no-reply sender). Threading helps but never decides alone;
+   matching it to *our* Message-IDs is the store's job (`mail_inbound`).
+8. other — everything else (newsletters, read receipts, unrelated mail).
 
+`signals` says what decided, for `enginy mail classify` and the record.
 Pure and total: bytes in, a Classification out, for any input.
 """
 
 from __future__ import annotations
 
+import email.utils
 import re
 
 import msgspec
 
 from runtime.channels.email.inbound import autoreply as mail_autoreply
-
+from runtime.channels.email.inbound import challenge as mail_challenge
 from runtime.channels.email.inbound import dsn as mail_dsn
 from runtime.channels.email.inbound import parse as mp
+from runtime.channels.email.inbound.returndate import return_date
 
-KINDS = ("reply", "auto_reply", "bounce", "complaint", "unsubscribe", "other")
+KINDS = ("reply", "auto_reply", "challenge", "bounce", "delay", "complaint", "unsubscribe", "spam", "other")
+# Hints that a program sent the message: any one keeps it from being a reply.
+_MACHINE_HINTS = ("null envelope sender", "mailing list", "precedence:", "no-reply sender")
 
 
 class Classification(msgspec.Struct, kw_only=True):
@@ -43,7 +57,10 @@ class Classification(msgspec.Struct, kw_only=True):
     from_addr: str = ""
     subject: str = ""
     reason: str = ""
-    delayed: bool = False
+    auto: str | None = None  # auto_reply: "out_of_office" or "autoresponder"
+    return_date: str | None = None  # out_of_office: ISO date the person is back, when given
+    challenge_link: str | None = None  # challenge: the verification link (shown, never followed)
+    signals: list[str] = []
 
 
 _REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|sv|vs|antw|odp|rif|r|ynt|回复|答复)\s*(?:\[\d+\])?\s*[:：]", re.I)
@@ -210,6 +227,28 @@ def _ses_notification(body: str) -> Classification | None:
 _COMPLAINT_SUBJECT = re.compile(r"complaint about message|abuse report|spam (?:complaint|report)", re.I)
 
 
+def spam_verdict(msg) -> str | None:
+    """The receiving server's spam verdict, when it says spam."""
+    for name in ("X-Spam-Flag", "X-Spam-Status", "X-Spam", "X-Spam-Verdict", "X-Spam-Result"):
+        value = mp.header(msg, name).strip().lower()
+        if value.startswith(("yes", "spam", "true")):
+            return f"{name.lower()}: {value.split(',')[0]}"
+    if mp.header(msg, "X-Spam-Level").count("*") >= 5:
+        return "x-spam-level: *****"
+    scl = mp.header(msg, "X-MS-Exchange-Organization-SCL").strip()
+    if scl.lstrip("-").isdigit() and int(scl) >= 5:
+        return f"x-ms-exchange-organization-scl: {scl}"
+    return None
+
+
+def _sent_date(msg):
+    try:
+        value = email.utils.parsedate_to_datetime(mp.header(msg, "Date"))
+        return value.date() if value else None
+    except Exception:
+        return None
+
+
 def classify_message(raw: bytes) -> Classification:
     """Classify one RFC 5322 message given as bytes. Never raises on bad input."""
     msg = mp.parse(raw)
@@ -224,12 +263,14 @@ def classify_message(raw: bytes) -> Classification:
         from_addr=from_addr,
         subject=subject,
     )
+    sender = [from_addr] if from_addr else []
 
     complaint = _complaint(msg)
     if complaint is not None:
         complaint.in_reply_to = complaint.in_reply_to or threaded
         for key, value in base.items():
             setattr(complaint, key, value)
+        complaint.signals = ["arf feedback report (rfc 5965)"]
         return complaint
 
     body = mp.body_text(msg)
@@ -237,57 +278,85 @@ def classify_message(raw: bytes) -> Classification:
     if ses is not None:
         for key, value in base.items():
             setattr(ses, key, value)
+        ses.signals = ["amazon ses notification"]
         return ses
 
     if _COMPLAINT_SUBJECT.search(subject) and any(
         mp.content_type(p) == "message/rfc822" for _, p in mp.walk(msg)
     ):
-        return Classification(kind="complaint", recipients=_original_to_any(msg),
-                              in_reply_to=_original_id_any(msg), reason="complaint subject", **base)
+        return Classification(kind="complaint", recipients=_original_to_any(msg), in_reply_to=_original_id_any(msg),
+                              reason="complaint subject", signals=["complaint subject", "attached original"], **base)
 
     if _UNSUB_SUBJECT.match(subject) and not _REPLY_PREFIX.match(subject) and re.search(
         r"unsub|opt-?out|list-unsubscribe|remove", mp.header(msg, "To") + " " + body[:500], re.I
     ):
         # A mail client's one-click unsubscribe to our List-Unsubscribe mailto
         # (Apple Mail marks it Auto-Submitted): a request, not an auto-reply.
-        return Classification(kind="unsubscribe", recipients=[from_addr] if from_addr else [],
-                              in_reply_to=threaded, reason="list-unsubscribe mailto", **base)
+        return Classification(kind="unsubscribe", recipients=sender, in_reply_to=threaded,
+                              reason="list-unsubscribe mailto", signals=["unsubscribe subject to our mailto"], **base)
 
     bounce = mail_dsn.parse_bounce(msg, body)
     if bounce is not None:
+        envelope = mp.envelope_sender(msg)
+        signals = [{"rfc3464": "delivery status notification (rfc 3464)", "prose": "bounce wording from a mail server",
+                    "list manager": "mailing-list manager refusal"}.get(bounce.reason, bounce.reason)]
+        if envelope == "":
+            signals.append("null envelope sender")
+        if bounce.status:
+            signals.append(f"status {bounce.status}")
+        if bounce.delayed_only:
+            signals.append("delivery delayed; the server keeps retrying")
         return Classification(
-            kind="bounce",
+            kind="delay" if bounce.delayed_only else "bounce",
             hard=bounce.hard,
             status=bounce.status,
             recipients=bounce.recipients,
             in_reply_to=bounce.original_message_id or threaded,
             reason=bounce.reason,
-            delayed=bounce.delayed_only,
+            signals=signals,
             **base,
         )
 
     if mp.content_type(msg) == "multipart/report":
         # Success DSNs, read receipts (MDN) and other reports: machine mail, not a reply.
-        return Classification(kind="other", in_reply_to=threaded, reason="report", **base)
+        return Classification(kind="other", in_reply_to=threaded, reason="report",
+                              signals=[f"multipart/report ({mp.param(msg, 'report-type') or '?'})"], **base)
 
-    auto = mail_autoreply.auto_reply_reason(msg, body)
+    own_text = new_text(body)
+    challenge = mail_challenge.challenge_signals(msg, own_text)
+    if challenge:
+        return Classification(kind="challenge", recipients=sender, in_reply_to=threaded, reason="challenge-response",
+                              challenge_link=mail_challenge.verification_link(own_text), signals=challenge, **base)
+
+    hints = mail_autoreply.automatic_hints(msg)
+    auto = mail_autoreply.auto_reply(msg, own_text, hints)
     if auto is not None:
+        back = return_date(subject + "\n" + own_text, _sent_date(msg)) if auto.out_of_office else None
         return Classification(
-            kind="auto_reply", recipients=[from_addr] if from_addr else [], in_reply_to=threaded, reason=auto, **base
+            kind="auto_reply", recipients=sender, in_reply_to=threaded,
+            reason="out of office" if auto.out_of_office else "autoresponder",
+            auto="out_of_office" if auto.out_of_office else "autoresponder", return_date=back,
+            signals=auto.signals + ([f"return date {back}"] if back else []), **base,
         )
+
+    verdict = spam_verdict(msg)
+    if verdict:
+        return Classification(kind="spam", in_reply_to=threaded, reason="spam", signals=[verdict], **base)
 
     if is_unsubscribe(subject, body):
-        return Classification(
-            kind="unsubscribe", recipients=[from_addr] if from_addr else [], in_reply_to=threaded,
-            reason="unsubscribe request", **base
-        )
+        return Classification(kind="unsubscribe", recipients=sender, in_reply_to=threaded,
+                              reason="unsubscribe request", signals=["asks to stop"], **base)
 
+    machine = [h for h in hints if h.startswith(_MACHINE_HINTS)]
     if threaded or _REPLY_PREFIX.match(subject):
-        return Classification(
-            kind="reply", recipients=[from_addr] if from_addr else [], in_reply_to=threaded,
-            reason="threaded" if threaded else "subject", **base
-        )
-    return Classification(kind="other", in_reply_to=threaded, **base)
+        answer = ["threaded (in-reply-to/references)" if threaded else "reply subject"]
+        if machine:
+            return Classification(kind="other", in_reply_to=threaded, reason="machine-sent",
+                                  signals=answer + machine + ["machine-sent: never a reply"], **base)
+        return Classification(kind="reply", recipients=sender, in_reply_to=threaded,
+                              reason="threaded" if threaded else "subject",
+                              signals=answer + ["no automatic header, wording or sender"], **base)
+    return Classification(kind="other", in_reply_to=threaded, signals=machine or ["not a reply"], **base)
 
 
 def as_report(file: str, c: Classification) -> dict:
@@ -303,4 +372,8 @@ def as_report(file: str, c: Classification) -> dict:
         "from": c.from_addr,
         "subject": c.subject,
         "reason": c.reason,
+        "auto": c.auto,
+        "return_date": c.return_date,
+        "challenge_link": c.challenge_link,
+        "signals": c.signals,
     }

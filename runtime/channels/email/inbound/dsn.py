@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 from runtime.channels.email.inbound import parse as mp
+from runtime.channels.email.inbound import phrases
 
 STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 REPLY_CODE = re.compile(r"(?<![\d.#])([45][0-5]\d)(?:[ -]|$)", re.M)
@@ -279,7 +280,8 @@ def _sender_is_daemon(msg: Message) -> bool:
 
 
 def _is_reply_subject(subject: str) -> bool:
-    return bool(re.match(r"^\s*(?:re|aw|sv|vs|fw|fwd|wg|tr|rif|r)\s*:", subject, re.I))
+    # Not "Fwd:": a forwarded bounce is still the bounce (sisimai lhost-sendmail-14).
+    return bool(re.match(r"^\s*(?:re|aw|sv|vs|rif|r)\s*:", subject, re.I))
 
 
 def looks_like_bounce(msg: Message, text: str) -> bool:
@@ -287,12 +289,16 @@ def looks_like_bounce(msg: Message, text: str) -> bool:
     subject = mp.header(msg, "Subject")
     if mp.header(msg, "X-Failed-Recipients"):
         return True
+    null_sender = mp.envelope_sender(msg) == ""
+    if null_sender and len(text.strip()) < 2000 and infer_status(text[:2000]) in _ADDRESS_FAILURES:
+        # A bare "That's not a valid user here" from the null sender: only a
+        # mail server sends from <>, and it says the address does not exist.
+        return True
     if _is_reply_subject(subject) and not _sender_is_daemon(msg):
         return False
     subject_hit = bool(BOUNCE_SUBJECTS.search(subject))
     body_hit = bool(BODY_MARKERS.search(text[:20000]))
     daemon = _sender_is_daemon(msg)
-    null_sender = mp.header(msg, "Return-Path").strip() in ("<>", "")  and bool(msg.get("Return-Path"))
     if subject_hit and (body_hit or daemon or null_sender):
         return True
     if daemon and body_hit:
@@ -302,6 +308,22 @@ def looks_like_bounce(msg: Message, text: str) -> bool:
     ):
         return True
     return False
+
+
+_ADDRESS_FAILURES = ("5.1.1", "5.1.2", "5.2.2", "4.2.2", "5.1.0")
+_LIST_MANAGER_HEADERS = ("X-MLServer", "X-ML-Name", "X-ML-Info", "Mailing-List", "List-Id", "X-Mailman-Version", "X-Listprocessor-Version")
+_LIST_ADMIN = re.compile(r"-(?:admin|owner|request|bounces?)$|^(?:majordomo|listserv|mailman|fml|ezmlm|sympa|listproc)$", re.I)
+_LIST_REJECTION = re.compile(
+    r"not (?:a )?member|loop alert|duplicated message-id|not allowed to post|posting (?:is )?(?:not allowed|rejected|held)|"
+    r"(?:rejected|refused|could not be delivered|undeliverable)", re.I)
+
+
+def _list_manager_rejection(msg: Message, text: str) -> bool:
+    """A mailing-list manager (fml, Mailman, ezmlm, Majordomo…) refusing our message:
+    sent by the list's admin address, with list headers and refusal wording."""
+    sender = mp.address_of(mp.header(msg, "From")).split("@", 1)[0]
+    listed = any(mp.header(msg, h) for h in _LIST_MANAGER_HEADERS)
+    return bool(listed and _LIST_ADMIN.search(sender) and _LIST_REJECTION.search(mp.header(msg, "Subject") + "\n" + text[:3000]))
 
 
 def _has_returned_copy(msg: Message) -> bool:
@@ -459,6 +481,9 @@ def parse_bounce(msg: Message, text: str) -> Bounce | None:
             reason="rfc3464",
         )
 
+    if _list_manager_rejection(msg, text):
+        return Bounce(hard=True, status=valid_status(report) or infer_status(report), recipients=_dedupe(x_failed),
+                      original_message_id=original_message_id(msg, returned), reason="list manager")
     if not looks_like_bounce(msg, text):
         return None
     temporary, permanent = _flufl_failures(msg)
@@ -470,7 +495,8 @@ def parse_bounce(msg: Message, text: str) -> Bounce | None:
     recipients = x_failed or by_position(permanent) or by_position(temporary) or _prose_recipients(msg, report)
     first = recipients[0] if recipients else None
     status = _status_near(report, first) or infer_status(_diagnostic_window(report, first))
-    delayed = bool(re.search(r"delay|will (?:be )?retr|still trying|not yet been delivered", mp.header(msg, "Subject") + " " + report[:3000], re.I)) and not (
+    delay_text = mp.header(msg, "Subject") + " " + report[:3000]
+    delayed = bool(re.search(r"delay|will (?:be )?retr|still trying", delay_text, re.I) or phrases.find("delay", delay_text)) and not (
         status and status.startswith("5")
     ) and bool(temporary or not permanent)
     return Bounce(

@@ -239,5 +239,20 @@ def address_of(value: str) -> str:
     return clean(addr).strip().strip("<>").lower()
 
 
+def envelope_sender(msg: Message) -> str | None:
+    """The SMTP envelope sender as the delivering server recorded it ('' for the
+    null sender `<>`, used only by notifications, RFC 5321 §4.5.5), or None when
+    the message carries no trace of it (a file saved without Return-Path)."""
+    for name in ("Return-Path", "X-Envelope-From", "Envelope-From"):
+        value = header(msg, name)
+        if value or msg.get(name) is not None:
+            return address_of(value) if value.strip() not in ("<>", "") else ""
+    unixfrom = msg.get_unixfrom() or ""
+    if unixfrom.startswith("From "):
+        sender = (unixfrom[5:].split() or [""])[0]
+        return "" if sender in ("<>", "MAILER-DAEMON") else address_of(sender)
+    return None
+
+
 def find_addresses(text: str) -> list[str]:
     return [a.lower().rstrip(".") for a in _ADDR.findall(text or "")]
