@@ -148,6 +148,9 @@ EXIT_ENVIRONMENT = 75
 def run() -> None:
     """Console entry point: turns user mistakes into one line and exit code 2, faults of the
     workspace's disk or lock into one line and exit code 75."""
+    from storage.private import keep_private
+
+    keep_private()
     try:
         code = app(standalone_mode=False)  # without standalone mode click returns a typer.Exit's code
         if isinstance(code, int) and code:

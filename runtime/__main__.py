@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=1.0, help="Workspace seconds per real second.")
     parser.add_argument("--stop-with", type=int, metavar="PID", help="Stop when process PID ends.")
     args = parser.parse_args(argv)
+    from storage.private import keep_private
+
+    keep_private()
 
     from runtime.lease import LeaseHeld
     from runtime.service import RunOptionError, run_workspace

@@ -87,7 +87,9 @@ def spawn_background(workspace: Path, *, speed: float | None = None, log: Path |
         args += ["--speed", str(speed)]
     if stop_with is not None:
         args += ["--stop-with", str(stop_with)]
-    out = open(log or (Path(workspace) / "runtime.log"), "ab")
+    # 0600 whatever the caller's umask: the log names leads and their companies
+    out = os.fdopen(os.open(log or (Path(workspace) / "runtime.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600),
+                    "ab")
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
                             cwd=Path(__file__).resolve().parent.parent)
     return proc.pid

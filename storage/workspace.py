@@ -20,10 +20,6 @@ from storage.db import open_db
 
 CONFIG_NAME = "enginy.toml"
 
-#: Files a process creates once it has opened a workspace are readable by their owner only: the
-#: workspace holds people's names, addresses and conversations, the log and the sandbox included.
-PRIVATE_UMASK = 0o077
-
 
 class WorkspaceError(Exception):
     """The workspace is missing or unusable; the message says what to do."""
@@ -63,18 +59,19 @@ class Workspace:
         return open_db(self.db_path, **kwargs)
 
 
-def make_private(folder: Path) -> None:
-    """Folder 0700 and every file under it 0600, whatever the umask it was made with (a workspace
-    from an older enginy, a file copied in). Opening a workspace does this, and sets the process's
-    umask so what it creates next (databases, -wal files, logs, exports, backups) is private too.
-    A read-only workspace is left as it is: it can still be read."""
-    os.umask(PRIVATE_UMASK)
+def make_private(folder: Path, database: str) -> None:
+    """The files enginy keeps in a workspace 0600, whatever umask made them (a workspace from an
+    older enginy, a copy). Only enginy's own files, and the folder only when `enginy init` makes it:
+    a workspace may be a folder holding other things too (a project checkout with its enginy.toml),
+    which are not ours to change. What enginy creates later is private by the umask its entry
+    points set (storage/private.py). A read-only workspace is left as it is: it can still be read."""
+    names = [CONFIG_NAME, "runtime.log", *(f"{db}{suffix}" for db in (database, "sandbox.db")
+                                             for suffix in ("", "-wal", "-shm", "-journal"))]
     try:
-        for path, dirs, files in os.walk(folder):
-            for name, private in [(path, 0o700), *((os.path.join(path, f), 0o600) for f in files)]:
-                mode = os.lstat(name).st_mode
-                if not stat.S_ISLNK(mode) and mode & 0o077:
-                    os.chmod(name, stat.S_IMODE(mode) & private)
+        for path in (folder / n for n in names):
+            mode = os.lstat(path).st_mode if os.path.lexists(path) else None
+            if mode is not None and stat.S_ISREG(mode) and mode & 0o077:
+                os.chmod(path, stat.S_IMODE(mode) & 0o600)
     except OSError:
         pass
 
@@ -84,7 +81,6 @@ def open_workspace(folder: Path | str) -> Workspace:
     config_path = folder / CONFIG_NAME
     if not config_path.is_file():
         raise WorkspaceError(f"no workspace at {folder} — run `enginy init` there (or pass --workspace DIR)")
-    make_private(folder)
     try:
         text = config_path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -93,6 +89,7 @@ def open_workspace(folder: Path | str) -> Workspace:
         config = parse_config(text)
     except ConfigError as exc:
         raise WorkspaceError(f"{config_path}: {exc}") from None
+    make_private(folder, config.database)
     return Workspace(folder, config)
 
 
@@ -102,8 +99,10 @@ def init_workspace(folder: Path | str) -> Workspace:
     config_path = folder / CONFIG_NAME
     if config_path.exists():
         raise WorkspaceError(f"{folder} already holds a workspace ({CONFIG_NAME}); nothing was changed")
-    os.umask(PRIVATE_UMASK)
+    fresh = not folder.exists()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if fresh or not any(folder.iterdir()):  # a folder of its own: private too
+        os.chmod(folder, 0o700)
     tmp = config_path.with_suffix(".toml.tmp")
     tmp.write_text(DEFAULT_TOML, encoding="utf-8")
     tmp.replace(config_path)

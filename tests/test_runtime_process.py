@@ -181,18 +181,20 @@ def test_stop_with_a_process_that_does_not_exist_is_refused(tmp_path):
     assert db.execute("SELECT 1 FROM runtime_lease").fetchone() is None  # nothing was started
 
 
-def _modes(ws: Path) -> dict[str, str]:
-    found = {}
-    for path, dirs, files in os.walk(ws):
-        for name in [path, *(os.path.join(path, f) for f in files)]:
-            found[os.path.relpath(name, ws)] = oct(os.stat(name).st_mode & 0o777)
-    return found
+def _mode(path: Path) -> str:
+    return oct(os.stat(path).st_mode & 0o777)
 
 
 def test_the_workspace_and_everything_a_run_writes_are_private_whatever_the_umask(tmp_path):
+    made = enginy(tmp_path / "fresh", "init", preexec_fn=lambda: os.umask(0o022))
+    assert made.wait(timeout=60) == 0
+    assert (_mode(tmp_path / "fresh"), _mode(tmp_path / "fresh" / "enginy.toml"),
+            _mode(tmp_path / "fresh" / "enginy.db")) == ("0o700", "0o600", "0o600")
     ws = make_workspace(tmp_path, leads=3)
-    for name in _modes(ws):  # as an older enginy or a copy under a lax umask would have left it
-        os.chmod(ws / name, 0o755 if (ws / name).is_dir() else 0o644)
+    for name in ("enginy.toml", "enginy.db"):  # as an older enginy under a lax umask would have left them
+        os.chmod(ws / name, 0o644)
+    (ws / "notes.txt").write_text("the user's own file")
+    os.chmod(ws / "notes.txt", 0o644)
     run = enginy(ws, "run", "--speed", "3000", "--until", "2h", preexec_fn=lambda: os.umask(0o022))
     out, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
@@ -206,9 +208,10 @@ def test_the_workspace_and_everything_a_run_writes_are_private_whatever_the_umas
         request_stop(db)
         wait_until(lambda: not holder(db), timeout=30, what="the runtime to stop")
         os.waitpid(pid, 0)
+        assert os.umask(0o022) == 0o022  # opening a workspace left this process's umask alone
     finally:
         os.umask(old)
-    modes = _modes(ws)
-    assert {"sandbox.db", "runtime.log", "enginy.db", "enginy.toml"} <= set(modes)
-    assert {name: mode for name, mode in modes.items()
-            if mode != ("0o700" if (ws / name).is_dir() else "0o600")} == {}
+    ours = [p.name for p in ws.iterdir() if p.name != "notes.txt"]
+    assert {"sandbox.db", "runtime.log", "enginy.db", "enginy.toml"} <= set(ours)
+    assert {name: _mode(ws / name) for name in ours if _mode(ws / name) != "0o600"} == {}
+    assert _mode(ws / "notes.txt") == "0o644"  # not ours to change
