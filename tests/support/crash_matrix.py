@@ -21,7 +21,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from runtime.clock import wall_now
@@ -98,7 +98,13 @@ def email_workspace(stack, folder: Path, leads: int):
 
 def linkedin_workspace(gateway, folder: Path, leads: int) -> Path:
     """Ana's gateway account invites `leads` members, then writes each an InMail."""
-    gateway.reset(**{**world(inmail_credits=10 * leads, weekly_invite_limit=10 * leads), "members": members(leads)})
+    # The gateway stamps what it receives with its own clock, and the driver's look-up after a lost
+    # answer asks for our messages since the send's first attempt (workspace time). The server's clock
+    # must not be behind the runtime's, as LinkedIn's is not at speed 1: under `--speed` the workspace
+    # runs ahead of the wall, so the world's clock is set a year ahead.
+    ahead = (wall_now() + timedelta(days=365)).isoformat()
+    gateway.reset(**{**world(inmail_credits=10 * leads, weekly_invite_limit=10 * leads), "members": members(leads),
+                     "now": ahead})
     ws = _headless(folder)
     db = ws.open_db()
     now = wall_now()
