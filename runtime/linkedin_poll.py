@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from runtime import inbound, limits
 from runtime.channels.linkedin.protocol import Disposition, InboundMessage, LinkedInError
-from runtime.channels.linkedin.withdraw import auto_withdraw
+from runtime.channels.linkedin.withdraw import auto_withdraw, withdraw
 from runtime.limits import ActionTimes
 from storage import linkedin_invitations, outbox
 from storage.activity import iso
@@ -120,6 +120,7 @@ class LinkedInPoller:
             if self.watch_inbound:
                 await self._watch_inbound(driver, start)
             row = self._identity()
+            await self._withdraw_requested(driver)
             now = self.rt.clock.now()
             if row and row.get("withdraw_enabled") and (self.next_withdrawal is None or now >= self.next_withdrawal):
                 if self._evaluation_ready(now) > now:
@@ -136,6 +137,14 @@ class LinkedInPoller:
             if exc.disposition is Disposition.RETRY_LATER and exc.retry_after:
                 return self.rt.clock.now() + timedelta(seconds=exc.retry_after)
         return start + (POLL_EVERY if self.watch_inbound else WITHDRAW_EVERY)
+
+    async def _withdraw_requested(self, driver) -> None:
+        """The invitations the user asked to withdraw from the app (storage: request_withdrawal)."""
+        rows = linkedin_invitations.withdrawal_requested(self.db, self.id)
+        if rows:
+            report = await withdraw(self.db, driver, rows, now=self.rt.clock.now(), by="manual")
+            for row_id in report.withdrawn:
+                self._withdrawn(row_id)
 
     def _identity(self) -> dict | None:
         try:
