@@ -54,6 +54,23 @@ class DeletionPlan(msgspec.Struct, frozen=True):
     def to_dict(self) -> dict[str, Any]:
         return msgspec.structs.asdict(self)
 
+    def lines(self) -> list[str]:
+        """What goes, in words, one line each, the spec's warning last (the CLI and the app show these;
+        names are raw: each caller escapes them)."""
+        out = [f"Deleting identity #{self.identity_id} {self.name} removes, for good:"]
+        for c in self.campaigns:
+            out.append(f"  campaign #{c['id']} {c['name']} ({c['status']}, {c['leads']} leads, "
+                       f"{c['active']} mid-sequence) with its leads, log and queued actions")
+        if not self.campaigns:
+            out.append("  no campaign")
+        out += [f"  inbox {email} and its stored password" for email in self.inboxes]
+        out.append(f"  {self.conversations} conversation(s), {self.pending_jobs} pending job(s), "
+                   f"{self.pending_invitations} pending LinkedIn invitation(s) (not withdrawn on LinkedIn)")
+        if any(s.startswith("linkedin-") for s in self.secrets):
+            out.append("  its LinkedIn gateway API key")
+        out.append(f"Warning: {WARNING}")
+        return out
+
 
 def deletion_plan(db: sqlite_utils.Database, ref: int | str) -> DeletionPlan:
     """What `delete_identity` would remove now (IdentityError if there is no such identity)."""

@@ -24,6 +24,12 @@ from storage.records import Inbox
 T = TypeVar("T")
 
 
+#: The spec's warning (identity-configuration.md, "Lead continuity"), shown before every disconnect.
+DISCONNECT_WARNING = ("If you disconnect an email address that has active leads mid-sequence, those leads will "
+                      "fail. The only way to fix this is to reconnect the same address that initiated the "
+                      "conversation.")
+
+
 class InboxError(ValueError):
     """A value the user can fix; the message is one line naming the setting."""
 

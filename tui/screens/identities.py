@@ -28,9 +28,29 @@ from tui.screens.modals import PromptScreen
 from tui.text import literal
 from tui.widgets.footer import BindingsFooter
 
-COLUMNS = (("Identity", 16), ("LinkedIn", 13), ("Inbox", 5), ("Conn a/s", 8), ("Msg s/max", 9), ("Replied", 7),
-           ("Bounce", 6))  # 64 columns of text and 14 of padding: all of it shows at 80
+#: (key, label, label when there is room, width at 80 columns, most it grows to).
+COLUMNS = (("Identity", "Identity", 16, 56), ("LinkedIn", "LinkedIn", 13, 13), ("Inbox", "Inboxes", 5, 9),
+           ("Conn a/s", "Connections acc/sent", 8, 20), ("Msg s/max", "Messages sent/max", 9, 17),
+           ("Replied", "Replied", 7, 9), ("Bounce", "Bounce rate", 6, 11))
+PADDING = 2 * len(COLUMNS) + 2  # each cell's padding, and the scrollbar's room
 LEGEND = "Conn: accepted / sent invitations · Msg: sent / allowed (LinkedIn + email)"
+WIDE_LEGEND = "Connections: accepted / sent invitations · Messages: sent / allowed (LinkedIn + email)"
+
+
+def column_widths(room: int) -> list[tuple[str, int]]:
+    """Labels and widths for a table `room` cells wide: 80 columns get the narrow ones (64 cells of text);
+    what more there is goes first to the long labels of the numbers, then to the names, up to each
+    column's most, so 160 columns show whole labels and long names instead of a ragged right margin."""
+    widths = [w for _, _, w, _ in COLUMNS]
+    spare = room - PADDING - sum(widths)
+    wide = [max(len(long), w) for (_, long, w, _) in COLUMNS]
+    if spare >= sum(wide) - sum(widths):  # room for every long label
+        spare -= sum(wide) - sum(widths)
+        widths = wide
+    labels = [long if width >= len(long) else short for (short, long, _, _), width in zip(COLUMNS, widths)]
+    grow = min(spare, COLUMNS[0][3] - widths[0]) if spare > 0 else 0
+    widths[0] += grow
+    return list(zip(labels, widths))
 LINKEDIN_STYLE = {"connected": "green", "restricted": "bold red", "paused": "yellow", "not connected": "dim"}
 
 
@@ -75,6 +95,8 @@ class IdentitiesScreen(Screen):
         Binding("slash", "search", "Search", id="identities.search", tooltip="Identities by name"),
         Binding("d", "period", "Period", id="identities.period",
                 tooltip="The statistics' dates: today, a date, or FROM..TO"),
+        Binding("D", "delete", "Delete", id="identities.delete",
+                tooltip="Delete the highlighted identity with its campaigns, inboxes and secrets (asks first)"),
         Binding("j", "move(1)", "Down", show=False, id="identities.down"),
         Binding("k", "move(-1)", "Up", show=False, id="identities.up"),
     ]
@@ -85,18 +107,34 @@ class IdentitiesScreen(Screen):
         self.search = ""
         self.period: tuple[date | None, date | None] = (None, None)
         self.rows: list[IdentityRow] = []
+        self.legend = LEGEND
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="identities-status")
         table = DataTable(id="identities-table", cursor_type="row", zebra_stripes=True)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width, key=label)
+        for key, _, width, _ in COLUMNS:
+            table.add_column(key, width=width, key=key)
         yield table
         yield BindingsFooter()
 
     async def on_mount(self) -> None:
+        self._fit(self.size.width)
         await self.refresh_data()
+
+    def on_resize(self, event) -> None:
+        self._fit(event.size.width)
+        if self.is_mounted:
+            self._status()
+
+    def _fit(self, room: int) -> None:
+        table = self.query_one(DataTable)
+        fitted = column_widths(room)
+        self.legend = LEGEND if fitted[3][0] == COLUMNS[3][0] else WIDE_LEGEND
+        for (key, *_), (label, width) in zip(COLUMNS, fitted):
+            column = table.columns[key]  # type: ignore[index]
+            column.label, column.width, column.auto_width = Text(label), width, False
+        table.refresh(layout=True)
 
     async def on_screen_resume(self) -> None:
         await self.refresh_data()
@@ -119,7 +157,7 @@ class IdentitiesScreen(Screen):
         if self.search:
             text.append(" · search: ", style="dim")
             text.append_text(literal(self.search, "bold"))
-        text.append(f"\n{LEGEND}", style="dim")
+        text.append(f"\n{self.legend}", style="dim")
         if not self.rows:
             text.append("\n")
             text.append("No identity matches the search (esc clears it)." if self.search else
@@ -137,6 +175,8 @@ class IdentitiesScreen(Screen):
             Command("Configure identity", "Open the highlighted identity's settings", self.action_open),
             Command("Search identities", "By name", self.action_search),
             Command("Statistics period", "today, a date, or FROM..TO", self.action_period),
+            Command("Delete identity", "The highlighted one, with its campaigns, inboxes and secrets (asks first)",
+                    self.action_delete),
             *[Command(f"Configure {row.stats.name}", "Contact details, working hours, limits, inboxes",
                       lambda row=row: self.open_identity(row.stats.id)) for row in self.rows],
         ]
@@ -148,6 +188,13 @@ class IdentitiesScreen(Screen):
     def action_open(self) -> None:
         if row := self.current():
             self.open_identity(row.stats.id)
+
+    def action_delete(self) -> None:
+        from tui.screens.identity_config import confirm_delete
+
+        if row := self.current():
+            confirm_delete(self, row.stats.id, lambda: self.run_worker(self.refresh_data(), exclusive=True,
+                                                                       group="identities-refresh"))
 
     def open_identity(self, identity_id: int) -> None:
         from tui.screens.identity_config import IdentityConfigScreen
