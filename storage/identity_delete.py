@@ -54,13 +54,16 @@ class DeletionPlan(msgspec.Struct, frozen=True):
     def to_dict(self) -> dict[str, Any]:
         return msgspec.structs.asdict(self)
 
-    def lines(self) -> list[str]:
+    def lines(self, most: int | None = None) -> list[str]:
         """What goes, in words, one line each, the spec's warning last (the CLI and the app show these;
-        names are raw: each caller escapes them)."""
+        names are raw: each caller escapes them). `most` campaigns are named, the rest counted."""
         out = [f"Deleting identity #{self.identity_id} {self.name} removes, for good:"]
-        for c in self.campaigns:
+        named = self.campaigns if most is None else self.campaigns[:most]
+        for c in named:
             out.append(f"  campaign #{c['id']} {c['name']} ({c['status']}, {c['leads']} leads, "
                        f"{c['active']} mid-sequence) with its leads, log and queued actions")
+        if rest := self.campaigns[len(named):]:
+            out.append(f"  and {len(rest)} more campaign(s) with {sum(c['leads'] for c in rest)} leads")
         if not self.campaigns:
             out.append("  no campaign")
         out += [f"  inbox {email} and its stored password" for email in self.inboxes]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from typing import NamedTuple
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -28,29 +29,44 @@ from tui.screens.modals import PromptScreen
 from tui.text import literal
 from tui.widgets.footer import BindingsFooter
 
-#: (key, label, label when there is room, width at 80 columns, most it grows to).
-COLUMNS = (("Identity", "Identity", 16, 56), ("LinkedIn", "LinkedIn", 13, 13), ("Inbox", "Inboxes", 5, 9),
-           ("Conn a/s", "Connections acc/sent", 8, 20), ("Msg s/max", "Messages sent/max", 9, 17),
-           ("Replied", "Replied", 7, 9), ("Bounce", "Bounce rate", 6, 11))
-PADDING = 2 * len(COLUMNS) + 2  # each cell's padding, and the scrollbar's room
+class Column(NamedTuple):
+    key: str
+    short: str  # the label at 80 columns
+    long: str  # the label when there is room
+    width: int  # at 80 columns (0: shown only when there is room)
+    most: int  # the most it grows to
+
+
+COLUMNS = (Column("Identity", "Identity", "Identity", 16, 36), Column("LinkedIn", "LinkedIn", "LinkedIn", 13, 13),
+           Column("Inbox", "Inbox", "Inboxes", 5, 7),
+           Column("Conn a/s", "Conn a/s", "Connections acc/sent", 8, 20),
+           Column("Msg s/max", "Msg s/max", "Messages sent/max", 9, 17), Column("Replied", "Replied", "Replied", 7, 7),
+           Column("Bounce", "Bounce", "Bounce rate", 6, 11),
+           Column("Time zone", "Time zone", "Time zone", 0, 20), Column("Dates", "Dates", "Local dates", 0, 22))
 LEGEND = "Conn: accepted / sent invitations · Msg: sent / allowed (LinkedIn + email)"
 WIDE_LEGEND = "Connections: accepted / sent invitations · Messages: sent / allowed (LinkedIn + email)"
 
 
-def column_widths(room: int) -> list[tuple[str, int]]:
-    """Labels and widths for a table `room` cells wide: 80 columns get the narrow ones (64 cells of text);
-    what more there is goes first to the long labels of the numbers, then to the names, up to each
-    column's most, so 160 columns show whole labels and long names instead of a ragged right margin."""
-    widths = [w for _, _, w, _ in COLUMNS]
-    spare = room - PADDING - sum(widths)
-    wide = [max(len(long), w) for (_, long, w, _) in COLUMNS]
-    if spare >= sum(wide) - sum(widths):  # room for every long label
-        spare -= sum(wide) - sum(widths)
-        widths = wide
-    labels = [long if width >= len(long) else short for (short, long, _, _), width in zip(COLUMNS, widths)]
-    grow = min(spare, COLUMNS[0][3] - widths[0]) if spare > 0 else 0
-    widths[0] += grow
-    return list(zip(labels, widths))
+def column_widths(room: int) -> list[tuple[Column, str, int]]:
+    """The columns a table `room` cells wide shows, with their labels and widths.
+
+    80 columns: the seven of the spec's statistics, short labels (64 cells of text, all visible).
+    With more room, in this order: every long label (no legend to decode), the identity's time zone
+    and the local dates its statistics cover (each identity counts its own days), then longer names;
+    what is left stays as a margin rather than stretching numbers apart."""
+    def need(cols: list[Column], long: bool) -> int:
+        return sum((max(c.width, len(c.long)) if long else c.width) + 2 for c in cols) + 2  # padding, scrollbar
+
+    base = [c for c in COLUMNS if c.width]
+    extra = [c for c in COLUMNS if not c.width]
+    long = need(base, True) <= room
+    shown = base + extra if long and need(base + extra, True) <= room else base
+    widths = [max(c.width, len(c.long), c.most if not c.width else 0) if long else c.width for c in shown]
+    spare = room - sum(w + 2 for w in widths) - 2
+    widths[0] += max(0, min(spare, shown[0].most - widths[0]))
+    return [(c, c.long if long else c.short, w) for c, w in zip(shown, widths)]
+
+
 LINKEDIN_STYLE = {"connected": "green", "restricted": "bold red", "paused": "yellow", "not connected": "dim"}
 
 
@@ -77,14 +93,18 @@ def period_label(period: tuple[date | None, date | None]) -> str:
     return str(first) if first == last else f"{first} .. {last}"
 
 
-def cells(row: IdentityRow) -> list[Text]:
+def cells(row: IdentityRow) -> dict[str, Text]:
     s = row.stats
     bounce = "—" if s.bounce_rate is None else f"{s.bounce_rate:g}%"
     inboxes = f"{row.inboxes_connected}/{row.inboxes}" if row.inboxes else "none"
-    return [literal(s.name, "bold"), Text(row.linkedin, style=LINKEDIN_STYLE.get(row.linkedin, "")),
-            Text(inboxes, style="" if row.inboxes_connected == row.inboxes else "yellow"),
-            Text(f"{s.connections_accepted}/{s.connections_sent}"), Text(f"{s.messages_sent}/{s.messages_allowed}"),
-            Text(str(s.replied)), Text(bounce, style="red" if (s.bounce_rate or 0) >= 5 else "")]
+    dates = s.date_from if s.date_from == s.date_to else f"{s.date_from}..{s.date_to}"
+    return {"Identity": literal(s.name, "bold"),
+            "LinkedIn": Text(row.linkedin, style=LINKEDIN_STYLE.get(row.linkedin, "")),
+            "Inbox": Text(inboxes, style="" if row.inboxes_connected == row.inboxes else "yellow"),
+            "Conn a/s": Text(f"{s.connections_accepted}/{s.connections_sent}"),
+            "Msg s/max": Text(f"{s.messages_sent}/{s.messages_allowed}"), "Replied": Text(str(s.replied)),
+            "Bounce": Text(bounce, style="red" if (s.bounce_rate or 0) >= 5 else ""),
+            "Time zone": literal(s.timezone, "dim"), "Dates": Text(dates, style="dim")}
 
 
 class IdentitiesScreen(Screen):
@@ -108,14 +128,12 @@ class IdentitiesScreen(Screen):
         self.period: tuple[date | None, date | None] = (None, None)
         self.rows: list[IdentityRow] = []
         self.legend = LEGEND
+        self.columns_shown: list[tuple[str, str, int]] = []  # the columns shown: key, label, width
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="identities-status")
-        table = DataTable(id="identities-table", cursor_type="row", zebra_stripes=True)
-        for key, _, width, _ in COLUMNS:
-            table.add_column(key, width=width, key=key)
-        yield table
+        yield DataTable(id="identities-table", cursor_type="row", zebra_stripes=True)
         yield BindingsFooter()
 
     async def on_mount(self) -> None:
@@ -128,13 +146,28 @@ class IdentitiesScreen(Screen):
             self._status()
 
     def _fit(self, room: int) -> None:
-        table = self.query_one(DataTable)
+        """Lay the columns out for `room` cells (again on every resize); rows are re-added when the
+        set of columns changes."""
         fitted = column_widths(room)
-        self.legend = LEGEND if fitted[3][0] == COLUMNS[3][0] else WIDE_LEGEND
-        for (key, *_), (label, width) in zip(COLUMNS, fitted):
-            column = table.columns[key]  # type: ignore[index]
-            column.label, column.width, column.auto_width = Text(label), width, False
-        table.refresh(layout=True)
+        if [(c.key, label, w) for c, label, w in fitted] == self.columns_shown:
+            return
+        self.columns_shown = [(c.key, label, w) for c, label, w in fitted]
+        self.legend = LEGEND if fitted[3][1] == COLUMNS[3].short else WIDE_LEGEND
+        table = self.query_one(DataTable)
+        keep = table.cursor_row
+        table.clear(columns=True)
+        for key, label, width in self.columns_shown:
+            table.add_column(label, width=width, key=key)
+        self._fill(keep)
+
+    def _fill(self, keep: int) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for row in self.rows:
+            shown = cells(row)
+            table.add_row(*(shown[key] for key, _, _ in self.columns_shown), key=str(row.stats.id))
+        if self.rows:
+            table.move_cursor(row=min(keep, len(self.rows) - 1))
 
     async def on_screen_resume(self) -> None:
         await self.refresh_data()
@@ -142,13 +175,7 @@ class IdentitiesScreen(Screen):
     async def refresh_data(self) -> None:
         reader, now, (first, last), search = self.ctx.reader, self.ctx.now(), self.period, self.search
         self.rows = await asyncio.to_thread(lambda: identity_rows(reader.db(), now, first, last, search))
-        table = self.query_one(DataTable)
-        keep = table.cursor_row
-        table.clear()
-        for row in self.rows:
-            table.add_row(*cells(row), key=str(row.stats.id))
-        if self.rows:
-            table.move_cursor(row=min(keep, len(self.rows) - 1))
+        self._fill(self.query_one(DataTable).cursor_row)
         self._status()
 
     def _status(self) -> None:

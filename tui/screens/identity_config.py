@@ -52,7 +52,7 @@ RATE_WARNING = ("Increasing daily connection requests or message limits beyond t
 
 HISTORY = 5  # the latest withdrawals shown; the CLI pages the rest
 WITHDRAW_IMPORTANT = "After withdrawing a connection request, you cannot send a new request to the same person for 3 weeks."
-LIKINGS_NOTE = "on: never likes or reacts to leads' posts"
+LIKINGS_NOTE = "on: never reacts to posts"
 
 
 class Loaded(NamedTuple):
@@ -425,7 +425,7 @@ def confirm_delete(screen: Screen, identity_id: int, after: Callable[[], None]) 
     except IdentityError as exc:
         screen.notify(str(exc), severity="error")
         return
-    *body, warning = plan.lines()
+    *body, warning = plan.lines(most=4)  # the dialog fits 80x24
     detail = Text()
     for text in body[1:]:
         detail.append_text(literal(text))
