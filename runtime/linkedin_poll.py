@@ -24,6 +24,10 @@ Exactly once: an acceptance applies only to an invitation row still awaiting
 it (inbound.apply marks it accepted); replies advance a cursor (time + ids seen
 at that time) stored in runtime_state in the same transaction as the event.
 
+Invitations the user asked to withdraw from the app (storage:
+`request_withdrawal`, which also restarts this actor) are withdrawn at the
+start of a round, before the automatic ones, recorded as withdrawn by 'manual'.
+
 The supervisor attaches one poller to each identity actor (`attach`); it runs
 in the actor's nursery, so it ends when that actor is stopped or replaced
 (identity edited, reconnected) without waking up to ask.

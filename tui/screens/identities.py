@@ -8,7 +8,10 @@ inboxes are connected. Read through storage (storage/identity_stats.py) on a
 worker thread, again whenever another connection commits.
 
 Keys: / searches by name, d sets the period (a date, FROM..TO, or "today"),
-enter opens the identity's configuration.
+enter opens the identity's configuration, D deletes the highlighted identity
+(after naming what goes with it). Columns are laid out for the width: 80
+columns show the statistics with short labels; wider terminals get the long
+labels, each identity's time zone and the local dates its statistics cover.
 """
 
 from __future__ import annotations

@@ -3,9 +3,14 @@
 Sections as the spec orders them: contact details; working hours (time zone
 completed from zoneinfo's list, days, hours, and the next openings they give);
 LinkedIn rate limits (a value above the recommended default asks first, with
-the spec's warning) and automatic withdrawal; email inboxes (emails per day
-and per hour, signature — changed without reconnecting — and disconnect,
-which lists the leads mid-sequence that will fail and asks first). Every
+the spec's warning); withdrawals (automatic threshold, pending invitations —
+W withdraws them all after confirming the count, written as a request the
+runtime's LinkedIn watcher carries out: the app never calls the gateway — and
+the latest withdrawals); likings opt-out; email inboxes (emails per day and
+per hour, signature — changed without reconnecting, an HTML one previewed as
+text — and disconnect, which lists the leads mid-sequence that will fail and
+asks first: storage.inboxes.disconnect_inbox, the CLI's too). D deletes the
+identity after naming everything that goes with it. Every
 value is checked by the storage function that saves it (one rule, the same
 refusal as the CLI's); a refused value is told in one line and offered again
 as typed. u undoes the last change made here.
