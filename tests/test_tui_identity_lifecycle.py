@@ -9,11 +9,11 @@ import pytest
 from textual.widgets import OptionList
 
 from storage.workspace import open_workspace
-from tests.test_tui_identities import SIZE, app_of, open_identities, open_setting
+from tests.test_tui_identities import SIZE, app_of, ask_to_disconnect, open_identities, open_setting
 from tests.tui_support import NOW, q, template_ws, until, ws  # noqa: F401 (fixtures)
 from tui.screens.identities import IdentitiesScreen
 from tui.screens.identity_config import IdentityConfigScreen
-from tui.screens.modals import ChoiceScreen, ConfirmScreen
+from tui.screens.modals import ConfirmScreen
 
 
 def prompts(screen) -> list[str]:
@@ -95,12 +95,7 @@ async def test_disconnect_names_the_leads_and_asks_the_runtime_to_forget_the_pas
                    " enrollments WHERE campaign_id IN (SELECT id FROM campaigns WHERE identity_id = ?))",
                    [inbox_id, config.identity_id])
         db.close()
-        await open_setting(pilot, f"inbox:{inbox_id}")
-        await until(pilot, lambda: isinstance(pilot.app.screen, ChoiceScreen), "the inbox's choices")
-        options = pilot.app.screen.query_one(OptionList)
-        options.highlighted = options.option_count - 1  # Disconnect this inbox…
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the disconnect warning")
+        await ask_to_disconnect(pilot, inbox_id)
         detail = str(pilot.app.screen.detail)
         assert "Warning: If you disconnect" in detail and "Leads mid-sequence on this inbox" in detail
         assert "password is forgotten" in detail
