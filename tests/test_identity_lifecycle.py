@@ -9,9 +9,12 @@ import pytest
 
 from runtime.sandbox.world import SandboxWorld
 from runtime.secrets import SecretStore, forget_requested
+from runtime.service import Service
 from storage import secret_purges
 from storage.inboxes import DISCONNECT_WARNING, disconnect_inbox, set_connected
 from storage.linkedin_invitations import request_withdrawal, withdrawal_requested
+from storage.workspace import init_workspace
+from tests.support.seed import sandbox_identity
 from tests.test_runtime_actors import MON, QUIET, run_for, workspace
 from tests.test_sandbox_withdrawals import invitations, waits_for_acceptance
 
@@ -65,3 +68,21 @@ async def test_the_apps_bulk_withdrawal_is_carried_out_by_the_runtime(tmp_path, 
     rows = db.execute("SELECT state, withdrawn_by, withdraw_requested_at FROM linkedin_invitations").fetchall()
     assert rows == [("withdrawn", "manual", None)] * 3
     assert withdrawal_requested(db, 1) == []
+
+
+def test_the_runtime_service_forgets_what_the_app_asked_to(tmp_path) -> None:
+    """`enginy run`'s heartbeat holds the secret store the app cannot reach: a disconnect made in the
+    app (a purge request in the database) leaves the store within a beat."""
+    ws = init_workspace(tmp_path / "ws")
+    toml = ws.config_path
+    toml.write_text(toml.read_text().replace('backend = "keyring"', 'backend = "file"'))
+    db = ws.open_db()
+    sandbox_identity(db, "Ana", now=MON, email="ana@example.com")
+    secrets = SecretStore(ws.dir, backend="file")
+    secrets.save("inbox-1", "hunter2")
+    service = Service(db, workspace=ws.dir)
+    service._forget_secrets()
+    assert secrets.load("inbox-1") == "hunter2"  # nothing asked yet
+    disconnect_inbox(db, 1, now=MON, actor="you")
+    service._forget_secrets()
+    assert secrets.load("inbox-1") is None and secret_purges.pending_count(db) == 0
