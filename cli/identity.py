@@ -8,6 +8,7 @@ gateway connection, registered here too because it is an identity setting.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Optional
 
 import typer
@@ -32,6 +33,8 @@ _MONTHLY = typer.Option(None, "--monthly-conversation-limit", help="New conversa
 _AUTO_WD = typer.Option(None, "--auto-withdraw/--no-auto-withdraw",
                         help="Automatically withdraw pending invitations.")
 _WD_DAYS = typer.Option(None, "--withdraw-after-days", help=f"Withdraw invitations pending this many days ({_caps.WITHDRAW_AFTER_DAYS.low}-{_caps.WITHDRAW_AFTER_DAYS.high}).")
+_LIKINGS = typer.Option(None, "--likings-opt-out/--no-likings-opt-out",
+                        help="Likings opt-out: never like or react to leads' posts (\"React to last post\" steps are skipped).")
 _EMAIL = typer.Option(None, "--email", help="The identity's email address.")
 _FIRST = typer.Option(None, "--first-name")
 _LAST = typer.Option(None, "--last-name")
@@ -45,7 +48,7 @@ _JSON = typer.Option(False, "--json", help="Print JSON.")
 
 def _fields(timezone, working_days, hours, connections, messages, premium, sales_navigator, inmail_credits,
             monthly, auto_withdraw, withdraw_after_days, email, first_name, last_name, job_title, company,
-            linkedin_url, phone, meeting_url) -> dict[str, Any]:
+            linkedin_url, phone, meeting_url, likings_opt_out=None) -> dict[str, Any]:
     """Option values → identity fields, leaving out what was not given."""
     from storage.identities import parse_hours
 
@@ -55,7 +58,7 @@ def _fields(timezone, working_days, hours, connections, messages, premium, sales
         "inmail_credits": inmail_credits, "withdraw_enabled": auto_withdraw,
         "withdraw_after_days": withdraw_after_days, "email": email, "first_name": first_name,
         "last_name": last_name, "job_title": job_title, "company": company, "linkedin_url": linkedin_url,
-        "phone": phone, "meeting_url": meeting_url,
+        "phone": phone, "meeting_url": meeting_url, "likings_opt_out": likings_opt_out,
     }
     if monthly is not None:
         fields["monthly_conversation_limit"] = monthly or None
@@ -79,7 +82,8 @@ def _summary(ident: dict[str, Any], inboxes: list[dict[str, Any]]) -> dict[str, 
                      "monthly_conversation_limit": ident["monthly_conversation_limit"],
                      "auto_withdraw": bool(ident["withdraw_enabled"]),
                      "withdraw_after_days": ident["withdraw_after_days"],
-                     "queue_paused": bool(ident["linkedin_queue_paused"])},
+                     "queue_paused": bool(ident["linkedin_queue_paused"]),
+                     "likings_opt_out": bool(ident["likings_opt_out"])},
         "inboxes": [{"id": b["id"], "email": b["email"], "provider": b["provider"], "per_day": b["per_day"],
                      "per_hour": b["per_hour"], "connected": bool(b["connected"])} for b in inboxes],
     }
@@ -92,7 +96,8 @@ def _human(s: dict[str, Any]) -> str:
              f"  LinkedIn: {li['connection']}; {li['daily_connections']} invitations/day, "
              f"{li['daily_messages']} messages/day" + (", premium" if li["premium"] else "")
              + (", Sales Navigator" if li["sales_navigator"] else ""),
-             "  auto-withdraw: " + (f"after {li['withdraw_after_days']} days" if li["auto_withdraw"] else "off")]
+             "  auto-withdraw: " + (f"after {li['withdraw_after_days']} days" if li["auto_withdraw"] else "off")
+             + ("; likings opt-out (no post reactions)" if li["likings_opt_out"] else "")]
     lines += [f"  inbox: {b['email']} ({b['provider']}, {b['per_day']}/day, {b['per_hour']}/hour)"
               for b in s["inboxes"]]
     return "\n".join(lines)
@@ -158,7 +163,7 @@ def edit(
     withdraw_after_days: Optional[int] = _WD_DAYS, email: Optional[str] = _EMAIL,
     first_name: Optional[str] = _FIRST, last_name: Optional[str] = _LAST, job_title: Optional[str] = _TITLE,
     company: Optional[str] = _COMPANY, linkedin_url: Optional[str] = _LI_URL, phone: Optional[str] = _PHONE,
-    meeting_url: Optional[str] = _MEETING, json_out: bool = _JSON,
+    meeting_url: Optional[str] = _MEETING, likings_opt_out: Optional[bool] = _LIKINGS, json_out: bool = _JSON,
 ) -> None:
     """Change an identity's settings; running campaigns use the new hours and limits at once."""
     from runtime.clock import wall_now
@@ -168,7 +173,7 @@ def edit(
     try:
         changes = _fields(timezone, working_days, hours, connections, messages, premium, sales_navigator,
                           inmail_credits, monthly, auto_withdraw, withdraw_after_days, email, first_name,
-                          last_name, job_title, company, linkedin_url, phone, meeting_url)
+                          last_name, job_title, company, linkedin_url, phone, meeting_url, likings_opt_out)
         if name is not None:
             changes["name"] = name
         if not changes:
@@ -309,6 +314,48 @@ def stats(ctx: typer.Context,
         raise UserError(str(exc)) from None
     emit(rows, json_out, "\n".join(_stats_line(s) for s in rows)
          or "No identities yet: enginy identity add NAME --sandbox")
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, identity: str = typer.Argument(..., help="Identity id or name."),
+           yes: bool = typer.Option(False, "--yes", "-y", help="Delete without asking."),
+           dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be deleted."),
+           json_out: bool = _JSON) -> None:
+    """Delete an identity with its campaigns, inboxes, conversations, pending jobs and secrets.
+
+    Says what goes first and asks (or give --yes). One transaction: interrupted, nothing is
+    deleted. A running runtime stops the identity's actors within a second; the other identities
+    go on. Draft campaigns can be moved to another identity first (`enginy campaigns edit
+    CAMPAIGN --identity OTHER`)."""
+    from runtime.clock import wall_now
+    from runtime.secrets import SecretsError, SecretStore, forget_requested
+    from storage.identities import IdentityError
+    from storage.identity_delete import deletion_plan, delete_identity
+    from tui.text import clean
+
+    ws, db = open_session(ctx)
+    try:
+        plan = deletion_plan(db, identity)
+    except IdentityError as exc:
+        raise UserError(str(exc)) from None
+    if dry_run:
+        emit({**plan.to_dict(), "deleted": False}, json_out, "\n".join(clean(line) for line in plan.lines()))
+        return
+    if not yes:
+        if json_out or not sys.stdin.isatty():
+            raise UserError(f"deleting identity {plan.name!r} needs --yes (see what goes with --dry-run)")
+        typer.echo("\n".join(clean(line) for line in plan.lines()))
+        if not typer.confirm("Delete it?", default=False):
+            raise UserError("nothing deleted")
+    plan = delete_identity(db, plan.identity_id, now=wall_now(), actor=ws.config.user)
+    try:
+        forgotten = forget_requested(db, SecretStore.of(ws))
+    except SecretsError as exc:  # kept in the purge list: the runtime forgets them later
+        forgotten = []
+        typer.echo(f"note: secrets not forgotten yet ({exc}); the runtime will", err=True)
+    emit({**plan.to_dict(), "deleted": True, "secrets_forgotten": forgotten}, json_out,
+         f"deleted identity #{plan.identity_id} {plan.name}: {len(plan.campaigns)} campaign(s), "
+         f"{len(plan.inboxes)} inbox(es), {len(forgotten)} secret(s) forgotten")
 
 
 def _register_linkedin_connect() -> None:

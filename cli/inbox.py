@@ -202,21 +202,33 @@ def edit(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox id or 
 @app.command("disconnect")
 def disconnect(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox id or address."),
                json_out: bool = _JSON) -> None:
-    """Stop using an inbox and forget its password. Its leads mid-sequence error ("Email disconnected")
-    until the same address is reconnected (they are never moved to another inbox)."""
+    """Stop using an inbox and forget its password (the app's disconnect does the same). Its leads
+    mid-sequence error ("Email disconnected") until the same address is reconnected with
+    `enginy inbox reconnect INBOX --password-stdin` (they are never moved to another inbox)."""
     from runtime.clock import wall_now
-    from runtime.secrets import SecretStore, inbox_secret_name
-    from storage.activity import iso
-    from storage.inboxes import active_leads, set_connected
+    from runtime.secrets import SecretsError, SecretStore, forget_requested
+    from storage.inboxes import DISCONNECT_WARNING, disconnect_inbox, leads_on_inbox
+    from tui.text import clean
 
     ws, db = open_session(ctx)
     row = _find_inbox(db, inbox)
-    set_connected(db, row["id"], False, now=iso(wall_now()))
-    SecretStore.of(ws).delete(inbox_secret_name(row["id"]))
-    active = active_leads(db, row["id"])
-    emit({"inbox": row["id"], "email": row["email"], "connected": False, "active_leads": active}, json_out,
-         f"inbox {row['id']} {row['email']} disconnected; {active} active lead(s) on it will error until you "
-         f"`enginy inbox reconnect {row['id']} --password-stdin`")
+    leads = leads_on_inbox(db, row["id"])
+    done = disconnect_inbox(db, row["id"], now=wall_now(), actor=ws.config.user)
+    try:
+        forget_requested(db, SecretStore.of(ws))
+    except SecretsError as exc:  # kept in the purge list: the runtime forgets it later
+        typer.echo(f"note: password not forgotten yet ({exc}); the runtime will", err=True)
+    active = done["active_leads"]
+    listed = "".join(f"\n  {clean(lead['first_name'])} {clean(lead['last_name'])} <{clean(lead['email'] or '')}>"
+                     f" · {clean(lead['campaign'])}" for lead in leads)
+    more = "\n  …" if active > len(leads) else ""
+    emit({"inbox": row["id"], "email": row["email"], "connected": False, "active_leads": active,
+          "leads_mid_sequence": [{k: lead[k] for k in ("enrollment_id", "first_name", "last_name", "email",
+                                                        "campaign")} for lead in leads],
+          "warning": DISCONNECT_WARNING}, json_out,
+         f"inbox {row['id']} {clean(row['email'])} disconnected; its password is forgotten.\n"
+         f"Warning: {DISCONNECT_WARNING}\n{active} lead(s) mid-sequence on it" + (":" if leads else ".")
+         + listed + more + f"\nReconnect: enginy inbox reconnect {row['id']} --password-stdin")
 
 
 @app.command("reconnect")

@@ -65,6 +65,7 @@ class CampaignInfo:
     settings: dict
     needs_contacts: bool
     needs_connection: bool
+    skip_reactions: bool = False  # the identity's likings opt-out: its "React to last post" steps are skipped
     choose_inbox: Callable[[dict], int | None] | None = None  # a new email lead's inbox: set by its campaign actor
     # A lead was enrolled in campaign id (Add to another campaign): wake that campaign's actor,
     # whose timer knows nothing of it. Set by the runtime; called inside the step's transaction,
@@ -81,6 +82,7 @@ class CampaignInfo:
             settings=msgspec.json.decode(row["settings"] or "{}"),
             needs_contacts=any(isinstance(n, HasBeenContacted) for n in nodes),
             needs_connection=any(isinstance(n, IsConnection) for n in nodes),
+            skip_reactions=bool(row.get("likings_opt_out")),
         )
 
 
@@ -140,7 +142,7 @@ def advance(db: sqlite_utils.Database, info: CampaignInfo, row: dict, event: Eve
     state = state_of(row)
     queued: list[QueuedJob] = []
     for _ in range(64):
-        t = step(info.compiled, state, lead, event, now)
+        t = step(info.compiled, state, lead, event, now, skip_reactions=info.skip_reactions)
         _save(db, row, state, t.state, now)
         _log(db, info, row, state, t, now, identity_id)
         state = t.state

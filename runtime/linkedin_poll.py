@@ -24,6 +24,10 @@ Exactly once: an acceptance applies only to an invitation row still awaiting
 it (inbound.apply marks it accepted); replies advance a cursor (time + ids seen
 at that time) stored in runtime_state in the same transaction as the event.
 
+Invitations the user asked to withdraw from the app (storage:
+`request_withdrawal`, which also restarts this actor) are withdrawn at the
+start of a round, before the automatic ones, recorded as withdrawn by 'manual'.
+
 The supervisor attaches one poller to each identity actor (`attach`); it runs
 in the actor's nursery, so it ends when that actor is stopped or replaced
 (identity edited, reconnected) without waking up to ask.
@@ -40,7 +44,7 @@ from typing import TYPE_CHECKING
 
 from runtime import inbound, limits
 from runtime.channels.linkedin.protocol import Disposition, InboundMessage, LinkedInError
-from runtime.channels.linkedin.withdraw import auto_withdraw
+from runtime.channels.linkedin.withdraw import auto_withdraw, withdraw
 from runtime.limits import ActionTimes
 from storage import linkedin_invitations, outbox
 from storage.activity import iso
@@ -120,6 +124,7 @@ class LinkedInPoller:
             if self.watch_inbound:
                 await self._watch_inbound(driver, start)
             row = self._identity()
+            await self._withdraw_requested(driver)
             now = self.rt.clock.now()
             if row and row.get("withdraw_enabled") and (self.next_withdrawal is None or now >= self.next_withdrawal):
                 if self._evaluation_ready(now) > now:
@@ -136,6 +141,14 @@ class LinkedInPoller:
             if exc.disposition is Disposition.RETRY_LATER and exc.retry_after:
                 return self.rt.clock.now() + timedelta(seconds=exc.retry_after)
         return start + (POLL_EVERY if self.watch_inbound else WITHDRAW_EVERY)
+
+    async def _withdraw_requested(self, driver) -> None:
+        """The invitations the user asked to withdraw from the app (storage: request_withdrawal)."""
+        rows = linkedin_invitations.withdrawal_requested(self.db, self.id)
+        if rows:
+            report = await withdraw(self.db, driver, rows, now=self.rt.clock.now(), by="manual")
+            for row_id in report.withdrawn:
+                self._withdrawn(row_id)
 
     def _identity(self) -> dict | None:
         try:

@@ -26,6 +26,11 @@ import os
 import re
 from pathlib import Path
 
+from storage import secret_purges
+from storage.secret_purges import inbox_secret_name, linkedin_secret_name
+
+__all__ = ["SecretStore", "SecretsError", "forget_requested", "inbox_secret_name", "linkedin_secret_name"]
+
 SERVICE = "enginy"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,80}$")
 _LINKEDIN = re.compile(r"^linkedin-(\d+)$")
@@ -187,10 +192,11 @@ class SecretStore:
                 pass
 
 
-def inbox_secret_name(inbox_id: int) -> str:
-    return f"inbox-{int(inbox_id)}"
-
-
-def linkedin_secret_name(identity_id: int) -> str:
-    """The name of an identity's LinkedIn gateway API key."""
-    return f"linkedin-{int(identity_id)}"
+def forget_requested(db, store: SecretStore) -> list[str]:
+    """Forget the secrets the database asks to (storage/secret_purges.py: a disconnect or a deletion,
+    maybe made in the app, which cannot reach this store). Returns the names forgotten."""
+    names = secret_purges.due(db)
+    for name in names:
+        store.delete(name)
+    secret_purges.done(db, names)
+    return names

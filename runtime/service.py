@@ -41,9 +41,9 @@ from runtime.engine import Runtime
 from runtime.lease import acquire, process_alive, release
 from runtime.queue_publish import QueuePublisher
 from runtime.sandbox.world import SandboxWorld
+from storage import runtime_lease, secret_purges
 from storage.db import database_path, transaction
 from storage.faults import describe, storage_error as fault_of
-from storage import runtime_lease
 from storage.demo_clock import demo_clock, demo_rows
 from storage.timeline import save_position, workspace_time
 
@@ -96,6 +96,19 @@ class Service:
 
         store = SecretStore.of(open_workspace(self.runtime.workspace))
         await run_watchers(self.runtime, store, task_status=task_status)
+
+    def _forget_secrets(self) -> None:
+        """Secrets of inboxes disconnected or identities deleted (maybe from the app, which cannot
+        reach the secret store) are forgotten here, within a heartbeat."""
+        if self.runtime.workspace is None or not secret_purges.pending_count(self.db):
+            return
+        from runtime.secrets import SecretsError, SecretStore, forget_requested
+        from storage.workspace import open_workspace
+
+        try:
+            forget_requested(self.db, SecretStore.of(open_workspace(self.runtime.workspace)))
+        except (SecretsError, OSError) as exc:  # the next beat tries again
+            log.warning("could not forget secrets: %s", exc)
 
     def set_speed(self, rate: float) -> None:
         """Change how many workspace seconds pass per real second (0 pauses). Needs a MockClock run."""
@@ -195,6 +208,7 @@ class Service:
             if self.runtime.clock is not None:
                 save_position(self.db, self.runtime.clock.now())
         self._apply_demo_clock()
+        self._forget_secrets()
         if self.runtime.clock is not None:
             self.queues.publish(self.runtime.clock.now())
         if runtime_lease.stop_requested(self.db):

@@ -458,8 +458,10 @@ def _needs_linkedin(node: Node, lead: LeadFacts) -> Substatus | None:
 class _Run:
     """Accumulates one call's jobs and log while the state moves on."""
 
-    def __init__(self, compiled: Compiled, lead: LeadFacts, now: datetime, skip_prior: bool = False) -> None:
+    def __init__(self, compiled: Compiled, lead: LeadFacts, now: datetime, skip_prior: bool = False,
+                 skip_reactions: bool = False) -> None:
         self.c, self.lead, self.now, self.skip_prior = compiled, lead, now, skip_prior
+        self.skip_reactions = skip_reactions
         self.jobs: list[Job] = []
         self.log: list[LogEntry] = []
 
@@ -538,6 +540,9 @@ class _Run:
             return msgspec.structs.replace(state, due_at=state.withdrawn_until, substatus=Substatus.CONNECTION_WITHDRAWN)
         if self.skip_prior and self.lead.prior_conversation and kind in _CONVERSATION_KINDS:
             self.log.append(LogEntry(node.id, "skipped: a LinkedIn conversation with this lead already exists"))
+            return self.goto(state, node.next, self.now)  # type: ignore[union-attr]
+        if self.skip_reactions and kind == "react_to_post":
+            self.log.append(LogEntry(node.id, "skipped: the identity opted out of likings"))
             return self.goto(state, node.next, self.now)  # type: ignore[union-attr]
         problem = _needs_linkedin(node, self.lead)
         try:
@@ -649,15 +654,16 @@ def compiled_for(sequence: Sequence) -> Compiled:
 
 def step(
     sequence: Compiled | Sequence, state: State, lead: LeadFacts, event: Event, now: datetime,
-    *, skip_prior_conversations: bool = False,
+    *, skip_prior_conversations: bool = False, skip_reactions: bool = False,
 ) -> Transition:
     """The lead's next state and the jobs to run, given what happened at `now`.
 
     `sequence` must have passed `validate` (it is never re-validated here).
     `skip_prior_conversations` is the campaign setting of that name: LinkedIn
-    message steps are skipped for a lead with `prior_conversation`."""
+    message steps are skipped for a lead with `prior_conversation`. `skip_reactions` is the
+    identity's likings opt-out: its "React to last post" steps are skipped, logged as such."""
     compiled = sequence if isinstance(sequence, Compiled) else compiled_for(sequence)
-    run = _Run(compiled, lead, now, skip_prior_conversations)
+    run = _Run(compiled, lead, now, skip_prior_conversations, skip_reactions)
     if state.held_substatus is not None:
         # the rules work with the lead's real substatus; Paused only hides it
         state = msgspec.structs.replace(state, substatus=state.held_substatus, held_substatus=None)

@@ -107,6 +107,8 @@ class Kind(enum.StrEnum):
     IDENTITY_CREATED = "identity_created"
     IDENTITY_EDITED = "identity_edited"
     IDENTITY_CONNECTED = "identity_connected"
+    IDENTITY_DELETED = "identity_deleted"  # kept with identity_id NULL: the identity is gone
+    INBOX_DISCONNECTED = "inbox_disconnected"
 
 
 _S, _E = Milestone.STARTED, Milestone.LI_ENGAGED

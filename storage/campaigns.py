@@ -37,7 +37,7 @@ from sequences.validate import validate
 from storage.activity import iso, record
 from storage.activity_kinds import Kind
 from storage.db import transaction
-from storage.identities import IdentityError, get_identity
+from storage.identities import LIKINGS_OPT_OUT, IdentityError, get_identity
 
 Sync = Literal["no", "yes", "on_reply"]
 
@@ -436,4 +436,5 @@ def scheduled_due(db: sqlite_utils.Database, now: datetime) -> bool:
 
 
 def running_campaigns(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM campaigns WHERE status = 'running'"))
+    """Running campaigns, each with its identity's likings opt-out (the runtime's CampaignInfo reads it)."""
+    return list(db.query(f"SELECT *, {LIKINGS_OPT_OUT} FROM campaigns WHERE status = 'running'"))

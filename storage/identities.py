@@ -37,7 +37,10 @@ LIMITS = {
 
 TEXT_FIELDS = ("name", "first_name", "last_name", "email", "job_title", "company", "linkedin_url",
                "phone", "meeting_url")
-BOOL_FIELDS = ("premium", "sales_navigator", "withdraw_enabled")
+BOOL_FIELDS = ("premium", "sales_navigator", "withdraw_enabled", "likings_opt_out")
+#: A campaign row's extra column: its identity's likings opt-out (the runtime skips its post reactions).
+LIKINGS_OPT_OUT = ("(SELECT likings_opt_out FROM identities WHERE identities.id = campaigns.identity_id)"
+                   " AS likings_opt_out")
 EDITABLE = frozenset(TEXT_FIELDS + BOOL_FIELDS + tuple(LIMITS) + (
     "timezone", "working_days", "work_start", "work_end", "inmail_credits", "monthly_conversation_limit"))
 

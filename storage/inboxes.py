@@ -9,15 +9,25 @@ be stored leaves no half-connected inbox behind. Functions that write take
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable, TypeVar
 
 import sqlite_utils
 
 from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR
+from storage import secret_purges
+from storage.activity import iso, record
+from storage.activity_kinds import Kind
 from storage.db import transaction
 from storage.records import Inbox
 
 T = TypeVar("T")
+
+
+#: The spec's warning (identity-configuration.md, "Lead continuity"), shown before every disconnect.
+DISCONNECT_WARNING = ("If you disconnect an email address that has active leads mid-sequence, those leads will "
+                      "fail. The only way to fix this is to reconnect the same address that initiated the "
+                      "conversation.")
 
 
 class InboxError(ValueError):
@@ -114,6 +124,22 @@ def set_connected(db: sqlite_utils.Database, inbox_id: int, connected: bool, *, 
         db.execute("UPDATE inboxes SET connected = ?, updated_at = ? WHERE id = ?", [int(connected), now, inbox_id])
         if keep_secret is not None:
             keep_secret()
+
+
+def disconnect_inbox(db: sqlite_utils.Database, inbox_id: int, *, now: datetime, actor: str) -> dict[str, Any]:
+    """The user's disconnect, the same from the app and the CLI (spec identity-configuration.md,
+    "Lead continuity"): the inbox stops sending and receiving, its leads mid-sequence are not moved
+    to another inbox — they error until the same address is reconnected — and its password is
+    forgotten (asked for in this transaction, done by whoever holds the secret store:
+    storage/secret_purges.py), so reconnecting asks for it again. Returns the inbox as it was, with
+    `active_leads`, the count of leads mid-sequence on it."""
+    with transaction(db):
+        row = get_inbox(db, inbox_id)
+        db.execute("UPDATE inboxes SET connected = 0, updated_at = ? WHERE id = ?", [iso(now), inbox_id])
+        secret_purges.request(db, [secret_purges.inbox_secret_name(inbox_id)], now)
+        record(db, kind=Kind.INBOX_DISCONNECTED, now=now, identity_id=row["identity_id"], actor=actor,
+               detail={"inbox_id": inbox_id, "email": row["email"]})
+        return {**row, "active_leads": active_leads(db, inbox_id)}
 
 
 def active_leads(db: sqlite_utils.Database, inbox_id: int) -> int:

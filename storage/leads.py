@@ -16,6 +16,7 @@ import sqlite_utils
 
 from sequences.step import State
 from storage.activity import iso
+from storage.identities import LIKINGS_OPT_OUT
 
 decode_state = msgspec.json.Decoder(State).decode
 encode = msgspec.json.Encoder().encode
@@ -88,7 +89,7 @@ def enroll(db: sqlite_utils.Database, campaign_id: int, contact_id: int, now: da
 
 
 def load_campaign(db: sqlite_utils.Database, campaign_id: int) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM campaigns WHERE id = ?", [campaign_id]))
+    rows = list(db.query(f"SELECT *, {LIKINGS_OPT_OUT} FROM campaigns WHERE id = ?", [campaign_id]))
     return rows[0] if rows else None
 
 

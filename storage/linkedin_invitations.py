@@ -145,13 +145,45 @@ def mark_withdrawn(db: sqlite_utils.Database, row_id: int, at: datetime, by: str
     with transaction(db):
         db.execute(
             "UPDATE linkedin_invitations SET state = 'withdrawn', withdrawn_at = ?, withdrawn_by = ?,"
-            " reinvite_after = ?, updated_at = ? WHERE id = ?",
+            " reinvite_after = ?, updated_at = ?, withdraw_requested_at = NULL WHERE id = ?",
             [_iso(at), by, _iso(at + INVITATION_COOLDOWN), _iso(at), row_id],
         )
 
 
 _COLUMNS = ("id, identity_id, provider_id, public_id, contact_id, campaign_id, enrollment_id, invitation_id,"
-            " note, source, state, sent_at, accepted_at, withdrawn_at, withdrawn_by, reinvite_after")
+            " note, source, state, sent_at, accepted_at, withdrawn_at, withdrawn_by, reinvite_after,"
+            " withdraw_requested_at")
+
+
+def request_withdrawal(db: sqlite_utils.Database, identity_id: int, *, now: datetime, actor: str) -> int:
+    """The app's bulk withdrawal (it never calls the gateway): mark every pending invitation of the
+    identity for withdrawal and touch the identity row, so a running runtime restarts its actor at
+    once and the LinkedIn watcher withdraws the marked ones first (`withdrawal_requested`), recording
+    each as withdrawn by 'manual'. Returns how many were marked."""
+    from storage.activity import record
+    from storage.activity_kinds import Kind
+
+    with transaction(db):
+        marked = db.execute("UPDATE linkedin_invitations SET withdraw_requested_at = ?, updated_at = ?"
+                            " WHERE identity_id = ? AND state = 'pending' AND withdraw_requested_at IS NULL",
+                            [_iso(now), _iso(now), identity_id]).rowcount
+        if marked:
+            db.execute("UPDATE identities SET updated_at = ? WHERE id = ?", [_iso(now), identity_id])
+            record(db, kind=Kind.IDENTITY_EDITED, now=now, identity_id=identity_id, actor=actor,
+                   detail={"withdraw_requested": marked})
+        return marked
+
+
+def withdrawal_requested(db: sqlite_utils.Database, identity_id: int) -> list[dict]:
+    """Pending invitations the user asked to withdraw, oldest first."""
+    return list(db.query(f"SELECT {_COLUMNS} FROM linkedin_invitations WHERE identity_id = ? AND state = 'pending'"
+                         " AND withdraw_requested_at IS NOT NULL ORDER BY sent_at, id", [identity_id]))
+
+
+def recent_withdrawals(db: sqlite_utils.Database, identity_id: int, limit: int = 5) -> list[dict]:
+    """The latest withdrawn invitations, newest first (the configuration's history)."""
+    return list(db.query(f"SELECT {_COLUMNS} FROM linkedin_invitations WHERE identity_id = ? AND state = 'withdrawn'"
+                         " ORDER BY withdrawn_at DESC, id DESC LIMIT ?", [identity_id, limit]))
 
 
 def pending(db: sqlite_utils.Database, identity_id: int) -> list[dict]:

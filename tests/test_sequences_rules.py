@@ -14,7 +14,7 @@ import pytest
 from sequences.step import Accepted, ActionDone, ActionFailed, Blocked, Bounced, Due, InvitationWithdrawn, LeadFacts, OutOfOffice, Paused, Removed, Replied, Resumed, Retry, Start, State, compile_sequence, compiled_for, step
 from sequences.model import (
     AcceptedConnection, ConnectionRequest, Delay, Email, HasProfessionalEmail, InMail, IsConnection,
-    LinkedInAttachment, LinkedInMessage, Sequence, Task, VisitProfile, VoiceMessage,
+    LinkedInAttachment, LinkedInMessage, ReactToPost, Sequence, Task, VisitProfile, VoiceMessage,
 )
 from sequences.statuses import LeadStatus, Substatus
 from sequences.limits import INVITATION_COOLDOWN
@@ -380,6 +380,14 @@ def test_skip_prior_conversations_skips_linkedin_messages_only_when_asked():
     assert [j.node for j in step(seq, State(), talked, Start(), T0).jobs] == ["m"]
     tr = step(seq, State(), talked, Start(), T0, skip_prior_conversations=True)
     assert [j.node for j in tr.jobs] == ["t"] and any("skipped" in e.what for e in tr.log)
+
+
+def test_likings_opt_out_skips_post_reactions_only():
+    seq = Sequence(start="r", nodes=[ReactToPost(id="r", next="v"), VisitProfile(id="v")])
+    assert [j.node for j in step(seq, State(), ANN, Start(), T0).jobs] == ["r"]
+    tr = step(seq, State(), ANN, Start(), T0, skip_reactions=True)
+    assert [j.node for j in tr.jobs] == ["v"]
+    assert [e.what for e in tr.log if e.node == "r"] == ["skipped: the identity opted out of likings"]
 
 
 def test_paused_lead_gets_no_job_and_a_job_result_while_paused_waits_for_resume():

@@ -39,6 +39,16 @@ async def open_setting(pilot, key: str) -> None:
     await pilot.press("enter")
 
 
+async def ask_to_disconnect(pilot, inbox_id: int) -> None:
+    """From the configuration: the inbox's choices, "Disconnect this inbox…", up to its warning."""
+    await open_setting(pilot, f"inbox:{inbox_id}")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ChoiceScreen), "the inbox's choices")
+    options = pilot.app.screen.query_one(OptionList)
+    options.highlighted = options.option_count - 1  # Disconnect this inbox…
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the disconnect warning")
+
+
 def runtime_did(ws: Path, identity_id: int) -> None:
     """What the runtime records for identity 1 today (and one invitation yesterday, not counted)."""
     db = open_workspace(ws).open_db()
@@ -140,12 +150,7 @@ async def test_declined_confirmations_change_nothing(ws: Path) -> None:
         await until(pilot, lambda: pilot.app.screen is config, "back without saving")
         assert q(ws, "SELECT daily_connection_limit FROM identities WHERE id = ?", identity_id)[0][0] == before
         inbox_id = config.data.inboxes[0]["id"]
-        await open_setting(pilot, f"inbox:{inbox_id}")
-        await until(pilot, lambda: isinstance(pilot.app.screen, ChoiceScreen), "the inbox's choices")
-        options = pilot.app.screen.query_one(OptionList)
-        options.highlighted = options.option_count - 1  # Disconnect this inbox…
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the disconnect warning")
+        await ask_to_disconnect(pilot, inbox_id)
         assert "those leads will fail" in str(pilot.app.screen.detail)
         await pilot.press("escape")
         await until(pilot, lambda: pilot.app.screen is config, "declined")

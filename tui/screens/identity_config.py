@@ -3,9 +3,14 @@
 Sections as the spec orders them: contact details; working hours (time zone
 completed from zoneinfo's list, days, hours, and the next openings they give);
 LinkedIn rate limits (a value above the recommended default asks first, with
-the spec's warning) and automatic withdrawal; email inboxes (emails per day
-and per hour, signature — changed without reconnecting — and disconnect,
-which lists the leads mid-sequence that will fail and asks first). Every
+the spec's warning); withdrawals (automatic threshold, pending invitations —
+W withdraws them all after confirming the count, written as a request the
+runtime's LinkedIn watcher carries out: the app never calls the gateway — and
+the latest withdrawals); likings opt-out; email inboxes (emails per day and
+per hour, signature — changed without reconnecting, an HTML one previewed as
+text — and disconnect, which lists the leads mid-sequence that will fail and
+asks first: storage.inboxes.disconnect_inbox, the CLI's too). D deletes the
+identity after naming everything that goes with it. Every
 value is checked by the storage function that saves it (one rule, the same
 refusal as the CLI's); a refused value is told in one line and offered again
 as typed. u undoes the last change made here.
@@ -29,9 +34,12 @@ from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR, LINKEDIN_INVITES_PER
 from sequences.working_hours import WorkingHours
 from storage.activity import iso
 from storage.identities import IdentityError, get_identity, parse_hours, update_identity
-from storage.inboxes import InboxError, edit_inbox, leads_on_inbox, list_inboxes, set_connected
-from storage.linkedin_invitations import count_in_state, parse_time, pending
+from storage.identity_delete import delete_identity, deletion_plan
+from storage.inboxes import DISCONNECT_WARNING, InboxError, disconnect_inbox, edit_inbox, leads_on_inbox, list_inboxes
+from storage.linkedin_invitations import (count_in_state, parse_time, pending, recent_withdrawals,
+                                          request_withdrawal)
 from tui.commands import Command
+from tui.html_text import html_to_text
 from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
 from tui.text import clean, literal
 from tui.widgets.footer import BindingsFooter
@@ -45,9 +53,11 @@ RATE = {"daily_connection_limit": ("Daily connection requests", LINKEDIN_INVITES
 RATE_WARNING = ("Increasing daily connection requests or message limits beyond the recommended defaults can "
                 "trigger LinkedIn automation detection, which may result in temporary account restrictions. "
                 "If you do increase them, do so temporarily and monitor closely.")
-DISCONNECT_WARNING = ("If you disconnect an email address that has active leads mid-sequence, those leads will "
-                      "fail. The only way to fix this is to reconnect the same address that initiated the "
-                      "conversation.")
+
+
+HISTORY = 5  # the latest withdrawals shown; the CLI pages the rest
+WITHDRAW_IMPORTANT = "After withdrawing a connection request, you cannot send a new request to the same person for 3 weeks."
+LIKINGS_NOTE = "on: never reacts to posts"
 
 
 class Loaded(NamedTuple):
@@ -55,11 +65,12 @@ class Loaded(NamedTuple):
     inboxes: list[dict[str, Any]]
     pending: list[dict[str, Any]]  # oldest first
     withdrawn: int
+    history: list[dict[str, Any]]  # the latest withdrawals, newest first
 
 
 def load(db, identity_id: int) -> Loaded:
     return Loaded(get_identity(db, identity_id), list_inboxes(db, identity_id), pending(db, identity_id),
-                  count_in_state(db, identity_id, "withdrawn"))
+                  count_in_state(db, identity_id, "withdrawn"), recent_withdrawals(db, identity_id, HISTORY))
 
 
 def pending_line(rows: list[dict[str, Any]], now: datetime) -> str:
@@ -84,6 +95,24 @@ def openings(ident: dict[str, Any], now: datetime) -> str:
     return f"open till {current[1].astimezone(wh.tz):%H:%M} · {starts}" if current else starts
 
 
+def note(label: str, value: object, style: str = "dim") -> Option:
+    """A line that shows, not edits."""
+    text = Text(f"  {label:<26} ", style="dim")
+    text.append_text(literal(value, style))
+    return Option(text, disabled=True)
+
+
+def withdrawal_line(row: dict[str, Any]) -> str:
+    who = row["public_id"] or row["provider_id"]
+    return f"{(row['withdrawn_at'] or '')[:10]} · {row['withdrawn_by'] or '?'} · {who}"
+
+
+def signature_preview(html: str) -> list[Option]:
+    """The HTML signature as the recipient reads it, one option per line (escaped by literal)."""
+    lines = html_to_text(html).splitlines() or ["(no text)"]
+    return [note("" if i else "    HTML preview", line, "italic") for i, line in enumerate(lines)]
+
+
 def section(title: str) -> Option:
     return Option(Text(title, style="bold underline"), disabled=True)
 
@@ -102,6 +131,10 @@ class IdentityConfigScreen(Screen):
     BINDINGS = [
         Binding("enter", "edit", "Edit", id="identity.edit", tooltip="Change the highlighted setting"),
         Binding("u", "undo", "Undo", id="identity.undo", tooltip="Put back the last setting changed here"),
+        Binding("W", "withdraw", "Withdraw all", id="identity.withdraw",
+                tooltip="Withdraw every pending LinkedIn invitation (asks first)"),
+        Binding("D", "delete", "Delete", id="identity.delete",
+                tooltip="Delete this identity with its campaigns, inboxes and secrets (asks first)"),
         Binding("j", "move(1)", "Down", show=False, id="identity.down"),
         Binding("k", "move(-1)", "Up", show=False, id="identity.up"),
     ]
@@ -134,7 +167,7 @@ class IdentityConfigScreen(Screen):
 
     def _show(self) -> None:
         assert self.data is not None
-        ident, inboxes, waiting, withdrawn = self.data
+        ident, inboxes, waiting, withdrawn, history = self.data
         title = literal(ident["name"], "bold")
         title.append(f"  #{ident['id']} · {ident['timezone']}", style="dim")
         self.query_one("#identity-title", Static).update(title)
@@ -156,11 +189,17 @@ class IdentityConfigScreen(Screen):
                     line("withdraw_enabled", "Automatically withdraw", "on" if ident["withdraw_enabled"] else "off",
                          "enter toggles"),
                     line("withdraw_after_days", "Withdraw after (days)", ident["withdraw_after_days"]),
-                    Option(Text(f"  {'Pending invitations':<26} {pending_line(waiting, self.ctx.now())}", style="dim"),
-                           disabled=True),
-                    Option(Text(f"  {'Withdrawn so far':<26} {withdrawn}", style="dim"), disabled=True),
-                    Option(Text(f"  bulk withdraw and history: enginy linkedin withdraw|invitations {ident['id']}",
+                    line("withdraw_pending", "Pending invitations", pending_line(waiting, self.ctx.now()),
+                         "enter or W withdraws them all" if waiting else ""),
+                    *([note("", f"{asked} asked to withdraw: the runtime does it on its next LinkedIn round",
+                            "yellow")] if (asked := sum(1 for r in waiting if r["withdraw_requested_at"])) else []),
+                    note("Withdrawn so far", withdrawn),
+                    *[note("" if i else "Latest withdrawals", withdrawal_line(r)) for i, r in enumerate(history)],
+                    Option(Text(f"  full history: enginy linkedin invitations {ident['id']} --state withdrawn",
                                 style="dim italic"), disabled=True),
+                    section("Likings opt-out"),
+                    line("likings_opt_out", "Likings opt-out", "on" if ident["likings_opt_out"] else "off",
+                         f"enter toggles · {LIKINGS_NOTE}"),
                     section("Email inboxes")]
         if not inboxes:
             options.append(Option(Text("  none — connect one with `enginy inbox connect`", style="dim"),
@@ -171,6 +210,8 @@ class IdentityConfigScreen(Screen):
             options.append(line(f"inbox:{box['id']}", box["email"],
                                 f"{box['per_day']}/day · {box['per_hour']}/hour · {sig}", state,
                                 "" if box["connected"] else "yellow"))
+            if box["signature_html"]:
+                options += signature_preview(box["signature_html"])
         table = self.query_one(OptionList)
         keep = table.highlighted
         table.clear_options()
@@ -181,7 +222,37 @@ class IdentityConfigScreen(Screen):
 
     def palette_commands(self) -> list[Command]:
         return [Command("Edit setting", "Change the highlighted setting", self.action_edit),
-                Command("Undo last change", "Put back the last setting changed here", self.action_undo)]
+                Command("Undo last change", "Put back the last setting changed here", self.action_undo),
+                Command("Withdraw pending invitations", "Every pending LinkedIn invitation of this identity",
+                        self.action_withdraw),
+                Command("Toggle likings opt-out", LIKINGS_NOTE, lambda: self._edit("likings_opt_out")),
+                Command("Delete identity", "With its campaigns, inboxes and secrets (asks first)",
+                        self.action_delete)]
+
+    def action_withdraw(self) -> None:
+        """Bulk withdrawal, confirmed with the count: written as a request the runtime carries out."""
+        if self.data is None:
+            return
+        count = sum(1 for r in self.data.pending if not r["withdraw_requested_at"])
+        if not count:
+            self.notify("No pending invitation to withdraw" if not self.data.pending else
+                        "Already asked: the runtime withdraws them on its next LinkedIn round")
+            return
+        detail = Text(f"{count} pending invitation{'' if count == 1 else 's'}, oldest first, withdrawn by the "
+                      "runtime on its next LinkedIn round.\n\n")
+        detail.append("Important: " + WITHDRAW_IMPORTANT, style="bold")
+
+        def answer(ok: bool) -> None:
+            if ok:
+                marked = self.ctx.run_intent(request_withdrawal, self.identity_id)
+                self.notify(f"Asked to withdraw {marked} invitation{'' if marked == 1 else 's'}")
+                self.run_worker(self.refresh_data(), exclusive=True, group="identity-refresh")
+
+        self.app.push_screen(ConfirmScreen(f"Withdraw {count} pending invitation{'' if count == 1 else 's'}?",
+                                           detail), answer)
+
+    def action_delete(self) -> None:
+        confirm_delete(self, self.identity_id, lambda: self.app.pop_screen())
 
     def action_move(self, delta: int) -> None:
         table = self.query_one(OptionList)
@@ -202,8 +273,10 @@ class IdentityConfigScreen(Screen):
         ident = self.data.identity
         if key.startswith("inbox:"):
             self._inbox(int(key.split(":")[1]))
-        elif key == "withdraw_enabled":
-            self._save({"withdraw_enabled": not ident["withdraw_enabled"]})
+        elif key in ("withdraw_enabled", "likings_opt_out"):
+            self._save({key: not ident[key]})
+        elif key == "withdraw_pending":
+            self.action_withdraw()
         elif key == "hours":
             self._ask("Working hours START-END (e.g. 09:00-18:00)", f"{ident['work_start']}-{ident['work_end']}",
                       lambda v: dict(zip(("work_start", "work_end"), parse_hours(v))))
@@ -325,7 +398,7 @@ class IdentityConfigScreen(Screen):
 
     def _disconnect(self, box: dict) -> None:
         leads = leads_on_inbox(self.ctx.db, box["id"])
-        detail = Text(DISCONNECT_WARNING + "\n\n")
+        detail = Text("Warning: " + DISCONNECT_WARNING + "\n\n")
         if leads:
             detail.append("Leads mid-sequence on this inbox:\n", style="bold")
             for lead in leads:
@@ -336,15 +409,46 @@ class IdentityConfigScreen(Screen):
                 detail.append("  … and maybe more\n", style="dim")
         else:
             detail.append("No lead is mid-sequence on it.\n", style="dim")
-        detail.append("Its stored password is kept: `enginy inbox reconnect` checks and re-enables it.", style="dim")
+        detail.append("Its stored password is forgotten: `enginy inbox reconnect INBOX --password-stdin` "
+                      "checks and re-enables it.", style="dim")
 
         def answer(ok: bool) -> None:
             if ok:
-                set_connected(self.ctx.db, box["id"], False, now=iso(self.ctx.now()))
+                self.ctx.run_intent(disconnect_inbox, box["id"])
                 self.notify(f"Disconnected {box['email']}")
                 self.run_worker(self.refresh_data(), exclusive=True, group="identity-refresh")
 
         self.app.push_screen(ConfirmScreen(f"Disconnect {clean(box['email'])}?", detail), answer)
+
+
+def confirm_delete(screen: Screen, identity_id: int, after: Callable[[], None]) -> None:
+    """Ask with everything that goes (the plan and the spec's warning), then delete in one transaction;
+    the runtime drops the identity's actors and forgets its secrets (storage/identity_delete.py)."""
+    ctx = screen.ctx  # type: ignore[attr-defined]
+    try:
+        plan = deletion_plan(ctx.db, identity_id)
+    except IdentityError as exc:
+        screen.notify(str(exc), severity="error")
+        return
+    *body, warning = plan.lines(most=4)  # the dialog fits 80x24
+    detail = Text()
+    for text in body[1:]:
+        detail.append_text(literal(text))
+        detail.append("\n")
+    detail.append("\n" + warning, style="bold")
+
+    def answer(ok: bool) -> None:
+        if not ok:
+            return
+        try:
+            ctx.run_intent(delete_identity, identity_id)
+        except IdentityError as exc:
+            screen.notify(str(exc), severity="error")
+            return
+        screen.notify(f"Deleted identity {plan.name}")
+        after()
+
+    screen.app.push_screen(ConfirmScreen(f"Delete identity {clean(plan.name)}?", detail), answer)
 
 
 def line_labels() -> list[tuple[str, str]]:
