@@ -158,3 +158,71 @@ async def test_side_panel_shortcuts(ws: Path) -> None:
         await pilot.press("L")  # the contact list it came from
         await until(pilot, lambda: isinstance(app.screen, ContactsScreen), "the list")
         assert app.screen.flt.list_id is not None
+
+
+def dashboard_names(app) -> list[str]:
+    from textual.widgets import DataTable
+
+    table = app.screen.query_one("#campaigns", DataTable)
+    return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+
+
+@pytest.mark.asyncio
+async def test_dashboard_marks_act_on_several_campaigns_and_ask(ws: Path) -> None:
+    from tui.screens.dashboard import DashboardScreen
+
+    app = app_for(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        await pilot.press("slash", *"fintech", "enter")  # Q4 Fintech CFOs (running), NYC fintech (paused)
+        await until(pilot, lambda: len(screen.shown) == 2, "two campaigns")
+        await pilot.press("space", "j", "space")
+        assert len(screen.marked) == 2
+        assert sum(name.startswith("● ") for name in dashboard_names(app)) == 2
+        assert "2 marked" in plain(screen.query_one("#filter-line"))
+        await pilot.press("m")  # both into one folder at once
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen), "the folder prompt")
+        app.screen.query_one("Input").value = ""
+        await pilot.press(*"Fintech", "enter")
+        await until(pilot, lambda: q(ws, "SELECT count(*) FROM campaigns WHERE folder = 'Fintech'") == [(2,)],
+                    "two campaigns moved")
+        assert not screen.marked  # acted on: unmarked
+        await pilot.press("g", "space", "j", "space", "z")  # one running, one paused: which, then confirmed
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "pause or resume")
+        assert [k for k, _ in app.screen.choices] == ["pause", "resume"]
+        app.screen.dismiss("pause")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        assert app.screen.title_text == "Pause 1 campaign?"
+        await pilot.press("y")
+        await until(pilot, lambda: q(ws, "SELECT count(*) FROM campaigns WHERE folder = 'Fintech'"
+                                         " AND status = 'paused'") == [(2,)], "both paused")
+        await pilot.press("space", "V")  # the campaign's contacts in the Contacts screen
+        await until(pilot, lambda: isinstance(app.screen, ContactsScreen), "the contacts")
+        assert app.screen.flt.campaign_ids
+
+
+@pytest.mark.asyncio
+async def test_dashboard_filters_by_several_tags_and_a_custom_range(ws: Path) -> None:
+    from tui.screens.dashboard import DashboardScreen
+    from tui.screens.modals import MultiChoiceScreen
+
+    app = app_for(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        screen._pick_value("tags")
+        await until(pilot, lambda: isinstance(app.screen, MultiChoiceScreen), "the tags")
+        app.screen.dismiss(["saas", "logistics"])
+        await until(pilot, lambda: screen.flt.tags == ("saas", "logistics"), "two tags")
+        assert sorted(r["name"] for r in screen.shown) == ["Spain SaaS founders", "US logistics re-engage"]
+        screen._pick_value("days")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the date ranges")
+        app.screen.dismiss("custom")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen), "the range prompt")
+        await pilot.press(*"2026-11-01..2026-11-30", "enter")
+        await until(pilot, lambda: screen.flt.days == "custom", "the custom range")
+        assert [r["name"] for r in screen.shown] == ["Spain SaaS founders"]
+        assert "2026-11-01 – 2026-11-30" in plain(screen.query_one("#filter-line"))

@@ -41,7 +41,7 @@ LEAD_BINDINGS = [
             tooltip="On the marked leads, else the highlighted one: retry, pause, resume, remove"),
     Binding("o", "linkedin", "LinkedIn profile", show=False, id="lead.linkedin",
             tooltip="Copy the lead's LinkedIn URL to the clipboard (OSC 52) and show it as a link"),
-    Binding("L", "view_in_list", "View in list", show=False, id="lead.list",
+    Binding("L", "view_in_list", "View lead in list", show=False, id="lead.list",
             tooltip="The contact list this lead came from, in the Contacts screen"),
     Binding("B", "blocklist", "Add to blocklist", show=False, id="lead.blocklist",
             tooltip="Block the lead or its whole company (asks first)"),
@@ -166,6 +166,7 @@ class LeadActions:
             n = sum(1 for b in briefs if not b.removed and (statuses is None or b.status in statuses))
             if n:
                 choices.append((key, f"{label} — {n:,} of {len(briefs):,}" if marked else label))
+        choices.append(("list", f"View in list — {_plural(len(briefs), 'contact')}"))
         errors = self._errors_in_campaign()
         if not marked and errors and not (len(briefs) == 1 and briefs[0].status == "error" and errors == 1):
             choices.append(("retry_all", f"Retry every Error lead of the campaign — {errors:,}"))
@@ -196,6 +197,14 @@ class LeadActions:
 
     def bulk(self, what: str, briefs: list[LeadBrief]) -> None:
         """Confirm (how many, which, which are skipped and why) and write the intent."""
+        if what == "list":
+            from storage.contacts_view import ContactFilter
+            from tui.screens.contacts import ContactsScreen
+
+            ids = tuple(sorted({b.contact_id for b in briefs}))
+            self.app.push_screen(ContactsScreen(self.ctx, title="Chosen leads",  # type: ignore[attr-defined]
+                                                flt=ContactFilter(contact_ids=ids)))
+            return
         if what == "retry_all":
             label, fn, refs = "Retry errors", lead_intents.retry_leads, None
             total = self._errors_in_campaign()
