@@ -89,7 +89,7 @@ class CardFilter:
     def describe(self) -> Text:
         text = Text(f"sort: {SORTS[self.sort]}", style="dim", end="")
         for label, value in (("search", self.search), ("identity", self.identity), ("folder", self.folder),
-                             ("created", self.range_label if self.days == "custom" else DATE_RANGES.get(self.days, "")),
+                             ("created", self.range_label if self.days == "custom" else DATE_RANGES[self.days] if self.days else ""),
                              ("tags", ", ".join(self.tags)), ("channel", self.channel),
                              ("priority", self.priority)):
             if value:
@@ -119,7 +119,7 @@ class DashboardScreen(CampaignActions, Screen):
         Binding("I", "import_contacts", "Import contacts", show=False, id="dashboard.import",
                 tooltip="Import a CSV with a mapping step"),
         Binding("x", "clear_filters", "Clear filters", show=False, id="dashboard.clear"),
-        Binding("space", "mark", "Mark", id="dashboard.mark",
+        Binding("space", "mark", "Mark", show=False, id="dashboard.mark",
                 tooltip="Mark or unmark the highlighted campaign: z, a, m and V then act on every marked one"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="dashboard.next_tab"),
         Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, id="dashboard.prev_tab"),
@@ -209,7 +209,7 @@ class DashboardScreen(CampaignActions, Screen):
                 table.update_cell_at(Coordinate(index, 1), Text.assemble(("● ", "bold yellow"), literal(r["name"], "bold")))
         line = self.flt.describe()
         if self.marked:
-            line.append(f"  ·  {len(self.marked)} marked (z a m V act on them, esc: unmark)", style="bold yellow")
+            line.append(f"  ·  {len(self.marked)} marked (esc: unmark)", style="bold yellow")
         self.query_one("#filter-line", Static).update(line)
 
     def action_mark(self) -> None:
