@@ -341,6 +341,19 @@ def _apply_commands(db, row: dict[str, Any], commands: list[str], *, now: dateti
     return save_edited_sequence(db, row["id"], state.sequence, now=now, actor=actor)
 
 
+def _range(option: str, text: str | None) -> tuple[str | None, str | None]:
+    """A date-range option read as the app reads a custom range (tui/date_range.py): (since, until)."""
+    if text is None:
+        return None, None
+    from tui.date_range import parse_range
+
+    try:
+        since, until, _ = parse_range(text)
+    except ValueError as exc:
+        raise UserError(f"{option}: {exc}") from None
+    return since, until
+
+
 def _lead(db, campaign_id: int, contact: str) -> dict[str, Any]:
     """The enrollment of `contact` (id, email or LinkedIn URL) in the campaign, or a one-line error."""
     from storage.lead_intents import resolve_lead
@@ -414,17 +427,11 @@ def activity_cmd(
     from storage.activity_view import ActivityFilter, ActivitySource
     from storage.campaigns import get_campaign
     from storage.reader import Reader
-    from tui.date_range import parse_range
     from tui.text import clean
 
     ws, db = open_session(ctx)
     row = _guard(lambda: get_campaign(db, campaign))
-    since = until = None
-    if dates is not None:
-        try:
-            since, until, _ = parse_range(dates)
-        except ValueError as exc:
-            raise UserError(f"--dates: {exc}") from None
+    since, until = _range("--dates", dates)
     contact_id = _lead(db, row["id"], contact)["contact_id"] if contact is not None else None
     reader = Reader(ws.db_path)
     try:
@@ -616,14 +623,7 @@ def list_cmd(
             raise UserError(f"--status: unknown status {s!r} (draft, scheduled, running, paused, archived, active)")
     _, db = open_session(ctx)
     ident_id = _guard(lambda: get_identity(db, identity)["id"]) if identity else None
-    since = until = None
-    if created is not None:
-        from tui.date_range import parse_range
-
-        try:
-            since, until, _ = parse_range(created)
-        except ValueError as exc:
-            raise UserError(f"--created: {exc}") from None
+    since, until = _range("--created", created)
     rows = dashboard(db, now=_now(), statuses=tuple(sorted(statuses)), identity_id=ident_id, folder=folder,
                      search=search)
     rows = [r for r in rows if (not tags or set(tags) & set(r["tags"]))

@@ -7,12 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import TabbedContent
 
 from storage.activity import record
 from storage.db import connect
 from tests.tui_support import NOW, q, template_ws, until, ws  # noqa: F401 (fixtures)
-from tests.test_tui_screens import app_for, panel_text, plain, settle, table_text
+from tests.test_tui_screens import app_for, cells, panel_text, plain, settle, table_text
 from tui.screens.campaign import CampaignScreen
 from tui.screens.contacts import ContactsScreen
 from tui.screens.lead_actions import PathScreen
@@ -97,7 +96,7 @@ async def test_activity_keys_enter_stage_recipient_dates_and_failed_steps(ws: Pa
         await pilot.press("enter")  # opens the recipient's lead beside the list
         panel = screen.query_one("#activity-lead-panel", LeadPanel)
         assert panel.has_class("open")
-        assert "Timeline" in await panel_text(pilot, screen) or "Timeline" in plain(panel.query_one("#lead-body"))
+        await until(pilot, lambda: "Timeline" in plain(panel.query_one("#lead-body")), "the lead beside the actions")
         await pilot.press("escape")
         assert not panel.has_class("open") and app.screen is screen
         await pilot.press("r")  # only this recipient, named
@@ -160,13 +159,6 @@ async def test_side_panel_shortcuts(ws: Path) -> None:
         assert app.screen.flt.list_id is not None
 
 
-def dashboard_names(app) -> list[str]:
-    from textual.widgets import DataTable
-
-    table = app.screen.query_one("#campaigns", DataTable)
-    return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
-
-
 @pytest.mark.asyncio
 async def test_dashboard_marks_act_on_several_campaigns_and_ask(ws: Path) -> None:
     from tui.screens.dashboard import DashboardScreen
@@ -180,7 +172,7 @@ async def test_dashboard_marks_act_on_several_campaigns_and_ask(ws: Path) -> Non
         await until(pilot, lambda: len(screen.shown) == 2, "two campaigns")
         await pilot.press("space", "j", "space")
         assert len(screen.marked) == 2
-        assert sum(name.startswith("● ") for name in dashboard_names(app)) == 2
+        assert sum(name.startswith("● ") for name in cells(app)) == 2
         assert "2 marked" in plain(screen.query_one("#filter-line"))
         await pilot.press("m")  # both into one folder at once
         await until(pilot, lambda: isinstance(app.screen, PromptScreen), "the folder prompt")

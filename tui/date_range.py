@@ -8,6 +8,7 @@ days, as every stored time is UTC; the end day is included.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable
 
 HINT = "YYYY-MM-DD..YYYY-MM-DD (either end may be left out; one date: that day)"
 
@@ -39,3 +40,20 @@ def parse_range(text: str) -> tuple[str | None, str | None, str]:
         raise ValueError(f"the range ends ({end}) before it starts ({start})")
     label = (f"{start}" if start == end else f"{start or '…'} – {end or '…'}")
     return (_start(start) if start else None, _start(end + timedelta(days=1)) if end else None, label)
+
+
+def ask_range(screen, what: str, then: Callable[[str | None, str | None, str], object]) -> None:
+    """Ask for a range ("Actions between …"); `then(since, until, label)` once it reads, else a one-line warning."""
+    from tui.screens.modals import PromptScreen
+
+    def typed(text: str | None) -> None:
+        if text is None:
+            return
+        try:
+            since, until, label = parse_range(text)
+        except ValueError as exc:
+            screen.notify(str(exc), severity="warning")
+            return
+        then(since, until, label)
+
+    screen.app.push_screen(PromptScreen(f"{what} ({HINT})", placeholder="2026-11-01..2026-11-20"), typed)

@@ -30,7 +30,7 @@ from storage.campaign_view import CampaignView, campaign_view, lead_detail
 from storage.metrics import AUDIENCE_KEYS as CHIP_KEYS, campaign_metrics, conversation_tags, daily_activity
 from storage.records import ActivityRow, AudienceRow
 from tui.commands import Command
-from tui.date_range import HINT as RANGE_HINT, parse_range
+from tui.date_range import ask_range
 from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
 from tui.screens.lead_actions import LEAD_ACTIONS, LEAD_BINDINGS, LeadActions
 from tui.screens.modals import ChoiceScreen, PromptScreen
@@ -675,8 +675,7 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
                 return
             days = DATE_RANGES[value]
             if days == -1:
-                self.app.push_screen(PromptScreen(f"Actions between ({RANGE_HINT})", placeholder="2026-11-01..2026-11-20"),
-                                     self._custom_range)
+                ask_range(self, "Actions between", self._custom_range)
                 return
             self.activity_range = value
             self._activity(since=(self.ctx.now() - timedelta(days=days)).isoformat() if days else None, until=None)
@@ -684,14 +683,7 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
         current = self.activity_range if self.activity_range in DATE_RANGES else "Custom…"
         self.app.push_screen(ChoiceScreen("Date range", [(k, k) for k in DATE_RANGES], current), chosen)
 
-    def _custom_range(self, typed: str | None) -> None:
-        if typed is None:
-            return
-        try:
-            since, until, label = parse_range(typed)
-        except ValueError as exc:
-            self.notify(str(exc), severity="warning")
-            return
+    def _custom_range(self, since: str | None, until: str | None, label: str) -> None:
         self.activity_range = label
         self._activity(since=since, until=until)
 

@@ -24,7 +24,7 @@ from storage.metrics import dashboard
 from storage.saved_filters import save_filter, saved_filters
 from tui.commands import Command
 from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
-from tui.date_range import HINT as RANGE_HINT, parse_range
+from tui.date_range import ask_range
 from tui.screens.modals import ChoiceScreen, MultiChoiceScreen, PromptScreen
 from tui.text import literal, parse_time, relative
 from tui.widgets.footer import BindingsFooter
@@ -380,22 +380,12 @@ class DashboardScreen(CampaignActions, Screen):
             if value is None:
                 return
             if value == "custom":
-                self.app.push_screen(PromptScreen(f"Created between ({RANGE_HINT})", placeholder="2026-11-01..2026-11-20"),
-                                     self._custom_range)
+                ask_range(self, "Created between", lambda since, until, label: self._set(
+                    days="custom", since=since or "", until=until or "", range_label=label))
             else:
                 self._set(**{field_name: value})
 
         self.app.push_screen(ChoiceScreen(field_name.capitalize(), values), chosen)
-
-    def _custom_range(self, typed: str | None) -> None:
-        if typed is None:
-            return
-        try:
-            since, until, label = parse_range(typed)
-        except ValueError as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        self._set(days="custom", since=since or "", until=until or "", range_label=label)
 
     def _save(self, name: str | None) -> None:
         if not name:

@@ -212,7 +212,7 @@ class LeadActions:
             if not total:
                 self.notify("No lead of this campaign is in Error", severity="warning")  # type: ignore
                 return
-            detail = Text(f"The failed step of every lead in Error is tried again:\n", end="")
+            detail = Text("The failed step of every lead in Error is tried again:\n", end="")
             detail.append_text(_names(named, total))
             question = f"Retry {_plural(total, 'lead')} in Error?"
         else:
