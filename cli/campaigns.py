@@ -341,22 +341,116 @@ def _apply_commands(db, row: dict[str, Any], commands: list[str], *, now: dateti
     return save_edited_sequence(db, row["id"], state.sequence, now=now, actor=actor)
 
 
+def _range(option: str, text: str | None) -> tuple[str | None, str | None]:
+    """A date-range option read as the app reads a custom range (tui/date_range.py): (since, until)."""
+    if text is None:
+        return None, None
+    from tui.date_range import parse_range
+
+    try:
+        since, until, _ = parse_range(text)
+    except ValueError as exc:
+        raise UserError(f"{option}: {exc}") from None
+    return since, until
+
+
+def _lead(db, campaign_id: int, contact: str) -> dict[str, Any]:
+    """The enrollment of `contact` (id, email or LinkedIn URL) in the campaign, or a one-line error."""
+    from storage.lead_intents import resolve_lead
+
+    row = resolve_lead(db, campaign_id, contact.strip())
+    if row is None:
+        raise UserError(f"contact {contact!r} is not in this campaign")
+    return row
+
+
 @app.command("sequence")
-def sequence_cmd(ctx: typer.Context, campaign: str = _CAMPAIGN, json_out: bool = _JSON) -> None:
+def sequence_cmd(ctx: typer.Context, campaign: str = _CAMPAIGN,
+                 contact: Optional[str] = typer.Option(None, "--contact", help="Mark this lead's path: ✔ the steps "
+                                                       "it went through, ➤ the one it is at (id, email or LinkedIn URL)."),
+                 json_out: bool = _JSON) -> None:
     """The campaign's sequence as the app's tree editor draws it: Start to End, Yes/No branches,
-    each step's id, delay and problems (--json: the stored sequence)."""
+    each step's id, delay and problems (--json: the stored sequence; with --contact, the lead's path)."""
     from sequences.editing import rows
     from sequences.model import kind_of
+    from storage.audience_view import lead_path
     from storage.campaigns import get_campaign, sequence_of
-    from tui.tree_text import draw
+    from tui.tree_text import draw, mark_path
 
     _, db = open_session(ctx)
-    seq = sequence_of(_guard(lambda: get_campaign(db, campaign)))
+    row = _guard(lambda: get_campaign(db, campaign))
+    seq = sequence_of(row)
+    path = lead_path(db, _lead(db, row["id"], contact)["id"]) if contact is not None else None
     if json_out:
-        emit(msgspec.to_builtins(seq), True)
+        out = msgspec.to_builtins(seq)
+        emit(out if path is None else {"sequence": out, "visited": path[0], "at": path[1]}, True)
         return
-    kinds = {n.id: kind_of(n) for n in seq.nodes}
-    emit(None, False, "\n".join(text.plain for text in draw(rows(seq), kinds)))
+    shown = rows(seq)
+    texts = draw(shown, {n.id: kind_of(n) for n in seq.nodes})
+    if path is not None:
+        texts = mark_path(shown, texts, *path)
+    emit(None, False, "\n".join(text.plain for text in texts))
+
+
+@app.command("task")
+def task_cmd(ctx: typer.Context, campaign: str = _CAMPAIGN,
+             contact: str = typer.Option(..., "--contact", help="The lead: contact id, email or LinkedIn URL."),
+             title: str = typer.Option(..., "--title", help="What to do (one line)."),
+             notes: str = typer.Option("", "--notes", help="Details."),
+             json_out: bool = _JSON) -> None:
+    """Create a to-do about one lead (the side panel's "Create a task"); it shows in its timeline."""
+    from storage.campaigns import get_campaign
+    from storage.tasks import create_task
+
+    ws, db = open_session(ctx)
+    row = _guard(lambda: get_campaign(db, campaign))
+    lead = _lead(db, row["id"], contact)
+    task_id = _guard(lambda: create_task(db, lead["id"], title=title, notes=notes, now=_now(), actor=ws.config.user))
+    emit({"id": task_id, "campaign_id": row["id"], "contact_id": lead["contact_id"], "title": title.strip()},
+         json_out, f"Task #{task_id} created for contact {lead['contact_id']}")
+
+
+@app.command("activity")
+def activity_cmd(
+    ctx: typer.Context, campaign: str = _CAMPAIGN,
+    contact: Optional[str] = typer.Option(None, "--contact", help="Only this recipient (id, email or LinkedIn URL)."),
+    stage: Optional[str] = typer.Option(None, "--stage", help="Only this step (its id, as `campaigns sequence` shows)."),
+    search: str = typer.Option("", "--search", help="Recipient name, company or action contains this."),
+    dates: Optional[str] = typer.Option(None, "--dates", help="YYYY-MM-DD..YYYY-MM-DD (UTC days; either end may be "
+                                        "left out; one date: that day)."),
+    after: Optional[int] = typer.Option(None, "--after", help="Continue after this key (the last page's next_after)."),
+    limit: int = typer.Option(100, "--limit", min=1, max=10_000, help="Actions per page."),
+    json_out: bool = _JSON,
+) -> None:
+    """The Activity tab for scripts: the campaign's actions, newest first (conditions left out),
+    with the same filters — recipient, stage, search, date range; paged by key."""
+    from storage.activity_view import ActivityFilter, ActivitySource
+    from storage.campaigns import get_campaign
+    from storage.reader import Reader
+    from tui.text import clean
+
+    ws, db = open_session(ctx)
+    row = _guard(lambda: get_campaign(db, campaign))
+    since, until = _range("--dates", dates)
+    contact_id = _lead(db, row["id"], contact)["contact_id"] if contact is not None else None
+    reader = Reader(ws.db_path)
+    try:
+        source = ActivitySource(reader, ActivityFilter(row["id"], search=search.strip(), node_id=stage,
+                                                       contact_id=contact_id, since=since, until=until))
+        page = source.after(after, limit + 1)
+    finally:
+        reader.close()
+    more = len(page) > limit
+    page = page[:limit]
+    failed = {"step_failed", "email_bounced"}
+    out = [{"key": a.id, "at": a.at, "action": a.kind, "step": a.node_id, "channel": a.channel,
+            "status": "failed" if a.kind in failed else a.status, "contact_id": a.contact_id,
+            "recipient": f"{a.first_name or ''} {a.last_name or ''}".strip(), "company": a.company or ""} for a in page]
+    human = "\n".join(f"{a['at'][:16]}  {a['action'][:26]:<26} {a['status']:<11} "
+                       f"{clean(a['recipient'])[:24]:<24} {clean(a['company'])[:20]}" for a in out) or "No activity."
+    if more:
+        human += f"\nMore: --after {page[-1].id}"
+    emit({"actions": out, "next_after": page[-1].id if more else None}, json_out, human)
 
 
 @app.command("save-template")
@@ -508,7 +602,9 @@ def list_cmd(
                                             "or active (running + scheduled); repeat."),
     identity: Optional[str] = typer.Option(None, "--identity", help="Only this identity's campaigns."),
     folder: Optional[str] = typer.Option(None, "--folder"),
-    tag: Optional[str] = typer.Option(None, "--tag"),
+    tags: Optional[list[str]] = typer.Option(None, "--tag", help="Campaigns with this tag; repeat: any of them."),
+    created: Optional[str] = typer.Option(None, "--created", help="Created within YYYY-MM-DD..YYYY-MM-DD (UTC days; "
+                                          "either end may be left out; one date: that day)."),
     search: Optional[str] = typer.Option(None, "--search", help="Campaign or identity name contains this."),
     json_out: bool = _JSON,
 ) -> None:
@@ -527,8 +623,11 @@ def list_cmd(
             raise UserError(f"--status: unknown status {s!r} (draft, scheduled, running, paused, archived, active)")
     _, db = open_session(ctx)
     ident_id = _guard(lambda: get_identity(db, identity)["id"]) if identity else None
+    since, until = _range("--created", created)
     rows = dashboard(db, now=_now(), statuses=tuple(sorted(statuses)), identity_id=ident_id, folder=folder,
-                     tag=tag, search=search)
+                     search=search)
+    rows = [r for r in rows if (not tags or set(tags) & set(r["tags"]))
+            and (since is None or r["created_at"] >= since) and (until is None or r["created_at"] < until)]
     human = "\n".join(
         f"#{r['id']:<4} {r['name'][:32]:<32} {r['status']:<9} {r['priority']:<6} {r['identity'][:16]:<16} "
         f"{'+'.join(r['channels']):<19} started {r['started']}/{r['total']}, contacted {r['contacted']}, "

@@ -15,7 +15,7 @@ from storage.records import ActivityRow
 from storage.search import NAME_LIKE, Hits, like, search_plan
 
 _COLUMNS = ("a.id, a.at, a.kind, a.node_id, a.channel, a.status, a.detail, a.actor, a.contact_id,"
-            " c.first_name, c.last_name, c.company")
+            " c.first_name, c.last_name, c.company, a.enrollment_id")
 """The columns of an ActivityRow, in its field order."""
 
 
@@ -25,7 +25,8 @@ class ActivityFilter:
     search: str = ""  # recipient name / company or action kind
     node_id: str | None = None  # stage
     contact_id: int | None = None  # recipient
-    since: str | None = None  # ISO time (date range)
+    since: str | None = None  # ISO time (date range): from
+    until: str | None = None  # ISO time: before (a custom range's end)
 
     def but(self, **changes: Any) -> "ActivityFilter":
         return replace(self, **changes)
@@ -56,6 +57,9 @@ class ActivitySource:
         if f.since:
             where.append("a.at >= ?")
             params.append(f.since)
+        if f.until:
+            where.append("a.at < ?")
+            params.append(f.until)
         if f.search:
             pattern = like(f.search)
             if self._by_recipient():
@@ -100,7 +104,8 @@ class ActivitySource:
     def _select(self, extra: str, params: list[Any], order: str, limit: int) -> list[ActivityRow]:
         where, wparams = self._where()
         return [ActivityRow(id=r[0], at=r[1], kind=r[2], node_id=r[3], channel=r[4], status=r[5], detail=r[6],
-                            actor=r[7], contact_id=r[8], first_name=r[9], last_name=r[10], company=r[11])
+                            actor=r[7], contact_id=r[8], first_name=r[9], last_name=r[10], company=r[11],
+                            enrollment_id=r[12])
                 for r in self.reader.tuples(
                     f"SELECT {_COLUMNS} FROM activity a {self._index()} LEFT JOIN contacts c ON c.id = a.contact_id"
                     f" WHERE {where}{extra} ORDER BY a.id {order} LIMIT ?", wparams + params + [limit])]
@@ -121,7 +126,7 @@ class ActivitySource:
         f = self.flt
         where, params = self._where()
         index = self._index()
-        if not (f.search or f.node_id or f.contact_id is not None or f.since):
+        if not (f.search or f.node_id or f.contact_id is not None or f.since or f.until):
             index = "INDEXED BY activity_campaign_kind"
         join = " LEFT JOIN contacts c ON c.id = a.contact_id" if f.search else ""
         exact = self.reader.within(budget_ms, f"SELECT count(*) FROM activity a {index}{join} WHERE {where}", params)

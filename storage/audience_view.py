@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+import msgspec
 import sqlite_utils
 
 from storage.activity_kinds import CONDITION_KINDS, Milestone
@@ -238,7 +239,52 @@ class AudienceSource:
         return int(lo + (hi - lo) * min(max(fraction, 0.0), 1.0)) - 1
 
 
-def contact_ids(db: sqlite_utils.Database, enrollment_ids: list[int]) -> list[int]:
-    """The contacts of these enrollments (a bulk action on the marked rows names contacts)."""
-    return [r[0] for r in db.execute(
-        f"SELECT contact_id FROM enrollments WHERE id IN ({','.join('?' * len(enrollment_ids))})", enrollment_ids)]
+class LeadBrief(msgspec.Struct, frozen=True):
+    """A lead named in a bulk action's confirmation: who, and whether the action can apply."""
+
+    enrollment_id: int
+    contact_id: int
+    name: str
+    company: str
+    status: str
+    removed: bool
+    linkedin_url: str
+    node_id: str | None  # the step it is at
+
+
+_BRIEF = ("SELECT e.id, e.contact_id, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')),"
+          " coalesce(c.company, ''), e.status, e.removed, coalesce(c.linkedin_url, ''), e.node_id"
+          " FROM enrollments e {hint} JOIN contacts c ON c.id = e.contact_id")
+
+
+def lead_briefs(db: sqlite_utils.Database, enrollment_ids: list[int]) -> list[LeadBrief]:
+    """The leads a bulk action on these enrollments (the marked rows, or the highlighted one) names."""
+    found: list[LeadBrief] = []
+    for start in range(0, len(enrollment_ids), 500):  # well under SQLite's bound-parameter limit
+        chunk = enrollment_ids[start:start + 500]
+        found += [LeadBrief(*r[:5], bool(r[5]), *r[6:]) for r in db.execute(
+            f"{_BRIEF.format(hint='')} WHERE e.id IN ({','.join('?' * len(chunk))}) ORDER BY e.id", chunk)]
+    return found
+
+
+def leads_in_status(db: sqlite_utils.Database, campaign_id: int, status: str, limit: int) -> list[LeadBrief]:
+    """The first `limit` leads of a campaign in `status` (a campaign-wide action names a few of them)."""
+    return [LeadBrief(*r[:5], bool(r[5]), *r[6:]) for r in db.execute(
+        f"{_BRIEF.format(hint='INDEXED BY enrollments_chip')} WHERE e.campaign_id = ? AND e.status = ? AND e.intent IS NULL ORDER BY e.id LIMIT ?",
+        [campaign_id, status, limit])]
+
+
+def lead_lists(db: sqlite_utils.Database, contact_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the contact lists this lead's contact is in ("View in list")."""
+    return [(r[0], r[1]) for r in db.execute(
+        "SELECT l.id, l.name FROM list_members m JOIN lists l ON l.id = m.list_id WHERE m.contact_id = ?"
+        " ORDER BY l.name COLLATE NOCASE", [contact_id])]
+
+
+def lead_path(db: sqlite_utils.Database, enrollment_id: int) -> tuple[list[str], str | None]:
+    """The steps a lead has been through (first visit order) and the step it is at: its path in the sequence."""
+    visited = [r[0] for r in db.execute(
+        "SELECT node_id FROM activity INDEXED BY activity_enrollment WHERE enrollment_id = ? AND node_id IS NOT NULL"
+        " GROUP BY node_id ORDER BY min(id)", [enrollment_id])]
+    current = db.execute("SELECT node_id FROM enrollments WHERE id = ?", [enrollment_id]).fetchone()
+    return visited, current[0] if current else None

@@ -48,6 +48,8 @@ class ContactFilter:
     search: str = ""
     field: str = ""  # one of SEARCHABLE, or "" for any
     list_id: int | None = None
+    campaign_ids: tuple[int, ...] = ()  # only the audience of these campaigns ("View in list" on campaigns)
+    contact_ids: tuple[int, ...] = ()  # only these contacts ("View in list" on marked leads)
 
 
 _COLUMNS = "c.id, c.first_name, c.last_name, c.email, c.company, c.job_title, c.linkedin_url"
@@ -95,6 +97,13 @@ class ContactsSource:
         if self.flt.list_id is not None:
             where.append("c.id IN (SELECT contact_id FROM list_members WHERE list_id = ?)")
             params.append(self.flt.list_id)
+        if self.flt.campaign_ids:
+            where.append(f"c.id IN (SELECT contact_id FROM enrollments WHERE campaign_id IN"
+                         f" ({','.join('?' * len(self.flt.campaign_ids))}))")
+            params += list(self.flt.campaign_ids)
+        if self.flt.contact_ids:
+            where.append(f"c.id IN ({','.join('?' * len(self.flt.contact_ids))})")
+            params += list(self.flt.contact_ids)
         if self.flt.search:
             hits = self._hits()
             if hits is not None:

@@ -54,7 +54,7 @@ class IntentReport(msgspec.Struct, kw_only=True):
     skipped: list[dict[str, Any]]  # {"contact": ref, "reason": "..."}
 
 
-def _resolve(db: sqlite_utils.Database, campaign_id: int, ref: str) -> dict[str, Any] | None:
+def resolve_lead(db: sqlite_utils.Database, campaign_id: int, ref: str) -> dict[str, Any] | None:
     """The enrollment of a contact given by id, email or LinkedIn URL."""
     where = "c.id = ?" if ref.isdigit() else ("lower(c.email) = lower(?)" if "@" in ref else "c.linkedin_url = ?")
     rows = list(db.query(f"SELECT e.* FROM enrollments e JOIN contacts c ON c.id = e.contact_id"
@@ -65,7 +65,7 @@ def _resolve(db: sqlite_utils.Database, campaign_id: int, ref: str) -> dict[str,
 def _targets(db: sqlite_utils.Database, campaign_id: int, refs: Iterable[str] | None,
              statuses: tuple[str, ...]) -> list[tuple[str, dict[str, Any] | None]]:
     if refs is not None:
-        return [(ref, _resolve(db, campaign_id, ref)) for ref in refs]
+        return [(ref, resolve_lead(db, campaign_id, ref)) for ref in refs]
     marks = ",".join("?" for _ in statuses)
     rows = db.query(f"SELECT * FROM enrollments WHERE campaign_id = ? AND status IN ({marks})"
                     " AND intent IS NULL ORDER BY id", [campaign_id, *statuses])

@@ -66,7 +66,7 @@ def set_inbox(db: sqlite_utils.Database, enrollment_id: int, inbox_id: int) -> N
     db.execute("UPDATE enrollments SET inbox_id = ? WHERE id = ?", [inbox_id, enrollment_id])
 
 
-def add_task(db: sqlite_utils.Database, *, campaign_id: int, enrollment_id: int, contact_id: int, node_id: str,
+def add_task(db: sqlite_utils.Database, *, campaign_id: int, enrollment_id: int, contact_id: int, node_id: str | None,
              title: str, notes: str, kind: str, now: datetime) -> None:
     db.execute(
         "INSERT INTO tasks (campaign_id, enrollment_id, contact_id, node_id, title, notes, kind, created_at)"

@@ -471,6 +471,7 @@ class ActivityRow(TimelineEntry, kw_only=True):
     first_name: str | None
     last_name: str | None
     company: str | None
+    enrollment_id: int | None = None  # the recipient's lead in this campaign (Enter opens it)
 
 
 class LeadDetail(msgspec.Struct, kw_only=True):

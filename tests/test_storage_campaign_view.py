@@ -11,7 +11,7 @@ import pytest
 from storage.activity import record
 from storage.activity_kinds import Kind
 from storage.audience import add_list
-from storage.audience_view import AudienceFilter, AudienceSource, contact_ids
+from storage.audience_view import AudienceFilter, AudienceSource, lead_briefs, leads_in_status
 from storage.campaign_view import CampaignView, campaign_view, lead_detail
 from storage.campaigns import create_campaign, launch_campaign, pause_campaign, update_campaign
 from storage.identities import create_identity
@@ -116,7 +116,13 @@ def test_a_paused_campaign_shows_in_progress_as_paused_in_counts_and_list_alike(
 def test_the_marked_rows_name_their_contacts(campaign) -> None:
     _, db, cid, _, _ = campaign
     ids = enrollments(db, cid)
-    assert contact_ids(db, [ids[1][0], ids[4][0]]) == [ids[1][1], ids[4][1]]
+    briefs = lead_briefs(db, [ids[4][0], ids[1][0]])
+    assert [(b.enrollment_id, b.contact_id) for b in briefs] == [ids[1], ids[4]]
+    assert all(b.name and b.status for b in briefs)
+    every = lead_briefs(db, [e for e, _ in ids])
+    status = briefs[0].status  # a campaign-wide action names the first leads in that status, in id order
+    assert [b.enrollment_id for b in leads_in_status(db, cid, status, 100)] == \
+        [b.enrollment_id for b in every if b.status == status]
 
 
 def test_the_workspace_time_never_runs_behind_the_runtime_clock(campaign) -> None:

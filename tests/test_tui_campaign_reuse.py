@@ -92,7 +92,7 @@ async def test_the_next_campaign_shows_nothing_of_the_last(ws: Path) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: "Evil" in text(view.query_one("#lead-body")), "A's lead in the panel")
         assert view.query_one(LeadPanel).has_class("open")
-        await pilot.press("escape", "escape")  # closes the panel, then back to the dashboard
+        await pilot.press("escape", "escape", "escape")  # closes the panel, unmarks, then back to the dashboard
         await until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
 
         await app.open_campaign(B)  # the dashboard's enter opens on the Overview

@@ -172,7 +172,7 @@ async def test_the_contacts_marked_count_updates_at_once(ws: Path) -> None:
         table = app.screen.query_one(VirtualTable)
         await until(pilot, lambda: not table.fetching and table.total[0] > 0, "contacts loaded")
         loads = len(table.timings)
-        await pilot.press("space", "space")
+        await pilot.press("space", "j", "space")  # space marks in place; j moves
         await pilot.pause()
         assert len(table.timings) == loads, "no page was read"
         assert "2 marked" in str(app.screen.query_one("#contacts-status", Static).render())

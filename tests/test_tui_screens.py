@@ -223,12 +223,21 @@ async def test_bulk_actions_are_confirmed_intents(ws: Path) -> None:
         screen = app.screen
         table = screen.query_one("#audience-table", VirtualTable)
         await settle(pilot, table)
-        await pilot.press("4")  # Error chip: retry them all
+        await pilot.press("4")  # Error chip: with no marks, `b` acts on the highlighted lead only …
         await until(pilot, lambda: table.total == (3, True) and not table.fetching, "the Error list")
         await pilot.press("b")
         await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the bulk actions")
         await pilot.press("enter")  # "Retry errors" is the first choice
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await pilot.press("y")
+        await until(pilot, lambda: q(ws, "SELECT count(*) FROM enrollments WHERE campaign_id = 1"
+                                         " AND intent = 'retry'") == [(1,)], "1 retry intent")
+        await pilot.press("b")  # … and the campaign-wide retry is a choice of its own, saying how many
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the bulk actions")
+        assert app.screen.choices[-1][0] == "retry_all" and "3" in str(app.screen.choices[-1][1])
+        app.screen.dismiss("retry_all")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        assert "Retry 3 leads in Error?" == app.screen.title_text
         await pilot.press("y")
         # the runtime applies a retry (storage.lead_intents): the intent is what the TUI writes
         await until(pilot, lambda: q(ws, "SELECT count(*) FROM enrollments WHERE campaign_id = 1"
@@ -240,7 +249,7 @@ async def test_bulk_actions_are_confirmed_intents(ws: Path) -> None:
         await pilot.press("space")
         await pilot.press("k", "space")
         await until(pilot, lambda: len(table.marked) == 2, "two marked rows")
-        screen._bulk("remove")
+        screen._bulk_now("remove")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await pilot.press("y")
         await until(pilot, lambda: q(ws, "SELECT count(*) FROM enrollments WHERE campaign_id = 1"

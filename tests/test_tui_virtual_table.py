@@ -124,7 +124,7 @@ async def test_keys_pressed_during_a_reload_are_acted_on() -> None:
         table.reload()  # the runtime moved leads: the window is refetched …
         try:
             assert table.fetching
-            await pilot.press("space", "space", "enter")  # … while the user marks two rows and opens the third
+            await pilot.press("space", "j", "space", "j", "enter")  # … while the user marks two rows and opens the third
             assert table.fetching
             assert table.marked == {1, 2} and table.cursor == 2
         finally:
@@ -159,3 +159,20 @@ async def test_a_list_no_longer_shown_failing_does_not_end_the_load_in_flight() 
             shown.gate.set()
         await landed(pilot, table)
         assert table.current == Item(1) and table.total == (10, True)
+
+
+@pytest.mark.asyncio
+async def test_space_marks_in_place_so_mark_up_mark_marks_two_rows() -> None:
+    """Space used to mark and move down: mark, up, mark then unmarked the row just marked."""
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(VirtualTable)
+        table.set_source(GatedSource(10))
+        table.focus()
+        await landed(pilot, table)
+        await pilot.press("j", "j", "space", "k", "space")
+        assert table.marked == {2, 3} and table.cursor == 1
+        await pilot.press("space")  # a second press on the same row unmarks it
+        assert table.marked == {3}
+        await pilot.press("J", "J")  # shift-selection: this row and the ones moved onto
+        assert table.marked == {2, 3, 4} and table.cursor == 3

@@ -62,3 +62,20 @@ def draw(shown: list[Row], kinds: dict[str, str]) -> list[Text]:
             text.append(f"  · {row.delay}", style="dim" if row.delay.startswith("as soon") else "cyan")
         out.append(text)
     return out
+
+
+def mark_path(shown: list[Row], texts: list[Text], visited: list[str], current: str | None) -> list[Text]:
+    """The rows of `draw` with a lead's path marked: ✔ a step it went through, ➤ the step it is at.
+
+    One definition for the side panel's "Sequence path" and `enginy campaigns sequence --contact`."""
+    done = set(visited)
+    out = []
+    for row, text in zip(shown, texts):
+        if row.node is not None and row.node == current:
+            mark = Text("➤ ", style="bold yellow", end="")
+        elif row.node in done:
+            mark = Text("✔ ", style="green", end="")
+        else:
+            mark = Text("  ", end="")
+        out.append(Text.assemble(mark, text, end=""))
+    return out

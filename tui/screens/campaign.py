@@ -4,8 +4,8 @@ Figures come from storage.metrics (kept counts, on a worker thread) and are
 drawn on the Overview when it is shown; the audience and activity lists are
 virtual tables paged by keyset (storage/audience_view.py, storage/activity_view.py), so a million-lead campaign opens
 as fast as an empty one.
-Lead actions are intents of storage.lead_intents; campaign actions are shared
-with the dashboard (campaign_actions.py).
+Lead actions (bulk, and the side panel's shortcuts) are in lead_actions.py;
+campaign actions are shared with the dashboard (campaign_actions.py).
 """
 
 from __future__ import annotations
@@ -24,16 +24,16 @@ from textual.widgets import Header, Sparkline, Static, TabbedContent, TabPane
 
 import msgspec
 
-from storage import lead_intents
 from storage.activity_view import ActivityFilter, ActivitySource
-from storage.audience_view import ENGAGEMENT, AudienceFilter, AudienceSource, contact_ids
+from storage.audience_view import ENGAGEMENT, AudienceFilter, AudienceSource
 from storage.campaign_view import CampaignView, campaign_view, lead_detail
-from storage.campaigns import CampaignError
 from storage.metrics import AUDIENCE_KEYS as CHIP_KEYS, campaign_metrics, conversation_tags, daily_activity
 from storage.records import ActivityRow, AudienceRow
 from tui.commands import Command
+from tui.date_range import ask_range
 from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
-from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
+from tui.screens.lead_actions import LEAD_ACTIONS, LEAD_BINDINGS, LeadActions
+from tui.screens.modals import ChoiceScreen, PromptScreen
 from tui.text import joined, literal, short_time
 from tui.widgets.chips import StatusChips
 from tui.widgets.footer import BindingsFooter
@@ -43,12 +43,15 @@ from tui.widgets.status import KIND_ICON, campaign_status, kind_label, lead_stat
 from tui.widgets.virtual_table import Column, VirtualTable
 
 TAB_IDS = ("overview", "audience", "activity")
-AUDIENCE_ONLY = {"chip", "stage", "tag", "engagement", "same_company", "view", "bulk", "lead_activity"}
+AUDIENCE_ONLY = {"chip", "tag", "engagement", "same_company", "view", "lead_activity"}
 LIST_TABS = {"search": ("audience", "activity"), "stage": ("audience", "activity"), "clear": ("audience", "activity"),
-             "date_range": ("activity",)}
+             "date_range": ("activity",), "recipient": ("activity",),
+             **{action: ("audience", "activity") for action in LEAD_ACTIONS}}
 FOCUS_TARGET = {"overview": "#progress-tree", "audience": "#audience-table", "activity": "#activity-table"}
 HOLD_SECONDS = 0.1  # the longest a kept view shown again waits for its list's first page before it is drawn
-DATE_RANGES = {"All time": None, "Last 24 hours": 1, "Last 7 days": 7, "Last 30 days": 30}  # label: days
+DATE_RANGES = {"All time": None, "Last 24 hours": 1, "Last 7 days": 7, "Last 30 days": 30,
+               "Custom…": -1}  # label: days (-1: typed as a range)
+FAILED_KINDS = {"step_failed": "✖ failed", "email_bounced": "✖ bounced"}  # actions that did not succeed
 REPLY_MODES = {"manual": "manual follow-up", "copilot": "AI suggestions (copilot)", "auto": "AI auto-replies"}
 
 
@@ -79,11 +82,20 @@ def _set_lines(widget: Static, text: Text) -> None:
         widget.refresh(layout=True)
 
 
+def _activity_status(r: ActivityRow) -> Text:
+    """Completed, in progress — or failed: a step that put its lead in Error is no "✔ completed"."""
+    if r.kind in FAILED_KINDS:
+        return Text(FAILED_KINDS[r.kind], style="bold red")
+    if r.status == "completed":
+        return Text("✔ completed", style="green")
+    return Text("… in progress", style="yellow")
+
+
 def _name(row: AudienceRow | ActivityRow) -> Text:
     return literal(f"{row.first_name or ''} {row.last_name or ''}".strip() or "—")
 
 
-class CampaignScreen(CampaignActions, Screen):
+class CampaignScreen(LeadActions, CampaignActions, Screen):
     """One campaign; Esc goes back to the dashboard (after closing the side panel)."""
 
     BINDINGS = [
@@ -98,7 +110,9 @@ class CampaignScreen(CampaignActions, Screen):
         Binding("v", "view", "Contacts/Companies", show=False, id="campaign.view"),
         Binding("w", "date_range", "Date range", id="campaign.date_range"),
         Binding("x", "clear", "Clear filters", show=False, id="campaign.clear"),
-        Binding("b", "bulk", "Bulk actions", id="campaign.bulk", tooltip="Retry errors, pause, resume, remove"),
+        Binding("r", "recipient", "Recipient", show=False, id="campaign.recipient",
+                tooltip="Only the actions of the highlighted action's recipient (again: every recipient)"),
+        *LEAD_BINDINGS,
         Binding("A", "lead_activity", "Lead activity", show=False, id="campaign.lead_activity"),
         *[Binding(str(i), f"chip('{key}')", f"Chip {key.replace('_', ' ')}", show=False, id=f"campaign.chip_{key}")
           for i, key in enumerate(CHIP_KEYS)],
@@ -131,6 +145,7 @@ class CampaignScreen(CampaignActions, Screen):
         self.audience = AudienceFilter(campaign_id)
         self.activity = ActivityFilter(campaign_id)
         self.activity_range = "All time"
+        self.activity_recipient = ""  # the recipient filter's name ("Quinn Berg @ Kite"), as the filter line shows it
         self.view = "contacts"
         self.panel_enrollment: int | None = None
 
@@ -162,7 +177,10 @@ class CampaignScreen(CampaignActions, Screen):
                     yield LeadPanel(id="lead-panel")
             with TabPane("Activity", id="activity"):
                 yield Static(id="activity-filters", classes="filter-line")
-                yield VirtualTable(self._activity_columns(), empty="No activity matches.", id="activity-table")
+                with Horizontal():
+                    yield VirtualTable(self._activity_columns(), empty="No activity matches.", markable=False,
+                                       id="activity-table")
+                    yield LeadPanel(id="activity-lead-panel")
         yield BindingsFooter()
 
     def _audience_columns(self) -> list[Column]:
@@ -195,8 +213,7 @@ class CampaignScreen(CampaignActions, Screen):
         return [
             Column("Action", 30, action),
             Column("Recipient", None, recipient),
-            Column("Status", 12, lambda r: Text("✔ completed" if r.status == "completed" else "… in progress",
-                                                style="green" if r.status == "completed" else "yellow")),
+            Column("Status", 12, _activity_status),
             Column("Completed", 17, lambda r: Text(short_time(r.at))),
         ]
 
@@ -223,9 +240,9 @@ class CampaignScreen(CampaignActions, Screen):
         self.query_one(TabbedContent).active = tab
         chips = self.query_one(StatusChips)
         chips.counts, chips.selected = {}, "total"
-        panel = self.query_one(LeadPanel)
-        panel.remove_class("open")
-        panel.forget()
+        for panel in self.query(LeadPanel):
+            panel.remove_class("open")
+            panel.forget()
         for box in self.query(MetricBox):
             box.forget()
         self.query_one("#tagged", TaggedConversations).forget()
@@ -403,18 +420,22 @@ class CampaignScreen(CampaignActions, Screen):
                 text.append_text(literal(value, "bold"))
         marked = len(table.marked)
         if marked:
-            text.append(f"  ·  {marked:,} marked", style="bold yellow")
+            text.append(f"  ·  {marked:,} marked (b: act on them, esc: unmark)", style="bold yellow")
         _set_line(self.query_one("#audience-filters", Static), text)
         f, atable = self.activity, self.query_one("#activity-table", VirtualTable)
         count, exact = atable.total
         text = Text(f"{'' if exact else '≈'}{count:,} actions", style="bold", end="")
-        recipient = f"contact #{f.contact_id}" if f.contact_id is not None else ""
+        recipient = (self.activity_recipient or f"contact #{f.contact_id}") if f.contact_id is not None else ""
         for label, value in (("search", f.search), ("stage", f.node_id), ("recipient", recipient),
                              ("date", "" if self.activity_range == "All time" else self.activity_range)):
             if value:
                 text.append(f"  ·  {label}: ", style="dim")
                 text.append_text(literal(value, "bold"))
         _set_line(self.query_one("#activity-filters", Static), text)
+
+    @on(VirtualTable.Marked)
+    def _marks_changed(self) -> None:
+        self._show_filters()
 
     @on(VirtualTable.Loaded)
     def _table_loaded(self, event: VirtualTable.Loaded) -> None:
@@ -458,6 +479,7 @@ class CampaignScreen(CampaignActions, Screen):
         self.query_one(FOCUS_TARGET[self.tab]).focus()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._close_panels()  # a panel belongs to one tab's list
         if self.tab == "overview":
             self.run_worker(self._show_overview(), group="overview", exit_on_error=False)
         self.call_after_refresh(self._focus_tab)
@@ -473,12 +495,23 @@ class CampaignScreen(CampaignActions, Screen):
             return False
         return True
 
-    async def action_back(self) -> None:
-        panel = self.query_one(LeadPanel)
-        if panel.has_class("open"):
+    def _panel(self) -> LeadPanel:
+        """The side panel beside the list of the tab shown (Audience and Activity each have one)."""
+        return self.query_one("#activity-lead-panel" if self.tab == "activity" else "#lead-panel", LeadPanel)
+
+    def _close_panels(self) -> None:
+        for panel in self.query(LeadPanel):
             panel.remove_class("open")
-            self.panel_enrollment = None
-            self.query_one("#audience-table").focus()
+        self.panel_enrollment = None
+
+    async def action_back(self) -> None:
+        """Esc: closes the side panel, else unmarks the marked leads, else goes back to the dashboard."""
+        audience = self.query_one("#audience-table", VirtualTable)
+        if self._panel().has_class("open"):
+            self._close_panels()
+            self._focus_tab()
+        elif audience.marked and self.tab == "audience":
+            audience.clear_marks()
         else:
             self.app.pop_screen()
 
@@ -497,11 +530,7 @@ class CampaignScreen(CampaignActions, Screen):
                         lambda t=t: setattr(self.query_one(TabbedContent), "active", t)) for t in TAB_IDS]
         cmds += [Command(f"Audience chip: {key.replace('_', ' ')}", "Filter the audience by status",
                          lambda k=key: self.action_chip(k)) for key in CHIP_KEYS]
-        cmds += [Command("Retry errors", "Bulk: re-attempt the failed step", lambda: self._bulk("retry")),
-                 Command("Pause leads", "Bulk: pause marked (or all) leads", lambda: self._bulk("pause")),
-                 Command("Resume leads", "Bulk: resume marked (or all) paused leads", lambda: self._bulk("resume")),
-                 Command("Remove leads", "Bulk: remove marked leads for good", lambda: self._bulk("remove"))]
-        return cmds + self.campaign_commands()
+        return cmds + self.bulk_palette() + self.campaign_commands()
 
     # --- audience -------------------------------------------------------------------------
 
@@ -567,6 +596,7 @@ class CampaignScreen(CampaignActions, Screen):
     def action_clear(self) -> None:
         if self.tab == "activity":
             self.activity, self.activity_range = ActivityFilter(self.campaign_id), "All time"
+            self.activity_recipient = ""
             self._set_activity_source()
         else:
             self.apply_audience(search="", node_id=None, tag=None, engagement=None, same_company=False)
@@ -575,78 +605,63 @@ class CampaignScreen(CampaignActions, Screen):
     async def _open_lead(self, event: VirtualTable.Selected) -> None:
         if event.row is None:
             return
-        self.query_one(LeadPanel).add_class("open")
-        self.panel_enrollment = event.row.id
-        await self._load_panel(event.row.id)
+        await self._open_panel(event.row.id)
+
+    @on(VirtualTable.Selected, "#activity-table")
+    async def _open_recipient(self, event: VirtualTable.Selected) -> None:
+        """Enter on an action opens its recipient's lead beside the list (a campaign-wide action has none)."""
+        if event.row is None:
+            return
+        if event.row.enrollment_id is None:
+            self.notify("This action concerns the campaign, not a lead", severity="warning")
+            return
+        await self._open_panel(event.row.enrollment_id)
+
+    async def _open_panel(self, enrollment_id: int) -> None:
+        self._panel().add_class("open")
+        self.panel_enrollment = enrollment_id
+        await self._load_panel(enrollment_id)
 
     @on(VirtualTable.Highlighted, "#audience-table")
     async def _follow_lead(self, event: VirtualTable.Highlighted) -> None:
-        if event.row is not None and self.query_one(LeadPanel).has_class("open") and \
-                event.row.id != self.panel_enrollment:
+        if event.row is not None and self._panel().has_class("open") and event.row.id != self.panel_enrollment:
             self.panel_enrollment = event.row.id
             await self._load_panel(event.row.id)
+
+    @on(VirtualTable.Highlighted, "#activity-table")
+    async def _follow_recipient(self, event: VirtualTable.Highlighted) -> None:
+        lead = event.row.enrollment_id if event.row is not None else None
+        if lead is not None and self._panel().has_class("open") and lead != self.panel_enrollment:
+            self.panel_enrollment = lead
+            await self._load_panel(lead)
 
     async def _load_panel(self, enrollment_id: int) -> None:
         identity = self.row.identity_id if self.row else None
         detail = await asyncio.to_thread(lead_detail, self.ctx.reader, enrollment_id, identity)
         if self.panel_enrollment == enrollment_id:
-            self.query_one(LeadPanel).show(detail, self.ctx.now())
+            self._panel().show(detail, self.ctx.now())
 
     def action_lead_activity(self) -> None:
         row = self.query_one("#audience-table", VirtualTable).current
         if row is None:
             return
+        self.activity_recipient = f"{row.first_name or ''} {row.last_name or ''}".strip() + \
+            (f" @ {row.company}" if row.company else "")
         self._activity(contact_id=row.contact_id)
         self.query_one(TabbedContent).active = "activity"
 
-    # --- bulk actions (intents) ---------------------------------------------------------------
-
-    def action_bulk(self) -> None:
-        choices = [("retry", "Retry errors"), ("pause", "Pause"), ("resume", "Resume"), ("remove", "Remove (permanent)")]
-        self.app.push_screen(ChoiceScreen(self._target_text(), choices), lambda v: v and self._bulk(v))
-
-    def _targets(self) -> list[str] | None:
-        """Contact ids of the marked rows; None = no marks (whole status group)."""
-        table = self.query_one("#audience-table", VirtualTable)
-        if not table.marked:
-            return None
-        return [str(c) for c in contact_ids(self.ctx.db, sorted(table.marked))]
-
-    def _target_text(self) -> str:
-        marked = len(self.query_one("#audience-table", VirtualTable).marked)
-        return f"Bulk action on {marked:,} marked lead(s)" if marked else "Bulk action (no marks: every lead it applies to)"
-
-    def _bulk(self, what: str) -> None:
-        targets = self._targets()
-        table = self.query_one("#audience-table", VirtualTable)
-        if what == "remove" and targets is None:
-            current = table.current
-            if current is None:
-                self.notify("Mark leads (space) or highlight one to remove", severity="warning")
-                return
-            targets = [str(current.contact_id)]
-        fn = {"retry": lead_intents.retry_leads, "pause": lead_intents.pause_leads,
-              "resume": lead_intents.resume_leads, "remove": lead_intents.remove_leads}[what]
-        scope = f"{len(targets):,} lead(s)" if targets is not None else "every lead it applies to"
-        label = {"retry": "Retry the failed step of", "pause": "Pause", "resume": "Resume",
-                 "remove": "Remove permanently"}[what]
-
-        def confirmed(yes: bool | None) -> None:
-            if not yes:
-                return
-            try:
-                report = self.ctx.run_intent(fn, self.campaign_id, targets)
-            except (CampaignError, LookupError, ValueError) as exc:
-                self.notify(str(exc), severity="warning")
-                return
-            skipped = f", {len(report.skipped):,} skipped" if report.skipped else ""
-            self.notify(f"{label}: {report.changed:,} lead(s) changed{skipped}")
-            table.marked.clear()
-            self.app.call_later(self.app.refresh_screen)
-
-        detail = Text("They can never be added back to this campaign." if what == "remove" else
-                      "The runtime picks this up within a second.")
-        self.app.push_screen(ConfirmScreen(f"{label} {scope}?", detail, danger=what == "remove"), confirmed)
+    def action_recipient(self) -> None:
+        """Only the highlighted action's recipient (by name, as the filter line shows it); again: everyone."""
+        row = self.query_one("#activity-table", VirtualTable).current
+        if self.activity.contact_id is not None:
+            self.activity_recipient = ""
+            self._activity(contact_id=None)
+        elif row is not None and row.contact_id is not None:
+            self.activity_recipient = f"{row.first_name or ''} {row.last_name or ''}".strip() + \
+                (f" @ {row.company}" if row.company else "")
+            self._activity(contact_id=row.contact_id)
+        else:
+            self.notify("Highlight an action with a recipient first", severity="warning")
 
     # --- activity ----------------------------------------------------------------------------
 
@@ -658,14 +673,22 @@ class CampaignScreen(CampaignActions, Screen):
         def chosen(value: str | None) -> None:
             if value is None:
                 return
-            self.activity_range = value
             days = DATE_RANGES[value]
-            self._activity(since=(self.ctx.now() - timedelta(days=days)).isoformat() if days else None)
+            if days == -1:
+                ask_range(self, "Actions between", self._custom_range)
+                return
+            self.activity_range = value
+            self._activity(since=(self.ctx.now() - timedelta(days=days)).isoformat() if days else None, until=None)
 
-        self.app.push_screen(ChoiceScreen("Date range", [(k, k) for k in DATE_RANGES], self.activity_range), chosen)
+        current = self.activity_range if self.activity_range in DATE_RANGES else "Custom…"
+        self.app.push_screen(ChoiceScreen("Date range", [(k, k) for k in DATE_RANGES], current), chosen)
+
+    def _custom_range(self, since: str | None, until: str | None, label: str) -> None:
+        self.activity_range = label
+        self._activity(since=since, until=until)
 
     def on_progress_tree_view_activity(self, event: ProgressTree.ViewActivity) -> None:
-        self.activity_range = "All time"
+        self.activity_range, self.activity_recipient = "All time", ""
         self.activity = ActivityFilter(self.campaign_id, node_id=event.node_id)
         self._set_activity_source()
         self.query_one(TabbedContent).active = "activity"

@@ -4,7 +4,9 @@ Both screens offer the same actions on "the current campaign" (the
 highlighted card, or the open campaign); they live here once so the two can
 never behave differently. Each is an intent written through storage.campaigns
 (the runtime picks it up), followed by an immediate refresh. Destructive ones
-(archive, delete) ask first.
+(archive, delete) ask first. On the dashboard, pause/resume, archive, move to
+folder and View in list take the marked campaigns (`campaign_targets`); acting
+on several campaigns always names them and asks.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from storage import campaigns as store
 from storage.campaign_export import write_csv
 from tui.commands import Command
 from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
+from tui.text import literal
 from tui.widgets.status import PRIORITY
 
 CAMPAIGN_BINDINGS = [
@@ -35,7 +38,13 @@ CAMPAIGN_BINDINGS = [
     Binding("T", "save_template", "Save as template", show=False, id="campaign.template"),
     Binding("m", "move_folder", "Move to folder", show=False, id="campaign.folder"),
     Binding("E", "export", "Export CSV", show=False, id="campaign.export", tooltip="Campaign metrics as CSV"),
+    Binding("V", "campaign_list", "View campaign in list", show=False, id="campaign.view_in_list",
+            tooltip="The campaign's contacts (the marked campaigns') in the Contacts screen"),
 ]
+
+
+def _campaigns(n: int) -> str:
+    return f"{n} campaign{'' if n == 1 else 's'}"
 
 
 class CampaignActions:
@@ -67,6 +76,44 @@ class CampaignActions:
     def after_intent(self) -> None:
         """Screens may do more after an intent (the campaign view re-reads its header)."""
 
+    def campaign_targets(self) -> list[dict[str, Any]]:
+        """The campaigns an action applies to: the current one (the dashboard: its marked rows, if any)."""
+        row = self._with_campaign()
+        return [row] if row else []
+
+    def _each(self, rows: list[dict[str, Any]], fn: Callable[..., Any], verb: str, **kwargs: Any) -> None:
+        """One intent per campaign; one refusal does not stop the others, and the result names both."""
+        done, refused = [], []
+        for row in rows:
+            try:
+                self.ctx.run_intent(fn, row["id"], **kwargs)
+                done.append(row["name"])
+            except (store.CampaignError, LookupError) as exc:
+                refused.append(f"{row['name']}: {exc}")
+        message = f"{verb} {_campaigns(len(done))}"
+        if refused:
+            message += f"; {len(refused)} refused — " + "; ".join(refused)
+        self.notify(message, severity="warning" if refused else "information")  # type: ignore[attr-defined]
+        self.after_many()
+        self.app.call_later(self.app.refresh_screen)  # type: ignore[attr-defined]
+        self.after_intent()
+
+    def after_many(self) -> None:
+        """After an action on several campaigns (the dashboard clears its marks)."""
+
+    def _ask_many(self, question: str, rows: list[dict[str, Any]], then: Callable[[], None], note: str = "") -> None:
+        names = Text()
+        for row in rows[:10]:
+            names.append("  • ")
+            names.append_text(literal(row["name"]))
+            names.append("\n")
+        if len(rows) > 10:
+            names.append(f"  … and {len(rows) - 10} more\n", style="dim")
+        if note:
+            names.append(note, style="dim")
+        self.app.push_screen(ConfirmScreen(question, names, danger=False),  # type: ignore[attr-defined]
+                             lambda yes: yes and then())
+
     def _with_campaign(self) -> dict[str, Any] | None:
         row = self.current_campaign()
         if row is None:
@@ -78,11 +125,38 @@ class CampaignActions:
             self._intent(store.launch_campaign, row["id"], done=f"Launched {row['name']}")
 
     def action_pause_resume(self) -> None:
-        if row := self._with_campaign():
+        rows = self.campaign_targets()
+        if len(rows) > 1:
+            self._pause_resume_many(rows)
+        elif row := (rows[0] if rows else None):
             if row["status"] == "paused":
                 self._intent(store.resume_campaign, row["id"], done=f"Resumed {row['name']}")
             else:
                 self._intent(store.pause_campaign, row["id"], done=f"Paused {row['name']}")
+
+    def _pause_resume_many(self, rows: list[dict[str, Any]]) -> None:
+        running = [r for r in rows if r["status"] in ("running", "scheduled")]
+        paused = [r for r in rows if r["status"] == "paused"]
+        choices: list[tuple[str, Text | str]] = []
+        if running:
+            choices.append(("pause", f"Pause {len(running)} running or scheduled"))
+        if paused:
+            choices.append(("resume", f"Resume {len(paused)} paused"))
+        if not choices:
+            self.notify("None of the marked campaigns is running, scheduled or paused", severity="warning")  # type: ignore
+            return
+        other = len(rows) - len(running) - len(paused)
+        note = f"{other} marked campaign(s) neither running nor paused are left as they are." if other else ""
+
+        def chosen(what: str | None) -> None:
+            if what == "pause":
+                self._ask_many(f"Pause {_campaigns(len(running))}?", running,
+                               lambda: self._each(running, store.pause_campaign, "Paused"), note)
+            elif what == "resume":
+                self._ask_many(f"Resume {_campaigns(len(paused))}?", paused,
+                               lambda: self._each(paused, store.resume_campaign, "Resumed"), note)
+
+        self.app.push_screen(ChoiceScreen(f"{len(rows)} marked campaigns", choices), chosen)  # type: ignore
 
     def action_priority(self) -> None:
         if not (row := self._with_campaign()):
@@ -127,7 +201,17 @@ class CampaignActions:
         self.app.push_screen(WizardScreen(self.ctx, campaign_id=row["id"]))  # type: ignore[attr-defined]
 
     def action_archive(self) -> None:
-        if not (row := self._with_campaign()):
+        rows = self.campaign_targets()
+        if len(rows) > 1:
+            live = [r for r in rows if r["status"] != "archived"]
+            if not live:
+                self.notify("The marked campaigns are archived already", severity="warning")  # type: ignore
+                return
+            self._ask_many(f"Archive {_campaigns(len(live))}?", live,
+                           lambda: self._each(live, store.archive_campaign, "Archived"),
+                           "They stop for good and cannot be reactivated (duplicate one to run it again).")
+            return
+        if not (row := (rows[0] if rows else None)):
             return
 
         def confirmed(yes: bool | None) -> None:
@@ -162,7 +246,18 @@ class CampaignActions:
         self.app.push_screen(PromptScreen("Save as template — name", f"{row['name']} template"), named)  # type: ignore
 
     def action_move_folder(self) -> None:
-        if not (row := self._with_campaign()):
+        rows = self.campaign_targets()
+        if len(rows) > 1:
+            def moved(folder: str | None) -> None:
+                if folder is not None:
+                    self._each(rows, store.update_campaign, f"Moved to {folder.strip() or 'no folder'}:",
+                               folder=folder)
+
+            self.app.push_screen(PromptScreen(f"Move {len(rows)} campaigns to folder (empty: none)",  # type: ignore
+                                              suggestions=sorted({r["folder"] for r in rows if r.get("folder")})),
+                                 moved)
+            return
+        if not (row := (rows[0] if rows else None)):
             return
 
         def named(folder: str | None) -> None:
@@ -192,3 +287,15 @@ class CampaignActions:
     def export_ids(self) -> list[int] | None:
         """Which campaigns the export holds (None: all)."""
         return None
+
+    def action_campaign_list(self) -> None:
+        """The spec's "View in list": the contacts of these campaigns, in the Contacts screen."""
+        from storage.contacts_view import ContactFilter
+        from tui.screens.contacts import ContactsScreen
+
+        rows = self.campaign_targets()
+        if not rows:
+            return
+        title = rows[0]["name"] if len(rows) == 1 else f"{len(rows)} campaigns"
+        self.app.push_screen(ContactsScreen(self.ctx, title=f"Contacts of {title}",  # type: ignore[attr-defined]
+                                            flt=ContactFilter(campaign_ids=tuple(r["id"] for r in rows))))

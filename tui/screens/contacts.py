@@ -9,6 +9,8 @@ blocklisted, or once removed from that campaign — those are never re-added.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -48,10 +50,12 @@ class ContactsScreen(Screen):
         Binding("u", "unmark", "Clear marks", show=False, id="contacts.unmark"),
     ]
 
-    def __init__(self, ctx, *, list_id: int | None = None, title: str = "Contacts") -> None:
+    def __init__(self, ctx, *, list_id: int | None = None, title: str = "Contacts",
+                 flt: ContactFilter | None = None) -> None:
+        """`flt`: open on a narrower set ("View in list": some campaigns' audience, some leads)."""
         super().__init__()
         self.ctx = ctx
-        self.flt = ContactFilter(list_id=list_id)
+        self.flt = flt or ContactFilter(list_id=list_id)
         self.heading = title
 
     def compose(self) -> ComposeResult:
@@ -83,7 +87,7 @@ class ContactsScreen(Screen):
     def _refilter(self) -> None:
         search = self.query_one("#contacts-search", Input).value.strip()
         field = str(self.query_one("#contacts-field", Select).value or "")
-        self.flt = ContactFilter(search=search, field=field, list_id=self.flt.list_id)
+        self.flt = replace(self.flt, search=search, field=field)
         self.table.set_source(ContactsSource(self.ctx.reader, self.flt), keep_marks=True)
 
     @on(Input.Changed, "#contacts-search")

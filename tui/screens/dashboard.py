@@ -17,13 +17,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Header, Static, Tab, Tabs
 
 from storage.metrics import dashboard
 from storage.saved_filters import save_filter, saved_filters
 from tui.commands import Command
 from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
-from tui.screens.modals import ChoiceScreen, PromptScreen
+from tui.date_range import ask_range
+from tui.screens.modals import ChoiceScreen, MultiChoiceScreen, PromptScreen
 from tui.text import literal, parse_time, relative
 from tui.widgets.footer import BindingsFooter
 from tui.widgets.status import PRIORITY, campaign_status, channel_icons
@@ -37,7 +39,8 @@ TABS = {
     "archived": ("Archived", ("archived",)),
 }
 SORTS = {"launch": "launch date", "created": "creation date", "priority": "priority"}
-DATE_RANGES = {"": "any time", "7": "last 7 days", "30": "last 30 days", "90": "last 90 days", "365": "last year"}
+DATE_RANGES = {"": "any time", "7": "last 7 days", "30": "last 30 days", "90": "last 90 days", "365": "last year",
+               "custom": "custom range…"}
 SCOPE = "campaigns"
 
 
@@ -53,6 +56,9 @@ class CardFilter:
     tags: tuple[str, ...] = ()
     channel: str = ""
     priority: str = ""
+    since: str = ""  # a custom creation range (days == "custom"): ISO from, ISO before, and its label
+    until: str = ""
+    range_label: str = ""
 
     def matches(self, row: dict[str, Any], now) -> bool:
         needle = self.search.casefold()
@@ -62,7 +68,11 @@ class CardFilter:
             return False
         if self.folder and row["folder"] != self.folder:
             return False
-        if self.days and (created := parse_time(row["created_at"])) and created < now - timedelta(days=int(self.days)):
+        if self.days == "custom":
+            if (self.since and row["created_at"] < self.since) or (self.until and row["created_at"] >= self.until):
+                return False
+        elif self.days and (created := parse_time(row["created_at"])) and \
+                created < now - timedelta(days=int(self.days)):
             return False
         if self.tags and not set(self.tags) & set(row["tags"]):
             return False
@@ -79,7 +89,7 @@ class CardFilter:
     def describe(self) -> Text:
         text = Text(f"sort: {SORTS[self.sort]}", style="dim", end="")
         for label, value in (("search", self.search), ("identity", self.identity), ("folder", self.folder),
-                             ("created", DATE_RANGES[self.days] if self.days else ""),
+                             ("created", self.range_label if self.days == "custom" else DATE_RANGES[self.days] if self.days else ""),
                              ("tags", ", ".join(self.tags)), ("channel", self.channel),
                              ("priority", self.priority)):
             if value:
@@ -109,6 +119,8 @@ class DashboardScreen(CampaignActions, Screen):
         Binding("I", "import_contacts", "Import contacts", show=False, id="dashboard.import",
                 tooltip="Import a CSV with a mapping step"),
         Binding("x", "clear_filters", "Clear filters", show=False, id="dashboard.clear"),
+        Binding("space", "mark", "Mark", show=False, id="dashboard.mark",
+                tooltip="Mark or unmark the highlighted campaign: z, a, m and V then act on every marked one"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="dashboard.next_tab"),
         Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, id="dashboard.prev_tab"),
         *[Binding(str(i + 1), f"jump('{key}')", f"{label} tab", show=False, id=f"dashboard.tab_{key}")
@@ -127,6 +139,7 @@ class DashboardScreen(CampaignActions, Screen):
         self.shown: list[dict[str, Any]] = []
         self.tab = "active"
         self.flt = CardFilter()
+        self.marked: set[int] = set()  # campaign ids (space); kept across tabs and filters until acted on
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -178,6 +191,7 @@ class DashboardScreen(CampaignActions, Screen):
         if keep is not None and any(r["id"] == keep["id"] for r in self.shown):
             table.move_cursor(row=table.get_row_index(str(keep["id"])))
         self.query_one("#filter-line", Static).update(self.flt.describe())
+        self._show_marks()
         empty = "" if self.shown else f"No {TABS[self.tab][0].lower()} campaigns match."
         self.query_one("#status-line", Static).update(Text(empty or self.ctx.extra_status(), style="dim"))
 
@@ -186,6 +200,32 @@ class DashboardScreen(CampaignActions, Screen):
         if not self.shown or table.cursor_row is None or table.cursor_row >= len(self.shown):
             return None
         return self.shown[table.cursor_row]
+
+    def _show_marks(self) -> None:
+        """A ● before each marked campaign's name (the name is the table's second column), and the count."""
+        table = self.query_one(DataTable)
+        for index, r in enumerate(self.shown):
+            if r["id"] in self.marked:
+                table.update_cell_at(Coordinate(index, 1), Text.assemble(("● ", "bold yellow"), literal(r["name"], "bold")))
+        line = self.flt.describe()
+        if self.marked:
+            line.append(f"  ·  {len(self.marked)} marked (esc: unmark)", style="bold yellow")
+        self.query_one("#filter-line", Static).update(line)
+
+    def action_mark(self) -> None:
+        row = self.current_campaign()
+        if row is None:
+            return
+        self.marked.symmetric_difference_update({row["id"]})
+        self._render_rows()
+
+    def campaign_targets(self) -> list[dict[str, Any]]:
+        if self.marked:
+            return [r for r in self.rows if r["id"] in self.marked]
+        return super().campaign_targets()
+
+    def after_many(self) -> None:
+        self.marked.clear()
 
     def export_ids(self) -> list[int] | None:
         return [r["id"] for r in self.shown]
@@ -317,6 +357,15 @@ class DashboardScreen(CampaignActions, Screen):
 
     def _pick_value(self, field_name: str) -> None:
         values: list[tuple[str, Text | str]]
+        if field_name == "tags":
+            found = sorted({t for r in self.rows for t in r["tags"]})
+            if not found:
+                self.notify("No campaign has a tag yet", severity="warning")
+                return
+            self.app.push_screen(MultiChoiceScreen("Campaign tags (any of them)", [(t, literal(t)) for t in found],
+                                                   list(self.flt.tags)),
+                                 lambda chosen: chosen is not None and self._set(tags=tuple(chosen)))
+            return
         if field_name == "days":
             values = list(DATE_RANGES.items())
         elif field_name == "priority":
@@ -330,8 +379,9 @@ class DashboardScreen(CampaignActions, Screen):
         def chosen(value: str | None) -> None:
             if value is None:
                 return
-            if field_name == "tags":
-                self._set(tags=(value,) if value else ())
+            if value == "custom":
+                ask_range(self, "Created between", lambda since, until, label: self._set(
+                    days="custom", since=since or "", until=until or "", range_label=label))
             else:
                 self._set(**{field_name: value})
 
@@ -350,6 +400,9 @@ class DashboardScreen(CampaignActions, Screen):
         self.notify(f"Saved filters as {name.strip()}")
 
     async def action_back(self) -> None:
-        """Esc on the dashboard clears the search and filters (there is nothing further back)."""
-        if self.flt != CardFilter(sort=self.flt.sort):
+        """Esc on the dashboard unmarks, else clears the search and filters (there is nothing further back)."""
+        if self.marked:
+            self.marked.clear()
+            self._render_rows()
+        elif self.flt != CardFilter(sort=self.flt.sort):
             self.action_clear_filters()

@@ -12,8 +12,9 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
+from textual.widgets.selection_list import Selection
 
 from tui.text import literal
 
@@ -66,6 +67,66 @@ class PromptScreen(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TaskScreen(ModalScreen[tuple[str, str] | None]):
+    """A task's title and notes (the side panel's "Create a task"); Esc cancels with None.
+
+    Enter on the title goes to the notes, enter on the notes creates the task."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="task.cancel")]
+
+    def __init__(self, about: str) -> None:
+        super().__init__()
+        self.about = about
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(Text.assemble(("New task — ", "bold"), literal(self.about, "bold")), id="dialog-title")
+            yield Input(placeholder="title (e.g. Call about the pilot)", id="task-title")
+            yield Input(placeholder="notes (optional)", id="task-notes")
+            yield Label(Text("enter: next / create    esc: cancel", style="dim"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        title = self.query_one("#task-title", Input)
+        if event.input is title:
+            self.query_one("#task-notes", Input).focus()
+        elif title.value.strip():
+            self.dismiss((title.value, self.query_one("#task-notes", Input).value))
+        else:
+            title.focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class MultiChoiceScreen(ModalScreen[list[str] | None]):
+    """Pick any number of values (space toggles, enter applies); returns the chosen ids, or None on Esc."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="multi.cancel"),
+        Binding("enter", "apply", "Apply", id="multi.apply", priority=True),  # before the list's own enter (toggle)
+    ]
+
+    def __init__(self, title: str, choices: list[tuple[str, Text | str]], chosen: list[str] = ()) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+        self.chosen = set(chosen)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(literal(self.title_text, "bold"), id="dialog-title")
+            yield SelectionList(*[Selection(label if isinstance(label, Text) else literal(label), key, key in self.chosen)
+                                  for key, label in self.choices], id="multi-list")
+            yield Label(Text("space: pick / unpick    enter: apply    esc: cancel", style="dim"))
+
+    def action_apply(self) -> None:
+        self.dismiss(list(self.query_one(SelectionList).selected))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

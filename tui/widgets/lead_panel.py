@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Group
 from rich.table import Table
+from rich.style import Style
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -27,6 +28,15 @@ def _reason(detail: LeadDetail, now: datetime | None) -> str:
         retry_at = datetime.fromisoformat(e.due_at) if e.due_at else None
         return explain(sub, now=now, retry_at=retry_at, place=detail.queue_place)
     return {"paused": PAUSED_DESCRIPTION, "replied": REPLIED_DESCRIPTION}.get(e.status, "")
+
+
+def _linked(url: str | None) -> Text:
+    """The profile URL, as an OSC 8 hyperlink where the terminal supports one (https only: a link
+    the contact's data could point anywhere else is shown, not made clickable)."""
+    text = literal(url or "—")
+    if url and url.startswith("https://") and text.plain == url:
+        text.stylize(Style(link=url))
+    return text
 
 
 class LeadPanel(VerticalScroll):
@@ -58,7 +68,7 @@ class LeadPanel(VerticalScroll):
         profile.add_column(style="dim")
         profile.add_column()
         for label, value in (("Email", c and c.email), ("LinkedIn", c and c.linkedin_url), ("Phone", c and c.phone)):
-            profile.add_row(label, literal(value or "—"))
+            profile.add_row(label, _linked(value) if label == "LinkedIn" else literal(value or "—"))
         profile.add_row("Status", lead_status(e.status, e.substatus))
         if e.due_at and e.status in ("in_progress", "not_started"):
             profile.add_row("Next step", short_time(e.due_at))
@@ -68,7 +78,7 @@ class LeadPanel(VerticalScroll):
         if e.status == "error":
             banner = Text("✖ ", style="bold red")
             banner.append(_reason(detail, now), style="bold red")
-            parts += [Text(""), banner]
+            parts += [Text(""), banner, Text("S edit sequence · p this lead's path · b retry", style="dim")]
         elif reason := _reason(detail, now):
             parts += [Text(""), Text(reason, style="dim")]
         timeline = Table.grid(padding=(0, 1))
@@ -80,5 +90,6 @@ class LeadPanel(VerticalScroll):
                              Text(kind_label(a.kind) + (" (in progress)" if a.status == "in_progress" else "")))
         parts += [Text(""), Text("Timeline", style="bold underline"),
                   timeline if detail.timeline else Text("Nothing has happened yet.", style="dim")]
-        parts += [Text(""), Text("b bulk actions · A activity of this lead · esc close", style="dim")]
+        parts += [Text(""), Text("o LinkedIn (copy) · L list · B blocklist · + another campaign · n task"
+                                 " · p path · b bulk · A activity · esc close", style="dim")]
         body.update(Group(*parts))

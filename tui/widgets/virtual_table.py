@@ -83,7 +83,12 @@ class VirtualTable(ScrollView, can_focus=True):
         Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id="table.page_up"),
         Binding("g,home", "top", "Top", show=False, id="table.top"),
         Binding("G,end", "bottom", "End", show=False, id="table.bottom"),
-        Binding("space", "mark", "Mark", id="table.mark", tooltip="Mark or unmark the row for a bulk action"),
+        Binding("space", "mark", "Mark", id="table.mark",
+                tooltip="Mark or unmark the highlighted row for a bulk action (the cursor stays)"),
+        Binding("shift+down,J", "extend(1)", "Mark down", show=False, id="table.mark_down",
+                tooltip="Mark this row and the next (extend the marks downwards)"),
+        Binding("shift+up,K", "extend(-1)", "Mark up", show=False, id="table.mark_up",
+                tooltip="Mark this row and the previous (extend the marks upwards)"),
         Binding("enter", "open", "Open", id="table.open", tooltip="Open the highlighted row"),
     ]
 
@@ -126,10 +131,12 @@ class VirtualTable(ScrollView, can_focus=True):
             self.kind = kind
             self.seconds = seconds
 
-    def __init__(self, columns: list[Column], *, empty: str = "Nothing here.", name: str | None = None,
-                 id: str | None = None, classes: str | None = None) -> None:
+    def __init__(self, columns: list[Column], *, empty: str = "Nothing here.", markable: bool = True,
+                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        """`markable`: False for a list no bulk action works on (space is then not offered)."""
         super().__init__(name=name, id=id, classes=classes)
         self.columns = columns
+        self.markable = markable
         self.empty = empty
         self.source: RowSource | None = None
         self.marked: set[Any] = set()
@@ -483,15 +490,47 @@ class VirtualTable(ScrollView, can_focus=True):
         self._scroll_y_to(max(self._count + 1 - self.scrollable_content_region.height, 0))
         self.refresh()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("mark", "extend") and not self.markable:
+            return False
+        return True
+
+    def _toggle(self, key: Any, on: bool | None = None) -> None:
+        """Mark (on=True), unmark (False) or flip (None) one row."""
+        if on is None:
+            on = key not in self.marked
+        (self.marked.add if on else self.marked.discard)(key)
+
     def action_mark(self) -> None:
+        """Flip the highlighted row's mark; the cursor stays (as aerc's `v`).
+
+        Why not move down as well (ranger, mutt): then mark, up, mark unmarked the row
+        just marked — the cursor had moved past it. Runs of rows are marked with
+        shift+down / shift+up (J / K) instead."""
         row = self.current
         if row is None or self.source is None:
             return
-        key = getattr(row, self.source.key_name)
-        self.marked.symmetric_difference_update({key})
-        self.post_message(self.Marked(self))
-        self.action_cursor(1)
+        self._toggle(getattr(row, self.source.key_name))
         self.refresh()
+        self.post_message(self.Marked(self))
+
+    def action_extend(self, delta: int) -> None:
+        """Mark the highlighted row, move, and mark the row arrived at (a shift-selection)."""
+        row = self.current
+        if row is None or self.source is None:
+            return
+        self._toggle(getattr(row, self.source.key_name), True)
+        self.action_cursor(delta)
+        if (arrived := self.current) is not None:
+            self._toggle(getattr(arrived, self.source.key_name), True)
+        self.refresh()
+        self.post_message(self.Marked(self))
+
+    def clear_marks(self) -> None:
+        if self.marked:
+            self.marked.clear()
+            self.refresh()
+            self.post_message(self.Marked(self))
 
     def action_open(self) -> None:
         if self.current is not None:
