@@ -184,6 +184,8 @@ class Enrollment(Record, kw_only=True):
     state: JsonObj = msgspec.field(default_factory=dict)
     milestones: int = 0  # m005
     enrolled_at: str
+    wait_cap: str | None = None  # m050: the cap a lane's lead waits for ("invitations 20/day")
+    wait_until: str | None = None  # m050: until when it waits (ISO UTC): the refill, the next opening
     started_at: str | None = None
     updated_at: str
 
