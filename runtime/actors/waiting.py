@@ -9,9 +9,8 @@ in the lane is read on demand, storage/campaign_view.queue_place), and the
 lead's own step rewrites it when its job is done.
 
 With the reason goes its detail (a `Wait`): for Identity limits the cap
-that is spent ("invitations 20 per day") and when the lane runs again (its
-refill, counted in working hours); for Outside working hours the next
-opening. Both stay the same while the lane waits, so they add no writes.
+that is spent ("invitations 20 per day") and when it refills (counted in
+working hours); for Outside working hours the next opening. Both stay the same while the lane waits, so they add no writes.
 
 This is one UPDATE per lane per change of reason (or after new jobs were
 filed into a waiting lane), never per lead per tick, so simulations keep
@@ -64,18 +63,19 @@ class WaitingReasons:
 
     def _why(self, lane: "Lane", now: datetime, ready: datetime) -> Wait | None:
         """A day or month cap spent: Identity limits (the spec: "the identity has reached its
-        daily … limits"), until the lane is `ready` again; closed now, or the lane's next action
+        daily … limits"), until it refills (the first instant in working hours its rules allow an
+        action again: the queue monitor's "refills"; the lane's pacing slot may come later); closed now, or the lane's next action
         falls after today's window: Outside working hours, until the next opening; only pacing,
         spacing, an hourly window or a back-off: nothing to say — those are minutes, and marking
         them would rewrite the lane's leads twice per action."""
         hours = self.lanes.hours
         if not hours.days:
             return Wait(Substatus.OUTSIDE_WORKING_HOURS)  # no working day at all: no opening to name
-        spent = limits.spent_calendar_cap(self.lanes.rules(lane), self.lanes.times.setdefault(lane, ActionTimes()),
-                                          now, hours)
+        rules, times = self.lanes.rules(lane), self.lanes.times.setdefault(lane, ActionTimes())
+        spent = limits.spent_calendar_cap(rules, times, now, hours)
         if spent is not None:
-            return Wait(Substatus.IDENTITY_LIMITS, f"{self._name(lane)} {spent.describe()}",
-                        ready if ready.year < 9999 else None)
+            refill = limits.earliest_allowed(rules, times, now, hours) if spent.limit > 0 else None
+            return Wait(Substatus.IDENTITY_LIMITS, f"{self._name(lane)} {spent.describe()}", refill)
         win = hours.current_window(now)
         if win is None:
             return Wait(Substatus.OUTSIDE_WORKING_HOURS, None, hours.next_open(now))
