@@ -195,9 +195,10 @@ class CampaignScreen(CampaignActions, Screen):
         return [
             Column("Action", 30, action),
             Column("Recipient", None, recipient),
-            Column("Status", 12, lambda r: Text("✔ completed" if r.status == "completed" else "… in progress",
+            Column("Status", 13, lambda r: Text("✔ completed" if r.status == "completed" else "… in progress",
                                                 style="green" if r.status == "completed" else "yellow")),
-            Column("Completed", 17, lambda r: Text(short_time(r.at))),
+            # an action coming next (In progress, storage/activity_view.py) is not completed yet
+            Column("Completed", 17, lambda r: Text(short_time(r.at) if r.status == "completed" else "—")),
         ]
 
     def on_mount(self) -> None:

@@ -1,4 +1,5 @@
-"""The side panel says why a waiting lead waits and its detail, as the runtime wrote them.
+"""The side panel says why a waiting lead waits and its detail, as the runtime wrote them; the
+Activity tab lists the actions coming next, In progress, above the past ones.
 
 A real runtime (on Trio's MockClock, against the sandbox world) runs a small
 workspace first; the app is then opened on the same workspace, as a user
@@ -19,7 +20,7 @@ from runtime.sandbox.world import SandboxWorld
 from storage.workspace import init_workspace, open_workspace
 from tests.support.seed import contacts, running_campaign, sandbox_identity
 from tests.test_runtime_actors import MON, QUIET, invites_only
-from tests.test_tui_screens import panel_text, settle
+from tests.test_tui_screens import panel_text, settle, table_text
 from tui.app import EnginyApp
 from tui.screens.campaign import CampaignScreen
 from tui.widgets.virtual_table import VirtualTable
@@ -74,3 +75,20 @@ async def test_a_lead_queued_on_saturday_names_the_next_opening(tmp_path: Path) 
     body = await waiting_panel(ran(tmp_path, SATURDAY, 2))
     assert "Outside working hours" in body
     assert "Next opening Mon 23 Mar 09:00 (Europe/Madrid)." in body
+
+
+@pytest.mark.asyncio
+async def test_the_activity_tab_lists_the_actions_coming_next_in_progress_first(tmp_path: Path) -> None:
+    """Two invitations sent on Monday, two queued for Tuesday: the queued ones come first, In progress."""
+    app = EnginyApp(open_workspace(ran(tmp_path, MON, 20)))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await app.push_screen(CampaignScreen(app.ctx, 1, tab="activity"))
+        table = app.screen.query_one("#activity-table", VirtualTable)
+        await settle(pilot, table)
+        lines = [line for line in table_text(table).splitlines()[1:] if line.strip()]
+        assert table.total == (len(lines), True)
+        assert all("… in progress" in line and "Lead" in line for line in lines[:2])  # coming: not completed yet
+        assert all(line.rstrip().endswith("—") for line in lines[:2])
+        assert "invite sent" in lines[0] and "completed" in lines[2] and "Sequence finished" in lines[2]
+        assert not any("in progress" in line for line in lines[2:])
