@@ -63,12 +63,7 @@ class ActivitySource:
         f = self.flt
         where = ["a.campaign_id = ?", f"a.kind NOT IN ({','.join('?' * len(CONDITION_KINDS))})"]
         params: list[Any] = [f.campaign_id, *[k.value for k in CONDITION_KINDS]]
-        if f.node_id:
-            where.append("a.node_id = ?")
-            params.append(f.node_id)
-        if f.contact_id is not None:
-            where.append("a.contact_id = ?")
-            params.append(f.contact_id)
+        _stage_and_recipient(f, "a.node_id", "a.contact_id", where, params)
         if f.since:
             where.append("a.at >= ?")
             params.append(f.since)
@@ -126,12 +121,7 @@ class ActivitySource:
         where = ["o.identity_id IN (SELECT identity_id FROM campaigns WHERE id = ?)", f"o.{PENDING_INDEX_TERM}",
                  "o.campaign_id = ?"]
         params: list[Any] = [f.campaign_id, f.campaign_id]
-        if f.node_id:
-            where.append("o.node_id = ?")
-            params.append(f.node_id)
-        if f.contact_id is not None:
-            where.append("e.contact_id = ?")
-            params.append(f.contact_id)
+        _stage_and_recipient(f, "o.node_id", "e.contact_id", where, params)
         if f.search:
             pattern = like(f.search)
             where.append(f"({NAME_LIKE} OR {_COMING_KIND} LIKE ? ESCAPE '\\')")
@@ -143,8 +133,9 @@ class ActivitySource:
             return []
         where, wparams = self._coming_where()
         return _rows(self.reader.tuples(
-            f"SELECT {_COMING_COLUMNS} FROM outbox o INDEXED BY outbox_pending JOIN enrollments e ON e.id = o.enrollment_id"
-            f" LEFT JOIN contacts c ON c.id = e.contact_id WHERE {where}{extra} ORDER BY o.id {order} LIMIT ?",
+            f"SELECT {_COMING_COLUMNS} FROM outbox o INDEXED BY outbox_pending"
+            f" JOIN enrollments e ON e.id = o.enrollment_id LEFT JOIN contacts c ON c.id = e.contact_id"
+            f" WHERE {where}{extra} ORDER BY o.id {order} LIMIT ?",
             wparams + params + [limit]))
 
     def coming_count(self) -> int:
@@ -217,6 +208,16 @@ class ActivitySource:
             at -= hi - lo + 1
         hi, lo, base = spans[-1]
         return base + lo + 1  # the very end: its last row
+
+
+def _stage_and_recipient(f: ActivityFilter, node: str, contact: str, where: list[str], params: list[Any]) -> None:
+    """The stage and recipient filters, on the log's columns or on a coming job's."""
+    if f.node_id:
+        where.append(f"{node} = ?")
+        params.append(f.node_id)
+    if f.contact_id is not None:
+        where.append(f"{contact} = ?")
+        params.append(f.contact_id)
 
 
 def _rows(tuples: list[tuple[Any, ...]]) -> list[ActivityRow]:

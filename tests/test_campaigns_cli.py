@@ -181,7 +181,8 @@ def test_audience_pages_by_key_with_each_leads_reason(ws):
     db.execute("UPDATE enrollments SET status = 'in_progress', substatus = 'scheduled', node_id = 'email2',"
                " due_at = '2026-03-05T10:00:00+00:00' WHERE contact_id = 4")
     db.execute("UPDATE enrollments SET status = 'in_progress', substatus = 'identity_limits', node_id = 'email1',"
-               " wait_cap = 'emails from x\x1b[2J@ex.com 30 per day', wait_until = '2026-03-06T08:00:00+00:00', due_at = NULL"
+               " wait_cap = 'emails from x\x1b[2J@ex.com 30 per day', wait_until = '2026-03-06T08:00:00+00:00',"
+               " due_at = NULL"
                " WHERE contact_id = 5")
     db.execute("UPDATE identities SET timezone = 'Europe/Madrid'")
     db.conn.close()
@@ -199,7 +200,8 @@ def test_audience_pages_by_key_with_each_leads_reason(ws):
     assert [r["waiting"] for r in waiting["leads"]] == [
         {"reason": "Queued", "cap": None, "until": None},
         {"reason": "Scheduled", "cap": None, "until": "2026-03-05T11:00:00+01:00"},
-        {"reason": "Identity limits", "cap": "emails from x\x1b[2J@ex.com 30 per day", "until": "2026-03-06T09:00:00+01:00"}]
+        {"reason": "Identity limits", "cap": "emails from x\x1b[2J@ex.com 30 per day",
+         "until": "2026-03-06T09:00:00+01:00"}]
     assert first["leads"][0]["waiting"] is None  # not started: it does not wait for anything
     human = enginy(ws, "campaigns", "audience", "1", "--status", "in_progress").stdout
     assert "Queued" in human and "Scheduled" in human and "Identity limits" in human

@@ -24,21 +24,16 @@ from tests.test_runtime_actors import MON, QUIET, invites_only, workspace
 def ran(tmp_path):
     db = workspace(tmp_path, invites_only(), leads=8, invites=2)
     rt = Runtime(db, world=SandboxWorld(5, profile=QUIET), poll_interval=600.0)
-    trio.run(lambda: rt.run(epoch=MON, until=MON + timedelta(hours=20)), clock=trio.testing.MockClock(autojump_threshold=0))
+    trio.run(lambda: rt.run(epoch=MON, until=MON + timedelta(hours=20)),
+             clock=trio.testing.MockClock(autojump_threshold=0))
     return db
 
 
-def walk_forward(source, page: int) -> list:
+def walk(source, page: int, backward: bool = False) -> list:
+    """Every row, a page at a time from the top (or, backward, from the end), each page after the last's key."""
+    step = source.before if backward else source.after
     rows, key = [], None
-    while chunk := source.after(key, page):
-        rows += chunk
-        key = chunk[-1].id
-    return rows
-
-
-def walk_backward(source, page: int) -> list:
-    rows, key = [], None
-    while chunk := source.before(key, page):
+    while chunk := step(key, page):
         rows += chunk
         key = chunk[-1].id
     return rows
@@ -53,15 +48,15 @@ def test_coming_actions_lead_the_list_and_page_across_the_boundary(tmp_path):
     reader = Reader(tmp_path / "ws.db")
     try:
         source = ActivitySource(reader, ActivityFilter(1))
-        whole = walk_forward(source, 1000)
+        whole = walk(source, 1000)
         assert [r.id for r in whole] == [COMING + i for i in queued] + logged
         coming = whole[:6]
         assert {r.status for r in coming} == {"in_progress"} and {r.kind for r in coming} == {"linkedin_invite_sent"}
         assert all(r.first_name and r.first_name.startswith("Lead") for r in coming)  # its recipient
         assert {r.status for r in whole[6:]} == {"completed"}
         for page in (1, 4, 5, 6, 7):  # pages that end before, on and after the boundary
-            assert [r.id for r in walk_forward(source, page)] == [r.id for r in whole], page
-            assert [r.id for r in walk_backward(source, page)] == [r.id for r in whole][::-1], page
+            assert [r.id for r in walk(source, page)] == [r.id for r in whole], page
+            assert [r.id for r in walk(source, page, backward=True)] == [r.id for r in whole][::-1], page
         # the table reloads its window from the key just before its first row (virtual_table._just_before)
         assert source.after(whole[0].id + 1, 3) == whole[:3]
         assert source.after(whole[6].id + 1, 2) == whole[6:8]
@@ -72,17 +67,17 @@ def test_coming_actions_lead_the_list_and_page_across_the_boundary(tmp_path):
         assert source.after(source.seek(1.0), 1) == whole[-1:]
         # the filters narrow the coming actions too: a recipient, a stage, a search by name or action
         lead = coming[2]
-        mine = walk_forward(ActivitySource(reader, ActivityFilter(1, contact_id=lead.contact_id)), 10)
+        mine = walk(ActivitySource(reader, ActivityFilter(1, contact_id=lead.contact_id)), 10)
         assert [r.id for r in mine] == [lead.id]
-        staged = walk_forward(ActivitySource(reader, ActivityFilter(1, node_id="invite")), 10)
+        staged = walk(ActivitySource(reader, ActivityFilter(1, node_id="invite")), 10)
         assert staged == [r for r in whole if r.node_id == "invite"] and staged[:6] == coming
-        named = walk_forward(ActivitySource(reader, ActivityFilter(1, search=lead.first_name)), 10)
+        named = walk(ActivitySource(reader, ActivityFilter(1, search=lead.first_name)), 10)
         assert lead.id in [r.id for r in named] and all(r.first_name == lead.first_name for r in named)
-        invites = walk_forward(ActivitySource(reader, ActivityFilter(1, search="invite sent")), 10)
+        invites = walk(ActivitySource(reader, ActivityFilter(1, search="invite sent")), 10)
         assert invites == [r for r in whole if r.kind == "linkedin_invite_sent"] and len(invites) == 8
-        assert walk_forward(ActivitySource(reader, ActivityFilter(1, search="email")), 10) == []
+        assert walk(ActivitySource(reader, ActivityFilter(1, search="email")), 10) == []
         # a date range keeps them: they happen now
         since = ActivitySource(reader, ActivityFilter(1, since=(MON + timedelta(days=5)).isoformat()))
-        assert walk_forward(since, 10) == coming
+        assert walk(since, 10) == coming
     finally:
         reader.close()

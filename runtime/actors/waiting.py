@@ -1,16 +1,18 @@
 """Why an identity's queued leads wait, written on the leads themselves.
 
 The spec's substatuses "stay true while waiting": when a lane with queued
-jobs cannot run now, every lead queued in it shows Outside working hours
-(closed now, or the next action falls after today's window) or Identity
-limits (a cap of the lane's bucket is spent); when the lane runs again they
-go back to Queued (the step's own word for a job waiting its turn: its place
-in the lane is read on demand, storage/campaign_view.queue_place), and the
-lead's own step rewrites it when its job is done.
+jobs cannot run now, every lead queued in it shows Identity limits (a day or
+month cap of the lane's bucket is spent) or Outside working hours (closed
+now, or the next action falls after today's window); when the lane runs
+again they go back to Queued (the step's own word for a job waiting its
+turn: its place in the lane is read on demand,
+storage/campaign_view.queue_place), and the lead's own step rewrites it
+when its job is done.
 
 With the reason goes its detail (a `Wait`): for Identity limits the cap
 that is spent ("invitations 20 per day") and when it refills (counted in
-working hours); for Outside working hours the next opening. Both stay the same while the lane waits, so they add no writes.
+working hours); for Outside working hours the next opening. Both stay the
+same while the lane waits, so they add no writes.
 
 This is one UPDATE per lane per change of reason (or after new jobs were
 filed into a waiting lane), never per lead per tick, so simulations keep
@@ -63,11 +65,11 @@ class WaitingReasons:
 
     def _why(self, lane: "Lane", now: datetime, ready: datetime) -> Wait | None:
         """A day or month cap spent: Identity limits (the spec: "the identity has reached its
-        daily … limits"), until it refills (the first instant in working hours its rules allow an
-        action again: the queue monitor's "refills"; the lane's pacing slot may come later); closed now, or the lane's next action
-        falls after today's window: Outside working hours, until the next opening; only pacing,
-        spacing, an hourly window or a back-off: nothing to say — those are minutes, and marking
-        them would rewrite the lane's leads twice per action."""
+        daily … limits"), until it refills (the first instant in working hours its rules allow
+        an action again, the queue monitor's "refills"; the lane's pacing slot may come later);
+        closed now, or the lane's next action falls after today's window: Outside working hours,
+        until the next opening; only pacing, spacing, an hourly window or a back-off: nothing to
+        say — those are minutes, and marking them would rewrite the lane's leads twice per action."""
         hours = self.lanes.hours
         if not hours.days:
             return Wait(Substatus.OUTSIDE_WORKING_HOURS)  # no working day at all: no opening to name
