@@ -526,12 +526,20 @@ def audience(
     json_out: bool = _JSON,
 ) -> None:
     """The Audience tab for scripts: each lead with its status, why it waits, when it is next due and
-    its step; paged by key (`--after` the previous page's next_after; null: the last page)."""
-    from sequences.statuses import Substatus
+    its step; paged by key (`--after` the previous page's next_after; null: the last page).
+
+    An In-progress lead that waits says why in "waiting": {"reason", "cap", "until"} — the cap that is
+    spent for Identity limits ("invitations 20 per day"), and until when (the refill, the next opening,
+    the end of the delay) in the identity's time zone; null when it does not wait."""
+    from zoneinfo import ZoneInfo
+
+    from sequences.statuses import Substatus, wait_of
+    from storage.identities import get_identity
     from storage.audience_view import AudienceFilter, AudienceSource
     from storage.campaigns import get_campaign
     from storage.metrics import AUDIENCE_KEYS
     from storage.reader import Reader
+    from tui.text import clean
 
     chips = [k for k in AUDIENCE_KEYS if k != "total"]
     if status_chip is not None and status_chip not in chips:
@@ -547,19 +555,33 @@ def audience(
         reader.close()
     more = len(page) > limit
     page = page[:limit]
+    zone = ZoneInfo(get_identity(db, row["identity_id"])["timezone"])
+
+    def waiting(r) -> dict | None:
+        """Why an In-progress lead waits and its detail: the cap, until when (in the identity's zone)."""
+        wait = wait_of(r.status, r.substatus, r.wait_cap, r.wait_until, r.due_at)
+        if wait is None:
+            return None
+        until = wait.until.astimezone(zone).isoformat(timespec="seconds") if wait.until else None
+        return {"reason": wait.reason.label, "cap": wait.cap, "until": until}
+
     leads_out = [{"contact_id": r.contact_id, "name": f"{r.first_name or ''} {r.last_name or ''}".strip(),
                   "company": r.company or "", "status": r.status, "substatus": r.substatus,
-                  "next_due": r.due_at, "step": r.node_id, "key": r.id} for r in page]
+                  "next_due": r.due_at, "step": r.node_id, "key": r.id, "waiting": waiting(r)} for r in page]
     out = {"leads": leads_out, "next_after": page[-1].id if more else None}
 
-    def why(sub: str | None) -> str:
+    def why(r: dict) -> str:
+        if r["waiting"]:
+            w = r["waiting"]
+            return " · ".join(x for x in (w["reason"], w["cap"], w["until"] and f"until {w['until'][:16]}") if x)
         try:
-            return Substatus(sub).label if sub else ""
+            return Substatus(r["substatus"]).label if r["substatus"] else ""
         except ValueError:
-            return sub or ""
+            return r["substatus"] or ""
 
     human = "\n".join(
-        f"{r['contact_id']:>7}  {r['name'][:24]:<24} {r['company'][:18]:<18} {r['status']:<11} {why(r['substatus']):<26}"
+        f"{r['contact_id']:>7}  {clean(r['name'])[:24]:<24} {clean(r['company'])[:18]:<18} {r['status']:<11}"
+        f" {clean(why(r)):<26}"
         f" {r['step'] or '':<10} {r['next_due'] or ''}" for r in leads_out) or "No leads."
     if out["next_after"] is not None:
         human += f"\nMore: --after {out['next_after']}"

@@ -13,7 +13,8 @@ windows, working hours, a send after the lead replied (or bounced / went
 out-of-office), a duplicate send (a world delivery twice for one step, or a
 delivery the outbox does not account for), a lead that waits without a reason
 (In progress with no in-progress substatus while its job is not being performed, a job queued
-on a disconnected inbox, nothing left to move it; Error without an error substatus).
+on a disconnected inbox, nothing left to move it; Identity limits without the cap, a wait without
+its end; Error without an error substatus).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sequences import limits as spec
-from sequences.statuses import LeadStatus, Substatus
+from sequences.statuses import LeadStatus, Substatus, wait_of
 from storage import run_record
 from storage.identities import identities_by_id
 
@@ -217,10 +218,31 @@ def _unexplained(db) -> list[dict]:
             why = "queued_on_lost_inbox"
         elif r["due_at"] is None and not r["pending"]:
             why = "nothing_moves_it"
+        else:
+            why = _detail_missing(r)
         if why is not None:
             found.append({"kind": "unexplained_wait", "why": why, "enrollment": r["id"], "status": r["status"],
                           "substatus": r["substatus"]})
     return found
+
+
+#: The waits that must say until when (the next opening, the refill, the delay's end, the retry).
+_ENDS = frozenset({Substatus.SCHEDULED, Substatus.IDENTITY_LIMITS, Substatus.OUTSIDE_WORKING_HOURS,
+                   Substatus.MONTHLY_CONVERSATION_LIMIT, Substatus.CONNECTION_WITHDRAWN})
+
+
+def _detail_missing(r) -> str | None:
+    """A waiting lead's reason carries its detail, read as the app and the CLI read it
+    (sequences.statuses.wait_of): Identity limits names the cap that is spent, and every wait
+    that ends at a known time says when."""
+    wait = wait_of(r["status"], r["substatus"], r["wait_cap"], r["wait_until"], r["due_at"])
+    if wait is None:
+        return None
+    if wait.reason is Substatus.IDENTITY_LIMITS and not wait.cap:
+        return "limit_without_cap"
+    if wait.reason in _ENDS and wait.until is None:
+        return "wait_without_end"
+    return None
 
 
 def _utilization(db, idents, inboxes, day_counts, start: datetime, end: datetime) -> list[float]:

@@ -32,25 +32,10 @@ from sequences.step import (
 from storage import leads as store
 from storage import outbox
 from storage.activity import iso, record
-from storage.activity_kinds import Kind
+from storage.activity_kinds import DONE_KIND, Kind
 from storage.campaigns import sequence_of
 from storage.leads import decode_state, encode
 from storage.linkedin_invitations import is_accepted
-
-#: activity kind recorded when an action's job is done.
-DONE_KIND = {
-    "visit_profile": Kind.LINKEDIN_PROFILE_VISITED,
-    "react_to_post": Kind.LINKEDIN_POST_REACTED,
-    "connection_request": Kind.LINKEDIN_INVITE_SENT,
-    "linkedin_message": Kind.LINKEDIN_MESSAGE_SENT,
-    "inmail": Kind.LINKEDIN_INMAIL_SENT,
-    "linkedin_attachment": Kind.LINKEDIN_ATTACHMENT_SENT,
-    "voice_message": Kind.LINKEDIN_VOICE_SENT,
-    "email": Kind.EMAIL_SENT,
-    "task": Kind.TASK_CREATED,
-    "add_to_campaign": Kind.ADDED_TO_CAMPAIGN,
-}
-
 
 @dataclass
 class CampaignInfo:

@@ -36,6 +36,9 @@ EMAIL = BUCKET["email"]
 EVALUATE = "connection_evaluation"
 CONVERSATION = "conversation"  # a new LinkedIn conversation (monthly limit)
 LINKEDIN_BUCKETS = (VISIT, REACT, INVITE, MESSAGE, INMAIL, EVALUATE)
+#: A bucket in words, as the queue monitor and a waiting lead's cap name it.
+BUCKET_NAMES = {VISIT: "visits", REACT: "reactions", INVITE: "invitations", MESSAGE: "messages", INMAIL: "InMail",
+                EVALUATE: "acceptance checks", CONVERSATION: "monthly conversations", EMAIL: "emails"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,6 @@ class Rule:
         if self.kind == "rolling":
             return f"{self.limit} per {int(self.seconds)} s"
         return f"{self.limit} per {self.kind}"
-
 
 def day(limit: int) -> Rule:
     return Rule("day", limit)
@@ -174,10 +176,15 @@ def earliest_allowed(
     raise RuntimeError("limits never allow an action (a limit of zero?)")
 
 
-def calendar_cap_spent(rules: Iterable[Rule], log: ActionTimes, now: datetime, hours: WorkingHours) -> bool:
-    """A day or month cap is used up at `now`. Rolling rules (spacing, hourly caps)
+def spent_calendar_cap(rules: Iterable[Rule], log: ActionTimes, now: datetime, hours: WorkingHours) -> Rule | None:
+    """The day or month cap used up at `now`, if one is. Rolling rules (spacing, hourly caps)
     are not "limits reached": they free up within minutes."""
-    return any(_rule_ok_from(rule, log, now, hours) > now for rule in rules if rule.kind in ("day", "month"))
+    return next((rule for rule in rules
+                 if rule.kind in ("day", "month") and _rule_ok_from(rule, log, now, hours) > now), None)
+
+
+def calendar_cap_spent(rules: Iterable[Rule], log: ActionTimes, now: datetime, hours: WorkingHours) -> bool:
+    return spent_calendar_cap(rules, log, now, hours) is not None
 
 
 def remaining_today(rules: Iterable[Rule], log: ActionTimes, now: datetime, hours: WorkingHours) -> int | None:

@@ -34,11 +34,10 @@ from storage.lanes import lane_page, ledger_times
 
 NEXT_JOBS = 5  # jobs shown per lane
 
-LANE_NAMES = {limits.VISIT: "visits", limits.REACT: "reactions", limits.INVITE: "invitations",
-              limits.MESSAGE: "messages", limits.INMAIL: "InMail"}
+LANE_NAMES = {b: limits.BUCKET_NAMES[b] for b in LINKEDIN_LANES}
 # The identity's buckets in the order the monitor shows them: (name, bucket).
-LINKEDIN_BUCKETS = (("invitations", limits.INVITE), ("messages", limits.MESSAGE), ("visits", limits.VISIT),
-                    ("reactions", limits.REACT), ("acceptance checks", limits.EVALUATE))
+LINKEDIN_BUCKETS = tuple((limits.BUCKET_NAMES[b], b)
+                         for b in (limits.INVITE, limits.MESSAGE, limits.VISIT, limits.REACT, limits.EVALUATE))
 
 
 def build(db: sqlite_utils.Database, now: datetime, *, identity: int | str | None = None,

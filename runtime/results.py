@@ -11,11 +11,12 @@ from datetime import datetime
 import sqlite_utils
 
 from runtime.actors.linkedin_jobs import lead_ref
-from runtime.leads import DONE_KIND, CampaignInfo, QueuedJob, advance, projected_due
+from runtime.leads import CampaignInfo, QueuedJob, advance, projected_due
 from sequences.statuses import Substatus
 from sequences.step import ActionDone, ActionFailed, Event
 from storage import linkedin_invitations
 from storage.activity import record
+from storage.activity_kinds import DONE_KIND
 from storage.conversations import add_sent, conversation_id
 from storage.leads import lead_rows
 from storage.outbox import Claimed

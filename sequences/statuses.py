@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from sequences.limits import days_until
 
@@ -152,11 +154,53 @@ SUBSTATUS_TEXT: dict[Substatus, tuple[LeadStatus, str, str]] = {
 SPEC_SUBSTATUSES = frozenset(Substatus) - {Substatus.QUEUED}
 
 
+class Wait(NamedTuple):
+    """Why an In-progress lead waits, with its detail: the cap that is spent (Identity limits, in
+    words: "invitations 20 per day") and until when (the cap's refill or the next opening as its
+    lane wrote them; a step's delay, a deferred retry: the lead's due time)."""
+
+    reason: Substatus
+    cap: str | None = None
+    until: datetime | None = None
+
+
+#: The waits that end at the lead's own due time when no lane wrote an end (its step's delay, a retry).
+_UNTIL_DUE = frozenset({Substatus.SCHEDULED, Substatus.IDENTITY_LIMITS, Substatus.MONTHLY_CONVERSATION_LIMIT,
+                        Substatus.CONNECTION_WITHDRAWN})
+
+
+def wait_of(status: str, substatus: str | None, cap: str | None, until: str | None,
+            due_at: str | None) -> Wait | None:
+    """The one reading of a lead's wait from its stored columns (status, substatus, wait_cap,
+    wait_until, due_at); None unless it is In progress with an in-progress substatus."""
+    if status != LeadStatus.IN_PROGRESS.value or not substatus:
+        return None
+    try:
+        reason = Substatus(substatus)
+    except ValueError:
+        return None
+    if reason.status is not LeadStatus.IN_PROGRESS:
+        return None
+    end = until or (due_at if reason in _UNTIL_DUE else None)
+    return Wait(reason, cap, datetime.fromisoformat(end) if end else None)
+
+
+def local_time(at: datetime, tz: ZoneInfo) -> str:
+    """'Tue 24 Nov 09:00 (Europe/Madrid)': a wait's end in the identity's own time."""
+    return f"{at.astimezone(tz).strftime('%a %d %b %H:%M')} ({tz.key})"
+
+
+#: How each wait names its end.
+_UNTIL_WORDS = {Substatus.IDENTITY_LIMITS: "Refills", Substatus.OUTSIDE_WORKING_HOURS: "Next opening",
+                Substatus.MONTHLY_CONVERSATION_LIMIT: "Resets", Substatus.CONNECTION_WITHDRAWN: "Retried"}
+
+
 def explain(substatus: Substatus, *, now: datetime | None = None, retry_at: datetime | None = None,
-            place: int | None = None) -> str:
+            place: int | None = None, wait: Wait | None = None, tz: ZoneInfo | None = None) -> str:
     """The substatus's description with this lead's own facts in it: Connection withdrawn's
     days remaining before the retry at `retry_at` (the spec's "X"), a queued lead's place in
-    its lane. Pure: the caller gives `now`; without the facts, no placeholder is shown."""
+    its lane, a wait's cap and end (in `tz`, the identity's zone). Pure: the caller gives
+    `now`; without the facts, no placeholder is shown."""
     text = substatus.description
     if substatus is Substatus.CONNECTION_WITHDRAWN:
         if now is None or retry_at is None:
@@ -165,6 +209,12 @@ def explain(substatus: Substatus, *, now: datetime | None = None, retry_at: date
         return text.replace("X days", f"{days} day" if days == 1 else f"{days} days")
     if substatus is Substatus.QUEUED and place is not None:
         return f"{text} Place {place} in line."
+    if wait is None or wait.reason is not substatus:
+        return text
+    if wait.cap:
+        text = f"The identity has reached its limit: {wait.cap}."
+    if wait.until is not None:
+        text += f" {_UNTIL_WORDS.get(substatus, 'Until')} {local_time(wait.until, tz or ZoneInfo('UTC'))}."
     return text
 
 

@@ -148,3 +148,19 @@ POSITIVE_BIT = {"linkedin": Milestone.LI_POSITIVE, "email": Milestone.EM_POSITIV
 
 CONDITION_KINDS = frozenset({Kind.CONDITION_EVALUATED})
 """Kinds the Activity tab leaves out (spec: "excluding conditions")."""
+
+
+#: The activity kind recorded when a sequence action's job is done (by the outbox `action`): the
+#: runtime records it; the Activity tab names a job still on its way by it ("In progress").
+DONE_KIND = {
+    "visit_profile": Kind.LINKEDIN_PROFILE_VISITED,
+    "react_to_post": Kind.LINKEDIN_POST_REACTED,
+    "connection_request": Kind.LINKEDIN_INVITE_SENT,
+    "linkedin_message": Kind.LINKEDIN_MESSAGE_SENT,
+    "inmail": Kind.LINKEDIN_INMAIL_SENT,
+    "linkedin_attachment": Kind.LINKEDIN_ATTACHMENT_SENT,
+    "voice_message": Kind.LINKEDIN_VOICE_SENT,
+    "email": Kind.EMAIL_SENT,
+    "task": Kind.TASK_CREATED,
+    "add_to_campaign": Kind.ADDED_TO_CAMPAIGN,
+}

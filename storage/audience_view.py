@@ -41,7 +41,7 @@ ENGAGEMENT: dict[str, str] = {
 
 #: The columns of an AudienceRow, in its field order, but the decorations (recent, tags).
 _COLUMNS = ("e.id, e.contact_id, e.status, e.substatus, e.node_id, e.milestones, e.updated_at, e.removed,"
-            " c.first_name, c.last_name, c.company, c.job_title, e.due_at")
+            " c.first_name, c.last_name, c.company, c.job_title, e.due_at, e.wait_cap, e.wait_until")
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,8 @@ class AudienceSource:
                 tags.setdefault(contact_id, []).append(str(tag))
         return [AudienceRow(id=r[0], contact_id=r[1], status=r[2], substatus=r[3], node_id=r[4], milestones=r[5],
                             updated_at=r[6], removed=bool(r[7]), first_name=r[8], last_name=r[9], company=r[10],
-                            job_title=r[11], recent=recent[r[0]], tags=tags.get(r[1], []), due_at=r[12])
+                            job_title=r[11], recent=recent[r[0]], tags=tags.get(r[1], []), due_at=r[12],
+                            wait_cap=r[13], wait_until=r[14])
                 for r in rows]
 
     def after(self, key: int | None, limit: int) -> list[AudienceRow]:

@@ -44,7 +44,8 @@ def campaign_view(reader: Reader, campaign_id: int) -> CampaignView | None:
 
 
 def lead_detail(reader: Reader, enrollment_id: int, identity_id: int | None, limit: int = 60) -> LeadDetail | None:
-    """A lead's enrollment, contact, last `limit` actions (oldest first) and its conversation tags with `identity_id`."""
+    """A lead's enrollment, contact, last `limit` actions (oldest first), its conversation tags with
+    `identity_id`, and the time zone of its campaign's identity (a wait's end is shown in it)."""
     enrollment = reader.one("SELECT * FROM enrollments WHERE id = ?", [enrollment_id])
     if enrollment is None:
         return None
@@ -56,9 +57,12 @@ def lead_detail(reader: Reader, enrollment_id: int, identity_id: int | None, lim
     tags = [str(r[0]) for r in reader.tuples(
         "SELECT DISTINCT t.value AS tag FROM conversations cv, json_each(cv.tags) t"
         " WHERE cv.identity_id = ? AND cv.contact_id = ?", [identity_id, enrollment["contact_id"]])]
+    zone = reader.one("SELECT i.timezone FROM campaigns k JOIN identities i ON i.id = k.identity_id WHERE k.id = ?",
+                      [enrollment["campaign_id"]])
     return LeadDetail(enrollment=Enrollment.from_row(enrollment),
                       contact=Contact.from_row(contact) if contact else None, timeline=timeline[::-1], tags=tags,
-                      queue_place=queue_place(reader, enrollment_id) if enrollment["substatus"] == "queued" else None)
+                      queue_place=queue_place(reader, enrollment_id) if enrollment["substatus"] == "queued" else None,
+                      timezone=zone["timezone"] if zone else "UTC")
 
 
 def queue_place(reader: Reader, enrollment_id: int) -> int | None:

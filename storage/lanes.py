@@ -5,7 +5,8 @@ the LinkedIn buckets have no inbox, each email inbox is its own lane. The
 identity actor keeps the best queued jobs of each lane in memory and reads
 the next page here when its window runs dry; it counts caps from the ledger
 times read here at start; and while a lane waits it writes the reason on the
-in-progress leads queued in it, one UPDATE per lane per change of reason.
+in-progress leads queued in it (with its detail: the cap, until when), one UPDATE per lane per
+change of reason.
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ from typing import NamedTuple
 
 import sqlite_utils
 
-from sequences.statuses import Substatus
+from sequences.statuses import Substatus, Wait
 from storage.activity import iso
 from storage.db import transaction
 from storage.outbox import PENDING_INDEX_TERM
 
 # A queued lead's substatus a lane may overwrite: none, Queued (what its step wrote), or one a
-# lane itself wrote (a lead's own reason, e.g. Connection withdrawn, stays). Params: LANE_REASONS,
-# the new one. A lane that runs again gives its leads back "Queued": they wait their turn.
+# lane itself wrote (a lead's own reason, e.g. Connection withdrawn, stays); and only a lead that
+# does not say the same already (reason, cap, until). Params: LANE_REASONS, then the new ones.
+# A lane that runs again gives its leads back "Queued": they wait their turn.
 LANE_REASONS = (Substatus.OUTSIDE_WORKING_HOURS.value, Substatus.IDENTITY_LIMITS.value, Substatus.QUEUED.value)
-_REPLACEABLE = "(substatus IS NULL OR substatus IN (?, ?, ?)) AND substatus IS NOT ?"
+_REPLACEABLE = ("(substatus IS NULL OR substatus IN (?, ?, ?))"
+                " AND NOT (substatus IS ? AND wait_cap IS ? AND wait_until IS ?)")
+_SET_WAIT = "substatus = ?, wait_cap = ?, wait_until = ?"
 _CHUNK = 500
 
 
@@ -81,32 +85,38 @@ def restamp(db: sqlite_utils.Database, outbox_id: int, at: datetime) -> None:
     db.execute("UPDATE action_ledger SET at = ? WHERE outbox_id = ?", [iso(at), outbox_id])
 
 
+def _wait_values(why: Wait) -> list:
+    return [why.reason.value, why.cap, iso(why.until) if why.until is not None else None]
+
+
 def mark_lane(db: sqlite_utils.Database, identity_id: int, bucket: str, inbox_id: int | None,
-              why: Substatus | None, was: Substatus | None) -> None:
+              why: Wait | None, was: Substatus | None) -> None:
     """Every in-progress lead queued in the lane now waits for `why` (None: no longer waits for `was`,
     only its turn: Queued). Only a lead with no substatus or one a lane wrote is touched."""
     inbox_sql = "inbox_id = ?" if inbox_id is not None else "inbox_id IS NULL"
     lane_args = [identity_id, bucket] + ([inbox_id] if inbox_id is not None else [])
     if why is None:
-        sql, args = "substatus = ?", [was.value]
+        sql, args, values = "substatus = ?", [was.value], [Substatus.QUEUED.value, None, None]
     else:
-        sql, args = _REPLACEABLE, [*LANE_REASONS, why.value]
+        values = _wait_values(why)
+        sql, args = _REPLACEABLE, [*LANE_REASONS, *values]
     db.execute(
-        f"UPDATE enrollments SET substatus = ? WHERE status = 'in_progress' AND {sql} AND id IN"
+        f"UPDATE enrollments SET {_SET_WAIT} WHERE status = 'in_progress' AND {sql} AND id IN"
         f" (SELECT enrollment_id FROM outbox WHERE identity_id = ? AND bucket = ? AND {inbox_sql}"
-        " AND state = 'queued')", [(why or Substatus.QUEUED).value, *args, *lane_args])
+        " AND state = 'queued')", [*values, *args, *lane_args])
 
 
-def mark_jobs(db: sqlite_utils.Database, outbox_ids: list[int], why: Substatus) -> None:
+def mark_jobs(db: sqlite_utils.Database, outbox_ids: list[int], why: Wait) -> None:
     """The leads of these queued jobs wait for `why` (jobs filed into a lane that already waits),
     a transaction per chunk of ids."""
+    values = _wait_values(why)
     for chunk in range(0, len(outbox_ids), _CHUNK):
         part = outbox_ids[chunk:chunk + _CHUNK]
         with transaction(db):
             db.execute(
-                f"UPDATE enrollments SET substatus = ? WHERE status = 'in_progress' AND {_REPLACEABLE} AND id IN"
+                f"UPDATE enrollments SET {_SET_WAIT} WHERE status = 'in_progress' AND {_REPLACEABLE} AND id IN"
                 f" (SELECT enrollment_id FROM outbox WHERE id IN ({','.join('?' * len(part))}) AND state = 'queued')",
-                [why.value, *LANE_REASONS, why.value, *part])
+                [*values, *LANE_REASONS, *values, *part])
 
 
 class QueuedRow(NamedTuple):

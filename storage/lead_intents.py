@@ -110,11 +110,12 @@ def _apply(db: sqlite_utils.Database, campaign_ref: int | str, refs: Iterable[st
 
 
 def _write_state(db: sqlite_utils.Database, row: dict[str, Any], state: State, at: str, *, removed: bool) -> None:
-    """Store a stepped state with the columns mirrored from it (a pending intent is dropped)."""
+    """Store a stepped state with the columns mirrored from it (a pending intent is dropped; a lane's
+    detail of the old substatus with it)."""
     due = iso(state.due_at) if state.due_at else (None if removed else row["due_at"])
     db.execute(
-        "UPDATE enrollments SET state = ?, status = ?, substatus = ?, node_id = ?, due_at = ?,"
-        " removed = ?, intent = NULL, updated_at = ? WHERE id = ?",
+        "UPDATE enrollments SET state = ?, status = ?, substatus = ?, wait_cap = NULL, wait_until = NULL, node_id = ?,"
+        " due_at = ?, removed = ?, intent = NULL, updated_at = ? WHERE id = ?",
         [_encode(state).decode(), state.status.value, state.substatus.value if state.substatus else None,
          state.node, due, int(removed or row["removed"]), at, row["id"]],
     )

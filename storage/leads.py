@@ -57,8 +57,10 @@ def outbound_messages(db: sqlite_utils.Database, contact_id: int) -> list[SentMe
 
 def save_columns(db: sqlite_utils.Database, enrollment_id: int, changed: dict[str, Any], now: datetime) -> None:
     """Write only the `changed` columns (and updated_at): every index and count trigger on a
-    column named in an UPDATE is rewritten even when its value stays the same."""
-    db.execute(f"UPDATE enrollments SET {''.join(f'{c} = ?, ' for c in changed)}updated_at = ? WHERE id = ?",
+    column named in an UPDATE is rewritten even when its value stays the same. A new substatus
+    drops the detail a lane wrote with the old one (wait_cap, wait_until: storage/lanes.py)."""
+    wait = "wait_cap = NULL, wait_until = NULL, " if "substatus" in changed else ""
+    db.execute(f"UPDATE enrollments SET {''.join(f'{c} = ?, ' for c in changed)}{wait}updated_at = ? WHERE id = ?",
                [*changed.values(), iso(now), enrollment_id])
 
 

@@ -184,6 +184,8 @@ class Enrollment(Record, kw_only=True):
     state: JsonObj = msgspec.field(default_factory=dict)
     milestones: int = 0  # m005
     enrolled_at: str
+    wait_cap: str | None = None  # m050: the cap a lane's lead waits for ("invitations 20/day")
+    wait_until: str | None = None  # m050: until when it waits (ISO UTC): the refill, the next opening
     started_at: str | None = None
     updated_at: str
 
@@ -448,6 +450,8 @@ class AudienceRow(msgspec.Struct, kw_only=True):
     recent: list[str]  # kinds of the latest actions (at most 4), newest first
     tags: list[str]
     due_at: str | None = None  # when the lead is next due (its step's delay), None while not waiting for time
+    wait_cap: str | None = None  # a lane's detail of the wait (sequences.statuses.wait_of reads them)
+    wait_until: str | None = None
 
 
 class TimelineEntry(msgspec.Struct, kw_only=True):
@@ -482,3 +486,4 @@ class LeadDetail(msgspec.Struct, kw_only=True):
     timeline: list[TimelineEntry]  # oldest first
     tags: list[str]
     queue_place: int | None = None  # a Queued lead's place in its identity's lane (1: next)
+    timezone: str = "UTC"  # its campaign identity's zone: the end of a wait is shown in it

@@ -57,11 +57,11 @@ def capped_jobs(db: sqlite_utils.Database) -> list[Row]:
 
 
 def unfinished_leads(db: sqlite_utils.Database) -> list[Row]:
-    """Every lead In progress or in Error: its substatus, due time, whether a job of it is on its
+    """Every lead In progress or in Error: its substatus and its detail, due time, whether a job of it is on its
     way (queued, claimed, sending or unknown), running right now (claimed, sending), and whether a queued one waits on an inbox that is
     not connected (for the invariant "no lead waits without a reason")."""
     return list(db.query(
-        "SELECT e.id, e.status, e.substatus, e.due_at,"
+        "SELECT e.id, e.status, e.substatus, e.due_at, e.wait_cap, e.wait_until,"
         " EXISTS (SELECT 1 FROM outbox o WHERE o.enrollment_id = e.id"
         "         AND o.state IN ('queued', 'claimed', 'sending', 'unknown')) AS pending,"
         " EXISTS (SELECT 1 FROM outbox o WHERE o.enrollment_id = e.id AND o.state IN ('claimed', 'sending')) AS running,"

@@ -180,6 +180,11 @@ def test_audience_pages_by_key_with_each_leads_reason(ws):
                " WHERE contact_id = 2")
     db.execute("UPDATE enrollments SET status = 'in_progress', substatus = 'scheduled', node_id = 'email2',"
                " due_at = '2026-03-05T10:00:00+00:00' WHERE contact_id = 4")
+    db.execute("UPDATE enrollments SET status = 'in_progress', substatus = 'identity_limits', node_id = 'email1',"
+               " wait_cap = 'emails from x\x1b[2J@ex.com 30 per day', wait_until = '2026-03-06T08:00:00+00:00',"
+               " due_at = NULL"
+               " WHERE contact_id = 5")
+    db.execute("UPDATE identities SET timezone = 'Europe/Madrid'")
     db.conn.close()
     first = ok_json(ws, "campaigns", "audience", "1", "--limit", "2")
     assert [r["contact_id"] for r in first["leads"]] == [1, 2] and first["next_after"] is not None
@@ -190,7 +195,15 @@ def test_audience_pages_by_key_with_each_leads_reason(ws):
     assert [r["contact_id"] for r in rest["leads"] + last["leads"]] == [3, 4, 5] and last["next_after"] is None
     waiting = ok_json(ws, "campaigns", "audience", "Ada's Campaign", "--status", "in_progress")
     assert [(r["contact_id"], r["substatus"], r["next_due"]) for r in waiting["leads"]] == [
-        (2, "queued", None), (4, "scheduled", "2026-03-05T10:00:00+00:00")]
+        (2, "queued", None), (4, "scheduled", "2026-03-05T10:00:00+00:00"), (5, "identity_limits", None)]
+    # why each waits, with its detail: the cap, until when in the identity's zone (Madrid, UTC+1 in March)
+    assert [r["waiting"] for r in waiting["leads"]] == [
+        {"reason": "Queued", "cap": None, "until": None},
+        {"reason": "Scheduled", "cap": None, "until": "2026-03-05T11:00:00+01:00"},
+        {"reason": "Identity limits", "cap": "emails from x\x1b[2J@ex.com 30 per day",
+         "until": "2026-03-06T09:00:00+01:00"}]
+    assert first["leads"][0]["waiting"] is None  # not started: it does not wait for anything
     human = enginy(ws, "campaigns", "audience", "1", "--status", "in_progress").stdout
-    assert "Queued" in human and "Scheduled" in human
+    assert "Queued" in human and "Scheduled" in human and "Identity limits" in human
+    assert "30 per day" in human and "\x1b" not in human  # the detail, its control characters shown harmless
     assert "unknown status" in fails(ws, "campaigns", "audience", "1", "--status", "stuck")

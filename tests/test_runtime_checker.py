@@ -74,7 +74,8 @@ def test_the_checker_finds_a_send_outside_working_hours_and_one_too_close_to_the
 def test_the_checker_finds_leads_that_wait_without_a_reason(tmp_path):
     """After a real run every lead names its reason; a lead left In progress with none (a queued
     job and no substatus, the stall issue 14 found), one whose job sits on a disconnected inbox,
-    and an Error without an error substatus are each a violation."""
+    Identity limits without the cap or without its refill, and an Error without an error substatus
+    are each a violation."""
     db = workspace(tmp_path, invites_only(), leads=6, invites=2)
     rt = Runtime(db, world=SandboxWorld(9, profile=QUIET), poll_interval=600.0)
     trio.run(lambda: rt.run(epoch=MON, until=MON + timedelta(days=1)), clock=trio.testing.MockClock(autojump_threshold=0))
@@ -83,12 +84,24 @@ def test_the_checker_finds_leads_that_wait_without_a_reason(tmp_path):
     waiting = [r[0] for r in db.execute("SELECT e.id FROM enrollments e JOIN outbox o ON o.enrollment_id = e.id"
                                         " WHERE o.state = 'queued' ORDER BY e.id")]
     assert len(waiting) == 4  # two invitations a day: four wait for Tuesday, each says why
+    # ... with its detail: the cap that is spent, and its refill at Tuesday's opening (09:00 Madrid)
+    details = set(db.execute(f"SELECT substatus, wait_cap, wait_until FROM enrollments WHERE id IN"
+                             f" ({','.join('?' * 4)})", waiting))
+    assert details == {("identity_limits", "invitations 2 per day", iso(MON + timedelta(days=1, hours=8)))}
     with transaction(db):
         db.execute("UPDATE enrollments SET substatus = NULL WHERE id = ?", [waiting[0]])
         db.execute("UPDATE enrollments SET status = 'error', substatus = NULL WHERE id = ?", [waiting[1]])
         db.execute("UPDATE outbox SET bucket = 'email', inbox_id = 1 WHERE enrollment_id = ?", [waiting[2]])
         db.execute("UPDATE inboxes SET connected = 0")
-    found = {(v["enrollment"], v["why"]) for v in check(db, start=MON, end=end)["violations"]
-             if v["kind"] == "unexplained_wait"}
-    assert found == {(waiting[0], "no_reason"), (waiting[1], "error_without_reason"),
-                     (waiting[2], "queued_on_lost_inbox")}
+        db.execute("UPDATE enrollments SET wait_cap = NULL WHERE id = ?", [waiting[3]])
+
+    def found() -> set:
+        return {(v["enrollment"], v["why"]) for v in check(db, start=MON, end=end)["violations"]
+                if v["kind"] == "unexplained_wait"}
+
+    assert found() == {(waiting[0], "no_reason"), (waiting[1], "error_without_reason"),
+                       (waiting[2], "queued_on_lost_inbox"), (waiting[3], "limit_without_cap")}
+    with transaction(db):  # the cap named, but not when it refills
+        db.execute("UPDATE enrollments SET wait_cap = 'invitations 2 per day', wait_until = NULL WHERE id = ?",
+                   [waiting[3]])
+    assert (waiting[3], "wait_without_end") in found()

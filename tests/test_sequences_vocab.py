@@ -223,3 +223,26 @@ def test_connection_withdrawn_says_the_real_days_left():
                                         retry_at=retry)
     assert " X " not in explain(Substatus.CONNECTION_WITHDRAWN)
     assert explain(Substatus.QUEUED, place=3).endswith("Place 3 in line.")
+
+
+def test_a_wait_is_read_from_the_lead_and_explained_with_its_detail():
+    """One reading of a lead's wait (sequences.statuses.wait_of): a lane's end wins, a delay or a
+    retry ends at the lead's due time, a lead that is not In progress does not wait."""
+    from zoneinfo import ZoneInfo
+
+    from sequences.statuses import Wait, wait_of
+
+    tue = datetime(2026, 3, 24, 8, tzinfo=timezone.utc)
+    capped = wait_of("in_progress", "identity_limits", "invitations 20 per day", tue.isoformat(), None)
+    assert capped == Wait(Substatus.IDENTITY_LIMITS, "invitations 20 per day", tue)
+    assert wait_of("in_progress", "scheduled", None, None, tue.isoformat()) == Wait(Substatus.SCHEDULED, None, tue)
+    assert wait_of("in_progress", "waiting_to_connect", None, None, tue.isoformat()).until is None
+    assert wait_of("paused", "scheduled", None, None, tue.isoformat()) is None
+    assert wait_of("error", "system_error", None, None, None) is None
+    madrid = ZoneInfo("Europe/Madrid")
+    assert explain(Substatus.IDENTITY_LIMITS, wait=capped, tz=madrid) == (
+        "The identity has reached its limit: invitations 20 per day. Refills Tue 24 Mar 09:00 (Europe/Madrid).")
+    opening = Wait(Substatus.OUTSIDE_WORKING_HOURS, None, tue)
+    assert explain(Substatus.OUTSIDE_WORKING_HOURS, wait=opening, tz=madrid).endswith(
+        "outside configured working hours. Next opening Tue 24 Mar 09:00 (Europe/Madrid).")
+    assert explain(Substatus.IDENTITY_LIMITS) == Substatus.IDENTITY_LIMITS.description  # no detail: the spec's words

@@ -213,8 +213,9 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
         return [
             Column("Action", 30, action),
             Column("Recipient", None, recipient),
-            Column("Status", 12, _activity_status),
-            Column("Completed", 17, lambda r: Text(short_time(r.at))),
+            Column("Status", 13, _activity_status),
+            # an action coming next (In progress, storage/activity_view.py) is not completed yet
+            Column("Completed", 17, lambda r: Text(short_time(r.at) if r.status == "completed" else "—")),
         ]
 
     def on_mount(self) -> None:

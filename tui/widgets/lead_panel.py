@@ -10,15 +10,17 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sequences.statuses import PAUSED_DESCRIPTION, REPLIED_DESCRIPTION, Substatus, explain
+from sequences.statuses import PAUSED_DESCRIPTION, REPLIED_DESCRIPTION, Substatus, explain, wait_of
 from storage.records import LeadDetail
-from tui.text import literal, short_time
+from tui.text import clean, literal, short_time
 from tui.widgets.status import KIND_ICON, kind_label, lead_status
 
 
 def _reason(detail: LeadDetail, now: datetime | None) -> str:
-    """Why the lead is where it is, with its own facts (days left, place in the queue)."""
+    """Why the lead is where it is, with its own facts (days left, place in the queue, the cap
+    it waits for and until when, in its identity's time zone)."""
     e = detail.enrollment
     if e.substatus:
         try:
@@ -26,7 +28,8 @@ def _reason(detail: LeadDetail, now: datetime | None) -> str:
         except ValueError:
             return e.substatus
         retry_at = datetime.fromisoformat(e.due_at) if e.due_at else None
-        return explain(sub, now=now, retry_at=retry_at, place=detail.queue_place)
+        return explain(sub, now=now, retry_at=retry_at, place=detail.queue_place,
+                       wait=wait_of(e.status, e.substatus, e.wait_cap, e.wait_until, e.due_at), tz=_zone(detail))
     return {"paused": PAUSED_DESCRIPTION, "replied": REPLIED_DESCRIPTION}.get(e.status, "")
 
 
@@ -37,6 +40,13 @@ def _linked(url: str | None) -> Text:
     if url and url.startswith("https://") and text.plain == url:
         text.stylize(Style(link=url))
     return text
+
+
+def _zone(detail: LeadDetail) -> ZoneInfo:
+    try:
+        return ZoneInfo(detail.timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        return ZoneInfo("UTC")
 
 
 class LeadPanel(VerticalScroll):
@@ -77,10 +87,10 @@ class LeadPanel(VerticalScroll):
         parts: list = [name, title, Text(""), profile]
         if e.status == "error":
             banner = Text("✖ ", style="bold red")
-            banner.append(_reason(detail, now), style="bold red")
+            banner.append(clean(_reason(detail, now)), style="bold red")
             parts += [Text(""), banner, Text("S edit sequence · p this lead's path · b retry", style="dim")]
         elif reason := _reason(detail, now):
-            parts += [Text(""), Text(reason, style="dim")]
+            parts += [Text(""), Text(clean(reason), style="dim")]
         timeline = Table.grid(padding=(0, 1))
         timeline.add_column(style="dim", no_wrap=True)
         timeline.add_column(width=2)
