@@ -16,6 +16,7 @@ it is paused, errored or done, so the campaign actor never sees it twice.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -28,6 +29,7 @@ from sequences.model import MESSAGE_KINDS, HasBeenContacted, IsConnection, is_co
 from sequences.statuses import LeadStatus, Substatus
 from sequences.step import (
     ActionDone, ActionFailed, Compiled, Contact, Event, Job, LeadFacts, State, Transition, compile_sequence, step,
+    system_error,
 )
 from storage import leads as store
 from storage import outbox
@@ -36,6 +38,9 @@ from storage.activity_kinds import DONE_KIND, Kind
 from storage.campaigns import sequence_of
 from storage.leads import decode_state, encode
 from storage.linkedin_invitations import is_accepted
+
+log = logging.getLogger("enginy.runtime")
+
 
 @dataclass
 class CampaignInfo:
@@ -56,6 +61,8 @@ class CampaignInfo:
     # whose timer knows nothing of it. Set by the runtime; called inside the step's transaction,
     # the woken actor runs after the commit (one Trio thread).
     wake_campaign: Callable[[int], None] | None = None
+    #: a lead of this campaign already failed on its sequence (logged once per version of the campaign)
+    faulted: bool = False
 
     @classmethod
     def of(cls, row: dict) -> "CampaignInfo":
@@ -127,7 +134,7 @@ def advance(db: sqlite_utils.Database, info: CampaignInfo, row: dict, event: Eve
     state = state_of(row)
     queued: list[QueuedJob] = []
     for _ in range(64):
-        t = step(info.compiled, state, lead, event, now, skip_reactions=info.skip_reactions)
+        t = _stepped(info, row, state, lead, event, now)
         _save(db, row, state, t.state, now)
         _log(db, info, row, state, t, now, identity_id)
         state = t.state
@@ -154,7 +161,45 @@ def advance(db: sqlite_utils.Database, info: CampaignInfo, row: dict, event: Eve
     raise RuntimeError(f"enrollment {row['id']}: the sequence does not settle")
 
 
-#: the enrollment columns that mirror its state (see the module docstring).
+def _stepped(info: CampaignInfo, row: dict, state: State, lead: LeadFacts, event: Event, now: datetime) -> Transition:
+    """`step`, contained: a sequence the step function cannot follow (a value out of range
+    written around the validator, a bug) errors this lead with System error, logged once
+    for the campaign, and every other lead and campaign goes on."""
+    try:
+        return step(info.compiled, state, lead, event, now, skip_reactions=info.skip_reactions)
+    except Exception as exc:  # noqa: BLE001 — any failure here is this lead's, never the runtime's
+        if not info.faulted:
+            info.faulted = True
+            log.warning("campaign %s: lead %s cannot be stepped (%s); its leads go to Error / System error",
+                        info.id, row["id"], fault_text(exc))
+        return system_error(state, f"the sequence could not run: {fault_text(exc)}", now)
+
+
+def fault_text(exc: BaseException) -> str:
+    """One line naming an unexpected failure, for a lead's error detail and the runtime log."""
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def fail_leads(db: sqlite_utils.Database, campaign_id: int, identity_id: int, detail: str, now: datetime) -> int:
+    """Error every lead of a campaign that cannot run (System error, `detail` says why) and cancel
+    their queued jobs; call inside a transaction. Returns how many leads were errored."""
+    ids = store.active_ids(db, campaign_id)
+    for start in range(0, len(ids), 500):
+        for row in store.lead_rows(db, ids[start:start + 500]):
+            try:
+                old = state_of(row)
+            except msgspec.MsgspecError:
+                old = State()  # a state that does not decode is part of what failed
+            t = system_error(old, detail, now)
+            _save(db, row, old, t.state, now)
+            record(db, kind=Kind.STEP_FAILED, now=now, campaign_id=campaign_id, enrollment_id=row["id"],
+                   contact_id=row["contact_id"], identity_id=identity_id, node_id=old.node,
+                   detail={"result": t.log[0].what, "substatus": Substatus.SYSTEM_ERROR.value})
+            outbox.cancel_queued_of(db, row["id"], "campaign failed", now)
+    return len(ids)
+
+
+#: the enrollment columns that mirror its state#: the enrollment columns that mirror its state (see the module docstring).
 _MIRRORED = ("status", "substatus", "node_id", "due_at", "message_depth", "state")
 
 

@@ -22,6 +22,32 @@ INMAIL_MAX_CHARS = 1900
 INMAIL_SUBJECT_MAX_CHARS = 200
 
 
+# --- sequence bounds: what a step may ask for at all, so every date the step function
+# computes stays a date (a delay of 10^12 days overflows datetime and used to stop the runtime)
+#: The longest wait before one step (days and hours together): a year.
+MAX_DELAY_DAYS = 365
+MAX_DELAY_HOURS = MAX_DELAY_DAYS * 24
+#: Steps in one sequence; with the longest delays a path still ends within ~200 years of now.
+MAX_STEPS = 200
+#: Chunks of one LinkedIn message (each sent as its own message, like a real chat).
+MAX_CHUNKS = 10
+#: "Accepted within" and "contacted within": a year at most (LinkedIn drops invitations after ~6 months).
+MAX_WITHIN_DAYS = 365
+#: One-line texts (step ids, email subjects, task titles, field names, values): RFC 5322's line length.
+LINE_MAX_CHARS = 998
+#: Long texts (an email's body or HTML, a task's notes): far above any real email, far below memory trouble.
+TEXT_MAX_CHARS = 100_000
+
+
+def delay_problem(days: int, hours: int) -> str | None:
+    """Why a delay cannot be used (negative, or longer than `MAX_DELAY_DAYS`), None when it can."""
+    if days < 0 or hours < 0:
+        return "a delay cannot be negative"
+    if days * 24 + hours > MAX_DELAY_HOURS:
+        return f"a delay can be at most {MAX_DELAY_DAYS} days ({MAX_DELAY_HOURS:,} hours)"
+    return None
+
+
 @dataclass(frozen=True)
 class Cap:
     """A cap a user may set, with the spec's default and the range enginy accepts."""

@@ -674,6 +674,15 @@ def step(
     return Transition(new, tuple(run.jobs), log)
 
 
+def system_error(state: State, detail: str, now: datetime) -> Transition:
+    """The lead stops in Error / System error, `detail` saying why: what the runtime does with a
+    lead its campaign's sequence cannot move (a value that bypassed the validator, a bug), so that
+    one broken campaign errors its own leads and nothing else. A Retry runs the step again."""
+    failed = msgspec.structs.replace(state, status=LeadStatus.ERROR, substatus=Substatus.SYSTEM_ERROR,
+                                     held_substatus=None, error_detail=detail, phase="due", paused=False)
+    return Transition(failed, (), (LogEntry(state.node, f"error: {Substatus.SYSTEM_ERROR.label} ({detail})", now),))
+
+
 def _apply(run: _Run, state: State, event: Event) -> State:
     if state.substatus is Substatus.DELETED:
         return state  # removal is permanent, whatever arrives later

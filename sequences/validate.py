@@ -16,7 +16,10 @@ from sequences.model import (
     AcceptedConnection, AddToCampaign, ConnectionRequest, CustomCondition, Email, HasBeenContacted,
     InMail, LinkedInAttachment, LinkedInMessage, Node, Sequence, Task, VoiceMessage, children, describe,
 )
-from sequences.limits import INMAIL_MAX_CHARS, INMAIL_SUBJECT_MAX_CHARS, MESSAGE_MAX_CHARS, NOTE_MAX_CHARS
+from sequences.limits import (
+    INMAIL_MAX_CHARS, INMAIL_SUBJECT_MAX_CHARS, LINE_MAX_CHARS, MAX_CHUNKS, MAX_STEPS, MAX_WITHIN_DAYS, MESSAGE_MAX_CHARS,
+    NOTE_MAX_CHARS, TEXT_MAX_CHARS, delay_problem,
+)
 from sequences.render import is_known_variable, variables_in
 from sequences.statuses import Substatus
 
@@ -118,8 +121,36 @@ def _content_errors(node: Node, first_email: bool) -> list[ValidationError]:
         for name in variables_in(text):
             if not is_known_variable(name):
                 err(f"unknown variable {{{name}}} (contact fields, or {{custom.<field>}})", f"unknown variable {{{name}}}")
-    if node.delay.days < 0 or node.delay.hours < 0:
-        err("a delay cannot be negative", "negative delay")
+    return errors
+
+
+#: Text fields that hold one line; every other text field may hold up to TEXT_MAX_CHARS.
+_LONG_TEXTS = frozenset({"body", "html", "notes", "note", "text"})
+
+
+def _bound_errors(node: Node) -> list[ValidationError]:
+    """What no sequence may hold, not even a Draft being built: values outside the bounds of
+    `sequences.limits` (a delay of 10^12 days overflows every date computed from it)."""
+    where = describe(node) if len(node.id) <= LINE_MAX_CHARS else "a step"
+    errors: list[ValidationError] = []
+
+    def err(text: str, short: str) -> None:
+        errors.append(ValidationError(node.id, f"{where}: {text}", Substatus.SYSTEM_ERROR, short))
+
+    problem = delay_problem(node.delay.days, node.delay.hours)
+    if problem is not None:
+        err(problem, "delay out of range")
+    within = getattr(node, "within_days", None)
+    if within is not None and not -MAX_WITHIN_DAYS <= within <= MAX_WITHIN_DAYS:
+        err(f"'within' can be at most {MAX_WITHIN_DAYS} days", f"within at most {MAX_WITHIN_DAYS} days")
+    if isinstance(node, LinkedInMessage) and len(node.chunks) > MAX_CHUNKS:
+        err(f"a message has at most {MAX_CHUNKS} chunks, not {len(node.chunks)}", f"more than {MAX_CHUNKS} chunks")
+    for field in node.__struct_fields__:
+        value = getattr(node, field)
+        for text in value if isinstance(value, list) else [value]:
+            limit = TEXT_MAX_CHARS if field in _LONG_TEXTS or field == "chunks" else LINE_MAX_CHARS
+            if isinstance(text, str) and len(text) > limit:
+                err(f"{field} has {len(text):,} characters; at most {limit:,} are kept", _too_long(field, text, limit))
     return errors
 
 
@@ -127,7 +158,7 @@ def node_errors(node: Node, *, first_email: bool = False) -> list[ValidationErro
     """The content problems of one step on its own (the step form shows them as
     you type); `first_email` when the step is the first email of its path, which
     needs a subject."""
-    return _content_errors(node, first_email)
+    return _bound_errors(node) + _content_errors(node, first_email)
 
 
 def validate(seq: Sequence, *, content: bool = True) -> list[ValidationError]:
@@ -136,8 +167,12 @@ def validate(seq: Sequence, *, content: bool = True) -> list[ValidationError]:
     `content=False` checks only that it is a tree (ids, pointers, reachability): what a
     Draft being edited must always be, while its steps may still be empty."""
     errors: list[ValidationError] = []
+    if len(seq.nodes) > MAX_STEPS:
+        return [ValidationError(None, f"a sequence has at most {MAX_STEPS} steps, not {len(seq.nodes):,}",
+                                Substatus.SYSTEM_ERROR, "too many steps")]
     by_id: dict[str, Node] = {}
     for node in seq.nodes:
+        errors.extend(_bound_errors(node))
         if node.id in by_id:
             errors.append(ValidationError(node.id, f"two steps share the id {node.id!r}", short="duplicate id"))
         by_id[node.id] = node

@@ -117,6 +117,12 @@ def due_ids(db: sqlite_utils.Database, campaign_id: int, status: str, now: datet
         f" AND {DUE_INDEX_TERM} ORDER BY due_at LIMIT ?", [campaign_id, status, iso(now), limit])]
 
 
+def active_ids(db: sqlite_utils.Database, campaign_id: int) -> list[int]:
+    """The campaign's leads not started or in progress (those a failing campaign errors)."""
+    return [r[0] for r in db.execute(
+        f"SELECT id FROM enrollments WHERE campaign_id = ? AND {DUE_INDEX_TERM} ORDER BY id", [campaign_id])]
+
+
 def set_due(db: sqlite_utils.Database, enrollment_id: int, due_at: str | None) -> None:
     """Move a lead in (or, with None, out of) the due index, and nothing else."""
     db.execute("UPDATE enrollments SET due_at = ? WHERE id = ?", [due_at, enrollment_id])

@@ -102,6 +102,12 @@ def cancel(db: sqlite_utils.Database, outbox_id: int, reason: str, now: datetime
                [reason, iso(now), outbox_id])
 
 
+def cancel_queued_of(db: sqlite_utils.Database, enrollment_id: int, reason: str, now: datetime) -> None:
+    """Cancel the lead's jobs still waiting in the queue (its campaign failed: nothing of it goes out)."""
+    db.execute("UPDATE outbox SET state = 'cancelled', error = ?, updated_at = ? WHERE enrollment_id = ? AND state = 'queued'",
+               [reason, iso(now), enrollment_id])
+
+
 def fail_queued(db: sqlite_utils.Database, outbox_id: int, reason: str, now: datetime) -> None:
     """A queued job that can never go (its channel is lost): nothing was sent, its lead errors."""
     db.execute("UPDATE outbox SET state = 'failed', error = ?, updated_at = ? WHERE id = ? AND state = 'queued'",

@@ -14,18 +14,25 @@ every `poll_interval` seconds of workspace time and, on a change:
   new settings apply at once;
 - wakes every campaign actor (new leads, resumed or retried leads).
 
+A campaign that fails (its sequence cannot be read, or its actor raises while stepping or
+planning) is contained here: its leads go to Error / System error (`leads.fail_leads`), it
+is logged once, and it is not started again until its row changes (an edit, a re-launch);
+every other campaign and identity goes on.
+
 Leads the runtime itself enrolls (Add to another campaign) wake their campaign's
 actor directly (`wake_campaign`): its own commits do not change `data_version`.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import trio
 
 from runtime.actors.campaign import CampaignActor
 from runtime.actors.identity import IdentityActor
+from runtime.leads import fail_leads, fault_text
 from runtime.linkedin_poll import attach as attach_linkedin_poller
 from storage.campaigns import running_campaigns, scheduled_due, start_scheduled
 from storage.db import data_version, transaction
@@ -35,6 +42,8 @@ from storage.inboxes import inbox_versions
 if TYPE_CHECKING:
     from runtime.engine import Runtime
 
+log = logging.getLogger("enginy.runtime")
+
 
 class Supervisor:
     def __init__(self, rt: "Runtime") -> None:
@@ -43,6 +52,7 @@ class Supervisor:
         self.identities: dict[int, IdentityActor] = {}
         self.identity_version: dict[int, str] = {}
         self.campaigns: dict[int, CampaignActor] = {}
+        self.failed: dict[int, str] = {}  # campaign id -> its updated_at when it failed (not restarted until it changes)
         self._data_version = -1
         self.nursery: trio.Nursery | None = None
 
@@ -78,8 +88,14 @@ class Supervisor:
         for iid in [i for i in self.identities if i not in idents]:
             self._stop_identity(iid)
         for cid, row in rows.items():
+            if self.failed.get(cid) == row["updated_at"]:
+                continue
+            self.failed.pop(cid, None)
             if cid in self.campaigns:
-                self.campaigns[cid].refresh(row)
+                try:
+                    self.campaigns[cid].refresh(row)
+                except Exception as exc:  # noqa: BLE001 — its new sequence cannot be read: this campaign only
+                    self._campaign_failed(row, exc)
                 continue
             ident = idents[row["identity_id"]]
             actor = self.identities.get(ident["id"])
@@ -92,9 +108,32 @@ class Supervisor:
                 actor.wake_campaign = self.wake_campaign
                 attach_linkedin_poller(self.rt, actor)  # acceptances, replies (gateway), withdrawals
                 self.nursery.start_soon(actor.run)
-            camp = self.campaigns[cid] = CampaignActor(self.db, self.rt.clock, row, actor)
-            actor.campaigns[cid] = camp
-            self.nursery.start_soon(camp.run)
+            try:
+                camp = CampaignActor(self.db, self.rt.clock, row, actor)
+            except Exception as exc:  # noqa: BLE001 — its sequence cannot be read: this campaign only
+                self._campaign_failed(row, exc)
+                continue
+            self.campaigns[cid] = actor.campaigns[cid] = camp
+            self.nursery.start_soon(self._run_campaign, camp, row)
+
+    async def _run_campaign(self, camp: CampaignActor, row: dict) -> None:
+        """The campaign's actor, contained: whatever it raises stops this campaign alone."""
+        try:
+            await camp.run()
+        except Exception as exc:  # noqa: BLE001 — see the module docstring
+            self._campaign_failed({**row, "updated_at": camp.info.updated_at}, exc)
+
+    def _campaign_failed(self, row: dict, exc: Exception) -> None:
+        """Error the campaign's leads with System error, log it once, stop its actor."""
+        cid = row["id"]
+        self.failed[cid] = row["updated_at"]
+        if cid in self.campaigns:
+            self._stop_campaign(cid)
+        detail = f"the campaign could not run: {fault_text(exc)}"
+        with transaction(self.db):
+            n = fail_leads(self.db, cid, row["identity_id"], detail, self.rt.clock.now())
+        log.warning("campaign %s stopped: %s; %d lead(s) set to Error / System error; the others run on",
+                    cid, fault_text(exc), n)
 
     def wake_campaign(self, campaign_id: int) -> None:
         """Leads were added to this campaign by the runtime itself (Add to another campaign): its

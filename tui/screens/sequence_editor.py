@@ -32,6 +32,7 @@ from sequences.editing import (
     Command, Copy, Cut, Delete, DeleteSubtree, EditError, EditorState, Insert, MoveDown, MoveUp, Paste, Row,
     SetDelay, SetParams,
 )
+from sequences.limits import delay_problem
 from sequences.model import ACTION_TYPES, CONDITION_TYPES, Delay, LABEL, Node, children, is_condition
 from storage import campaigns as store
 from storage.contacts import custom_keys
@@ -55,12 +56,14 @@ def parse_delay(text: str) -> Delay:
     text = text.strip().lower()
     if text in ("", "0", "asap", "as soon as possible"):
         return Delay()
-    if text.isdigit():
-        return Delay(days=int(text))
-    match = _DELAY.match(text)
+    match = _DELAY.match(f"{text}d" if text.isdigit() else text)
     if not match or not any(match.groups()):
         raise ValueError(f"not a delay: {text!r} (write e.g. 2d, 5h, 2d 3h, or 0 for as soon as possible)")
-    return Delay(days=int(match[1] or 0), hours=int(match[2] or 0))
+    # a number of more than 9 digits is out of range anyway (and int() of thousands of digits refuses)
+    days, hours = (0 if not g else int(g) if len(g) <= 9 else 10**9 for g in match.groups())
+    if problem := delay_problem(days, hours):
+        raise ValueError(f"{problem}, not {text!r}")
+    return Delay(days=days, hours=hours)
 
 
 def delay_text(delay: Delay) -> str:
