@@ -162,7 +162,7 @@ def export(
     Cells starting with =, +, -, @ (or tab/CR) get a leading single quote so a
     spreadsheet shows them as text instead of running them as formulas.
     """
-    from storage.contact_fields import defuse_formula
+    from storage.contact_fields import spreadsheet_cell
     from storage.contacts import custom_keys, iter_contacts
 
     db = open_ws(ctx).open_db()
@@ -179,10 +179,10 @@ def export(
     count = 0
     try:
         writer = csv.writer(out)
-        writer.writerow([defuse_formula(h) for h in [header for _, header in EXPORT_COLUMNS] + custom_headers])
+        writer.writerow([spreadsheet_cell(h) for h in [header for _, header in EXPORT_COLUMNS] + custom_headers])
         for contact in iter_contacts(db, list_id=list_id):
             cells = [getattr(contact, f) or "" for f, _ in EXPORT_COLUMNS] + [contact.custom.get(k, "") for k in customs]
-            writer.writerow([defuse_formula(cell) for cell in cells])
+            writer.writerow([spreadsheet_cell(cell) for cell in cells])
             count += 1
     except OSError as exc:
         raise UserError(f"{file}: {exc.strerror}") from None

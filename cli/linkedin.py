@@ -14,6 +14,7 @@ from typing import Optional
 import typer
 
 from cli.output import UserError, emit
+from sequences.inert import inert
 from cli.workspace import open_ws, require_identity
 
 app = typer.Typer(help="LinkedIn: connect an identity, invitations history, withdraw pending invitations.",
@@ -138,7 +139,7 @@ def withdraw_cmd(
             driver.http.close()
             raise UserError(f"{len(chosen)} invitations would be withdrawn; add --yes to confirm without a terminal")
         for r in chosen:
-            typer.echo(f"  {r['sent_at'][:10]}  {r['provider_id']}  {r.get('public_id') or ''}")
+            typer.echo(inert(f"  {r['sent_at'][:10]}  {r['provider_id']}  {r.get('public_id') or ''}"))
         if not typer.confirm(f"Withdraw these {len(chosen)} invitations? LinkedIn blocks re-inviting them for 3 weeks"):
             driver.http.close()
             raise typer.Exit(1)

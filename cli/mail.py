@@ -15,6 +15,7 @@ from typing import List
 import typer
 
 from cli.output import UserError, emit_line
+from sequences.inert import inert
 
 app = typer.Typer(help="Email tools: classify inbound messages.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -33,14 +34,6 @@ def _read(path: str) -> bytes:
         return fh.read(MAX_PARSE_BYTES)  # only the start matters; never load gigabytes
 
 
-_CONTROL = dict.fromkeys([*range(0x20), *range(0x7f, 0xa0)], "?")
-
-
-def printable(text: str) -> str:
-    """Outside text (addresses, header values, links) with control characters made inert."""
-    return text.translate(_CONTROL)
-
-
 def _human(name: str, report: dict) -> str:
     """Two or three lines: the class with its data, the signals that decided, a challenge's link."""
     detail = ""
@@ -54,7 +47,7 @@ def _human(name: str, report: dict) -> str:
     lines = [f"{name}: {report['kind']}{detail}{rcpts}", f"  signals: {'; '.join(report['signals']) or '-'}"]
     if report["challenge_link"]:
         lines.append(f"  verification link (shown, never followed): {report['challenge_link']}")
-    return "".join(printable(line) + "\n" for line in lines)
+    return "".join(inert(line) + "\n" for line in lines)  # addresses, headers, links: outside text
 
 
 @app.command("classify")

@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 from typer.main import get_command_from_info, get_group_from_info
 from typer.models import CommandInfo, TyperInfo
 
-from cli.output import UserError
+from cli.output import UserError, error_line
 
 COMMANDS: dict[str, tuple[str, str, str]] = {
     # name: (module, its command function or Typer app, the one-line help `enginy --help` shows)
@@ -156,7 +156,7 @@ def run() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except UserError as exc:
-        sys.stderr.write(f"enginy: {exc}\n")
+        sys.stderr.write(error_line(exc))
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -2,14 +2,35 @@
 
 A user mistake must end in one clear line and exit code 2, never a traceback;
 commands raise `UserError` and the root command turns it into that line.
+
+Everything printed goes through `sequences.inert`: a contact named with an
+escape sequence prints as "�[2J…", never clears the screen. JSON escapes what
+it must (C0) by itself; DEL, the C1 controls and bidi overrides are valid raw in
+JSON but act on a terminal that shows it, so they are written as \\u escapes
+too (the same string for any JSON reader).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
 import msgspec
+
+from sequences.inert import inert
+
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(obj: Any) -> str:
+    """`obj` as one JSON document that is safe to show on a terminal."""
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m[0]):04x}", msgspec.json.encode(obj).decode())
+
+
+def error_line(exc: BaseException) -> str:
+    """The one line a refused command prints on stderr."""
+    return f"enginy: {inert(exc)}\n"
 
 
 class UserError(Exception):
@@ -22,15 +43,15 @@ class UserError(Exception):
 def emit(obj: Any, json_mode: bool, human: str | None = None) -> None:
     """Print `obj` as one JSON document, or `human` (default: str(obj)) for people."""
     if json_mode:
-        sys.stdout.write(msgspec.json.encode(obj).decode() + "\n")
+        sys.stdout.write(json_text(obj) + "\n")
     else:
-        sys.stdout.write((human if human is not None else str(obj)) + "\n")
+        sys.stdout.write(inert(human if human is not None else str(obj), lines=True) + "\n")
     sys.stdout.flush()
 
 
 def emit_line(obj: Any) -> None:
     """Print one JSON object on its own line (JSON Lines output)."""
-    sys.stdout.write(msgspec.json.encode(obj).decode() + "\n")
+    sys.stdout.write(json_text(obj) + "\n")
     sys.stdout.flush()
 
 
@@ -43,5 +64,5 @@ def contact_json(c) -> dict:
 
 def contact_line(c) -> str:
     """A contact as one line of a page for people."""
-    name = f"{c.first_name} {c.last_name}".strip() or "—"
-    return f"{c.id:>7}  {name[:30]:<30}  {(c.email or '')[:34]:<34}  {c.company[:24]}"
+    name = inert(f"{c.first_name} {c.last_name}".strip()) or "—"
+    return f"{c.id:>7}  {name[:30]:<30}  {inert(c.email)[:34]:<34}  {inert(c.company)[:24]}"

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -38,6 +39,7 @@ import trio.testing
 
 from runtime.clock import wall_now
 from runtime.engine import Runtime
+from runtime.log import log_to
 from runtime.lease import acquire, process_alive, release
 from runtime.queue_publish import QueuePublisher
 from runtime.sandbox.world import SandboxWorld
@@ -235,6 +237,7 @@ def run_workspace(folder: Path, *, speed: float = 1.0, until: timedelta | None =
     if stop_with is not None and not process_alive(stop_with):
         raise RunOptionError(f"--stop-with {stop_with}: no such process (the runtime would stop at once)")
     ws = open_workspace(folder)
+    log_to(sys.stderr)
     db = ws.open_db()
     world = SandboxWorld(ws.config.demo.seed, path=ws.dir / "sandbox.db")
     service = Service(db, world=world, speed=speed, workspace=ws.dir, stop_with=stop_with)

@@ -18,6 +18,8 @@ from typing import Literal, Union
 
 import msgspec
 
+from sequences.inert import inert
+
 
 class Reaction(enum.StrEnum):
     """The reactions of "React to Last Post"; a step may also ask for `MOST_REACTED`."""
@@ -260,8 +262,8 @@ def describe(node: Node) -> str:
     elif isinstance(node, Email) and node.subject:
         label += f" “{node.subject[:40]}”"
     elif isinstance(node, CustomCondition):
-        label += f" {node.field} {node.operator.replace('_', ' ')} {node.value}".rstrip()
-    return f"step {node.id} ({label})"
+        label += f" {node.field[:40]} {node.operator.replace('_', ' ')} {node.value[:40]}".rstrip()
+    return inert(f"step {node.id[:40]} ({label})")
 
 
 def to_json(seq: Sequence) -> bytes:

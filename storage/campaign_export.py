@@ -3,7 +3,8 @@
 One row per campaign; columns are the card's fields and every Overview
 figure, named `<channel>_<metric>` in snake_case so spreadsheets and scripts
 can rely on them. The CLI and the TUI both call `write_csv`, so the two
-exports are the same file.
+exports are the same file. Names, folders and tags are the user's text: their
+cells go through `spreadsheet_cell` (no controls, no formulas).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, TextIO
 
 import sqlite_utils
 
+from storage.contact_fields import spreadsheet_cell
 from storage.metrics import AUDIENCE_KEYS, campaign_metrics, dashboard
 
 CARD_COLUMNS = ("id", "name", "status", "priority", "identity", "folder", "tags", "channels", "created_at",
@@ -52,5 +54,5 @@ def write_csv(db: sqlite_utils.Database, out: TextIO, *, now: datetime, campaign
     data = rows(db, now=now, campaign_ids=campaign_ids, statuses=statuses)
     writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="raise")
     writer.writeheader()
-    writer.writerows(data)
+    writer.writerows({k: spreadsheet_cell(v) if isinstance(v, str) else v for k, v in row.items()} for row in data)
     return len(data)

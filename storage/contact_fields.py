@@ -25,6 +25,8 @@ import re
 import unicodedata
 from urllib.parse import quote, unquote, urlsplit
 
+from sequences.inert import inert
+
 MAX_FIELD = 10_000
 
 FIELDS = (
@@ -83,6 +85,12 @@ def defuse_formula(cell: str) -> str:
     "=HYPERLINK(...)"); the quote makes spreadsheets show it as text.
     """
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def spreadsheet_cell(value: object) -> str:
+    """A CSV export's cell: control characters made inert (line breaks kept: CSV quotes them)
+    and a would-be formula defused. Every export writes its cells through this."""
+    return defuse_formula(inert(value, lines=True))
 
 
 def undefuse_formula(cell: str) -> str:

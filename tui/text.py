@@ -9,20 +9,17 @@ through `literal()`; nothing in the TUI formats outside data into a markup strin
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 
 from rich.text import Text
 
-# C0 controls (incl. ESC, BEL, TAB, CR, LF), DEL and C1 controls (incl. CSI 0x9b).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+from sequences.inert import inert
 
 
 def clean(value: object) -> str:
-    """The string with every control character replaced by '�' (so it stays visible, on one line)."""
-    if value is None:
-        return ""
-    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(value))
+    """The string with every control character replaced by '�' (so it stays visible, on one
+    line): `sequences.inert`, the rule every output shares."""
+    return inert(value)
 
 
 def literal(value: object, style: str = "") -> Text:
