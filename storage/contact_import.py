@@ -58,7 +58,7 @@ from storage.contact_fields import (
     FIELDS, MAX_FIELD, clean_line, clean_text, normalise_email, normalise_linkedin, split_full_name, undefuse_formula,
 )
 from storage.contacts import ensure_list
-from storage.csv_read import CsvFileError, CsvSource
+from storage.csv_read import CsvFileError, CsvSource, RecordError
 from storage.db import transaction
 from storage.import_mapping import SAMPLE_ROWS, check_target, detect, resolve
 
@@ -524,14 +524,14 @@ def import_contacts(
                 result.list_id = ensure_list(db, list_name, now=now, created_by=created_by)
                 staging = _Staging(db, result.list_id, stamp, result, source.size)
                 for number, record in source.records():
-                    parsed = _parse(record, cols)
+                    parsed = str(record) if isinstance(record, RecordError) else _parse(record, cols)
                     if parsed is None:
                         continue
                     if isinstance(parsed, str):
                         result.error_count += 1
                         if len(result.errors) < MAX_ERRORS_KEPT:
                             result.errors.append(RowError(number, parsed))
-                        rejects.add(number, parsed, record)
+                        rejects.add(number, parsed, [record.text] if isinstance(record, RecordError) else record)
                         continue
                     if staging.add(number, parsed) and progress:
                         progress(source.position(), source.size)
@@ -579,6 +579,6 @@ def preview_file(path: Path | str, mapping: dict[str | int, str] | None = None, 
         for i, (name, target) in enumerate(zip(source.header, targets)):
             values = [r[i].strip() for r in first if i < len(r) and r[i].strip()][:samples]
             columns.append(ColumnPreview(name=name or f"column {i + 1}", target=target, samples=values))
-        rows = sum(1 for _, record in source.records() if "".join(record).strip())
+        rows = sum(1 for _, record in source.records() if isinstance(record, RecordError) or "".join(record).strip())
         return FilePreview(columns=columns, rows=rows, encoding=source.encoding, delimiter=source.delimiter,
                            header_row=source.header_row)

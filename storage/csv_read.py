@@ -22,6 +22,7 @@ Why each step:
 - Fields are capped at 10 MB while parsing (an unclosed quote would otherwise
   swallow the rest of the file into memory); the 10,000-character limit per
   field is a per-row rejection, applied by the importer.
+- An unclosed quote costs one row, not the rest of the file: see `CsvSource`.
 """
 
 from __future__ import annotations
@@ -125,6 +126,50 @@ def _header_index(head: list[list[str]]) -> int | None:
     return next((i for i, r in enumerate(head) if any(c.strip() for c in r)), None)
 
 
+class RecordError(str):
+    """A record that cannot be read (an unclosed quote, a field over the parse limit): the
+    reason, said at the line it starts on. `CsvSource.records()` yields it in place of the
+    fields, so the importer reports it as that row's error and every other row still counts."""
+
+    text = ""  # the skipped line as it is in the file (for the rejects file)
+
+
+class _Lines:
+    """The file's physical lines for the CSV parser, remembering those of the record being read,
+    so that a broken record can be given back: its first line is dropped, the others re-read."""
+
+    def __init__(self, text: io.TextIOBase) -> None:
+        self._readline = text.readline
+        self._replay: list[str] = []
+        self.taken: list[str] = []
+        self.line = 0  # the physical line last handed out (1-based)
+        self.ran_out = False  # the parser asked for a line past the end (inside a quote)
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = self._replay.pop() if self._replay else self._readline()
+        if not line:
+            self.ran_out = True
+            raise StopIteration
+        self.line += 1
+        self.taken.append(line)
+        return line
+
+    def take(self) -> list[str]:
+        taken, self.taken, self.ran_out = self.taken, [], False
+        return taken
+
+    def forget(self) -> None:
+        """The record read was whole: its lines are not needed any more."""
+        self.taken.clear()
+
+    def give_back(self, lines: list[str]) -> None:
+        self._replay.extend(reversed(lines))
+        self.line -= len(lines)
+
+
 class CsvSource:
     """An opened CSV: `header`, then `records()` yields (row number, fields).
 
@@ -132,6 +177,12 @@ class CsvSource:
     (or the row after a preamble, `header_row`), so the first data row is
     row 2 (a quoted newline does not shift them).
     `position()` is the byte offset read so far, for a progress bar.
+
+    An unclosed quote does not swallow the rest of the file: a record that runs over
+    several lines and then has the wrong number of fields, is not one record to a
+    strict parser, or runs into the end of the file, is yielded as one `RecordError`
+    naming the line where it starts, and parsing starts again on the line after that
+    one — so the rows after it are read (a real quoted line break is kept).
     """
 
     def __init__(self, path: Path) -> None:
@@ -151,10 +202,12 @@ class CsvSource:
             raise CsvFileError("not a CSV file (binary data)")
         self.delimiter = sniff_delimiter(sample)
         csv.field_size_limit(PARSE_LIMIT)
-        self._reader = csv.reader(self._text, delimiter=self.delimiter)
+        self._lines = _Lines(self._text)
+        self._reader = csv.reader(self._lines, delimiter=self.delimiter)
         head: list[list[str]] = []
         try:
             for record in self._reader:  # up to the header: the first record of two or more fields
+                self._lines.forget()
                 head.append(record)
                 if len(record) >= 2 or len(head) >= PREAMBLE_MAX:
                     break
@@ -167,34 +220,63 @@ class CsvSource:
             raise CsvFileError("the file is empty")
         self.header_row = at + 1
         self.header = [h.strip().strip('"').strip() for h in head[at]]
-        self._pending = head[at + 1:]
-        self._deferred: csv.Error | None = None
+        self._pending: list[list[str] | RecordError] = list(head[at + 1:])
+        self._scan = self._scanned()
+
+    def _scanned(self) -> Iterator[list[str] | RecordError]:
+        """The data records after the header, each checked for a quote that swallowed lines."""
+        width = len(self.header)
+        while True:
+            start = self._lines.line + 1
+            try:
+                record = next(self._reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield self._recover(start, f"{exc} (an unclosed quote?)")
+                continue
+            lines = self._lines.taken
+            if len(lines) == 1:
+                self._lines.forget()
+                yield record
+            elif self._lines.ran_out:
+                yield self._recover(start, "a quote opened here is never closed")
+            elif len(record) != width or not self._strictly_one(lines):
+                yield self._recover(start, f"a quote opened here runs over {len(lines)} lines into a record "
+                                           f"that is not one ({len(record)} fields, the header has {width})")
+            else:
+                self._lines.forget()
+                yield record
+
+    def _strictly_one(self, lines: list[str]) -> bool:
+        """A record over several lines is real when a strict parser reads it as one: each closing
+        quote followed by a delimiter or the line's end. A stray quote on a later line that happens
+        to close the stray quote of an earlier one ("b,B / c,C / "d,D) is followed by text instead."""
+        try:
+            return len(list(csv.reader(lines, delimiter=self.delimiter, strict=True))) == 1
+        except csv.Error:
+            return False
+
+    def _recover(self, start: int, why: str) -> RecordError:
+        """Give back the lines of a broken record but its first: parsing resumes on the next line."""
+        taken = self._lines.take()
+        self._lines.give_back(taken[1:])
+        error = RecordError(f"line {start}: {why}; that line was skipped and the lines after it were read again")
+        error.text = taken[0].rstrip("\r\n")[:PARSE_LIMIT]
+        return error
 
     def sample(self, n: int) -> list[list[str]]:
-        """The first `n` non-blank data records, read ahead without consuming them (for detecting columns).
+        """The first `n` non-blank data records, read ahead without consuming them (for detecting columns)."""
+        while sum(1 for r in self._pending if not isinstance(r, RecordError) and any(r)) < n:
+            record = next(self._scan, None)
+            if record is None:
+                break
+            self._pending.append(record)
+        return [r for r in self._pending if not isinstance(r, RecordError) and any(r)][:n]
 
-        A parse error found while reading ahead is kept and raised by records() at its row.
-        """
-        try:
-            while sum(1 for r in self._pending if any(r)) < n:
-                record = next(self._reader, None)
-                if record is None:
-                    break
-                self._pending.append(record)
-        except csv.Error as exc:
-            self._deferred = exc
-        return [r for r in self._pending if any(r)][:n]
-
-    def records(self) -> Iterator[tuple[int, list[str]]]:
-        number = self.header_row
-        try:
-            rest = iter(()) if self._deferred else self._reader
-            for number, record in enumerate(itertools.chain(self._pending, rest), start=self.header_row + 1):
-                yield number, record
-            if self._deferred:
-                raise self._deferred
-        except csv.Error as exc:
-            raise CsvFileError(f"row {number + 1}: {exc} (an unclosed quote?)") from None
+    def records(self) -> Iterator[tuple[int, list[str] | RecordError]]:
+        """(row number, fields), or (row number, RecordError) for a record that cannot be read."""
+        yield from enumerate(itertools.chain(self._pending, self._scan), start=self.header_row + 1)
 
     def position(self) -> int:
         return self._raw.tell()

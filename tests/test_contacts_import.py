@@ -251,13 +251,16 @@ def test_missing_file(ws, tmp_path):
     fails_cleanly(ws, tmp_path / "nope.csv", "no such file")
 
 
-def test_unclosed_quote_swallowing_the_file_is_refused_whole(ws, tmp_path):
+def test_unclosed_quote_over_the_parse_limit_costs_its_row_only(ws, tmp_path):
+    """The quote swallows more than the 10 MB a field may hold: its line is reported, every row after it is read."""
     f = tmp_path / "a.csv"
     with open(f, "w") as fh:
         fh.write("Email,Notes\nok@ex.com,fine\nbad@ex.com,\"never closed\n")
         for i in range(200_000):
             fh.write(f"p{i}@ex.com,filler filler filler filler filler filler filler\n")
-    fails_cleanly(ws, f, "row 3")
+    report = import_json(ws, f)
+    assert report["imported"] == 200_001
+    assert [e["row"] for e in report["errors"]] == [3] and "line 3" in report["errors"][0]["reason"]
 
 
 def test_header_only_imports_nothing_successfully(ws, tmp_path):
