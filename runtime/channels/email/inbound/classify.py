@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+from email.message import Message
 
 import msgspec
 
@@ -250,8 +251,27 @@ def _sent_date(msg):
 
 
 def classify_message(raw: bytes) -> Classification:
-    """Classify one RFC 5322 message given as bytes. Never raises on bad input."""
-    msg = mp.parse(raw)
+    """Classify one RFC 5322 message given as bytes. Never raises on bad input: if reading the
+    message fails somewhere the parse helpers do not guard, the answer is "other" with what its
+    headers say (sender, subject, thread), and the failure is logged once, at debug level."""
+    try:
+        return _classify(mp.parse(raw))
+    except Exception as exc:  # noqa: BLE001 — the email library on a message it cannot read
+        mp.library_failed("classify", exc)
+    try:
+        msg = mp.headers_only(raw)
+    except Exception as exc:  # noqa: BLE001 — not even its headers can be read
+        mp.library_failed("classify headers", exc)
+        return Classification(kind="other", reason="unreadable message")
+    references = mp.message_ids(mp.header(msg, "References"))
+    return Classification(
+        kind="other", reason="unreadable message", subject=mp.header(msg, "Subject"),
+        from_addr=mp.address_of(mp.header(msg, "From")), references=references,
+        message_id=mp.first_message_id(mp.header(msg, "Message-ID")),
+        in_reply_to=mp.first_message_id(mp.header(msg, "In-Reply-To")) or (references[-1] if references else None))
+
+
+def _classify(msg: Message) -> Classification:
     subject = mp.header(msg, "Subject")
     from_addr = mp.address_of(mp.header(msg, "From"))
     references = mp.message_ids(mp.header(msg, "References"))

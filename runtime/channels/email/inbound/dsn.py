@@ -18,6 +18,7 @@ else it stays unknown (None).
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from email.message import Message
@@ -417,12 +418,25 @@ def _prose_recipients(msg: Message, report: str) -> list[str]:
     return out
 
 
+def _quiet(logger: logging.Logger) -> None:
+    """A library's own log (progress chatter, tracebacks of its failures) never reaches the terminal."""
+    if logger.propagate:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
 def _flufl_failures(msg: Message) -> tuple[list[str], list[str]]:
+    """flufl.bounce's per-vendor detectors. One of them raising on a malformed message (Yale's
+    on a bounce without a From header) makes flufl log the traceback at ERROR and re-raise: its
+    logger is kept off the terminal, the failure is ours to log once at debug level, and the
+    prose reading below still answers."""
     try:
         from flufl.bounce import all_failures
 
+        _quiet(logging.getLogger("flufl.bounce"))
         temporary, permanent = all_failures(msg)
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 — a third-party detector on hostile input
+        mp.library_failed("flufl.bounce", exc)
         return [], []
 
     def norm(items) -> list[str]:

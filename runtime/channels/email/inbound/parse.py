@@ -4,6 +4,11 @@ Inbound mail is hostile input: truncated MIME, lying charsets, RFC 2047 words
 in unknown encodings, raw 8-bit headers, thousands of nested parts, messages
 of many megabytes. Everything here returns *something* (possibly empty) and
 bounds its work, so the classifier above it can stay simple.
+
+When the standard library itself fails on a message (a header it cannot decode,
+a payload it cannot walk), that piece is read as empty and the failure is
+logged once per kind, at debug level (`library_failed`): it is the sender's
+malformed mail, not news for the user's terminal.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import email.header
 import email.parser
 import email.policy
 import email.utils
+import logging
 import re
 from email.message import Message
 from typing import Iterator
@@ -27,6 +33,19 @@ MAX_TEXT = 64 * 1024
 
 _MSGID = re.compile(r"<([^<>\s]{1,500})>")
 _ADDR = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250}[A-Za-z0-9])?")
+
+
+log = logging.getLogger("enginy.mail")
+_REPORTED: set[tuple[str, str]] = set()
+
+
+def library_failed(where: str, exc: BaseException) -> None:
+    """The email library raised in `where` on a malformed message: we go on without that piece."""
+    key = (where, type(exc).__name__)
+    if key not in _REPORTED:
+        _REPORTED.add(key)
+        log.debug("the email library failed in %s on a malformed message (%s); read without it",
+                  where, f"{type(exc).__name__}: {exc}"[:200])
 
 
 def clean(text: str) -> str:
@@ -48,19 +67,20 @@ def parse(raw: bytes) -> Message:
     # nesting thousands deep would hit the recursion limit. Past a sane depth,
     # keep the headers and treat the body as one opaque text.
     if raw.count(b"boundary=") > MAX_PARTS:
-        return _headers_only(raw)
+        return headers_only(raw)
     try:
         return email.message_from_bytes(raw, policy=email.policy.compat32)
-    except RecursionError:
-        return _headers_only(raw)
+    except Exception as exc:  # RecursionError on deep nesting, anything else the parser trips on
+        library_failed("parse", exc)
+        return headers_only(raw)
 
 
-def _headers_only(raw: bytes) -> Message:
+def headers_only(raw: bytes) -> Message:
     msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
     try:
         del msg["Content-Type"]  # the body is no longer a tree
-    except Exception:
-        pass
+    except Exception as exc:
+        library_failed("headers_only", exc)
     return msg
 
 
@@ -68,7 +88,8 @@ def header(msg: Message, name: str) -> str:
     """A header's decoded value ('' when absent or undecodable), one line."""
     try:
         value = msg.get(name)
-    except Exception:
+    except Exception as exc:
+        library_failed("header", exc)
         return ""
     if value is None:
         return ""
@@ -78,7 +99,8 @@ def header(msg: Message, name: str) -> str:
 def headers(msg: Message, name: str) -> list[str]:
     try:
         values = msg.get_all(name) or []
-    except Exception:
+    except Exception as exc:
+        library_failed("headers", exc)
         return []
     return [decode_words(str(v)) for v in values]
 
@@ -95,7 +117,8 @@ def decode_words(value: str) -> str:
                 else:
                     pieces.append(chunk)
             value = "".join(pieces)
-        except Exception:
+        except Exception as exc:
+            library_failed("decode_words", exc)
             pass
     return " ".join(clean(value).split())
 
@@ -124,7 +147,8 @@ def walk(msg: Message) -> Iterator[tuple[int, Message]]:
             continue
         try:
             payload = part.get_payload()
-        except Exception:
+        except Exception as exc:
+            library_failed("walk", exc)
             continue
         if isinstance(payload, list):
             stack.extend((depth + 1, p) for p in reversed(payload) if isinstance(p, Message))
@@ -133,14 +157,16 @@ def walk(msg: Message) -> Iterator[tuple[int, Message]]:
 def content_type(part: Message) -> str:
     try:
         return part.get_content_type().lower()
-    except Exception:
+    except Exception as exc:
+        library_failed("content_type", exc)
         return "text/plain"
 
 
 def param(part: Message, name: str) -> str:
     try:
         value = part.get_param(name)
-    except Exception:
+    except Exception as exc:
+        library_failed("param", exc)
         return ""
     if isinstance(value, tuple):
         value = email.utils.collapse_rfc2231_value(value)
@@ -156,7 +182,8 @@ def raw_payload(part: Message) -> bytes:
         if data is None:
             text = part.get_payload()
             data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else b""
-    except Exception:
+    except Exception as exc:
+        library_failed("raw_payload", exc)
         return b""
     return data[: MAX_TEXT * 4]
 
@@ -166,7 +193,8 @@ def text_of(part: Message) -> str:
     data = raw_payload(part)
     try:
         charset = part.get_content_charset()
-    except Exception:
+    except Exception as exc:
+        library_failed("text_of", exc)
         charset = None
     text = clean(decode_bytes(data, charset))
     return text[:MAX_TEXT]
@@ -199,7 +227,8 @@ def body_text(msg: Message) -> str:
         if ctype.startswith("multipart/") and depth < MAX_DEPTH:
             try:
                 children = part.get_payload()
-            except Exception:
+            except Exception as exc:
+                library_failed("body_text", exc)
                 children = []
             if isinstance(children, list):
                 stack.extend((depth + 1, p) for p in reversed(children) if isinstance(p, Message))
@@ -231,7 +260,8 @@ def address_of(value: str) -> str:
     """The bare, lower-cased address of a From/To-like header value ('' if none)."""
     try:
         _, addr = email.utils.parseaddr(value or "")
-    except Exception:
+    except Exception as exc:
+        library_failed("address_of", exc)
         addr = ""
     if "@" not in addr:
         found = _ADDR.search(value or "")
