@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 import msgspec
 import typer
 
+from sequences.limits import ID_MAX
 from cli.output import UserError, emit
 from cli.workspace import open_session
 
@@ -521,7 +522,7 @@ def audience(
     ctx: typer.Context, campaign: str = _CAMPAIGN,
     status_chip: Optional[str] = typer.Option(None, "--status", help="Only this status chip: not_started, in_progress, "
                                               "paused, error, finished or replied (default: every lead)."),
-    after: Optional[int] = typer.Option(None, "--after", help="Continue after this key (the last page's next_after)."),
+    after: Optional[int] = typer.Option(None, "--after", min=0, max=ID_MAX, help="Continue after this key (the last page's next_after)."),
     limit: int = typer.Option(100, "--limit", min=1, max=10_000, help="Leads per page."),
     json_out: bool = _JSON,
 ) -> None:

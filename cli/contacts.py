@@ -24,6 +24,7 @@ from typing import List, Optional
 
 import typer
 
+from sequences.limits import ID_MAX
 from cli.output import UserError, contact_json, contact_line, emit
 from cli.workspace import open_ws, require_list
 
@@ -200,7 +201,7 @@ def list_contacts(
     search: Optional[str] = typer.Option(None, "--search", help="Text to find in name, email, company, title or URL."),
     list_name: Optional[str] = typer.Option(None, "--list", help="Only this list's contacts."),
     limit: int = typer.Option(50, "--limit", min=1, max=10_000, help="Contacts per page."),
-    after: Optional[int] = typer.Option(None, "--after", help="Continue after this contact id (from the last page)."),
+    after: Optional[int] = typer.Option(None, "--after", min=0, max=ID_MAX, help="Continue after this contact id (from the last page)."),
     json_out: bool = typer.Option(False, "--json", help="Print the page as JSON."),
 ) -> None:
     """One page of contacts in id order; the next page is `--after <id printed at the end>`."""

@@ -31,6 +31,7 @@ from typing import Optional
 
 import typer
 
+from sequences.limits import DEMO_CONTACTS_MAX, speed_problem
 from cli.output import UserError
 from cli.workspace import chosen_workspace
 
@@ -149,7 +150,7 @@ def demo(
     ctx: typer.Context,
     reset: bool = typer.Option(False, "--reset", help="Delete the demo workspace and seed it afresh."),
     speed: Optional[float] = typer.Option(None, "--speed", help="Campaign seconds per real second (default 3600)."),
-    contacts: int = typer.Option(3000, "--contacts", help="How many demo contacts to seed."),
+    contacts: int = typer.Option(3000, "--contacts", min=0, max=DEMO_CONTACTS_MAX, help="How many demo contacts to seed."),
     no_runtime: bool = typer.Option(False, "--no-runtime", help="Only seed and open the TUI."),
 ) -> None:
     """A seeded sandbox workspace + its runtime on a fast clock + the TUI. Nothing real is contacted."""
@@ -160,6 +161,8 @@ def demo(
     from storage.workspace import CONFIG_NAME, open_workspace
     from tui.app import EnginyApp
 
+    if speed is not None and (problem := speed_problem(speed)):
+        raise UserError(f"--speed {problem}")
     folder = demo_dir(chosen_workspace(ctx))
     if (folder / CONFIG_NAME).exists() and not (folder / MARK).exists():
         raise UserError(f"{folder} holds a real workspace, not the demo; the demo never touches it "

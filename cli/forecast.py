@@ -12,14 +12,15 @@ import sys
 
 import typer
 
+from sequences.limits import RUN_DAYS_MAX, SEED_MAX
 from cli.output import UserError, emit
 from cli.workspace import open_ws
 
 
 def forecast(
     ctx: typer.Context,
-    days: float = typer.Option(30.0, "--days", min=0.1, help="How many days of workspace time to simulate."),
-    seed: int = typer.Option(1, "--seed", help="Seed of the sandbox world (same seed, same forecast)."),
+    days: float = typer.Option(30.0, "--days", min=0.1, max=RUN_DAYS_MAX, help="How many days of workspace time to simulate."),
+    seed: int = typer.Option(1, "--seed", min=0, max=SEED_MAX, help="Seed of the sandbox world (same seed, same forecast)."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Project when each campaign finishes, from the workspace's real state, on a sandbox copy."""

@@ -16,7 +16,7 @@ import typer
 
 from cli.output import UserError, emit
 from cli.workspace import open_session, require_identity
-from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR
+from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR, PORT_MAX
 
 app = typer.Typer(help="Email inboxes of an identity (IMAP to read, SMTP to send).", no_args_is_help=True,
                   rich_markup_mode=None)
@@ -77,9 +77,9 @@ def connect(
     identity: str = typer.Argument(..., help="Identity id or name."),
     email: str = typer.Option(..., "--email", help="The inbox address."),
     imap_host: str = typer.Option(..., "--imap-host"),
-    imap_port: int = typer.Option(993, "--imap-port", help="993 (SSL/TLS, recommended) or 143."),
+    imap_port: int = typer.Option(993, "--imap-port", min=1, max=PORT_MAX, help="993 (SSL/TLS, recommended) or 143."),
     smtp_host: str = typer.Option(..., "--smtp-host"),
-    smtp_port: int = typer.Option(465, "--smtp-port", help="465 (SSL) or 587 (STARTTLS)."),
+    smtp_port: int = typer.Option(465, "--smtp-port", min=1, max=PORT_MAX, help="465 (SSL) or 587 (STARTTLS)."),
     tls: str = typer.Option("implicit", "--tls", help="implicit | starttls | none (none: loopback hosts only)."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password (or App Password) from stdin."),
     ca_file: Optional[str] = typer.Option(None, "--ca-file", help="Extra trusted CA certificate (PEM), e.g. a private CA."),

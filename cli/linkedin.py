@@ -13,6 +13,7 @@ from typing import Optional
 
 import typer
 
+from sequences.limits import RUN_DAYS_MAX
 from cli.output import UserError, emit
 from sequences.inert import inert
 from cli.workspace import open_ws, require_identity
@@ -103,7 +104,7 @@ def invitations(
 def withdraw_cmd(
     ctx: typer.Context,
     identity: str = typer.Argument(..., help="Identity id or name."),
-    older_than: Optional[int] = typer.Option(None, "--older-than", min=0,
+    older_than: Optional[int] = typer.Option(None, "--older-than", min=0, max=RUN_DAYS_MAX,
                                              help="Only invitations pending at least DAYS days (default: all)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     json_mode: bool = typer.Option(False, "--json"),

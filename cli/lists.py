@@ -14,6 +14,7 @@ from typing import List, Optional
 
 import typer
 
+from sequences.limits import ID_MAX
 from cli.output import UserError, contact_json, contact_line, emit
 from cli.workspace import open_ws, require_list
 
@@ -71,7 +72,7 @@ def show(
     ctx: typer.Context,
     name: str = _NAME,
     limit: int = typer.Option(50, "--limit", min=1, max=10_000, help="Contacts per page."),
-    after: Optional[int] = typer.Option(None, "--after", help="Continue after this contact id."),
+    after: Optional[int] = typer.Option(None, "--after", min=0, max=ID_MAX, help="Continue after this contact id."),
     json_out: bool = typer.Option(False, "--json", help="Print the list and a page of its contacts as JSON."),
 ) -> None:
     """A list's details and one page of its contacts."""

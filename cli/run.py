@@ -17,6 +17,7 @@ from typing import Optional
 
 import typer
 
+from sequences.limits import RUN_DAYS_MAX, SEED_MAX, WAIT_MAX_S
 from cli.output import UserError, emit
 from cli.workspace import open_ws, workspace_dir
 
@@ -53,7 +54,7 @@ def run(
 
 def stop(
     ctx: typer.Context,
-    wait: float = typer.Option(30.0, "--wait", help="Seconds to wait for the runtime to finish."),
+    wait: float = typer.Option(30.0, "--wait", min=0, max=WAIT_MAX_S, help="Seconds to wait for the runtime to finish."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Ask the workspace's runtime to stop cleanly, and wait until it has.
@@ -87,8 +88,8 @@ def stop(
 def simulate(
     identities: int = typer.Option(5, "--identities", min=1),
     leads_per_identity: int = typer.Option(500, "--leads-per-identity", min=1),
-    days: float = typer.Option(30.0, "--days", min=0.1),
-    seed: int = typer.Option(1, "--seed"),
+    days: float = typer.Option(30.0, "--days", min=0.1, max=RUN_DAYS_MAX),
+    seed: int = typer.Option(1, "--seed", min=0, max=SEED_MAX),
     processes: int = typer.Option(
         os.cpu_count() or 1, "--processes", min=1,
         help="Worker processes; identities are split between them. The result does not depend on it."),

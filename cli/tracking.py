@@ -16,6 +16,7 @@ import sys
 
 import typer
 
+from sequences.limits import PORT_MAX
 from cli.output import UserError
 from cli.workspace import open_ws
 
@@ -98,7 +99,7 @@ def make_handler(db_path: str):
 @app.command("serve")
 def serve(ctx: typer.Context,
           host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (put a TLS proxy in front)."),
-          port: int = typer.Option(8025, "--port")) -> None:
+          port: int = typer.Option(8025, "--port", min=1, max=PORT_MAX)) -> None:
     """Serve the tracking endpoint for this workspace until interrupted."""
     from http.server import ThreadingHTTPServer
 

@@ -40,6 +40,7 @@ import trio.testing
 from runtime.clock import wall_now
 from runtime.engine import Runtime
 from runtime.log import log_to
+from sequences.limits import speed_problem
 from runtime.lease import acquire, process_alive, release
 from runtime.queue_publish import QueuePublisher
 from runtime.sandbox.world import SandboxWorld
@@ -232,8 +233,8 @@ def run_workspace(folder: Path, *, speed: float = 1.0, until: timedelta | None =
     workspace and LeaseHeld when another runtime holds it — each a one-line message for the user."""
     from storage.workspace import open_workspace
 
-    if speed <= 0:
-        raise RunOptionError("--speed must be positive")
+    if problem := speed_problem(speed):
+        raise RunOptionError(f"--speed {problem}")
     if stop_with is not None and not process_alive(stop_with):
         raise RunOptionError(f"--stop-with {stop_with}: no such process (the runtime would stop at once)")
     ws = open_workspace(folder)

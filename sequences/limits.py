@@ -39,6 +39,29 @@ LINE_MAX_CHARS = 998
 TEXT_MAX_CHARS = 100_000
 
 
+# --- what the command line and enginy.toml accept: each bound keeps a value inside what the
+# code can compute with (an id SQLite can store, a date datetime can hold, a port that exists)
+#: Row ids, paging keys and seeds: SQLite's largest integer.
+ID_MAX = SEED_MAX = 2**63 - 1
+#: Workspace seconds per real second (`--speed`, `[demo] speed`): a million is 11.6 days a second.
+SPEED_MAX = 1_000_000.0
+#: Days a simulation or a forecast runs, and the widest "older than" a command takes: ten years.
+RUN_DAYS_MAX = 3650
+#: How long `enginy stop --wait` waits, in seconds.
+WAIT_MAX_S = 3600.0
+#: TCP ports.
+PORT_MAX = 65535
+#: Contacts `enginy demo` seeds.
+DEMO_CONTACTS_MAX = 100_000
+
+
+def speed_problem(speed: float) -> str | None:
+    """Why a clock speed cannot be used (not a number, not positive, over SPEED_MAX), None when it can."""
+    if not math.isfinite(speed) or not 0 < speed <= SPEED_MAX:
+        return f"must be a number above 0 and at most {SPEED_MAX:,.0f}, not {speed}"
+    return None
+
+
 def delay_problem(days: int, hours: int) -> str | None:
     """Why a delay cannot be used (negative, or longer than `MAX_DELAY_DAYS`), None when it can."""
     if days < 0 or hours < 0:

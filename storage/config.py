@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR, LINKEDIN_INVITES_PER_DAY, LINKEDIN_MESSAGES_PER_DAY
+from sequences.limits import (
+    EMAIL_PER_DAY, EMAIL_PER_HOUR, LINE_MAX_CHARS, LINKEDIN_INVITES_PER_DAY, LINKEDIN_MESSAGES_PER_DAY, SEED_MAX, speed_problem,
+)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SECRET_KEY = re.compile(r"(password|passwd|secret|api[_-]?key|token)", re.IGNORECASE)
@@ -142,8 +144,13 @@ def _validate(config: Config, text: str) -> None:
             raise ConfigError(f"{_where(text, field)}: must be between {cap.low} and {cap.high}, got {value}")
     if config.secrets.backend not in ("keyring", "file"):
         raise ConfigError(f"{_where(text, ['secrets', 'backend'])}: must be \"keyring\" or \"file\"")
-    if config.demo.speed <= 0:
-        raise ConfigError(f"{_where(text, ['demo', 'speed'])}: must be positive")
+    if problem := speed_problem(config.demo.speed):
+        raise ConfigError(f"{_where(text, ['demo', 'speed'])}: {problem}")
+    if not 0 <= config.demo.seed <= SEED_MAX:
+        raise ConfigError(f"{_where(text, ['demo', 'seed'])}: must be between 0 and {SEED_MAX}")
+    for field in ("name", "user"):
+        if len(getattr(config, field)) > LINE_MAX_CHARS:
+            raise ConfigError(f"{_where(text, [field])}: at most {LINE_MAX_CHARS} characters")
     if not config.database or "/" in config.database:
         raise ConfigError(f"{_where(text, ['database'])}: a file name inside the workspace folder")
 
