@@ -95,6 +95,12 @@ def sync_pending(
             ours = pending.get(pid) or by_public.get(item.get("public_id"))
             if ours is not None:
                 seen.add(ours["provider_id"])
+                holder = db.execute("SELECT id FROM linkedin_invitations WHERE identity_id = ? AND invitation_id = ?",
+                                    [identity_id, item["invitation_id"]]).fetchone()
+                if holder is not None and holder[0] != ours["id"]:
+                    # Two of our rows invite one person (the lead is in two campaigns of this identity):
+                    # LinkedIn holds one invitation, already linked to the other row.
+                    continue
                 if ours["invitation_id"] != item["invitation_id"] or ours["provider_id"] != pid:
                     db.execute("UPDATE linkedin_invitations SET invitation_id = ?, provider_id = ?, updated_at = ?"
                                " WHERE id = ?", [item["invitation_id"], pid, _iso(now), ours["id"]])

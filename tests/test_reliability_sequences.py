@@ -231,3 +231,16 @@ def test_any_sequence_create_accepts_runs_without_stopping_the_runtime(sequence_
 @given(hostile_sequences())
 def test_any_stored_sequence_even_unvalidated_never_stops_the_runtime(sequence_json):
     _run_with(sequence_json, validated=False)
+
+
+def test_one_person_in_two_campaigns_of_one_identity_does_not_stop_the_runtime(tmp_path):
+    """Both campaigns invite the same people; LinkedIn holds one invitation per person, which the
+    poller used to link to both rows — a UNIQUE violation that stopped the runtime (and forecast)."""
+    db, _ = two_campaigns(tmp_path)
+    running_campaign(db, identity=1, sequence=HEALTHY, name="Same people", contact_ids=[1, 2, 3], now=MON)
+    rt = Runtime(db, world=SandboxWorld(5), poll_interval=600.0)
+    trio.run(lambda: rt.run(epoch=MON, until=MON + timedelta(days=3)), clock=trio.testing.MockClock(autojump_threshold=0))
+    assert sent_by(db, 1) >= 3 and sent_by(db, 2) >= 3
+    linked = db.execute("SELECT COUNT(*) FROM linkedin_invitations WHERE invitation_id IS NOT NULL").fetchone()[0]
+    assert linked >= 3
+    assert_legal(db)
