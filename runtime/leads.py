@@ -170,7 +170,8 @@ def _stepped(info: CampaignInfo, row: dict, state: State, lead: LeadFacts, event
     except Exception as exc:  # noqa: BLE001 — any failure here is this lead's, never the runtime's
         if not info.faulted:
             info.faulted = True
-            log.warning("campaign %s: lead %s cannot be stepped (%s); its leads go to Error / System error",
+            log.warning("campaign %s: lead %s cannot be stepped (%s); each lead that fails so goes to "
+                        "Error / System error, the others run on",
                         info.id, row["id"], fault_text(exc))
         return system_error(state, f"the sequence could not run: {fault_text(exc)}", now)
 
@@ -199,7 +200,7 @@ def fail_leads(db: sqlite_utils.Database, campaign_id: int, identity_id: int, de
     return len(ids)
 
 
-#: the enrollment columns that mirror its state#: the enrollment columns that mirror its state (see the module docstring).
+#: the enrollment columns that mirror its state (see the module docstring).
 _MIRRORED = ("status", "substatus", "node_id", "due_at", "message_depth", "state")
 
 
