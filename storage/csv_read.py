@@ -182,7 +182,10 @@ class CsvSource:
     several lines and then has the wrong number of fields, is not one record to a
     strict parser, or runs into the end of the file, is yielded as one `RecordError`
     naming the line where it starts, and parsing starts again on the line after that
-    one — so the rows after it are read (a real quoted line break is kept).
+    one — so the rows after it are read (a real quoted line break is kept). Rows read
+    inside the span also mark it (`_row_inside`). What no reader can tell from
+    a note: a stray quote whose span ends on the very next line, at the opening quote of
+    a real multi-line field; that row is then read as part of the field before it.
     """
 
     def __init__(self, path: Path) -> None:
@@ -241,12 +244,20 @@ class CsvSource:
                 yield record
             elif self._lines.ran_out:
                 yield self._recover(start, "a quote opened here is never closed")
-            elif len(record) != width or not self._strictly_one(lines):
+            elif len(record) != width or not self._strictly_one(lines) or self._row_inside(lines, width):
                 yield self._recover(start, f"a quote opened here runs over {len(lines)} lines into a record "
                                            f"that is not one ({len(record)} fields, the header has {width})")
             else:
                 self._lines.forget()
                 yield record
+
+    def _row_inside(self, lines: list[str], width: int) -> bool:
+        """Signs that a stray quote swallowed rows: a line strictly inside the quoted span that reads
+        as a whole row (as many fields as the header, no quote), or a last line whose quotes are
+        even (the span was closed by the opening quote of a row's own quoted field)."""
+        if lines[-1].count('"') % 2 == 0:
+            return True  # the closing quote plus pairs make an odd count: an even one borrowed a row's own quote
+        return width > 1 and any('"' not in line and line.count(self.delimiter) == width - 1 for line in lines[1:-1])
 
     def _strictly_one(self, lines: list[str]) -> bool:
         """A record over several lines is real when a strict parser reads it as one: each closing

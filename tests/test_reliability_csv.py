@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -62,10 +63,12 @@ def test_real_quoted_line_breaks_are_kept_and_a_stray_quote_beside_them_is_repor
 
 @st.composite
 def damaged_files(draw):
-    """A clean file of n rows (names with commas, quotes and line breaks, quoted properly), then
-    stray quotes dropped at the start of random fields of random lines."""
+    """A clean file of n rows (names with commas and quotes, quoted properly), then
+    a stray quote dropped at the start of a random field of a random line."""
     n = draw(st.integers(1, 12))
-    names = draw(st.lists(st.text(alphabet=st.sampled_from('ab ,"\n'), max_size=8), min_size=n, max_size=n))
+    # Names hold commas and quotes but no line break: a stray quote just before a real quoted line
+    # break on the next line pairs with it, which no reader can tell from a note (docs/reliability.md).
+    names = draw(st.lists(st.text(alphabet=st.sampled_from('ab ,"'), max_size=8), min_size=n, max_size=n))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["Email", "First Name", "Company"])
@@ -74,7 +77,8 @@ def damaged_files(draw):
     rows = out.getvalue().split("\n")[1:-1]  # physical lines (a name may hold a quoted line break)
     damaged: set[str] = set()
     single = [k for k, line in enumerate(rows) if line.startswith("p") and line.count('"') == 0]
-    for k in draw(st.lists(st.sampled_from(single), unique=True, max_size=3)) if single else []:
+    # one stray quote per file (two on consecutive lines read as one real quoted field: no reader can tell)
+    for k in draw(st.lists(st.sampled_from(single), unique=True, max_size=1)) if single else []:
         field = draw(st.integers(0, 2))
         parts = rows[k].split(",")
         if field < len(parts):
@@ -84,7 +88,7 @@ def damaged_files(draw):
     return "Email,First Name,Company\n" + "\n".join(rows) + "\n", n, damaged
 
 
-@settings(max_examples=30, deadline=None, database=None)
+@settings(max_examples=int(os.environ.get("ENGINY_FUZZ_EXAMPLES", "30")), deadline=None, database=None)
 @given(damaged_files())
 def test_every_row_of_a_damaged_file_is_accounted_for(tmp_path_factory, case):
     text, n, damaged = case
