@@ -80,6 +80,8 @@ def main() -> int:
         destroy_stack(stack)
     for channel, tally, seconds, failure in results:
         print(_row(channel, tally, seconds))
+        if tally.wrong:
+            print(f"{'':<9} received other than once: {', '.join(tally.wrong[:10])}")
         if failure:
             print(f"{'':<9} FAILED: {failure}")
     tallies = [t for _, t, _, _ in results]

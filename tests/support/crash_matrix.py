@@ -49,6 +49,7 @@ class Tally:
 
     kills: Counter = field(default_factory=Counter)  # by point ("random" for timed kills)
     marks: list[tuple[int, str]] = field(default_factory=list)  # the ledger's end after each kill
+    wrong: list[str] = field(default_factory=list)  # which recipient and step was lost or doubled
     steps_expected: int = 0
     delivered: int = 0
     lost: int = 0
@@ -153,14 +154,11 @@ def finish(ws: Path, until: str = "3d") -> None:
 
 
 def check_email(stack, ws: Path, recipients, tally: Tally) -> None:
+    stack.drain_queue()
     for r in recipients:
         subjects = Counter(email.message_from_bytes(raw)["Subject"] for raw in mailbox(stack, r))
         for step in ("Step one", "Step two"):
-            tally.steps_expected += 1
-            got = subjects.get(step, 0)
-            tally.delivered += min(got, 1)
-            tally.lost += got == 0
-            tally.duplicated += max(got - 1, 0)
+            _count(tally, f"{r.address} {step}", subjects.get(step, 0))
     _check_outbox(ws)
     assert_never_backwards(ws, tally.marks)
 
@@ -171,13 +169,19 @@ def check_linkedin(gateway, ws: Path, leads: int, tally: Tally) -> None:
     chats = gateway.state()["accounts"][ACCOUNT]["chats"].values()
     inmails = Counter({c["attendee_provider_id"]: sum(1 for m in c["messages"] if m["is_sender"]) for c in chats})
     for i in range(1, leads + 1):
-        for got in (invites.get(f"ACoM{i}", 0), inmails.get(f"ACoM{i}", 0)):
-            tally.steps_expected += 1
-            tally.delivered += min(got, 1)
-            tally.lost += got == 0
-            tally.duplicated += max(got - 1, 0)
+        for step, got in (("invitation", invites.get(f"ACoM{i}", 0)), ("InMail", inmails.get(f"ACoM{i}", 0))):
+            _count(tally, f"ACoM{i} {step}", got)
     _check_outbox(ws)
     assert_never_backwards(ws, tally.marks)
+
+
+def _count(tally: Tally, what: str, got: int) -> None:
+    tally.steps_expected += 1
+    tally.delivered += min(got, 1)
+    tally.lost += got == 0
+    tally.duplicated += max(got - 1, 0)
+    if got != 1:
+        tally.wrong.append(f"{what}: {got}")
 
 
 def ledger_mark(ws: Path) -> tuple[int, str]:

@@ -156,6 +156,16 @@ class MailStack:
             proc.stdin.close()
         self._procs.clear()
 
+    def drain_queue(self, timeout: float = 120.0) -> None:
+        """Deliver what Postfix still holds (a delivery deferred under load waits minutes for its
+        retry otherwise) and wait until its queue is empty: then every accepted message is in a
+        mailbox, and one that is not there was lost, not late."""
+        etc = str(self.root / "pf" / "etc")
+        subprocess.run(["postqueue", "-c", etc, "-f"], capture_output=True, timeout=30)
+        self.wait_for(lambda: "Mail queue is empty" in subprocess.run(
+            ["postqueue", "-c", etc, "-p"], capture_output=True, text=True, timeout=30).stdout,
+            timeout=timeout, what="Postfix's queue to empty")
+
     def logs(self) -> str:
         """Both servers' logs (for failure messages)."""
         out = []
