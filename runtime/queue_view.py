@@ -17,7 +17,7 @@ at its next pacing slot.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import msgspec
 import sqlite_utils
@@ -28,11 +28,16 @@ from runtime.limits import ActionTimes, Rule
 from sequences.working_hours import WorkingHours
 from sequences.statuses import Substatus
 from storage import queue_view as store
-from storage.queue_view import Blocked, Bucket, IdentityQueue, Lane, NextJob, QueueView, WorkingHoursView
+from storage.forecast import live as live_forecast
+from storage.queue_view import (Blocked, Bucket, CampaignForecast, Forecast, IdentityQueue, Lane, NextJob, QueueView,
+                                WorkingHoursView)
 from storage.identities import get_identity, inboxes_of, list_identities
 from storage.lanes import lane_page, ledger_times
 
 NEXT_JOBS = 5  # jobs shown per lane
+HOURS_SHOWN = 24  # actions per hour over the last day
+# Every counted action; a new conversation is not one (it is a message, counted again for the monthly cap).
+ACTION_BUCKETS = limits.LINKEDIN_BUCKETS + (limits.EMAIL,)
 
 LANE_NAMES = {limits.VISIT: "visits", limits.REACT: "reactions", limits.INVITE: "invitations",
               limits.MESSAGE: "messages", limits.INMAIL: "InMail"}
@@ -45,10 +50,18 @@ def build(db: sqlite_utils.Database, now: datetime, *, identity: int | str | Non
           next_jobs: int = NEXT_JOBS) -> QueueView:
     """Every identity's view (or the one named by id or name: storage's IdentityError if none)."""
     rows = [get_identity(db, identity)] if identity is not None else list_identities(db)
-    return QueueView([identity_queue(db, row, now, next_jobs) for row in rows])
+    report = stored_forecast(db)
+    return QueueView([identity_queue(db, row, now, next_jobs, report) for row in rows])
 
 
-def identity_queue(db: sqlite_utils.Database, row: dict, now: datetime, next_jobs: int = NEXT_JOBS) -> IdentityQueue:
+def stored_forecast(db: sqlite_utils.Database) -> dict | None:
+    """The runtime's last forecast report (runtime/forecast_live.py), if it made one."""
+    text = live_forecast(db)
+    return msgspec.json.decode(text) if text else None
+
+
+def identity_queue(db: sqlite_utils.Database, row: dict, now: datetime, next_jobs: int = NEXT_JOBS,
+                   report: dict | None = None) -> IdentityQueue:
     hours = WorkingHours.of_identity(row)
     li_rules = limits.linkedin_rules(row)
     inboxes = inboxes_of(db, row["id"])
@@ -78,7 +91,30 @@ def identity_queue(db: sqlite_utils.Database, row: dict, now: datetime, next_job
                                inbox=inbox))
     blocked = [Blocked(Substatus(sub).label, n) for _status, sub, n in store.blocked_counts(db, row["id"])]
     return IdentityQueue(id=row["id"], name=row["name"], timezone=row["timezone"],
-                         working_hours=_working_hours(hours, now), buckets=buckets, lanes=lanes, blocked=blocked)
+                         working_hours=_working_hours(hours, now), buckets=buckets, lanes=lanes, blocked=blocked,
+                         per_hour=hourly_actions(db, row["id"], now), forecast=_forecast(report, row["id"]))
+
+
+BUCKET_NAMES = {b: name for name, b in LINKEDIN_BUCKETS} | {limits.EMAIL: "email"}
+
+
+def _forecast(report: dict | None, identity_id: int) -> Forecast | None:
+    """The identity's campaigns in a forecast report (`enginy forecast --json`'s shape)."""
+    if report is None:
+        return None
+    mine = [c for c in report["campaigns"] if c.get("identity_id") == identity_id]
+    return Forecast(report["start"], report["sim_days"], [CampaignForecast(
+        c["campaign"], c["name"], c["remaining_leads_now"], c["finishes_at"],
+        BUCKET_NAMES.get(c["bottleneck"]["cap"], c["bottleneck"]["cap"]) if c["bottleneck"] else None,
+        c["bottleneck"]["utilization"] if c["bottleneck"] else None) for c in mine])
+
+
+def hourly_actions(db: sqlite_utils.Database, identity_id: int, now: datetime) -> list[int]:
+    """The identity's actions in each of the last 24 clock hours (UTC hours: every zone's whole hours but
+    for the few at :30 or :45), oldest first, the last being the current hour so far."""
+    first = now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=HOURS_SHOWN - 1)
+    counts = store.actions_per_hour(db, identity_id, ACTION_BUCKETS, first)
+    return [counts.get((first + timedelta(hours=h)).strftime("%Y-%m-%dT%H"), 0) for h in range(HOURS_SHOWN)]
 
 
 class _Ledger:

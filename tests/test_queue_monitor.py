@@ -23,7 +23,9 @@ from runtime.sandbox.world import SandboxWorld
 from runtime.service import Service
 from sequences.model import ConnectionRequest, Sequence, VisitProfile
 from sequences.statuses import Substatus
+from storage import runtime_lease
 from storage.db import connect, transaction
+from storage.timeline import save_position
 from storage.queue_view import publish, published
 from storage.workspace import open_workspace
 from tests.support.campaign_workspace import enginy, fails
@@ -97,7 +99,15 @@ def test_enginy_queue_json_shape_without_a_runtime(after_run: Path) -> None:
     out = json.loads(r.stdout)
     assert list(out) == ["identities"] and len(out["identities"]) == 3
     ident = out["identities"][0]
-    assert list(ident) == ["id", "name", "timezone", "working_hours", "buckets", "lanes", "blocked"]
+    assert list(ident) == ["id", "name", "timezone", "working_hours", "buckets", "lanes", "blocked", "per_hour",
+                           "forecast"]
+    # actions per hour over the last day: 24 clock hours, the last one the current; every counted action
+    first = (datetime.fromisoformat(ident["working_hours"]["local_time"]).astimezone(ZoneInfo("UTC"))
+             .replace(minute=0, second=0) - timedelta(hours=23))
+    assert len(ident["per_hour"]) == 24 and sum(ident["per_hour"]) == q(
+        ws, "SELECT COUNT(*) FROM action_ledger WHERE identity_id = ? AND bucket != 'conversation' AND at >= ?",
+        ident["id"], first.isoformat())[0][0] > 0
+    assert ident["forecast"] is None  # no runtime kept one here (test_live_forecast…)
     assert list(ident["working_hours"]) == ["open", "local_time", "next_change"]
     assert all(list(b) == ["name", "used", "limit", "window", "next_refill"] for b in ident["buckets"])
     assert [b["name"] for b in ident["buckets"]][:7] == [
@@ -210,3 +220,32 @@ def test_the_publisher_builds_only_when_something_shown_may_have_changed(seeded:
     assert publisher.publish(NOW + timedelta(seconds=30)) >= 1 and len(builds) == 2 * identities
     publisher.publish(NOW + timedelta(minutes=1))  # a new minute: local times and windows move
     assert len(builds) == 3 * identities
+    with transaction(db):  # the heartbeat's own rows: nothing shown changed
+        runtime_lease.beat(db, NOW)
+        save_position(db, NOW + timedelta(minutes=1, seconds=1))
+    assert publisher.publish(NOW + timedelta(minutes=1, seconds=2)) == 0 and len(builds) == 3 * identities
+    with transaction(db):  # the runtime's own write about one identity: only its view is built again
+        db.execute("UPDATE outbox SET updated_at = updated_at WHERE id = (SELECT MIN(id) FROM outbox"
+                   " WHERE identity_id = 2)")
+        db.execute("UPDATE identities SET inmail_credits = inmail_credits + 1 WHERE id = 2")
+    assert publisher.publish(NOW + timedelta(minutes=1, seconds=3)) == 1 and len(builds) == 3 * identities + 1
+
+
+def test_live_forecast_is_kept_and_shown_per_identity(tmp_path: Path) -> None:
+    """The runtime's forecast child (the one `enginy forecast`) on a workspace whose invitation cap (5 a day)
+    cannot empty a 300-lead campaign: kept, then in each identity's view with the cap as bottleneck."""
+    from runtime.forecast_live import LiveForecast
+    from tests.test_forecast import build as forecast_workspace
+
+    folder, small, huge = forecast_workspace(tmp_path)
+    db = connect(folder / "enginy.db")
+    saved = []
+    assert trio.run(LiveForecast(db, folder / "enginy.db", lambda: saved.append(1)).refresh) and saved
+    view = build(db, NOW).identities[0]
+    assert view.forecast is not None and view.forecast.days == 30
+    by_id = {c.campaign: c for c in view.forecast.campaigns}
+    assert set(by_id) == {small, huge}
+    assert by_id[huge].finishes_at is None and by_id[huge].bottleneck == "invitations"
+    assert by_id[huge].remaining_leads == 300 and by_id[small].finishes_at is not None
+    out = json.loads(enginy(folder, "queue", "--json").stdout)
+    assert out["identities"][0]["forecast"]["campaigns"][1]["bottleneck"] == "invitations"
