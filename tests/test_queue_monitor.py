@@ -8,6 +8,7 @@ after the Runtime ran on an autojump clock; the screen is driven with Pilot.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from sequences.model import ConnectionRequest, Sequence, VisitProfile
 from sequences.statuses import Substatus
 from storage import runtime_lease
 from storage.db import connect, transaction
+from storage.forecast import save_live
 from storage.timeline import save_position
 from storage.queue_view import publish, published
 from storage.workspace import open_workspace
@@ -129,10 +131,28 @@ def test_enginy_queue_json_shape_without_a_runtime(after_run: Path) -> None:
     assert "no identity 'Nobody'" in fails(ws, "queue", "--identity", "Nobody")
 
 
-def _published_ws(template: Path, tmp_path: Path) -> Path:
+# A forecast as the runtime keeps it (`enginy forecast --json`'s report), fixed for the screen's tests.
+FORECAST = {"start": "2026-03-02T08:55:00+00:00", "end": "2026-04-01T08:55:00+00:00", "sim_days": 30.0, "campaigns": [
+    {"campaign": 1, "name": "Q4 Fintech CFOs", "identity_id": 1, "remaining_leads_now": 409, "finishes_at": None,
+     "bottleneck": {"identity": "x", "cap": "connection_request", "utilization": 1.0}},
+    {"campaign": 2, "name": "Spain SaaS founders", "identity_id": 1, "remaining_leads_now": 12,
+     "finishes_at": "2026-03-05T16:20:00+00:00", "bottleneck": {"identity": "x", "cap": "email", "utilization": 0.45}}]}
+
+
+def _published_ws(template: Path, tmp_path: Path, *, forecast: dict | None = None) -> Path:
     ws = tmp_path / "ws"
     shutil.copytree(template, ws)
     db = connect(ws / "enginy.db")
+    if forecast is not None:  # its campaigns, on the first identity
+        first = q(ws, "SELECT MIN(id) FROM identities")[0][0]
+        report = {**forecast, "campaigns": [{**c, "identity_id": first} for c in forecast["campaigns"]]}
+        with transaction(db):
+            save_live(db, json.dumps(report))
+            for hours_ago in range(1, 12):  # a working day's actions, more in the morning: the sparkline's shape
+                for k in range(12 - hours_ago):
+                    db.execute("INSERT INTO action_ledger (at, identity_id, bucket) VALUES (?, ?, 'profile_visit')",
+                               [(NOW - timedelta(hours=hours_ago, minutes=k)).astimezone(ZoneInfo("UTC")).isoformat(),
+                                first])
     QueuePublisher(db).publish(NOW - timedelta(minutes=5))
     db.close()
     return ws
@@ -249,3 +269,40 @@ def test_live_forecast_is_kept_and_shown_per_identity(tmp_path: Path) -> None:
     assert by_id[huge].remaining_leads == 300 and by_id[small].finishes_at is not None
     out = json.loads(enginy(folder, "queue", "--json").stdout)
     assert out["identities"][0]["forecast"]["campaigns"][1]["bottleneck"] == "invitations"
+
+
+@pytest.mark.asyncio
+async def test_queues_screen_shows_actions_per_hour_and_the_forecast_in_80_columns(seeded: Path,
+                                                                                    tmp_path: Path) -> None:
+    ws = _published_ws(seeded, tmp_path, forecast=FORECAST)
+    app = EnginyApp(open_workspace(ws), wall=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("Q")
+        await until(pilot, lambda: isinstance(app.screen, QueuesScreen) and app.screen.shown, "the Queues screen")
+        view = app.screen.shown[0][0]
+        assert len(view.per_hour) == 24
+        panel = app.screen.query(".queue-panel").first()
+        lines = str(panel.render()).splitlines()
+        spark = next(line for line in lines if line.startswith("Actions/h"))
+        assert len(spark) <= 78 and spark.endswith(f"{sum(view.per_hour):,} in 24 h")  # all of it in the panel
+        text = str(panel.render())
+        assert "Q4 Fintech CFOs" in text and re.search(r"not within 30 d +· invitations 100% · 409 left", text)
+        assert re.search(r"Spain SaaS founders +done Thu 05 \d\d:\d\d +· email 45% · 12 left", text)
+        assert sum(view.per_hour) == 66 and "▁" in spark and "█" in spark
+        assert all(len(line) <= 74 for line in lines)  # nothing wraps inside the panel at 80 columns
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+def test_queues_forecast_snapshot(snap_compare, seeded: Path, tmp_path: Path, size) -> None:
+    """The end of the first identity's panel: its blocked leads and its campaigns' forecast."""
+    ws = _published_ws(seeded, tmp_path, forecast=FORECAST)
+
+    async def open_queues(pilot) -> None:
+        pilot.app.sub_title = "snapshot"
+        await pilot.press("Q")
+        for _ in range(3):
+            await pilot.pause(0.2)
+        await pilot.press("end" if size[0] > 100 else "pagedown", "pagedown", "pagedown")
+        await pilot.pause(0.2)
+
+    assert snap_compare(EnginyApp(open_workspace(ws), wall=lambda: NOW), terminal_size=size, run_before=open_queues)
