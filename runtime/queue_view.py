@@ -92,19 +92,24 @@ def identity_queue(db: sqlite_utils.Database, row: dict, now: datetime, next_job
     blocked = [Blocked(Substatus(sub).label, n) for _status, sub, n in store.blocked_counts(db, row["id"])]
     return IdentityQueue(id=row["id"], name=row["name"], timezone=row["timezone"],
                          working_hours=_working_hours(hours, now), buckets=buckets, lanes=lanes, blocked=blocked,
-                         per_hour=hourly_actions(db, row["id"], now), forecast=_forecast(report, row["id"]))
+                         per_hour=hourly_actions(db, row["id"], now), forecast=_forecast(report, row["id"], hours))
 
 
 BUCKET_NAMES = {b: name for name, b in LINKEDIN_BUCKETS} | {limits.EMAIL: "email"}
 
 
-def _forecast(report: dict | None, identity_id: int) -> Forecast | None:
-    """The identity's campaigns in a forecast report (`enginy forecast --json`'s shape)."""
+def _forecast(report: dict | None, identity_id: int, hours: WorkingHours) -> Forecast | None:
+    """The identity's campaigns in a forecast report (`enginy forecast --json`'s shape), its times in the
+    identity's zone like the rest of its view."""
     if report is None:
         return None
+
+    def local(at: str | None) -> str | None:
+        return _iso(datetime.fromisoformat(at), hours) if at else None
+
     mine = [c for c in report["campaigns"] if c.get("identity_id") == identity_id]
-    return Forecast(report["start"], report["sim_days"], [CampaignForecast(
-        c["campaign"], c["name"], c["remaining_leads_now"], c["finishes_at"],
+    return Forecast(local(report["start"]), report["sim_days"], [CampaignForecast(
+        c["campaign"], c["name"], c["remaining_leads_now"], local(c["finishes_at"]),
         BUCKET_NAMES.get(c["bottleneck"]["cap"], c["bottleneck"]["cap"]) if c["bottleneck"] else None,
         c["bottleneck"]["utilization"] if c["bottleneck"] else None) for c in mine])
 
