@@ -119,7 +119,7 @@ def hourly_actions(db: sqlite_utils.Database, identity_id: int, now: datetime) -
     for the few at :30 or :45), oldest first, the last being the current hour so far."""
     first = now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=HOURS_SHOWN - 1)
     counts = store.actions_per_hour(db, identity_id, ACTION_BUCKETS, first)
-    return [counts.get((first + timedelta(hours=h)).strftime("%Y-%m-%dT%H"), 0) for h in range(HOURS_SHOWN)]
+    return [counts.get((first + timedelta(hours=h)).isoformat()[:13], 0) for h in range(HOURS_SHOWN)]  # 'YYYY-MM-DDTHH'
 
 
 class _Ledger:
