@@ -306,3 +306,31 @@ def test_queues_forecast_snapshot(snap_compare, seeded: Path, tmp_path: Path, si
         await pilot.pause(0.2)
 
     assert snap_compare(EnginyApp(open_workspace(ws), wall=lambda: NOW), terminal_size=size, run_before=open_queues)
+
+
+def test_a_new_minute_builds_from_what_was_read_and_matches_a_fresh_build(after_run: Path, tmp_path: Path,
+                                                                           monkeypatch) -> None:
+    """Nothing written, the clock moves (a minute, past the hour, past midnight): the publisher reads
+    nothing again, yet every view equals one built from storage at that time (rolling windows emptied,
+    day caps refilled, the sparkline shifted)."""
+    import runtime.queue_publish as publish_module
+
+    ws = tmp_path / "ws"
+    shutil.copytree(after_run, ws)
+    db = connect(ws / "enginy.db")
+    start = datetime.fromisoformat(q(ws, "SELECT MAX(at) FROM action_ledger")[0][0]) + timedelta(seconds=1)
+    reads = []
+    real = publish_module.Reads
+    monkeypatch.setattr(publish_module, "Reads", lambda *a: reads.append(1) or real(*a))
+    publisher = QueuePublisher(db)
+    publisher.publish(start)
+    identities = len(reads)
+    used = [b.used for p in published(db) for b in p.view.buckets]
+    assert sum(used) > 0 and sum(sum(p.view.per_hour) for p in published(db)) > 0  # something to move
+    for later in (timedelta(minutes=1), timedelta(minutes=61), timedelta(hours=30)):
+        publisher.publish(start + later)
+        fresh = [msgspec.json.encode(v) for v in build(db, start + later).identities]
+        assert [msgspec.json.encode(p.view) for p in published(db)] == fresh, later
+    assert [b.used for p in published(db) for b in p.view.buckets] != used  # the day's caps came back
+    assert sum(sum(p.view.per_hour) for p in published(db)) == 0  # a day and more without an action
+    assert len(reads) == identities  # read once, built four times
