@@ -12,9 +12,7 @@ screen following the runtime live, without a key pressed.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,7 +23,7 @@ from storage.identities import update_identity
 from storage.timeline import save_position
 from storage.workspace import open_workspace
 from tests.support.waits import wait_until
-from tests.test_tui_terminal import ENGINY, _alive, _runtime_pid, _screen, _wait_for, pytestmark  # noqa: F401
+from tests.test_tui_terminal import _alive, _runtime_pid, _wait_for, demo_in_tmux, pytestmark  # noqa: F401
 
 LIMIT = 8
 INVITATIONS = re.compile(r"invitations\s+[█░]+\s+(\d+)/(\d+)")
@@ -51,12 +49,7 @@ def test_a_bucket_fills_and_refills_in_the_monitor_during_the_demo(tmp_path: Pat
     with transaction(db):
         save_position(db, start)  # the runtime starts here: the clock never runs backwards
     db.close()
-    tmux = ["tmux", "-L", f"enginy-queues-{os.getpid()}"]
-    subprocess.run([*tmux, "new-session", "-d", "-s", "t", "-x", "100", "-y", "40",
-                    f"env -u COLUMNS -u LINES {ENGINY} --workspace {folder} demo --speed 7200; sleep 30"], check=True)
-    subprocess.run([*tmux, "resize-window", "-t", "t", "-x", "100", "-y", "40"], capture_output=True)
-    runtime = None
-    try:
+    with demo_in_tmux(folder, 100, 40) as tmux:
         _wait_for(tmux, lambda s: "Q4 Fintech CFOs" in s, timeout=30)
         runtime = _runtime_pid(folder)
         subprocess.run([*tmux, "send-keys", "-t", "t", "Q"], check=True)
@@ -67,14 +60,8 @@ def test_a_bucket_fills_and_refills_in_the_monitor_during_the_demo(tmp_path: Pat
         assert re.search(r"invitations\s+█{12}\s", full)  # a full bar
         refilled = _wait_for(tmux, lambda s: (b := invitations(s)) is not None and b[0] < LIMIT, timeout=15)
         assert invitations(refilled)[1] == LIMIT
-        runtime = runtime or _runtime_pid(folder)
         subprocess.run([*tmux, "send-keys", "-t", "t", "Escape"], check=True)
         _wait_for(tmux, lambda s: "Lucía Ortega" not in s or "Actions/h" not in s, timeout=10)  # the dashboard
         subprocess.run([*tmux, "send-keys", "-t", "t", "q"], check=True)
         wait_until(lambda: runtime is None or not _alive(runtime), timeout=15, interval=0.2,
                    what="quitting the demo to stop its runtime")
-    finally:
-        subprocess.run([*tmux, "kill-server"], capture_output=True)
-        runtime = runtime or _runtime_pid(folder)
-        if runtime is not None and _alive(runtime):
-            os.kill(runtime, signal.SIGTERM)
