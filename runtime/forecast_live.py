@@ -8,8 +8,10 @@ the runtime keeps it in `runtime_state` (storage.forecast.save_live), where
 `enginy queue` and the published views read it, with its start as its age.
 
 It runs again only when what it depends on moved (storage.forecast.inputs_stamp:
-new actions, a campaign's status, an identity's settings) and at most once
-every `EVERY_S` real seconds; an idle runtime never runs it. A workspace with
+new actions, a campaign's status, an identity's settings), and then no sooner
+than `EVERY_S` real seconds after the last one nor than `SHARE` times its
+duration (a forecast of a million leads takes minutes: the child then gets at
+most 1/SHARE of a core); an idle runtime never runs it. A workspace with
 no running campaign has none (the last one is kept: it says when it was made).
 """
 
@@ -29,7 +31,8 @@ from storage import forecast as store
 from storage.db import transaction
 
 DAYS = 30.0
-EVERY_S = 120.0  # real seconds between two forecasts at most
+EVERY_S = 120.0  # real seconds between two forecasts at least
+SHARE = 20  # ... and at least this many times the last one's duration
 CHECK_S = 5.0  # real seconds between two looks at the inputs
 NICE = 10
 
@@ -51,8 +54,9 @@ class LiveForecast:
             stamp = store.inputs_stamp(self.db)
             if stamp != self._stamp:
                 self._stamp = stamp
+                started = time.monotonic()
                 if await self.refresh():
-                    await _sleep_real(EVERY_S)
+                    await _sleep_real(max(EVERY_S, SHARE * (time.monotonic() - started)))
                     continue
             await _sleep_real(CHECK_S)
 

@@ -46,8 +46,8 @@ class QueuePublisher:
         store.watch_changes(db)
 
     def rebuild_all(self) -> None:
-        """The next tick builds every view (a new forecast was kept: it shows in all of them)."""
-        self._seen = None
+        """The next tick builds every view, from what was read (a new forecast was kept: it shows in all)."""
+        self._seen = (self._seen[0], None) if self._seen else None
 
     def publish(self, now: datetime) -> int:
         """Write the views that changed; returns how many were written."""

@@ -19,8 +19,8 @@
   rows change), so an old demo's rows never override `enginy run --speed`.
 * Queues — every heartbeat publishes the queue monitor's view of each identity
   that changed (runtime/queue_publish.py), and once more on stop.
-* Forecast — a child process reruns `enginy forecast` when the workspace moved, at most
-  every two minutes, for the monitor (runtime/forecast_live.py).
+* Forecast — a child process reruns `enginy forecast` for the monitor when the workspace
+  moved, at most every two minutes and 1/20 of a core (runtime/forecast_live.py).
 * Email — when the workspace has connected real (non-sandbox) inboxes, one IMAP
   watcher per inbox runs beside the actors, so replies, bounces, out-of-office
   and unsubscribes reach the leads; sandbox-only workspaces and simulations

@@ -259,8 +259,12 @@ def test_live_forecast_is_kept_and_shown_per_identity(tmp_path: Path) -> None:
 
     folder, small, huge = forecast_workspace(tmp_path)
     db = connect(folder / "enginy.db")
-    saved = []
-    assert trio.run(LiveForecast(db, folder / "enginy.db", lambda: saved.append(1)).refresh) and saved
+    publisher = QueuePublisher(db)
+    publisher.publish(NOW)
+    assert published(db)[0].view.forecast is None
+    assert trio.run(LiveForecast(db, folder / "enginy.db", publisher.rebuild_all).refresh)
+    assert publisher.publish(NOW + timedelta(seconds=1)) == 1  # the same minute, nothing written: still shown
+    assert published(db)[0].view.forecast is not None
     view = build(db, NOW).identities[0]
     assert view.forecast is not None and view.forecast.days == 30
     by_id = {c.campaign: c for c in view.forecast.campaigns}
