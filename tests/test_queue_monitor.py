@@ -128,6 +128,7 @@ def test_enginy_queue_json_shape_without_a_runtime(after_run: Path) -> None:
     assert [i["id"] for i in one["identities"]] == [ident["id"]]
     text = enginy(ws, "queue").stdout
     assert "\x1b" not in text and "working hours" in text and "Missing contact email" in text
+    assert "actions per hour, last 24 h: " in text and "forecast: none yet" in text
     assert "no identity 'Nobody'" in fails(ws, "queue", "--identity", "Nobody")
 
 
@@ -273,6 +274,8 @@ def test_live_forecast_is_kept_and_shown_per_identity(tmp_path: Path) -> None:
     assert by_id[huge].remaining_leads == 300 and by_id[small].finishes_at is not None
     out = json.loads(enginy(folder, "queue", "--json").stdout)
     assert out["identities"][0]["forecast"]["campaigns"][1]["bottleneck"] == "invitations"
+    assert re.search(r"#\d+ Huge: 300 leads left, not within 30 days; bottleneck invitations at \d+%",
+                     enginy(folder, "queue").stdout)
 
 
 @pytest.mark.asyncio
