@@ -27,6 +27,7 @@ from typing import Callable
 import sqlite_utils
 import trio
 
+from runtime.clock import wall_now
 from storage import forecast as store
 from storage.db import transaction
 
@@ -54,9 +55,9 @@ class LiveForecast:
             stamp = store.inputs_stamp(self.db)
             if stamp != self._stamp:
                 self._stamp = stamp
-                started = time.monotonic()
+                started = wall_now()
                 if await self.refresh():
-                    await _sleep_real(max(EVERY_S, SHARE * (time.monotonic() - started)))
+                    await _sleep_real(max(EVERY_S, SHARE * (wall_now() - started).total_seconds()))
                     continue
             await _sleep_real(CHECK_S)
 
