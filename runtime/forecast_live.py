@@ -65,7 +65,9 @@ class LiveForecast:
         """Forecast now in a child process; keep the report. False when there was nothing to forecast."""
         done = await trio.run_process(
             [sys.executable, "-m", "runtime.forecast_live", str(self.db_path), str(DAYS)],
-            capture_stdout=True, capture_stderr=True, check=False, preexec_fn=lambda: os.nice(NICE))
+            capture_stdout=True, capture_stderr=True, check=False, preexec_fn=lambda: os.nice(NICE),
+            # the crash matrix's kill points are the runtime's, not its forecast's (runtime/crashpoints.py)
+            env={k: v for k, v in os.environ.items() if not k.startswith("ENGINY_CRASH_")})
         if done.returncode != 0 or not done.stdout.strip():
             return False
         with transaction(self.db):
