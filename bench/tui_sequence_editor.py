@@ -50,29 +50,73 @@ def workspace(folder: Path) -> int:
     return campaign
 
 
+class FrameClock:
+    """When the app composed each frame: `App._display` is handed every frame (in a headless run
+    it writes nothing, but the frame has been laid out and rendered by then)."""
+
+    def __init__(self, app) -> None:
+        self.frames: list[tuple[float, object]] = []
+        display = app._display
+
+        def timed(screen, renderable) -> None:
+            display(screen, renderable)
+            if renderable is not None:
+                self.frames.append((time.perf_counter(), screen))
+
+        app._display = timed
+
+    def first_after(self, start: float, screen: object) -> float:
+        """Seconds from `start` to the first frame of `screen` composed after it."""
+        return next(t for t, s in self.frames if t >= start and s is screen) - start
+
+
 async def run(folder: Path, campaign: int, repeat: int) -> dict[str, list[float]]:
+    from textual.screen import Screen
+    from textual.widgets import Header, Static
+
     from tui.app import EnginyApp
     from tui.screens.sequence_editor import SequenceEditorScreen
+    from tui.widgets.footer import BindingsFooter
 
-    times: dict[str, list[float]] = {"open": [], "edit": [], "undo": []}
+    class Bare(Screen):
+        """The baseline: a screen with the editor's frame (header, a line, footer, keys) and no tree."""
+
+        BINDINGS = SequenceEditorScreen.BINDINGS
+
+        def compose(self):
+            yield Header()
+            yield Static("Big", id="editor-header")
+            yield Static("", id="sequence-tree")
+            yield BindingsFooter()
+
+    times: dict[str, list[float]] = {"bare": [], "open": [], "edit": [], "undo": []}
     app = EnginyApp(open_workspace(folder), wall=lambda: NOW)
     async with app.run_test(size=(160, 48)) as pilot:
+        clock = FrameClock(app)
         await pilot.pause(0.5)
         for i in range(repeat):
             start = time.perf_counter()
-            await app.push_screen(SequenceEditorScreen(app.ctx, campaign))
+            await app.push_screen(bare := Bare())
             await pilot.pause()
-            times["open"].append(time.perf_counter() - start)
-            editor = app.screen
+            times["bare"].append(clock.first_after(start, bare))
+            app.pop_screen()
+            await pilot.pause()
+            start = time.perf_counter()
+            await app.push_screen(editor := SequenceEditorScreen(app.ctx, campaign))
+            await pilot.pause()
+            times["open"].append(clock.first_after(start, editor))
             last = editor.state.sequence.nodes[-1].id
+            tree = editor.query_one("#sequence-tree")
+            tree.highlighted = [row.node for row in tree.shown].index(last)  # (the cursor on it: j/G)
+            await pilot.pause()
             start = time.perf_counter()
             editor.apply(SetDelay(node=last, delay=Delay(days=i + 1)))
             await pilot.pause()
-            times["edit"].append(time.perf_counter() - start)
+            times["edit"].append(clock.first_after(start, editor))
             start = time.perf_counter()
             editor.action_undo()
             await pilot.pause()
-            times["undo"].append(time.perf_counter() - start)
+            times["undo"].append(clock.first_after(start, editor))
             app.pop_screen()
             await pilot.pause()
     return times
@@ -85,8 +129,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         campaign = workspace(Path(tmp) / "ws")
         times = asyncio.run(run(Path(tmp) / "ws", campaign, args.repeat))
+    median = {label: sorted(values)[len(values) // 2] for label, values in times.items()}
     for label, values in times.items():
-        print(f"{label:<6} min {min(values) * 1000:7.1f} ms   median {sorted(values)[len(values) // 2] * 1000:7.1f} ms")
+        print(f"{label:<6} min {min(values) * 1000:7.1f} ms   median {median[label] * 1000:7.1f} ms"
+              f"   ({median[label] / median['bare']:.2f}× the bare screen)")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Header, OptionList, Static
+from textual.widgets import Header, Static
 
 from sequences.editing import (
     Command, Copy, Cut, Delete, DeleteSubtree, EditError, EditorState, Insert, MoveDown, MoveUp, Paste, Row,
@@ -366,7 +366,7 @@ class SequenceEditorScreen(Screen):
     async def action_back(self) -> None:
         self.app.pop_screen()
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    def on_sequence_tree_selected(self, event: SequenceTree.Selected) -> None:
         """Enter on the tree, or a double click: edit the step."""
         event.stop()
         self.action_edit()
