@@ -177,7 +177,8 @@ def launch(ctx: typer.Context, campaign: str = _CAMPAIGN,
            force: bool = typer.Option(False, "--force", help="Launch although the audience is empty or the identity "
                                       "lacks a step's channel (leads wait until it is connected); a step's "
                                       "validation error is never forced."),
-           checks: bool = typer.Option(False, "--check", hidden=True, help="(Kept for scripts: the checks always run.)"),
+           checks: bool = typer.Option(False, "--check", hidden=True,
+                                       help="(Kept for scripts written before the checks always ran.)"),
            json_out: bool = _JSON) -> None:
     """Launch now (Running) or at a later time (Scheduled), after the launch checks of
     `enginy campaigns check`: no audience, a step with a problem, an identity without the

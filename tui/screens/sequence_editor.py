@@ -118,7 +118,6 @@ class SequenceEditorScreen(Screen):
         self.campaign = store.get_campaign(ctx.db, campaign_id)
         self.state = EditorState.open(store.sequence_of(self.campaign), locked=self.locked_status)
         self.save_error = ""
-        self._custom_fields: list[str] | None = None
 
     @property
     def locked_status(self) -> bool:
@@ -255,14 +254,13 @@ class SequenceEditorScreen(Screen):
         if row.marker != "step":
             self.action_insert("action", "after")
             return
-        if self._custom_fields is None:
-            self._custom_fields = custom_keys(self.ctx.db)
-
         def edited(node: Node | None) -> None:
             if node is not None:
                 self.apply(SetParams(node=node))
 
-        self.app.push_screen(StepForm(self.node(row.node), custom_fields=self._custom_fields,  # type: ignore[arg-type]
+        # (read at each open, a few rows kept by triggers: names added by an import meanwhile are offered)
+        fields = custom_keys(self.ctx.db)
+        self.app.push_screen(StepForm(self.node(row.node), custom_fields=fields,  # type: ignore[arg-type]
                                       locked=self.state.locked), edited)
 
     def _step(self) -> Row | None:
