@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from storage.bulk_load import triggers_deferred
 from storage.contact_import import import_contacts
 from storage.contacts import custom_keys
 from storage.db import connect, migrate, transaction
@@ -61,3 +62,13 @@ def test_an_upgraded_workspace_has_its_names_and_reading_them_scans_no_contact(t
     db.conn.set_trace_callback(None)
     (read,) = statements
     assert [r[3] for r in db.execute(f"EXPLAIN QUERY PLAN {read}")] == ["SCAN contact_custom_keys"]  # no contact read
+
+
+def test_a_bulk_fill_rebuilds_the_names_once(tmp_path: Path) -> None:
+    """storage.bulk_load drops the INSERT triggers for a fresh workspace's fill and rebuilds what they keep."""
+    db = init_workspace(tmp_path / "ws").open_db()
+    with transaction(db), triggers_deferred(db, ["contacts"]):
+        db.conn.executemany("INSERT INTO contacts (first_name, custom, created_at, updated_at) VALUES (?, ?, 't', 't')",
+                            [("Ann", '{"Plan": "gold"}'), ("Bob", '{"Plan": "", "Seats": "2"}'), ("Cy", "{}")])
+    assert custom_keys(db) == ["Plan", "Seats"] == scanned(db)
+    assert db.execute("SELECT key, n FROM contact_custom_keys ORDER BY key").fetchall() == [("Plan", 2), ("Seats", 1)]
