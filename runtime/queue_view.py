@@ -27,6 +27,7 @@ from runtime.actors.lanes import LINKEDIN_LANES
 from runtime.limits import ActionTimes, Rule
 from sequences.working_hours import WorkingHours
 from sequences.statuses import Substatus
+from storage.replies import REPLY_SORT_KEY
 from storage import queue_view as store
 from storage.forecast import live as live_forecast
 from storage.queue_view import (Blocked, Bucket, CampaignForecast, Forecast, IdentityQueue, Lane, NextJob, QueueView,
@@ -214,6 +215,8 @@ def _place(place: int, skey: int | None) -> str:
     """Why a job stands where it does in its lane."""
     if skey is None:
         return f"#{place}, its last attempt's outcome is unknown: looked up before anything else"
+    if skey == REPLY_SORT_KEY:
+        return f"#{place}, a reply by hand: ahead of the campaign jobs"
     depth, priority, tiebreak = queue_order.decode(skey)
     return f"#{place}: message depth {depth}, {priority} priority, tie-break {tiebreak:08x}"
 
