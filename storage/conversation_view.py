@@ -21,9 +21,10 @@ class InboxFilter(msgspec.Struct, kw_only=True):
     tag: str | None = None
     unread: bool = False
     search: str = ""  # the contact's name, email or company, or a message's text
+    contact_id: int | None = None  # one lead's conversations (the side panel's "View in Inbox")
 
     def describe(self) -> str:
-        parts = [f"{k}={v}" for k, v in (("campaign", self.campaign_id), ("identity", self.identity_id),
+        parts = [f"{k}={v}" for k, v in (("campaign", self.campaign_id), ("identity", self.identity_id), ("contact", self.contact_id),
                                          ("channel", self.channel), ("tag", self.tag)) if v is not None]
         return " ".join(parts + (["unread"] if self.unread else []) + ([f"“{self.search}”"] if self.search else []))
 
@@ -105,7 +106,8 @@ def conversations(db: sqlite_utils.Database, f: InboxFilter, *, limit: int = 200
                   after: tuple[str, int] | None = None) -> list[ConversationRow]:
     """One page, newest first; `after` is the (updated_at, id) of the last row of the page before."""
     where, params = [], []
-    for column, value in (("cv.campaign_id", f.campaign_id), ("cv.identity_id", f.identity_id), ("cv.channel", f.channel)):
+    for column, value in (("cv.campaign_id", f.campaign_id), ("cv.identity_id", f.identity_id), ("cv.channel", f.channel),
+                          ("cv.contact_id", f.contact_id)):
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
@@ -160,3 +162,10 @@ def thread(db: sqlite_utils.Database, conversation_id: int) -> Thread | None:
 def all_tags(db: sqlite_utils.Database) -> list[str]:
     """Every tag some conversation carries (the tag filter's and the tag editor's choices)."""
     return [t for (t,) in db.execute("SELECT DISTINCT t.value FROM conversations cv, json_each(cv.tags) t ORDER BY 1")]
+
+
+def campaigns_with_conversations(db: sqlite_utils.Database) -> list[tuple[int, str]]:
+    """(id, name) of the campaigns some conversation belongs to (the campaign filter's choices)."""
+    return [(r[0], r[1]) for r in db.execute(
+        "SELECT c.id, c.name FROM campaigns c WHERE EXISTS (SELECT 1 FROM conversations cv WHERE cv.campaign_id = c.id)"
+        " ORDER BY c.name COLLATE NOCASE")]

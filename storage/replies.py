@@ -54,7 +54,9 @@ def queue_reply(db: sqlite_utils.Database, conversation_id: int, text: str, *, n
         raise ReplyError("the reply is empty")
     with joined_transaction(db):
         row = db.execute(
-            "SELECT cv.channel, cv.identity_id, coalesce(cv.inbox_id, e.inbox_id), cv.campaign_id, e.id, k.email"
+            "SELECT cv.channel, cv.identity_id, coalesce(cv.inbox_id, e.inbox_id, (SELECT o.inbox_id FROM outbox o"
+            " WHERE o.enrollment_id = e.id AND o.channel = 'email' AND o.inbox_id IS NOT NULL ORDER BY o.id DESC LIMIT 1)),"
+            " cv.campaign_id, e.id, k.email"
             " FROM conversations cv JOIN contacts k ON k.id = cv.contact_id LEFT JOIN enrollments e"
             " ON e.campaign_id = cv.campaign_id AND e.contact_id = cv.contact_id WHERE cv.id = ?",
             [conversation_id]).fetchone()

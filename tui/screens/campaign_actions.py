@@ -41,6 +41,8 @@ CAMPAIGN_BINDINGS = [
     Binding("E", "export", "Export CSV", show=False, id="campaign.export", tooltip="Campaign metrics as CSV"),
     Binding("V", "campaign_list", "View campaign in list", show=False, id="campaign.view_in_list",
             tooltip="The campaign's contacts (the marked campaigns') in the Contacts screen"),
+    Binding("R", "view_inbox", "View in Inbox", show=False, id="campaign.view_inbox",
+            tooltip="The conversation inbox, only this campaign's conversations (replies to read and answer)"),
 ]
 
 
@@ -120,6 +122,12 @@ class CampaignActions:
         if row is None:
             self.notify("No campaign selected", severity="warning")  # type: ignore[attr-defined]
         return row
+
+    def action_view_inbox(self) -> None:
+        if row := self._with_campaign():
+            from tui.screens.conversations import ConversationsScreen, InboxFilter
+
+            self.app.push_screen(ConversationsScreen(self.ctx, InboxFilter(campaign_id=row["id"])))  # type: ignore[attr-defined]
 
     def action_launch(self) -> None:
         """The launch checks first (storage.launch, as every launch): ready, a confirmation
