@@ -17,7 +17,6 @@ import asyncio
 from typing import Any
 
 import msgspec
-from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -198,6 +197,10 @@ class ConversationsScreen(Screen):
     def action_move(self, delta: int) -> None:
         self.table.action_cursor_down() if delta > 0 else self.table.action_cursor_up()
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
     def action_open(self) -> None:
         row = self.current()
         if row is not None:
@@ -246,7 +249,7 @@ def compose_reply(screen, conversation_id: int, name: str, channel: str) -> None
 
 def edit_tags(screen, conversation_id: int, tags: list[str]) -> None:
     """Toggle a standard or known tag, or type a new one (Positive follows the tags)."""
-    known = sorted(set(STANDARD) | set(all_tags(screen.ctx.db)), key=lambda t: (t not in STANDARD, t.lower()))
+    known = [*STANDARD, *sorted(set(all_tags(screen.ctx.db)) - set(STANDARD), key=str.lower)]
     choices = [(t, ("✓ " if t in tags else "  ") + t) for t in known] + [("+", "+ a new tag…")]
 
     def toggle(tag: str | None) -> None:
@@ -368,7 +371,12 @@ class ThreadScreen(Screen):
                       Text("  ·  "), literal(c.company or "—"), Text("  ·  "), literal(c.campaign or "no campaign"),
                       Text("  ·  tags: "), literal(", ".join(c.tags) or "none", "italic green" if is_positive(c.tags) else "italic"))
         self.query_one("#thread-head", Static).update(head)
-        self.query_one("#thread-text", Static).update(Group(*self._messages(t)))
+        text = Text()
+        for i, part in enumerate(self._messages(t)):
+            if i:
+                text.append("\n")
+            text.append_text(part)
+        self.query_one("#thread-text", Static).update(text)
         lead = Text(end="")
         for label, value in (("Lead", c.name), ("Title", t.job_title), ("Company", c.company), ("Email", c.email),
                              ("LinkedIn", t.linkedin_url), ("Campaign", c.campaign), ("Status", " / ".join(
@@ -381,8 +389,9 @@ class ThreadScreen(Screen):
         if pending:
             lead.append(f"{len(pending)} reply(s) waiting to go out\n", style="yellow")
         self.query_one("#thread-lead-text", Static).update(lead)
-        if not wide and pending:
-            self.report(Text(f"{len(pending)} reply(s) of yours waiting for the runtime", style="yellow"))
+        if not wide and pending:  # the lead column is hidden: the head says it
+            head.append(f"  ·  {len(pending)} reply(s) waiting to go out", style="yellow")
+            self.query_one("#thread-head", Static).update(head)
 
     def _messages(self, t: Thread) -> list[Text]:
         out: list[Text] = []
