@@ -80,6 +80,8 @@ def queue_reply(db: sqlite_utils.Database, conversation_id: int, text: str, *, n
         payload = {"manual": True, "conversation": conversation_id, "text": text}
         if channel == "email":
             payload |= {"subject": subject, "in_reply_to": parent, "references": ids[-20:]}
+        else:
+            payload |= {"chunks": [text]}  # one LinkedIn message (what a campaign message step sends as chunks)
         key = f"reply:{conversation_id}:{secrets.token_hex(6)}"
         outbox_id = insert_job(db, key=key, enrollment_id=enrollment_id, campaign_id=campaign_id,
                                identity_id=identity_id, inbox_id=inbox_id if channel == "email" else None,
