@@ -22,7 +22,7 @@ import sqlite_utils
 from sequences.limits import MESSAGE_MAX_CHARS
 from sequences.model import BUCKET
 from storage.db import joined_transaction
-from storage.outbox import insert_job
+from storage.outbox import PENDING_INDEX_TERM, insert_job
 
 ACTION = {"email": "email", "linkedin": "linkedin_message"}
 REPLY_SORT_KEY = -1  # ahead of every campaign job of its lane (sort keys are >= 0)
@@ -102,14 +102,16 @@ class PendingReply(msgspec.Struct, kw_only=True):
     error: str | None
 
 
-def pending_replies(db: sqlite_utils.Database, identity_id: int | None = None) -> list[PendingReply]:
-    """Replies by hand not sent yet (queued, or in doubt after a crash), oldest first."""
-    where = " AND identity_id = ?" if identity_id is not None else ""
+def pending_replies(db: sqlite_utils.Database, identity_id: int) -> list[PendingReply]:
+    """The identity's replies by hand not sent yet (queued, or in doubt after a crash), oldest first.
+
+    Read on every change the supervisor sees: through the partial index `outbox_pending`
+    (its WHERE term repeated word for word), never a scan of the whole outbox."""
     return [PendingReply(outbox_id=r[0], campaign_id=r[1], bucket=r[2], inbox_id=r[3], state=r[4], created_at=r[5],
                          error=r[6]) for r in db.execute(
-        "SELECT id, campaign_id, bucket, inbox_id, state, created_at, error FROM outbox"
-        " WHERE state IN ('queued', 'unknown') AND node_id IS NULL AND key LIKE 'reply:%'" + where + " ORDER BY id",
-        [identity_id] if identity_id is not None else []).fetchall()]
+        "SELECT id, campaign_id, bucket, inbox_id, state, created_at, error FROM outbox INDEXED BY outbox_pending"
+        f" WHERE identity_id = ? AND state IN ('queued', 'unknown') AND {PENDING_INDEX_TERM}"
+        " AND node_id IS NULL AND key LIKE 'reply:%' ORDER BY id", [identity_id]).fetchall()]
 
 
 def reply_state(db: sqlite_utils.Database, conversation_id: int) -> list[tuple[str, str, str | None, str]]:
