@@ -93,8 +93,10 @@ everything of the last one emptied) and pushes it again; Textual's restyle of
 every widget on resume (~20–50 ms here) is skipped unless the theme changed
 meanwhile; the audience's kept total sizes the scrollbar before the first page
 lands (the layout that cost as the page landed is gone); 0.3 s after the app
-starts the view is built ahead, pushed and popped at once, so it is composed,
-mounted, styled and laid out while the dashboard waits; and a view shown again
+starts the view was built ahead, pushed and popped at once, so it was composed,
+mounted, styled and laid out while the dashboard waited (removed 2026-12-03: a
+key opening another screen meanwhile could crash the app, tests/test_tui_start_keys.py;
+the first open builds it again, ~100 ms); and a view shown again
 on the tab it was left on is drawn once, when its first page has landed (it
 was drawn empty first, a full render during which the page waited to be taken).
 Figures (ms, min / median) with the dashboard shown 1 s before each open

@@ -2,24 +2,32 @@
 
 Figures only (the issue's budget: 50 ms for opening and for an edit-render cycle).
 Drives the real app with Pilot on a fresh workspace whose Draft holds the
-200-step sequence of bench/sequences_editing.py, and times, each the minimum
-of --repeat runs:
+200-step sequence of bench/sequences_editing.py (242 rows, branches 40 deep,
+so most rows are wider than the screen and wrap), and times, --repeat runs
+each, from the call to the first frame the app composes for the editor
+(`App._display` is handed every frame; in a headless run it writes nothing):
 
-* open: push the editor screen until its tree is drawn (rows, options, layout);
-* edit: one command as a key does it — apply, save (one transaction on the
-  SQLite file), redraw the tree — until the next frame;
+* bare: the baseline — a screen with the editor's header, footer and keys but no tree;
+* open: push the editor screen until its first frame (the tree laid out and drawn);
+* edit: one command as a key does it, the cursor on the step — apply, save (one
+  transaction on the SQLite file), redraw the tree — until the next frame;
 * undo: the same cycle for `u`.
 
-Measured 2026-12-03 on the shared 2-core dev box (other helpers' test runs
-going; `--repeat 7`, 160×48, 200 steps = 291 rows): open min 229 / median
-275 ms, edit 59 / 60 ms, undo 61 / 64 ms. Before the tree kept its unchanged
-rows' options (and the visuals OptionList makes of them), an edit was
-102 / 150 ms: turning ~300 Rich Texts into Textual visuals was most of it.
-What is left of an edit: the rows and their Texts (~12 ms), the save (one
-transaction, ~2–5 ms), and the repaint of the screen (~40 ms here). Open is
-the screen's compose and first layout plus the first visuals of every row
-(OptionList measures each row's height): above the issue's 50 ms budget on
-this host, where opening the campaign view takes ~100 ms too.
+Measured 2026-12-03 on the shared 2-core dev box with other helpers' tests
+running (load 4; `--repeat 9`, 160×48), min / median:
+
+                  bare        open         edit        undo
+  OptionList    15 / 24    103 / 204     56 / 82     40 / 75
+  this tree     12 / 14     40 / 75      15 / 18     14 / 18
+
+What changed: the tree was an OptionList, which made a Textual visual of every
+row and wrapped it to know its height before the first frame, then again for
+each changed row; it is now a ScrollView rendering only the visible lines,
+heights from the rows' lengths (`divide_line` for the long ones), rows'
+Texts kept between redraws, and the first layout told the row count so the
+rows are not wrapped twice (without and with the scrollbar). What is left of
+opening: the screen's mount and CSS (the bare screen), the first drawing of
+242 deep rows (~10 ms) and of the visible lines (~8 ms).
 """
 
 from __future__ import annotations
@@ -50,29 +58,73 @@ def workspace(folder: Path) -> int:
     return campaign
 
 
+class FrameClock:
+    """When the app composed each frame: `App._display` is handed every frame (in a headless run
+    it writes nothing, but the frame has been laid out and rendered by then)."""
+
+    def __init__(self, app) -> None:
+        self.frames: list[tuple[float, object]] = []
+        display = app._display
+
+        def timed(screen, renderable) -> None:
+            display(screen, renderable)
+            if renderable is not None:
+                self.frames.append((time.perf_counter(), screen))
+
+        app._display = timed
+
+    def first_after(self, start: float, screen: object) -> float:
+        """Seconds from `start` to the first frame of `screen` composed after it."""
+        return next(t for t, s in self.frames if t >= start and s is screen) - start
+
+
 async def run(folder: Path, campaign: int, repeat: int) -> dict[str, list[float]]:
+    from textual.screen import Screen
+    from textual.widgets import Header, Static
+
     from tui.app import EnginyApp
     from tui.screens.sequence_editor import SequenceEditorScreen
+    from tui.widgets.footer import BindingsFooter
 
-    times: dict[str, list[float]] = {"open": [], "edit": [], "undo": []}
+    class Bare(Screen):
+        """The baseline: a screen with the editor's frame (header, a line, footer, keys) and no tree."""
+
+        BINDINGS = SequenceEditorScreen.BINDINGS
+
+        def compose(self):
+            yield Header()
+            yield Static("Big", id="editor-header")
+            yield Static("", id="sequence-tree")
+            yield BindingsFooter()
+
+    times: dict[str, list[float]] = {"bare": [], "open": [], "edit": [], "undo": []}
     app = EnginyApp(open_workspace(folder), wall=lambda: NOW)
     async with app.run_test(size=(160, 48)) as pilot:
+        clock = FrameClock(app)
         await pilot.pause(0.5)
         for i in range(repeat):
             start = time.perf_counter()
-            await app.push_screen(SequenceEditorScreen(app.ctx, campaign))
+            await app.push_screen(bare := Bare())
             await pilot.pause()
-            times["open"].append(time.perf_counter() - start)
-            editor = app.screen
+            times["bare"].append(clock.first_after(start, bare))
+            app.pop_screen()
+            await pilot.pause()
+            start = time.perf_counter()
+            await app.push_screen(editor := SequenceEditorScreen(app.ctx, campaign))
+            await pilot.pause()
+            times["open"].append(clock.first_after(start, editor))
             last = editor.state.sequence.nodes[-1].id
+            tree = editor.query_one("#sequence-tree")
+            tree.highlighted = [row.node for row in tree.shown].index(last)  # (the cursor on it: j/G)
+            await pilot.pause()
             start = time.perf_counter()
             editor.apply(SetDelay(node=last, delay=Delay(days=i + 1)))
             await pilot.pause()
-            times["edit"].append(time.perf_counter() - start)
+            times["edit"].append(clock.first_after(start, editor))
             start = time.perf_counter()
             editor.action_undo()
             await pilot.pause()
-            times["undo"].append(time.perf_counter() - start)
+            times["undo"].append(clock.first_after(start, editor))
             app.pop_screen()
             await pilot.pause()
     return times
@@ -85,8 +137,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         campaign = workspace(Path(tmp) / "ws")
         times = asyncio.run(run(Path(tmp) / "ws", campaign, args.repeat))
+    median = {label: sorted(values)[len(values) // 2] for label, values in times.items()}
     for label, values in times.items():
-        print(f"{label:<6} min {min(values) * 1000:7.1f} ms   median {sorted(values)[len(values) // 2] * 1000:7.1f} ms")
+        print(f"{label:<6} min {min(values) * 1000:7.1f} ms   median {median[label] * 1000:7.1f} ms"
+              f"   ({median[label] / median['bare']:.2f}× the bare screen)")
 
 
 if __name__ == "__main__":

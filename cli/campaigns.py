@@ -174,19 +174,19 @@ def _status_change(ctx: typer.Context, campaign: str, json_out: bool, fn_name: s
 def launch(ctx: typer.Context, campaign: str = _CAMPAIGN,
            at: Optional[str] = typer.Option(None, "--at", "--schedule",
                                             help="Schedule the start (ISO time, e.g. 2026-12-01T09:00+01:00)."),
-           checks: bool = typer.Option(False, "--check", help="Refuse when `campaigns check` finds a problem "
-                                       "(no audience, a step's problem, a channel the identity lacks)."),
+           force: bool = typer.Option(False, "--force", help="Launch although the audience is empty or the identity "
+                                      "lacks a step's channel (leads wait until it is connected); a step's "
+                                      "validation error is never forced."),
+           checks: bool = typer.Option(False, "--check", hidden=True,
+                                       help="(Kept for scripts written before the checks always ran.)"),
            json_out: bool = _JSON) -> None:
-    """Launch now (Running) or at a later time (Scheduled); the sequence is checked first."""
-    when = None
-    if checks:
-        from storage.campaign_setup import launch_problems
-        from storage.campaigns import get_campaign
+    """Launch now (Running) or at a later time (Scheduled), after the launch checks of
+    `enginy campaigns check`: no audience, a step with a problem, an identity without the
+    channel a step needs. Refused with each problem listed (exit 1) unless --force; a step's
+    validation error is always refused."""
+    from storage.launch import LaunchRefused, launch as launch_checked
 
-        _ws, db = open_session(ctx)
-        problems = launch_problems(db, _guard(lambda: get_campaign(db, campaign))["id"])
-        if problems:
-            raise UserError("not launched: " + "; ".join(problems))
+    when = None
     if at is not None:
         try:
             when = datetime.fromisoformat(at)
@@ -195,22 +195,45 @@ def launch(ctx: typer.Context, campaign: str = _CAMPAIGN,
         if when.tzinfo is None:
             raise UserError("--at: give the time zone too, e.g. 2026-12-01T09:00+01:00 or …Z")
         when = when.astimezone(timezone.utc)
-    _status_change(ctx, campaign, json_out, "launch_campaign", "launched", at=when)
+    ws, db = open_session(ctx)
+    def attempt() -> Any:
+        try:
+            return launch_checked(db, campaign, now=_now(), actor=ws.config.user, at=when, force=force)
+        except LaunchRefused as refused:  # (listed below, not _guard's one line)
+            return refused
+
+    row = _guard(attempt)
+    if isinstance(row, LaunchRefused):
+        check = row.check
+        forceable = not check.blocking
+        if json_out:
+            emit({"id": check.campaign_id, "name": check.name, "launched": False, "problems": check.problems,
+                  "blocking": check.blocking, "forceable": forceable}, True)
+        else:
+            typer.echo(f"enginy: campaign #{check.campaign_id} {check.name!r} not launched:\n"
+                       + "\n".join(f"  - {p}" for p in check.problems)
+                       + ("\n--force launches it anyway: its leads wait until contacts are added or the channel "
+                          "is connected." if forceable else "\nFix the sequence first (`enginy campaigns sequence`)."),
+                       err=True)
+        raise typer.Exit(1)
+    emit(_card(row), json_out, f"Campaign #{row['id']} {row['name']!r} launched: now {row['status']}"
+         + (f" (starts {row['scheduled_at']})" if row["status"] == "scheduled" else ""))
 
 
 @app.command("check")
 def check(ctx: typer.Context, campaign: str = _CAMPAIGN, json_out: bool = _JSON) -> None:
-    """The wizard's launch checks: no audience, a step with a problem, an identity without the channel
-    a step needs. Prints one line per problem and exits 1 when there is any (0: ready to launch)."""
-    from storage.campaign_setup import launch_problems
-    from storage.campaigns import get_campaign
+    """The launch checks that every launch runs: no audience, a step with a problem, an identity
+    without the channel a step needs. Prints one line per problem and exits 1 when there is any
+    (0: ready to launch)."""
+    from storage.launch import launch_check
 
     ws, db = open_session(ctx)
-    row = _guard(lambda: get_campaign(db, campaign))
-    problems = launch_problems(db, row["id"])
-    emit({"id": row["id"], "name": row["name"], "ready": not problems, "problems": problems}, json_out,
-         "\n".join(problems) if problems else f"Campaign #{row['id']} {row['name']!r} is ready to launch")
-    if problems:
+    report = _guard(lambda: launch_check(db, campaign))
+    emit({"id": report.campaign_id, "name": report.name, "ready": report.ready, "problems": report.problems,
+          "blocking": report.blocking}, json_out,
+         "\n".join(report.problems) if report.problems
+         else f"Campaign #{report.campaign_id} {report.name!r} is ready to launch")
+    if report.problems:
         raise typer.Exit(1)
 
 

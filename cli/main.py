@@ -47,6 +47,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "campaigns": ("cli.campaigns", "app", "Campaigns: create from a template or a sequence file, launch, watch, manage."),
     "contacts": ("cli.contacts", "app", "Contacts: import a CSV into a list, export, list and search."),
     "lists": ("cli.lists", "app", "Contact lists: list (search, sort, filter), show, rename, tag, untag, delete."),
+    "conversations": ("cli.conversations", "app", "Conversations across LinkedIn and email: list, show a thread, "
+                                                  "reply by hand, tag."),
     "mail": ("cli.mail", "app", "Email tools: classify inbound messages."),
     "inbox": ("cli.inbox", "app", "Email inboxes of an identity (IMAP to read, SMTP to send)."),
     "tracking": ("cli.tracking", "app", "Open/click tracking and one-click unsubscribe endpoint."),

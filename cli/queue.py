@@ -28,14 +28,20 @@ def queue(
     and when it next gives some back. Lanes list their next jobs in the order the runtime runs
     them: unknown outcomes first, then the spec's LinkedIn order (message depth, campaign
     priority, tie-break), each with what it waits for. Blocked counts in-progress and errored
-    leads by their substatus.
+    leads by their substatus. per_hour: the identity's actions in each of the last 24 clock
+    hours (UTC), oldest first, the last one the current hour so far. forecast: its campaigns
+    as of the runtime's last `enginy forecast` (a running runtime reruns it when the workspace
+    moved, at most every two minutes; null before the first): when each finishes (null: not
+    within `days`) and the cap that holds it back most.
 
     \b
     JSON: {"identities": [{"id", "name", "timezone",
             "working_hours": {"open", "local_time", "next_change"},
             "buckets": [{"name", "used", "limit", "window", "next_refill"}],
             "lanes": [{"name", "depth", "next": [{"campaign", "lead", "action", "why"}]}],
-            "blocked": [{"reason", "count"}]}]}
+            "blocked": [{"reason", "count"}], "per_hour": [24 ints],
+            "forecast": {"start", "days", "campaigns": [{"campaign", "name",
+              "remaining_leads", "finishes_at", "bottleneck", "utilization"}]} | null}]}
     """
     from runtime.clock import wall_now
     from runtime.queue_view import build
@@ -76,7 +82,23 @@ def human(view) -> str:
                 out.append(f"        {clean(job.why)}")
         out.append("  blocked" + ("" if ident.blocked else ": none"))
         out += [f"    {b.reason:<36} {b.count:>6}" for b in ident.blocked]
+        if ident.per_hour:
+            out.append(f"  actions per hour, last {len(ident.per_hour)} h: {' '.join(map(str, ident.per_hour))}")
+        out += _forecast(ident.forecast)
     return "\n".join(line.rstrip() for line in out)
+
+
+def _forecast(forecast) -> list[str]:
+    from tui.text import clean
+
+    if forecast is None:
+        return ["  forecast: none yet (a running runtime makes one; or `enginy forecast`)"]
+    out = [f"  forecast from {_when(forecast.start)}, {forecast.days:g} days"]
+    for c in forecast.campaigns:
+        done = f"finishes {_when(c.finishes_at)}" if c.finishes_at else f"not within {forecast.days:g} days"
+        neck = f"; bottleneck {c.bottleneck} at {c.utilization:.0%}" if c.bottleneck else ""
+        out.append(f"    #{c.campaign} {clean(c.name)[:30]}: {c.remaining_leads} leads left, {done}{neck}")
+    return out
 
 
 def _when(iso: str | None) -> str:

@@ -214,7 +214,7 @@ def run_forecast(db_path: Path, *, days: float, seed: int = 1, progress=None) ->
                     done_at = iso(start)
                 elif after.get(cid, 0) == 0:  # not yet seen by the hourly check: done in the last hour
                     done_at = _finished_at(db, cid, start, finished.get(cid, end))
-                report.append({"campaign": cid, "name": c["name"], "status": c["status"],
+                report.append({"campaign": cid, "name": c["name"], "status": c["status"], "identity_id": c["identity_id"],
                                "remaining_leads_now": before.get(cid, 0), "remaining_leads_after": after.get(cid, 0),
                                "finishes_at": done_at,
                                "bottleneck": _bottleneck(db, c, idents[c["identity_id"]], start, end)})

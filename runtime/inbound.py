@@ -23,13 +23,15 @@ import sqlite_utils
 
 from runtime.channels.email.store import effect_of
 from runtime.leads import CampaignInfo, QueuedJob, advance
-from storage.conversations import conversation_id
+from runtime.reply_tags import rule_tags
+from sequences.conversation_tags import INTERESTED, OUT_OF_OFFICE
+from storage.conversations import add_received, conversation_id, set_tags
 from storage.leads import lead_rows, load_campaign
 from sequences.step import Accepted, Blocked, Bounced, Event, InvitationWithdrawn, OutOfOffice, Replied
 from storage import inbound as inbound_db
 from storage import linkedin_invitations
 from storage import mail as mail_db
-from storage.activity import iso, record, set_positive
+from storage.activity import iso, record
 from storage.activity_kinds import Kind
 from storage.blocklist import BlockValueError, add_block
 from storage.contacts import get_contact
@@ -46,6 +48,8 @@ class Signal:
     hard: bool = True
     text: str = ""
     detail: dict | None = None  # kept in the activity record (an out-of-office's return date)
+    subject: str | None = None  # an email's, so a reply by hand can thread under it
+    message_id: str | None = None  # with its angle brackets
 
 
 _KIND = {
@@ -96,16 +100,25 @@ def apply(db: sqlite_utils.Database, sig: Signal, now: datetime, *,
     if sig.kind == "accepted":
         provider = lead["linkedin_id"] or lead["linkedin_url"] or ""
         linkedin_invitations.mark_accepted(db, identity_id, provider, sig.at)
-    elif sig.kind == "replied":
-        conv = conversation_id(db, identity_id=identity_id, contact_id=lead["contact_id"], channel=sig.channel,
-                               campaign_id=campaign_id, inbox_id=lead["inbox_id"], now=now)
-        inbound_db.add_reply(db, conversation_id=conv, at=sig.at, body=sig.text, enrollment_id=enrollment_id,
-                             positive=sig.positive)
-        if sig.positive:
-            set_positive(db, enrollment_id=enrollment_id, channel=sig.channel, positive=True, now=now,
-                         detail={"by": "sandbox"})
+    elif sig.kind in ("replied", "out_of_office"):
+        _record_message(db, sig, identity_id=identity_id, lead=lead, campaign_id=campaign_id, now=now)
     _, queued = advance(db, info, lead, _event(sig), now, identity_id=identity_id)
     return campaign_id, queued
+
+
+def _record_message(db: sqlite_utils.Database, sig: Signal, *, identity_id: int, lead: dict, campaign_id: int,
+                    now: datetime) -> None:
+    """The lead's message in its conversation, tagged by the rules (an out-of-office notice is
+    tagged so too: spec FAQ Q3, visible in the tag breakdown, never a reply). The sandbox
+    says itself whether its reply is positive (its text is a placeholder)."""
+    conv = conversation_id(db, identity_id=identity_id, contact_id=lead["contact_id"], channel=sig.channel,
+                           campaign_id=campaign_id, inbox_id=lead["inbox_id"], now=now)
+    add_received(db, conv, kind="reply" if sig.kind == "replied" else sig.kind, at=sig.at, body=sig.text,
+                 enrollment_id=lead["id"], subject=sig.subject, message_id=sig.message_id)
+    tags = rule_tags(sig.text, sig.subject or "") if sig.kind == "replied" else [OUT_OF_OFFICE]
+    if sig.positive and INTERESTED not in tags:
+        tags.insert(0, INTERESTED)
+    set_tags(db, conv, add=tags, now=now, by="sandbox" if sig.positive else "rules")
 
 
 def apply_mail(db: sqlite_utils.Database, now: datetime, *,
@@ -124,7 +137,9 @@ def apply_mail(db: sqlite_utils.Database, now: datetime, *,
             received = datetime.fromisoformat(mail.received_at)
             if effect.signal is not None:
                 results.append(apply(db, Signal(effect.signal, mail.outbox_key, received, channel="email",
-                                                hard=effect.hard, text=effect.text, detail=effect.detail),
+                                                hard=effect.hard, text=effect.text, detail=effect.detail,
+                                                subject=mail.subject or None,
+                                                message_id=f"<{mail.message_id}>" if mail.message_id else None),
                                          now, info_for=info_for))
             if effect.block is not None:
                 block_contact(db, contact_id=mail.contact_id, address=effect.block,

@@ -18,8 +18,10 @@ from storage import linkedin_invitations
 from storage.activity import record
 from storage.activity_kinds import DONE_KIND
 from storage.conversations import add_sent, conversation_id
+from storage.activity_kinds import Kind
 from storage.leads import lead_rows
 from storage.outbox import Claimed
+from storage.replies import is_manual
 
 LINKEDIN_MESSAGES = frozenset({"linkedin_message", "inmail", "linkedin_attachment", "voice_message"})
 
@@ -43,8 +45,10 @@ def record_side(db: sqlite_utils.Database, job: Claimed, *, identity_id: int, no
         conv = conversation_id(db, identity_id=identity_id, contact_id=job.contact_id, channel=channel,
                                campaign_id=job.campaign_id, inbox_id=job.inbox_id, now=now)
         body = job.payload.get("text") or "\n".join(job.payload.get("chunks") or ())
-        add_sent(db, conv, kind=job.action, at=now, subject=job.payload.get("subject") or None, body=body,
-                 message_id=job.message_id or f"<{job.key}@linkedin.enginy>", enrollment_id=job.enrollment_id)
+        add_sent(db, conv, kind="reply" if is_manual(job.payload) else job.action, at=now,
+                 subject=job.payload.get("subject") or None, body=body,
+                 message_id=job.message_id or f"<{job.key}@linkedin.enginy>", enrollment_id=job.enrollment_id,
+                 in_reply_to=job.payload.get("in_reply_to"))
 
 
 def settle(db: sqlite_utils.Database, info: CampaignInfo, job: Claimed, event: Event, now: datetime, *,
@@ -53,6 +57,13 @@ def settle(db: sqlite_utils.Database, info: CampaignInfo, job: Claimed, event: E
 
     Returns the jobs the step queued and when the lead is next due (`projected_due`,
     None if it does not wait for time), so the caller can tell its campaign actor."""
+    if is_manual(job.payload):
+        # a reply by hand: the lead's sequence has stopped, so it is logged and steps nothing
+        if isinstance(event, ActionDone):
+            record(db, kind=Kind.EMAIL_REPLY_SENT if job.channel == "email" else Kind.LINKEDIN_REPLY_SENT, now=now,
+                   campaign_id=job.campaign_id, enrollment_id=job.enrollment_id, contact_id=job.contact_id,
+                   identity_id=identity_id, channel=job.channel, detail={"key": job.key} | (detail or {}))
+        return [], None
     rows = lead_rows(db, [job.enrollment_id])
     if not rows:
         return [], None

@@ -19,6 +19,8 @@
   rows change), so an old demo's rows never override `enginy run --speed`.
 * Queues — every heartbeat publishes the queue monitor's view of each identity
   that changed (runtime/queue_publish.py), and once more on stop.
+* Forecast — a child process reruns `enginy forecast` for the monitor when the workspace
+  moved, at most every two minutes and 1/20 of a core (runtime/forecast_live.py).
 * Email — when the workspace has connected real (non-sandbox) inboxes, one IMAP
   watcher per inbox runs beside the actors, so replies, bounces, out-of-office
   and unsubscribes reach the leads; sandbox-only workspaces and simulations
@@ -42,6 +44,7 @@ from runtime.engine import Runtime
 from runtime.log import log_to
 from sequences.limits import speed_problem
 from runtime.lease import acquire, process_alive, release
+from runtime.forecast_live import LiveForecast
 from runtime.queue_publish import QueuePublisher
 from runtime.sandbox.world import SandboxWorld
 from storage import runtime_lease, secret_purges
@@ -75,9 +78,9 @@ class Service:
         self.speed = speed
         self.clock = trio.testing.MockClock(rate=speed) if speed != 1.0 else None
         self.workspace = workspace
+        self.queues = QueuePublisher(db)
         self.runtime = self._new_runtime()
         self._demo_seen = demo_rows(self.db)
-        self.queues = QueuePublisher(db)
         self._stop_asked = False
 
     def _new_runtime(self) -> Runtime:
@@ -86,6 +89,7 @@ class Service:
                           workspace=str(self.workspace) if self.workspace else None)
         if self.workspace is not None:  # inboxes connected later are picked up while running
             runtime.background.append(self._watch_mail)
+            runtime.background.append(LiveForecast(self.db, Path(database_path(self.db)), self.queues.rebuild_all).run)
         return runtime
 
     def request_stop(self) -> None:

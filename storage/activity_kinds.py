@@ -84,6 +84,9 @@ class Kind(enum.StrEnum):
     EMAIL_REPLY_RECEIVED = "email_reply_received"
     EMAIL_AUTO_REPLY_RECEIVED = "email_auto_reply_received"
     EMAIL_BOUNCED = "email_bounced"
+    # a reply by hand in a conversation (storage/replies.py): no sequence step, no milestone
+    LINKEDIN_REPLY_SENT = "linkedin_reply_sent"
+    EMAIL_REPLY_SENT = "email_reply_sent"
     TASK_COMPLETED = "task_completed"
     REPLY_TAGGED_POSITIVE = "reply_tagged_positive"
     REPLY_UNTAGGED_POSITIVE = "reply_untagged_positive"

@@ -26,6 +26,11 @@ REBUILDS: dict[str, dict[str, tuple[str, ...]]] = {
         "contact_search_insert": ("INSERT INTO contact_search (contact_search) VALUES ('rebuild')",),
         "contact_marks_insert": ("INSERT INTO contact_marks (contact_marks) VALUES ('rebuild')",),
         "contact_details_insert": ("INSERT INTO contact_details (contact_details) VALUES ('rebuild')",),
+        "contact_custom_keys_insert": (
+            "DELETE FROM contact_custom_keys",
+            "INSERT INTO contact_custom_keys (key, n) SELECT j.key, count(*) FROM contacts, json_each(contacts.custom) AS j"
+            " WHERE contacts.custom <> '{}' GROUP BY j.key",
+        ),
     },
     "enrollments": {
         # NOT INDEXED: one pass over the table, not an index walk with a row look-up each

@@ -1,12 +1,8 @@
 """What the Create Campaign wizard reads: lists to pick with the spec's filters, contacts
-to mark (paged by keyset), the workspace's tags and folders, and the launch checks.
+to mark (paged by keyset), the workspace's tags and folders, the audience's size.
 
-The wizard writes through storage/campaigns.py (create, update, launch) and
-storage/audience.py (enrolment); this module only reads. The launch checks
-live here, not in `launch_campaign`, because they read the audience and the
-identity's channels, which the CLI's plain launch has never required (a
-campaign may be launched empty and filled later); the wizard and
-`enginy campaigns check` say what is wrong before launching.
+The wizard writes through storage/campaigns.py (create, update), storage/audience.py
+(enrolment) and storage/launch.py (the launch checks and the launch); this module only reads.
 """
 
 from __future__ import annotations
@@ -16,9 +12,6 @@ from typing import Any, Literal
 import msgspec
 import sqlite_utils
 
-from sequences.model import channel_of, describe
-from sequences.validate import validate
-from storage.campaigns import sequence_of
 from storage.search import like
 
 ListSort = Literal["recent", "alpha"]
@@ -86,32 +79,3 @@ def audience_size(db: sqlite_utils.Database, campaign_id: int) -> int:
     """Contacts in the campaign, not removed."""
     return db.execute("SELECT count(*) FROM enrollments WHERE campaign_id = ? AND removed = 0",
                       [campaign_id]).fetchone()[0]
-
-
-def launch_problems(db: sqlite_utils.Database, campaign_id: int) -> list[str]:
-    """Why the campaign should not be launched yet, one line each (empty: ready).
-
-    No audience; each step with a validation error; an identity without the
-    channel a step needs (a connected inbox for email, LinkedIn for LinkedIn steps)."""
-    campaign = next(db.query("SELECT * FROM campaigns WHERE id = ?", [campaign_id]), None)
-    if campaign is None:
-        return [f"no campaign #{campaign_id}"]
-    problems = []
-    if audience_size(db, campaign_id) == 0:
-        problems.append("No audience: add a list or contacts (step 2)")
-    seq = sequence_of(campaign)
-    problems += [f"Sequence: {error.message}" for error in validate(seq)]
-    identity = next(db.query("SELECT name, linkedin_connected FROM identities WHERE id = ?",
-                             [campaign["identity_id"]]), None)
-    if identity is None:
-        return problems + ["The campaign has no identity"]
-    needs: dict[str, str] = {}
-    for node in seq.nodes:
-        needs.setdefault(channel_of(node), describe(node))
-    inboxes = db.execute("SELECT count(*) FROM inboxes WHERE identity_id = ? AND connected = 1",
-                         [campaign["identity_id"]]).fetchone()[0]
-    if "email" in needs and not inboxes:
-        problems.append(f"{identity['name']} has no connected inbox for {needs['email']}")
-    if "linkedin" in needs and not identity["linkedin_connected"]:
-        problems.append(f"{identity['name']} has no connected LinkedIn account for {needs['linkedin']}")
-    return problems

@@ -145,12 +145,15 @@ def iter_contacts(db: sqlite_utils.Database, *, list_id: int | None = None) -> I
 
 
 def custom_keys(db: sqlite_utils.Database, *, list_id: int | None = None) -> list[str]:
-    """Every custom field name in use (of a list's contacts), for export columns."""
+    """Every custom field name in use, sorted: the step form's variables and export columns.
+
+    The workspace's names are kept by triggers (m049: a few rows, whatever the number of
+    contacts); a list's are read from its members' fields (an export reads them all anyway)."""
+    if list_id is None:
+        return [r[0] for r in db.execute("SELECT key FROM contact_custom_keys WHERE n > 0 ORDER BY key")]
     where, params = _contact_filter(None, list_id)
-    sql = "SELECT DISTINCT j.key FROM contacts, json_each(contacts.custom) AS j"
-    if where:
-        sql += " WHERE " + where.replace("id IN", "contacts.id IN")
-    return sorted(r[0] for r in db.execute(sql + " ORDER BY 1", params))
+    sql = "SELECT DISTINCT j.key FROM contacts, json_each(contacts.custom) AS j WHERE "
+    return sorted(r[0] for r in db.execute(sql + where.replace("id IN", "contacts.id IN"), params))
 
 
 def get_contact(db: sqlite_utils.Database, contact_id: int) -> Contact | None:

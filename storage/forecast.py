@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import sqlite_utils
 
 from storage.activity import iso
+from storage.runtime_state import get_state, set_state
 
 ACTIVE = ("running", "scheduled")
 REMAINING = "status IN ('not_started', 'in_progress') AND removed = 0"
@@ -95,3 +96,26 @@ def last_change(db: sqlite_utils.Database, campaign_id: int, after: datetime, un
     """The latest change to one of the campaign's leads in (after, until]."""
     return db.execute("SELECT MAX(updated_at) FROM enrollments WHERE campaign_id = ? AND updated_at > ?"
                       " AND updated_at <= ?", [campaign_id, iso(after), iso(until)]).fetchone()[0]
+
+
+# -- the forecast the queue monitor shows (runtime/forecast_live.py keeps it) ----------
+
+LIVE = "live_forecast"  # runtime_state key: the last report, as JSON
+
+
+def inputs_stamp(db: sqlite_utils.Database) -> tuple:
+    """What a forecast's outcome depends on, cheaply: the ledger and activity grow with every action,
+    a campaign's status and an identity's settings change its course (rowid maxima are O(1))."""
+    return db.execute(
+        "SELECT (SELECT MAX(rowid) FROM action_ledger), (SELECT MAX(rowid) FROM activity),"
+        " (SELECT group_concat(id || status, ',') FROM campaigns),"
+        " (SELECT group_concat(updated_at, ',') FROM identities)").fetchone()
+
+
+def save_live(db: sqlite_utils.Database, report_json: str) -> None:
+    set_state(db, LIVE, report_json)
+
+
+def live(db: sqlite_utils.Database) -> str | None:
+    """The last forecast kept for the monitor (JSON of `enginy forecast --json`), if any."""
+    return get_state(db, LIVE)

@@ -21,13 +21,6 @@ def answered_delivery(db: sqlite_utils.Database, outbox_key: str) -> EnrollmentR
     return EnrollmentRef(enrollment_id=r[0], campaign_id=r[1], identity_id=r[2]) if r else None
 
 
-def add_reply(db: sqlite_utils.Database, *, conversation_id: int, at: datetime, body: str,
-              enrollment_id: int, positive: bool) -> None:
-    """The lead's reply, as an inbound message of its conversation."""
-    db.execute("INSERT INTO messages (conversation_id, direction, kind, at, body, enrollment_id, positive)"
-               " VALUES (?, 'in', 'reply', ?, ?, ?, ?)", [conversation_id, iso(at), body, enrollment_id, int(positive)])
-
-
 def active_enrollments(db: sqlite_utils.Database, contact_id: int) -> list[EnrollmentRef]:
     """The contact's enrollments a blocklisting finishes (not started, in progress, paused, error)."""
     rows = db.execute("SELECT e.id, e.campaign_id, k.identity_id FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id"

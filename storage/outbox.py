@@ -80,7 +80,12 @@ def load(db: sqlite_utils.Database, outbox_id: int) -> dict | None:
 
 
 def why_not(row: dict) -> str | None:
-    """The pre-send re-check: None when the job may go out, else why it must not."""
+    """The pre-send re-check: None when the job may go out, else why it must not.
+
+    A reply by hand (no sequence node, storage/replies.py) answers a lead whose
+    sequence has stopped: only a removal or the blocklist stops it."""
+    if row["node_id"] is None and row["key"].startswith("reply:"):
+        return "removed from the campaign" if row["removed"] else "blocklisted" if row["blocked"] else None
     if row["campaign_status"] != "running":
         return "campaign not running"
     if row["removed"]:

@@ -53,6 +53,21 @@ class Blocked(msgspec.Struct):
     count: int
 
 
+class CampaignForecast(msgspec.Struct):
+    campaign: int
+    name: str
+    remaining_leads: int  # not started or in progress when the forecast started
+    finishes_at: str | None  # ISO; None: not within the forecast's days
+    bottleneck: str | None  # the cap that holds it back most, named as its bucket ("invitations")
+    utilization: float | None  # that cap's done ÷ allowed over the forecast
+
+
+class Forecast(msgspec.Struct):
+    start: str  # workspace time the forecast ran from (its age)
+    days: float
+    campaigns: list[CampaignForecast]
+
+
 class IdentityQueue(msgspec.Struct):
     id: int
     name: str
@@ -61,6 +76,10 @@ class IdentityQueue(msgspec.Struct):
     buckets: list[Bucket]
     lanes: list[Lane]
     blocked: list[Blocked]
+    # counted actions per hour over the last day, oldest first; the last is the current hour so far
+    # (a default: views published before it existed still read)
+    per_hour: list[int] = msgspec.field(default_factory=list)
+    forecast: Forecast | None = None  # the identity's running campaigns, from the runtime's last forecast
 
 
 class QueueView(msgspec.Struct):
@@ -119,6 +138,45 @@ def count_since(db: sqlite_utils.Database, identity_id: int, bucket: str, since:
     """The identity's counted actions of a bucket since `since` (the `action_ledger_bucket` index)."""
     return db.execute("SELECT COUNT(*) FROM action_ledger WHERE identity_id = ? AND bucket = ? AND at >= ?",
                       [identity_id, bucket, iso(since)]).fetchone()[0]
+
+
+def actions_per_hour(db: sqlite_utils.Database, identity_id: int, buckets: tuple[str, ...],
+                     since: datetime) -> dict[str, int]:
+    """The identity's ledger entries of these buckets since `since`, by UTC hour ('2026-03-02T09' → n):
+    one range of the `action_ledger_bucket` index per bucket, counted in SQL (times are stored in UTC)."""
+    return dict(db.execute(
+        "SELECT substr(at, 1, 13), COUNT(*) FROM action_ledger WHERE identity_id = ?"
+        f" AND bucket IN ({','.join('?' * len(buckets))}) AND at >= ? GROUP BY 1",
+        [identity_id, *buckets, iso(since)]).fetchall())
+
+
+# -- which identities this connection's writes touched -----------------------------
+
+# (table, the identity of a row as a trigger sees it through `r`: new or old)
+_IDENTITY_OF = (("action_ledger", "r.identity_id"), ("outbox", "r.identity_id"), ("campaigns", "r.identity_id"),
+                ("inboxes", "r.identity_id"), ("identities", "r.id"),
+                ("enrollments", "(SELECT identity_id FROM campaigns WHERE id = r.campaign_id)"))
+
+
+def watch_changes(db: sqlite_utils.Database) -> None:
+    """Note the identity of every row this connection writes in the tables a queue view reads.
+
+    TEMP triggers: they live and fire in this connection only (the runtime's), so the schema, other
+    processes and simulations never see them; other processes' commits show in `data_version`."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS queue_touched (identity_id INTEGER PRIMARY KEY)")
+    for table, identity in _IDENTITY_OF:
+        for event, rows in (("INSERT", ("new",)), ("UPDATE", ("old", "new")), ("DELETE", ("old",))):
+            body = " ".join(f"INSERT OR IGNORE INTO queue_touched SELECT {identity.replace('r.', f'{r}.')};"
+                            for r in rows)
+            db.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS queue_touched_{table}_{event.lower()}"
+                       f" AFTER {event} ON main.{table} BEGIN {body} END")
+
+
+def touched_identities(db: sqlite_utils.Database) -> set[int]:
+    """The identities written since the last call (`watch_changes`), forgotten as they are read."""
+    ids = {r[0] for r in db.execute("SELECT identity_id FROM queue_touched").fetchall() if r[0] is not None}
+    db.execute("DELETE FROM queue_touched")
+    return ids
 
 
 # -- the published views ------------------------------------------------------------

@@ -220,6 +220,7 @@ class Conversation(Record, kw_only=True):
     tags: list[str] = msgspec.field(default_factory=list)
     created_at: str
     updated_at: str
+    unread: bool = False
 
 
 class Message(Record, kw_only=True):

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sequences.model import Sequence
 from storage.audience import add_list
-from storage.campaign_setup import ListFilter, audience_size, campaign_facets, launch_problems, list_facets, pick_lists
+from storage.campaign_setup import ListFilter, audience_size, campaign_facets, list_facets, pick_lists
+from storage.launch import launch_problems
 from storage.campaigns import create_campaign, update_campaign
 from storage.identities import connect_sandbox, create_identity
 from tests.support.campaign_workspace import NOW, add_contacts, make_workspace

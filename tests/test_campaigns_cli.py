@@ -92,10 +92,10 @@ def test_bad_create_input_writes_nothing(ws, args, needle):
 def test_pause_resume_archive_and_the_archived_rule(ws):
     ok_json(ws, "campaigns", "create", "--template", "Email Only", "--identity", "Ada")
     assert "only a running or scheduled campaign can be paused" in fails(ws, "campaigns", "pause", "1")
-    sched = ok_json(ws, "campaigns", "launch", "1", "--at", "2099-01-01T09:00+01:00")
+    sched = ok_json(ws, "campaigns", "launch", "1", "--at", "2099-01-01T09:00+01:00", "--force")  # (empty: launched anyway)
     assert sched["status"] == "scheduled" and sched["scheduled_at"] == "2099-01-01T08:00:00+00:00"
     assert "give the time zone" in fails(ws, "campaigns", "launch", "1", "--at", "2099-01-01T09:00")
-    assert ok_json(ws, "campaigns", "launch", "1")["status"] == "running"
+    assert ok_json(ws, "campaigns", "launch", "1", "--force")["status"] == "running"
     assert ok_json(ws, "campaigns", "pause", "1")["status"] == "paused"
     assert ok_json(ws, "campaigns", "resume", "1")["status"] == "running"
     assert ok_json(ws, "campaigns", "archive", "1")["status"] == "archived"

@@ -87,7 +87,7 @@ def test_a_refused_command_says_which_and_why_in_one_line_and_nothing_is_written
 
 
 def test_a_launched_campaign_takes_delays_and_texts_and_refuses_structure_with_the_lock_message(ws):
-    ok_json(ws, "campaigns", "launch", "Draft")
+    ok_json(ws, "campaigns", "launch", "Draft", "--force")  # (no audience: the lock is the point here)
     line = fails(ws, "campaigns", "edit", "Draft", "--command", '{"command": "delete", "node": "msg2"}')
     assert line.startswith("enginy: --command 1 (delete a step): step msg2 (LinkedIn message) was removed")
     assert line.endswith(HINT)

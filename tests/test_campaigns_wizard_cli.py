@@ -22,18 +22,46 @@ def ws(ws):
     return ws
 
 
-def test_check_names_each_problem_and_launch_check_refuses(ws):
+def test_check_names_each_problem_and_every_launch_refuses_until_forced(ws):
     ok_json(ws, "campaigns", "create", "--template", "LinkedIn + Email", "--identity", "Bo", "--name", "Multi")
     r = enginy(ws, "campaigns", "check", "Multi", "--json")
     assert r.returncode == 1
     report = json.loads(r.stdout)
-    assert report["ready"] is False
+    assert report["ready"] is False and report["blocking"] == []
     assert report["problems"][0] == "No audience: add a list or contacts (step 2)"
     assert any("Bo has no connected inbox for step email" in p for p in report["problems"])
     assert any("Bo has no connected LinkedIn account" in p for p in report["problems"])
-    line = fails(ws, "campaigns", "launch", "Multi", "--check")
-    assert "not launched: No audience" in line
+    # a plain launch (no --check) runs the same checks: refused, each problem on its line, exit 1
+    r = enginy(ws, "campaigns", "launch", "Multi")
+    assert r.returncode == 1 and r.stdout == "" and "Traceback" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert lines[0] == "enginy: campaign #1 'Multi' not launched:"
+    assert lines[1:4] == [f"  - {p}" for p in report["problems"]] and "--force" in lines[-1]
+    r = enginy(ws, "campaigns", "launch", "Multi", "--json")
+    assert r.returncode == 1 and json.loads(r.stdout) == {
+        "id": 1, "name": "Multi", "launched": False, "problems": report["problems"], "blocking": [],
+        "forceable": True}
     assert ok_json(ws, "campaigns", "status", "Multi")["status"] == "draft"
+    # --force: the leads will wait for the channels (the spec: email steps block until an inbox is connected)
+    assert ok_json(ws, "campaigns", "launch", "Multi", "--force")["status"] == "running"
+
+
+def test_a_step_with_a_validation_error_is_never_forced(ws):
+    ok_json(ws, "campaigns", "create", "--template", "Email Only", "--identity", "Ada", "--list", "Leads",
+            "--name", "Broken")
+    db = open_workspace(ws).open_db()
+    sequence = json.loads(db.execute("SELECT sequence FROM campaigns WHERE id = 1").fetchone()[0])
+    email = next(n for n in sequence["nodes"] if n["kind"] == "email")
+    email["body"] = ""
+    db.execute("UPDATE campaigns SET sequence = ? WHERE id = 1", [json.dumps(sequence)])
+    db.conn.commit()
+    db.conn.close()
+    r = enginy(ws, "campaigns", "launch", "Broken", "--force", "--json")
+    report = json.loads(r.stdout)
+    assert r.returncode == 1 and report["forceable"] is False
+    assert report["blocking"] and all(p.startswith("Sequence: ") for p in report["blocking"])
+    assert "Fix the sequence first" in enginy(ws, "campaigns", "launch", "Broken").stderr
+    assert ok_json(ws, "campaigns", "status", "Broken")["status"] == "draft"
 
 
 def test_check_passes_then_launch_with_schedule(ws):

@@ -8,6 +8,7 @@ after the Runtime ran on an autojump clock; the screen is driven with Pilot.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,10 @@ from runtime.sandbox.world import SandboxWorld
 from runtime.service import Service
 from sequences.model import ConnectionRequest, Sequence, VisitProfile
 from sequences.statuses import Substatus
+from storage import runtime_lease
 from storage.db import connect, transaction
+from storage.forecast import save_live
+from storage.timeline import save_position
 from storage.queue_view import publish, published
 from storage.workspace import open_workspace
 from tests.support.campaign_workspace import enginy, fails
@@ -97,7 +101,15 @@ def test_enginy_queue_json_shape_without_a_runtime(after_run: Path) -> None:
     out = json.loads(r.stdout)
     assert list(out) == ["identities"] and len(out["identities"]) == 3
     ident = out["identities"][0]
-    assert list(ident) == ["id", "name", "timezone", "working_hours", "buckets", "lanes", "blocked"]
+    assert list(ident) == ["id", "name", "timezone", "working_hours", "buckets", "lanes", "blocked", "per_hour",
+                           "forecast"]
+    # actions per hour over the last day: 24 clock hours, the last one the current; every counted action
+    first = (datetime.fromisoformat(ident["working_hours"]["local_time"]).astimezone(ZoneInfo("UTC"))
+             .replace(minute=0, second=0) - timedelta(hours=23))
+    assert len(ident["per_hour"]) == 24 and sum(ident["per_hour"]) == q(
+        ws, "SELECT COUNT(*) FROM action_ledger WHERE identity_id = ? AND bucket != 'conversation' AND at >= ?",
+        ident["id"], first.isoformat())[0][0] > 0
+    assert ident["forecast"] is None  # no runtime kept one here (test_live_forecast…)
     assert list(ident["working_hours"]) == ["open", "local_time", "next_change"]
     assert all(list(b) == ["name", "used", "limit", "window", "next_refill"] for b in ident["buckets"])
     assert [b["name"] for b in ident["buckets"]][:7] == [
@@ -116,13 +128,32 @@ def test_enginy_queue_json_shape_without_a_runtime(after_run: Path) -> None:
     assert [i["id"] for i in one["identities"]] == [ident["id"]]
     text = enginy(ws, "queue").stdout
     assert "\x1b" not in text and "working hours" in text and "Missing contact email" in text
+    assert "actions per hour, last 24 h: " in text and "forecast: none yet" in text
     assert "no identity 'Nobody'" in fails(ws, "queue", "--identity", "Nobody")
 
 
-def _published_ws(template: Path, tmp_path: Path) -> Path:
+# A forecast as the runtime keeps it (`enginy forecast --json`'s report), fixed for the screen's tests.
+FORECAST = {"start": "2026-03-02T08:55:00+00:00", "end": "2026-04-01T08:55:00+00:00", "sim_days": 30.0, "campaigns": [
+    {"campaign": 1, "name": "Q4 Fintech CFOs", "identity_id": 1, "remaining_leads_now": 409, "finishes_at": None,
+     "bottleneck": {"identity": "x", "cap": "connection_request", "utilization": 1.0}},
+    {"campaign": 2, "name": "Spain SaaS founders", "identity_id": 1, "remaining_leads_now": 12,
+     "finishes_at": "2026-03-05T16:20:00+00:00", "bottleneck": {"identity": "x", "cap": "email", "utilization": 0.45}}]}
+
+
+def _published_ws(template: Path, tmp_path: Path, *, forecast: dict | None = None) -> Path:
     ws = tmp_path / "ws"
     shutil.copytree(template, ws)
     db = connect(ws / "enginy.db")
+    if forecast is not None:  # its campaigns, on the first identity
+        first = q(ws, "SELECT MIN(id) FROM identities")[0][0]
+        report = {**forecast, "campaigns": [{**c, "identity_id": first} for c in forecast["campaigns"]]}
+        with transaction(db):
+            save_live(db, json.dumps(report))
+            for hours_ago in range(1, 12):  # a working day's actions, more in the morning: the sparkline's shape
+                for k in range((13 - hours_ago) // 2):  # 36 visits in all, within the day's 50
+                    db.execute("INSERT INTO action_ledger (at, identity_id, bucket) VALUES (?, ?, 'profile_visit')",
+                               [(NOW - timedelta(hours=hours_ago, minutes=k)).astimezone(ZoneInfo("UTC")).isoformat(),
+                                first])
     QueuePublisher(db).publish(NOW - timedelta(minutes=5))
     db.close()
     return ws
@@ -210,3 +241,105 @@ def test_the_publisher_builds_only_when_something_shown_may_have_changed(seeded:
     assert publisher.publish(NOW + timedelta(seconds=30)) >= 1 and len(builds) == 2 * identities
     publisher.publish(NOW + timedelta(minutes=1))  # a new minute: local times and windows move
     assert len(builds) == 3 * identities
+    with transaction(db):  # the heartbeat's own rows: nothing shown changed
+        runtime_lease.beat(db, NOW)
+        save_position(db, NOW + timedelta(minutes=1, seconds=1))
+    assert publisher.publish(NOW + timedelta(minutes=1, seconds=2)) == 0 and len(builds) == 3 * identities
+    with transaction(db):  # the runtime's own write about one identity: only its view is built again
+        db.execute("UPDATE outbox SET updated_at = updated_at WHERE id = (SELECT MIN(id) FROM outbox"
+                   " WHERE identity_id = 2)")
+        db.execute("UPDATE identities SET inmail_credits = inmail_credits + 1 WHERE id = 2")
+    assert publisher.publish(NOW + timedelta(minutes=1, seconds=3)) == 1 and len(builds) == 3 * identities + 1
+
+
+def test_live_forecast_is_kept_and_shown_per_identity(tmp_path: Path) -> None:
+    """The runtime's forecast child (the one `enginy forecast`) on a workspace whose invitation cap (5 a day)
+    cannot empty a 300-lead campaign: kept, then in each identity's view with the cap as bottleneck."""
+    from runtime.forecast_live import LiveForecast
+    from tests.test_forecast import build as forecast_workspace
+
+    folder, small, huge = forecast_workspace(tmp_path)
+    db = connect(folder / "enginy.db")
+    publisher = QueuePublisher(db)
+    publisher.publish(NOW)
+    assert published(db)[0].view.forecast is None
+    assert trio.run(LiveForecast(db, folder / "enginy.db", publisher.rebuild_all).refresh)
+    assert publisher.publish(NOW + timedelta(seconds=1)) == 1  # the same minute, nothing written: still shown
+    assert published(db)[0].view.forecast is not None
+    view = build(db, NOW).identities[0]
+    assert view.forecast is not None and view.forecast.days == 30
+    by_id = {c.campaign: c for c in view.forecast.campaigns}
+    assert set(by_id) == {small, huge}
+    assert by_id[huge].finishes_at is None and by_id[huge].bottleneck == "invitations"
+    assert by_id[huge].remaining_leads == 300 and by_id[small].finishes_at is not None
+    out = json.loads(enginy(folder, "queue", "--json").stdout)
+    assert out["identities"][0]["forecast"]["campaigns"][1]["bottleneck"] == "invitations"
+    assert re.search(r"#\d+ Huge: 300 leads left, not within 30 days; bottleneck invitations at \d+%",
+                     enginy(folder, "queue").stdout)
+
+
+@pytest.mark.asyncio
+async def test_queues_screen_shows_actions_per_hour_and_the_forecast_in_80_columns(seeded: Path,
+                                                                                    tmp_path: Path) -> None:
+    ws = _published_ws(seeded, tmp_path, forecast=FORECAST)
+    app = EnginyApp(open_workspace(ws), wall=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("Q")
+        await until(pilot, lambda: isinstance(app.screen, QueuesScreen) and app.screen.shown, "the Queues screen")
+        view = app.screen.shown[0][0]
+        assert len(view.per_hour) == 24
+        panel = app.screen.query(".queue-panel").first()
+        lines = str(panel.render()).splitlines()
+        spark = next(line for line in lines if line.startswith("Actions/h"))
+        assert len(spark) <= 78 and spark.endswith(f"{sum(view.per_hour):,} in 24 h")  # all of it in the panel
+        text = str(panel.render())
+        assert "Q4 Fintech CFOs" in text and re.search(r"not within 30 d +· invitations 100% · 409 left", text)
+        assert re.search(r"Spain SaaS founders +done Thu 05 \d\d:\d\d +· email 45% · 12 left", text)
+        # oldest hour first; the busiest (6 visits) full height, the others in proportion, none a dot
+        assert spark.startswith("Actions/h ·············▂▃▃▄▄▆▆▇▇█▂  peak 6 · 36 in 24 h")
+        assert all(len(line) <= 74 for line in lines)  # nothing wraps inside the panel at 80 columns
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+def test_queues_forecast_snapshot(snap_compare, seeded: Path, tmp_path: Path, size) -> None:
+    """The first identity's sparkline (a day of actions) and its campaigns' forecast."""
+    ws = _published_ws(seeded, tmp_path, forecast=FORECAST)
+
+    async def open_queues(pilot) -> None:
+        pilot.app.sub_title = "snapshot"
+        await pilot.press("Q")
+        for _ in range(3):
+            await pilot.pause(0.2)
+        if size[0] < 100:  # at 80x24 the panel's end is two pages down; at 160x48 all of it shows
+            await pilot.press("pagedown", "pagedown")
+            await pilot.pause(0.2)
+
+    assert snap_compare(EnginyApp(open_workspace(ws), wall=lambda: NOW), terminal_size=size, run_before=open_queues)
+
+
+def test_a_new_minute_builds_from_what_was_read_and_matches_a_fresh_build(after_run: Path, tmp_path: Path,
+                                                                           monkeypatch) -> None:
+    """Nothing written, the clock moves (a minute, past the hour, past midnight): the publisher reads
+    nothing again, yet every view equals one built from storage at that time (rolling windows emptied,
+    day caps refilled, the sparkline shifted)."""
+    import runtime.queue_publish as publish_module
+
+    ws = tmp_path / "ws"
+    shutil.copytree(after_run, ws)
+    db = connect(ws / "enginy.db")
+    start = datetime.fromisoformat(q(ws, "SELECT MAX(at) FROM action_ledger")[0][0]) + timedelta(seconds=1)
+    reads = []
+    real = publish_module.Reads
+    monkeypatch.setattr(publish_module, "Reads", lambda *a: reads.append(1) or real(*a))
+    publisher = QueuePublisher(db)
+    publisher.publish(start)
+    identities = len(reads)
+    used = [b.used for p in published(db) for b in p.view.buckets]
+    assert sum(used) > 0 and sum(sum(p.view.per_hour) for p in published(db)) > 0  # something to move
+    for later in (timedelta(minutes=1), timedelta(minutes=61), timedelta(hours=30)):
+        publisher.publish(start + later)
+        fresh = [msgspec.json.encode(v) for v in build(db, start + later).identities]
+        assert [msgspec.json.encode(p.view) for p in published(db)] == fresh, later
+    assert [b.used for p in published(db) for b in p.view.buckets] != used  # the day's caps came back
+    assert sum(sum(p.view.per_hour) for p in published(db)) == 0  # a day and more without an action
+    assert len(reads) == identities  # read once, built four times

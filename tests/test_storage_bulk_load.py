@@ -28,6 +28,7 @@ def derived(db) -> dict:
         "marked": rows("SELECT rowid FROM contact_marks WHERE contact_marks MATCH '\"@\"'"),
         "counts": rows("SELECT campaign_id, status, node_id, n FROM enrollment_counts WHERE n != 0"),
         "milestones": rows("SELECT campaign_id, milestones, n FROM enrollment_milestone_counts WHERE n != 0"),
+        "custom keys": rows("SELECT key, n FROM contact_custom_keys WHERE n != 0"),
     }
 
 
@@ -58,7 +59,8 @@ def test_a_bulk_fill_derives_what_row_by_row_triggers_derive(tmp_path):
 def test_the_triggers_are_back_afterwards(tmp_path):
     db = built(tmp_path, "bulk.db", bulk=True)
     before = {t: insert_triggers(db, t) for t in TABLES}
-    assert set(before["contacts"]) == {"contact_search_insert", "contact_marks_insert", "contact_details_insert"}
+    assert set(before["contacts"]) == {"contact_search_insert", "contact_marks_insert", "contact_details_insert",
+                                       "contact_custom_keys_insert"}
     with transaction(db):
         db.execute("INSERT INTO contacts (id, first_name, last_name, created_at, updated_at)"
                    " VALUES (99999, 'Zebedee', 'Ng', 'now', 'now')")

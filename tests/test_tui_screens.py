@@ -103,9 +103,11 @@ async def test_dashboard_actions_are_intents_and_destructive_ones_ask(ws: Path) 
     app = app_for(ws)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("2")  # Draft: launch it
+        await pilot.press("2")  # Draft: launch it (it asks first: tests/test_tui_launch.py)
         await settle(pilot)
         await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the launch confirmation")
+        await pilot.press("y")
         await settle(pilot)
         assert q(ws, "SELECT status FROM campaigns WHERE id = 6") == [("running",)]
         await pilot.press("1")

@@ -13,6 +13,8 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,14 +58,28 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@contextmanager
+def demo_in_tmux(folder: Path, cols: int, rows: int, *, speed: int = 7200) -> Iterator[list[str]]:
+    """`enginy demo --speed S` on `folder` in a `cols`×`rows` tmux session on a private socket (the
+    tmux command prefix is yielded); afterwards the session is gone, and so is the demo's runtime
+    if it outlived it (a failed test must not leave one running)."""
+    tmux = ["tmux", "-L", f"enginy-test-{os.getpid()}"]
+    subprocess.run([*tmux, "new-session", "-d", "-s", "t", "-x", str(cols), "-y", str(rows),
+                    f"env -u COLUMNS -u LINES {ENGINY} --workspace {folder} demo --speed {speed}; sleep 30"],
+                   check=True)
+    subprocess.run([*tmux, "resize-window", "-t", "t", "-x", str(cols), "-y", str(rows)], capture_output=True)
+    try:
+        yield tmux
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+        runtime = _runtime_pid(folder)  # its lease row: still there only while it runs
+        if runtime is not None and _alive(runtime):
+            os.kill(runtime, signal.SIGTERM)
+
+
 def test_demo_in_a_real_terminal(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
-    tmux = ["tmux", "-L", f"enginy-test-{os.getpid()}"]
-    subprocess.run([*tmux, "new-session", "-d", "-s", "t", "-x", "150", "-y", "44",
-                    f"env -u COLUMNS -u LINES {ENGINY} --workspace {folder} demo --speed 7200; sleep 30"], check=True)
-    subprocess.run([*tmux, "resize-window", "-t", "t", "-x", "150", "-y", "44"], capture_output=True)
-    runtime = None
-    try:
+    with demo_in_tmux(folder, 150, 44) as tmux:
         screen = _wait_for(tmux, lambda s: "Q4 Fintech CFOs" in s and "Active 5" in s, timeout=30)
         assert "Spain SaaS founders" in screen and "Lucía Ortega" in screen
         runtime = _runtime_pid(folder)
@@ -100,11 +116,6 @@ def test_demo_in_a_real_terminal(tmp_path: Path) -> None:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
         wait_until(lambda: not _alive(runtime), timeout=15, interval=0.2,
                    what="the demo's runtime to end: it must not outlive the demo")
-    finally:
-        subprocess.run([*tmux, "kill-server"], capture_output=True)
-        runtime = runtime or _runtime_pid(folder)
-        if runtime is not None and _alive(runtime):
-            os.kill(runtime, signal.SIGTERM)
 
 
 def test_the_sequence_editor_through_the_palette_in_an_80x24_terminal(tmp_path: Path) -> None:

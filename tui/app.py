@@ -31,14 +31,16 @@ from storage.demo_clock import demo_clock, set_demo_clock
 from storage.reader import ChangeWatch, Reader
 from storage.timeline import workspace_time
 from storage.workspace import Workspace
+from tui import textual_fixes
 from tui.commands import ScreenCommands
 from tui.screens.modals import HelpScreen
 from tui.text import clean
 
+textual_fixes.apply()
+
 POLL_SECONDS = 0.25
 RUNTIME_CHECK_POLLS = 8  # every 2 s: is a runtime stuck waiting (a lock, a full disk)?
 CAMPAIGN_VIEW = "campaign"  # the name of the kept campaign view (open_campaign)
-BUILD_AHEAD_SECONDS = 0.3  # after the app starts, the campaign view is built while the dashboard idles
 
 
 @dataclass
@@ -138,29 +140,6 @@ class EnginyApp(App[None]):
         self._changes = ChangeWatch(self.workspace.db_path)
         self.data_version = self._changes.version()
         self.run_worker(self._poll(), group="poll", exit_on_error=False)
-        self.set_timer(BUILD_AHEAD_SECONDS, self._build_campaign_view)
-
-    def _build_campaign_view(self) -> None:
-        """Build the kept campaign view ahead, while the dashboard waits for the user's enter.
-
-        Why: even kept, the view's first open had to build it (~60 widgets composed, mounted,
-        styled and laid out: ~100 ms of the UI thread). Pushed and popped at once (no frame is
-        drawn in between, so it never shows), it is composed, mounted and styled on the UI
-        thread's idle time, and laid out at the screen's size as it handles its (queued)
-        resume; open_campaign then only points it at a campaign. Tried again later if the
-        dashboard is not the screen shown now (a dialog is open on it)."""
-        from tui.screens.campaign import CampaignScreen
-        from tui.screens.dashboard import DashboardScreen
-
-        if self.is_screen_installed(CAMPAIGN_VIEW) or not self.is_running or len(self.screen_stack) < 2:
-            return  # a campaign was opened already (that built it), or the app is ending
-        if not isinstance(self.screen, DashboardScreen):
-            self.set_timer(BUILD_AHEAD_SECONDS, self._build_campaign_view)
-            return
-        view = CampaignScreen(self.ctx, None)
-        self.install_screen(view, CAMPAIGN_VIEW)
-        self.push_screen(view)
-        self.pop_screen()
 
     def open_campaign(self, campaign_id: int, tab: str = "overview") -> AwaitMount:
         """Show the campaign view of `campaign_id` on `tab` (the dashboard's enter).
@@ -175,7 +154,7 @@ class EnginyApp(App[None]):
         if self.is_screen_installed(CAMPAIGN_VIEW):
             view = self.get_screen(CAMPAIGN_VIEW, CampaignScreen)
             if view in self.screen_stack or not view.is_mounted:
-                # (shown already, or still being built ahead) a view of its own for this open, not kept
+                # (shown already, or still being built) a view of its own for this open, not kept
                 view = CampaignScreen(self.ctx, campaign_id, tab=tab)
             else:
                 view.show_campaign(campaign_id, tab)

@@ -40,11 +40,14 @@ class EmailJobs:
             if inbox is None:
                 raise EmailDisconnected("the inbox that started this conversation is not connected")
             p = job.payload
-            thread = self.thread_of(job.enrollment_id) if p.get("thread") else None
+            if p.get("manual"):  # a reply by hand threads under the lead's message it answers
+                thread = p.get("in_reply_to")
+            else:
+                thread = self.thread_of(job.enrollment_id) if p.get("thread") else None
             sent = await self.driver.send(OutgoingEmail(
                 inbox_id=inbox["id"], sender=inbox["email"], to=job.email or "", subject=p.get("subject", ""),
                 text=p.get("text", ""), html=p.get("html", ""), message_id=job.message_id or "",
-                in_reply_to=thread), SendKey(job.key, job.first_attempt_at, job.resumed, job.accepted))
+                in_reply_to=thread, references=tuple(p.get("references") or ()) if p.get("manual") else ()), SendKey(job.key, job.first_attempt_at, job.resumed, job.accepted))
         except EmailError as exc:
             return self._failed(exc)
         return Done(sent.message_id, sent.reconciled)

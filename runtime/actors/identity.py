@@ -51,6 +51,7 @@ from storage.identities import linkedin_lost
 from storage.inboxes import connected_inboxes, list_inboxes, set_connected
 from storage.lanes import queued_jobs, restamp
 from storage.leads import decode_state, encode, lead_rows, lead_state, load_campaign, save_columns
+from storage.replies import REPLY_SORT_KEY, pending_replies
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -93,6 +94,7 @@ class IdentityActor:
         self.cancel_scope = trio.CancelScope()
         # Tasks that live and die with this actor (its LinkedIn poller), started in its nursery.
         self.companions: list[Callable[[], Awaitable[None]]] = []
+        self._replies_filed: set[int] = set()  # replies by hand already in a lane (this run)
 
     # -- jobs in --------------------------------------------------------------
 
@@ -110,6 +112,14 @@ class IdentityActor:
         # new job's lead must be told why.
         if self.waiting.filed(lane_of(job), job.outbox_id) or first:
             self._work[queue_of(job.bucket)].set()
+
+    def pick_up_replies(self) -> None:
+        """File the replies by hand the user queued since (storage/replies.py): ahead of the
+        campaign jobs of their lane, under the same caps."""
+        for r in pending_replies(self.db, self.id):
+            if r.state == "queued" and r.outbox_id not in self._replies_filed:
+                self._replies_filed.add(r.outbox_id)
+                self.file(QueuedJob(r.outbox_id, r.campaign_id, r.bucket, r.inbox_id, REPLY_SORT_KEY))
 
     def _count(self, job: QueuedJob, delta: int) -> None:
         if self.lanes.count(job, delta):
@@ -148,7 +158,7 @@ class IdentityActor:
             with transaction(self.db):
                 outbox.fail_queued(self.db, job.outbox_id, error, now)
                 leads = lead_rows(self.db, [row["enrollment_id"]])
-                if info is None or not leads:
+                if info is None or not leads or row["node_id"] is None:  # a reply by hand steps no lead
                     continue
                 state, _ = advance(self.db, info, leads[0], failed(row["node_id"], substatus), now,
                                    identity_id=self.id)
@@ -178,6 +188,7 @@ class IdentityActor:
                 outbox.recover(self.db, self.id, now)
             self.lanes.start(now)
             self._fail_lanes((limits.EMAIL,), self._lost)  # queued on an inbox disconnected since
+            self.pick_up_replies()
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._receive)
                 nursery.start_soon(self._loop, "linkedin")
@@ -372,6 +383,8 @@ class IdentityActor:
             outbox.release(self.db, job, now, state="cancelled", error=error)
         if had_ledger is None:
             self.lanes.times[lane].remove(job.claimed_at)
+        if job.node is None:
+            return  # a reply by hand: the user sees its error in the thread; the lead is not stepped
         lead = lead_state(self.db, job.enrollment_id)
         info = self.campaign_info(job.campaign_id)
         if lead is not None and info is not None:

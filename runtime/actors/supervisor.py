@@ -72,6 +72,8 @@ class Supervisor:
             self.sync()
             for actor in self.campaigns.values():
                 actor.wake(intents=True)
+            for identity in self.identities.values():
+                identity.pick_up_replies()
             self.rt.on_change()
 
     def sync(self) -> None:

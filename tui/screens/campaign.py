@@ -120,7 +120,7 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
     ]
 
     def __init__(self, ctx, campaign_id: int | None, tab: str = "overview") -> None:
-        """None: a view built ahead (EnginyApp._build_campaign_view), shown only after show_campaign()."""
+        """None: a view with no campaign yet, shown only after show_campaign()."""
         super().__init__()
         self.ctx = ctx
         self.initial_tab = tab

@@ -19,9 +19,10 @@ from textual.binding import Binding
 
 from storage import campaigns as store
 from storage.campaign_export import write_csv
+from storage.launch import launch, launch_check
 from tui.commands import Command
-from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
-from tui.text import literal
+from tui.screens.modals import ChoiceScreen, ConfirmScreen, NoticeScreen, PromptScreen
+from tui.text import clean, joined, literal
 from tui.widgets.status import PRIORITY
 
 CAMPAIGN_BINDINGS = [
@@ -40,6 +41,8 @@ CAMPAIGN_BINDINGS = [
     Binding("E", "export", "Export CSV", show=False, id="campaign.export", tooltip="Campaign metrics as CSV"),
     Binding("V", "campaign_list", "View campaign in list", show=False, id="campaign.view_in_list",
             tooltip="The campaign's contacts (the marked campaigns') in the Contacts screen"),
+    Binding("R", "view_inbox", "View in Inbox", show=False, id="campaign.view_inbox",
+            tooltip="The conversation inbox, only this campaign's conversations (replies to read and answer)"),
 ]
 
 
@@ -120,9 +123,42 @@ class CampaignActions:
             self.notify("No campaign selected", severity="warning")  # type: ignore[attr-defined]
         return row
 
-    def action_launch(self) -> None:
+    def action_view_inbox(self) -> None:
         if row := self._with_campaign():
-            self._intent(store.launch_campaign, row["id"], done=f"Launched {row['name']}")
+            from tui.screens.conversations import ConversationsScreen, InboxFilter
+
+            self.app.push_screen(ConversationsScreen(self.ctx, InboxFilter(campaign_id=row["id"])))  # type: ignore[attr-defined]
+
+    def action_launch(self) -> None:
+        """The launch checks first (storage.launch, as every launch): ready, a confirmation
+        saying what will happen; problems that only make leads wait, listed with "launch
+        anyway?"; a blocking one (a step's error), listed, and nothing to confirm."""
+        if not (row := self._with_campaign()):
+            return
+        if row["status"] not in ("draft", "scheduled"):  # (already launched, archived: the store says why)
+            self._intent(launch, row["id"], done=f"Launched {row['name']}")
+            return
+        check = launch_check(self.ctx.db, row["id"])
+        push = self.app.push_screen  # type: ignore[attr-defined]
+        problems = Text("\n").join(Text(clean(f"• {p}")) for p in check.problems)  # (wrapped, not cut)
+        if check.blocking:
+            push(NoticeScreen(f"{check.name} cannot be launched yet",
+                              joined(problems, "\n\nFix the sequence first (S: the sequence editor).")))
+            return
+        summary = joined("Identity ", literal(check.identity or "none", "bold"), f"  ·  {check.leads:,} lead"
+                         f"{'s' * (check.leads != 1)}", "\nIts leads start receiving the sequence's actions; "
+                         "the sequence's structure is then locked.")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._intent(launch, row["id"], force=bool(check.problems), done=f"Launched {check.name}")
+
+        if check.problems:
+            push(ConfirmScreen(f"Launch {check.name} anyway?",
+                               joined(problems, "\n\n", summary, "\nLeads wait at those steps until it is fixed.")),
+                 confirmed)
+        else:
+            push(ConfirmScreen(f"Launch {check.name} now?", summary, danger=False), confirmed)
 
     def action_pause_resume(self) -> None:
         rows = self.campaign_targets()

@@ -116,6 +116,8 @@ class DashboardScreen(CampaignActions, Screen):
                 tooltip="Every contact: search any field, mark, add to a campaign"),
         Binding("L", "lists", "Lists", show=False, id="dashboard.lists",
                 tooltip="Every contact list: search, sort, filter, add one to a campaign"),
+        Binding("M", "inbox", "Inbox", show=False, id="dashboard.inbox",
+                tooltip="Every conversation across LinkedIn and email: read, reply, tag"),
         Binding("I", "import_contacts", "Import contacts", show=False, id="dashboard.import",
                 tooltip="Import a CSV with a mapping step"),
         Binding("x", "clear_filters", "Clear filters", show=False, id="dashboard.clear"),
@@ -241,6 +243,7 @@ class DashboardScreen(CampaignActions, Screen):
             Command("Contacts", "Every contact: search, mark, add to a campaign", self.action_contacts),
             Command("Lists", "Every contact list: search, filter, add one to a campaign", self.action_lists),
             Command("Import contacts", "A CSV with a mapping step", self.action_import_contacts),
+            Command("Inbox", "Every conversation across LinkedIn and email: read, reply, tag (key M)", self.action_inbox),
             *[Command(f"Show {label} campaigns", f"Status tab {label}", lambda k=key: self.action_jump(k))
               for key, (label, _) in TABS.items()],
             Command("Search campaigns", "By campaign or identity", self.action_search),
@@ -293,6 +296,11 @@ class DashboardScreen(CampaignActions, Screen):
         from tui.screens.lists import ListsScreen
 
         self.app.push_screen(ListsScreen(self.ctx))
+
+    def action_inbox(self) -> None:
+        from tui.screens.conversations import ConversationsScreen
+
+        self.app.push_screen(ConversationsScreen(self.ctx))
 
     def action_import_contacts(self) -> None:
         from tui.screens.import_contacts import ImportScreen

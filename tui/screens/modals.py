@@ -44,6 +44,28 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(value)
 
 
+class NoticeScreen(ModalScreen[None]):
+    """Something the user must read before going on (why an action cannot be done); any of
+    esc, enter or q closes it."""
+
+    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="notice.close")]
+
+    def __init__(self, title: str, detail: Text | str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="danger"):
+            yield Label(literal(self.title_text, "bold"), id="dialog-title")
+            if self.detail:
+                yield Static(self.detail if isinstance(self.detail, Text) else literal(self.detail))
+            yield Label(Text("esc / enter: close", style="dim"))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
 class PromptScreen(ModalScreen[str | None]):
     """One line of text (a search, a folder, a file name); Esc cancels with None."""
 

@@ -6,6 +6,10 @@ through storage whenever the app's data_version poll sees a commit, so it is
 live within a second without ever taking focus. When no runtime runs it says
 so and shows the last published view with its age.
 
+Under the clock, the identity's actions per hour over the last day (a
+sparkline); at the end, each campaign's forecast (the runtime's last
+`enginy forecast`: when it finishes, the cap that holds it back).
+
 Keys: j/k between identities, [ / ] between lanes, enter opens a lane's next
 jobs with why each waits, / filters identities (by identity or campaign
 name), z pauses or resumes the highlighted identity's LinkedIn queue, Z all of
@@ -29,7 +33,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from storage.identities import list_identities, set_linkedin_paused
-from storage.queue_view import Bucket, IdentityQueue, Lane, published
+from storage.queue_view import Bucket, Forecast, IdentityQueue, Lane, published
 from storage.db import database_path
 from storage.runtime_lease import runtime_alive, why_runtime_waits
 from tui.commands import Command
@@ -65,6 +69,44 @@ def bar(bucket: Bucket) -> Text:
     return Text.assemble(("█" * full, style), ("░" * (BAR - full), "dim"))
 
 
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: list[int]) -> Text:
+    """One character per hour, the highest hour full height; an hour with nothing is a dim dot."""
+    top = max(counts, default=0)
+    text = Text()
+    for n in counts:
+        if n == 0:
+            text.append("·", style="dim")
+        else:
+            text.append(SPARKS[min(len(SPARKS) - 1, (n * len(SPARKS) - 1) // top)], style="cyan")
+    return text
+
+
+def activity_line(text: Text, per_hour: list[int]) -> None:
+    """'Actions/h  ▁▃█…  peak 15 · 142 in 24 h', 24 hours to now (fits 80 columns)."""
+    text.append("Actions/h ", style="bold")
+    text.append_text(sparkline(per_hour))
+    text.append(f"  peak {max(per_hour)} · {sum(per_hour):,} in {len(per_hour)} h\n", style="dim")
+
+
+def forecast_lines(text: Text, forecast: Forecast) -> None:
+    """Each campaign: when it finishes and the cap that holds it back (the runtime's last forecast)."""
+    text.append("Forecast", style="bold underline")
+    text.append(f"  (run from {when(forecast.start)}, {forecast.days:g} days)\n", style="dim")
+    if not forecast.campaigns:
+        text.append("  no running campaign\n", style="dim")
+    for c in forecast.campaigns:
+        text.append("  ")
+        text.append_text(literal(f"{c.name[:20]:<20}", "cyan"))  # a line fits a panel at 80 columns
+        done = f" done {when(c.finishes_at)}" if c.finishes_at else f" not within {forecast.days:g} d"
+        text.append(f"{done:<18}", style="" if c.finishes_at else "yellow")
+        if c.bottleneck:
+            text.append(f" · {c.bottleneck} {c.utilization:.0%}", style="dim")
+        text.append(f" · {c.remaining_leads:,} left\n", style="dim")
+
+
 def when(iso: str | None) -> str:
     """'Tue 24 09:00' in the identity's own time zone (the view's times carry it)."""
     return datetime.fromisoformat(iso).strftime("%a %d %H:%M") if iso else "—"
@@ -83,7 +125,10 @@ def panel_text(view: IdentityQueue, *, paused: bool, lane: int | None, expanded:
         text.append(f" · {'closes' if wh.open else 'opens'} {when(wh.next_change)}", style="dim")
     if paused:
         text.append("  ⏸ LinkedIn paused", style="bold red")
-    text.append("\nBuckets\n", style="bold underline")
+    text.append("\n")
+    if view.per_hour:
+        activity_line(text, view.per_hour)
+    text.append("Buckets\n", style="bold underline")
     for b in view.buckets:
         name = b.name if len(b.name) <= 26 else "…" + b.name[-25:]  # an inbox's "per day" must show
         text.append_text(literal(f"{name:<26} ", ""))
@@ -105,6 +150,8 @@ def panel_text(view: IdentityQueue, *, paused: bool, lane: int | None, expanded:
         text.append("  none\n", style="dim")
     for b in view.blocked:
         text.append(f"  {b.reason:<30} {b.count:>7,}\n")
+    if view.forecast is not None:
+        forecast_lines(text, view.forecast)
     return text, lane_row
 
 

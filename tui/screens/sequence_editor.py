@@ -26,7 +26,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Header, OptionList, Static
+from textual.widgets import Header, Static
 
 from sequences.editing import (
     Command, Copy, Cut, Delete, DeleteSubtree, EditError, EditorState, Insert, MoveDown, MoveUp, Paste, Row,
@@ -118,7 +118,6 @@ class SequenceEditorScreen(Screen):
         self.campaign = store.get_campaign(ctx.db, campaign_id)
         self.state = EditorState.open(store.sequence_of(self.campaign), locked=self.locked_status)
         self.save_error = ""
-        self._custom_fields: list[str] | None = None
 
     @property
     def locked_status(self) -> bool:
@@ -255,14 +254,13 @@ class SequenceEditorScreen(Screen):
         if row.marker != "step":
             self.action_insert("action", "after")
             return
-        if self._custom_fields is None:
-            self._custom_fields = custom_keys(self.ctx.db)
-
         def edited(node: Node | None) -> None:
             if node is not None:
                 self.apply(SetParams(node=node))
 
-        self.app.push_screen(StepForm(self.node(row.node), custom_fields=self._custom_fields,  # type: ignore[arg-type]
+        # (read at each open, a few rows kept by triggers: names added by an import meanwhile are offered)
+        fields = custom_keys(self.ctx.db)
+        self.app.push_screen(StepForm(self.node(row.node), custom_fields=fields,  # type: ignore[arg-type]
                                       locked=self.state.locked), edited)
 
     def _step(self) -> Row | None:
@@ -366,7 +364,7 @@ class SequenceEditorScreen(Screen):
     async def action_back(self) -> None:
         self.app.pop_screen()
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    def on_sequence_tree_selected(self, event: SequenceTree.Selected) -> None:
         """Enter on the tree, or a double click: edit the step."""
         event.stop()
         self.action_edit()

@@ -7,7 +7,7 @@ identity is chosen and the user moves on (or edits the sequence, or adds an
 audience), so nothing typed after that is lost. Each later step writes its
 changes through `update_campaign` when the user leaves it. Finish launches
 now, schedules (a date and time in the identity's time zone) or leaves the
-Draft; a launch runs `launch_problems` first and asks for confirmation.
+Draft; a launch shows the launch checks (storage.launch) first and asks for confirmation.
 
 Edit (the `e` quick action of the dashboard and the campaign view) opens the
 same screen on an existing campaign; once launched, the identity is fixed,
@@ -33,10 +33,10 @@ from textual.widgets import Button, ContentSwitcher, Header, Input, Label, Selec
 
 from sequences.model import Sequence
 from sequences.statuses import CampaignStatus
-from storage.campaign_setup import launch_problems
-from storage.campaigns import (CampaignError, create_campaign, get_campaign, launch_campaign, sequence_of,
+from storage.campaigns import (CampaignError, create_campaign, get_campaign, sequence_of,
                                update_campaign)
 from storage.identities import list_identities
+from storage.launch import launch, launch_problems
 from tui.commands import Command
 from tui.screens.modals import ConfirmScreen
 from tui.screens.sequence_editor import SequenceEditorScreen
@@ -318,7 +318,7 @@ class WizardScreen(Screen):
             if not yes:
                 return
             try:
-                self.row = self.ctx.run_intent(launch_campaign, row["id"], at=at)
+                self.row = self.ctx.run_intent(launch, row["id"], at=at)
             except CampaignError as exc:
                 self.notify(str(exc), severity="error")
                 return

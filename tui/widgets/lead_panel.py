@@ -6,6 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -53,9 +54,18 @@ class LeadPanel(VerticalScroll):
     """Shown beside the audience table once a row is opened; Esc closes it."""
 
     DEFAULT_CSS = "LeadPanel { width: 48; display: none; } LeadPanel.open { display: block; }"
+    BINDINGS = [Binding("R", "view_inbox", "View in Inbox", id="panel.view_inbox",
+                        tooltip="The conversation inbox, only this lead's conversations")]
+    contact_id: int | None = None
 
     def compose(self):
         yield Static(id="lead-body")
+
+    def action_view_inbox(self) -> None:
+        if self.contact_id is not None:
+            from tui.screens.conversations import ConversationsScreen, InboxFilter
+
+            self.app.push_screen(ConversationsScreen(self.screen.ctx, InboxFilter(contact_id=self.contact_id)))
 
     def forget(self) -> None:
         """Empty, as built (a lead of another campaign must not show while the next one loads)."""
@@ -71,6 +81,7 @@ class LeadPanel(VerticalScroll):
             body.update(Text("This lead is no longer in the campaign.", style="dim"))
             return
         c, e = detail.contact, detail.enrollment
+        self.contact_id = e.contact_id
         full_name = f"{c.first_name} {c.last_name}".strip() if c else ""
         name = literal(full_name or "(no name)", "bold")
         title = Text.assemble(literal(c and c.job_title or "—"), " @ ", literal(c and c.company or "—", "italic"))

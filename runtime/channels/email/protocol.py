@@ -26,6 +26,7 @@ class OutgoingEmail:
     html: str = ""
     message_id: str = ""
     in_reply_to: str | None = None
+    references: tuple[str, ...] = ()  # the thread's Message-IDs, oldest first (a reply by hand)
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ class SmtpEmail:
             return compose(
                 sender=account.settings.email, sender_name=account.sender_name, to=email.to, to_name="",
                 subject=email.subject, text=email.text, html=email.html, message_id=email.message_id,
-                now=self._now(), in_reply_to=email.in_reply_to,
+                now=self._now(), in_reply_to=email.in_reply_to, references=list(email.references),
                 signature_text=account.signature_text, signature_html=account.signature_html,
                 unsubscribe_url=(f"{tracking.base_url}/u/{tracking.token}" if tracking else None),
                 list_unsubscribe=account.list_unsubscribe,

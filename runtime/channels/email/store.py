@@ -129,7 +129,7 @@ def effect_of(mail: UnappliedMail) -> Effect:
         return Effect("replied", "replied", text=mail.body)
     if answered and kind == "auto_reply" and details.get("auto", "out_of_office") == "out_of_office":
         back = details.get("return_date")
-        return Effect(f"out_of_office until {back}" if back else "out_of_office", "out_of_office",
+        return Effect(f"out_of_office until {back}" if back else "out_of_office", "out_of_office", text=mail.body,
                       detail={"return_date": back} if back else {})
     if answered and kind == "bounce":
         hard = mail.hard is None or mail.hard

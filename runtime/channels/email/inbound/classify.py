@@ -41,6 +41,7 @@ from runtime.channels.email.inbound import challenge as mail_challenge
 from runtime.channels.email.inbound import dsn as mail_dsn
 from runtime.channels.email.inbound import parse as mp
 from runtime.channels.email.inbound.returndate import return_date
+from sequences.mail_text import new_text
 
 KINDS = ("reply", "auto_reply", "challenge", "bounce", "delay", "complaint", "unsubscribe", "spam", "other")
 # Hints that a program sent the message: any one keeps it from being a reply.
@@ -94,18 +95,6 @@ _UNSUB_BODY = re.compile(
     ),
     re.I,
 )
-_QUOTE_START = re.compile(
-    r"(?im)^(?:>|-{2,}\s*original message|_{5,}|from:\s|von:\s|de:\s|da:\s|van:\s|on .{0,200}wrote:|"
-    r"am .{0,200}schrieb|le .{0,200}a [ée]crit|el .{0,200}escribi[óo]|il .{0,200}ha scritto|op .{0,200}schreef)"
-)
-
-
-def new_text(body: str) -> str:
-    """The part of a reply its author wrote (before the quoted original)."""
-    found = _QUOTE_START.search(body)
-    return body[: found.start()] if found else body
-
-
 def is_unsubscribe(subject: str, body: str) -> bool:
     if _UNSUB_SUBJECT.search(subject or ""):
         return True

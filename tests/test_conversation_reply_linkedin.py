@@ -1,0 +1,37 @@
+"""A reply by hand on LinkedIn, through the runtime and the gateway contract server (real HTTP on
+loopback): the lead replies, the user's reply is queued through storage, and the next run of the
+runtime sends it once, in the lead's chat, counted in the identity's message bucket (issue 15)."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.conversation_view import InboxFilter, conversations
+from storage.replies import queue_reply
+from tests.support.linkedin_fixtures import *  # noqa: F401,F403
+from tests.support.linkedin_fixtures import EPOCH
+from tests.test_linkedin_runtime import DAY, clock, leads, our_messages, run, runtime, workspace  # noqa: F401
+
+
+@pytest.mark.trio
+async def test_a_linkedin_reply_by_hand_goes_once_through_the_gateway(tmp_path, gateway, clock):  # noqa: F811
+    gateway.control("member", {"provider_id": "ACoM1", "accept_after_polls": 1,
+                               "reply": {"text": "Sure, let's talk. Thanks for the message, it is a good time for us.",
+                                         "after_polls": 0}})
+    ws_dir, db, iid, cid = workspace(tmp_path, gateway, leads=1)
+    await run(runtime(ws_dir, db, clock), 6)
+    assert leads(db, cid)[1][0] == "replied"
+    conv = conversations(db, InboxFilter(channel="linkedin"))[0]
+    assert conv.tags == ["Interested", "English"]
+    before = len(our_messages(gateway)["ACoM1"])
+    ledger = db.execute("SELECT count(*) FROM action_ledger WHERE bucket = 'message'").fetchone()[0]
+
+    queued = queue_reply(db, conv.id, "Great, Tuesday at 10?", now=EPOCH + 6 * DAY)
+    await run(runtime(ws_dir, db, clock), 2, start=EPOCH + 6 * DAY)
+    assert our_messages(gateway)["ACoM1"][before:] == ["Great, Tuesday at 10?"]  # once
+    assert db.execute("SELECT state FROM outbox WHERE key = ?", [queued.key]).fetchone()[0] == "sent"
+    assert db.execute("SELECT count(*) FROM action_ledger WHERE bucket = 'message'").fetchone()[0] == ledger + 1
+    assert leads(db, cid)[1][0] == "replied"  # the reply stepped nothing
+    last = db.execute("SELECT direction, kind, body FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
+                      [conv.id]).fetchone()
+    assert last == ("out", "reply", "Great, Tuesday at 10?")
