@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 import msgspec
@@ -223,9 +223,10 @@ def _instant(db, info: CampaignInfo, row: dict, job: Job, now: datetime, identit
     """A Task (a row in `tasks`) or Add to another campaign (an enrollment there), done at once."""
     detail: dict = {}
     if job.channel == "task":
+        due = job.payload.due_days
         store.add_task(db, campaign_id=info.id, enrollment_id=row["id"], contact_id=row["contact_id"], node_id=job.node,
                        title=job.payload.title or "Task", notes=job.payload.text, kind=job.payload.task_type or "todo",
-                       now=now)
+                       now=now, due_at=None if due is None else now + timedelta(days=due))
     else:
         target = store.campaign_named(db, job.payload.campaign)
         detail = {"campaign": job.payload.campaign, "added": False}

@@ -123,9 +123,12 @@ class Email(_Action, tag="email", frozen=True):
 
 
 class Task(_Action, tag="task", frozen=True):
+    """`due_days`: the task is due this many days after the step runs (None: no due date)."""
+
     title: str = ""
     notes: str = ""
     task_type: Literal["call", "todo", "linkedin", "email", "other"] = "todo"
+    due_days: int | None = None
 
 
 class AddToCampaign(_Action, tag="add_to_campaign", frozen=True):

@@ -241,6 +241,7 @@ class Payload(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     file: str = ""
     title: str = ""
     task_type: str = ""
+    due_days: int | None = None
     campaign: str = ""
     thread: bool = False  # an email without its own subject replies in the thread
 
@@ -436,7 +437,8 @@ def _payload(node: Node, lead: LeadFacts, state: State) -> Payload:
     if isinstance(node, ReactToPost):
         return Payload(reaction=node.reaction)
     if isinstance(node, Task):
-        return Payload(title=_fill(node.title, lead), text=_fill(node.notes, lead), task_type=node.task_type)
+        return Payload(title=_fill(node.title, lead), text=_fill(node.notes, lead), task_type=node.task_type,
+                       due_days=node.due_days)
     if isinstance(node, AddToCampaign):
         return Payload(campaign=node.campaign)
     return Payload()

@@ -103,6 +103,8 @@ def _content_errors(node: Node, first_email: bool) -> list[ValidationError]:
                 "missing subject", Substatus.MISSING_EMAIL_SUBJECT)
     elif isinstance(node, Task) and not node.title.strip():
         err("a task needs a title", "missing title")
+    elif isinstance(node, Task) and node.due_days is not None and not 0 <= node.due_days <= 365:
+        err("a task is due between 0 and 365 days after its step", "due in 0–365 days")
     elif isinstance(node, AddToCampaign) and not node.campaign.strip():
         err("choose the campaign to add the lead to", "missing campaign")
     elif isinstance(node, AcceptedConnection) and not 1 <= node.within_days <= 90:

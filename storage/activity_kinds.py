@@ -88,6 +88,7 @@ class Kind(enum.StrEnum):
     LINKEDIN_REPLY_SENT = "linkedin_reply_sent"
     EMAIL_REPLY_SENT = "email_reply_sent"
     TASK_COMPLETED = "task_completed"
+    TASK_REOPENED = "task_reopened"
     REPLY_TAGGED_POSITIVE = "reply_tagged_positive"
     REPLY_UNTAGGED_POSITIVE = "reply_untagged_positive"
 
@@ -143,6 +144,7 @@ CHANNEL_OF: dict[Kind, str] = {
     **{k: "email" for k in Kind if k.value.startswith("email_")},
     Kind.TASK_CREATED: "task",
     Kind.TASK_COMPLETED: "task",
+    Kind.TASK_REOPENED: "task",
 }
 """The channel a kind belongs to (the Activity tab's icon); others have none."""
 

@@ -69,10 +69,13 @@ def set_inbox(db: sqlite_utils.Database, enrollment_id: int, inbox_id: int) -> N
 
 
 def add_task(db: sqlite_utils.Database, *, campaign_id: int, enrollment_id: int, contact_id: int, node_id: str | None,
-             title: str, notes: str, kind: str, now: datetime) -> None:
-    db.execute(
-        "INSERT INTO tasks (campaign_id, enrollment_id, contact_id, node_id, title, notes, kind, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [campaign_id, enrollment_id, contact_id, node_id, title, notes, kind, iso(now)])
+             title: str, notes: str, kind: str, now: datetime, due_at: datetime | None = None) -> int:
+    """Insert a pending task; its id."""
+    return db.execute(
+        "INSERT INTO tasks (campaign_id, enrollment_id, contact_id, node_id, title, notes, kind, created_at, due_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [campaign_id, enrollment_id, contact_id, node_id, title, notes, kind, iso(now),
+         iso(due_at) if due_at is not None else None]).lastrowid
 
 
 def campaign_named(db: sqlite_utils.Database, name: str) -> int | None:

@@ -81,6 +81,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               Field("html", "HTML body (optional, sent instead of the text when set)", "text")),
     "task": (Field("title", "Title", "text", short=True),
              Field("task_type", "Type", "choice"),
+             Field("due_days", "Due in (days, empty: no due date)", "number", low=0, high=365, optional=True,
+                   help="Counted from when the step runs; 0: due that day"),
              Field("notes", "Notes", "text")),
     "add_to_campaign": (Field("campaign", "Target campaign", "choice", source="campaigns"),),
     "accepted_connection": (Field("within_days", "Within (days)", "number", low=1, high=90,

@@ -39,7 +39,7 @@ KIND_ICON = {
     "linkedin_invite_accepted": "✓", "linkedin_message_sent": "✎", "linkedin_inmail_sent": "✉",
     "linkedin_reply_received": "↩", "email_sent": "@", "email_reply_received": "↩", "email_bounced": "✖",
     "email_opened": "○", "email_clicked": "⇱", "email_auto_reply_received": "⌛", "task_created": "☐",
-    "task_completed": "☑", "step_failed": "!", "sequence_finished": "■",
+    "task_completed": "☑", "task_reopened": "☐", "step_failed": "!", "sequence_finished": "■",
 }
 
 
