@@ -206,6 +206,15 @@ def task_counts(db: sqlite_utils.Database, flt: TaskFilter, *, now: datetime) ->
     return counts
 
 
+def task_owners(db: sqlite_utils.Database) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(campaigns, identities) that have tasks, as (id, name) by name: what the Tasks screen filters by."""
+    campaigns = db.execute("SELECT DISTINCT k.id, k.name FROM tasks t JOIN campaigns k ON k.id = t.campaign_id"
+                           " ORDER BY k.name COLLATE NOCASE, k.id").fetchall()
+    identities = db.execute("SELECT DISTINCT i.id, i.name FROM tasks t JOIN campaigns k ON k.id = t.campaign_id"
+                            " JOIN identities i ON i.id = k.identity_id ORDER BY i.name COLLATE NOCASE, i.id").fetchall()
+    return [tuple(r) for r in campaigns], [tuple(r) for r in identities]
+
+
 def get_task(db: sqlite_utils.Database, task_id: int, *, now: datetime) -> TaskRow:
     row = db.execute(_SELECT + " WHERE t.id = ?", [task_id]).fetchone()
     if row is None:

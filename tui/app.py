@@ -163,6 +163,11 @@ class EnginyApp(App[None]):
             self.install_screen(view, CAMPAIGN_VIEW)
         return self.push_screen(view)
 
+    async def open_lead(self, campaign_id: int, enrollment_id: int) -> None:
+        """The campaign view on its Audience tab with one lead's side panel open."""
+        await self.open_campaign(campaign_id, "audience")
+        await self.screen.open_lead(enrollment_id)  # type: ignore[attr-defined]
+
     async def _poll(self) -> None:
         polls = 0
         while True:

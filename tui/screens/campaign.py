@@ -148,6 +148,7 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
         self.activity_recipient = ""  # the recipient filter's name ("Quinn Berg @ Kite"), as the filter line shows it
         self.view = "contacts"
         self.panel_enrollment: int | None = None
+        self._lead_to_open: int | None = None  # open_lead's, until the tab it opened on has activated
 
     # --- layout ------------------------------------------------------------------------
 
@@ -481,6 +482,9 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self._close_panels()  # a panel belongs to one tab's list
+        lead, self._lead_to_open = self._lead_to_open, None
+        if lead is not None and self.tab == "audience":
+            self.run_worker(self._open_panel(lead), exit_on_error=False)
         if self.tab == "overview":
             self.run_worker(self._show_overview(), group="overview", exit_on_error=False)
         self.call_after_refresh(self._focus_tab)
@@ -617,6 +621,12 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
             self.notify("This action concerns the campaign, not a lead", severity="warning")
             return
         await self._open_panel(event.row.enrollment_id)
+
+    async def open_lead(self, enrollment_id: int) -> None:
+        """Show one lead's side panel (the Tasks screen's enter). A view just opened on its tab
+        closes panels as that tab activates, so the lead is opened again then."""
+        self._lead_to_open = enrollment_id
+        await self._open_panel(enrollment_id)
 
     async def _open_panel(self, enrollment_id: int) -> None:
         self._panel().add_class("open")

@@ -114,6 +114,8 @@ class DashboardScreen(CampaignActions, Screen):
                 tooltip="Every identity: statistics, status, configuration"),
         Binding("C", "contacts", "Contacts", show=False, id="dashboard.contacts",
                 tooltip="Every contact: search any field, mark, add to a campaign"),
+        Binding("t", "tasks", "Tasks", show=False, id="dashboard.tasks",
+                tooltip="Every task: pending, overdue, completed; complete, reopen, open the lead"),
         Binding("L", "lists", "Lists", show=False, id="dashboard.lists",
                 tooltip="Every contact list: search, sort, filter, add one to a campaign"),
         Binding("M", "inbox", "Inbox", show=False, id="dashboard.inbox",
@@ -242,6 +244,7 @@ class DashboardScreen(CampaignActions, Screen):
             Command("Identities", "Statistics, status and configuration of every identity", self.action_identities),
             Command("Contacts", "Every contact: search, mark, add to a campaign", self.action_contacts),
             Command("Lists", "Every contact list: search, filter, add one to a campaign", self.action_lists),
+            Command("Tasks", "Every task: pending, overdue, completed (key t)", self.action_tasks),
             Command("Import contacts", "A CSV with a mapping step", self.action_import_contacts),
             Command("Inbox", "Every conversation across LinkedIn and email: read, reply, tag (key M)", self.action_inbox),
             *[Command(f"Show {label} campaigns", f"Status tab {label}", lambda k=key: self.action_jump(k))
@@ -291,6 +294,11 @@ class DashboardScreen(CampaignActions, Screen):
         from tui.screens.contacts import ContactsScreen
 
         self.app.push_screen(ContactsScreen(self.ctx))
+
+    def action_tasks(self) -> None:
+        from tui.screens.tasks import TasksScreen
+
+        self.app.push_screen(TasksScreen(self.ctx))
 
     def action_lists(self) -> None:
         from tui.screens.lists import ListsScreen
