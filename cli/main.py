@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "mail": ("cli.mail", "app", "Email tools: classify inbound messages."),
     "inbox": ("cli.inbox", "app", "Email inboxes of an identity (IMAP to read, SMTP to send)."),
     "tracking": ("cli.tracking", "app", "Open/click tracking and one-click unsubscribe endpoint."),
+    "ai": ("cli.ai", "app", "The AI provider: store its key, check that it answers."),
     "tasks": ("cli.tasks", "app", "Tasks from Task steps and made by hand: list, add, done, reopen."),
     "blocklist": ("cli.blocklist", "app", "The blocklist: contacts, emails, domains and companies never to contact."),
 }

@@ -55,6 +55,23 @@ class Tracking(Base):
     base_url: str = ""
 
 
+class AI(Base):
+    """An OpenAI-compatible chat-completions endpoint (hosted, Ollama, vLLM, llama.cpp, LiteLLM …).
+    Empty `base_url`: no AI; the AI features say so and everything else works. The key is a
+    secret: `enginy ai key --stdin` or the ENGINY_AI_API_KEY variable, never this file."""
+
+    base_url: str = ""
+    model: str = ""
+    timeout: float = 60.0
+    max_retries: int = 3
+    temperature: float = 0.7
+    max_output: int = 600  # tokens (the request's max_tokens; a key named *token* would read as a secret)
+
+
+#: (field, low, high) of the [ai] numbers: outside them a setting makes no sense (or no answer comes).
+AI_BOUNDS = (("timeout", 1, 600), ("max_retries", 0, 10), ("temperature", 0, 2), ("max_output", 1, 32_000))
+
+
 class Demo(Base):
     speed: float = 3600.0
     seed: int = 7
@@ -69,6 +86,7 @@ class Config(Base):
     linkedin: LinkedInDefaults = msgspec.field(default_factory=LinkedInDefaults)
     secrets: Secrets = msgspec.field(default_factory=Secrets)
     tracking: Tracking = msgspec.field(default_factory=Tracking)
+    ai: AI = msgspec.field(default_factory=AI)
     demo: Demo = msgspec.field(default_factory=Demo)
 
 
@@ -144,6 +162,16 @@ def _validate(config: Config, text: str) -> None:
             raise ConfigError(f"{_where(text, field)}: must be between {cap.low} and {cap.high}, got {value}")
     if config.secrets.backend not in ("keyring", "file"):
         raise ConfigError(f"{_where(text, ['secrets', 'backend'])}: must be \"keyring\" or \"file\"")
+    ai = config.ai
+    if ai.base_url and not re.match(r"^https?://[^/\s]+", ai.base_url.strip()):
+        raise ConfigError(f"{_where(text, ['ai', 'base_url'])}: a URL starting with http:// or https://, "
+                          "e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1")
+    if ai.base_url and not ai.model.strip():
+        raise ConfigError(f"{_where(text, ['ai', 'model'])}: name the model the endpoint serves (e.g. gpt-4o-mini)")
+    for field, low, high in AI_BOUNDS:
+        if not low <= getattr(ai, field) <= high:
+            raise ConfigError(f"{_where(text, ['ai', field])}: must be between {low} and {high}, "
+                              f"got {getattr(ai, field)}")
     if problem := speed_problem(config.demo.speed):
         raise ConfigError(f"{_where(text, ['demo', 'speed'])}: {problem}")
     if not 0 <= config.demo.seed <= SEED_MAX:
@@ -207,6 +235,15 @@ file = ".secrets"            # folder (0700) for the file backend, relative to t
 
 [tracking]
 base_url = ""                # public https URL of `enginy tracking serve`, for open/click tracking
+
+[ai]                         # an OpenAI-compatible endpoint; empty base_url: no AI features
+base_url = ""                # e.g. "https://api.openai.com/v1", Ollama "http://127.0.0.1:11434/v1"
+model = ""                   # the model it serves, e.g. "gpt-4o-mini", "llama3.1"
+timeout = 60.0               # seconds to wait for one answer (1-600)
+max_retries = 3              # retries on 429 / 5xx / timeouts, with backoff (0-10)
+temperature = 0.7            # 0-2
+max_output = 600             # longest answer, in tokens (1-32000)
+# the API key: `enginy ai key --stdin` (kept in the secret store) or ENGINY_AI_API_KEY
 
 [demo]
 speed = 3600.0               # workspace seconds per real second in `enginy demo`

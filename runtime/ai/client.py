@@ -1,0 +1,243 @@
+"""A client for any OpenAI-compatible chat-completions endpoint (hosted APIs, Ollama, vLLM,
+llama.cpp's server, LiteLLM …) over httpx.
+
+One request is `POST {base_url}/chat/completions` with the model, the messages,
+`temperature` and `max_tokens`; the answer is the first choice's message
+content. The endpoint is whatever `[ai] base_url` names (with or without the
+`/v1` most servers put their API under: the URL is used as given).
+
+Retries: a 429, a 5xx, a timeout or a dropped connection is tried again up to
+`max_retries` times, waiting 1, 2, 4 … s (capped at 30 s; a server's
+Retry-After wins when longer). Everything else — a refused key, an unknown
+model, a request the server calls invalid — fails at once with an `AIError`
+whose `reason` says which, in words a user can act on. The sleep between
+attempts is the caller's: `time.sleep` for the CLI, the Trio clock's `sleep`
+in the runtime (so simulated runs wait in simulated time; the request itself
+runs in a worker thread on real socket timeouts, as the LinkedIn gateway's
+transport does, see runtime/channels/linkedin/http.py).
+
+The API key is only in the request's Authorization header: never in an error
+message (a server's message is shown with the key cut out; a 401's never),
+a log line or a repr.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+import httpx
+import msgspec
+
+from storage.contact_fields import clean_line
+
+BACKOFF_BASE = 1.0
+BACKOFF_MAX = 30.0
+MESSAGE_MAX = 300  # characters of a server's error message kept in ours
+
+
+class Reason:
+    """Why a completion failed (`AIError.reason`), one word a script can test."""
+
+    NOT_CONFIGURED = "not_configured"
+    AUTH = "auth"  # the key is missing, wrong or not allowed
+    MODEL = "model"  # the endpoint does not serve that model
+    UNREACHABLE = "unreachable"  # no connection (wrong URL, server down)
+    TIMEOUT = "timeout"
+    RATE_LIMITED = "rate_limited"  # still 429 after the retries
+    SERVER = "server"  # still 5xx after the retries
+    REFUSED = "refused"  # the server called the request invalid (400, 422 …)
+    BAD_ANSWER = "bad_answer"  # an answer that is not a chat completion, or an empty one
+
+
+#: Reasons worth trying again later (the lead's "AI error, retry"): the others need the user first.
+RETRYABLE = frozenset({Reason.UNREACHABLE, Reason.TIMEOUT, Reason.RATE_LIMITED, Reason.SERVER, Reason.BAD_ANSWER})
+
+
+class AIError(Exception):
+    """A completion that did not come; `reason` (a `Reason`) and a one-line message without the key."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    @property
+    def retryable(self) -> bool:
+        return self.reason in RETRYABLE
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    model: str
+    finish_reason: str | None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class _Usage(msgspec.Struct):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class _ChoiceMessage(msgspec.Struct):
+    content: str | None = None
+
+
+class _Choice(msgspec.Struct):
+    message: _ChoiceMessage
+    finish_reason: str | None = None
+
+
+class _Answer(msgspec.Struct):
+    """The part of a chat.completion object this client reads (the rest is ignored)."""
+
+    choices: list[_Choice]
+    model: str = ""
+    usage: _Usage | None = None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to ask: `[ai]` of enginy.toml plus the key (None: the server wants none)."""
+
+    base_url: str
+    model: str
+    key: str | None = field(default=None, repr=False)
+    timeout: float = 60.0
+    max_retries: int = 3
+    temperature: float = 0.7
+    max_output: int = 600
+
+    @property
+    def url(self) -> str:
+        return self.base_url.strip().rstrip("/") + "/chat/completions"
+
+
+class _Retry(Exception):
+    def __init__(self, error: AIError, hint: float | None) -> None:
+        self.error, self.hint = error, hint
+
+
+def backoff(attempt: int, hint: float | None = None) -> float:
+    """Seconds before retry number `attempt` (1-based): exponential, capped; a Retry-After hint wins when longer."""
+    wait = min(BACKOFF_MAX, BACKOFF_BASE * (2 ** (attempt - 1)))
+    return max(wait, min(hint, BACKOFF_MAX)) if hint is not None else wait
+
+
+class AIClient:
+    """Chat completions from one endpoint; a sync `httpx.Client` (thread-safe) under both entry points."""
+
+    def __init__(self, endpoint: Endpoint, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.endpoint = endpoint
+        headers = {"Authorization": f"Bearer {endpoint.key}"} if endpoint.key else {}
+        self._http = httpx.Client(headers=headers, transport=transport,
+                                  timeout=httpx.Timeout(endpoint.timeout, connect=min(10.0, endpoint.timeout)))
+
+    def __repr__(self) -> str:
+        return f"AIClient({self.endpoint.base_url!r}, model={self.endpoint.model!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def complete(self, messages: list[Message], *, max_output: int | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> Completion:
+        """The endpoint's answer to `messages`, retried on 429/5xx/timeouts; AIError otherwise."""
+        for attempt in range(1, self.endpoint.max_retries + 2):
+            try:
+                return self.ask_once(messages, max_output=max_output)
+            except _Retry as retry:
+                if attempt > self.endpoint.max_retries:
+                    raise retry.error from None
+                sleep(backoff(attempt, retry.hint))
+        raise AssertionError("unreachable")
+
+    async def complete_async(self, messages: list[Message], *, max_output: int | None = None,
+                             sleep: Callable[[float], Awaitable[None]],
+                             run_sync: Callable[..., Awaitable[Completion]]) -> Completion:
+        """`complete` for the runtime: each attempt in `run_sync` (trio.to_thread.run_sync), the
+        waits on the caller's clock (`trio.sleep`)."""
+        for attempt in range(1, self.endpoint.max_retries + 2):
+            try:
+                return await run_sync(self._attempt, messages, max_output)
+            except _Retry as retry:
+                if attempt > self.endpoint.max_retries:
+                    raise retry.error from None
+                await sleep(backoff(attempt, retry.hint))
+        raise AssertionError("unreachable")
+
+    def _attempt(self, messages: list[Message], max_output: int | None) -> Completion:
+        return self.ask_once(messages, max_output=max_output)
+
+    def ask_once(self, messages: list[Message], *, max_output: int | None = None) -> Completion:
+        """One request. AIError when it cannot succeed; `_Retry` (internal) when trying again may help."""
+        e = self.endpoint
+        body = {"model": e.model, "messages": [{"role": m.role, "content": m.content} for m in messages],
+                "temperature": e.temperature, "max_tokens": max_output or e.max_output, "stream": False}
+        try:
+            response = self._http.post(e.url, json=body)
+        except httpx.TimeoutException:
+            raise _Retry(AIError(Reason.TIMEOUT, f"no answer from {e.base_url} within {e.timeout:g} s"), None)
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise _Retry(AIError(Reason.UNREACHABLE, f"cannot reach {e.base_url}: {type(exc).__name__}"), None)
+        if response.status_code == 200:
+            return self._completion(response)
+        raise self._failure(response)
+
+    def _completion(self, response: httpx.Response) -> Completion:
+        try:
+            answer = msgspec.json.decode(response.content, type=_Answer)
+        except msgspec.DecodeError:
+            raise _Retry(AIError(Reason.BAD_ANSWER, "the endpoint's answer is not a chat completion"), None)
+        if not answer.choices or not (answer.choices[0].message.content or "").strip():
+            raise _Retry(AIError(Reason.BAD_ANSWER, "the endpoint answered with no text"), None)
+        usage = answer.usage or _Usage()
+        return Completion(text=answer.choices[0].message.content.strip(), model=clean_line(answer.model)[:100] or self.endpoint.model,
+                          finish_reason=answer.choices[0].finish_reason, prompt_tokens=usage.prompt_tokens,
+                          completion_tokens=usage.completion_tokens)
+
+    def _failure(self, response: httpx.Response) -> Exception:
+        status, said = response.status_code, self._said(response)
+        model = self.endpoint.model
+        if status in (401, 403):
+            hint = "no key is set (`enginy ai key --stdin`)" if not self.endpoint.key else "check the key"
+            return AIError(Reason.AUTH, f"the endpoint refused the key (HTTP {status}): {hint}")
+        if status == 404 or (status in (400, 422) and "model" in said.lower()):
+            return AIError(Reason.MODEL, f"the endpoint does not serve model {model!r} (HTTP {status})"
+                           + (f": {said}" if said else ""))
+        if status == 429:
+            hint = _retry_after(response)
+            return _Retry(AIError(Reason.RATE_LIMITED, "the endpoint is rate-limiting (HTTP 429)"
+                                  + (f": {said}" if said else "")), hint)
+        if status >= 500:
+            return _Retry(AIError(Reason.SERVER, f"the endpoint failed (HTTP {status})"
+                                  + (f": {said}" if said else "")), _retry_after(response))
+        return AIError(Reason.REFUSED, f"the endpoint refused the request (HTTP {status})"
+                       + (f": {said}" if said else ""))
+
+    def _said(self, response: httpx.Response) -> str:
+        """The server's own error message, without the key, on one line, shortened."""
+        try:
+            data = response.json()
+            error = data.get("error") if isinstance(data, dict) else None
+            text = error.get("message", "") if isinstance(error, dict) else (error if isinstance(error, str) else "")
+        except ValueError:
+            text = ""
+        text = str(text)
+        if self.endpoint.key:
+            text = text.replace(self.endpoint.key, "…")
+        return clean_line(text)[:MESSAGE_MAX]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None

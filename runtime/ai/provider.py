@@ -1,0 +1,40 @@
+"""The workspace's AI endpoint: `[ai]` of enginy.toml plus its key.
+
+The key comes from ENGINY_AI_API_KEY when set (scripts, CI), else from the
+workspace's secret store (`enginy ai key --stdin` put it there under `AI_SECRET`);
+none at all is fine for a local server (Ollama, llama.cpp) that asks for none.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from runtime.ai.client import AIError, Endpoint, Reason
+from runtime.secrets import SecretStore
+
+AI_SECRET = "ai-api-key"
+KEY_VARIABLE = "ENGINY_AI_API_KEY"
+NOT_CONFIGURED = ("no AI provider is configured: set [ai] base_url and model in enginy.toml "
+                  "(any OpenAI-compatible endpoint), then `enginy ai check`")
+
+
+def configured(workspace) -> bool:
+    return bool(workspace.config.ai.base_url.strip())
+
+
+def key_source(workspace, environ: Mapping[str, str] = os.environ) -> str:
+    """Where the key would come from: "environment", "secret store" or "none" (never the key)."""
+    if environ.get(KEY_VARIABLE, "").strip():
+        return "environment"
+    return "secret store" if SecretStore.of(workspace).load(AI_SECRET) else "none"
+
+
+def endpoint_of(workspace, environ: Mapping[str, str] = os.environ) -> Endpoint:
+    """The endpoint to ask; AIError(not_configured) when the workspace has none."""
+    ai = workspace.config.ai
+    if not configured(workspace):
+        raise AIError(Reason.NOT_CONFIGURED, NOT_CONFIGURED)
+    key = environ.get(KEY_VARIABLE, "").strip() or SecretStore.of(workspace).load(AI_SECRET)
+    return Endpoint(base_url=ai.base_url.strip(), model=ai.model.strip(), key=key or None, timeout=ai.timeout,
+                    max_retries=ai.max_retries, temperature=ai.temperature, max_output=ai.max_output)
