@@ -15,6 +15,7 @@ from storage.workspace import open_workspace
 from tests.tui_support import HOSTILE, NOW, make, q, until
 from tui.app import EnginyApp
 from tui.screens.campaign import CampaignScreen
+from tui.screens.modals import TaskScreen
 from tui.screens.tasks import TasksScreen
 
 
@@ -78,8 +79,19 @@ async def test_tasks_screen_complete_reopen_filter_and_open_lead(seeded, tmp_pat
         await pilot.press("enter")  # open the first task's lead
         await until(pilot, lambda: isinstance(app.screen, CampaignScreen), "the campaign view")
         view = app.screen
-        await until(pilot, lambda: view.panel_enrollment == screen.rows[0].enrollment_id
-                    and view._panel().has_class("open"), "the lead's side panel")
+        lead = screen.rows[0].enrollment_id
+        await until(pilot, lambda: view.panel_enrollment == lead and view._panel().has_class("open"),
+                    "the lead's side panel")
+
+        await pilot.press("n")  # the side panel's "Create a task", with a due date
+        await until(pilot, lambda: isinstance(app.screen, TaskScreen), "the task form")
+        form = app.screen
+        await pilot.press(*"Send pricing", "enter", *"v2", "tab", *"soon", "enter")
+        await until(pilot, lambda: "YYYY-MM-DD" in str(form.query_one("#task-hint").render()), "the date's error")
+        assert app.screen is form and form.query_one("#task-title").value == "Send pricing"  # nothing lost
+        await pilot.press(*["backspace"] * 4, *"+2d", "enter")
+        await until(pilot, lambda: q(ws, "SELECT title, notes, due_at FROM tasks WHERE title = 'Send pricing'")
+                    == [("Send pricing", "v2", (NOW + timedelta(days=2)).isoformat())], "the task, due in 2 days")
 
 
 @pytest.mark.asyncio

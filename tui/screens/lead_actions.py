@@ -17,6 +17,7 @@ from an error banner. View in Inbox waits for the inbox screen.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -336,18 +337,18 @@ class LeadActions:
         if not (lead := self._one_lead()):
             return
 
-        def made(value: tuple[str, str] | None) -> None:
+        def made(value: tuple[str, str, datetime | None] | None) -> None:
             if value is None:
                 return
             try:
-                self.ctx.run_intent(create_task, lead.enrollment_id, title=value[0], notes=value[1])
+                self.ctx.run_intent(create_task, lead.enrollment_id, title=value[0], notes=value[1], due_at=value[2])
             except CampaignError as exc:
                 self.notify(str(exc), severity="warning")  # type: ignore[attr-defined]
                 return
             self.notify(f"Task created for {_who(lead)}: {value[0].strip()}")  # type: ignore[attr-defined]
             self.app.call_later(self.app.refresh_screen)  # type: ignore[attr-defined]
 
-        self.app.push_screen(TaskScreen(_who(lead)), made)  # type: ignore[attr-defined]
+        self.app.push_screen(TaskScreen(_who(lead), self.ctx.now), made)  # type: ignore[attr-defined]
 
     def action_lead_path(self) -> None:
         from sequences.editing import rows

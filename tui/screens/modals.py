@@ -6,6 +6,9 @@ n/esc cancels), and Esc closes every modal, so Esc always means "back".
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,6 +19,7 @@ from textual.widgets import Input, Label, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
+from storage.tasks import TaskError, parse_due
 from tui.text import literal
 
 
@@ -94,33 +98,44 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class TaskScreen(ModalScreen[tuple[str, str] | None]):
-    """A task's title and notes (the side panel's "Create a task"); Esc cancels with None.
+class TaskScreen(ModalScreen[tuple[str, str, datetime | None] | None]):
+    """A task's title, notes and optional due date (the side panel's "Create a task"); Esc cancels with None.
 
-    Enter on the title goes to the notes, enter on the notes creates the task."""
+    Enter on the title goes to the notes, enter on the notes (or the due date) creates the task;
+    the due date is read as `enginy tasks add --due` reads it (storage.tasks.parse_due), and a
+    date it cannot read keeps the form open with the reason, nothing typed lost."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="task.cancel")]
 
-    def __init__(self, about: str) -> None:
+    def __init__(self, about: str, now: Callable[[], datetime]) -> None:
         super().__init__()
         self.about = about
+        self.now = now
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(Text.assemble(("New task — ", "bold"), literal(self.about, "bold")), id="dialog-title")
             yield Input(placeholder="title (e.g. Call about the pilot)", id="task-title")
             yield Input(placeholder="notes (optional)", id="task-notes")
-            yield Label(Text("enter: next / create    esc: cancel", style="dim"))
+            yield Input(placeholder="due (optional): YYYY-MM-DD, +3d, today, tomorrow", id="task-due")
+            yield Label(Text("enter: next / create    tab: due date    esc: cancel", style="dim"), id="task-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         title = self.query_one("#task-title", Input)
         if event.input is title:
             self.query_one("#task-notes", Input).focus()
-        elif title.value.strip():
-            self.dismiss((title.value, self.query_one("#task-notes", Input).value))
-        else:
+            return
+        if not title.value.strip():
             title.focus()
+            return
+        try:
+            due = parse_due(self.query_one("#task-due", Input).value, self.now())
+        except TaskError as exc:
+            self.query_one("#task-hint", Label).update(Text(str(exc), style="bold red"))
+            self.query_one("#task-due", Input).focus()
+            return
+        self.dismiss((title.value, self.query_one("#task-notes", Input).value, due))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
