@@ -11,10 +11,9 @@ Retries: a 429, a 5xx, a timeout or a dropped connection is tried again up to
 Retry-After wins when longer). Everything else — a refused key, an unknown
 model, a request the server calls invalid — fails at once with an `AIError`
 whose `reason` says which, in words a user can act on. The sleep between
-attempts is the caller's: `time.sleep` for the CLI, the Trio clock's `sleep`
-in the runtime (so simulated runs wait in simulated time; the request itself
-runs in a worker thread on real socket timeouts, as the LinkedIn gateway's
-transport does, see runtime/channels/linkedin/http.py).
+attempts is the caller's (`time.sleep` by default): a runtime caller on a Trio
+clock runs `complete` in a worker thread with a sleep of its own, as the
+LinkedIn gateway's transport does (runtime/channels/linkedin/http.py).
 
 The API key is only in the request's Authorization header: never in an error
 message (a server's message is shown with the key cut out; a 401's never),
@@ -25,7 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Callable
 
 import httpx
 import msgspec
@@ -133,7 +132,7 @@ def backoff(attempt: int, hint: float | None = None) -> float:
 
 
 class AIClient:
-    """Chat completions from one endpoint; a sync `httpx.Client` (thread-safe) under both entry points."""
+    """Chat completions from one endpoint over a sync `httpx.Client` (thread-safe)."""
 
     def __init__(self, endpoint: Endpoint, *, transport: httpx.BaseTransport | None = None) -> None:
         self.endpoint = endpoint
@@ -158,23 +157,6 @@ class AIClient:
                     raise retry.error from None
                 sleep(backoff(attempt, retry.hint))
         raise AssertionError("unreachable")
-
-    async def complete_async(self, messages: list[Message], *, max_output: int | None = None,
-                             sleep: Callable[[float], Awaitable[None]],
-                             run_sync: Callable[..., Awaitable[Completion]]) -> Completion:
-        """`complete` for the runtime: each attempt in `run_sync` (trio.to_thread.run_sync), the
-        waits on the caller's clock (`trio.sleep`)."""
-        for attempt in range(1, self.endpoint.max_retries + 2):
-            try:
-                return await run_sync(self._attempt, messages, max_output)
-            except _Retry as retry:
-                if attempt > self.endpoint.max_retries:
-                    raise retry.error from None
-                await sleep(backoff(attempt, retry.hint))
-        raise AssertionError("unreachable")
-
-    def _attempt(self, messages: list[Message], max_output: int | None) -> Completion:
-        return self.ask_once(messages, max_output=max_output)
 
     def ask_once(self, messages: list[Message], *, max_output: int | None = None) -> Completion:
         """One request. AIError when it cannot succeed; `_Retry` (internal) when trying again may help."""
