@@ -75,14 +75,17 @@ def add_cmd(ctx: typer.Context,
 
 
 def _move(ctx: typer.Context, ids: list[int], json_out: bool, *, done: bool) -> None:
+    """All the tasks or none: one that cannot move (unknown, already so) leaves the others as they were."""
+    from storage.db import transaction
     from storage.tasks import complete_task, get_task, reopen_task
 
     ws, db = open_session(ctx)
     now = _now()
     moved = []
-    for task_id in ids:
-        _guard(lambda: (complete_task if done else reopen_task)(db, task_id, now=now, actor=ws.config.user))
-        moved.append(get_task(db, task_id, now=now))
+    with transaction(db):
+        for task_id in ids:
+            _guard(lambda: (complete_task if done else reopen_task)(db, task_id, now=now, actor=ws.config.user))
+            moved.append(get_task(db, task_id, now=now))
     emit(moved, json_out, "\n".join(f"Task #{t.id} {'completed' if done else 'reopened'}" for t in moved))
 
 

@@ -102,7 +102,7 @@ def parse_due(text: str, now: datetime) -> datetime | None:
     try:
         return _end_of(date.fromisoformat(text))
     except ValueError:
-        raise TaskError(f"due {text!r}: use YYYY-MM-DD, +N days (e.g. +3d), today or tomorrow") from None
+        raise TaskError(f"due {text[:16]!r}: YYYY-MM-DD, +N days (e.g. +3d), today or tomorrow") from None
 
 
 def _end_of(day: date) -> datetime:

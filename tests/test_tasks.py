@@ -115,5 +115,7 @@ def test_tasks_cli(tmp_path):
     assert ok_json(ws.dir, "tasks", "done", str(made["id"]))[0]["status"] == "completed"
     assert fails(ws.dir, "tasks", "done", str(made["id"])) == f"enginy: task #{made['id']} is already completed"
     assert ok_json(ws.dir, "tasks", "reopen", str(made["id"]))[0]["status"] == "pending"
+    assert fails(ws.dir, "tasks", "done", str(made["id"]), "999") == "enginy: no task #999"
+    assert ok_json(ws.dir, "tasks", "list")["tasks"][0]["status"] == "pending"  # all or none
     assert "use pending, overdue" in fails(ws.dir, "tasks", "list", "--show", "later")
     assert "YYYY-MM-DD" in fails(ws.dir, "tasks", "add", "Calls", "--contact", "1", "--title", "x", "--due", "soon")
