@@ -94,22 +94,23 @@ def inbox_of_identity(db: sqlite_utils.Database, identity_id: int, ref: str) -> 
 def save_imap_inbox(db: sqlite_utils.Database, identity_id: int, *, email: str, imap_host: str, imap_port: int,
                     smtp_host: str, smtp_port: int, tls: str, ca_file: str | None, per_day: int, per_hour: int,
                     list_unsubscribe: bool, signature: str | None, now: str,
-                    keep_secret: Callable[[int], T]) -> tuple[int, T]:
+                    keep_secret: Callable[[int], T], provider: str = "imap") -> tuple[int, T]:
     """Connect (or re-connect with new settings) the identity's inbox at `email`; returns its id and
-    what `keep_secret(inbox_id)` returned. A failing `keep_secret` undoes the whole connection."""
-    values = [imap_host, imap_port, smtp_host, smtp_port, tls, ca_file, per_day, per_hour]
+    what `keep_secret(inbox_id)` returned. A failing `keep_secret` undoes the whole connection.
+    `provider` says what the kept secret is: a password (imap) or an OAuth grant (google, microsoft)."""
+    values = [provider, imap_host, imap_port, smtp_host, smtp_port, tls, ca_file, per_day, per_hour]
     with transaction(db):
         existing = db.execute("SELECT id FROM inboxes WHERE identity_id = ? AND lower(email) = ?",
                               [identity_id, email.lower()]).fetchone()
         if existing:
             inbox_id = existing[0]
-            db.execute("UPDATE inboxes SET provider = 'imap', imap_host = ?, imap_port = ?, smtp_host = ?, smtp_port = ?,"
+            db.execute("UPDATE inboxes SET provider = ?, imap_host = ?, imap_port = ?, smtp_host = ?, smtp_port = ?,"
                        " tls_mode = ?, ca_file = ?, per_day = ?, per_hour = ?, connected = 1, updated_at = ? WHERE id = ?",
                        values + [now, inbox_id])
         else:
             inbox_id = db.execute(
                 "INSERT INTO inboxes (identity_id, email, provider, imap_host, imap_port, smtp_host, smtp_port, tls_mode,"
-                " ca_file, per_day, per_hour, connected, created_at, updated_at) VALUES (?, ?, 'imap', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                " ca_file, per_day, per_hour, connected, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
                 [identity_id, email] + values + [now, now]).lastrowid
         db.execute("UPDATE inboxes SET list_unsubscribe = ? WHERE id = ?", [int(list_unsubscribe), inbox_id])
         if signature is not None:
@@ -168,5 +169,6 @@ def imap_inbox(db: sqlite_utils.Database, inbox_id: int, identity_id: int) -> In
 
 
 def watched_inboxes(db: sqlite_utils.Database) -> list[Inbox]:
-    """Every connected IMAP inbox: the ones a watcher follows."""
-    return [Inbox.from_row(r) for r in db.query("SELECT * FROM inboxes WHERE connected = 1 AND provider = 'imap'")]
+    """Every connected IMAP inbox (by password or OAuth): the ones a watcher follows."""
+    return [Inbox.from_row(r) for r in db.query(
+        "SELECT * FROM inboxes WHERE connected = 1 AND provider IN ('imap', 'google', 'microsoft')")]

@@ -97,10 +97,17 @@ def explain(exc: BaseException, service: str) -> MailConnectError:
     import imaplib
     import smtplib
 
+    from runtime.channels.email.oauth import GrantRevoked, OAuthError
+
     text = str(exc)
     lowered = text.lower()
     if isinstance(exc, MailConnectError):
         return exc
+    if isinstance(exc, GrantRevoked):  # its text is ours, in the spec's words, and names no token
+        return MailConnectError("Authentication failed", f"{exc}; reconnect it with `enginy inbox connect IDENTITY "
+                                "--email ADDRESS --provider microsoft|google`")
+    if isinstance(exc, OAuthError):
+        return MailConnectError("Cannot connect", str(exc))
     if isinstance(exc, smtplib.SMTPAuthenticationError) or (
         isinstance(exc, imaplib.IMAP4.error) and ("auth" in lowered or "login" in lowered or "credentials" in lowered)
     ) or type(exc).__name__ == "LoginError":

@@ -11,10 +11,11 @@ from datetime import datetime
 import imapclient
 
 from runtime.channels.email.config import TIMEOUT, InboxSettings, explain, ssl_context
+from runtime.channels.email.sasl import Secret, imap_login
 
 
-def connect(s: InboxSettings, password: str, *, timeout: float = TIMEOUT) -> imapclient.IMAPClient:
-    """A logged-in client. Failures raise MailConnectError in the spec's words."""
+def connect(s: InboxSettings, secret: Secret, *, timeout: float = TIMEOUT) -> imapclient.IMAPClient:
+    """A client logged in with the password or an OAuth token. Failures raise MailConnectError in the spec's words."""
     client = None
     try:
         ctx = ssl_context(s.ca_file)
@@ -24,7 +25,7 @@ def connect(s: InboxSettings, password: str, *, timeout: float = TIMEOUT) -> ima
             client = imapclient.IMAPClient(s.imap_host, port=s.imap_port, ssl=False, timeout=timeout)
             if s.tls == "starttls":
                 client.starttls(ssl_context=ctx)
-        client.login(s.email, password)
+        imap_login(client, s.email, secret)
         return client
     except Exception as exc:
         if client is not None:

@@ -39,23 +39,24 @@ from runtime.channels.email.protocol import (EmailDisconnected, EmailOutcomeUnkn
                                              EmailTransient, OutgoingEmail)
 from runtime.channels.email.compose import ComposeError, Tracking, compose
 from runtime.channels.email.config import TIMEOUT, InboxSettings, MailConnectError, explain, ssl_context
+from runtime.channels.email.sasl import Secret, smtp_login
 
 
 @dataclass
 class InboxAccount:
-    """What sending from one inbox needs. The password never appears in repr()."""
+    """What sending from one inbox needs. The password (or the OAuth token source) never appears in repr()."""
 
     id: int
     settings: InboxSettings
-    password: str = field(repr=False)
+    password: Secret = field(repr=False)
     sender_name: str = ""
     signature_text: str = ""
     signature_html: str = ""
     list_unsubscribe: bool = True  # off: vacation responders that skip list mail answer again
 
 
-def open_smtp(s: InboxSettings, password: str, *, timeout: float = TIMEOUT) -> smtplib.SMTP:
-    """A logged-in SMTP session (implicit TLS, STARTTLS or plain on loopback)."""
+def open_smtp(s: InboxSettings, secret: Secret, *, timeout: float = TIMEOUT) -> smtplib.SMTP:
+    """A logged-in SMTP session (implicit TLS, STARTTLS or plain on loopback; password or OAuth token)."""
     conn: smtplib.SMTP | None = None
     try:
         ctx = ssl_context(s.ca_file)
@@ -71,7 +72,7 @@ def open_smtp(s: InboxSettings, password: str, *, timeout: float = TIMEOUT) -> s
                 conn.starttls(context=ctx)
                 conn.ehlo()
         if conn.has_extn("auth"):
-            conn.login(s.email, password)
+            smtp_login(conn, s.email, secret)
         elif s.tls != "none":
             raise smtplib.SMTPNotSupportedError("auth extension not supported")
         return conn

@@ -2,9 +2,9 @@
 
     rt = Runtime(db, workspace=ws_dir, email_factory=lambda ident: smtp_driver(rt, ident, store))
 
-`smtp_driver` serves the identity's connected IMAP/SMTP inboxes (passwords
-from the secret store; an inbox without a password is treated as
-disconnected). The watchers and the inbound effects are the runtime's side
+`smtp_driver` serves the identity's connected IMAP/SMTP inboxes (passwords, or
+OAuth grants for Google and Microsoft 365, from the secret store; an inbox
+without one is treated as disconnected). The watchers and the inbound effects are the runtime's side
 (runtime/email_watchers.py): this package never reaches up into the runtime.
 """
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from runtime.channels.email import tracking
 from runtime.channels.email.config import InboxSettings
+from runtime.channels.email.oauth import PROVIDERS, Grant, TokenSource
+from runtime.channels.email.sasl import Secret
 from runtime.channels.email.smtp import InboxAccount, SmtpEmail
 from runtime.secrets import SecretStore, inbox_secret_name
 from storage import outbox
@@ -20,11 +22,19 @@ from storage.records import Inbox
 
 
 def account_of(inbox: Inbox, identity: dict | None, store: SecretStore) -> InboxAccount | None:
-    if inbox.provider != "imap" or not inbox.connected or not inbox.imap_host:
+    """The inbox's account, logging in with its password (IMAP) or its OAuth grant (Google,
+    Microsoft 365: a token source that saves each refreshed grant back to the store)."""
+    if inbox.provider not in ("imap", *PROVIDERS) or not inbox.connected or not inbox.imap_host:
         return None
-    password = store.load(inbox_secret_name(inbox.id))
+    name = inbox_secret_name(inbox.id)
+    password: Secret | None = store.load(name)
     if not password:
         return None
+    if inbox.provider in PROVIDERS:
+        grant = Grant.of_secret(password)
+        if grant is None:
+            return None
+        password = TokenSource(grant, lambda text: store.save(name, text))
     name = " ".join(p for p in ((identity or {}).get("first_name"), (identity or {}).get("last_name")) if p)
     return InboxAccount(inbox.id, InboxSettings.of_row(inbox.to_row()), password,
                         sender_name=name or (identity or {}).get("name", ""),
