@@ -70,6 +70,9 @@ class MailStack:
     smtp_port: int = field(default_factory=free_port)
     smtps_port: int = field(default_factory=free_port)
     host: str = "127.0.0.1"
+    #: Set: Dovecot also takes OAuth bearer tokens (XOAUTH2, OAUTHBEARER) on IMAP and, through its
+    #: auth service, on Postfix's SMTP AUTH, checking each at this RFC 7662 introspection endpoint.
+    introspection_url: str | None = None
     _procs: list[subprocess.Popen] = field(default_factory=list)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     _users: dict[str, User] = field(default_factory=dict)
@@ -220,14 +223,15 @@ ssl = yes
 ssl_cert = <{r}/tls/cert.pem
 ssl_key = <{r}/tls/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if self.introspection_url else ""}
 auth_failure_delay = 0
 mail_location = maildir:~/Maildir
 mailbox_idle_check_interval = 1 secs
 first_valid_uid = {MAIL_UID}
 last_valid_uid = {MAIL_UID}
-passdb {{
+{self._oauth_passdb(d)}passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {d}/users.d/%u
 }}
 userdb {{
@@ -282,6 +286,17 @@ plugin {{
 }}
 """
         (d / "dovecot.conf").write_text(conf)
+
+    def _oauth_passdb(self, d: Path) -> str:
+        """Dovecot's oauth2 passdb (dovecot-core 2.3), asking our introspection endpoint about each token
+        (POST token=…; the answer's `username` must be the login's user)."""
+        if not self.introspection_url:
+            return ""
+        (d / "oauth2.conf.ext").write_text(
+            f"introspection_mode = post\nintrospection_url = {self.introspection_url}\n"
+            "username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+            "force_introspection = yes\n")
+        return f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {d}/oauth2.conf.ext\n}}\n"
 
     def _write_postfix_conf(self) -> None:
         r = self.root
@@ -358,9 +373,9 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         return wait_until(predicate, timeout=timeout, what=what, interval=0.1, detail=self.logs)
 
 
-def start_stack() -> MailStack:
+def start_stack(introspection_url: str | None = None) -> MailStack:
     root = Path(tempfile.mkdtemp(prefix="enginy-mailstack-"))
-    return MailStack(root).start()
+    return MailStack(root, introspection_url=introspection_url).start()
 
 
 def destroy_stack(stack: MailStack) -> None:
