@@ -34,7 +34,7 @@ def _password(from_stdin: bool) -> str:
     return password
 
 
-def _validate(settings, password: str) -> None:
+def _validate(settings, password) -> None:
     """IMAP login, then SMTP EHLO + AUTH. Raises UserError in the spec's terms."""
     from runtime.channels.email import imap as mail_imap
     from runtime.channels.email.smtp import open_smtp, quit_smtp
@@ -54,7 +54,7 @@ def _validate(settings, password: str) -> None:
 
 
 def _row_summary(r: dict[str, Any]) -> dict[str, Any]:
-    return {"inbox": r["id"], "identity": r["identity_id"], "email": r["email"], "imap": f"{r['imap_host']}:{r['imap_port']}",
+    return {"inbox": r["id"], "identity": r["identity_id"], "email": r["email"], "provider": r["provider"], "imap": f"{r['imap_host']}:{r['imap_port']}",
             "smtp": f"{r['smtp_host']}:{r['smtp_port']}", "tls": r["tls_mode"], "ca_file": r["ca_file"],
             "per_day": r["per_day"], "per_hour": r["per_hour"], "connected": bool(r["connected"])}
 
@@ -76,12 +76,26 @@ def connect(
     ctx: typer.Context,
     identity: str = typer.Argument(..., help="Identity id or name."),
     email: str = typer.Option(..., "--email", help="The inbox address."),
-    imap_host: str = typer.Option(..., "--imap-host"),
-    imap_port: int = typer.Option(993, "--imap-port", min=1, max=PORT_MAX, help="993 (SSL/TLS, recommended) or 143."),
-    smtp_host: str = typer.Option(..., "--smtp-host"),
-    smtp_port: int = typer.Option(465, "--smtp-port", min=1, max=PORT_MAX, help="465 (SSL) or 587 (STARTTLS)."),
-    tls: str = typer.Option("implicit", "--tls", help="implicit | starttls | none (none: loopback hosts only)."),
+    provider: str = typer.Option("imap", "--provider",
+                                 help="imap (password) | microsoft (Microsoft 365: sign in with a code on any device) "
+                                      "| google (Google: sign in in a browser)."),
+    imap_host: Optional[str] = typer.Option(None, "--imap-host", help="Required for imap; microsoft/google know theirs."),
+    imap_port: Optional[int] = typer.Option(None, "--imap-port", min=1, max=PORT_MAX, help="993 (SSL/TLS, recommended) or 143."),
+    smtp_host: Optional[str] = typer.Option(None, "--smtp-host", help="Required for imap; microsoft/google know theirs."),
+    smtp_port: Optional[int] = typer.Option(None, "--smtp-port", min=1, max=PORT_MAX, help="465 (SSL) or 587 (STARTTLS)."),
+    tls: Optional[str] = typer.Option(None, "--tls", help="implicit | starttls | none (none: loopback hosts only)."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password (or App Password) from stdin."),
+    client_id: Optional[str] = typer.Option(None, "--client-id", help="OAuth client id of your app registration "
+                                            "(microsoft/google; or ENGINY_OAUTH_CLIENT_ID)."),
+    client_secret: Optional[str] = typer.Option(None, "--client-secret", help="Google desktop clients' secret (not "
+                                                "confidential for installed apps; or ENGINY_OAUTH_CLIENT_SECRET)."),
+    tenant: str = typer.Option("organizations", "--tenant", help="Microsoft 365 tenant id or domain."),
+    authority: Optional[str] = typer.Option(None, "--authority", help="Microsoft sign-in host (default "
+                                            "https://login.microsoftonline.com)."),
+    authorize_url: Optional[str] = typer.Option(None, "--authorize-url", help="Google authorization endpoint override."),
+    token_url: Optional[str] = typer.Option(None, "--token-url", help="Token endpoint override."),
+    browser: bool = typer.Option(True, "--browser/--no-browser", help="Google: open the sign-in page in the local "
+                                 "browser (never over SSH)."),
     ca_file: Optional[str] = typer.Option(None, "--ca-file", help="Extra trusted CA certificate (PEM), e.g. a private CA."),
     per_day: Optional[int] = typer.Option(None, "--per-day", help=f"Emails per day from this inbox ({EMAIL_PER_DAY.low}-{EMAIL_PER_DAY.high}, default {EMAIL_PER_DAY.default})."),
     per_hour: Optional[int] = typer.Option(None, "--per-hour", help=f"Emails per hour from this inbox ({EMAIL_PER_HOUR.low}-{EMAIL_PER_HOUR.high}, default {EMAIL_PER_HOUR.default})."),
@@ -90,7 +104,12 @@ def connect(
                                           help="Add a List-Unsubscribe header (some vacation responders then stay silent)."),
     json_out: bool = _JSON,
 ) -> None:
-    """Connect an inbox to an identity; the connection is checked before anything is saved."""
+    """Connect an inbox to an identity; the connection is checked before anything is saved.
+
+    imap: give the servers and pipe the password (or App Password) with --password-stdin.
+    microsoft: Microsoft 365 takes no passwords; a code is shown to enter at the printed address on any
+    device (OAuth device sign-in). google: a browser sign-in (over SSH, paste back the address the
+    browser ends on). Only the sign-in's refresh token is kept, in the secret store."""
     from pathlib import Path
 
     from runtime.channels.email.config import InboxSettings, MailConfigError, check_settings
@@ -99,6 +118,21 @@ def connect(
     from storage.activity import iso
     from storage.inboxes import get_inbox, save_imap_inbox
 
+    if provider not in ("imap", "microsoft", "google"):
+        raise UserError("--provider must be imap, microsoft or google")
+    oauth_provider = None
+    if provider != "imap":
+        from cli.inbox_oauth import provider_of
+
+        oauth_provider = provider_of(provider, client_id=client_id, client_secret=client_secret, tenant=tenant,
+                                     authority=authority, authorize_url=authorize_url, token_url=token_url)
+        imap_host, smtp_host = imap_host or oauth_provider.imap_host, smtp_host or oauth_provider.smtp_host
+        imap_port, smtp_port = imap_port or oauth_provider.imap_port, smtp_port or oauth_provider.smtp_port
+        tls = tls or oauth_provider.tls
+    elif not imap_host or not smtp_host:
+        raise UserError("--imap-host and --smtp-host are required for an imap inbox "
+                        "(or use --provider microsoft|google)")
+    imap_port, smtp_port, tls = imap_port or 993, smtp_port or 465, tls or "implicit"
     ws, db = open_session(ctx)
     ident = require_identity(db, identity)
     per_day = per_day if per_day is not None else ws.config.email.per_day
@@ -116,14 +150,17 @@ def connect(
         ssl_context(ca_file)
     except MailConfigError as exc:
         raise UserError(str(exc)) from None
-    password = _password(password_stdin)
-    _validate(settings, password)
+    if oauth_provider is None:
+        secret = password = _password(password_stdin)
+    else:
+        secret = _sign_in(oauth_provider, browser)
+    _validate(settings, secret)
     now = iso(wall_now())
     store = SecretStore.of(ws)
 
     def keep_password(inbox_id: int) -> str:
         try:
-            return store.save(inbox_secret_name(inbox_id), password)
+            return store.save(inbox_secret_name(inbox_id), password if oauth_provider is None else secret.grant.to_secret())
         except SecretsError as exc:
             raise UserError(str(exc)) from None
 
@@ -132,11 +169,25 @@ def connect(
         smtp_host=settings.smtp_host, smtp_port=settings.smtp_port, tls=settings.tls, ca_file=ca_file,
         per_day=per_day, per_hour=per_hour, list_unsubscribe=list_unsubscribe,
         signature=signature.replace("\\n", "\n") if signature is not None else None, now=now,
-        keep_secret=keep_password)
+        keep_secret=keep_password, provider=provider)
     summary = _row_summary(get_inbox(db, inbox_id))
-    summary.update({"validated": {"imap": "login ok", "smtp": "auth ok"}, "password_stored_in": where})
+    kept = "password" if oauth_provider is None else "sign-in"
+    summary.update({"validated": {"imap": "login ok", "smtp": "auth ok"}, f"{kept}_stored_in": where})
     emit(summary, json_out, f"inbox {inbox_id} {settings.email} connected to {ident['name']} "
-                            f"(IMAP login and SMTP auth ok; password in the {where})")
+                            f"(IMAP login and SMTP auth ok; {kept} in the {where})")
+
+
+def _sign_in(provider, browser: bool):
+    """Run the provider's sign-in; the token source the connection is checked with."""
+    from cli.inbox_oauth import sign_in
+    from runtime.channels.email.oauth import Grant, OAuthError, TokenSource
+    from runtime.clock import wall_now
+
+    try:
+        grant = Grant.of_token(provider, sign_in(provider, browser=browser), wall_now())
+    except OAuthError as exc:
+        raise UserError(f"{provider.name} sign-in: {exc}") from None
+    return TokenSource(grant, lambda text: None)  # kept once the inbox exists (keep_password)
 
 
 @app.command("list")
@@ -228,7 +279,9 @@ def disconnect(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox 
           "warning": DISCONNECT_WARNING}, json_out,
          f"inbox {row['id']} {clean(row['email'])} disconnected; its password is forgotten.\n"
          f"Warning: {DISCONNECT_WARNING}\n{active} lead(s) mid-sequence on it" + (":" if leads else ".")
-         + listed + more + f"\nReconnect: enginy inbox reconnect {row['id']} --password-stdin")
+         + listed + more + "\nReconnect: " + (f"enginy inbox reconnect {row['id']} --password-stdin" if row["provider"] == "imap"
+                                              else f"enginy inbox connect {row['identity_id']} --email {row['email']} "
+                                                   f"--provider {row['provider']}"))
 
 
 @app.command("reconnect")
@@ -245,9 +298,11 @@ def reconnect(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox i
 
     ws, db = open_session(ctx)
     row = _find_inbox(db, inbox)
-    if row["provider"] != "imap" or not row["imap_host"]:
+    if row["provider"] not in ("imap", "microsoft", "google") or not row["imap_host"]:
         raise UserError(f"inbox {row['id']} is not an IMAP/SMTP inbox; connect it with `enginy inbox connect`")
     store = SecretStore.of(ws)
+    if row["provider"] != "imap":
+        return _reconnect_oauth(db, row, store, json_out)
     password = _password(True) if password_stdin else store.load(inbox_secret_name(row["id"]))
     if not password:
         raise UserError(f"no stored password for inbox {row['id']}; pass it with --password-stdin")
@@ -260,5 +315,29 @@ def reconnect(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox i
             raise UserError(str(exc)) from None
 
     set_connected(db, row["id"], True, now=iso(wall_now()), keep_secret=keep_password)
+    emit({"inbox": row["id"], "email": row["email"], "connected": True}, json_out,
+         f"inbox {row['id']} {row['email']} reconnected; retry its errored leads to resume them")
+
+
+def _reconnect_oauth(db, row: dict[str, Any], store, json_out: bool) -> None:
+    """Re-enable a Google / Microsoft 365 inbox whose kept sign-in still works (refreshed if due)."""
+    from runtime.channels.email.config import InboxSettings
+    from runtime.channels.email.oauth import Grant, TokenSource
+    from runtime.clock import wall_now
+    from runtime.secrets import inbox_secret_name
+    from storage.activity import iso
+    from storage.inboxes import set_connected
+
+    name = inbox_secret_name(row["id"])
+    grant = Grant.of_secret(store.load(name) or "")
+    again = (f"sign in again: enginy inbox connect {row['identity_id']} --email {row['email']} "
+             f"--provider {row['provider']}")
+    if grant is None:
+        raise UserError(f"inbox {row['id']} has no kept sign-in; {again}")
+    try:
+        _validate(InboxSettings.of_row(row), TokenSource(grant, lambda text: store.save(name, text)))
+    except UserError as exc:
+        raise UserError(f"{exc} — {again}") from None
+    set_connected(db, row["id"], True, now=iso(wall_now()))
     emit({"inbox": row["id"], "email": row["email"], "connected": True}, json_out,
          f"inbox {row['id']} {row['email']} reconnected; retry its errored leads to resume them")

@@ -194,6 +194,11 @@ class TokenSource:
     def provider(self) -> str:
         return self._grant.provider
 
+    @property
+    def grant(self) -> Grant:
+        """The newest grant (after any refresh): what to keep."""
+        return self._grant
+
     def access_token(self) -> str:
         """The current access token, refreshed first when it ends within REFRESH_MARGIN."""
         with self._lock:
