@@ -11,11 +11,15 @@ from datetime import datetime
 import imapclient
 
 from runtime.channels.email.config import TIMEOUT, InboxSettings, explain, ssl_context
-from runtime.channels.email.sasl import Secret, imap_login
+from runtime.channels.email.sasl import Credential, Secret, imap_login, logged_in
 
 
 def connect(s: InboxSettings, secret: Secret, *, timeout: float = TIMEOUT) -> imapclient.IMAPClient:
     """A client logged in with the password or an OAuth token. Failures raise MailConnectError in the spec's words."""
+    return logged_in(secret, lambda credential: _connect(s, credential, timeout), "IMAP")
+
+
+def _connect(s: InboxSettings, credential: Credential, timeout: float) -> imapclient.IMAPClient:
     client = None
     try:
         ctx = ssl_context(s.ca_file)
@@ -25,7 +29,7 @@ def connect(s: InboxSettings, secret: Secret, *, timeout: float = TIMEOUT) -> im
             client = imapclient.IMAPClient(s.imap_host, port=s.imap_port, ssl=False, timeout=timeout)
             if s.tls == "starttls":
                 client.starttls(ssl_context=ctx)
-        imap_login(client, s.email, secret)
+        imap_login(client, s.email, credential)
         return client
     except Exception as exc:
         if client is not None:

@@ -2,7 +2,7 @@
 
 A token goes by OAUTHBEARER (RFC 7628) where the server offers it, else by
 XOAUTH2 (what Microsoft 365 and Gmail document). A token the server rejects
-is refreshed once and tried again on the same connection — it may have been
+is refreshed once and tried again on a new connection — it may have been
 revoked early or expired between the check and the login; a second rejection
 is an authentication failure. Nothing here ever formats a token into a message.
 """
@@ -10,62 +10,76 @@ is an authentication failure. Nothing here ever formats a token into a message.
 from __future__ import annotations
 
 import smtplib
-from typing import Callable, Union
+from dataclasses import dataclass, field
+from typing import Callable, TypeVar, Union
 
 import imapclient
-from imapclient.exceptions import LoginError
 
-from runtime.channels.email.config import MailConnectError
-from runtime.channels.email.oauth import TokenSource
+from runtime.channels.email.config import MailConnectError, explain
+from runtime.channels.email.oauth import OAuthError, TokenSource
 
 #: What an inbox logs in with: its password, or the source of its access tokens.
 Secret = Union[str, TokenSource]
+
+T = TypeVar("T")
 
 TOKEN_REJECTED = ("the server rejected a freshly refreshed access token: check that IMAP/SMTP access (SMTP AUTH) is "
                   "enabled for the mailbox, and that no Conditional Access policy blocks enginy")
 
 
-def imap_login(client: imapclient.IMAPClient, email: str, secret: Secret) -> None:
+@dataclass(frozen=True)
+class Bearer:
+    """One access token to log in with (never shown)."""
+
+    token: str = field(repr=False)
+
+
+Credential = Union[str, Bearer]
+
+
+def logged_in(secret: Secret, open_and_login: Callable[[Credential], T], service: str) -> T:
+    """`open_and_login(credential)` with the password, or with the access token and, when the server
+    rejects it ("Authentication failed"), once more on a new connection with a refreshed token
+    (servers delay or drop a second login on the same connection)."""
     if isinstance(secret, str):
-        client.login(email, secret)
-        return
-    offered = {c.upper() for c in client.capabilities()}
+        return open_and_login(secret)
+    try:
+        token = secret.access_token()
+        try:
+            return open_and_login(Bearer(token))
+        except MailConnectError as exc:
+            if exc.symptom != "Authentication failed":
+                raise
+        try:
+            return open_and_login(Bearer(secret.refresh(rejected=token)))
+        except MailConnectError as exc:
+            if exc.symptom != "Authentication failed":
+                raise
+            raise MailConnectError("Authentication failed", TOKEN_REJECTED, service) from None
+    except OAuthError as exc:
+        raise explain(exc, service) from None
 
-    def attempt(token: str) -> None:
-        if b"AUTH=OAUTHBEARER" in offered:
-            client.oauthbearer_login(email, token)
-        else:
-            client.oauth2_login(email, token)
 
-    _twice(secret, attempt, LoginError)
+def imap_login(client: imapclient.IMAPClient, email: str, credential: Credential) -> None:
+    if isinstance(credential, str):
+        client.login(email, credential)
+    elif b"AUTH=OAUTHBEARER" in {c.upper() for c in client.capabilities()}:
+        client.oauthbearer_login(email, credential.token)
+    else:
+        client.oauth2_login(email, credential.token)
 
 
-def smtp_login(conn: smtplib.SMTP, email: str, secret: Secret) -> None:
-    if isinstance(secret, str):
-        conn.login(email, secret)
+def smtp_login(conn: smtplib.SMTP, email: str, credential: Credential) -> None:
+    if isinstance(credential, str):
+        conn.login(email, credential)
         return
     offered = (conn.esmtp_features.get("auth") or "").upper().split()
-    mechanism = "OAUTHBEARER" if "OAUTHBEARER" in offered else "XOAUTH2"
-
-    def attempt(token: str) -> None:
-        first = _oauthbearer(email, token) if mechanism == "OAUTHBEARER" else _xoauth2(email, token)
-        # After a failure the server sends an error challenge; an empty answer ends the exchange (535).
-        conn.auth(mechanism, lambda challenge=None: first if challenge is None else "", initial_response_ok=True)
-
-    _twice(secret, attempt, smtplib.SMTPAuthenticationError)
-
-
-def _twice(tokens: TokenSource, attempt: Callable[[str], None], rejected: type[Exception]) -> None:
-    token = tokens.access_token()
-    try:
-        attempt(token)
-        return
-    except rejected:
-        pass
-    try:
-        attempt(tokens.refresh(rejected=token))
-    except rejected:
-        raise MailConnectError("Authentication failed", TOKEN_REJECTED) from None
+    if "OAUTHBEARER" in offered:
+        mechanism, first = "OAUTHBEARER", _oauthbearer(email, credential.token)
+    else:
+        mechanism, first = "XOAUTH2", _xoauth2(email, credential.token)
+    # After a failure the server sends an error challenge; an empty answer ends the exchange (535).
+    conn.auth(mechanism, lambda challenge=None: first if challenge is None else "", initial_response_ok=True)
 
 
 def _xoauth2(email: str, token: str) -> str:

@@ -39,7 +39,7 @@ from runtime.channels.email.protocol import (EmailDisconnected, EmailOutcomeUnkn
                                              EmailTransient, OutgoingEmail)
 from runtime.channels.email.compose import ComposeError, Tracking, compose
 from runtime.channels.email.config import TIMEOUT, InboxSettings, MailConnectError, explain, ssl_context
-from runtime.channels.email.sasl import Secret, smtp_login
+from runtime.channels.email.sasl import Credential, Secret, logged_in, smtp_login
 
 
 @dataclass
@@ -57,6 +57,10 @@ class InboxAccount:
 
 def open_smtp(s: InboxSettings, secret: Secret, *, timeout: float = TIMEOUT) -> smtplib.SMTP:
     """A logged-in SMTP session (implicit TLS, STARTTLS or plain on loopback; password or OAuth token)."""
+    return logged_in(secret, lambda credential: _open_smtp(s, credential, timeout), "SMTP")
+
+
+def _open_smtp(s: InboxSettings, credential: Credential, timeout: float) -> smtplib.SMTP:
     conn: smtplib.SMTP | None = None
     try:
         ctx = ssl_context(s.ca_file)
@@ -72,7 +76,7 @@ def open_smtp(s: InboxSettings, secret: Secret, *, timeout: float = TIMEOUT) -> 
                 conn.starttls(context=ctx)
                 conn.ehlo()
         if conn.has_extn("auth"):
-            smtp_login(conn, s.email, secret)
+            smtp_login(conn, s.email, credential)
         elif s.tls != "none":
             raise smtplib.SMTPNotSupportedError("auth extension not supported")
         return conn
