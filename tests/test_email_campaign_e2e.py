@@ -35,11 +35,14 @@ MON = datetime(2026, 3, 23, 10, 0, tzinfo=timezone.utc)  # a Monday, inside 09-1
 pytestmark = pytest.mark.timeout(150)
 
 
-def build(tmp_path, stack, ana, leads: list[str], *, tracking=False, list_unsubscribe=False):
+def build(tmp_path, stack, ana, leads: list[str], *, tracking=False, list_unsubscribe=False, provider="imap",
+          secret=None, seq=None):
+    """A workspace with Ana's inbox on the stack (its password, or `secret`: an OAuth grant's JSON for
+    `provider` google/microsoft), running one email campaign (`seq`, else two emails 2 days apart)."""
     db = open_db(tmp_path / "enginy.db", check_same_thread=False)
     store = SecretStore(tmp_path, "file")
     at = iso(MON)
-    seq = Sequence(start="e1", nodes=[
+    seq = seq or Sequence(start="e1", nodes=[
         Email(id="e1", subject="Quick question", body="Hi {first_name}, see https://acme.test/deck", next="e2"),
         Email(id="e2", body="Just following up.", delay=Delay(days=2)),
     ])
@@ -47,13 +50,13 @@ def build(tmp_path, stack, ana, leads: list[str], *, tracking=False, list_unsubs
     with transaction(db):  # what `enginy inbox connect` writes (cli/inbox.py; storage has no function for it yet)
         db.execute("INSERT INTO inboxes (id, identity_id, email, provider, imap_host, imap_port, smtp_host, smtp_port,"
                    " tls_mode, ca_file, per_day, per_hour, list_unsubscribe, created_at, updated_at)"
-                   " VALUES (1, 1, ?, 'imap', ?, ?, ?, ?, 'starttls', ?, 80, 10, ?, ?, ?)",
-                   [ana.address, stack.host, stack.imap_port, stack.host, stack.smtp_port, str(stack.ca_file),
+                   " VALUES (1, 1, ?, ?, ?, ?, ?, ?, 'starttls', ?, 80, 10, ?, ?, ?)",
+                   [ana.address, provider, stack.host, stack.imap_port, stack.host, stack.smtp_port, str(stack.ca_file),
                     int(list_unsubscribe), at, at])
     contacts(db, [{"first_name": f"Lead{i}", "email": address} for i, address in enumerate(leads, 1)], now=MON)
     running_campaign(db, identity=1, sequence=seq, name="C", contact_ids=list(range(1, len(leads) + 1)), now=MON,
                      settings=Settings(track_opens=tracking, track_clicks=tracking))
-    store.save(inbox_secret_name(1), ana.password)
+    store.save(inbox_secret_name(1), secret or ana.password)
     return db, store
 
 
@@ -65,21 +68,21 @@ RATE = 600.0  # simulated seconds per real second: the runtime's pacing (minutes
 # while the 2-day follow-up stays days away for the whole test (real mail needs real time).
 
 
-def run_campaign(db, store, until_done, *, base_url="", actions=None, timeout=60.0):
+def run_campaign(db, store, until_done, *, base_url="", actions=None, timeout=60.0, rate=RATE):
     async def main():
         rt = Runtime(db, workspace=None, poll_interval=0.2,
                      email_factory=lambda ident: smtp_driver(rt, ident, store, base_url=base_url))
         async with trio.open_nursery() as nursery:
             await nursery.start(lambda task_status: rt.run(epoch=MON, task_status=task_status))
             await nursery.start(lambda task_status: run_watchers(rt, store, idle_chunk=1.0, task_status=task_status))
-            with trio.fail_after(timeout * RATE):
+            with trio.fail_after(timeout * rate):
                 if actions is not None:
                     await actions(rt)
                 while not until_done(db):
                     await trio.sleep(60)  # simulated: 0.1 s real
             rt.request_stop()
             nursery.cancel_scope.cancel()
-    trio.run(main, clock=trio.testing.MockClock(rate=RATE))
+    trio.run(main, clock=trio.testing.MockClock(rate=rate))
 
 
 def test_campaign_emails_go_out_and_replies_ooo_bounces_unsubscribes_take_effect(mail_stack, tmp_path):

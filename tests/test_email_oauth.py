@@ -239,3 +239,69 @@ def test_a_declined_sign_in_is_one_clear_line_and_saves_nothing(auth, stack, ws)
     listed = subprocess.run([sys.executable, "-c", "from cli.main import run; run()", "--workspace", str(ws),
                              "inbox", "list", "--json"], capture_output=True, text=True, cwd=ROOT)
     assert json.loads(listed.stdout) == []
+
+
+# ---------------------------------------------------------------- a campaign over XOAUTH2
+def reply_from(stack, user, to: str, text: str) -> None:
+    """The lead answers our first email from their own (password) mailbox."""
+    import email as email_mod
+    import smtplib
+    from email.message import EmailMessage
+
+    from tests.support.mailstack import mailbox
+
+    first = email_mod.message_from_bytes(mailbox(stack, user)[0])
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = user.address, to, "Re: " + str(first["Subject"])
+    msg["Message-ID"], msg["In-Reply-To"] = f"<answer-{user.address}>", first["Message-ID"]
+    msg.set_content(text)
+    with smtplib.SMTP(stack.host, stack.smtp_port, timeout=10) as conn:
+        conn.starttls(context=stack.ssl_context())
+        conn.login(user.address, user.password)
+        conn.send_message(msg)
+
+
+def test_a_campaign_sends_and_reads_replies_by_token_survives_an_expiry_and_errors_on_revocation(auth, stack,
+                                                                                               tmp_path):
+    from sequences.model import Delay, Email, Sequence
+    from tests.support.mailstack import mailbox
+    from tests.test_email_campaign_e2e import build, run_campaign, statuses
+
+    ana, replier, later = stack.new_user("ana"), stack.new_user("replier"), stack.new_user("later")
+    grant = signed_in(auth, ana.address)
+    seq = Sequence(start="e1", nodes=[Email(id="e1", subject="Quick question", body="Hi {first_name}", next="e2"),
+                                      Email(id="e2", body="Following up.", delay=Delay(hours=1), next="e3"),
+                                      Email(id="e3", body="Last note.", delay=Delay(hours=1))])
+    db, store = build(tmp_path, stack, ana, [replier.address, later.address], provider="microsoft",
+                      secret=grant.to_secret(), seq=seq)
+    sent = lambda node: db.execute("SELECT COUNT(*) FROM outbox WHERE node_id = ? AND state = 'sent'",  # noqa: E731
+                                   [node]).fetchone()[0]
+    seen: dict[str, int] = {}
+
+    async def actions(rt):
+        while sent("e1") < 2:
+            await trio.sleep(60)
+        await trio.to_thread.run_sync(lambda: stack.wait_for(lambda: mailbox(stack, replier)))
+        await trio.to_thread.run_sync(reply_from, stack, replier, ana.address, "Yes, let's talk.")
+        while statuses(db)[1][0] != "replied":  # read by the watcher, logged in by token
+            await trio.sleep(60)
+        seen["refreshes"] = auth.counts.get("refresh_token", 0)
+        auth.expire_access_tokens()  # mid-run: the token enginy holds dies early
+        while sent("e2") < 1:
+            await trio.sleep(60)
+        seen["after_expiry"] = auth.counts.get("refresh_token", 0)
+        auth.revoke(ana.address)
+
+    run_campaign(db, store, lambda d: statuses(d)[2][0] == "error", actions=actions, rate=3600.0)
+    s = statuses(db)
+    assert s[1][0] == "replied" and s[2] == ("error", "email_disconnected")
+    assert sent("e2") == 1 and sent("e3") == 0  # the follow-up went out on a refreshed token; none to the replier
+    assert seen["after_expiry"] > seen["refreshes"]
+    assert len(mailbox(stack, later)) == 2
+    assert db.execute("SELECT connected FROM inboxes WHERE id = 1").fetchone()[0] == 0
+    error = db.execute("SELECT error FROM outbox WHERE node_id = 'e3'").fetchone()[0]
+    assert "Authentication failed" in error and "enginy inbox connect" in error  # the reconnect step, named
+    kept = oauth.Grant.of_secret(store.load("inbox-1"))
+    assert kept.access_token != grant.access_token  # the refreshed grant was kept for the next run
+    dump = "\n".join(db.iterdump())
+    assert not any(token in dump for token in auth.tokens_seen() + [grant.access_token, grant.refresh_token])

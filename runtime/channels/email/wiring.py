@@ -15,7 +15,7 @@ from runtime.channels.email.config import InboxSettings
 from runtime.channels.email.oauth import PROVIDERS, Grant, TokenSource
 from runtime.channels.email.sasl import Secret
 from runtime.channels.email.smtp import InboxAccount, SmtpEmail
-from runtime.secrets import SecretStore, inbox_secret_name
+from runtime.secrets import SecretsError, SecretStore, inbox_secret_name
 from storage import outbox
 from storage.inboxes import imap_inbox
 from storage.records import Inbox
@@ -26,15 +26,22 @@ def account_of(inbox: Inbox, identity: dict | None, store: SecretStore) -> Inbox
     Microsoft 365: a token source that saves each refreshed grant back to the store)."""
     if inbox.provider not in ("imap", *PROVIDERS) or not inbox.connected or not inbox.imap_host:
         return None
-    name = inbox_secret_name(inbox.id)
-    password: Secret | None = store.load(name)
+    secret_name = inbox_secret_name(inbox.id)
+    password: Secret | None = store.load(secret_name)
     if not password:
         return None
     if inbox.provider in PROVIDERS:
         grant = Grant.of_secret(password)
         if grant is None:
             return None
-        password = TokenSource(grant, lambda text: store.save(name, text))
+
+        def keep(text: str) -> None:
+            try:
+                store.save(secret_name, text)
+            except SecretsError:  # the refreshed grant still serves this run; the kept one stays valid
+                pass
+
+        password = TokenSource(grant, keep)
     name = " ".join(p for p in ((identity or {}).get("first_name"), (identity or {}).get("last_name")) if p)
     return InboxAccount(inbox.id, InboxSettings.of_row(inbox.to_row()), password,
                         sender_name=name or (identity or {}).get("name", ""),
