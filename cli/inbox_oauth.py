@@ -56,9 +56,10 @@ def sign_in(provider: oauth.Provider, *, browser: bool) -> dict:
 
 def _device(provider: oauth.Provider) -> dict:
     code = oauth_flows.start_device(provider)
-    _say(f"To connect this inbox, open {code.verification_uri} in any browser (phone or computer)\n"
+    _say(f"To connect this inbox, open this address in any browser (phone or computer):\n"
+         f"  {code.verification_uri}\n"
          f"and enter the code:  {code.user_code}\n"
-         f"Sign in with the inbox's Microsoft 365 account. The code is valid for {code.expires_in // 60} minutes.")
+         f"Sign in with the inbox's Microsoft 365 account (the code works for {code.expires_in // 60} minutes).")
     _qr(code.verification_uri_complete or code.verification_uri)
     _say("Waiting for the sign-in… (Ctrl-C to stop)")
     return oauth_flows.poll_device(provider, code, sleep=time.sleep,
@@ -74,8 +75,9 @@ def _qr(url: str) -> None:
     except ImportError:
         return
     qr = segno.make(url, error="l")
-    width, _ = qr.symbol_size(border=2)
-    if width > shutil.get_terminal_size((80, 24)).columns:
+    width, height = qr.symbol_size(border=2)
+    columns, rows = shutil.get_terminal_size((80, 24))
+    if width > columns or (height + 1) // 2 + 6 > rows:  # two modules a line; the code must stay on screen
         return
     qr.terminal(out=sys.stderr, compact=True, border=2)
 
