@@ -199,7 +199,8 @@ def list_(ctx: typer.Context, identity: Optional[str] = typer.Argument(None, hel
     _, db = open_session(ctx)
     identity_id = require_identity(db, identity)["id"] if identity is not None else None
     rows = [_row_summary(r) for r in list_inboxes(db, identity_id)]
-    human = "\n".join(f"{r['inbox']:>4}  {r['email']:<32} {'connected' if r['connected'] else 'DISCONNECTED':<13}"
+    human = "\n".join(f"{r['inbox']:>4}  {r['email']:<32} {r['provider']:<9} "
+                      f"{'connected' if r['connected'] else 'DISCONNECTED':<13}"
                       f" {r['per_day']}/day {r['per_hour']}/h  imap {r['imap']} smtp {r['smtp']} ({r['tls']})"
                       for r in rows) or "no inboxes yet (`enginy inbox connect IDENTITY --email …`)"
     emit(rows, json_out, human)

@@ -202,7 +202,7 @@ def test_connect_microsoft_shows_url_and_code_and_keeps_only_the_sign_in(auth, s
     proc = enginy_popen(ws, "inbox", "connect", "Ana", "--email", ana.address, "--provider", "microsoft",
                         "--tenant", "t1", "--authority", auth.base, *servers(stack))
     shown = read_until(proc.stderr, "enter the code:")
-    assert f"{auth.base}/device" in shown[0]
+    assert f"{auth.base}/device" in shown[1]
     auth.approve(shown[-1].split("enter the code:")[1].strip(), ana.address)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
@@ -211,6 +211,14 @@ def test_connect_microsoft_shows_url_and_code_and_keeps_only_the_sign_in(auth, s
     kept = (ws / ".secrets" / f"inbox-{result['inbox']}.secret")
     assert oct(os.stat(kept).st_mode & 0o777) == "0o600" and oauth.Grant.of_secret(kept.read_text()).refresh_token
     assert_no_tokens_anywhere(auth, ws, out, err, "".join(shown))
+    run = lambda *args: subprocess.run([sys.executable, "-c", "from cli.main import run; run()",  # noqa: E731
+                                        "--workspace", str(ws), *args], capture_output=True, text=True, cwd=ROOT)
+    assert run("inbox", "reconnect", str(result["inbox"]), "--json").returncode == 0  # the kept sign-in works
+    auth.revoke(ana.address)
+    auth.expire_access_tokens()
+    refused = run("inbox", "reconnect", str(result["inbox"]))
+    assert refused.returncode == 2 and "Authentication failed" in refused.stderr
+    assert "--provider microsoft" in refused.stderr and "Traceback" not in refused.stderr
 
 
 def test_connect_google_over_ssh_by_pasting_the_redirected_address(auth, stack, ws):
