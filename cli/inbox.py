@@ -342,3 +342,39 @@ def _reconnect_oauth(db, row: dict[str, Any], store, json_out: bool) -> None:
     set_connected(db, row["id"], True, now=iso(wall_now()))
     emit({"inbox": row["id"], "email": row["email"], "connected": True}, json_out,
          f"inbox {row['id']} {row['email']} reconnected; retry its errored leads to resume them")
+
+
+@app.command("check-dns")
+def check_dns(address: str = typer.Argument(..., help="An inbox address or a domain, e.g. ana@acme.com or acme.com."),
+              selector: Optional[str] = typer.Option(None, "--selector", help="The DKIM selector your provider signs "
+                                                     "with (default: try google, selector1, selector2 and common ones)."),
+              nameserver: Optional[str] = typer.Option(None, "--nameserver", help="Ask this name server (IP[:PORT]) "
+                                                       "instead of the system's resolver."),
+              timeout: float = typer.Option(5.0, "--timeout", min=0.1, max=60.0, help="Seconds to wait for DNS answers."),
+              json_out: bool = _JSON) -> None:
+    """Check the sending domain's SPF, DKIM and DMARC records and say what is missing.
+
+    Exit status 1 when a record is missing or wrong (so scripts can check), 0 when all three are there."""
+    from runtime.channels.email.dns_check import DnsLookupError, check_domain, resolver
+
+    domain = address.rsplit("@", 1)[-1].strip().rstrip(".").lower()
+    if not domain or "." not in domain or any(c in domain for c in " /\\\r\n"):
+        raise UserError(f"{address!r} is not an email address or a domain")
+    host, port = nameserver or "", 53
+    if nameserver and ":" in nameserver:
+        host, _, text = nameserver.rpartition(":")
+        if not text.isdigit() or not 1 <= int(text) <= 65535:
+            raise UserError(f"--nameserver {nameserver}: the port must be a number between 1 and 65535")
+        port = int(text)
+    try:
+        checks = check_domain(resolver(host or None, port, timeout), domain, selector)
+    except DnsLookupError as exc:
+        raise UserError(str(exc)) from None
+    except ValueError as exc:  # a malformed --nameserver address
+        raise UserError(f"--nameserver {nameserver}: {exc}") from None
+    human = "\n".join(f"{c.name:<6} {'ok' if c.ok else 'MISSING' if not c.record else 'WRONG':<8} "
+                      + (c.record[:100] if c.ok else c.advice) for c in checks)
+    emit({"domain": domain, "ok": all(c.ok for c in checks), "checks": [c.as_dict() for c in checks]}, json_out,
+         f"{domain}\n{human}")
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
