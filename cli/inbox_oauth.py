@@ -22,6 +22,7 @@ import typer
 
 from cli.output import UserError
 from runtime.channels.email import oauth, oauth_flows
+from sequences.inert import inert
 
 CLIENT_ID_ENV = "ENGINY_OAUTH_CLIENT_ID"
 CLIENT_SECRET_ENV = "ENGINY_OAUTH_CLIENT_SECRET"
@@ -43,7 +44,8 @@ def provider_of(name: str, *, client_id: str | None, client_secret: str | None, 
 
 
 def _say(text: str) -> None:
-    typer.echo(text, err=True)
+    """To the user on stderr; what the provider sent (address, code) stays inert text."""
+    typer.echo(inert(text, lines=True), err=True)
 
 
 def sign_in(provider: oauth.Provider, *, browser: bool) -> dict:
