@@ -378,3 +378,50 @@ def check_dns(address: str = typer.Argument(..., help="An inbox address or a dom
          f"{domain}\n{human}")
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
+
+
+@app.command("warmup")
+def warmup_(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox id or address."),
+            start: bool = typer.Option(False, "--start", help="Start the warm-up today (or restart it from day 1)."),
+            stop: bool = typer.Option(False, "--stop", help="End the warm-up: the configured cap applies at once."),
+            days: int = typer.Option(21, "--days", min=14, max=28, help="Days from 5 emails a day to the inbox's cap "
+                                     "(two to three weeks; 14-28)."),
+            json_out: bool = _JSON) -> None:
+    """Show, start or stop an inbox's warm-up: its daily cap ramps from 5 to its configured cap over
+    --days days, and is halved (or back to 5) while bounces and complaints rise. A running runtime
+    applies a change at once."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from runtime.channels.email import warmup
+    from runtime.clock import wall_now
+    from storage.activity import iso
+    from storage.identities import get_identity
+    from storage.inboxes import set_warmup, warmup_bounces
+
+    if start and stop:
+        raise UserError("--start and --stop cannot go together")
+    _, db = open_session(ctx)
+    row = _find_inbox(db, inbox)
+    today = wall_now().astimezone(ZoneInfo(get_identity(db, row["identity_id"])["timezone"])).date()
+    if start or stop:
+        row = set_warmup(db, row["id"], start=today.isoformat() if start else None, days=days, now=iso(wall_now()))
+    sent, bounced = warmup_bounces(db, row["id"])
+    caps = warmup.ramp_of({**row, "warmup_sent": sent, "warmup_bounced": bounced}, row["per_day"])
+    day_index = (today - date.fromisoformat(row["warmup_start"])).days if caps else None
+    warming = caps and 0 <= day_index < len(caps)
+    out = {"inbox": row["id"], "email": row["email"], "warming_up": bool(warming), "per_day": row["per_day"],
+           "started": row["warmup_start"], "days": row["warmup_days"], "day": day_index + 1 if warming else None,
+           "cap_today": caps[day_index] if warming else row["per_day"], "schedule": list(caps),
+           "recent_sent": sent, "recent_bounced": bounced, "warning": warmup.WARNING if warming else None}
+    if not warming:
+        human = (f"inbox {row['id']} {row['email']}: not warming up ({row['per_day']}/day)"
+                 + ("; its warm-up ended" if caps else "") + f". Start one: enginy inbox warmup {row['id']} --start")
+    else:
+        weeks = ", ".join(f"day {i + 1}: {caps[i]}" for i in range(0, len(caps), 7)) + f", day {len(caps)}: {caps[-1]}"
+        push = (f"\nBounces and complaints: {bounced} of the last {sent} emails — the ramp is stepped down"
+                if caps != warmup.schedule(row["per_day"], row["warmup_days"]) else "")
+        human = (f"inbox {row['id']} {row['email']}: warming up, day {day_index + 1} of {len(caps)}, "
+                 f"{caps[day_index]} emails today (then {row['per_day']}/day)\nSchedule: {weeks}{push}\n"
+                 f"Warning: {warmup.WARNING}")
+    emit(out, json_out, human)

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Iterable
 
+from runtime.channels.email import warmup
 from sequences.working_hours import WorkingHours
 from sequences import limits as spec
 from sequences.model import BUCKET
@@ -46,6 +47,17 @@ class Rule:
     kind: str  # "day" | "month" | "rolling"
     limit: int
     seconds: float = 0.0
+    # A "day" rule's caps for the local days from `ramp_start` (a date ordinal) on — an inbox's
+    # warm-up (runtime/channels/email/warmup.py); before and after them, `limit` holds.
+    ramp: tuple[int, ...] = ()
+    ramp_start: int = 0
+
+    def limit_at(self, t: datetime, hours: WorkingHours) -> int:
+        """The cap in force on the local day of `t`."""
+        if not self.ramp:
+            return self.limit
+        i = t.astimezone(hours.tz).date().toordinal() - self.ramp_start
+        return self.ramp[i] if 0 <= i < len(self.ramp) else self.limit
 
     def describe(self) -> str:
         if self.kind == "rolling":
@@ -82,10 +94,15 @@ def linkedin_rules(identity: dict) -> dict[str, tuple[Rule, ...]]:
 
 
 def email_rules(inbox: dict) -> tuple[Rule, ...]:
-    """An inbox's caps, never above the spec's maxima whatever was stored."""
+    """An inbox's caps, never above the spec's maxima whatever was stored; while it warms up, its
+    day cap follows the warm-up ramp (`warmup_start` is the local date of the ramp's first day)."""
     per_day = spec.EMAIL_PER_DAY.clamp(inbox["per_day"])
     per_hour = spec.EMAIL_PER_HOUR.clamp(inbox["per_hour"])
-    return (day(per_day), rolling(per_hour, 3600))
+    ramp = warmup.ramp_of(inbox, per_day)
+    if not ramp:
+        return (day(per_day), rolling(per_hour, 3600))
+    start = date.fromisoformat(inbox["warmup_start"]).toordinal()
+    return (Rule("day", per_day, ramp=ramp, ramp_start=start), rolling(per_hour, 3600))
 
 
 def day_cap(rules: Iterable[Rule]) -> int | None:
@@ -141,7 +158,7 @@ def _rule_ok_from(rule: Rule, log: ActionTimes, t: datetime, hours: WorkingHours
     if rule.limit <= 0:
         return datetime.max.replace(tzinfo=t.tzinfo)
     if rule.kind == "day":
-        if log.count_since(hours.day_start(t)) < rule.limit:
+        if log.count_since(hours.day_start(t)) < (rule.limit_at(t, hours) if rule.ramp else rule.limit):
             return t
         return hours.next_day_start(t)
     if rule.kind == "month":
@@ -189,10 +206,10 @@ def calendar_cap_spent(rules: Iterable[Rule], log: ActionTimes, now: datetime, h
 
 def remaining_today(rules: Iterable[Rule], log: ActionTimes, now: datetime, hours: WorkingHours) -> int | None:
     """Actions the day cap still allows in the local day of `now` (None: no day cap)."""
-    cap = day_cap(rules)
-    if cap is None:
+    caps = [r.limit_at(now, hours) for r in rules if r.kind == "day"]
+    if not caps:
         return None
-    return max(0, cap - log.count_since(hours.day_start(now)))
+    return max(0, min(caps) - log.count_since(hours.day_start(now)))
 
 
 def usage(rule: Rule, log: ActionTimes, now: datetime, hours: WorkingHours) -> tuple[int, datetime | None]:

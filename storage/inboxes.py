@@ -150,8 +150,34 @@ def active_leads(db: sqlite_utils.Database, inbox_id: int) -> int:
 
 
 def connected_inboxes(db: sqlite_utils.Database, identity_id: int) -> list[dict[str, Any]]:
-    """The identity's connected inboxes, whole rows, by id (what its actor sends from)."""
-    return list(db.query("SELECT * FROM inboxes WHERE identity_id = ? AND connected = 1 ORDER BY id", [identity_id]))
+    """The identity's connected inboxes, whole rows, by id (what its actor sends from); one warming
+    up also carries `warmup_sent` / `warmup_bounced`, its recent push-back (`warmup_bounces`)."""
+    rows = list(db.query("SELECT * FROM inboxes WHERE identity_id = ? AND connected = 1 ORDER BY id", [identity_id]))
+    for row in rows:
+        if row.get("warmup_start"):
+            row["warmup_sent"], row["warmup_bounced"] = warmup_bounces(db, row["id"])
+    return rows
+
+
+WARMUP_SAMPLE = 50  # the inbox's latest emails judged for push-back during warm-up
+
+
+def warmup_bounces(db: sqlite_utils.Database, inbox_id: int) -> tuple[int, int]:
+    """(sent, bounced or complained about) among the inbox's latest WARMUP_SAMPLE sent emails."""
+    return db.execute(
+        "WITH recent AS (SELECT id FROM outbox WHERE inbox_id = ? AND state = 'sent' ORDER BY id DESC LIMIT ?)"
+        " SELECT (SELECT COUNT(*) FROM recent), (SELECT COUNT(DISTINCT outbox_id) FROM mail_inbound"
+        " WHERE kind IN ('bounce', 'complaint') AND outbox_id IN (SELECT id FROM recent))",
+        [inbox_id, WARMUP_SAMPLE]).fetchone()
+
+
+def set_warmup(db: sqlite_utils.Database, inbox_id: int, *, start: str | None, days: int, now: str) -> dict[str, Any]:
+    """Start (a local ISO date) or stop (None) an inbox's warm-up; its identity's actor restarts with
+    the new caps (`updated_at` moves, see inbox_versions)."""
+    with transaction(db):
+        db.execute("UPDATE inboxes SET warmup_start = ?, warmup_days = ?, updated_at = ? WHERE id = ?",
+                   [start, days, now, inbox_id])
+        return get_inbox(db, inbox_id)
 
 
 def inbox_versions(db: sqlite_utils.Database) -> dict[int, str]:

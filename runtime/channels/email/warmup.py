@@ -1,0 +1,54 @@
+"""An inbox's warm-up: its daily cap ramps from 5 to the configured cap over two to three weeks.
+
+The spec's warm-up trains an address through an external network; what a local
+tool can do well is not to burn a new address: send little at first and more
+each day, and step back when receivers push back. Pure (no I/O, no clock):
+`runtime/limits.email_rules` turns the schedule into the inbox's day rule, the
+CLI shows it.
+
+- `schedule(cap, days)`: day 0 sends START_CAP, the last day `cap`, linearly
+  between; after `days` days the configured cap holds.
+- `stepped_down(caps, sent, bounced)`: when bounces and complaints among the
+  inbox's recent emails reach STEP_DOWN_RATE the whole ramp is halved, at
+  BACK_TO_START_RATE it goes back to START_CAP (judged from MIN_SAMPLE emails on).
+"""
+
+from __future__ import annotations
+
+START_CAP = 5
+DAYS = 21
+DAYS_RANGE = (14, 28)
+STEP_DOWN_RATE = 0.05
+BACK_TO_START_RATE = 0.10
+MIN_SAMPLE = 10
+
+#: The spec's requirements during warm-up (identities.md, Warm-Up), shown wherever it is.
+WARNING = ("During warm-up, pause the campaigns that use this identity (not mandatory but highly recommended) "
+           "and do not send from this address outside enginy; do not run campaigns at full volume.")
+
+
+def schedule(cap: int, days: int = DAYS) -> tuple[int, ...]:
+    """The daily caps of the warm-up, day 0 first (never above `cap`)."""
+    if cap <= START_CAP or days <= 1:
+        return (min(cap, START_CAP),) * max(days, 1)
+    return tuple(round(START_CAP + (cap - START_CAP) * i / (days - 1)) for i in range(days))
+
+
+def stepped_down(caps: tuple[int, ...], sent: int, bounced: int) -> tuple[int, ...]:
+    """The ramp after receivers' push-back: bounces and complaints among the recent `sent` emails."""
+    if sent < MIN_SAMPLE:
+        return caps
+    rate = bounced / sent
+    if rate >= BACK_TO_START_RATE:
+        return tuple(min(c, START_CAP) for c in caps)
+    if rate >= STEP_DOWN_RATE:
+        return tuple(max(min(c, START_CAP), c // 2) for c in caps)
+    return caps
+
+
+def ramp_of(inbox: dict, cap: int) -> tuple[int, ...]:
+    """The inbox row's ramp (empty when it is not warming up)."""
+    if not inbox.get("warmup_start"):
+        return ()
+    caps = schedule(cap, int(inbox.get("warmup_days") or DAYS))
+    return stepped_down(caps, int(inbox.get("warmup_sent") or 0), int(inbox.get("warmup_bounced") or 0))
