@@ -16,7 +16,7 @@ from runtime.channels.email.sasl import Credential, Secret, imap_login, logged_i
 
 def connect(s: InboxSettings, secret: Secret, *, timeout: float = TIMEOUT) -> imapclient.IMAPClient:
     """A client logged in with the password or an OAuth token. Failures raise MailConnectError in the spec's words."""
-    return logged_in(secret, lambda credential: _connect(s, credential, timeout), "IMAP")
+    return logged_in(secret, lambda credential: _connect(s, credential, timeout), "IMAP", s.email)
 
 
 def _connect(s: InboxSettings, credential: Credential, timeout: float) -> imapclient.IMAPClient:

@@ -23,8 +23,10 @@ Secret = Union[str, TokenSource]
 
 T = TypeVar("T")
 
-TOKEN_REJECTED = ("the server rejected a freshly refreshed access token: check that IMAP/SMTP access (SMTP AUTH) is "
-                  "enabled for the mailbox, and that no Conditional Access policy blocks enginy")
+def token_rejected(email: str) -> str:
+    return (f"the server rejected a freshly refreshed access token for {email}: check that you signed in with that "
+            "account, that IMAP/SMTP access (SMTP AUTH) is enabled for the mailbox, and that no Conditional Access "
+            "policy blocks enginy")
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Bearer:
 Credential = Union[str, Bearer]
 
 
-def logged_in(secret: Secret, open_and_login: Callable[[Credential], T], service: str) -> T:
+def logged_in(secret: Secret, open_and_login: Callable[[Credential], T], service: str, email: str) -> T:
     """`open_and_login(credential)` with the password, or with the access token and, when the server
     rejects it ("Authentication failed"), once more on a new connection with a refreshed token
     (servers delay or drop a second login on the same connection)."""
@@ -55,7 +57,7 @@ def logged_in(secret: Secret, open_and_login: Callable[[Credential], T], service
         except MailConnectError as exc:
             if exc.symptom != "Authentication failed":
                 raise
-            raise MailConnectError("Authentication failed", TOKEN_REJECTED, service) from None
+            raise MailConnectError("Authentication failed", token_rejected(email), service) from None
     except OAuthError as exc:
         raise explain(exc, service) from None
 

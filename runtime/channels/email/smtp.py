@@ -57,7 +57,7 @@ class InboxAccount:
 
 def open_smtp(s: InboxSettings, secret: Secret, *, timeout: float = TIMEOUT) -> smtplib.SMTP:
     """A logged-in SMTP session (implicit TLS, STARTTLS or plain on loopback; password or OAuth token)."""
-    return logged_in(secret, lambda credential: _open_smtp(s, credential, timeout), "SMTP")
+    return logged_in(secret, lambda credential: _open_smtp(s, credential, timeout), "SMTP", s.email)
 
 
 def _open_smtp(s: InboxSettings, credential: Credential, timeout: float) -> smtplib.SMTP:
