@@ -124,6 +124,9 @@ def connect(
     if provider != "imap":
         from cli.inbox_oauth import provider_of
 
+        if password_stdin:
+            raise UserError(f"--password-stdin is for imap inboxes; {provider} inboxes sign in by OAuth (no password)")
+
         oauth_provider = provider_of(provider, client_id=client_id, client_secret=client_secret, tenant=tenant,
                                      authority=authority, authorize_url=authorize_url, token_url=token_url)
         imap_host, smtp_host = imap_host or oauth_provider.imap_host, smtp_host or oauth_provider.smtp_host

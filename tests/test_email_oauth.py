@@ -221,7 +221,8 @@ def test_connect_microsoft_shows_url_and_code_and_keeps_only_the_sign_in(auth, s
     assert "--provider microsoft" in refused.stderr and "Traceback" not in refused.stderr
 
 
-def test_connect_google_over_ssh_by_pasting_the_redirected_address(auth, stack, ws):
+@pytest.mark.parametrize("browser", ["on another machine (SSH): pasted back", "on this machine: loopback"])
+def test_connect_google_by_browser_sign_in(auth, stack, ws, browser):
     bob = stack.new_user("bob")
     auth.sign_in_as = bob.address
     proc = enginy_popen(ws, "inbox", "connect", "Ana", "--email", bob.address, "--provider", "google",
@@ -229,8 +230,13 @@ def test_connect_google_over_ssh_by_pasting_the_redirected_address(auth, stack, 
                         f"{auth.base}/authorize", "--token-url", f"{auth.base}/token", *servers(stack))
     shown = read_until(proc.stderr, "/authorize?")
     url = shown[-1].strip()
-    landed = httpx.get(url).headers["location"]  # the browser on the user's laptop ends here
-    out, err = proc.communicate(landed + "\n", timeout=60)
+    if browser.endswith("pasted back"):
+        landed = httpx.get(url).headers["location"]  # the browser on the user's laptop ends here
+        out, err = proc.communicate(landed + "\n", timeout=60)
+    else:
+        page = httpx.get(url, follow_redirects=True)  # the local browser lands on enginy's loopback listener
+        assert "You can close this tab" in page.text
+        out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert json.loads(out)["provider"] == "google"
     assert_no_tokens_anywhere(auth, ws, out, err)
