@@ -89,9 +89,10 @@ def _code(provider: oauth.Provider, *, browser: bool) -> dict:
         request = oauth_flows.start_code(provider, receiver.redirect_uri)
         opened = browser and not os.environ.get("SSH_CONNECTION") and _open(request.url)
         _say(("A browser window opened; if not, open" if opened else "Open") +
-             f" this address in a browser and sign in with the inbox's Google account:\n\n{request.url}\n\n"
-             "If the browser is on another machine (SSH), it will end on a page that cannot be reached:\n"
-             "copy that page's whole address from the address bar and paste it here, then press Enter.")
+             f" this address in a browser and sign in\nwith the inbox's Google account:\n\n{request.url}\n\n"
+             "If the browser is on another machine (SSH), it ends on a page that cannot be\n"
+             "reached: copy that page's whole address from the address bar, paste it here\n"
+             "and press Enter.")
         return oauth_flows.finish_code(provider, request, _redirected(receiver))
 
 
