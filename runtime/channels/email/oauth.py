@@ -191,10 +191,6 @@ class TokenSource:
         return f"TokenSource({self._grant.provider}, expires_at={self._grant.expires_at:.0f})"
 
     @property
-    def provider(self) -> str:
-        return self._grant.provider
-
-    @property
     def grant(self) -> Grant:
         """The newest grant (after any refresh): what to keep."""
         return self._grant
