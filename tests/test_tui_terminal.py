@@ -154,6 +154,7 @@ def test_the_sequence_editor_through_the_palette_in_an_80x24_terminal(tmp_path: 
         _wait_for(tmux, lambda s: "Wait before step visit" in s)
         keys("BSpace")
         keys("2d 5h", literal=True)
+        _wait_for(tmux, lambda s: "2d 5h" in s)  # typed into the prompt (a loaded machine draws late)
         keys("Enter")
         _wait_for(tmux, lambda s: "◎ Visit profile  visit  · wait 2 days 5 hours" in s)
         conn = sqlite3.connect(folder / "enginy.db")
