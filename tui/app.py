@@ -234,17 +234,8 @@ class EnginyApp(App[None]):
         await self.refresh_screen()
 
     def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
-            return
-        rows, seen = [], set()
-        for key, active in self.active_bindings.items():
-            binding = active.binding
-            if not binding.description or (binding.id or binding.action) in seen:
-                continue
-            seen.add(binding.id or binding.action)
-            rows.append((binding.key_display or self.get_key_display(binding), binding.description,
-                         binding.tooltip))
-        self.push_screen(HelpScreen(rows))
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen.of(self.screen))
 
     async def action_back(self) -> None:
         back = getattr(self.screen, "action_back", None)

@@ -34,6 +34,7 @@ from tui.date_range import ask_range
 from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
 from tui.screens.lead_actions import LEAD_ACTIONS, LEAD_BINDINGS, LeadActions
 from tui.screens.modals import ChoiceScreen, PromptScreen
+from sequences.wording import plural
 from tui.text import joined, literal, short_time
 from tui.widgets.chips import StatusChips
 from tui.widgets.footer import BindingsFooter
@@ -412,10 +413,10 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
     def _show_filters(self) -> None:
         a, table = self.audience, self.query_one("#audience-table", VirtualTable)
         count, exact = table.total
-        text = Text(f"{'' if exact else '≈'}{count:,} leads", style="bold", end="")
+        text = Text(f"{'' if exact else '≈'}{plural(count, 'lead')}", style="bold", end="")
         if not exact:
             text.append(" (estimate: counting this filter exactly would scan the audience)", style="dim")
-        for label, value in (("search", a.search), ("stage", a.node_id), ("tag", a.tag), ("engagement", a.engagement),
+        for label, value in (("search", a.search), ("stage", self._step_name(a.node_id)), ("tag", a.tag), ("engagement", a.engagement),
                              ("same company", "yes" if a.same_company else ""), ("view", self.view)):
             if value:
                 text.append(f"  ·  {label}: ", style="dim")
@@ -426,9 +427,9 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
         _set_line(self.query_one("#audience-filters", Static), text)
         f, atable = self.activity, self.query_one("#activity-table", VirtualTable)
         count, exact = atable.total
-        text = Text(f"{'' if exact else '≈'}{count:,} actions", style="bold", end="")
+        text = Text(f"{'' if exact else '≈'}{plural(count, 'action')}", style="bold", end="")
         recipient = (self.activity_recipient or f"contact #{f.contact_id}") if f.contact_id is not None else ""
-        for label, value in (("search", f.search), ("stage", f.node_id), ("recipient", recipient),
+        for label, value in (("search", f.search), ("stage", self._step_name(f.node_id)), ("recipient", recipient),
                              ("date", "" if self.activity_range == "All time" else self.activity_range)):
             if value:
                 text.append(f"  ·  {label}: ", style="dim")
@@ -561,7 +562,15 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
 
     def _stage_choices(self) -> list[tuple[str, Text | str]]:
         steps = self.metrics.steps if self.metrics else []
-        return [("", "any stage")] + [(s.step, Text(f"{'  ' * s.depth}{s.label}  ({s.leads:,})")) for s in steps]
+        return [("", "any stage")] + [(s.step, Text.assemble(f"{'  ' * s.depth}", literal(s.label), f"  ({s.leads:,})"))
+                                      for s in steps]
+
+    def _step_name(self, node_id: str | None) -> str:
+        """The step's name as the stage picker lists it ("Email 2 · “Re: pricing”"), not its id."""
+        if not node_id:
+            return ""
+        names = {s.step: s.label for s in self.metrics.steps} if self.metrics else {}
+        return names.get(node_id, node_id)
 
     def action_stage(self) -> None:
         current = self.activity.node_id if self.tab == "activity" else self.audience.node_id
@@ -650,7 +659,8 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
         identity = self.row.identity_id if self.row else None
         detail = await asyncio.to_thread(lead_detail, self.ctx.reader, enrollment_id, identity)
         if self.panel_enrollment == enrollment_id:
-            self._panel().show(detail, self.ctx.now())
+            names = {s.step: s.label for s in self.metrics.steps} if self.metrics else {}
+            self._panel().show(detail, self.ctx.now(), names)
 
     def action_lead_activity(self) -> None:
         row = self.query_one("#audience-table", VirtualTable).current

@@ -20,24 +20,18 @@ from textual.screen import Screen
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Header, Static, Tab, Tabs
 
+from sequences.statuses import CAMPAIGN_TABS
 from storage.metrics import dashboard
 from storage.saved_filters import save_filter, saved_filters
 from tui.commands import Command
 from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
 from tui.date_range import ask_range
 from tui.screens.modals import ChoiceScreen, MultiChoiceScreen, PromptScreen
-from tui.text import literal, parse_time, relative
+from tui.text import literal, parse_time
 from tui.widgets.footer import BindingsFooter
 from tui.widgets.status import PRIORITY, campaign_status, channel_icons
 
-TABS = {
-    "active": ("Active", ("running", "paused", "scheduled")),
-    "draft": ("Draft", ("draft",)),
-    "running": ("Running", ("running",)),
-    "paused": ("Paused", ("paused",)),
-    "scheduled": ("Scheduled", ("scheduled",)),
-    "archived": ("Archived", ("archived",)),
-}
+TABS = {key: (label, tuple(s.value for s in statuses)) for key, (label, statuses) in CAMPAIGN_TABS.items()}
 SORTS = {"launch": "launch date", "created": "creation date", "priority": "priority"}
 DATE_RANGES = {"": "any time", "7": "last 7 days", "30": "last 30 days", "90": "last 90 days", "365": "last year",
                "custom": "custom range…"}
@@ -187,7 +181,7 @@ class DashboardScreen(CampaignActions, Screen):
             symbol, _, style = PRIORITY[r["priority"]]
             table.add_row(
                 Text(symbol, style=style), literal(r["name"], "bold"), literal(r["identity"]),
-                relative(r["created_at"], now), campaign_status(r["status"]),
+                r["created"], campaign_status(r["status"]),
                 f"{r['started']:,}", f"{r['contacted']:,}", f"{r['replied']:,}",
                 channel_icons(r["channels"]), literal(", ".join(r["tags"]), "italic"), literal(r["folder"], "dim"),
                 key=str(r["id"]),

@@ -11,6 +11,7 @@ from textual.widgets import Static, Tree
 
 from sequences.model import LABEL
 from storage.metrics import CampaignMetrics
+from sequences.wording import plural
 from tui.text import literal
 
 #: (box title, metrics key, [(label, figure key)]) — the spec's lists, in its order.
@@ -108,7 +109,7 @@ class ProgressTree(Tree[str]):
         Why: the screen refreshes after every change the runtime makes; clearing and
         re-adding every node each time cost a full tree rebuild and threw the cursor
         and any collapsed branch back to their defaults under the user's hands."""
-        counts = {s.step: (s.leads, s.errors) for s in metrics.steps}
+        counts = {s.step: (s.label, s.leads, s.errors) for s in metrics.steps}
         self.root.set_label(Text(f"Start — {metrics.audience.get('not_started', 0):,} not started", style="bold"))
         if sequence is not None and sequence == self._shape and self._branches:
             nodes = {n.id: n for n in sequence.nodes}
@@ -147,15 +148,16 @@ class ProgressTree(Tree[str]):
         self.scroll_home(animate=False)
 
     @staticmethod
-    def _label(node, counts: dict[str, tuple[int, int]]) -> Text:
-        leads, errors = counts.get(node.id, (0, 0))
+    def _label(node, counts: dict[str, tuple[str, int, int]]) -> Text:
+        """'[2 days] Email 2 · “Re: pricing”  5 leads  ✖ 1 error'; a condition with its settings."""
+        name, leads, errors = counts.get(node.id, (LABEL.get(node.__struct_config__.tag, node.id), 0, 0))
         text = Text(end="")
         if not node.delay.asap:
             text.append(f"[{node.delay.label()}] ", style="dim")
-        text.append(LABEL.get(node.__struct_config__.tag, node.id))
-        text.append(f"  {leads:,} leads", style="bold cyan" if leads else "dim")
+        text.append_text(literal(name))
+        text.append(f"  {plural(leads, 'lead')}", style="bold cyan" if leads else "dim")
         if errors:
-            text.append(f"  ✖ {errors:,} errors", style="bold red")
+            text.append(f"  ✖ {plural(errors, 'error')}", style="bold red")
         return text
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:

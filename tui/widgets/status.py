@@ -89,3 +89,21 @@ def channel_icons(names: list[str]) -> Text:
 
 def kind_label(kind: str) -> str:
     return kind.replace("linkedin_", "LinkedIn ").replace("_", " ").capitalize().replace("Linkedin", "LinkedIn")
+
+
+def legend() -> Text:
+    """What the symbols mean (the help screen's last section), from the tables above."""
+    text = Text(end="")
+    rows = [("Priority", [(s, label, style) for s, label, style in PRIORITY.values()]),
+            ("Channels", [(CHANNEL_ICON[c][0], name, CHANNEL_ICON[c][1])
+                          for c, name in (("linkedin", "LinkedIn"), ("email", "Email"), ("task", "Task"))]),
+            ("Campaigns", list(CAMPAIGN.values())),
+            ("Leads", [LEAD[k] for k in LEAD if k != "total"])]
+    for i, (title, items) in enumerate(rows):
+        text.append(f"{title:>12}  ", style="bold")
+        for j, (symbol, label, style) in enumerate(items):
+            text.append(symbol, style=style)
+            text.append(f" {label}" + ("  " if j < len(items) - 1 else ""))
+        if i < len(rows) - 1:
+            text.append("\n")
+    return text
