@@ -218,8 +218,8 @@ class EnginyApp(App[None]):
 
     def _demo_status(self) -> str:
         speed, paused = self._demo_state()
-        clock = "paused" if paused else f"{speed:,.0f}× ({speed / 3600:.2g} h of campaign time per second)"
-        return f"demo clock: {clock} · workspace time {self.ctx.now():%Y-%m-%d %H:%M} UTC · + / - speed, p pause"
+        clock = "paused" if paused else f"{speed:,.0f}× ({speed / 3600:.2g} h/s)"
+        return f"demo clock {clock} · {self.ctx.now():%Y-%m-%d %H:%M} UTC · +/- speed · p pause"
 
     async def action_demo_speed(self, factor: float) -> None:
         speed, _ = self._demo_state()

@@ -53,7 +53,7 @@ HOLD_SECONDS = 0.1  # the longest a kept view shown again waits for its list's f
 DATE_RANGES = {"All time": None, "Last 24 hours": 1, "Last 7 days": 7, "Last 30 days": 30,
                "Custom…": -1}  # label: days (-1: typed as a range)
 FAILED_KINDS = {"step_failed": "✖ failed", "email_bounced": "✖ bounced"}  # actions that did not succeed
-REPLY_MODES = {"manual": "manual follow-up", "copilot": "AI suggestions (copilot)", "auto": "AI auto-replies"}
+REPLY_MODES = {"manual": "manual", "copilot": "AI copilot", "auto": "AI auto-replies"}
 
 
 def _set_line(line: Static, text: Text) -> None:
@@ -169,7 +169,7 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
                         yield Static(Text("Tagged conversations", style="bold"))
                         yield TaggedConversations(id="tagged")
                     with Vertical(id="overview-right"):
-                        yield Static(Text("Progress by action — enter: view activity of a step", style="bold"))
+                        yield Static(Text.assemble(("Progress by step", "bold"), ("  enter: its activity", "dim")))
                         yield ProgressTree("Start", id="progress-tree")
             with TabPane("Audience", id="audience"):
                 yield StatusChips(id="chips")
@@ -198,9 +198,9 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
 
         return [
             Column("Contact", None, contact),
-            Column("Status", 34, lambda r: lead_status(r.status, r.substatus)),
-            Column("Activity", 10, icons),
-            Column("Tags", 18, lambda r: literal(", ".join(r.tags), "italic")),
+            Column("Status", 34, lambda r: lead_status(r.status, r.substatus), narrow=20),
+            Column("Activity", 10, icons, narrow=0),
+            Column("Tags", 18, lambda r: literal(", ".join(r.tags), "italic"), narrow=0),
         ]
 
     def _activity_columns(self) -> list[Column]:
@@ -213,7 +213,7 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
             return joined(_name(r), " @ ", literal(r.company or "—", "italic"))
 
         return [
-            Column("Action", 30, action),
+            Column("Action", 30, action, narrow=22),
             Column("Recipient", None, recipient),
             Column("Status", 13, _activity_status),
             # an action coming next (In progress, storage/activity_view.py) is not completed yet
@@ -382,9 +382,9 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
                              priority(row.priority), " priority")
         facts = Text.assemble(
             ("Identity ", "dim"), literal(row.identity_name, "bold"),
-            ("   Replies ", "dim"), REPLY_MODES.get(settings.reply_handling, settings.reply_handling),
-            ("   CRM sync ", "dim"), "on" if "yes" in (settings.crm_contacts_sync, settings.crm_conversations_sync) else "off",
-            ("   Launched ", "dim"), short_time(row.launched_at) if row.launched_at else
+            ("  Replies ", "dim"), REPLY_MODES.get(settings.reply_handling, settings.reply_handling),
+            ("  CRM ", "dim"), "on" if "yes" in (settings.crm_contacts_sync, settings.crm_conversations_sync) else "off",
+            ("  Launched ", "dim"), short_time(row.launched_at) if row.launched_at else
             (f"scheduled {short_time(row.scheduled_at)}" if row.scheduled_at else "not yet"),
         )
         extra = self.ctx.extra_status()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -220,21 +222,23 @@ def help_sections(screen: Screen) -> list[tuple[str, list[HelpRow]]]:
     before any of enginy's, and "^q Quit" beside "q Quit". One row per action (its keys
     joined: "q, ^q"); bindings the screen disables here are left out."""
     app = screen.app
-    groups: dict[str, dict[tuple[str, str], list[str]]] = {"screen": {}, "app": {}, "widget": {}}
+    rank = {"screen": 0, "app": 1, "widget": 2}
+    keys: dict[tuple[str, str], list[str]] = {}
+    group: dict[tuple[str, str], str] = {}
     tips: dict[tuple[str, str], str] = {}
-    seen: dict[tuple[str, str], str] = {}
     for _key, (node, binding, enabled, tooltip) in screen.active_bindings.items():
         if not binding.description or not enabled:
             continue
-        where = "screen" if node is screen else "app" if node is app else "widget"
+        # Textual's own bindings carry no id: generic keys (cursor, focus, copy), listed last
+        where = "widget" if binding.id is None else "screen" if node is screen else "app" if node is app else "widget"
         ident = (binding.action, binding.description)
-        group = seen.setdefault(ident, where)  # the first node that binds it keeps it
-        groups[group].setdefault(ident, []).append(binding.key_display or app.get_key_display(binding))
-        tips.setdefault(ident, tooltip or binding.tooltip or "")
+        keys.setdefault(ident, []).append(binding.key_display or app.get_key_display(binding))
+        group[ident] = min(group.get(ident, where), where, key=rank.__getitem__)
+        tips[ident] = tips.get(ident) or tooltip or binding.tooltip or ""
     titles = {"screen": "This screen", "app": "Everywhere", "widget": "Moving around"}
-    return [(titles[g], [(", ".join(dict.fromkeys(keys)), description, tips[(action, description)])
-                         for (action, description), keys in rows.items()])
-            for g, rows in groups.items() if rows]
+    return [(titles[g], [(", ".join(dict.fromkeys(k)), ident[1], tips[ident])
+                         for ident, k in keys.items() if group[ident] == g])
+            for g in titles if any(v == g for v in group.values())]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -263,19 +267,17 @@ class HelpScreen(ModalScreen[None]):
         return cls(help_sections(screen))
 
     def compose(self) -> ComposeResult:
-        text = Text()
+        parts: list = []
         for title, rows in self.sections:
-            text.append(f"{title}\n", style="bold underline")
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(justify="right", style="bold", no_wrap=True)
+            grid.add_column()
             for key, description, tooltip in rows:
-                text.append(f"{key:>12}  ", style="bold")
-                text.append(description)
-                if tooltip:
-                    text.append(f" — {tooltip}", style="dim")
-                text.append("\n")
-            text.append("\n")
-        text.append("Symbols\n", style="bold underline")
-        text.append_text(legend())
-        text.append("\n\nEvery action is also in the command palette (: or ctrl+p).", style="dim")
+                grid.add_row(key, Text.assemble(description, (f" — {tooltip}" if tooltip else "", "dim")))
+            parts += [Text(title, style="bold underline"), grid, Text("")]
+        parts += [Text("Symbols", style="bold underline"), legend(),
+                  Text("\nEvery action is also in the command palette (: or ctrl+p).", style="dim")]
+        text = Group(*parts)
         with Vertical(id="dialog", classes="help"):
             yield Label(Text.assemble(("Keys", "bold"), ("   j/k scroll · space/tab page · esc close", "dim")),
                         id="dialog-title")

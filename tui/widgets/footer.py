@@ -19,6 +19,9 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 
+COMPACT_BELOW = 120  # columns
+
+
 class BindingsFooter(Footer):
     """Footer with coalesced, change-only recomposes (draws exactly what Footer draws)."""
 
@@ -37,6 +40,11 @@ class BindingsFooter(Footer):
                               binding.show, (group.description, group.compact) if group else None,
                               bool(enabled), tooltip, self.app.get_key_display(binding)))
         return tuple(shown), self.show_command_palette, self.compact
+
+    def on_resize(self) -> None:
+        """Compact (one space between keys) below 120 columns, so that at 80×24 the keys of the
+        screen and "? Help" fit; the change recomposes through the signature (it holds `compact`)."""
+        self.compact = self.size.width < COMPACT_BELOW
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True

@@ -81,7 +81,8 @@ def _detail(entry: TimelineEntry) -> dict:
 class LeadPanel(VerticalScroll):
     """Shown beside the audience table once a row is opened; Esc closes it."""
 
-    DEFAULT_CSS = "LeadPanel { width: 48; display: none; } LeadPanel.open { display: block; }"
+    DEFAULT_CSS = ("LeadPanel { width: 40%; min-width: 36; max-width: 56; display: none; }"
+                   " LeadPanel.open { display: block; }")
     BINDINGS = [Binding("R", "view_inbox", "View in Inbox", id="panel.view_inbox",
                         tooltip="The conversation inbox, only this lead's conversations")]
     contact_id: int | None = None

@@ -26,6 +26,14 @@ BOXES = (
 )
 
 
+TALL = 34  # rows: below this the boxes leave out the reply rate's note, for the progress tree's sake
+
+
+def box_rows(tall: bool) -> int:
+    """Rows of the tallest box (All channels has its reply rate, and its note when tall)."""
+    return max(len(figures) + (2 if tall else 1) * (key == "all") for _, key, figures in BOXES)
+
+
 class MetricBox(Static):
     """One channel's funnel: label, figure and share of the audience; arrows mark what just changed."""
 
@@ -52,10 +60,14 @@ class MetricBox(Static):
             share = f"{n / total:.0%}" if total and self.key != "tasks" and key not in ("sent", "bounced") else ""
             grid.add_row(label, Text(f"{n:,}{mark}", style="bold"), *([share] if wide else []))
             self.previous[key] = n
+        tall = self.app.size.height >= TALL
         if self.key == "all":
             rate = values.get("reply_rate", 0.0) or 0.0
             grid.add_row(Text("Reply rate", style="italic"), Text(f"{rate:.1%}", style="bold"), *([""] if wide else []))
-            grid.add_row(Text("(no out-of-office)", style="dim"), "", *([""] if wide else []))
+            if tall:
+                grid.add_row(Text("(no out-of-office)", style="dim"), "", *([""] if wide else []))
+        for _ in range(grid.row_count, box_rows(tall)):  # every box as tall as the tallest
+            grid.add_row("", "", *([""] if wide else []))
         self.update(grid)
 
     def forget(self) -> None:
