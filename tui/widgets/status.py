@@ -41,6 +41,7 @@ KIND_ICON = {
     "linkedin_reply_received": "↩", "email_sent": "@", "email_reply_received": "↩", "email_bounced": "✖",
     "email_opened": "○", "email_clicked": "⇱", "email_auto_reply_received": "⌛", "task_created": "☐",
     "task_completed": "☑", "task_reopened": "☐", "step_failed": "!", "sequence_finished": "■",
+    "condition_evaluated": "◇",
 }
 
 
