@@ -212,3 +212,27 @@ def test_the_demo_keeps_the_speed_it_was_left_at(tmp_path: Path) -> None:
     set_demo_clock(db, speed=28800.0)  # + + + in the app
     assert starting_speed(db, None, 3600.0) == 28800.0
     assert starting_speed(db, 60.0, 3600.0) == 60.0
+
+
+@pytest.mark.asyncio
+async def test_a_lead_finished_by_its_task_step_says_the_task_is_pending(ws: Path) -> None:
+    """A Task step ends its branch, so the lead is "Finished · No response" as the task is
+    created (spec: the sequence completed, no reply) — the panel says the task is still open."""
+    enrollment, contact = q(ws, "SELECT id, contact_id FROM enrollments WHERE campaign_id = 1 AND status = 'not_started'"
+                               " ORDER BY id LIMIT 1")[0]
+    first, last = q(ws, "SELECT first_name, last_name FROM contacts WHERE id = ?", contact)[0]
+    db = connect(ws / "enginy.db")
+    db.execute("UPDATE enrollments SET status = 'finished', substatus = 'no_response' WHERE id = ?", [enrollment])
+    db.execute("INSERT INTO tasks (campaign_id, enrollment_id, contact_id, node_id, title, kind, created_at)"
+               " VALUES (1, ?, ?, 'call1', ?, 'call', ?)", [enrollment, contact, f"Call {first}", NOW.isoformat()])
+    db.close()
+    app = app_for(ws)
+    async with app.run_test(size=LARGE) as pilot:
+        screen = await open_q4(pilot, ("right_square_bracket",))
+        await pilot.press("slash", *f"{first} {last}", "enter")
+        table = screen.query_one("#audience-table", VirtualTable)
+        await until(pilot, lambda: table.total[0] >= 1 and not table.fetching, "the search")
+        row = next(i for i in range(table.total[0]) if table.row_at(i).id == enrollment)
+        await pilot.press(*["down"] * row, "enter")
+        body = await panel_text(pilot, screen)
+        assert "Finished · No response" in body and f"☐ Task pending: Call {first}" in body, body

@@ -134,6 +134,10 @@ class LeadPanel(VerticalScroll):
             parts += [Text(""), banner, Text("S edit sequence · p this lead's path · b retry", style="dim")]
         elif reason := _reason(detail, now):
             parts += [Text(""), Text(clean(reason), style="dim")]
+        for title in detail.open_tasks:
+            # "Finished · No response" right after a Task step is right (the step ends its branch:
+            # the sequence is complete), but it read as if nothing were left to do for this lead
+            parts += [Text.assemble(("☐ Task pending: ", "bold yellow"), literal(title))]
         timeline = Table.grid(padding=(0, 1))
         timeline.add_column(style="dim", no_wrap=True)
         timeline.add_column(width=2)
