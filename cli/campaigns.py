@@ -644,8 +644,8 @@ def _status_text(s: dict[str, Any]) -> str:
 @app.command("list")
 def list_cmd(
     ctx: typer.Context,
-    status_filter: Optional[list[str]] = typer.Option(None, "--status", help="draft, scheduled, running, paused, archived, "
-                                            "or active (running + scheduled); repeat."),
+    status_filter: Optional[list[str]] = typer.Option(None, "--status", help="A dashboard tab: active (running + scheduled), draft, "
+                                            "running, paused, scheduled or archived; repeat."),
     identity: Optional[str] = typer.Option(None, "--identity", help="Only this identity's campaigns."),
     folder: Optional[str] = typer.Option(None, "--folder"),
     tags: Optional[list[str]] = typer.Option(None, "--tag", help="Campaigns with this tag; repeat: any of them."),
@@ -655,23 +655,21 @@ def list_cmd(
     json_out: bool = _JSON,
 ) -> None:
     """The campaigns dashboard: newest first, with Started / Contacted / Replied."""
-    from sequences.statuses import ACTIVE_CAMPAIGN_STATUSES, CampaignStatus
+    from sequences.statuses import CAMPAIGN_TABS
     from storage.identities import get_identity
     from storage.metrics import dashboard
+    from storage.timeline import workspace_time
 
     statuses: set[str] = set()
     for s in status_filter or []:
-        if s == "active":
-            statuses |= {c.value for c in ACTIVE_CAMPAIGN_STATUSES}
-        elif s in {c.value for c in CampaignStatus}:
-            statuses.add(s)
-        else:
-            raise UserError(f"--status: unknown status {s!r} (draft, scheduled, running, paused, archived, active)")
+        if s not in CAMPAIGN_TABS:
+            raise UserError(f"--status: unknown status {s!r} ({', '.join(CAMPAIGN_TABS)})")
+        statuses |= {c.value for c in CAMPAIGN_TABS[s][1]}
     _, db = open_session(ctx)
     ident_id = _guard(lambda: get_identity(db, identity)["id"]) if identity else None
     since, until = _range("--created", created)
-    rows = dashboard(db, now=_now(), statuses=tuple(sorted(statuses)), identity_id=ident_id, folder=folder,
-                     search=search)
+    rows = dashboard(db, now=workspace_time(db, _now()), statuses=tuple(sorted(statuses)), identity_id=ident_id,
+                     folder=folder, search=search)
     rows = [r for r in rows if (not tags or set(tags) & set(r["tags"]))
             and (since is None or r["created_at"] >= since) and (until is None or r["created_at"] < until)]
     human = "\n".join(

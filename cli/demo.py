@@ -1,7 +1,8 @@
 """`enginy demo`: a seeded sandbox workspace, its runtime on an accelerated clock, and the TUI.
 
-The demo never touches a real workspace: it keeps its own folder (the user
-data folder's `demo/`, or `--workspace`), marked by a `.enginy-demo` file;
+The demo never touches a real workspace: it keeps its own folder (`enginy-demo`
+beside the default workspace in the user data folder — ~/.local/share/enginy-demo
+on Linux —, or `--workspace`), marked by a `.enginy-demo` file;
 `--reset` deletes and re-seeds only a folder carrying that mark. Seeding goes
 through the same storage functions a user's commands use (identities, the
 sandbox connection, contact import, campaigns from templates, audiences,
@@ -128,6 +129,14 @@ def seed(folder: Path, *, contacts: int = 3000, seed_value: int = 7, now: dateti
         db.close()
 
 
+def starting_speed(db, chosen: float | None, default: float) -> float:
+    """The demo clock's speed as the demo opens: `--speed` if given, else the speed it was left
+    at (+ / - in the app write it to the workspace), else the config's default."""
+    from storage.demo_clock import demo_clock
+
+    return chosen or demo_clock(db, default)[0]
+
+
 def stop_process(pid: int | None) -> None:
     """Stop the demo's runtime by its PID (it runs in its own session): TERM, then KILL after 5 s."""
     if pid is None:
@@ -149,7 +158,8 @@ def stop_process(pid: int | None) -> None:
 def demo(
     ctx: typer.Context,
     reset: bool = typer.Option(False, "--reset", help="Delete the demo workspace and seed it afresh."),
-    speed: Optional[float] = typer.Option(None, "--speed", help="Campaign seconds per real second (default 3600)."),
+    speed: Optional[float] = typer.Option(None, "--speed", help="Campaign seconds per real second (default: the "
+                                          "speed the demo was left at, first 3600); + / - change it in the app."),
     contacts: int = typer.Option(3000, "--contacts", min=0, max=DEMO_CONTACTS_MAX, help="How many demo contacts to seed."),
     no_runtime: bool = typer.Option(False, "--no-runtime", help="Only seed and open the TUI."),
 ) -> None:
@@ -175,9 +185,9 @@ def demo(
         typer.echo(f"Seeding the demo workspace in {folder} …")
         seed(folder, contacts=contacts)
     workspace = open_workspace(folder)
-    rate = speed or workspace.config.demo.speed
     db = workspace.open_db()
     try:
+        rate = starting_speed(db, speed, workspace.config.demo.speed)
         set_demo_clock(db, speed=rate, paused=False)
         holder = runtime_alive(db, wall_now())
     finally:
@@ -191,7 +201,7 @@ def demo(
         # `enginy run --speed R` runs the sandbox on the accelerated clock; its heartbeat applies the
         # demo_speed / demo_paused rows that +/-/p write (storage/demo_clock.py) within a second.
         pid = spawn_background(workspace.dir, speed=rate, stop_with=os.getpid())
-        notice = f"Demo runtime started (pid {pid}) at {rate:,.0f}× — + / - speed, p pauses the clock."
+        notice = f"Demo runtime started (pid {pid}) at {rate:,.0f}× — + / - speed, p pauses the clock. Workspace: {folder}"
     try:
         EnginyApp(workspace, notice=notice, demo=True).run()
     finally:

@@ -257,16 +257,49 @@ def counts_as_message(node: Node) -> bool:
     return kind_of(node) in MESSAGE_KINDS
 
 
+def settings(node: Node) -> str:
+    """What tells this step from another of its kind: a condition's settings, an email's subject."""
+    if isinstance(node, AcceptedConnection):
+        return f"within {node.within_days} day{'s' * (node.within_days != 1)}"
+    if isinstance(node, HasBeenContacted):
+        who = "by this identity" if node.by == "this_identity" else "by any identity"
+        where = "" if node.channel == "any" else f" on {'LinkedIn' if node.channel == 'linkedin' else 'email'}"
+        days = node.within_days
+        when = "" if days is None else f" within {days} day{'s' * (days != 1)}"
+        return f"{who}{where}{when}"
+    if isinstance(node, (Email, InMail)) and node.subject:
+        return f"“{node.subject[:40]}”"
+    if isinstance(node, Task) and node.title:
+        return f"“{node.title[:40]}”"
+    if isinstance(node, CustomCondition):
+        return f"{node.field[:40]} {node.operator.replace('_', ' ')} {node.value[:40]}".strip()
+    return ""
+
+
 def describe(node: Node) -> str:
     """A short human label naming the node, used in errors and the tree editor."""
-    label = LABEL[kind_of(node)]
-    if isinstance(node, AcceptedConnection):
-        label += f" within {node.within_days} days"
-    elif isinstance(node, Email) and node.subject:
-        label += f" “{node.subject[:40]}”"
-    elif isinstance(node, CustomCondition):
-        label += f" {node.field[:40]} {node.operator.replace('_', ' ')} {node.value[:40]}".rstrip()
-    return inert(f"step {node.id[:40]} ({label})")
+    extra = settings(node)
+    return inert(f"step {node.id[:40]} ({LABEL[kind_of(node)]}{' ' + extra if extra else ''})")
+
+
+def step_names(seq: Sequence, order: list[Node] | None = None) -> dict[str, str]:
+    """Each step's name as the app shows it wherever steps are listed or chosen: its kind,
+    numbered when the kind repeats ("Email 2"), and its settings ("Email 2 · “Re: pricing”",
+    "Accepted LinkedIn connection · within 7 days"). `order`: the nodes in the order they are
+    numbered (default: as stored)."""
+    nodes = order if order is not None else list(seq.nodes)
+    repeated = {k for k in {kind_of(n) for n in nodes} if sum(kind_of(m) == k for m in nodes) > 1}
+    seen: dict[str, int] = {}
+    names = {}
+    for node in nodes:
+        kind = kind_of(node)
+        name = LABEL[kind]
+        if kind in repeated:
+            seen[kind] = seen.get(kind, 0) + 1
+            name += f" {seen[kind]}"
+        extra = settings(node)
+        names[node.id] = f"{name} · {extra}" if extra else name
+    return names
 
 
 def to_json(seq: Sequence) -> bytes:

@@ -261,6 +261,16 @@ _CAMPAIGN_STATUS_DESCRIPTIONS = {
 #: states for duplication. Draft and Archived never run.
 ACTIVE_CAMPAIGN_STATUSES = frozenset({CampaignStatus.RUNNING, CampaignStatus.SCHEDULED})
 
+#: The dashboard's status tabs and what each shows: the one definition the app's tabs
+#: and `enginy campaigns list --status` both read (so "Active 4" means the same there).
+CAMPAIGN_TABS: dict[str, tuple[str, frozenset[CampaignStatus]]] = {
+    "active": ("Active", ACTIVE_CAMPAIGN_STATUSES),
+    **{s.value: (s.label, frozenset({s})) for s in (CampaignStatus.DRAFT, CampaignStatus.RUNNING,
+                                                  CampaignStatus.PAUSED, CampaignStatus.SCHEDULED,
+                                                  CampaignStatus.ARCHIVED)},
+}
+
+
 #: Statuses a campaign may move to from each status (archived is final: "cannot be reactivated").
 CAMPAIGN_TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
     CampaignStatus.DRAFT: frozenset({CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.ARCHIVED}),

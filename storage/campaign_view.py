@@ -59,7 +59,10 @@ def lead_detail(reader: Reader, enrollment_id: int, identity_id: int | None, lim
         " WHERE cv.identity_id = ? AND cv.contact_id = ?", [identity_id, enrollment["contact_id"]])]
     zone = reader.one("SELECT i.timezone FROM campaigns k JOIN identities i ON i.id = k.identity_id WHERE k.id = ?",
                       [enrollment["campaign_id"]])
-    return LeadDetail(enrollment=Enrollment.from_row(enrollment),
+    open_tasks = [str(r[0]) for r in reader.tuples(
+        "SELECT title FROM tasks INDEXED BY tasks_campaign WHERE campaign_id = ? AND status = 'pending'"
+        " AND enrollment_id = ? ORDER BY id", [enrollment["campaign_id"], enrollment_id])]
+    return LeadDetail(enrollment=Enrollment.from_row(enrollment), open_tasks=open_tasks,
                       contact=Contact.from_row(contact) if contact else None, timeline=timeline[::-1], tags=tags,
                       queue_place=queue_place(reader, enrollment_id) if enrollment["substatus"] == "queued" else None,
                       timezone=zone["timezone"] if zone else "UTC")

@@ -37,7 +37,8 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
-from sequences.model import CHANNEL, LABEL, Sequence, children, from_json, kind_of
+from sequences.model import CHANNEL, Sequence, children, from_json, kind_of, step_names
+from sequences.wording import ago
 from storage.activity_kinds import CONDITION_KINDS, CONTACTED, POSITIVE, REPLIED, Kind, Milestone
 
 M = Milestone
@@ -162,9 +163,12 @@ def campaign_metrics(db: sqlite_utils.Database, campaign_id: int) -> CampaignMet
     tasks = dict(db.execute("SELECT status, COUNT(*) FROM tasks WHERE campaign_id = ? GROUP BY status",
                             [campaign_id]).fetchall())
     metrics["tasks"] = {"pending": tasks.get("pending", 0), "completed": tasks.get("completed", 0)}
-    steps = [Step(step=node.id, kind=kind_of(node), label=LABEL[kind_of(node)], depth=depth,
+    seq = from_json(row[1])
+    ordered = tree_order(seq)
+    names = step_names(seq, [node for _, node in ordered])
+    steps = [Step(step=node.id, kind=kind_of(node), label=names[node.id], depth=depth,
                   leads=at_node.get(node.id, 0), errors=errors_at.get(node.id, 0))
-             for depth, node in tree_order(from_json(row[1]))]
+             for depth, node in ordered]
     return CampaignMetrics(status=row[0], audience=audience, metrics=metrics, steps=steps)
 
 
@@ -185,15 +189,6 @@ def daily_activity(db: sqlite_utils.Database, campaign_id: int, since: str) -> l
 
 
 # --- the dashboard ----------------------------------------------------------------
-
-
-def relative(then: str, now: datetime) -> str:
-    """'just now', '5m ago', '14h ago', '3d ago', '1 mo ago', '2 y ago' (the card's "Created")."""
-    seconds = max(0, int((now - datetime.fromisoformat(then)).total_seconds()))
-    for size, unit in ((365 * 86400, " y"), (30 * 86400, " mo"), (86400, "d"), (3600, "h"), (60, "m")):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return "just now"
 
 
 def channels_of(seq: Sequence) -> list[str]:
@@ -232,7 +227,7 @@ def dashboard(db: sqlite_utils.Database, *, now: datetime, statuses: tuple[str, 
         out.append({"id": r["id"], "name": r["name"], "status": r["status"], "priority": r["priority"],
                     "identity": r["identity"], "tags": tags, "folder": r["folder"],
                     "channels": channels_of(from_json(r["sequence"])), "created_at": r["created_at"],
-                    "created": relative(r["created_at"], now), "launched_at": r["launched_at"],
+                    "created": ago(r["created_at"], now), "launched_at": r["launched_at"],
                     "scheduled_at": r["scheduled_at"], "total": total, "started": funnel["started"],
                     "contacted": funnel["contacted"], "replied": funnel["replied"]})
     return out

@@ -488,3 +488,4 @@ class LeadDetail(msgspec.Struct, kw_only=True):
     tags: list[str]
     queue_place: int | None = None  # a Queued lead's place in its identity's lane (1: next)
     timezone: str = "UTC"  # its campaign identity's zone: the end of a wait is shown in it
+    open_tasks: list[str] = []  # titles of the lead's tasks still pending (a Task step ends a branch: issue 18)

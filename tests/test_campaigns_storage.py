@@ -150,7 +150,7 @@ def test_launched_sequence_is_locked_but_delays_and_texts_change(db):
     with pytest.raises(CampaignError, match="the new sequence: step email1 .*the email is empty"):
         edit_sequence(db, cid, emptied, now=NOW, actor="you")
     as_task = msgspec.structs.replace(ok, nodes=[Task(id=first.id, title="Call", next=first.next), *ok.nodes[1:]])
-    with pytest.raises(CampaignError, match=r"step email1 \(Email .*\) became step email1 \(Task\)"):
+    with pytest.raises(CampaignError, match=r"step email1 \(Email .*\) became step email1 \(Task[^)]*\)"):
         edit_sequence(db, cid, as_task, now=NOW, actor="you")
     assert sequence_of(get_campaign(db, cid)) == ok
 

@@ -14,7 +14,8 @@ from storage.audience import add_list
 from storage.campaign_export import COLUMNS, write_csv
 from storage.campaigns import create_campaign, launch_campaign, pause_campaign
 from storage.identities import create_identity
-from storage.metrics import campaign_metrics, dashboard, relative
+from sequences.wording import ago as relative
+from storage.metrics import campaign_metrics, dashboard
 from tests.support.campaign_workspace import NOW, add_contacts, make_workspace
 
 K = Kind
@@ -133,3 +134,22 @@ def test_csv_export_has_the_same_numbers(built):
     assert (r["audience_total"], r["all_started"], r["all_contacted"], r["all_reply_rate"]) == ("12", "8", "4", "0.5")
     assert (r["linkedin_accepted"], r["email_sent"], r["email_bounced"], r["tasks_pending"]) == ("1", "4", "1", "2")
     assert r["channels"] == "linkedin;email" and r["tags"] == "q1"
+
+
+def test_positive_is_one_fact_in_the_figures_and_the_tagged_conversations(built):
+    """"Positive 2" beside "No tagged conversations yet" (issue 18): a reply tagged positive
+    tags the lead's conversation, and untagging takes the tag off again."""
+    from storage.conversations import conversation_id
+    from storage.metrics import conversation_tags
+
+    db, cid, _ = built
+    identity, contact, enrollment = db.execute(
+        "SELECT k.identity_id, e.contact_id, e.id FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id"
+        " WHERE e.campaign_id = ? AND e.contact_id = 7", [cid]).fetchone()
+    conversation_id(db, identity_id=identity, contact_id=contact, channel="email", campaign_id=cid, inbox_id=None, now=NOW)
+    before = campaign_metrics(db, cid).metrics["email"]["positive"]
+    set_positive(db, enrollment_id=enrollment, channel="email", positive=True, now=NOW)
+    assert campaign_metrics(db, cid).metrics["email"]["positive"] == before + 1
+    assert ("Positive", "email", 1) in conversation_tags(db, cid)
+    set_positive(db, enrollment_id=enrollment, channel="email", positive=False, now=NOW)
+    assert not [t for t in conversation_tags(db, cid) if t[0] == "Positive" and t[1] == "email"]

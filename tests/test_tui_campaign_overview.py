@@ -99,7 +99,7 @@ async def test_the_filter_line_follows_the_list(tmp_path: Path) -> None:
         assert shown(line).startswith("3 leads")
         screen.apply_audience(search="Eve")
         await loaded(pilot, table)
-        assert table.total == (1, True) and shown(line).startswith("1 leads") and "search: Eve" in shown(line)
+        assert table.total == (1, True) and shown(line).startswith("1 lead ") and "search: Eve" in shown(line)
         screen.action_chip("total")
         screen.apply_audience(search="")
         await loaded(pilot, table)

@@ -168,11 +168,13 @@ async def test_dashboard_marks_act_on_several_campaigns_and_ask(ws: Path) -> Non
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
-        await pilot.press("slash", *"fintech", "enter")  # Q4 Fintech CFOs (running), NYC fintech (paused)
-        await until(pilot, lambda: len(screen.shown) == 2, "two campaigns")
-        await pilot.press("space", "j", "space")
+        await pilot.press("slash", *"fintech", "enter")  # Q4 Fintech CFOs (running); NYC fintech is under Paused
+        await until(pilot, lambda: [r["name"] for r in screen.shown] == ["Q4 Fintech CFOs"], "the running one")
+        await pilot.press("space", "4")  # marks stay across tabs: the paused one too
+        await until(pilot, lambda: [r["status"] for r in screen.shown] == ["paused"], "the paused one")
+        await pilot.press("space")
         assert len(screen.marked) == 2
-        assert sum(name.startswith("● ") for name in cells(app)) == 2
+        assert sum(name.startswith("● ") for name in cells(app)) == 1  # (the one shown on this tab)
         assert "2 marked" in plain(screen.query_one("#filter-line"))
         await pilot.press("m")  # both into one folder at once
         await until(pilot, lambda: isinstance(app.screen, PromptScreen), "the folder prompt")
@@ -181,7 +183,9 @@ async def test_dashboard_marks_act_on_several_campaigns_and_ask(ws: Path) -> Non
         await until(pilot, lambda: q(ws, "SELECT count(*) FROM campaigns WHERE folder = 'Fintech'") == [(2,)],
                     "two campaigns moved")
         assert not screen.marked  # acted on: unmarked
-        await pilot.press("g", "space", "j", "space", "z")  # one running, one paused: which, then confirmed
+        await pilot.press("space", "1")  # the paused one, then the running one: which, then confirmed
+        await until(pilot, lambda: [r["status"] for r in screen.shown] == ["running"], "the Active tab")
+        await pilot.press("space", "z")
         await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "pause or resume")
         assert [k for k, _ in app.screen.choices] == ["pause", "resume"]
         app.screen.dismiss("pause")
@@ -190,6 +194,8 @@ async def test_dashboard_marks_act_on_several_campaigns_and_ask(ws: Path) -> Non
         await pilot.press("y")
         await until(pilot, lambda: q(ws, "SELECT count(*) FROM campaigns WHERE folder = 'Fintech'"
                                          " AND status = 'paused'") == [(2,)], "both paused")
+        await pilot.press("4")  # both under Paused now
+        await until(pilot, lambda: len(screen.shown) == 2, "the paused tab")
         await pilot.press("space", "V")  # the campaign's contacts in the Contacts screen
         await until(pilot, lambda: isinstance(app.screen, ContactsScreen), "the contacts")
         assert app.screen.flt.campaign_ids

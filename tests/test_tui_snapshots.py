@@ -16,7 +16,6 @@ from storage.workspace import open_workspace
 from tests.tui_support import NOW, make
 from tui.app import EnginyApp
 
-SIZE = (120, 36)
 
 
 @pytest.fixture(scope="module")
@@ -35,30 +34,54 @@ async def _stable(pilot) -> None:
         await pilot.pause(0.2)
 
 
-def test_dashboard(snap_compare, seeded: Path, tmp_path: Path) -> None:
-    assert snap_compare(_app(seeded, tmp_path), terminal_size=SIZE, run_before=_stable)
+SIZES = pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 
 
-def test_campaign_overview(snap_compare, seeded: Path, tmp_path: Path) -> None:
-    async def open_q4(pilot) -> None:
+async def _open_q4(pilot, *keys: str) -> None:
+    await _stable(pilot)
+    await pilot.press("slash", *"Q4", "enter", "enter")
+    await _stable(pilot)
+    if keys:
+        await pilot.press(*keys)
         await _stable(pilot)
-        await pilot.press("slash", *"Q4", "enter", "enter")
+
+
+@SIZES
+def test_dashboard(snap_compare, seeded: Path, tmp_path: Path, size) -> None:
+    assert snap_compare(_app(seeded, tmp_path), terminal_size=size, run_before=_stable)
+
+
+@SIZES
+def test_dashboard_help(snap_compare, seeded: Path, tmp_path: Path, size) -> None:
+    async def help_screen(pilot) -> None:
+        await _stable(pilot)
+        await pilot.press("question_mark")
         await _stable(pilot)
 
-    assert snap_compare(_app(seeded, tmp_path), terminal_size=SIZE, run_before=open_q4)
+    assert snap_compare(_app(seeded, tmp_path), terminal_size=size, run_before=help_screen)
 
 
-def test_audience_error_chip_with_side_panel(snap_compare, seeded: Path, tmp_path: Path) -> None:
+@SIZES
+def test_campaign_overview(snap_compare, seeded: Path, tmp_path: Path, size) -> None:
+    assert snap_compare(_app(seeded, tmp_path), terminal_size=size, run_before=_open_q4)
+
+
+@SIZES
+def test_audience_error_chip_with_side_panel(snap_compare, seeded: Path, tmp_path: Path, size) -> None:
     async def audience(pilot) -> None:
-        await _stable(pilot)
-        await pilot.press("slash", *"Q4", "enter", "enter")
-        await _stable(pilot)
-        await pilot.press("right_square_bracket", "4")
-        await _stable(pilot)
+        await _open_q4(pilot, "right_square_bracket", "4")
         await pilot.press("enter")
         await _stable(pilot)
 
-    assert snap_compare(_app(seeded, tmp_path), terminal_size=SIZE, run_before=audience)
+    assert snap_compare(_app(seeded, tmp_path), terminal_size=size, run_before=audience)
+
+
+@SIZES
+def test_activity(snap_compare, seeded: Path, tmp_path: Path, size) -> None:
+    async def activity(pilot) -> None:
+        await _open_q4(pilot, "right_square_bracket", "right_square_bracket")
+
+    assert snap_compare(_app(seeded, tmp_path), terminal_size=size, run_before=activity)
 
 
 def _draft_with_problems(ws: Path) -> None:

@@ -36,6 +36,8 @@ def _on_step(step: str, draft_id: int):
             if isinstance(pilot.app.screen, WizardScreen):
                 break
         await pilot.app.screen.action_goto(step)
+        for field in pilot.app.screen.query("Input"):
+            field.cursor_blink = False  # the cursor always drawn: a blink's phase depends on the host's speed
         await _settle(pilot)
     return run_before
 

@@ -218,8 +218,8 @@ class EnginyApp(App[None]):
 
     def _demo_status(self) -> str:
         speed, paused = self._demo_state()
-        clock = "paused" if paused else f"{speed:,.0f}× ({speed / 3600:.2g} h of campaign time per second)"
-        return f"demo clock: {clock} · workspace time {self.ctx.now():%Y-%m-%d %H:%M} UTC · + / - speed, p pause"
+        clock = "paused" if paused else f"{speed:,.0f}× ({speed / 3600:.2g} h/s)"
+        return f"demo clock {clock} · {self.ctx.now():%Y-%m-%d %H:%M} UTC · +/- speed · p pause"
 
     async def action_demo_speed(self, factor: float) -> None:
         speed, _ = self._demo_state()
@@ -234,17 +234,8 @@ class EnginyApp(App[None]):
         await self.refresh_screen()
 
     def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
-            return
-        rows, seen = [], set()
-        for key, active in self.active_bindings.items():
-            binding = active.binding
-            if not binding.description or (binding.id or binding.action) in seen:
-                continue
-            seen.add(binding.id or binding.action)
-            rows.append((binding.key_display or self.get_key_display(binding), binding.description,
-                         binding.tooltip))
-        self.push_screen(HelpScreen(rows))
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen.of(self.screen))
 
     async def action_back(self) -> None:
         back = getattr(self.screen, "action_back", None)

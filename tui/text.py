@@ -47,21 +47,6 @@ def parse_time(value: str | None) -> datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
-def relative(value: str | None, now: datetime) -> str:
-    """'14h ago', '1 mo ago' (the dashboard's "Created (relative)")."""
-    at = parse_time(value)
-    if at is None:
-        return "—"
-    seconds = (now - at).total_seconds()
-    if seconds < 60:
-        return "just now"
-    for limit, size, unit in ((3600, 60, "m"), (86400, 3600, "h"), (30 * 86400, 86400, "d"),
-                              (365 * 86400, 30 * 86400, " mo")):
-        if seconds < limit:
-            return f"{int(seconds // size)}{unit} ago"
-    return f"{int(seconds // (365 * 86400))}y ago"
-
-
 def short_time(value: str | None) -> str:
     """'2026-11-23 14:00' from stored ISO text (UTC)."""
     at = parse_time(value)

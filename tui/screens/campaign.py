@@ -34,6 +34,7 @@ from tui.date_range import ask_range
 from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
 from tui.screens.lead_actions import LEAD_ACTIONS, LEAD_BINDINGS, LeadActions
 from tui.screens.modals import ChoiceScreen, PromptScreen
+from sequences.wording import plural
 from tui.text import joined, literal, short_time
 from tui.widgets.chips import StatusChips
 from tui.widgets.footer import BindingsFooter
@@ -52,7 +53,7 @@ HOLD_SECONDS = 0.1  # the longest a kept view shown again waits for its list's f
 DATE_RANGES = {"All time": None, "Last 24 hours": 1, "Last 7 days": 7, "Last 30 days": 30,
                "Custom…": -1}  # label: days (-1: typed as a range)
 FAILED_KINDS = {"step_failed": "✖ failed", "email_bounced": "✖ bounced"}  # actions that did not succeed
-REPLY_MODES = {"manual": "manual follow-up", "copilot": "AI suggestions (copilot)", "auto": "AI auto-replies"}
+REPLY_MODES = {"manual": "manual", "copilot": "AI copilot", "auto": "AI auto-replies"}
 
 
 def _set_line(line: Static, text: Text) -> None:
@@ -168,7 +169,7 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
                         yield Static(Text("Tagged conversations", style="bold"))
                         yield TaggedConversations(id="tagged")
                     with Vertical(id="overview-right"):
-                        yield Static(Text("Progress by action — enter: view activity of a step", style="bold"))
+                        yield Static(Text.assemble(("Progress by step", "bold"), ("  enter: its activity", "dim")))
                         yield ProgressTree("Start", id="progress-tree")
             with TabPane("Audience", id="audience"):
                 yield StatusChips(id="chips")
@@ -197,9 +198,9 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
 
         return [
             Column("Contact", None, contact),
-            Column("Status", 34, lambda r: lead_status(r.status, r.substatus)),
-            Column("Activity", 10, icons),
-            Column("Tags", 18, lambda r: literal(", ".join(r.tags), "italic")),
+            Column("Status", 34, lambda r: lead_status(r.status, r.substatus), narrow=20),
+            Column("Activity", 10, icons, narrow=0),
+            Column("Tags", 18, lambda r: literal(", ".join(r.tags), "italic"), narrow=0),
         ]
 
     def _activity_columns(self) -> list[Column]:
@@ -212,7 +213,7 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
             return joined(_name(r), " @ ", literal(r.company or "—", "italic"))
 
         return [
-            Column("Action", 30, action),
+            Column("Action", 30, action, narrow=22),
             Column("Recipient", None, recipient),
             Column("Status", 13, _activity_status),
             # an action coming next (In progress, storage/activity_view.py) is not completed yet
@@ -381,9 +382,9 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
                              priority(row.priority), " priority")
         facts = Text.assemble(
             ("Identity ", "dim"), literal(row.identity_name, "bold"),
-            ("   Replies ", "dim"), REPLY_MODES.get(settings.reply_handling, settings.reply_handling),
-            ("   CRM sync ", "dim"), "on" if "yes" in (settings.crm_contacts_sync, settings.crm_conversations_sync) else "off",
-            ("   Launched ", "dim"), short_time(row.launched_at) if row.launched_at else
+            ("  Replies ", "dim"), REPLY_MODES.get(settings.reply_handling, settings.reply_handling),
+            ("  CRM ", "dim"), "on" if "yes" in (settings.crm_contacts_sync, settings.crm_conversations_sync) else "off",
+            ("  Launched ", "dim"), short_time(row.launched_at) if row.launched_at else
             (f"scheduled {short_time(row.scheduled_at)}" if row.scheduled_at else "not yet"),
         )
         extra = self.ctx.extra_status()
@@ -412,10 +413,10 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
     def _show_filters(self) -> None:
         a, table = self.audience, self.query_one("#audience-table", VirtualTable)
         count, exact = table.total
-        text = Text(f"{'' if exact else '≈'}{count:,} leads", style="bold", end="")
+        text = Text(f"{'' if exact else '≈'}{plural(count, 'lead')}", style="bold", end="")
         if not exact:
             text.append(" (estimate: counting this filter exactly would scan the audience)", style="dim")
-        for label, value in (("search", a.search), ("stage", a.node_id), ("tag", a.tag), ("engagement", a.engagement),
+        for label, value in (("search", a.search), ("stage", self._step_name(a.node_id)), ("tag", a.tag), ("engagement", a.engagement),
                              ("same company", "yes" if a.same_company else ""), ("view", self.view)):
             if value:
                 text.append(f"  ·  {label}: ", style="dim")
@@ -426,9 +427,9 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
         _set_line(self.query_one("#audience-filters", Static), text)
         f, atable = self.activity, self.query_one("#activity-table", VirtualTable)
         count, exact = atable.total
-        text = Text(f"{'' if exact else '≈'}{count:,} actions", style="bold", end="")
+        text = Text(f"{'' if exact else '≈'}{plural(count, 'action')}", style="bold", end="")
         recipient = (self.activity_recipient or f"contact #{f.contact_id}") if f.contact_id is not None else ""
-        for label, value in (("search", f.search), ("stage", f.node_id), ("recipient", recipient),
+        for label, value in (("search", f.search), ("stage", self._step_name(f.node_id)), ("recipient", recipient),
                              ("date", "" if self.activity_range == "All time" else self.activity_range)):
             if value:
                 text.append(f"  ·  {label}: ", style="dim")
@@ -561,7 +562,15 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
 
     def _stage_choices(self) -> list[tuple[str, Text | str]]:
         steps = self.metrics.steps if self.metrics else []
-        return [("", "any stage")] + [(s.step, Text(f"{'  ' * s.depth}{s.label}  ({s.leads:,})")) for s in steps]
+        return [("", "any stage")] + [(s.step, Text.assemble(f"{'  ' * s.depth}", literal(s.label), f"  ({s.leads:,})"))
+                                      for s in steps]
+
+    def _step_name(self, node_id: str | None) -> str:
+        """The step's name as the stage picker lists it ("Email 2 · “Re: pricing”"), not its id."""
+        if not node_id:
+            return ""
+        names = {s.step: s.label for s in self.metrics.steps} if self.metrics else {}
+        return names.get(node_id, node_id)
 
     def action_stage(self) -> None:
         current = self.activity.node_id if self.tab == "activity" else self.audience.node_id
@@ -650,7 +659,8 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
         identity = self.row.identity_id if self.row else None
         detail = await asyncio.to_thread(lead_detail, self.ctx.reader, enrollment_id, identity)
         if self.panel_enrollment == enrollment_id:
-            self._panel().show(detail, self.ctx.now())
+            names = {s.step: s.label for s in self.metrics.steps} if self.metrics else {}
+            self._panel().show(detail, self.ctx.now(), names)
 
     def action_lead_activity(self) -> None:
         row = self.query_one("#audience-table", VirtualTable).current

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from rich.text import Text
 from textual.binding import Binding
 
+from sequences.wording import plural
 from storage import campaigns as store
 from storage.campaign_export import write_csv
 from storage.launch import launch, launch_check
@@ -182,7 +183,8 @@ class CampaignActions:
             self.notify("None of the marked campaigns is running, scheduled or paused", severity="warning")  # type: ignore
             return
         other = len(rows) - len(running) - len(paused)
-        note = f"{other} marked campaign(s) neither running nor paused are left as they are." if other else ""
+        note = (f"{plural(other, 'marked campaign')} neither running nor paused "
+                f"{'is' if other == 1 else 'are'} left as {'it is' if other == 1 else 'they are'}.") if other else ""
 
         def chosen(what: str | None) -> None:
             if what == "pause":
@@ -316,7 +318,7 @@ class CampaignActions:
             except OSError as exc:
                 self.notify(f"Cannot write {target}: {exc.strerror}", severity="error")  # type: ignore
                 return
-            self.notify(f"Exported {n} campaign(s) to {target}")  # type: ignore[attr-defined]
+            self.notify(f"Exported {plural(n, 'campaign')} to {target}")  # type: ignore[attr-defined]
 
         self.app.push_screen(PromptScreen("Export campaign metrics as CSV to", default), chosen)  # type: ignore
 

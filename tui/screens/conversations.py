@@ -33,7 +33,8 @@ from storage.conversations import set_tags, set_unread
 from storage.identities import list_identities
 from storage.replies import ReplyError, queue_reply, reply_state
 from tui.screens.modals import ChoiceScreen, PromptScreen
-from tui.text import clean, joined, literal, relative, short_time
+from sequences.wording import ago
+from tui.text import clean, joined, literal, short_time
 from tui.widgets.footer import BindingsFooter
 
 CHANNEL_ICON = {"email": "✉", "linkedin": "in"}
@@ -113,7 +114,7 @@ class ConversationsScreen(Screen):
                           literal(r.name[:40 if wide else 18], "bold" if r.unread else ""),
                           joined(arrow, literal(_snippet(r.last_text, last_width))),
                           literal(", ".join(r.tags)[:40 if wide else 14], "italic green" if is_positive(r.tags) else "italic"),
-                          literal((r.campaign or "—")[:30 if wide else 10]), relative(r.updated_at, now), key=str(r.id))
+                          literal((r.campaign or "—")[:30 if wide else 10]), ago(r.updated_at, now), key=str(r.id))
         if keep is not None and any(r.id == keep.id for r in self.rows):
             table.move_cursor(row=table.get_row_index(str(keep.id)))
         self.query_one("#inbox-filters", Static).update(self._describe())

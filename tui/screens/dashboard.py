@@ -20,28 +20,30 @@ from textual.screen import Screen
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Header, Static, Tab, Tabs
 
+from sequences.statuses import CAMPAIGN_TABS
 from storage.metrics import dashboard
 from storage.saved_filters import save_filter, saved_filters
 from tui.commands import Command
 from tui.screens.campaign_actions import CAMPAIGN_BINDINGS, CampaignActions
 from tui.date_range import ask_range
 from tui.screens.modals import ChoiceScreen, MultiChoiceScreen, PromptScreen
-from tui.text import literal, parse_time, relative
+from tui.text import literal, parse_time
 from tui.widgets.footer import BindingsFooter
 from tui.widgets.status import PRIORITY, campaign_status, channel_icons
 
-TABS = {
-    "active": ("Active", ("running", "paused", "scheduled")),
-    "draft": ("Draft", ("draft",)),
-    "running": ("Running", ("running",)),
-    "paused": ("Paused", ("paused",)),
-    "scheduled": ("Scheduled", ("scheduled",)),
-    "archived": ("Archived", ("archived",)),
-}
+TABS = {key: (label, tuple(s.value for s in statuses)) for key, (label, statuses) in CAMPAIGN_TABS.items()}
 SORTS = {"launch": "launch date", "created": "creation date", "priority": "priority"}
 DATE_RANGES = {"": "any time", "7": "last 7 days", "30": "last 30 days", "90": "last 90 days", "365": "last year",
                "custom": "custom range…"}
 SCOPE = "campaigns"
+#: The table's columns (key, header); the kept ones always show, at 80 columns too.
+COLUMNS = (("priority", "⚑"), ("name", "Campaign"), ("identity", "Identity"), ("created", "Created"),
+           ("status", "Status"), ("started", "Started"), ("contacted", "Contacted"), ("replied", "Replied"),
+           ("channels", "Channels"), ("tags", "Tags"), ("folder", "Folder"))
+#: What gives way, in this order, when the table is too narrow ("status:symbol": the status as its symbol only).
+COLLAPSE = ("folder", "started", "identity", "created", "status:symbol")
+HEADERS = dict(COLUMNS) | {"status:symbol": "St"}
+NAME_WIDTH = (16, 44)  # the campaign name's column: at least, at most (the rest is cut with "…")
 
 
 @dataclass(frozen=True)
@@ -149,10 +151,7 @@ class DashboardScreen(CampaignActions, Screen):
         yield Header()
         yield Tabs(*[Tab(label, id=f"tab-{key}") for key, (label, _) in TABS.items()], id="status-tabs")
         yield Static(id="filter-line")
-        table = DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
-        table.add_columns("⚑", "Campaign", "Identity", "Created", "Status", "Started", "Contacted", "Replied",
-                          "Channels", "Tags", "Folder")
-        yield table
+        yield DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
         yield Static(id="status-line")
         yield BindingsFooter()
 
@@ -182,22 +181,60 @@ class DashboardScreen(CampaignActions, Screen):
                             key=self.flt.sort_key)
         table = self.query_one(DataTable)
         keep = self.current_campaign()
-        table.clear()
-        for r in self.shown:
-            symbol, _, style = PRIORITY[r["priority"]]
-            table.add_row(
-                Text(symbol, style=style), literal(r["name"], "bold"), literal(r["identity"]),
-                relative(r["created_at"], now), campaign_status(r["status"]),
-                f"{r['started']:,}", f"{r['contacted']:,}", f"{r['replied']:,}",
-                channel_icons(r["channels"]), literal(", ".join(r["tags"]), "italic"), literal(r["folder"], "dim"),
-                key=str(r["id"]),
-            )
+        cells = [self._cells(r) for r in self.shown]
+        widths = self._fit(cells, self.size.width or self.app.size.width)
+        table.clear(columns=True)
+        for key, width in widths.items():
+            table.add_column(HEADERS[key], key=key, width=width)
+        for r, row in zip(self.shown, cells):
+            table.add_row(*[row[key] for key in widths], key=str(r["id"]))
         if keep is not None and any(r["id"] == keep["id"] for r in self.shown):
             table.move_cursor(row=table.get_row_index(str(keep["id"])))
         self.query_one("#filter-line", Static).update(self.flt.describe())
         self._show_marks()
         empty = "" if self.shown else f"No {TABS[self.tab][0].lower()} campaigns match."
         self.query_one("#status-line", Static).update(Text(empty or self.ctx.extra_status(), style="dim"))
+
+    @staticmethod
+    def _cells(r: dict[str, Any]) -> dict[str, Text]:
+        symbol, _, style = PRIORITY[r["priority"]]
+        status = campaign_status(r["status"])
+        return {"priority": Text(symbol, style=style), "name": literal(r["name"], "bold"),
+                "identity": literal(r["identity"]), "created": Text(r["created"]), "status": status,
+                "status:symbol": Text(status.plain.split(" ")[0], style=status.style),
+                "started": Text(f"{r['started']:,}"), "contacted": Text(f"{r['contacted']:,}"),
+                "replied": Text(f"{r['replied']:,}"), "channels": channel_icons(r["channels"]),
+                "tags": literal(", ".join(r["tags"]), "italic"), "folder": literal(r["folder"], "dim")}
+
+    @staticmethod
+    def _fit(cells: list[dict[str, Text]], width: int) -> dict[str, int]:
+        """The columns shown and their widths: everything when it fits, else the COLLAPSE
+        columns give way in order and the campaign name takes what is left (cut with "…").
+
+        Why: at 80×24 the table ran off the right edge with Contacted, Replied, Channels and Tags."""
+        need = {key: max([len(HEADERS[key])] + [row[key].cell_len for row in cells]) for key in HEADERS}
+        need["name"] = min(max(need["name"], NAME_WIDTH[0]), NAME_WIDTH[1])
+        shown = [key for key, _ in COLUMNS]
+        room = width - 2  # the scrollbar
+
+        def total(keys: list[str]) -> int:
+            return sum(need[k] + 2 for k in keys)  # each cell has one column of padding either side
+
+        for give in COLLAPSE:
+            if total(shown) <= room:
+                break
+            if give == "status:symbol":
+                shown[shown.index("status")] = "status:symbol"
+            else:
+                shown.remove(give)
+        widths = {key: need[key] for key in shown}
+        widths["name"] = max(NAME_WIDTH[0], min(need["name"], room - total(shown) + need["name"]))
+        if total(shown) - need["name"] + widths["name"] > room:  # still too wide: the tags give way too
+            widths["tags"] = max(4, widths["tags"] - (total(shown) - need["name"] + widths["name"] - room))
+        return widths
+
+    def on_resize(self) -> None:
+        self._render_rows()
 
     def current_campaign(self) -> dict[str, Any] | None:
         table = self.query_one(DataTable)

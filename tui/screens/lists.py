@@ -32,7 +32,8 @@ from storage.contacts import delete_list, rename_list, set_list_tags
 from tui.commands import Command
 from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
 from tui.screens.wizard_audience import DATES
-from tui.text import literal, relative
+from sequences.wording import ago
+from tui.text import literal
 from tui.widgets.footer import BindingsFooter
 
 SORTS = {"recent": "most recent", "alpha": "alphabetical"}
@@ -105,7 +106,7 @@ class ListsScreen(Screen):
         table.clear()
         for r in rows:
             table.add_row(literal(r["name"], "bold"), f"{r['members']:,}", literal(r["created_by"] or "—"),
-                          relative(r["created_at"], now), literal(", ".join(r["tags"]), "italic"), key=str(r["id"]))
+                          ago(r["created_at"], now), literal(", ".join(r["tags"]), "italic"), key=str(r["id"]))
         if keep is not None and any(r["id"] == keep["id"] for r in rows):
             table.move_cursor(row=table.get_row_index(str(keep["id"])))
         self.query_one("#lists-filters", Static).update(self._describe())

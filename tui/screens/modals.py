@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
@@ -21,6 +23,7 @@ from textual.widgets.selection_list import Selection
 
 from storage.tasks import TaskError, parse_due
 from tui.text import literal
+from tui.widgets.status import legend
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -208,41 +211,97 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class HelpScreen(ModalScreen[None]):
-    """The keys of the screen underneath, built from its live bindings (so it is never out of date).
+HelpRow = tuple[str, str, str]  # keys, what they do, the tooltip
 
-    The list scrolls (j/k, arrows, page keys): a screen with many keys is taller than 24 rows."""
+
+def help_sections(screen: Screen) -> list[tuple[str, list[HelpRow]]]:
+    """The keys that work on `screen` now, from its live bindings, grouped: the screen's own
+    first (enginy's keys), then those of every screen, then the focused list's cursor keys.
+
+    Why this order and the merging: at 80×24 the help showed a page of generic cursor keys
+    before any of enginy's, and "^q Quit" beside "q Quit". One row per action (its keys
+    joined: "q, ^q"); bindings the screen disables here are left out."""
+    app = screen.app
+    rank = {"screen": 0, "app": 1, "widget": 2}
+    keys: dict[tuple[str, str], list[str]] = {}
+    group: dict[tuple[str, str], str] = {}
+    tips: dict[tuple[str, str], str] = {}
+    for _key, (node, binding, enabled, tooltip) in screen.active_bindings.items():
+        if not binding.description or not enabled:
+            continue
+        # Textual's own bindings carry no id: generic keys (cursor, focus, copy), listed last
+        where = "widget" if binding.id is None else "screen" if node is screen else "app" if node is app else "widget"
+        ident = (binding.action, binding.description)
+        keys.setdefault(ident, []).append(binding.key_display or app.get_key_display(binding))
+        group[ident] = min(group.get(ident, where), where, key=rank.__getitem__)
+        tips[ident] = tips.get(ident) or tooltip or binding.tooltip or ""
+    titles = {"screen": "This screen", "app": "Everywhere", "widget": "Moving around"}
+    return [(titles[g], [(", ".join(dict.fromkeys(k)), ident[1], tips[ident])
+                         for ident, k in keys.items() if group[ident] == g])
+            for g in titles if any(v == g for v in group.values())]
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys of the screen underneath (help_sections: built from its live bindings, so never
+    out of date), then a legend of the symbols the screens use.
+
+    The whole text scrolls (j/k, arrows, space/tab and page keys, g/G, home/end): at 80×24 a
+    screen's keys are taller than the dialog."""
 
     BINDINGS = [
         Binding("escape,q,question_mark", "close", "Close", id="help.close"),
-        Binding("j", "scroll(1)", "Down", show=False, id="help.down"),
-        Binding("k", "scroll(-1)", "Up", show=False, id="help.up"),
+        Binding("j,down", "scroll(1)", "Down", show=False, id="help.down"),
+        Binding("k,up", "scroll(-1)", "Up", show=False, id="help.up"),
+        Binding("pagedown,space,tab,ctrl+d", "page(1)", "Page down", show=False, id="help.page_down"),
+        Binding("pageup,shift+tab,ctrl+u", "page(-1)", "Page up", show=False, id="help.page_up"),
+        Binding("home,g", "edge(0)", "Top", show=False, id="help.top"),
+        Binding("end,G", "edge(1)", "End", show=False, id="help.end"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(self, sections: list[tuple[str, list[HelpRow]]]) -> None:
         super().__init__()
-        self.rows = rows
+        self.sections = sections
+
+    @classmethod
+    def of(cls, screen: Screen) -> "HelpScreen":
+        return cls(help_sections(screen))
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        for key, description, tooltip in self.rows:
-            text.append(f"{key:>12}  ", style="bold")
-            text.append(description)
-            if tooltip:
-                text.append(f" — {tooltip}", style="dim")
-            text.append("\n")
-        text.append("\nEvery action is also in the command palette (: or ctrl+p).", style="dim")
+        parts: list = []
+        for title, rows in self.sections:
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(justify="right", style="bold", no_wrap=True)
+            grid.add_column()
+            for key, description, tooltip in rows:
+                grid.add_row(key, Text.assemble(description, (f" — {tooltip}" if tooltip else "", "dim")))
+            parts += [Text(title, style="bold underline"), grid, Text("")]
+        parts += [Text("Symbols", style="bold underline"), legend(),
+                  Text("\nEvery action is also in the command palette (: or ctrl+p).", style="dim")]
+        text = Group(*parts)
         with Vertical(id="dialog", classes="help"):
-            yield Label(Text("Keys", style="bold"), id="dialog-title")
+            yield Label(Text.assemble(("Keys", "bold"), ("   j/k scroll · space/tab page · esc close", "dim")),
+                        id="dialog-title")
             with VerticalScroll(id="help-scroll"):
                 yield Static(text, id="help-body")
 
     def on_mount(self) -> None:
         self.query_one("#help-scroll").focus()
 
+    def _scroll(self) -> VerticalScroll:
+        return self.query_one("#help-scroll", VerticalScroll)
+
     def action_scroll(self, delta: int) -> None:
-        scroll = self.query_one("#help-scroll", VerticalScroll)
+        scroll = self._scroll()
         scroll.scroll_to(y=scroll.scroll_target_y + delta, animate=False)
+
+    def action_page(self, delta: int) -> None:
+        scroll = self._scroll()
+        scroll.scroll_to(y=scroll.scroll_target_y + delta * max(scroll.scrollable_content_region.height - 1, 1),
+                         animate=False)
+
+    def action_edge(self, end: int) -> None:
+        scroll = self._scroll()
+        scroll.scroll_to(y=scroll.max_scroll_y if end else 0, animate=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

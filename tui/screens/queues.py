@@ -38,7 +38,8 @@ from storage.db import database_path
 from storage.runtime_lease import runtime_alive, why_runtime_waits
 from tui.commands import Command
 from tui.screens.modals import ConfirmScreen, PromptScreen
-from tui.text import literal, parse_time, relative
+from sequences.wording import ago
+from tui.text import literal, parse_time
 from tui.widgets.footer import BindingsFooter
 
 WIDE = 140  # columns from which identities stand side by side
@@ -297,7 +298,7 @@ class QueuesScreen(Screen):
         else:
             text = Text("○ no runtime is running", style="bold yellow")
         if newest is not None:
-            text.append(f" · view published {relative(newest.isoformat(), now)}", style="dim")
+            text.append(f" · view published {ago(newest, now)}", style="dim")
         if self.shown:
             text.append(f" · identity {self.current + 1} of {len(self.shown)}", style="dim")
         if self.search:

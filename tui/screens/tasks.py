@@ -24,7 +24,8 @@ from storage.tasks import LIST_LIMIT, Show, TaskError, TaskFilter, TaskRow, comp
     task_counts, task_owners
 from tui.commands import Command
 from tui.screens.modals import ChoiceScreen
-from tui.text import literal, relative
+from sequences.wording import ago
+from tui.text import literal
 from tui.widgets.footer import BindingsFooter
 
 TABS = {Show.PENDING: "Pending", Show.OVERDUE: "Overdue", Show.COMPLETED: "Completed", Show.ALL: "All"}
@@ -112,7 +113,7 @@ class TasksScreen(Screen):
             for label, width in columns:
                 table.add_column(label, width=width)
         for t in self.rows:
-            due = Text(relative(t.due_at, now) if t.due_at else "—", style="bold red" if t.overdue else "")
+            due = Text(ago(t.due_at, now) if t.due_at else "—", style="bold red" if t.overdue else "")
             cells = [mark(t), due, literal(t.title, "bold"), literal(t.contact), literal(t.campaign),
                      literal(t.identity, "dim"), Text(TYPE_LABEL.get(t.kind, t.kind))][:len(columns)]
             for cell, (_, width) in zip(cells, columns):

@@ -17,6 +17,10 @@ from typing import Any
 
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+
+COMPACT_BELOW = 120  # columns
 
 
 class BindingsFooter(Footer):
@@ -38,6 +42,12 @@ class BindingsFooter(Footer):
                               bool(enabled), tooltip, self.app.get_key_display(binding)))
         return tuple(shown), self.show_command_palette, self.compact
 
+    def on_resize(self) -> None:
+        """Compact (one space between keys) below 120 columns, and "? Help" first (app.tcss), so
+        that at 80×24 the help is never the key cut off at the right edge (it lists them all);
+        the change recomposes through the signature (it holds `compact`)."""
+        self.compact = self.size.width < COMPACT_BELOW
+
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True
         if not screen.app.app_focus:
@@ -55,3 +65,5 @@ class BindingsFooter(Footer):
             return
         self._drawn = signature
         await self.recompose()
+        for key in self.query(FooterKey):
+            key.set_class(key.action == "help", "-help")

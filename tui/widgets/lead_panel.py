@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from rich.console import Group
 from rich.table import Table
 from rich.style import Style
@@ -14,7 +15,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sequences.statuses import PAUSED_DESCRIPTION, REPLIED_DESCRIPTION, Substatus, explain, wait_of
-from storage.records import LeadDetail
+from storage.activity_kinds import Kind
+from storage.records import LeadDetail, TimelineEntry
 from tui.text import clean, literal, short_time
 from tui.widgets.status import KIND_ICON, kind_label, lead_status
 
@@ -50,10 +52,37 @@ def _zone(detail: LeadDetail) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def _entry(entry: TimelineEntry, names: dict[str, str]) -> Text:
+    """'Condition evaluated: Accepted LinkedIn connection · within 7 days → No'; an action with its step."""
+    text = Text(kind_label(entry.kind), end="")
+    step = names.get(entry.node_id or "")
+    if entry.kind == Kind.CONDITION_EVALUATED:
+        result = str(_detail(entry).get("result", ""))
+        text.append(": ")
+        text.append_text(literal(step or entry.node_id or "?"))
+        if result in ("yes", "no"):
+            text.append(f" → {result.capitalize()}", style="bold green" if result == "yes" else "bold red")
+    elif entry.kind == Kind.STEP_FAILED and step:
+        text.append(": ")
+        text.append_text(literal(step))
+    if entry.status == "in_progress":
+        text.append(" (in progress)")
+    return text
+
+
+def _detail(entry: TimelineEntry) -> dict:
+    try:
+        detail = msgspec.json.decode(entry.detail or "{}")
+    except msgspec.DecodeError:
+        return {}
+    return detail if isinstance(detail, dict) else {}
+
+
 class LeadPanel(VerticalScroll):
     """Shown beside the audience table once a row is opened; Esc closes it."""
 
-    DEFAULT_CSS = "LeadPanel { width: 48; display: none; } LeadPanel.open { display: block; }"
+    DEFAULT_CSS = ("LeadPanel { width: 40%; min-width: 36; max-width: 56; display: none; }"
+                   " LeadPanel.open { display: block; }")
     BINDINGS = [Binding("R", "view_inbox", "View in Inbox", id="panel.view_inbox",
                         tooltip="The conversation inbox, only this lead's conversations")]
     contact_id: int | None = None
@@ -74,8 +103,9 @@ class LeadPanel(VerticalScroll):
             body.update("")
         self.scroll_home(animate=False)
 
-    def show(self, detail: LeadDetail | None, now: datetime | None = None) -> None:
-        """`now`: workspace time, for the reasons that count down (Connection withdrawn)."""
+    def show(self, detail: LeadDetail | None, now: datetime | None = None, names: dict[str, str] | None = None) -> None:
+        """`now`: workspace time, for the reasons that count down (Connection withdrawn); `names`:
+        step id → the step's name (storage.metrics' step labels), so the timeline says which step."""
         body = self.query_one("#lead-body", Static)
         if detail is None:
             body.update(Text("This lead is no longer in the campaign.", style="dim"))
@@ -83,7 +113,9 @@ class LeadPanel(VerticalScroll):
         c, e = detail.contact, detail.enrollment
         self.contact_id = e.contact_id
         full_name = f"{c.first_name} {c.last_name}".strip() if c else ""
+        # (literal() ends its Text without a newline: in a Group, name and title ran together)
         name = literal(full_name or "(no name)", "bold")
+        name.end = "\n"
         title = Text.assemble(literal(c and c.job_title or "—"), " @ ", literal(c and c.company or "—", "italic"))
         profile = Table.grid(padding=(0, 1))
         profile.add_column(style="dim")
@@ -102,13 +134,16 @@ class LeadPanel(VerticalScroll):
             parts += [Text(""), banner, Text("S edit sequence · p this lead's path · b retry", style="dim")]
         elif reason := _reason(detail, now):
             parts += [Text(""), Text(clean(reason), style="dim")]
+        for title in detail.open_tasks:
+            # "Finished · No response" right after a Task step is right (the step ends its branch:
+            # the sequence is complete), but it read as if nothing were left to do for this lead
+            parts += [Text.assemble(("☐ Task pending: ", "bold yellow"), literal(title))]
         timeline = Table.grid(padding=(0, 1))
         timeline.add_column(style="dim", no_wrap=True)
         timeline.add_column(width=2)
         timeline.add_column()
         for a in detail.timeline:
-            timeline.add_row(short_time(a.at), KIND_ICON.get(a.kind, "·"),
-                             Text(kind_label(a.kind) + (" (in progress)" if a.status == "in_progress" else "")))
+            timeline.add_row(short_time(a.at), KIND_ICON.get(a.kind, "·"), _entry(a, names or {}))
         parts += [Text(""), Text("Timeline", style="bold underline"),
                   timeline if detail.timeline else Text("Nothing has happened yet.", style="dim")]
         parts += [Text(""), Text("o LinkedIn (copy) · L list · B blocklist · + another campaign · n task"

@@ -11,6 +11,7 @@ from textual.widgets import Static, Tree
 
 from sequences.model import LABEL
 from storage.metrics import CampaignMetrics
+from sequences.wording import plural
 from tui.text import literal
 
 #: (box title, metrics key, [(label, figure key)]) — the spec's lists, in its order.
@@ -23,6 +24,14 @@ BOXES = (
                         ("Bounced", "bounced")]),
     ("Tasks", "tasks", [("Pending", "pending"), ("Completed", "completed")]),
 )
+
+
+TALL = 34  # rows: below this the boxes leave out the reply rate's note, for the progress tree's sake
+
+
+def box_rows(tall: bool) -> int:
+    """Rows of the tallest box (All channels has its reply rate, and its note when tall)."""
+    return max(len(figures) + (2 if tall else 1) * (key == "all") for _, key, figures in BOXES)
 
 
 class MetricBox(Static):
@@ -51,10 +60,14 @@ class MetricBox(Static):
             share = f"{n / total:.0%}" if total and self.key != "tasks" and key not in ("sent", "bounced") else ""
             grid.add_row(label, Text(f"{n:,}{mark}", style="bold"), *([share] if wide else []))
             self.previous[key] = n
+        tall = self.app.size.height >= TALL
         if self.key == "all":
             rate = values.get("reply_rate", 0.0) or 0.0
             grid.add_row(Text("Reply rate", style="italic"), Text(f"{rate:.1%}", style="bold"), *([""] if wide else []))
-            grid.add_row(Text("(no out-of-office)", style="dim"), "", *([""] if wide else []))
+            if tall:
+                grid.add_row(Text("(no out-of-office)", style="dim"), "", *([""] if wide else []))
+        for _ in range(grid.row_count, box_rows(tall)):  # every box as tall as the tallest
+            grid.add_row("", "", *([""] if wide else []))
         self.update(grid)
 
     def forget(self) -> None:
@@ -108,7 +121,7 @@ class ProgressTree(Tree[str]):
         Why: the screen refreshes after every change the runtime makes; clearing and
         re-adding every node each time cost a full tree rebuild and threw the cursor
         and any collapsed branch back to their defaults under the user's hands."""
-        counts = {s.step: (s.leads, s.errors) for s in metrics.steps}
+        counts = {s.step: (s.label, s.leads, s.errors) for s in metrics.steps}
         self.root.set_label(Text(f"Start — {metrics.audience.get('not_started', 0):,} not started", style="bold"))
         if sequence is not None and sequence == self._shape and self._branches:
             nodes = {n.id: n for n in sequence.nodes}
@@ -147,15 +160,16 @@ class ProgressTree(Tree[str]):
         self.scroll_home(animate=False)
 
     @staticmethod
-    def _label(node, counts: dict[str, tuple[int, int]]) -> Text:
-        leads, errors = counts.get(node.id, (0, 0))
+    def _label(node, counts: dict[str, tuple[str, int, int]]) -> Text:
+        """'[2 days] Email 2 · “Re: pricing”  5 leads  ✖ 1 error'; a condition with its settings."""
+        name, leads, errors = counts.get(node.id, (LABEL.get(node.__struct_config__.tag, node.id), 0, 0))
         text = Text(end="")
         if not node.delay.asap:
             text.append(f"[{node.delay.label()}] ", style="dim")
-        text.append(LABEL.get(node.__struct_config__.tag, node.id))
-        text.append(f"  {leads:,} leads", style="bold cyan" if leads else "dim")
+        text.append_text(literal(name))
+        text.append(f"  {plural(leads, 'lead')}", style="bold cyan" if leads else "dim")
         if errors:
-            text.append(f"  ✖ {errors:,} errors", style="bold red")
+            text.append(f"  ✖ {plural(errors, 'error')}", style="bold red")
         return text
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:

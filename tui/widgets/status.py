@@ -7,6 +7,7 @@ also has its own symbol and weight; the colour only reinforces it.
 from __future__ import annotations
 
 import msgspec
+from rich.table import Table
 from rich.text import Text
 
 from sequences.model import CHANNEL, Sequence, from_json, kind_of
@@ -40,6 +41,7 @@ KIND_ICON = {
     "linkedin_reply_received": "↩", "email_sent": "@", "email_reply_received": "↩", "email_bounced": "✖",
     "email_opened": "○", "email_clicked": "⇱", "email_auto_reply_received": "⌛", "task_created": "☐",
     "task_completed": "☑", "task_reopened": "☐", "step_failed": "!", "sequence_finished": "■",
+    "condition_evaluated": "◇",
 }
 
 
@@ -89,3 +91,22 @@ def channel_icons(names: list[str]) -> Text:
 
 def kind_label(kind: str) -> str:
     return kind.replace("linkedin_", "LinkedIn ").replace("_", " ").capitalize().replace("Linkedin", "LinkedIn")
+
+
+def legend() -> Table:
+    """What the symbols mean (the help screen's last section), from the tables above."""
+    rows = [("Priority", [(s, label, style) for s, label, style in PRIORITY.values()]),
+            ("Channels", [(CHANNEL_ICON[c][0], name, CHANNEL_ICON[c][1])
+                          for c, name in (("linkedin", "LinkedIn"), ("email", "Email"), ("task", "Task"))]),
+            ("Campaigns", list(CAMPAIGN.values())),
+            ("Leads", [LEAD[k] for k in LEAD if k != "total"])]
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(justify="right", style="bold", no_wrap=True)
+    grid.add_column()
+    for title, items in rows:
+        text = Text(end="")
+        for symbol, label, style in items:
+            text.append(symbol, style=style)
+            text.append(f" {label}  ")
+        grid.add_row(title, text)
+    return grid

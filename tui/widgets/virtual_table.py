@@ -48,11 +48,16 @@ class RowSource(Protocol):
 
 @dataclass(frozen=True)
 class Column:
-    """A column: header, width in cells (None = share what is left) and how a row becomes a Text."""
+    """A column: header, width in cells (None = share what is left) and how a row becomes a Text;
+    `narrow`: its width when the shared columns would get fewer than FLEX_MIN cells (0: left out)."""
 
     name: str
     width: int | None
     render: Callable[[Row], Text]
+    narrow: int | None = None
+
+
+FLEX_MIN = 30  # cells: a shared column (a contact's name and company) narrower than this reads "Pia Fis…"
 
 
 @dataclass
@@ -395,14 +400,27 @@ class VirtualTable(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.height - 1, 1)
 
     def _widths(self, width: int) -> list[int]:
-        fixed = sum(c.width or 0 for c in self.columns) + 2 * len(self.columns) + 2
-        flex = [c for c in self.columns if c.width is None]
-        share = max((width - fixed) // max(len(flex), 1), 8)
-        return [c.width if c.width is not None else share for c in self.columns]
+        """Each column's width; 0: left out. While the shared columns would be cut short (80
+        columns, or the side panel open) fixed columns take their `narrow` width one at a time:
+        first those left out (narrow 0, in column order), then those that shrink."""
+        def share(widths: list[int | None]) -> int:
+            fixed = sum(w or 0 for w in widths) + 2 * sum(w != 0 for w in widths) + 2
+            return (width - fixed) // max(sum(w is None for w in widths), 1)
+
+        widths = [c.width for c in self.columns]
+        giving = [i for i, c in enumerate(self.columns) if c.width is not None and c.narrow is not None]
+        for i in sorted(giving, key=lambda i: self.columns[i].narrow or 0):
+            if share(widths) >= FLEX_MIN:
+                break
+            widths[i] = self.columns[i].narrow
+        flex = max(share(widths), 8)
+        return [w if w is not None else flex for w in widths]
 
     def _line(self, cells: list[Text], marker: str, style: Style, width: int) -> Strip:
         line = Text(marker.ljust(2), end="")
         for cell, w in zip(cells, self._widths(width)):
+            if not w:
+                continue
             cell = cell.copy()
             cell.truncate(w, overflow="ellipsis", pad=True)
             line.append_text(cell)
