@@ -7,6 +7,7 @@ replaced because tmp paths differ per run.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -160,3 +161,29 @@ def test_identity_configuration_at_80x24(snap_compare, seeded: Path, tmp_path: P
 
 def test_identity_configuration_at_160x48(snap_compare, seeded: Path, tmp_path: Path) -> None:
     assert snap_compare(_app(seeded, tmp_path), terminal_size=(160, 48), run_before=_identities(("enter",)))
+
+
+@SIZES
+def test_contacts_screen(snap_compare, seeded: Path, tmp_path: Path, size) -> None:
+    async def contacts(pilot) -> None:
+        await _stable(pilot)
+        await pilot.press("C")
+        await _stable(pilot)
+
+    assert snap_compare(_app(seeded, tmp_path), terminal_size=size, run_before=contacts)
+
+
+@SIZES
+def test_import_mapping(snap_compare, seeded: Path, tmp_path: Path, size) -> None:
+    from tui.screens.import_contacts import ImportScreen
+
+    # relative, as a user types it: the snapshot must not hold the checkout's own path
+    export = os.path.relpath(Path(__file__).parent / "data" / "exports" / "linkedin_connections.csv")
+
+    async def mapping(pilot) -> None:
+        await _stable(pilot)
+        await pilot.app.push_screen(ImportScreen(pilot.app.ctx, str(export)))
+        await _stable(pilot)
+        await _stable(pilot)
+
+    assert snap_compare(_app(seeded, tmp_path), terminal_size=size, run_before=mapping)
