@@ -1,4 +1,4 @@
-"""What leads do back: acceptances, replies, bounces, out-of-office — fed to the step function.
+"""What leads do back: acceptances, replies, bounces, out-of-office, delays — fed to the step function.
 
 Any watcher (the sandbox feed, the IMAP watcher, the LinkedIn poller) ends
 here with a `Signal` naming the outbox key of the delivery it
@@ -27,7 +27,7 @@ from runtime.reply_tags import rule_tags
 from sequences.conversation_tags import INTERESTED, OUT_OF_OFFICE
 from storage.conversations import add_received, conversation_id, set_tags
 from storage.leads import lead_rows, load_campaign
-from sequences.step import Accepted, Blocked, Bounced, Event, InvitationWithdrawn, OutOfOffice, Replied
+from sequences.step import Accepted, Blocked, Bounced, Delayed, Event, InvitationWithdrawn, OutOfOffice, Replied
 from storage import inbound as inbound_db
 from storage import linkedin_invitations
 from storage import mail as mail_db
@@ -40,7 +40,7 @@ from storage.db import transaction
 
 @dataclass(frozen=True)
 class Signal:
-    kind: str  # accepted | replied | bounced | out_of_office | withdrawn
+    kind: str  # accepted | replied | bounced | out_of_office | delayed | withdrawn
     key: str  # outbox key of the delivery this answers
     at: datetime
     channel: str = "linkedin"
@@ -71,6 +71,9 @@ def _event(sig: Signal) -> Event:
         return Bounced(hard=sig.hard)
     if sig.kind == "out_of_office":
         return OutOfOffice()
+    if sig.kind == "delayed":
+        until = (sig.detail or {}).get("until")
+        return Delayed(until=datetime.fromisoformat(until) if until else None)
     if sig.kind == "withdrawn":
         return InvitationWithdrawn()
     raise ValueError(f"unknown signal {sig.kind!r}")
@@ -93,10 +96,10 @@ def apply(db: sqlite_utils.Database, sig: Signal, now: datetime, *,
         if campaign is None:
             return None, []
         info = CampaignInfo.of(campaign)
-    kind = _KIND[(sig.kind, sig.channel)]
-    record(db, kind=kind, now=now, campaign_id=campaign_id, enrollment_id=enrollment_id,
-           contact_id=lead["contact_id"], identity_id=identity_id, channel=sig.channel,
-           detail={"key": sig.key, "at": iso(sig.at)} | (sig.detail or {}))
+    if sig.kind != "delayed":  # a delay is no milestone: only the lead's wait (and mail_inbound.effect) shows it
+        record(db, kind=_KIND[(sig.kind, sig.channel)], now=now, campaign_id=campaign_id,
+               enrollment_id=enrollment_id, contact_id=lead["contact_id"], identity_id=identity_id,
+               channel=sig.channel, detail={"key": sig.key, "at": iso(sig.at)} | (sig.detail or {}))
     if sig.kind == "accepted":
         provider = lead["linkedin_id"] or lead["linkedin_url"] or ""
         linkedin_invitations.mark_accepted(db, identity_id, provider, sig.at)

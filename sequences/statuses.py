@@ -66,6 +66,7 @@ class Substatus(str, enum.Enum):
     CONNECTION_WITHDRAWN = "connection_withdrawn"
     OUTSIDE_WORKING_HOURS = "outside_working_hours"
     QUEUED = "queued"  # not in the spec's table: its job waits its turn in the identity's queue
+    DELIVERY_DELAYED = "delivery_delayed"  # not in the spec's table: a delay notice for its last email
     # error
     MISSING_EMAIL = "missing_email"
     EMAIL_DISCONNECTED = "email_disconnected"
@@ -120,6 +121,7 @@ SUBSTATUS_TEXT: dict[Substatus, tuple[LeadStatus, str, str]] = {
     Substatus.CONNECTION_WITHDRAWN: (_IP, "Connection withdrawn", "LinkedIn connection request was withdrawn. X days remaining before retry."),
     Substatus.OUTSIDE_WORKING_HOURS: (_IP, "Outside working hours", "The campaign is paused because it is outside configured working hours."),
     Substatus.QUEUED: (_IP, "Queued", "Its next action waits its turn in the identity's queue, behind higher-priority campaigns and earlier actions."),
+    Substatus.DELIVERY_DELAYED: (_IP, "Delivery delayed", "The receiving mail server has not accepted the last email yet and keeps retrying. The next step waits until it bounces or the retry period is over."),
     Substatus.MISSING_EMAIL: (_ER, "Missing email", "The email account used for this conversation is no longer available."),
     Substatus.EMAIL_DISCONNECTED: (_ER, "Email disconnected", "Email credentials expired. Reconnect email to continue."),
     Substatus.LINKEDIN_DISCONNECTED: (_ER, "LinkedIn disconnected", "The LinkedIn account used for this conversation is disconnected. Reconnect to continue."),
@@ -151,7 +153,7 @@ SUBSTATUS_TEXT: dict[Substatus, tuple[LeadStatus, str, str]] = {
 }
 
 #: The spec's own substatuses ("Campaign Statuses and Substatuses Reference"); the others are enginy's.
-SPEC_SUBSTATUSES = frozenset(Substatus) - {Substatus.QUEUED}
+SPEC_SUBSTATUSES = frozenset(Substatus) - {Substatus.QUEUED, Substatus.DELIVERY_DELAYED}
 
 
 class Wait(NamedTuple):
@@ -166,7 +168,7 @@ class Wait(NamedTuple):
 
 #: The waits that end at the lead's own due time when no lane wrote an end (its step's delay, a retry).
 _UNTIL_DUE = frozenset({Substatus.SCHEDULED, Substatus.IDENTITY_LIMITS, Substatus.MONTHLY_CONVERSATION_LIMIT,
-                        Substatus.CONNECTION_WITHDRAWN})
+                        Substatus.CONNECTION_WITHDRAWN, Substatus.DELIVERY_DELAYED})
 
 
 def wait_of(status: str, substatus: str | None, cap: str | None, until: str | None,
@@ -192,7 +194,8 @@ def local_time(at: datetime, tz: ZoneInfo) -> str:
 
 #: How each wait names its end.
 _UNTIL_WORDS = {Substatus.IDENTITY_LIMITS: "Refills", Substatus.OUTSIDE_WORKING_HOURS: "Next opening",
-                Substatus.MONTHLY_CONVERSATION_LIMIT: "Resets", Substatus.CONNECTION_WITHDRAWN: "Retried"}
+                Substatus.MONTHLY_CONVERSATION_LIMIT: "Resets", Substatus.CONNECTION_WITHDRAWN: "Retried",
+                Substatus.DELIVERY_DELAYED: "Goes on"}
 
 
 def explain(substatus: Substatus, *, now: datetime | None = None, retry_at: datetime | None = None,

@@ -24,6 +24,11 @@ Rules (from the spec):
   the condition's No branch. A withdrawal after the lead moved on only
   records the cooldown (`withdrawn_until`); a later connection request step
   due inside it waits for its end.
+- A delivery-delay notice for an email ("still being retried") never finishes
+  the lead: its next step, if it waits for time, waits longer (Delivery
+  delayed) until `Delayed.until`, at most `DELIVERY_DELAY_WAIT`; a later bounce
+  ends it as Bounced, else it goes on. A job already out, an acceptance awaited
+  or an error is left as it is (only logged).
 - A failure the runtime marks `retryable` (rate limit, gateway down) keeps the
   lead In progress and re-issues the job at `retry_at` (default one hour
   later), at most `MAX_RETRIES` times, then the lead goes to Error. A
@@ -73,6 +78,10 @@ from sequences.statuses import LeadStatus, Substatus
 
 SOFT_BOUNCE_RETRIES = 2
 SOFT_BOUNCE_WAIT = timedelta(days=1)
+#: The longest a delivery-delay notice holds the lead's next step: Postfix's and
+#: sendmail's default queue lifetime, after which the server bounces the email
+#: (and the bounce ends the lead) or has delivered it (and the lead goes on).
+DELIVERY_DELAY_WAIT = timedelta(days=5)
 #: re-invitations after a withdrawal, per enrollment (spec: "do this sparingly").
 MAX_REINVITES = 1
 #: retryable failures of one node before the lead goes to Error.
@@ -194,6 +203,14 @@ class OutOfOffice(msgspec.Struct, frozen=True, tag=True):
     pass
 
 
+class Delayed(msgspec.Struct, frozen=True, tag=True):
+    """The receiving server has not delivered the lead's email yet and keeps
+    retrying: the next step waits until `until` (capped at `DELIVERY_DELAY_WAIT`
+    from now), when the server will have bounced or delivered it."""
+
+    until: datetime | None = None
+
+
 class Accepted(msgspec.Struct, frozen=True, tag=True):
     at: datetime
 
@@ -223,7 +240,7 @@ class Retry(msgspec.Struct, frozen=True, tag=True):
 
 
 Event = Union[
-    Start, Due, ActionDone, ActionFailed, Replied, Bounced, OutOfOffice, Accepted,
+    Start, Due, ActionDone, ActionFailed, Replied, Bounced, OutOfOffice, Delayed, Accepted,
     InvitationWithdrawn, Paused, Resumed, Removed, Blocked, Retry,
 ]
 
@@ -637,6 +654,19 @@ def _bounced(run: _Run, state: State, hard: bool) -> State:
     )
 
 
+def _delayed(run: _Run, state: State, until: datetime | None) -> State:
+    """Hold the next step (only one that waits for time) until the delay resolves; never finish."""
+    horizon = run.now + DELIVERY_DELAY_WAIT
+    until = horizon if until is None else max(run.now, min(until, horizon))
+    if state.last_email_node is None or state.phase != "due" or state.status is LeadStatus.ERROR:
+        run.log.append(LogEntry(state.last_email_node, "delivery delayed; the server keeps retrying"))
+        return state
+    run.log.append(LogEntry(state.last_email_node, f"delivery delayed; the next step waits until {until.isoformat()}"))
+    return msgspec.structs.replace(
+        state, due_at=max(until, state.due_at or until), substatus=Substatus.DELIVERY_DELAYED,
+    )
+
+
 _CACHE: dict[int, tuple[Sequence, Compiled]] = {}
 _CACHE_SIZE = 256
 
@@ -778,6 +808,7 @@ _HANDLERS: dict[type, tuple[Callable[[_Run, State, Event], State], int]] = {
     Blocked: (lambda run, state, event: run.finish(state, Substatus.BLOCKED, "blocked"), 1),
     OutOfOffice: (lambda run, state, event: run.finish(state, Substatus.OUT_OF_OFFICE, "out of office"), 1),
     Bounced: (lambda run, state, event: _bounced(run, state, event.hard), 1),
+    Delayed: (lambda run, state, event: _delayed(run, state, event.until), 1),
     Accepted: (_on_accepted, 1),
     InvitationWithdrawn: (lambda run, state, event: _withdrawn(run, state), 1),
     Paused: (lambda run, state, event: msgspec.structs.replace(state, paused=True, status=LeadStatus.PAUSED), 1),

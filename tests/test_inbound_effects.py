@@ -4,11 +4,14 @@ runtime/inbound.apply_mail on a real SQLite workspace (issue 16).
 
 reply → Replied; out-of-office → Finished / Out of office with the return date
 kept; bounce → Finished / Bounced; a delay, a challenge-response notice, an
-autoresponder or spam finish nothing (the lead waits)."""
+autoresponder or spam finish nothing; a delay holds the lead's next step
+(Delivery delayed) until a bounce ends it or the wait is over."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
@@ -16,11 +19,18 @@ import pytest
 from runtime import inbound
 from runtime.channels.email import store
 from runtime.channels.email.inbound.classify import classify_message
+from runtime.leads import CampaignInfo, advance
+from sequences.model import Delay, Email, Sequence
+from sequences.statuses import Substatus, Wait, explain, local_time, wait_of
+from sequences.step import DELIVERY_DELAY_WAIT, ActionDone, Due, Start
+from storage.activity import iso
 from storage.db import transaction
+from storage.leads import lead_rows, load_campaign
 from tests.test_mail_storage import db, sent  # noqa: F401 (the workspace fixture)
-from tests.test_runtime_actors import MON
+from tests.test_runtime_actors import MON, workspace
 
 DATA = Path(__file__).parent / "data" / "inbound"
+MAIL = Path(__file__).parent / "data" / "mail"
 
 
 def _receive(db, name: str, *, ours: str | None = None, lead_address: str | None = None) -> dict:  # noqa: F811
@@ -81,3 +91,61 @@ def test_a_challenge_keeps_its_link_for_the_user(db):  # noqa: F811
     got = _receive(db, "enginy-challenge-boxbe.eml", ours="enginy.62.1@sender.test")
     assert got["details"]["challenge_link"] == "https://www.boxbe.test/anno?tc=81234_5678&c=1"
     assert "verification link" in got["details"]["signals"]
+
+
+# ------------------------------------------------------------------ a delay holds the next step
+TWO_EMAILS = Sequence(start="m1", nodes=[Email(id="m1", subject="Hi", body="hello", next="m2"),
+                                         Email(id="m2", subject="Again", body="following up", delay=Delay(days=1))])
+
+
+@pytest.fixture
+def two_step(tmp_path):
+    """Lead 1 of a running two-email campaign whose first email went out at MON (outbox 1:m1:0, its
+    Message-ID <enginy.1@sender.test>): the follow-up is due a day later (Scheduled)."""
+    db = workspace(tmp_path, TWO_EMAILS, leads=1, tz="UTC")
+    info = CampaignInfo.of(load_campaign(db, 1))
+    info.choose_inbox = lambda row: 1  # what the campaign actor sets: the identity's inbox 1
+    with transaction(db):
+        advance(db, info, lead_rows(db, [1])[0], Start(), MON, identity_id=1)
+        db.execute("UPDATE outbox SET state = 'sent', message_id = '<enginy.1@sender.test>' WHERE key = '1:m1:0'")
+        advance(db, info, lead_rows(db, [1])[0], ActionDone(node="m1", at=MON), MON, identity_id=1)
+    assert _due(db) == ("in_progress", "scheduled", iso(MON + timedelta(days=1)))
+    return db
+
+
+def _due(db) -> tuple:
+    return db.execute("SELECT status, substatus, due_at FROM enrollments WHERE id = 1").fetchone()
+
+
+def _deliver(db, path: Path, address: str, at) -> None:
+    raw = path.read_bytes().replace(address.encode(), b"l1@example.com")
+    with transaction(db):
+        store.record(db, inbox_id=1, folder="INBOX", uidvalidity=7, uid=int(at.timestamp()), raw=raw,
+                     c=classify_message(raw), body="", now=at)
+    inbound.apply_mail(db, at)
+
+
+def test_a_delay_notice_holds_the_next_step_with_its_reason_and_a_later_bounce_ends_the_lead(two_step):
+    db, later = two_step, MON + timedelta(hours=4)
+    _deliver(db, MAIL / "delayed-warning.eml", "kim@slow.test", later)  # RFC 3464, Action: delayed
+    until = later + DELIVERY_DELAY_WAIT
+    assert _due(db) == ("in_progress", "delivery_delayed", iso(until))  # waits, never finishes
+    assert db.execute("SELECT effect FROM mail_inbound").fetchone()[0].startswith("waiting: delivery delayed (4.4.1)")
+    assert db.execute("SELECT COUNT(*) FROM activity WHERE kind = 'email_bounced'").fetchone()[0] == 0
+    wait = wait_of(*db.execute("SELECT status, substatus, wait_cap, wait_until, due_at FROM enrollments"
+                               " WHERE id = 1").fetchone())
+    assert wait == Wait(Substatus.DELIVERY_DELAYED, None, until)
+    assert explain(Substatus.DELIVERY_DELAYED, wait=wait).endswith(f"Goes on {local_time(until, ZoneInfo('UTC'))}.")
+    _deliver(db, MAIL / "postfix-dsn-5.1.1.eml", "bob@shop.test", later + timedelta(days=1))  # the server gives up
+    assert _due(db) == ("finished", "bounced", None)
+
+
+def test_a_delay_that_resolves_lets_the_lead_go_on_after_the_wait(two_step):
+    db = two_step
+    _deliver(db, DATA / "enginy-delay-exim-prose.eml", "gil@slow.test", MON)  # prose, no DSN part
+    info = CampaignInfo.of(load_campaign(db, 1))
+    for at, expected in ((MON + timedelta(days=2), "delivery_delayed"), (MON + DELIVERY_DELAY_WAIT, "queued")):
+        with transaction(db):
+            advance(db, info, lead_rows(db, [1])[0], Due(), at, identity_id=1)
+        assert _due(db)[:2] == ("in_progress", expected)  # not before the wait ends; then the follow-up is queued
+    assert db.execute("SELECT COUNT(*) FROM outbox WHERE key = '1:m2:0'").fetchone()[0] == 1

@@ -11,14 +11,14 @@ from datetime import datetime, timedelta, timezone
 import msgspec
 import pytest
 
-from sequences.step import Accepted, ActionDone, ActionFailed, Blocked, Bounced, Due, InvitationWithdrawn, LeadFacts, OutOfOffice, Paused, Removed, Replied, Resumed, Retry, Start, State, compile_sequence, compiled_for, step
+from sequences.step import Accepted, ActionDone, ActionFailed, Blocked, Bounced, Delayed, Due, InvitationWithdrawn, LeadFacts, OutOfOffice, Paused, Removed, Replied, Resumed, Retry, Start, State, compile_sequence, compiled_for, step
 from sequences.model import (
     AcceptedConnection, ConnectionRequest, Delay, Email, HasProfessionalEmail, InMail, IsConnection,
     LinkedInAttachment, LinkedInMessage, ReactToPost, Sequence, Task, VisitProfile, VoiceMessage,
 )
 from sequences.statuses import LeadStatus, Substatus
 from sequences.limits import INVITATION_COOLDOWN
-from sequences.step import MAX_RETRIES, RETRY_WAIT
+from sequences.step import DELIVERY_DELAY_WAIT, MAX_RETRIES, RETRY_WAIT
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -250,6 +250,29 @@ def test_soft_bounce_resend_uses_a_key_never_used_before():
     lead(Due(), T0 + 2 * RETRY_WAIT + DAY)
     assert lead.sent == [("e1", 0), ("e1", 1), ("e1", 2)]
     assert lead.state.message_depth == 0  # the bounced email never reached the lead
+
+
+def test_a_delivery_delay_holds_only_a_step_that_waits_for_time_and_never_finishes_the_lead():
+    lead = Lead(EMAILS)
+    lead(Start(), T0)
+    lead(Delayed(until=T0 + DAY), T0)  # the first email's job is out: nothing to hold
+    assert lead.state.substatus is Substatus.QUEUED
+    lead(ActionDone("e1", T0), T0)
+    lead(Delayed(until=T0 + 30 * DAY), T0 + DAY)  # a horizon past the cap is cut to DELIVERY_DELAY_WAIT
+    assert (lead.state.status, lead.state.substatus) == (LeadStatus.IN_PROGRESS, Substatus.DELIVERY_DELAYED)
+    assert lead.state.due_at == T0 + DAY + DELIVERY_DELAY_WAIT
+    lead(Delayed(until=T0), T0 + DAY)  # a shorter horizon never pulls the step earlier
+    assert lead.state.due_at == T0 + DAY + DELIVERY_DELAY_WAIT
+    lead(Paused(), T0 + 2 * DAY)
+    lead(Resumed(), T0 + 3 * DAY)
+    assert lead.state.substatus is Substatus.DELIVERY_DELAYED and lead.sent == [("e1", 0)]
+    lead(Due(), T0 + DAY + DELIVERY_DELAY_WAIT)
+    assert lead.sent == [("e1", 0), ("e2", 0)] and lead.state.substatus is Substatus.QUEUED
+    done = Lead(EMAILS)
+    done(Start(), T0)
+    done(Replied(), T0)
+    done(Delayed(), T0 + DAY)
+    assert done.state.status is LeadStatus.REPLIED
 
 
 # --- failures, retries, errors ----------------------------------------------------

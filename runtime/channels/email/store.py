@@ -25,6 +25,7 @@ from datetime import datetime
 import sqlite_utils
 
 from runtime.channels.email.inbound.classify import Classification
+from sequences.step import DELIVERY_DELAY_WAIT
 from storage import mail as mail_db
 from storage.activity import iso
 from storage.records import MailInbound, SentEmail, UnappliedMail
@@ -97,10 +98,11 @@ def details_of(c: Classification) -> dict:
 class Effect:
     """What a recorded message does to its lead; runtime/inbound.py applies it.
 
-    `signal` (replied | out_of_office | bounced) steps the lead of the delivery
+    `signal` (replied | out_of_office | bounced | delayed) steps the lead of the delivery
     the message answers; `block` is the address to blocklist (with the contact,
     whose campaigns then stop); `label` is what mail_inbound.effect records;
-    `detail` goes into the activity record (an out-of-office's return date)."""
+    `detail` goes into the activity record (an out-of-office's return date; a delay's `until`,
+    which only the step reads)."""
 
     label: str
     signal: str | None = None
@@ -113,8 +115,9 @@ class Effect:
 def effect_of(mail: UnappliedMail) -> Effect:
     """The spec's effect of each class: reply → Replied; out-of-office →
     Finished / Out of office (return date kept); bounce → Bounced (hard, or the
-    soft retry); unsubscribe / complaint → blocklist. Nothing finishes the lead
-    for a delay (the server keeps trying), a challenge (the user decides on its
+    soft retry); unsubscribe / complaint → blocklist; a delay → the next step
+    waits (Delivery delayed). Nothing finishes the lead for a delay (the server
+    keeps trying), a challenge (the user decides on its
     link), another autoresponder ("we received your message": the person has not
     answered), spam or other mail."""
     kind, answered = mail.kind, bool(mail.outbox_key)
@@ -135,7 +138,13 @@ def effect_of(mail: UnappliedMail) -> Effect:
         hard = mail.hard is None or mail.hard
         return Effect("bounced hard" if hard else "bounced soft", "bounced", hard=hard)
     if kind == "delay":
-        return Effect(f"waiting: delivery delayed ({mail.status or 'no status'}), the server keeps retrying")
+        # Never finishes the lead: its next step waits (Delivery delayed) until the server's
+        # retries are over; a bounce for the same email meanwhile ends it as Bounced.
+        label = f"waiting: delivery delayed ({mail.status or 'no status'}), the server keeps retrying"
+        if not answered:
+            return Effect(label)
+        until = datetime.fromisoformat(mail.received_at) + DELIVERY_DELAY_WAIT
+        return Effect(label, "delayed", detail={"until": iso(until)})
     if kind == "challenge":
         return Effect("waiting: challenge-response, verification link shown to the user (never followed)")
     if kind == "auto_reply":
