@@ -228,7 +228,7 @@ def _unexplained(db) -> list[dict]:
 
 #: The waits that must say until when (the next opening, the refill, the delay's end, the retry).
 _ENDS = frozenset({Substatus.SCHEDULED, Substatus.IDENTITY_LIMITS, Substatus.OUTSIDE_WORKING_HOURS,
-                   Substatus.MONTHLY_CONVERSATION_LIMIT, Substatus.CONNECTION_WITHDRAWN})
+                   Substatus.MONTHLY_CONVERSATION_LIMIT, Substatus.CONNECTION_WITHDRAWN, Substatus.DELIVERY_DELAYED})
 
 
 def _detail_missing(r) -> str | None:
