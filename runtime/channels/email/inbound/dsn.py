@@ -29,50 +29,6 @@ from runtime.channels.email.inbound import phrases
 STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 REPLY_CODE = re.compile(r"(?<![\d.#])([45][0-5]\d)(?:[ -]|$)", re.M)
 
-BOUNCE_SUBJECTS = re.compile(
-    r"|".join(
-        [
-            r"undeliver(?:ed|able)",
-            r"delivery status notification(?! \((?:success|relay)\))",
-            r"^\s*delivery status\s*$",
-            r"(?:failed|failure) delivery",
-            r"mail failed",
-            r"returning (?:message )?to sender",
-            r"mail delivery (?:failed|failure|problem|system)",
-            r"delivery (?:has )?failed",
-            r"delivery failure",
-            r"failure notice",
-            r"returned mail",
-            r"returned to sender",
-            r"non[- ]?deliver(?:y|able)",
-            r"non remis",
-            r"unzustellbar",
-            r"nicht zustellbar",
-            r"no se puede entregar",
-            r"non recapitabile",
-            r"onbestelbaar",
-            r"kan inte levereras",
-            r"message (?:not|could not be) delivered",
-            r"could not (?:send|deliver) (?:your )?message",
-            r"mail (?:system error|could not be delivered)",
-            r"delayed mail",
-            r"delivery (?:notification|report).*(?:fail|delay)",
-            r"warning: (?:could not send|message .* delayed)",
-            r"^rejected:",
-            r"mail failure",
-            r"permanent (?:delivery )?(?:error|failure)",
-            r"message delivery has failed",
-            r"delivery problem",
-            r"error sending message",
-            r"notification d'[ée]tat de (?:la )?distribution",
-            r"unzustellbare nachricht",
-            r"r[ée]ception impossible",
-            r"消息投递失败|退信|配信エラー|不達|未送達",
-        ]
-    ),
-    re.I,
-)
-
 BOUNCE_SENDERS = re.compile(
     r"^(?:mailer[-_]?daemon|post[-_]?master|mail[-_ ]?delivery[-_ ]?(?:system|subsystem)?|"
     r"mail[-_]?administrator|mailadmin|mdaemon|mmdf|root|double-bounce|bounces?)(?:[@+-]|$)",
@@ -297,7 +253,7 @@ def looks_like_bounce(msg: Message, text: str) -> bool:
         return True
     if _is_reply_subject(subject) and not _sender_is_daemon(msg):
         return False
-    subject_hit = bool(BOUNCE_SUBJECTS.search(subject))
+    subject_hit = phrases.find("bounce_subject", subject) is not None
     body_hit = bool(BODY_MARKERS.search(text[:20000]))
     daemon = _sender_is_daemon(msg)
     if subject_hit and (body_hit or daemon or null_sender):

@@ -13,6 +13,10 @@ Categories:
   e-mail, we have received it", ticket confirmations).
 - `challenge`: challenge-response filters asking the sender to verify.
 - `delay`: delivery-delay warnings ("still being retried").
+- `bounce_subject`: subjects of non-delivery reports ("Undeliverable",
+  "Unzustellbar", "配信エラー"); they count only beside a daemon or null sender
+  or failure wording (dsn.looks_like_bounce). A language without the key has
+  none known.
 - `until`: the word before a return date ("back on", "bis", "do").
 
 The languages cover the 15 most used in business mail and then some: en, zh,
@@ -51,6 +55,15 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
                       r"sender (?:is )?not (?:yet )?(?:pre-?approved|verified)",
                       r"click (?:on )?(?:the|this) (?:following )?link (?:below )?to (?:verify|confirm|deliver|complete)",
                       r"challenge[- ]response", r"to complete (?:this|the) verification"),
+        "bounce_subject": (r"undeliver(?:ed|able)", r"delivery status notification(?! \((?:success|relay)\))", r"^\s*delivery status\s*$",
+                           r"(?:failed|failure) delivery", r"mail failed", r"returning (?:message )?to sender",
+                           r"mail delivery (?:failed|failure|problem|system)", r"delivery (?:has )?failed", r"delivery failure",
+                           r"failure notice", r"returned mail", r"returned to sender", r"non[- ]?deliver(?:y|able)",
+                           r"message (?:not|could not be) delivered", r"could not (?:send|deliver) (?:your )?message",
+                           r"mail (?:system error|could not be delivered)", r"delayed mail",
+                           r"delivery (?:notification|report).*(?:fail|delay)", r"warning: (?:could not send|message .* delayed)",
+                           r"^rejected:", r"mail failure", r"permanent (?:delivery )?(?:error|failure)",
+                           r"message delivery has failed", r"delivery problem", r"error sending message"),
         "delay": (r"(?:has|have) (?:not yet|still not) been delivered", r"(?:will|shall) (?:continue to )?(?:retry|try again|keep trying)",
                   r"still (?:being )?(?:retried|trying)", r"delivery (?:has been |is )?delayed", r"delay(?:ed)? (?:mail|delivery)",
                   r"this is a warning message only", r"you do not need to resend your message",
@@ -67,6 +80,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
                       r"dies ist eine automatisch (?:generierte|erstellte) (?:e-?mail|nachricht|antwort)"),
         "challenge": (r"best[äa]tigen sie,? dass sie (?:ein mensch|kein (?:roboter|spammer))", r"(?:liste|whitelist) (?:der )?(?:zugelassenen|erlaubten) absender",
                       r"ihre nachricht wurde zur[üu]ckgehalten"),
+        "bounce_subject": (r"unzustellbar", r"nicht zustellbar", r"unzustellbare nachricht"),
         "delay": (r"(?:konnte|wurde) (?:noch nicht|bisher nicht) zugestellt", r"weitere zustellversuche", r"zustellung (?:ist )?verz[öo]gert"),
         "until": (r"bis(?: zum| einschlie[ßs]lich)?", r"ab dem", r"wieder am", r"zur[üu]ck am"),
     },
@@ -79,6 +93,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
                       r"merci pour votre (?:message|e-?mail)[^.]{0,80}(?:re[çc]u|r[ée]pondr)"),
         "challenge": (r"(?:un clic pour|cliquez[^.]{0,40}pour) (?:d[ée]livrer|valider|confirmer)", r"en attente de (?:validation|v[ée]rification)",
                       r"liste (?:blanche|des exp[ée]diteurs autoris[ée]s)"),
+        "bounce_subject": (r"non remis", r"notification d'[ée]tat de (?:la )?distribution", r"r[ée]ception impossible"),
         "delay": (r"n'a pas encore pu [êe]tre (?:remis|distribu[ée])", r"(?:nouvelle|nouvelles) tentatives?"),
         "until": (r"jusqu'au", r"jusqu'à", r"de retour le", r"à partir du", r"retour le"),
     },
@@ -89,6 +104,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "auto_body": (r"(?:este es|[ée]sta es) (?:un mensaje|una respuesta) autom[áa]tic[oa]", r"hemos recibido su (?:mensaje|correo|solicitud)",
                       r"gracias por su (?:mensaje|correo)[^.]{0,80}(?:recibido|responder)"),
         "challenge": (r"verifi(?:que|car) que (?:usted )?es (?:una persona|humano)", r"lista (?:blanca|de remitentes (?:aprobados|permitidos))"),
+        "bounce_subject": (r"no se puede entregar",),
         "delay": (r"(?:a[úu]n )?no (?:ha podido ser|se ha) entregad[oa]", r"seguir[áa] intentando"),
         "until": (r"hasta el", r"hasta", r"de vuelta el", r"regreso el", r"volver[ée] el"),
     },
@@ -107,6 +123,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "auto_subject": (r"risposta automatica",),
         "auto_body": (r"questo [èe] un messaggio (?:generato )?automatic", r"abbiamo ricevuto (?:la sua|il suo) (?:messaggio|e-?mail|richiesta)"),
         "challenge": (r"lista (?:bianca|dei mittenti (?:autorizzati|approvati))",),
+        "bounce_subject": (r"non recapitabile",),
         "delay": (r"non [èe] ancora stato consegnato", r"continuer[àa] a (?:tentare|provare)"),
         "until": (r"fino al", r"fino a", r"rientro (?:il|previsto)", r"di ritorno il"),
     },
@@ -116,6 +133,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "auto_subject": (r"automatisch antwoord",),
         "auto_body": (r"dit is een automatisch (?:gegenereerd )?(?:bericht|antwoord)", r"wij hebben uw (?:bericht|e-?mail|aanvraag) ontvangen"),
         "challenge": (r"lijst (?:met )?(?:goedgekeurde|toegestane) afzenders",),
+        "bounce_subject": (r"onbestelbaar",),
         "delay": (r"(?:is )?nog niet (?:afgeleverd|bezorgd)",),
         "until": (r"tot en met", r"tot", r"terug op", r"vanaf"),
     },
@@ -135,6 +153,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "auto_subject": (r"automatiskt svar",),
         "auto_body": (r"detta [äa]r ett automatiskt (?:svar|meddelande)",),
         "challenge": (),
+        "bounce_subject": (r"kan inte levereras",),
         "delay": (r"har (?:[äa]nnu )?inte levererats",),
         "until": (r"till och med", r"till", r"tillbaka den"),
     },
@@ -243,6 +262,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "auto_subject": (r"自動応答", r"自動返信", r"受付完了", r"お問い合わせありがとうございます"),
         "auto_body": (r"(?:本|この)メールは(?:送信専用|自動(?:送信|返信|配信))", r"自動(?:送信|返信)されて"),
         "challenge": (),
+        "bounce_subject": (r"配信エラー", r"不達", r"未送達"),
         "delay": (r"まだ配信されていません", r"再送を(?:試み|続け)"),
         "until": (r"まで",),
     },
@@ -252,6 +272,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "auto_subject": (r"自动回复", r"自動回覆", r"自动答复"),
         "auto_body": (r"(?:这是|此为|這是)(?:一封)?自动(?:回复|邮件)", r"已收到(?:您|你)的(?:邮件|来信)"),
         "challenge": (),
+        "bounce_subject": (r"消息投递失败", r"退信"),
         "delay": (r"(?:尚未|还未)(?:投递|送达)",),
         "until": (r"至", r"到"),
     },
@@ -266,7 +287,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-CATEGORIES = ("ooo_subject", "ooo_body", "auto_subject", "auto_body", "challenge", "delay", "until")
+CATEGORIES = ("ooo_subject", "ooo_body", "auto_subject", "auto_body", "challenge", "delay", "bounce_subject", "until")
 
 
 @cache
