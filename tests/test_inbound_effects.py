@@ -26,6 +26,7 @@ from sequences.step import DELIVERY_DELAY_WAIT, ActionDone, Due, Start
 from storage.activity import iso
 from storage.db import transaction
 from storage.leads import lead_rows, load_campaign
+from storage.records import UnappliedMail
 from tests.test_mail_storage import db, sent  # noqa: F401 (the workspace fixture)
 from tests.test_runtime_actors import MON, workspace
 
@@ -149,3 +150,13 @@ def test_a_delay_that_resolves_lets_the_lead_go_on_after_the_wait(two_step):
             advance(db, info, lead_rows(db, [1])[0], Due(), at, identity_id=1)
         assert _due(db)[:2] == ("in_progress", expected)  # not before the wait ends; then the follow-up is queued
     assert db.execute("SELECT COUNT(*) FROM outbox WHERE key = '1:m2:0'").fetchone()[0] == 1
+
+
+def test_an_auto_reply_recorded_before_m055_is_applied_as_the_out_of_office_it_was_taken_for():
+    """Rows recorded before m055 have `details` {} (no `auto`): the code that recorded them applied
+    every auto_reply as an out-of-office, and so does effect_of (docs/email.md)."""
+    old = UnappliedMail(inbox_id=1, folder="INBOX", uidvalidity=7, uid=1, fingerprint="mid:x", received_at=iso(MON),
+                        kind="auto_reply", outbox_key="1:m:0")
+    assert store.effect_of(old) == store.Effect("out_of_office", "out_of_office", text="")
+    told = msgspec.structs.replace(old, details={"auto": "autoresponder"})
+    assert store.effect_of(told).signal is None
