@@ -82,3 +82,20 @@ def test_a_search_of_several_words_starts_from_its_rarest_complete_word(small_ws
         assert ContactsSource(reader, ContactFilter(search="Company Lead123 Sur"))._hits() is None
     finally:
         reader.close()
+
+
+def test_a_walk_over_many_rows_is_estimated_without_trying_to_count_it(small_ws: Path, monkeypatch) -> None:
+    """A dense search counted exactly LIKE-checks every row: past EXACT_WALK rows it would only spend its
+    budget before the first page, so it is estimated at once (here the sample holds every row)."""
+    import storage.contacts_view as view
+
+    monkeypatch.setattr(fts, "DENSE_IN_SAMPLE", 0)  # every search walks
+    reader = Reader(small_ws / "enginy.db")
+    try:
+        expected = len(ids(ContactsSource(reader, ContactFilter(search="rocket"))))
+        assert ContactsSource(reader, ContactFilter(search="rocket")).count() == (expected, True)
+        monkeypatch.setattr(view, "EXACT_WALK", 10)
+        monkeypatch.setattr(reader, "within", lambda *a: pytest.fail("the exact count was tried"))
+        assert ContactsSource(reader, ContactFilter(search="rocket")).count() == (expected, False)
+    finally:
+        reader.close()
