@@ -24,6 +24,24 @@ Measured 2026-12-03 on the shared 2-core box (loaded by other helpers),
 
 Data calls alone (ContactsSource, no app): rare searches 0.2–6 ms a page
 with exact counts (were ~460 ms a page and a wrong "≈0" count).
+
+2026-12-03, later (load ~2): main and this branch run alternately (the last
+pair in the other order), 4 runs each of --repeat 2 (each figure a min of 2),
+paint ms at a million contacts, run by run (median):
+
+    search a name   main 242 / 356 / 239 / 236 (241)   now 26 / 19 / 32 / 13 (23)   empty 9–12
+    search common   main  60 /  73 /  58 /  59 (60)    now 30 / 40 / 51 / 33 (37)   empty 8–35
+    open            main  59 /  71 /  76 / 136 (74)    now 69 / 127 / 110 / 181 (119)  empty 53–62
+
+The open runs the same code on both sides (no search: neither change is
+reached); it swings 59–181 ms with the load, its first count(*) reading a
+million-row index in a fresh process (~30 ms cold, ~8 warm) before the first page.
+
+The name: "Lead70000 Surname" now starts from the one contact with the word
+"Lead70000" (storage/search.whole_words) instead of the AND with "Surname"*,
+which FTS5 merged (~60 ms, uninterruptible) on each count and page. The common
+word: a search that walks more than EXACT_WALK contacts is estimated at once
+instead of spending the exact count's 30 ms budget first (contacts_view.count).
 """
 
 from __future__ import annotations

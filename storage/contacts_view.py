@@ -10,7 +10,8 @@ company, m048 email, title, LinkedIn URL, phone: words starting with the typed
 words, re-checked with the LIKE; ~460 ms → a few ms a page at a million
 contacts, bench/contacts_screen.py), a common one walks in id order, where a
 page fills within the first rows. Counting with a search is exact when it
-finishes within a small budget, else estimated from a sample (shown with "≈"). Shared by the Contacts screen
+finishes within a small budget, else estimated from a sample (shown with "≈");
+a walk over more than EXACT_WALK rows is estimated at once. Shared by the Contacts screen
 and any picker of contacts (the campaign wizard's audience step).
 """
 
