@@ -28,6 +28,14 @@ Texts kept between redraws, and the first layout told the row count so the
 rows are not wrapped twice (without and with the scrollbar). What is left of
 opening: the screen's mount and CSS (the bare screen), the first drawing of
 242 deep rows (~10 ms) and of the visible lines (~8 ms).
+
+Again later that day (load ~2, --repeat 9, min / median): bare 11 / 18, open
+36 / 51, edit 16 / 18, undo 15 / 19. Timed inside one open (unloaded): the
+screen's show() 9 ms (sequences.editing.rows ~2 ms, tui.tree_text.draw ~6 ms,
+both outside the widget), the first layout 4–8 ms (divide_line on the rows
+wider than the tree), the 44 visible lines 7 ms (32 rows through Textual's
+Content); the rest (~12–25 ms) is the screen's mount and CSS the bare screen
+pays too.
 """
 
 from __future__ import annotations
