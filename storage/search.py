@@ -127,25 +127,24 @@ def hits_plan(reader: Reader, search: str, sample: Hits, *, words: tuple[str, ..
         return None
     if match is not None:
         sql = " UNION ".join(words)
-        # the rarest complete word's hits, when one is rare, are a superset the LIKE narrows in a few ms;
-        # the whole query's count would merge the last word's prefix list ("Surname"* over a million)
-        # in one step no budget interrupts, and then every page and count would merge it again
-        best: tuple[int, str] | None = None
-        for word in whole_words(search):
-            hits = reader.within(budget_ms, f"SELECT count(*) FROM ({sql} LIMIT ?)",
-                                 [*[word] * len(words), RARE_SEARCH + 1])
-            if hits is not None and hits <= RARE_SEARCH and (best is None or hits < best[0]):
-                best = (hits, word)
-        if best is not None:
-            return sql, [best[1]] * len(words)
-        params = [match] * len(words)
-        hits = reader.within(budget_ms, f"SELECT count(*) FROM ({sql} LIMIT ?)", [*params, RARE_SEARCH + 1])
-        return (sql, params) if hits is not None and hits <= RARE_SEARCH else None
+        # the rarest complete word's hits, when one is rare, hold the search's and the LIKE narrows
+        # them in a few ms; the whole query's count would merge the last word's prefix list
+        # ("Surname"* over a million) in one step no budget interrupts, and so would every page
+        best = _rarest(reader, budget_ms, sql, whole_words(search), copies=len(words))
+        if best is None or best[0] > RARE_SEARCH:
+            best = _rarest(reader, budget_ms, sql, [match], copies=len(words))
+        return (sql, [best[1]] * len(words)) if best is not None and best[0] <= RARE_SEARCH else None
     runs = mark_runs(reader)
+    best = _rarest(reader, budget_ms, MARK_HITS, [mark_query(runs, mark) for mark in found])
+    return (MARK_HITS, [best[1]]) if best is not None and best[0] <= RARE_SEARCH else None
+
+
+def _rarest(reader: Reader, budget_ms: int, sql: str, queries: list[str], copies: int = 1) -> tuple[int, str] | None:
+    """(hits, query) of the query `sql` finds fewest contacts for (`copies` times its parameter), each
+    counted up to RARE_SEARCH + 1 within `budget_ms`; None when none could be counted in time."""
     best: tuple[int, str] | None = None
-    for mark in found:
-        query = mark_query(runs, mark)
-        hits = reader.within(budget_ms, f"SELECT count(*) FROM ({MARK_HITS} LIMIT ?)", [query, RARE_SEARCH + 1])
+    for query in queries:
+        hits = reader.within(budget_ms, f"SELECT count(*) FROM ({sql} LIMIT ?)", [*[query] * copies, RARE_SEARCH + 1])
         if hits is not None and (best is None or hits < best[0]):
             best = (hits, query)
-    return (MARK_HITS, [best[1]]) if best is not None and best[0] <= RARE_SEARCH else None
+    return best
