@@ -130,21 +130,24 @@ def hits_plan(reader: Reader, search: str, sample: Hits, *, words: tuple[str, ..
         # the rarest complete word's hits, when one is rare, hold the search's and the LIKE narrows
         # them in a few ms; the whole query's count would merge the last word's prefix list
         # ("Surname"* over a million) in one step no budget interrupts, and so would every page
-        best = _rarest(reader, budget_ms, sql, whole_words(search), copies=len(words))
+        best = _rarest(reader, budget_ms, words, whole_words(search))
         if best is None or best[0] > RARE_SEARCH:
-            best = _rarest(reader, budget_ms, sql, [match], copies=len(words))
+            best = _rarest(reader, budget_ms, words, [match])
         return (sql, [best[1]] * len(words)) if best is not None and best[0] <= RARE_SEARCH else None
     runs = mark_runs(reader)
-    best = _rarest(reader, budget_ms, MARK_HITS, [mark_query(runs, mark) for mark in found])
+    best = _rarest(reader, budget_ms, (MARK_HITS,), [mark_query(runs, mark) for mark in found])
     return (MARK_HITS, [best[1]]) if best is not None and best[0] <= RARE_SEARCH else None
 
 
-def _rarest(reader: Reader, budget_ms: int, sql: str, queries: list[str], copies: int = 1) -> tuple[int, str] | None:
-    """(hits, query) of the query `sql` finds fewest contacts for (`copies` times its parameter), each
-    counted up to RARE_SEARCH + 1 within `budget_ms`; None when none could be counted in time."""
+def _rarest(reader: Reader, budget_ms: int, parts: tuple[str, ...], queries: list[str]) -> tuple[int, str] | None:
+    """(hits, query) of the query the FTS `parts` find fewest contacts for, None when none could be
+    counted within `budget_ms`. Each part is counted on its own, up to RARE_SEARCH + 1, and the
+    counts added (the union has at most that many): a UNION is built whole before its LIMIT, and one
+    index holding a word a million times ("lead" in every LinkedIn URL) spent the whole budget."""
     best: tuple[int, str] | None = None
     for query in queries:
-        hits = reader.within(budget_ms, f"SELECT count(*) FROM ({sql} LIMIT ?)", [*[query] * copies, RARE_SEARCH + 1])
-        if hits is not None and (best is None or hits < best[0]):
-            best = (hits, query)
+        counts = [reader.within(budget_ms, f"SELECT count(*) FROM ({part} LIMIT ?)", [query, RARE_SEARCH + 1])
+                  for part in parts]
+        if None not in counts and (best is None or sum(counts) < best[0]):
+            best = (sum(counts), query)
     return best
