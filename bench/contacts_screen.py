@@ -33,6 +33,11 @@ paint ms at a million contacts, run by run (median):
     search common   main  60 /  73 /  58 /  59 (60)    now 30 / 40 / 51 / 33 (37)   empty 8–35
     open            main  59 /  71 /  76 / 136 (74)    now 69 / 127 / 110 / 181 (119)  empty 53–62
 
+(The rare search cost 54–97 ms in those runs, main 35–38: counting "lead" through
+a UNION that is built whole; each index is now counted on its own. A last
+round under heavier load, this branch / main / this branch: rare 38 / 57 / 58,
+name 14 / 467 / 35, common 80 / 104 / 105, open 157 / 517 / 381, empty 19–165.)
+
 The open runs the same code on both sides (no search: neither change is
 reached); it swings 59–181 ms with the load, its first count(*) reading a
 million-row index in a fresh process (~30 ms cold, ~8 warm) before the first page.
