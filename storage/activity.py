@@ -104,21 +104,6 @@ def record(
         return cursor.lastrowid
 
 
-POSITIVE_TAG = "Positive"
-"""The conversation tag of a reply tagged positive (by the AI or a person): set_positive."""
-
-
-def _tag_conversation(db: sqlite_utils.Database, enrollment_id: int, channel: str, tag: str, *, on: bool) -> None:
-    """Add or take `tag` off the lead's conversation on `channel` (its identity's, by the unique key)."""
-    rows = db.execute(
-        "SELECT cv.id, cv.tags FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id"
-        " JOIN conversations cv ON cv.identity_id = k.identity_id AND cv.contact_id = e.contact_id"
-        " AND cv.channel = ? WHERE e.id = ?", [channel, enrollment_id]).fetchall()
-    for conversation, raw in rows:
-        tags = [t for t in msgspec.json.decode(raw or "[]") if t != tag] + ([tag] if on else [])
-        db.execute("UPDATE conversations SET tags = ? WHERE id = ?", [msgspec.json.encode(tags).decode(), conversation])
-
-
 def set_positive(
     db: sqlite_utils.Database,
     *,
@@ -129,13 +114,12 @@ def set_positive(
     actor: str = SYSTEM,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Tag (or untag) the lead's reply on `channel` as positive — by the AI or a person.
+    """Set or clear the lead's Positive bit on `channel`, and log which it was.
 
-    Unlike the other milestones this one can be taken back, so it has its own
-    function that sets or clears the channel's bit and logs which it was. The
-    lead's conversation on that channel carries (or loses) the POSITIVE_TAG in the
-    same transaction: the Overview's "Positive" figures and its Tagged
-    conversations are one fact, not two that can disagree.
+    Unlike the other milestones this one can be taken back. Its one caller is
+    storage.conversations.set_tags: a conversation is positive when it carries a
+    positive tag (sequences/conversation_tags.py), so the Overview's "Positive"
+    figures and its Tagged conversations are one fact, not two that can disagree.
     """
     if channel not in POSITIVE_BIT:
         raise ValueError(f"positive replies are tagged per channel: linkedin or email, not {channel!r}")
@@ -145,6 +129,5 @@ def set_positive(
             db.execute("UPDATE enrollments SET milestones = milestones | ? WHERE id = ?", [bit, enrollment_id])
         else:
             db.execute("UPDATE enrollments SET milestones = milestones & ~? WHERE id = ?", [bit, enrollment_id])
-        _tag_conversation(db, enrollment_id, channel, POSITIVE_TAG, on=positive)
         record(db, kind=Kind.REPLY_TAGGED_POSITIVE if positive else Kind.REPLY_UNTAGGED_POSITIVE,
                now=now, enrollment_id=enrollment_id, channel=channel, actor=actor, detail=detail)

@@ -137,19 +137,21 @@ def test_csv_export_has_the_same_numbers(built):
 
 
 def test_positive_is_one_fact_in_the_figures_and_the_tagged_conversations(built):
-    """"Positive 2" beside "No tagged conversations yet" (issue 18): a reply tagged positive
-    tags the lead's conversation, and untagging takes the tag off again."""
-    from storage.conversations import conversation_id
+    """"Positive 2" beside "No tagged conversations yet" (issue 18): Positive is a conversation
+    with a positive tag, so tagging one moves both figures, and untagging moves both back."""
+    from storage.conversations import conversation_id, set_tags
     from storage.metrics import conversation_tags
 
     db, cid, _ = built
-    identity, contact, enrollment = db.execute(
-        "SELECT k.identity_id, e.contact_id, e.id FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id"
+    identity, contact = db.execute(
+        "SELECT k.identity_id, e.contact_id FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id"
         " WHERE e.campaign_id = ? AND e.contact_id = 7", [cid]).fetchone()
-    conversation_id(db, identity_id=identity, contact_id=contact, channel="email", campaign_id=cid, inbox_id=None, now=NOW)
+    conv = conversation_id(db, identity_id=identity, contact_id=contact, channel="email", campaign_id=cid,
+                           inbox_id=None, now=NOW)
     before = campaign_metrics(db, cid).metrics["email"]["positive"]
-    set_positive(db, enrollment_id=enrollment, channel="email", positive=True, now=NOW)
+    set_tags(db, conv, add=["Interested"], now=NOW)
     assert campaign_metrics(db, cid).metrics["email"]["positive"] == before + 1
-    assert ("Positive", "email", 1) in conversation_tags(db, cid)
-    set_positive(db, enrollment_id=enrollment, channel="email", positive=False, now=NOW)
-    assert not [t for t in conversation_tags(db, cid) if t[0] == "Positive" and t[1] == "email"]
+    assert ("Interested", "email", 1) in conversation_tags(db, cid)
+    set_tags(db, conv, remove=["Interested"], now=NOW)
+    assert campaign_metrics(db, cid).metrics["email"]["positive"] == before
+    assert not [t for t in conversation_tags(db, cid) if t[0] == "Interested" and t[1] == "email"]
