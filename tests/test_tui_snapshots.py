@@ -181,9 +181,15 @@ def test_import_mapping(snap_compare, seeded: Path, tmp_path: Path, size) -> Non
     export = os.path.relpath(Path(__file__).parent / "data" / "exports" / "linkedin_connections.csv")
 
     async def mapping(pilot) -> None:
+        from textual.widgets import Select
+
+        from tests.tui_support import until
+
         await _stable(pilot)
         await pilot.app.push_screen(ImportScreen(pilot.app.ctx, str(export)))
-        await _stable(pilot)
+        screen = pilot.app.screen
+        await until(pilot, lambda: screen.found is not None and screen.query("#map-6")
+                    and screen.query_one("#map-6", Select).value == "custom", "the columns as detected")
         await _stable(pilot)
 
     assert snap_compare(_app(seeded, tmp_path), terminal_size=size, run_before=mapping)
