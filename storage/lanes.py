@@ -30,6 +30,9 @@ _REPLACEABLE = ("(substatus IS NULL OR substatus IN (?, ?, ?))"
                 " AND NOT (substatus IS ? AND wait_cap IS ? AND wait_until IS ?)")
 _SET_WAIT = "substatus = ?, wait_cap = ?, wait_until = ?"
 _CHUNK = 500
+# A job a lane may run: its campaign runs, or it is a reply by hand (storage/replies.py), which
+# goes even after its campaign was paused or archived.
+_RUNS = "(k.status = 'running' OR (o.node_id IS NULL AND o.key LIKE 'reply:%'))"
 
 
 class LaneCount(NamedTuple):
@@ -55,17 +58,18 @@ def queued_per_lane(db: sqlite_utils.Database, identity_id: int) -> list[LaneCou
 
 def lane_page(db: sqlite_utils.Database, identity_id: int, bucket: str, inbox_id: int | None,
               limit: int) -> LanePage:
-    """The next `limit` jobs of running campaigns in one lane (the `outbox_queue` index)."""
+    """The next `limit` jobs of running campaigns, and replies by hand whatever their campaign's
+    status, in one lane (the `outbox_queue` index)."""
     inbox_sql = "o.inbox_id = ?" if inbox_id is not None else "o.inbox_id IS NULL"
     args = [identity_id, bucket] + ([inbox_id] if inbox_id is not None else []) + [limit]
     queued = db.execute(
         "SELECT o.id, o.campaign_id, o.sort_key FROM outbox o JOIN campaigns k ON k.id = o.campaign_id"
         f" WHERE o.identity_id = ? AND o.bucket = ? AND {inbox_sql} AND o.state = 'queued'"
-        " AND k.status = 'running' ORDER BY o.sort_key LIMIT ?", args).fetchall()
+        f" AND {_RUNS} ORDER BY o.sort_key LIMIT ?", args).fetchall()
     unknown = db.execute(
         "SELECT o.id, o.campaign_id FROM outbox o JOIN campaigns k ON k.id = o.campaign_id"
         f" WHERE o.identity_id = ? AND o.bucket = ? AND {inbox_sql} AND o.state = 'unknown'"
-        f" AND o.{PENDING_INDEX_TERM} AND k.status = 'running' LIMIT ?", args).fetchall()
+        f" AND o.{PENDING_INDEX_TERM} AND {_RUNS} LIMIT ?", args).fetchall()
     return LanePage(unknown, queued)
 
 

@@ -114,6 +114,18 @@ def pending_replies(db: sqlite_utils.Database, identity_id: int) -> list[Pending
         " AND node_id IS NULL AND key LIKE 'reply:%' ORDER BY id", [identity_id]).fetchall()]
 
 
+def identities_replying(db: sqlite_utils.Database) -> list[dict]:
+    """Whole rows of the identities with no running campaign but a reply by hand not settled yet
+    (queued, claimed, sending or unknown): the supervisor runs their actors for it, so a reply to a
+    lead whose campaign was paused or archived still goes. Read on every change the supervisor
+    sees: each such identity's pending rows through `outbox_pending`, never the whole outbox (an
+    identity with a running campaign has its actor anyway and is not looked at)."""
+    return list(db.query(
+        "SELECT * FROM identities i WHERE i.id NOT IN (SELECT identity_id FROM campaigns WHERE status = 'running')"
+        " AND EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_pending WHERE identity_id = i.id"
+        f" AND {PENDING_INDEX_TERM} AND node_id IS NULL AND key LIKE 'reply:%')"))
+
+
 def reply_state(db: sqlite_utils.Database, conversation_id: int) -> list[tuple[str, str, str | None, str]]:
     """(key, state, error, created_at) of the conversation's replies by hand, newest first."""
     return [tuple(r) for r in db.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from storage.campaigns import pause_campaign
 from storage.conversation_view import InboxFilter, conversations
 from storage.replies import queue_reply
 from tests.support.linkedin_fixtures import *  # noqa: F401,F403
@@ -35,3 +36,22 @@ async def test_a_linkedin_reply_by_hand_goes_once_through_the_gateway(tmp_path, 
     last = db.execute("SELECT direction, kind, body FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
                       [conv.id]).fetchone()
     assert last == ("out", "reply", "Great, Tuesday at 10?")
+
+
+@pytest.mark.trio
+async def test_a_reply_by_hand_goes_after_its_campaign_stopped_running(tmp_path, gateway, clock):  # noqa: F811
+    """The supervisor runs an identity's actor for a queued reply even with no running campaign."""
+    gateway.control("member", {"provider_id": "ACoM1", "accept_after_polls": 1,
+                               "reply": {"text": "Sure, let's talk. Thanks for the message, it is a good time for us.",
+                                         "after_polls": 0}})
+    ws_dir, db, iid, cid = workspace(tmp_path, gateway, leads=1)
+    await run(runtime(ws_dir, db, clock), 6)
+    conv = conversations(db, InboxFilter(channel="linkedin"))[0]
+    pause_campaign(db, cid, now=EPOCH + 6 * DAY, actor="test")
+    before = len(our_messages(gateway)["ACoM1"])
+
+    queued = queue_reply(db, conv.id, "Still keen: Tuesday at 10?", now=EPOCH + 6 * DAY)
+    await run(runtime(ws_dir, db, clock), 2, start=EPOCH + 6 * DAY)
+    assert our_messages(gateway)["ACoM1"][before:] == ["Still keen: Tuesday at 10?"]
+    assert db.execute("SELECT state FROM outbox WHERE key = ?", [queued.key]).fetchone()[0] == "sent"
+    assert db.execute("SELECT status FROM campaigns WHERE id = ?", [cid]).fetchone()[0] == "paused"
