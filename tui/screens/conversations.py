@@ -31,7 +31,7 @@ from storage.conversation_view import (ConversationRow, InboxFilter, Thread, all
                                         conversations, thread)
 from storage.conversations import set_tags, set_unread
 from storage.identities import list_identities
-from storage.replies import ReplyError, queue_reply, reply_state
+from storage.replies import ReplyError, queue_reply, reply_state, reply_wait
 from tui.screens.modals import ChoiceScreen, PromptScreen
 from sequences.wording import ago
 from tui.text import clean, joined, literal, short_time
@@ -387,11 +387,16 @@ class ThreadScreen(Screen):
             lead.append_text(literal(value or "—"))
             lead.append("\n\n")
         pending = [r for r in reply_state(self.ctx.db, self.conversation_id) if r[1] in ("queued", "sending", "unknown")]
+        wait = reply_wait(self.ctx.db, self.conversation_id) if pending else None
         if pending:
             lead.append(f"{len(pending)} reply(s) waiting to go out\n", style="yellow")
+            if wait:
+                lead.append(f"{wait.text()}\n", style="yellow")
         self.query_one("#thread-lead-text", Static).update(lead)
         if not wide and pending:  # the lead column is hidden: the head says it
             head.append(f"  ·  {len(pending)} reply(s) waiting to go out", style="yellow")
+            if wait:
+                head.append(f" — {wait.text()}", style="yellow")
             self.query_one("#thread-head", Static).update(head)
 
     def _messages(self, t: Thread) -> list[Text]:
