@@ -34,15 +34,11 @@ from storage.identities import list_identities
 from storage.replies import ReplyError, queue_reply, reply_state, reply_wait
 from tui.screens.modals import ChoiceScreen, PromptScreen
 from sequences.wording import ago
-from tui.text import clean, joined, literal, short_time
+from tui.text import clean, joined, literal, short_time, snippet
 from tui.widgets.footer import BindingsFooter
 
 CHANNEL_ICON = {"email": "✉", "linkedin": "in"}
 PAGE = 500
-
-
-def _snippet(text: str, width: int = 120) -> str:
-    return " ".join(fold(text).text.split())[:width]
 
 
 class ConversationsScreen(Screen):
@@ -112,7 +108,7 @@ class ConversationsScreen(Screen):
             arrow = "↩ " if r.last_direction == "in" else "→ " if r.last_direction == "out" else ""
             table.add_row(Text("●", style="bold cyan") if r.unread else Text(" "), CHANNEL_ICON.get(r.channel, r.channel),
                           literal(r.name[:40 if wide else 18], "bold" if r.unread else ""),
-                          joined(arrow, literal(_snippet(r.last_text, last_width))),
+                          joined(arrow, literal(snippet(r.last_text, last_width))),
                           literal(", ".join(r.tags)[:40 if wide else 14], "italic green" if is_positive(r.tags) else "italic"),
                           literal((r.campaign or "—")[:30 if wide else 10]), ago(r.updated_at, now), key=str(r.id))
         if keep is not None and any(r.id == keep.id for r in self.rows):
