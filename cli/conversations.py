@@ -73,6 +73,7 @@ def show(ctx: typer.Context, conversation: int = _ID,
     from sequences.mail_text import fold
     from storage.conversation_view import thread
     from storage.conversations import set_unread
+    from sequences.statuses import status_words
     from storage.replies import reply_wait
 
     db = open_ws(ctx).open_db()
@@ -83,7 +84,7 @@ def show(ctx: typer.Context, conversation: int = _ID,
         set_unread(db, [conversation], False)
     c = t.conversation
     lines = [f"{c.name} <{c.email or '-'}> · {c.company or '-'} · {c.channel} · campaign {c.campaign or '-'}"
-             f" · lead {t.lead_status or '-'} · tags: {', '.join(c.tags) or 'none'}", ""]
+             f" · lead {status_words(t.lead_status, t.lead_substatus)} · tags: {', '.join(c.tags) or 'none'}", ""]
     for m in t.messages:
         parts = fold(m.body)
         who = c.name if m.direction == "in" else f"you ({c.identity})"

@@ -36,6 +36,7 @@ from tui.screens.modals import ChoiceScreen, PromptScreen
 from sequences.wording import ago
 from tui.text import clean, joined, literal, short_time, snippet
 from tui.widgets.footer import BindingsFooter
+from tui.widgets.status import lead_status
 
 CHANNEL_ICON = {"email": "✉", "linkedin": "in"}
 PAGE = 500
@@ -376,11 +377,13 @@ class ThreadScreen(Screen):
         self.query_one("#thread-text", Static).update(text)
         lead = Text(end="")
         for label, value in (("Lead", c.name), ("Title", t.job_title), ("Company", c.company), ("Email", c.email),
-                             ("LinkedIn", t.linkedin_url), ("Campaign", c.campaign), ("Status", " / ".join(
-                                 v for v in (t.lead_status, t.lead_substatus) if v)), ("Identity", c.identity),
-                             ("Inbox", t.inbox), ("Tags", ", ".join(c.tags))):
+                             ("LinkedIn", t.linkedin_url), ("Campaign", c.campaign), ("Status", t.lead_status),
+                             ("Identity", c.identity), ("Inbox", t.inbox), ("Tags", ", ".join(c.tags))):
             lead.append(f"{label}\n", style="dim")
-            lead.append_text(literal(value or "—"))
+            if label == "Status" and value:  # the spec's words, as the side panel shows them
+                lead.append_text(lead_status(value, t.lead_substatus))
+            else:
+                lead.append_text(literal(value or "—"))
             lead.append("\n\n")
         pending = [r for r in reply_state(self.ctx.db, self.conversation_id) if r[1] in ("queued", "sending", "unknown")]
         wait = reply_wait(self.ctx.db, self.conversation_id) if pending else None
