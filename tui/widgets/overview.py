@@ -118,7 +118,7 @@ class TaggedConversations(Static, can_focus=True):
         if not self.by_period.get(TAG_PERIODS[0][0]):
             self.update(Text("No tagged conversations yet.", style="dim"))
             return
-        head = Text(f"{self.period} · p: period", style="dim")
+        head = Text(f"{self.period} · click, or tab here and p: period", style="dim")
         tags = self.by_period.get(self.period, [])
         if not tags:
             self.update(Group(head, Text("No tagged conversations in this period.", style="dim")))
