@@ -73,6 +73,8 @@ def show(ctx: typer.Context, conversation: int = _ID,
     from sequences.mail_text import fold
     from storage.conversation_view import thread
     from storage.conversations import set_unread
+    from sequences.statuses import status_words
+    from storage.replies import reply_wait
 
     db = open_ws(ctx).open_db()
     t = thread(db, conversation)
@@ -82,7 +84,7 @@ def show(ctx: typer.Context, conversation: int = _ID,
         set_unread(db, [conversation], False)
     c = t.conversation
     lines = [f"{c.name} <{c.email or '-'}> · {c.company or '-'} · {c.channel} · campaign {c.campaign or '-'}"
-             f" · lead {t.lead_status or '-'} · tags: {', '.join(c.tags) or 'none'}", ""]
+             f" · lead {status_words(t.lead_status, t.lead_substatus)} · tags: {', '.join(c.tags) or 'none'}", ""]
     for m in t.messages:
         parts = fold(m.body)
         who = c.name if m.direction == "in" else f"you ({c.identity})"
@@ -96,7 +98,10 @@ def show(ctx: typer.Context, conversation: int = _ID,
     for n in t.notices:
         lines.append(f"(i) {n.at[:16]} {n.kind}: {n.subject}" +
                      (f"\n    verification link (not followed): {n.challenge_link}" if n.challenge_link else ""))
-    out = msgspec.to_builtins(t)
+    wait = reply_wait(db, conversation)
+    if wait:
+        lines.append(f"A reply waits to go out: {wait.text()}")
+    out = msgspec.to_builtins(t) | {"reply_wait": wait.json() if wait else None}
     if not full:
         for m in out["messages"]:
             parts = fold(m["body"])
@@ -114,7 +119,7 @@ def reply(ctx: typer.Context, conversation: int = _ID,
     threaded (In-Reply-To, References), under the same caps as campaign sends."""
     import sys
 
-    from storage.replies import ReplyError, queue_reply
+    from storage.replies import ReplyError, queue_reply, reply_wait
 
     body = text if text is not None else sys.stdin.read()
     db = open_ws(ctx).open_db()
@@ -122,9 +127,11 @@ def reply(ctx: typer.Context, conversation: int = _ID,
         queued = queue_reply(db, conversation, body, now=_now())
     except ReplyError as exc:
         raise UserError(str(exc)) from None
-    emit(msgspec.to_builtins(queued) | {"state": "queued"}, json_out,
+    wait = reply_wait(db, conversation)
+    emit(msgspec.to_builtins(queued) | {"state": "queued", "wait": wait.json() if wait else None}, json_out,
          human=f"Reply queued ({queued.key}): the runtime sends it under the identity's caps and working hours;"
-               " `enginy queue` shows its place, `enginy conversations show` its thread.")
+               " `enginy queue` shows its place, `enginy conversations show` its thread."
+               + (f"\nIt waits: {wait.text()}" if wait else ""))
 
 
 @app.command("tag")

@@ -221,6 +221,26 @@ def explain(substatus: Substatus, *, now: datetime | None = None, retry_at: date
     return text
 
 
+def substatus_label(code: str) -> str:
+    """A stored substatus in the spec's words ('missing_contact_email' -> 'Missing contact email');
+    a code this vocabulary does not know (a newer version's) still reads as words."""
+    try:
+        return Substatus(code).label
+    except ValueError:
+        return code.replace("_", " ")
+
+
+def status_words(status: str | None, substatus: str | None) -> str:
+    """'Error · Missing contact email': a lead's status and substatus as plain words ('-': none)."""
+    if not status:
+        return "-"
+    try:
+        words = LeadStatus(status).label
+    except ValueError:
+        words = status.replace("_", " ")
+    return f"{words} · {substatus_label(substatus)}" if substatus else words
+
+
 #: Paused and Replied have no substatus in the spec ("--").
 PAUSED_DESCRIPTION = "The contact was paused manually, or the entire campaign was paused, which paused all leads."
 REPLIED_DESCRIPTION = "The contact replied to a message."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
+from storage.activity_kinds import Kind
 from storage.campaigns import Settings, settings_of
 from storage.reader import Reader
 from storage.records import Contact, Enrollment, LeadDetail, TimelineEntry
@@ -43,6 +44,28 @@ def campaign_view(reader: Reader, campaign_id: int) -> CampaignView | None:
     return CampaignView(**{**row, "tags": msgspec.json.decode(row["tags"], type=list[str]), "settings": settings_of(row)})
 
 
+_RECEIVED = frozenset({Kind.LINKEDIN_REPLY_RECEIVED.value, Kind.EMAIL_REPLY_RECEIVED.value,
+                       Kind.EMAIL_AUTO_REPLY_RECEIVED.value})
+
+
+def _reply_texts(reader: Reader, timeline: list[TimelineEntry], identity_id: int | None, contact_id: int) -> None:
+    """Give each received reply of the timeline its text: the lead's message of the same instant in its
+    conversations with the identity (the activity's detail keeps the signal's time, the message its `at`)."""
+    wanted = [e for e in timeline if e.kind in _RECEIVED]
+    if not wanted:
+        return
+    bodies = {str(r[0]): str(r[1]) for r in reader.tuples(
+        "SELECT m.at, m.body FROM conversations cv JOIN messages m ON m.conversation_id = cv.id"
+        " WHERE cv.identity_id = ? AND cv.contact_id = ? AND m.direction = 'in'", [identity_id, contact_id])}
+    for e in wanted:
+        try:
+            detail = msgspec.json.decode(e.detail or "{}")
+        except msgspec.DecodeError:
+            continue
+        at = detail.get("at") if isinstance(detail, dict) else None
+        e.text = bodies.get(at) if isinstance(at, str) else None
+
+
 def lead_detail(reader: Reader, enrollment_id: int, identity_id: int | None, limit: int = 60) -> LeadDetail | None:
     """A lead's enrollment, contact, last `limit` actions (oldest first), its conversation tags with
     `identity_id`, and the time zone of its campaign's identity (a wait's end is shown in it)."""
@@ -57,6 +80,7 @@ def lead_detail(reader: Reader, enrollment_id: int, identity_id: int | None, lim
     tags = [str(r[0]) for r in reader.tuples(
         "SELECT DISTINCT t.value AS tag FROM conversations cv, json_each(cv.tags) t"
         " WHERE cv.identity_id = ? AND cv.contact_id = ?", [identity_id, enrollment["contact_id"]])]
+    _reply_texts(reader, timeline, identity_id, enrollment["contact_id"])
     zone = reader.one("SELECT i.timezone FROM campaigns k JOIN identities i ON i.id = k.identity_id WHERE k.id = ?",
                       [enrollment["campaign_id"]])
     open_tasks = [str(r[0]) for r in reader.tuples(

@@ -6,7 +6,7 @@ identity actor keeps the best queued jobs of each lane in memory and reads
 the next page here when its window runs dry; it counts caps from the ledger
 times read here at start; and while a lane waits it writes the reason on the
 in-progress leads queued in it (with its detail: the cap, until when), one UPDATE per lane per
-change of reason.
+change of reason — and the detail alone on the leads of its replies by hand.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sequences.statuses import Substatus, Wait
 from storage.activity import iso
 from storage.db import transaction
 from storage.outbox import PENDING_INDEX_TERM
+from storage.replies import REPLY_SORT_KEY
 
 # A queued lead's substatus a lane may overwrite: none, Queued (what its step wrote), or one a
 # lane itself wrote (a lead's own reason, e.g. Connection withdrawn, stays); and only a lead that
@@ -29,7 +30,14 @@ LANE_REASONS = (Substatus.OUTSIDE_WORKING_HOURS.value, Substatus.IDENTITY_LIMITS
 _REPLACEABLE = ("(substatus IS NULL OR substatus IN (?, ?, ?))"
                 " AND NOT (substatus IS ? AND wait_cap IS ? AND wait_until IS ?)")
 _SET_WAIT = "substatus = ?, wait_cap = ?, wait_until = ?"
+# A reply by hand's lead is no longer In progress (it replied) and keeps its substatus: the lane's
+# wait goes in its wait columns alone (storage/replies.reply_wait reads them back).
+_SET_REPLY_WAIT = "UPDATE enrollments SET wait_cap = ?, wait_until = ? WHERE status != 'in_progress' AND id IN"
+_IS_REPLY = f"node_id IS NULL AND sort_key = {REPLY_SORT_KEY}"
 _CHUNK = 500
+# A job a lane may run: its campaign runs, or it is a reply by hand (storage/replies.py), which
+# goes even after its campaign was paused or archived.
+_RUNS = "(k.status = 'running' OR (o.node_id IS NULL AND o.key LIKE 'reply:%'))"
 
 
 class LaneCount(NamedTuple):
@@ -55,17 +63,18 @@ def queued_per_lane(db: sqlite_utils.Database, identity_id: int) -> list[LaneCou
 
 def lane_page(db: sqlite_utils.Database, identity_id: int, bucket: str, inbox_id: int | None,
               limit: int) -> LanePage:
-    """The next `limit` jobs of running campaigns in one lane (the `outbox_queue` index)."""
+    """The next `limit` jobs of running campaigns, and replies by hand whatever their campaign's
+    status, in one lane (the `outbox_queue` index)."""
     inbox_sql = "o.inbox_id = ?" if inbox_id is not None else "o.inbox_id IS NULL"
     args = [identity_id, bucket] + ([inbox_id] if inbox_id is not None else []) + [limit]
     queued = db.execute(
         "SELECT o.id, o.campaign_id, o.sort_key FROM outbox o JOIN campaigns k ON k.id = o.campaign_id"
         f" WHERE o.identity_id = ? AND o.bucket = ? AND {inbox_sql} AND o.state = 'queued'"
-        " AND k.status = 'running' ORDER BY o.sort_key LIMIT ?", args).fetchall()
+        f" AND {_RUNS} ORDER BY o.sort_key LIMIT ?", args).fetchall()
     unknown = db.execute(
         "SELECT o.id, o.campaign_id FROM outbox o JOIN campaigns k ON k.id = o.campaign_id"
         f" WHERE o.identity_id = ? AND o.bucket = ? AND {inbox_sql} AND o.state = 'unknown'"
-        f" AND o.{PENDING_INDEX_TERM} AND k.status = 'running' LIMIT ?", args).fetchall()
+        f" AND o.{PENDING_INDEX_TERM} AND {_RUNS} LIMIT ?", args).fetchall()
     return LanePage(unknown, queued)
 
 
@@ -104,6 +113,8 @@ def mark_lane(db: sqlite_utils.Database, identity_id: int, bucket: str, inbox_id
         f"UPDATE enrollments SET {_SET_WAIT} WHERE status = 'in_progress' AND {sql} AND id IN"
         f" (SELECT enrollment_id FROM outbox WHERE identity_id = ? AND bucket = ? AND {inbox_sql}"
         " AND state = 'queued')", [*values, *args, *lane_args])
+    db.execute(f"{_SET_REPLY_WAIT} (SELECT enrollment_id FROM outbox WHERE identity_id = ? AND bucket = ? AND {inbox_sql}"
+               f" AND state = 'queued' AND {_IS_REPLY})", [*values[1:], *lane_args])
 
 
 def mark_jobs(db: sqlite_utils.Database, outbox_ids: list[int], why: Wait) -> None:
@@ -117,6 +128,8 @@ def mark_jobs(db: sqlite_utils.Database, outbox_ids: list[int], why: Wait) -> No
                 f"UPDATE enrollments SET {_SET_WAIT} WHERE status = 'in_progress' AND {_REPLACEABLE} AND id IN"
                 f" (SELECT enrollment_id FROM outbox WHERE id IN ({','.join('?' * len(part))}) AND state = 'queued')",
                 [*values, *LANE_REASONS, *values, *part])
+            db.execute(f"{_SET_REPLY_WAIT} (SELECT enrollment_id FROM outbox WHERE id IN ({','.join('?' * len(part))})"
+                       f" AND state = 'queued' AND {_IS_REPLY})", [*values[1:], *part])
 
 
 class QueuedRow(NamedTuple):

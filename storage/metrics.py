@@ -172,11 +172,16 @@ def campaign_metrics(db: sqlite_utils.Database, campaign_id: int) -> CampaignMet
     return CampaignMetrics(status=row[0], audience=audience, metrics=metrics, steps=steps)
 
 
-def conversation_tags(db: sqlite_utils.Database, campaign_id: int) -> list[tuple[str, str, int]]:
-    """(tag, channel, conversations) of a campaign — the Tagged Conversations widget."""
+def conversation_tags(db: sqlite_utils.Database, campaign_id: int, since: str | None = None) -> list[tuple[str, str, int]]:
+    """(tag, channel, conversations) of a campaign — the Tagged Conversations widget; with `since`
+    (ISO), only conversations the lead wrote in since then (a tag's own time is not stored: rules tag
+    a reply when it arrives, so its reply's time stands for it; a tag set by hand later counts by
+    the reply it was set on)."""
     return [(str(tag), channel, n) for tag, channel, n in db.execute(
         "SELECT t.value AS tag, cv.channel, count(*) AS n FROM conversations cv, json_each(cv.tags) t"
-        " WHERE cv.campaign_id = ? GROUP BY t.value, cv.channel ORDER BY n DESC", [campaign_id])]
+        " WHERE cv.campaign_id = ? AND (? IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = cv.id"
+        " AND m.direction = 'in' AND m.at >= ?)) GROUP BY t.value, cv.channel ORDER BY n DESC",
+        [campaign_id, since, since])]
 
 
 def daily_activity(db: sqlite_utils.Database, campaign_id: int, since: str) -> list[tuple[str, int]]:

@@ -465,6 +465,7 @@ class TimelineEntry(msgspec.Struct, kw_only=True):
     channel: str | None
     status: str
     detail: str  # JSON text, as stored
+    text: str | None = None  # a received reply's own words, as stored (the side panel folds and escapes them)
 
 
 class ActivityRow(TimelineEntry, kw_only=True):

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import msgspec
 import sqlite_utils
 
 from sequences.limits import MESSAGE_MAX_CHARS
 from sequences.model import BUCKET
+from sequences.statuses import Substatus, Wait, explain
 from storage.db import joined_transaction
 from storage.outbox import PENDING_INDEX_TERM, insert_job
 
@@ -114,11 +117,65 @@ def pending_replies(db: sqlite_utils.Database, identity_id: int) -> list[Pending
         " AND node_id IS NULL AND key LIKE 'reply:%' ORDER BY id", [identity_id]).fetchall()]
 
 
+def identities_replying(db: sqlite_utils.Database) -> list[dict]:
+    """Whole rows of the identities with no running campaign but a reply by hand not settled yet
+    (queued, claimed, sending or unknown): the supervisor runs their actors for it, so a reply to a
+    lead whose campaign was paused or archived still goes. Read on every change the supervisor
+    sees: each such identity's pending rows through `outbox_pending`, never the whole outbox (an
+    identity with a running campaign has its actor anyway and is not looked at)."""
+    return list(db.query(
+        "SELECT * FROM identities i WHERE i.id NOT IN (SELECT identity_id FROM campaigns WHERE status = 'running')"
+        " AND EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_pending WHERE identity_id = i.id"
+        f" AND {PENDING_INDEX_TERM} AND node_id IS NULL AND key LIKE 'reply:%')"))
+
+
 def reply_state(db: sqlite_utils.Database, conversation_id: int) -> list[tuple[str, str, str | None, str]]:
     """(key, state, error, created_at) of the conversation's replies by hand, newest first."""
     return [tuple(r) for r in db.execute(
         "SELECT key, state, error, created_at FROM outbox WHERE key LIKE ? ORDER BY id DESC",
         [f"reply:{conversation_id}:%"]).fetchall()]
+
+
+class ReplyWait(NamedTuple):
+    wait: Wait
+    timezone: str  # the identity's, to name the time in
+
+    def text(self) -> str:
+        """'The identity has reached its limit: emails 1 per day. Refills Tue 24 Nov 09:00 (UTC).'"""
+        return explain(self.wait.reason, wait=self.wait, tz=ZoneInfo(self.timezone))
+
+    def json(self) -> dict:
+        return {"reason": self.wait.reason.value, "cap": self.wait.cap,
+                "until": self.wait.until.isoformat() if self.wait.until else None, "text": self.text()}
+
+
+def reply_wait(db: sqlite_utils.Database, conversation_id: int) -> ReplyWait | None:
+    """When the conversation's queued reply will go, if its lane waits: what the identity's lanes
+    wrote (runtime/actors/waiting.py) on the reply's lead, or, before the runtime filed it, on a
+    lead queued in the same lane. A cap named is Identity limits (refills then), none is Outside
+    working hours (the next opening). None: not waiting for either (or nothing queued)."""
+    row = db.execute(
+        "SELECT o.identity_id, o.bucket, o.inbox_id, o.enrollment_id, i.timezone FROM outbox o"
+        " JOIN identities i ON i.id = o.identity_id WHERE o.key LIKE ? AND o.state = 'queued'"
+        " ORDER BY o.id LIMIT 1", [f"reply:{conversation_id}:%"]).fetchone()
+    if row is None:
+        return None
+    identity_id, bucket, inbox_id, enrollment_id, timezone = row
+    inbox_sql = "o.inbox_id = ?" if inbox_id is not None else "o.inbox_id IS NULL"
+    lane_args = [identity_id, bucket] + ([inbox_id] if inbox_id is not None else [])
+    found = db.execute(
+        "SELECT e.wait_cap, e.wait_until FROM outbox o INDEXED BY outbox_queue JOIN enrollments e ON e.id = o.enrollment_id"
+        f" WHERE o.identity_id = ? AND o.bucket = ? AND {inbox_sql} AND o.state = 'queued'"
+        " AND (e.wait_cap IS NOT NULL OR e.wait_until IS NOT NULL)"
+        " AND (e.id = ? OR (e.status = 'in_progress' AND e.substatus IN (?, ?)))"
+        " ORDER BY e.id = ? DESC LIMIT 1",
+        [*lane_args, enrollment_id, Substatus.IDENTITY_LIMITS.value, Substatus.OUTSIDE_WORKING_HOURS.value,
+         enrollment_id]).fetchone()
+    if found is None:
+        return None
+    cap, until = found
+    reason = Substatus.IDENTITY_LIMITS if cap else Substatus.OUTSIDE_WORKING_HOURS
+    return ReplyWait(Wait(reason, cap, datetime.fromisoformat(until) if until else None), timezone or "UTC")
 
 
 def is_manual(payload: dict) -> bool:

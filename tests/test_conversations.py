@@ -9,7 +9,7 @@ import pytest
 
 from runtime import inbound
 from sequences.mail_text import fold
-from storage.activity_kinds import Milestone
+from storage.activity_kinds import Kind, Milestone
 from storage.audience_view import AudienceFilter, AudienceSource
 from storage.conversation_view import InboxFilter, conversations, thread
 from storage.conversations import set_tags, set_unread
@@ -19,7 +19,15 @@ from storage.reader import Reader
 from storage.replies import ReplyError, queue_reply
 from storage.workspace import init_workspace
 from sequences.model import Email, Sequence
+from datetime import datetime, timedelta
+
+from textual.app import App
+
+from storage.campaign_view import lead_detail
 from tests.support.campaign_workspace import enginy, fails, ok_json
+from tui.text import clean, snippet
+from tui.widgets.lead_panel import REPLY_CHARS
+from tui.widgets.overview import TaggedConversations, tag_periods_since
 from tests.support.seed import contacts, running_campaign, sandbox_identity
 from tests.test_mail_storage import db, inbound_mail, sent  # noqa: F401 (the workspace fixture)
 from tests.test_runtime_actors import MON
@@ -126,3 +134,41 @@ def test_the_cli_lists_shows_tags_and_replies(tmp_path):
     assert "no conversation 999" in fails(ws, "conversations", "reply", "999", "--text", "hi")
     assert "empty" in fails(ws, "conversations", "reply", str(cid), "--text", " ")
     assert ok_json(ws, "conversations", "reply", str(cid), "--text", "Tuesday?")["state"] == "queued"
+
+
+def test_the_side_panel_timeline_carries_the_reply_text_made_safe(db):  # noqa: F811
+    body = "[bold]Yes[/bold], call me \x1b[31mThursday.\n\nOn Mon, Ana wrote:\n> Hi"
+    _answer(db, 1, body)
+    _answer(db, 2, "Not now, thanks; we have a vendor.")
+    reader = Reader(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    received = [a for a in lead_detail(reader, 1, 1).timeline if a.kind == Kind.EMAIL_REPLY_RECEIVED.value]
+    assert [a.text for a in received] == [body]  # its own lead's reply, not lead 2's
+    shown = clean(snippet(received[0].text, REPLY_CHARS))
+    assert shown == "[bold]Yes[/bold], call me \N{REPLACEMENT CHARACTER}[31mThursday."  # quoted history folded, inert
+
+
+@pytest.mark.asyncio
+async def test_tagged_conversations_per_period_count_the_replies_of_the_period(db):  # noqa: F811
+    _answer(db, 1, "Sounds interesting, let's talk next week. Thanks for the note, it is a good time for us.")
+    _answer(db, 2, "Not interested, thanks. We already have a vendor for this and it is fine.")
+    latest = datetime.fromisoformat(db.execute("SELECT max(at) FROM messages").fetchone()[0])
+    db.execute("UPDATE messages SET at = ? WHERE enrollment_id = 2", [(latest - timedelta(days=10)).isoformat()])
+    by_period = {p: conversation_tags(db, 1, s) for p, s in tag_periods_since(latest + timedelta(hours=1)).items()}
+    assert {t for t, _, _ in by_period["All time"]} == {"Interested", "Not interested", "English"}
+    assert {t for t, _, _ in by_period["Last 30 days"]} == {"Interested", "Not interested", "English"}
+    assert sorted(by_period["Last 7 days"]) == [("English", "email", 1), ("Interested", "email", 1)]
+
+    class Host(App):
+        def compose(self):
+            yield TaggedConversations(id="tagged")
+
+    async with Host().run_test() as pilot:
+        widget = pilot.app.query_one(TaggedConversations)
+        widget.show(by_period)
+        widget.focus()
+        await pilot.press("p", "p")  # All time -> Last 30 days -> Last 7 days
+        assert widget.period == "Last 7 days"
+        grid = widget.content.renderables[1]
+        assert sorted(str(c) for c in grid.columns[0]._cells[1:]) == ["English", "Interested"]
+        await pilot.press("p")
+        assert widget.period == "All time" and len(widget.content.renderables[1].rows) == 4  # + Not interested

@@ -118,3 +118,21 @@ def test_inbox_screen(snap_compare, seeded: Path, tmp_path: Path, size) -> None:
 def test_thread_screen(snap_compare, seeded: Path, tmp_path: Path, size) -> None:
     app, _ = _app(seeded, tmp_path)
     assert snap_compare(app, terminal_size=size, run_before=_thread)
+
+
+@pytest.mark.asyncio
+async def test_the_thread_names_the_leads_status_in_the_specs_words(seeded: Path, tmp_path: Path) -> None:
+    app, ws = _app(seeded, tmp_path)
+    db = connect(ws / "enginy.db")
+    with transaction(db):  # the Interested answer's lead, in Error for want of an address
+        db.execute("UPDATE enrollments SET status = 'error', substatus = 'missing_contact_email' WHERE id ="
+                   " (SELECT id FROM enrollments WHERE campaign_id = 1 ORDER BY id LIMIT 1)")
+    db.close()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("M")
+        await until(pilot, lambda: isinstance(app.screen, ConversationsScreen) and len(app.screen.rows) == 3, "inbox")
+        await pilot.press("j", "j", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and app.screen.data, "the thread")
+        side = str(app.screen.query_one("#thread-lead-text").render())
+        assert "Error · Missing contact email" in side and "missing_contact_email" not in side

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from rich.text import Text
 
 from sequences.inert import inert
+from sequences.mail_text import fold
 
 
 def clean(value: object) -> str:
@@ -25,6 +26,12 @@ def clean(value: object) -> str:
 def literal(value: object, style: str = "") -> Text:
     """A Text showing `value` exactly as written: no markup, no escapes, no controls."""
     return Text(clean(value), style=style, no_wrap=True, overflow="ellipsis", end="")
+
+
+def snippet(text: str, width: int = 120) -> str:
+    """A message's own words on one line: quoted history and signature folded away, spaces
+    collapsed, cut at `width` (still raw: show it through `literal()` or `clean()`)."""
+    return " ".join(fold(text).text.split())[:width]
 
 
 def joined(*parts: Text | str, sep: str = "") -> Text:

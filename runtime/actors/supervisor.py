@@ -9,6 +9,9 @@ every `poll_interval` seconds of workspace time and, on a change:
 - starts a CampaignActor per running campaign (and the IdentityActor it
   needs), stops those paused, archived or deleted (their queued outbox rows
   stay; archive cancels them in storage);
+- runs an IdentityActor with no campaign for an identity with a reply by hand
+  not sent yet (storage/replies.py): a reply to a lead whose campaign no
+  longer runs still goes, under the identity's caps and hours;
 - restarts an identity's actors when the identity row or one of its inboxes
   changed (limits, working hours, reconnection, an inbox connected) so the
   new settings apply at once;
@@ -38,6 +41,7 @@ from storage.campaigns import running_campaigns, scheduled_due, start_scheduled
 from storage.db import data_version, transaction
 from storage.identities import identities_running
 from storage.inboxes import inbox_versions
+from storage.replies import identities_replying
 
 if TYPE_CHECKING:
     from runtime.engine import Runtime
@@ -80,7 +84,7 @@ class Supervisor:
         with transaction(self.db):
             start_scheduled(self.db, self.rt.clock.now())
         rows = {r["id"]: r for r in running_campaigns(self.db)}
-        idents = {r["id"]: r for r in identities_running(self.db)}
+        idents = {r["id"]: r for r in identities_running(self.db) + identities_replying(self.db)}
         versions = self._versions(idents)
         for cid in [c for c in self.campaigns if c not in rows]:
             self._stop_campaign(cid)
@@ -99,17 +103,7 @@ class Supervisor:
                 except Exception as exc:  # noqa: BLE001 — its new sequence cannot be read: this campaign only
                     self._campaign_failed(row, exc)
                 continue
-            ident = idents[row["identity_id"]]
-            actor = self.identities.get(ident["id"])
-            if actor is None:
-                rt = self.rt
-                actor = self.identities[ident["id"]] = IdentityActor(
-                    self.db, rt.clock, ident, linkedin=rt.linkedin_driver(ident), email=rt.email_driver(ident),
-                    seed=rt.seed, stopping=lambda: rt.stopping)
-                self.identity_version[ident["id"]] = versions[ident["id"]]
-                actor.wake_campaign = self.wake_campaign
-                attach_linkedin_poller(self.rt, actor)  # acceptances, replies (gateway), withdrawals
-                self.nursery.start_soon(actor.run)
+            actor = self._identity_actor(idents[row["identity_id"]], versions)
             try:
                 camp = CampaignActor(self.db, self.rt.clock, row, actor)
             except Exception as exc:  # noqa: BLE001 — its sequence cannot be read: this campaign only
@@ -117,6 +111,23 @@ class Supervisor:
                 continue
             self.campaigns[cid] = actor.campaigns[cid] = camp
             self.nursery.start_soon(self._run_campaign, camp, row)
+
+        for ident in idents.values():  # those with only a reply by hand to send
+            self._identity_actor(ident, versions)
+
+    def _identity_actor(self, ident: dict, versions: dict[int, str]) -> IdentityActor:
+        """The identity's running actor, started now if it is not running."""
+        actor = self.identities.get(ident["id"])
+        if actor is None:
+            rt = self.rt
+            actor = self.identities[ident["id"]] = IdentityActor(
+                self.db, rt.clock, ident, linkedin=rt.linkedin_driver(ident), email=rt.email_driver(ident),
+                seed=rt.seed, stopping=lambda: rt.stopping)
+            self.identity_version[ident["id"]] = versions[ident["id"]]
+            actor.wake_campaign = self.wake_campaign
+            attach_linkedin_poller(self.rt, actor)  # acceptances, replies (gateway), withdrawals
+            self.nursery.start_soon(actor.run)
+        return actor
 
     async def _run_campaign(self, camp: CampaignActor, row: dict) -> None:
         """The campaign's actor, contained: whatever it raises stops this campaign alone."""

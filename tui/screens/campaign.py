@@ -39,7 +39,7 @@ from tui.text import joined, literal, short_time
 from tui.widgets.chips import StatusChips
 from tui.widgets.footer import BindingsFooter
 from tui.widgets.lead_panel import LeadPanel
-from tui.widgets.overview import BOXES, MetricBox, ProgressTree, TaggedConversations
+from tui.widgets.overview import BOXES, MetricBox, ProgressTree, TaggedConversations, tag_periods_since
 from tui.widgets.status import KIND_ICON, campaign_status, kind_label, lead_status, priority, sequence_of
 from tui.widgets.virtual_table import Column, VirtualTable
 
@@ -364,8 +364,9 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
         reader, cid, metrics, sequence = self.ctx.reader, self.campaign_id, self.metrics, self.row.sequence
         now = self.ctx.now()
         since = (now - timedelta(days=30)).isoformat()
-        tags, daily = await asyncio.to_thread(lambda: (conversation_tags(reader.db(), cid),
-                                                       daily_activity(reader.db(), cid, since)))
+        tags, daily = await asyncio.to_thread(lambda: (
+            {p: conversation_tags(reader.db(), cid, s) for p, s in tag_periods_since(now).items()},
+            daily_activity(reader.db(), cid, since)))
         if version != self._overview_version:
             return  # a newer refresh came meanwhile: it draws (or the next visit of the tab does)
         for box in self.query(MetricBox):

@@ -31,18 +31,15 @@ from storage.conversation_view import (ConversationRow, InboxFilter, Thread, all
                                         conversations, thread)
 from storage.conversations import set_tags, set_unread
 from storage.identities import list_identities
-from storage.replies import ReplyError, queue_reply, reply_state
+from storage.replies import ReplyError, queue_reply, reply_state, reply_wait
 from tui.screens.modals import ChoiceScreen, PromptScreen
 from sequences.wording import ago
-from tui.text import clean, joined, literal, short_time
+from tui.text import clean, joined, literal, short_time, snippet
 from tui.widgets.footer import BindingsFooter
+from tui.widgets.status import lead_status
 
 CHANNEL_ICON = {"email": "✉", "linkedin": "in"}
 PAGE = 500
-
-
-def _snippet(text: str, width: int = 120) -> str:
-    return " ".join(fold(text).text.split())[:width]
 
 
 class ConversationsScreen(Screen):
@@ -112,7 +109,7 @@ class ConversationsScreen(Screen):
             arrow = "↩ " if r.last_direction == "in" else "→ " if r.last_direction == "out" else ""
             table.add_row(Text("●", style="bold cyan") if r.unread else Text(" "), CHANNEL_ICON.get(r.channel, r.channel),
                           literal(r.name[:40 if wide else 18], "bold" if r.unread else ""),
-                          joined(arrow, literal(_snippet(r.last_text, last_width))),
+                          joined(arrow, literal(snippet(r.last_text, last_width))),
                           literal(", ".join(r.tags)[:40 if wide else 14], "italic green" if is_positive(r.tags) else "italic"),
                           literal((r.campaign or "—")[:30 if wide else 10]), ago(r.updated_at, now), key=str(r.id))
         if keep is not None and any(r.id == keep.id for r in self.rows):
@@ -380,18 +377,25 @@ class ThreadScreen(Screen):
         self.query_one("#thread-text", Static).update(text)
         lead = Text(end="")
         for label, value in (("Lead", c.name), ("Title", t.job_title), ("Company", c.company), ("Email", c.email),
-                             ("LinkedIn", t.linkedin_url), ("Campaign", c.campaign), ("Status", " / ".join(
-                                 v for v in (t.lead_status, t.lead_substatus) if v)), ("Identity", c.identity),
-                             ("Inbox", t.inbox), ("Tags", ", ".join(c.tags))):
+                             ("LinkedIn", t.linkedin_url), ("Campaign", c.campaign), ("Status", t.lead_status),
+                             ("Identity", c.identity), ("Inbox", t.inbox), ("Tags", ", ".join(c.tags))):
             lead.append(f"{label}\n", style="dim")
-            lead.append_text(literal(value or "—"))
+            if label == "Status" and value:  # the spec's words, as the side panel shows them
+                lead.append_text(lead_status(value, t.lead_substatus))
+            else:
+                lead.append_text(literal(value or "—"))
             lead.append("\n\n")
         pending = [r for r in reply_state(self.ctx.db, self.conversation_id) if r[1] in ("queued", "sending", "unknown")]
+        wait = reply_wait(self.ctx.db, self.conversation_id) if pending else None
         if pending:
             lead.append(f"{len(pending)} reply(s) waiting to go out\n", style="yellow")
+            if wait:
+                lead.append(f"{wait.text()}\n", style="yellow")
         self.query_one("#thread-lead-text", Static).update(lead)
         if not wide and pending:  # the lead column is hidden: the head says it
             head.append(f"  ·  {len(pending)} reply(s) waiting to go out", style="yellow")
+            if wait:
+                head.append(f" — {wait.text()}", style="yellow")
             self.query_one("#thread-head", Static).update(head)
 
     def _messages(self, t: Thread) -> list[Text]:

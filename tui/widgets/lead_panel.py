@@ -17,8 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sequences.statuses import PAUSED_DESCRIPTION, REPLIED_DESCRIPTION, Substatus, explain, wait_of
 from storage.activity_kinds import Kind
 from storage.records import LeadDetail, TimelineEntry
-from tui.text import clean, literal, short_time
+from tui.text import clean, literal, short_time, snippet
 from tui.widgets.status import KIND_ICON, kind_label, lead_status
+
+REPLY_CHARS = 280  # of a reply's text in the timeline (the thread, R, has all of it)
 
 
 def _reason(detail: LeadDetail, now: datetime | None) -> str:
@@ -144,6 +146,8 @@ class LeadPanel(VerticalScroll):
         timeline.add_column()
         for a in detail.timeline:
             timeline.add_row(short_time(a.at), KIND_ICON.get(a.kind, "·"), _entry(a, names or {}))
+            if a.text and (words := snippet(a.text, REPLY_CHARS)):  # the lead's own words, inert
+                timeline.add_row("", "", Text(f"“{clean(words)}”", style="italic"))
         parts += [Text(""), Text("Timeline", style="bold underline"),
                   timeline if detail.timeline else Text("Nothing has happened yet.", style="dim")]
         parts += [Text(""), Text("o LinkedIn (copy) · L list · B blocklist · + another campaign · n task"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Static, Tree
 
@@ -77,12 +80,48 @@ class MetricBox(Static):
             self.update("")
 
 
-class TaggedConversations(Static):
-    """Conversation tags and how many conversations carry each (All / LinkedIn / Email)."""
+#: The widget's periods (label, days back; None: since the campaign began), `p` or a click cycles them.
+TAG_PERIODS = (("All time", None), ("Last 30 days", 30), ("Last 7 days", 7))
 
-    def show(self, tags: list[tuple[str, str, int]]) -> None:
-        if not tags:
+
+def tag_periods_since(now: datetime) -> dict[str, str | None]:
+    """Each period's start (ISO), for `storage.metrics.conversation_tags(since=…)`."""
+    return {label: (now - timedelta(days=days)).isoformat() if days else None for label, days in TAG_PERIODS}
+
+
+class TaggedConversations(Static, can_focus=True):
+    """Conversation tags and how many conversations carry each (All / LinkedIn / Email), per period:
+    only conversations the lead wrote in within it (spec: Overview, Tagged Conversations)."""
+
+    BINDINGS = [Binding("p", "next_period", "Period", id="overview.tag_period",
+                        tooltip="Tagged conversations: all time, last 30 days, last 7 days")]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.period = TAG_PERIODS[0][0]
+        self.by_period: dict[str, list[tuple[str, str, int]]] = {}
+
+    def show(self, by_period: dict[str, list[tuple[str, str, int]]]) -> None:
+        """`by_period`: each period's (tag, channel, conversations), as storage counts them."""
+        self.by_period = by_period
+        self._draw()
+
+    def action_next_period(self) -> None:
+        labels = [label for label, _ in TAG_PERIODS]
+        self.period = labels[(labels.index(self.period) + 1) % len(labels)]
+        self._draw()
+
+    def on_click(self) -> None:
+        self.action_next_period()
+
+    def _draw(self) -> None:
+        if not self.by_period.get(TAG_PERIODS[0][0]):
             self.update(Text("No tagged conversations yet.", style="dim"))
+            return
+        head = Text(f"{self.period} · click, or tab here and p: period", style="dim")
+        tags = self.by_period.get(self.period, [])
+        if not tags:
+            self.update(Group(head, Text("No tagged conversations in this period.", style="dim")))
             return
         totals: dict[str, dict[str, int]] = {}
         for tag, channel, n in tags:
@@ -94,7 +133,7 @@ class TaggedConversations(Static):
         grid.add_row(*[Text(c, style="bold") for c in ("Tag", "All", "in", "@")])
         for tag, per in sorted(totals.items(), key=lambda kv: -sum(kv[1].values()))[:8]:
             grid.add_row(literal(tag), f"{sum(per.values()):,}", f"{per['linkedin']:,}", f"{per['email']:,}")
-        self.update(grid)
+        self.update(Group(head, grid))
 
     def forget(self) -> None:
         """Empty, as built."""

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sequences.model import CHANNEL, Sequence, from_json, kind_of
-from sequences.statuses import LeadStatus, Substatus
+from sequences.statuses import LeadStatus, substatus_label
 
 LEAD = {
     "total": ("Σ", "Total", "bold"),
@@ -49,11 +49,7 @@ def lead_status(status: str, substatus: str | None = None) -> Text:
     symbol, label, style = LEAD.get(status, ("?", status, ""))
     text = Text(f"{symbol} {label}", style=style, end="")
     if substatus:
-        try:
-            reason = Substatus(substatus).label
-        except ValueError:
-            reason = substatus.replace("_", " ")
-        text.append(f" · {reason}", style="dim" if status != "error" else "red")
+        text.append(f" · {substatus_label(substatus)}", style="dim" if status != "error" else "red")
     return text
 
 
