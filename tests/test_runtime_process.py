@@ -199,6 +199,7 @@ def test_the_workspace_and_everything_a_run_writes_are_private_whatever_the_umas
     out, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
     old = os.umask(0o022)
+    pid = None
     try:  # the app's way of starting a runtime: detached, its log opened by the caller
         from runtime.lease import request_stop, spawn_background
         from storage.workspace import open_workspace
@@ -208,9 +209,13 @@ def test_the_workspace_and_everything_a_run_writes_are_private_whatever_the_umas
         request_stop(db)
         wait_until(lambda: not holder(db), timeout=30, what="the runtime to stop")
         os.waitpid(pid, 0)
+        pid = None
         assert os.umask(0o022) == 0o022  # opening a workspace left this process's umask alone
     finally:
         os.umask(old)
+        if pid is not None:  # a failed wait must not leave a detached runtime behind
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
     ours = [p.name for p in ws.iterdir() if p.name != "notes.txt"]
     assert {"sandbox.db", "runtime.log", "enginy.db", "enginy.toml"} <= set(ours)
     assert {name: _mode(ws / name) for name in ours if _mode(ws / name) != "0o600"} == {}
