@@ -13,37 +13,20 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import msgspec
 import typer
 
 from sequences.limits import ID_MAX
 from cli.output import UserError, emit
-from cli.workspace import open_session
+from cli.workspace import guard, open_session, require_lead, wall_time
 
 app = typer.Typer(help="Campaigns: create from a template or a sequence file, launch, watch, manage.",
                   no_args_is_help=True, rich_markup_mode=None)
 
 _JSON = typer.Option(False, "--json", help="Print JSON.")
 _CAMPAIGN = typer.Argument(..., help="Campaign id or name.")
-
-
-def _guard(fn: Callable[[], Any]) -> Any:
-    """Run a storage call; its user-facing errors become one line and exit 2."""
-    from storage.campaigns import CampaignError
-    from storage.identities import IdentityError
-
-    try:
-        return fn()
-    except (CampaignError, IdentityError) as exc:
-        raise UserError(str(exc)) from None
-
-
-def _now() -> datetime:
-    from runtime.clock import wall_now
-
-    return wall_now()
 
 
 def _card(row: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +42,7 @@ def _read_sequence(path: Path):
         data = path.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror}") from None
-    return _guard(lambda: parse_sequence(data, source=str(path)))
+    return guard(lambda: parse_sequence(data, source=str(path)))
 
 
 def _settings(base, *, skip_prior, track_opens, track_clicks, reply_handling, inboxes, shuffle, prompt=None,
@@ -138,7 +121,7 @@ def create(
 
     seq = _read_sequence(sequence) if sequence is not None else Sequence() if scratch else None
     ws, db = open_session(ctx)
-    now, actor = _now(), ws.config.user
+    now, actor = wall_time(), ws.config.user
 
     def go():
         with transaction(db):
@@ -153,7 +136,7 @@ def create(
             report = add_list(db, cid, list_name, now=now, actor=actor) if list_name else None
             return get_campaign(db, cid), report
 
-    row, report = _guard(go)
+    row, report = guard(go)
     out = {**_card(row), "audience": msgspec.structs.asdict(report) if report else None}
     human = f"Created campaign #{row['id']} {row['name']!r} (draft)"
     if report:
@@ -165,7 +148,7 @@ def _status_change(ctx: typer.Context, campaign: str, json_out: bool, fn_name: s
     import storage.campaigns as campaigns
 
     ws, db = open_session(ctx)
-    row = _guard(lambda: getattr(campaigns, fn_name)(db, campaign, now=_now(), actor=ws.config.user, **kw))
+    row = guard(lambda: getattr(campaigns, fn_name)(db, campaign, now=wall_time(), actor=ws.config.user, **kw))
     emit(_card(row), json_out, f"Campaign #{row['id']} {row['name']!r} {verb}: now {row['status']}"
          + (f" (starts {row['scheduled_at']})" if row["status"] == "scheduled" else ""))
 
@@ -198,11 +181,11 @@ def launch(ctx: typer.Context, campaign: str = _CAMPAIGN,
     ws, db = open_session(ctx)
     def attempt() -> Any:
         try:
-            return launch_checked(db, campaign, now=_now(), actor=ws.config.user, at=when, force=force)
+            return launch_checked(db, campaign, now=wall_time(), actor=ws.config.user, at=when, force=force)
         except LaunchRefused as refused:  # (listed below, not _guard's one line)
             return refused
 
-    row = _guard(attempt)
+    row = guard(attempt)
     if isinstance(row, LaunchRefused):
         check = row.check
         forceable = not check.blocking
@@ -228,7 +211,7 @@ def check(ctx: typer.Context, campaign: str = _CAMPAIGN, json_out: bool = _JSON)
     from storage.launch import launch_check
 
     ws, db = open_session(ctx)
-    report = _guard(lambda: launch_check(db, campaign))
+    report = guard(lambda: launch_check(db, campaign))
     emit({"id": report.campaign_id, "name": report.name, "ready": report.ready, "problems": report.problems,
           "blocking": report.blocking}, json_out,
          "\n".join(report.problems) if report.problems
@@ -263,12 +246,12 @@ def delete(ctx: typer.Context, campaign: str = _CAMPAIGN,
     from storage.campaigns import delete_campaign, get_campaign
 
     ws, db = open_session(ctx)
-    row = _guard(lambda: get_campaign(db, campaign))
+    row = guard(lambda: get_campaign(db, campaign))
     if not yes:
         if not sys.stdin.isatty():
             raise UserError(f"deleting campaign #{row['id']} {row['name']!r} cannot be undone; add --yes to confirm")
         typer.confirm(f"Delete campaign #{row['id']} {row['name']!r} and its audience for good?", abort=True)
-    _guard(lambda: delete_campaign(db, row["id"], now=_now(), actor=ws.config.user))
+    guard(lambda: delete_campaign(db, row["id"], now=wall_time(), actor=ws.config.user))
     emit({"id": row["id"], "name": row["name"], "deleted": True}, json_out,
          f"Deleted campaign #{row['id']} {row['name']!r}")
 
@@ -282,8 +265,8 @@ def duplicate(ctx: typer.Context, campaign: str = _CAMPAIGN,
     from storage.campaigns import duplicate_campaign, get_campaign
 
     ws, db = open_session(ctx)
-    new_id = _guard(lambda: duplicate_campaign(db, campaign, name=name, with_audience=with_audience,
-                                               now=_now(), actor=ws.config.user))
+    new_id = guard(lambda: duplicate_campaign(db, campaign, name=name, with_audience=with_audience,
+                                               now=wall_time(), actor=ws.config.user))
     row = get_campaign(db, new_id)
     emit(_card(row), json_out, f"Created draft #{row['id']} {row['name']!r}")
 
@@ -322,7 +305,7 @@ def edit(
         raise UserError("give --sequence FILE or --command JSON, not both")
     seq = _read_sequence(sequence) if sequence is not None else None
     ws, db = open_session(ctx)
-    now, actor = _now(), ws.config.user
+    now, actor = wall_time(), ws.config.user
 
     def go():
         with transaction(db):
@@ -343,7 +326,7 @@ def edit(
                 return _apply_commands(db, row, commands, now=now, actor=actor)
             return edit_sequence(db, row["id"], seq, now=now, actor=actor) if seq is not None else row
 
-    row = _guard(go)
+    row = guard(go)
     emit(_card(row), json_out, f"Updated campaign #{row['id']} {row['name']!r}")
 
 
@@ -378,16 +361,6 @@ def _range(option: str, text: str | None) -> tuple[str | None, str | None]:
     return since, until
 
 
-def _lead(db, campaign_id: int, contact: str) -> dict[str, Any]:
-    """The enrollment of `contact` (id, email or LinkedIn URL) in the campaign, or a one-line error."""
-    from storage.lead_intents import resolve_lead
-
-    row = resolve_lead(db, campaign_id, contact.strip())
-    if row is None:
-        raise UserError(f"contact {contact!r} is not in this campaign")
-    return row
-
-
 @app.command("sequence")
 def sequence_cmd(ctx: typer.Context, campaign: str = _CAMPAIGN,
                  contact: Optional[str] = typer.Option(None, "--contact", help="Mark this lead's path: ✔ the steps "
@@ -402,9 +375,9 @@ def sequence_cmd(ctx: typer.Context, campaign: str = _CAMPAIGN,
     from tui.tree_text import draw, mark_path
 
     _, db = open_session(ctx)
-    row = _guard(lambda: get_campaign(db, campaign))
+    row = guard(lambda: get_campaign(db, campaign))
     seq = sequence_of(row)
-    path = lead_path(db, _lead(db, row["id"], contact)["id"]) if contact is not None else None
+    path = lead_path(db, require_lead(db, row["id"], contact)["id"]) if contact is not None else None
     if json_out:
         out = msgspec.to_builtins(seq)
         emit(out if path is None else {"sequence": out, "visited": path[0], "at": path[1]}, True)
@@ -427,9 +400,9 @@ def task_cmd(ctx: typer.Context, campaign: str = _CAMPAIGN,
     from storage.tasks import create_task
 
     ws, db = open_session(ctx)
-    row = _guard(lambda: get_campaign(db, campaign))
-    lead = _lead(db, row["id"], contact)
-    task_id = _guard(lambda: create_task(db, lead["id"], title=title, notes=notes, now=_now(), actor=ws.config.user))
+    row = guard(lambda: get_campaign(db, campaign))
+    lead = require_lead(db, row["id"], contact)
+    task_id = guard(lambda: create_task(db, lead["id"], title=title, notes=notes, now=wall_time(), actor=ws.config.user))
     emit({"id": task_id, "campaign_id": row["id"], "contact_id": lead["contact_id"], "title": title.strip()},
          json_out, f"Task #{task_id} created for contact {lead['contact_id']}")
 
@@ -454,9 +427,9 @@ def activity_cmd(
     from tui.text import clean
 
     ws, db = open_session(ctx)
-    row = _guard(lambda: get_campaign(db, campaign))
+    row = guard(lambda: get_campaign(db, campaign))
     since, until = _range("--dates", dates)
-    contact_id = _lead(db, row["id"], contact)["contact_id"] if contact is not None else None
+    contact_id = require_lead(db, row["id"], contact)["contact_id"] if contact is not None else None
     reader = Reader(ws.db_path)
     try:
         source = ActivitySource(reader, ActivityFilter(row["id"], search=search.strip(), node_id=stage,
@@ -485,7 +458,7 @@ def save_template(ctx: typer.Context, campaign: str = _CAMPAIGN,
     from storage.campaigns import save_as_template
 
     ws, db = open_session(ctx)
-    tid = _guard(lambda: save_as_template(db, campaign, name, description=description, now=_now(),
+    tid = guard(lambda: save_as_template(db, campaign, name, description=description, now=wall_time(),
                                           actor=ws.config.user))
     emit({"id": tid, "name": name.strip()}, json_out, f"Saved template {name.strip()!r}")
 
@@ -501,8 +474,8 @@ def add_contacts_cmd(ctx: typer.Context, campaign: str = _CAMPAIGN,
     if (list_name is None) == (not contacts):
         raise UserError("give either --list NAME or one or more --contact ID")
     ws, db = open_session(ctx)
-    now, actor = _now(), ws.config.user
-    report = _guard(lambda: add_list(db, campaign, list_name, now=now, actor=actor) if list_name
+    now, actor = wall_time(), ws.config.user
+    report = guard(lambda: add_list(db, campaign, list_name, now=now, actor=actor) if list_name
                     else add_contacts(db, campaign, contacts, now=now, actor=actor))
     emit(msgspec.structs.asdict(report), json_out, report.summary())
 
@@ -533,7 +506,7 @@ def leads(
                 raise UserError("removed contacts can never be added back to this campaign; add --yes to confirm")
             typer.confirm(f"Remove {len(contacts)} lead(s) for good?", abort=True)
     ws, db = open_session(ctx)
-    report = _guard(lambda: fns[action](db, campaign, None if all_leads else contacts, now=_now(),
+    report = guard(lambda: fns[action](db, campaign, None if all_leads else contacts, now=wall_time(),
                                         actor=ws.config.user))
     human = f"{action}: {report.changed} lead(s) changed" + "".join(
         f"\n  skipped {s['contact']}: {s['reason']}" for s in report.skipped)
@@ -569,7 +542,7 @@ def audience(
     if status_chip is not None and status_chip not in chips:
         raise UserError(f"--status: unknown status {status_chip!r} ({', '.join(chips)})")
     ws, db = open_session(ctx)
-    row = _guard(lambda: get_campaign(db, campaign))
+    row = guard(lambda: get_campaign(db, campaign))
     reader = Reader(ws.db_path)
     try:
         source = AudienceSource(reader, AudienceFilter(row["id"], row["identity_id"], status=status_chip,
@@ -620,7 +593,7 @@ def status(ctx: typer.Context, campaign: str = _CAMPAIGN, json_out: bool = _JSON
     from storage.metrics import campaign_metrics
 
     _, db = open_session(ctx)
-    row = _guard(lambda: get_campaign(db, campaign))
+    row = guard(lambda: get_campaign(db, campaign))
     m = campaign_metrics(db, row["id"])
     settings = settings_of(row)
     out = {**_card(row), "identity": get_identity(db, row["identity_id"])["name"],
@@ -666,9 +639,9 @@ def list_cmd(
             raise UserError(f"--status: unknown status {s!r} ({', '.join(CAMPAIGN_TABS)})")
         statuses |= {c.value for c in CAMPAIGN_TABS[s][1]}
     _, db = open_session(ctx)
-    ident_id = _guard(lambda: get_identity(db, identity)["id"]) if identity else None
+    ident_id = guard(lambda: get_identity(db, identity)["id"]) if identity else None
     since, until = _range("--created", created)
-    rows = dashboard(db, now=workspace_time(db, _now()), statuses=tuple(sorted(statuses)), identity_id=ident_id,
+    rows = dashboard(db, now=workspace_time(db, wall_time()), statuses=tuple(sorted(statuses)), identity_id=ident_id,
                      folder=folder, search=search)
     rows = [r for r in rows if (not tags or set(tags) & set(r["tags"]))
             and (since is None or r["created_at"] >= since) and (until is None or r["created_at"] < until)]
@@ -692,14 +665,14 @@ def export(
     from storage.campaigns import get_campaign
 
     _, db = open_session(ctx)
-    ids = [_guard(lambda ref=ref: get_campaign(db, ref)["id"]) for ref in campaigns or []] or None
+    ids = [guard(lambda ref=ref: get_campaign(db, ref)["id"]) for ref in campaigns or []] or None
     if str(file) == "-":
-        write_csv(db, sys.stdout, now=_now(), campaign_ids=ids)
+        write_csv(db, sys.stdout, now=wall_time(), campaign_ids=ids)
         return
     tmp = file.with_name(file.name + ".tmp")
     try:
         with tmp.open("w", newline="", encoding="utf-8") as out:
-            count = write_csv(db, out, now=_now(), campaign_ids=ids)
+            count = write_csv(db, out, now=wall_time(), campaign_ids=ids)
         tmp.replace(file)
     except OSError as exc:
         raise UserError(f"cannot write {file}: {exc.strerror}") from None

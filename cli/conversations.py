@@ -15,19 +15,13 @@ import msgspec
 import typer
 
 from cli.output import UserError, emit
-from cli.workspace import open_ws
+from cli.workspace import open_ws, wall_time
 
 app = typer.Typer(help="Conversations across LinkedIn and email: list, show a thread, reply by hand, tag.",
                   no_args_is_help=True, rich_markup_mode=None)
 
 _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 _ID = typer.Argument(..., help="The conversation's id (from `enginy conversations list`).")
-
-
-def _now():
-    from runtime.clock import wall_now
-
-    return wall_now()
 
 
 def _one_line(text: str, width: int) -> str:
@@ -124,7 +118,7 @@ def reply(ctx: typer.Context, conversation: int = _ID,
     body = text if text is not None else sys.stdin.read()
     db = open_ws(ctx).open_db()
     try:
-        queued = queue_reply(db, conversation, body, now=_now())
+        queued = queue_reply(db, conversation, body, now=wall_time())
     except ReplyError as exc:
         raise UserError(str(exc)) from None
     wait = reply_wait(db, conversation)
@@ -149,7 +143,7 @@ def tag(ctx: typer.Context, conversation: int = _ID,
     ws = open_ws(ctx)
     db = ws.open_db()
     try:
-        now_tags = set_tags(db, conversation, add=tags or [], remove=remove, now=_now(), actor=ws.config.user, by="hand")
+        now_tags = set_tags(db, conversation, add=tags or [], remove=remove, now=wall_time(), actor=ws.config.user, by="hand")
     except TagError as exc:
         raise UserError(str(exc)) from None
     except LookupError:

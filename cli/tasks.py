@@ -6,9 +6,8 @@ from typing import Optional
 
 import typer
 
-from cli.campaigns import _guard, _lead, _now
 from cli.output import UserError, emit
-from cli.workspace import open_session
+from cli.workspace import guard, open_session, require_lead, wall_time
 
 app = typer.Typer(help="Tasks from Task steps and made by hand: list, add, done, reopen.", no_args_is_help=True)
 
@@ -36,9 +35,9 @@ def list_cmd(ctx: typer.Context,
         raise UserError(f"--show {show!r}: use pending, overdue, completed or all") from None
     _, db = open_session(ctx)
     flt = TaskFilter(show=which,
-                     campaign_id=_guard(lambda: get_campaign(db, campaign))["id"] if campaign is not None else None,
-                     identity_id=_guard(lambda: get_identity(db, identity))["id"] if identity is not None else None)
-    now = _now()
+                     campaign_id=guard(lambda: get_campaign(db, campaign))["id"] if campaign is not None else None,
+                     identity_id=guard(lambda: get_identity(db, identity))["id"] if identity is not None else None)
+    now = wall_time()
     rows = list_tasks(db, flt, now=now, limit=limit)
     counts = task_counts(db, flt, now=now)
     if json_out:
@@ -64,11 +63,11 @@ def add_cmd(ctx: typer.Context,
     from storage.tasks import create_task, get_task, parse_due
 
     ws, db = open_session(ctx)
-    now = _now()
-    due_at = _guard(lambda: parse_due(due, now))
-    row = _guard(lambda: get_campaign(db, campaign))
-    lead = _lead(db, row["id"], contact)
-    task_id = _guard(lambda: create_task(db, lead["id"], title=title, notes=notes, now=now, due_at=due_at,
+    now = wall_time()
+    due_at = guard(lambda: parse_due(due, now))
+    row = guard(lambda: get_campaign(db, campaign))
+    lead = require_lead(db, row["id"], contact)
+    task_id = guard(lambda: create_task(db, lead["id"], title=title, notes=notes, now=now, due_at=due_at,
                                          actor=ws.config.user))
     task = get_task(db, task_id, now=now)
     emit(task, json_out, f"Task #{task_id} created" + (f", due {task.due_at[:16]}" if task.due_at else ""))
@@ -80,11 +79,11 @@ def _move(ctx: typer.Context, ids: list[int], json_out: bool, *, done: bool) -> 
     from storage.tasks import complete_task, get_task, reopen_task
 
     ws, db = open_session(ctx)
-    now = _now()
+    now = wall_time()
     moved = []
     with transaction(db):
         for task_id in ids:
-            _guard(lambda: (complete_task if done else reopen_task)(db, task_id, now=now, actor=ws.config.user))
+            guard(lambda: (complete_task if done else reopen_task)(db, task_id, now=now, actor=ws.config.user))
             moved.append(get_task(db, task_id, now=now))
     emit(moved, json_out, "\n".join(f"Task #{t.id} {'completed' if done else 'reopened'}" for t in moved))
 

@@ -70,3 +70,31 @@ def require_identity(db, ref: str) -> dict:
         return get_identity(db, ref)
     except IdentityError as exc:
         raise UserError(str(exc)) from None
+
+
+def wall_time():
+    """The wall time of this invocation (the one clock: runtime.clock)."""
+    from runtime.clock import wall_now
+
+    return wall_now()
+
+
+def guard(fn):
+    """Run a storage call; its user-facing errors (a campaign's, an identity's) become one line and exit 2."""
+    from storage.campaigns import CampaignError
+    from storage.identities import IdentityError
+
+    try:
+        return fn()
+    except (CampaignError, IdentityError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def require_lead(db, campaign_id: int, contact: str) -> dict:
+    """The enrollment of `contact` (id, email or LinkedIn URL) in the campaign, or a one-line error."""
+    from storage.lead_intents import resolve_lead
+
+    row = resolve_lead(db, campaign_id, contact.strip())
+    if row is None:
+        raise UserError(f"contact {contact!r} is not in this campaign")
+    return row
