@@ -32,7 +32,7 @@ from storage.queue_view import publish, published
 from storage.workspace import open_workspace
 from tests.support.campaign_workspace import enginy, fails
 from tests.test_runtime_actors import MON, QUIET, run_for, workspace
-from tests.tui_support import NOW, make, q, until
+from tests.tui_support import NOW, make, q, settle, until
 from tui.app import EnginyApp
 from tui.screens.modals import ConfirmScreen
 from tui.screens.queues import QueuesScreen
@@ -213,10 +213,8 @@ def test_queues_snapshot(snap_compare, seeded: Path, tmp_path: Path, size) -> No
     ws = _published_ws(seeded, tmp_path)
 
     async def open_queues(pilot) -> None:
-        pilot.app.sub_title = "snapshot"
         await pilot.press("Q")
-        for _ in range(3):
-            await pilot.pause(0.2)
+        await settle(pilot)
 
     assert snap_compare(EnginyApp(open_workspace(ws), wall=lambda: NOW), terminal_size=size, run_before=open_queues)
 
@@ -306,10 +304,8 @@ def test_queues_forecast_snapshot(snap_compare, seeded: Path, tmp_path: Path, si
     ws = _published_ws(seeded, tmp_path, forecast=FORECAST)
 
     async def open_queues(pilot) -> None:
-        pilot.app.sub_title = "snapshot"
         await pilot.press("Q")
-        for _ in range(3):
-            await pilot.pause(0.2)
+        await settle(pilot)
         if size[0] < 100:  # at 80x24 the panel's end is two pages down; at 160x48 all of it shows
             await pilot.press("pagedown", "pagedown")
             await pilot.pause(0.2)

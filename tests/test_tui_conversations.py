@@ -16,7 +16,7 @@ import pytest
 from storage.conversations import add_received, add_sent, conversation_id, set_tags
 from storage.db import connect, transaction
 from storage.workspace import open_workspace
-from tests.tui_support import NOW, make, q, until
+from tests.tui_support import NOW, make, q, settle, until
 from tui.app import EnginyApp
 from tui.screens.conversations import ConversationsScreen, ReplyScreen, ThreadScreen
 from tui.screens.modals import ChoiceScreen
@@ -94,18 +94,15 @@ async def test_the_inbox_lists_opens_tags_marks_and_replies(seeded: Path, tmp_pa
 
 
 async def _inbox(pilot) -> None:
-    pilot.app.sub_title = "snapshot"
-    await pilot.pause(0.2)
+    await settle(pilot, rounds=1)
     await pilot.press("M")
-    for _ in range(3):
-        await pilot.pause(0.2)
+    await settle(pilot)
 
 
 async def _thread(pilot) -> None:
     await _inbox(pilot)
     await pilot.press("j", "j", "enter")
-    for _ in range(3):
-        await pilot.pause(0.2)
+    await settle(pilot)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])

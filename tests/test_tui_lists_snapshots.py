@@ -15,7 +15,7 @@ import pytest
 from storage.contacts import ensure_list, set_list_tags
 from storage.db import connect
 from storage.workspace import open_workspace
-from tests.tui_support import NOW, make
+from tests.tui_support import NOW, make, settle
 from tui.app import EnginyApp
 
 
@@ -34,8 +34,7 @@ async def _lists(pilot) -> None:
     pilot.app.sub_title = "snapshot"
     await pilot.pause(0.2)
     await pilot.press("L")
-    for _ in range(3):
-        await pilot.pause(0.2)
+    await settle(pilot)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])

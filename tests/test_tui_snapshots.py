@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from storage.workspace import open_workspace
-from tests.tui_support import NOW, make
+from tests.tui_support import NOW, make, settle
 from tui.app import EnginyApp
 
 
@@ -30,9 +30,7 @@ def _app(seeded: Path, tmp_path: Path) -> EnginyApp:
 
 
 async def _stable(pilot) -> None:
-    pilot.app.sub_title = "snapshot"
-    for _ in range(3):
-        await pilot.pause(0.2)
+    await settle(pilot)
 
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])

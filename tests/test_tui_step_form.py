@@ -17,7 +17,7 @@ import tui
 from sequences import model as m
 from sequences.limits import NOTE_MAX_CHARS
 from storage.workspace import open_workspace
-from tests.tui_support import NOW, q, template_ws, until, ws  # noqa: F401 (fixtures)
+from tests.tui_support import NOW, q, settle, template_ws, until, ws  # noqa: F401 (fixtures)
 from tui.app import EnginyApp
 from tui.screens.modals import ConfirmScreen
 from tui.screens.step_form import StepForm
@@ -332,10 +332,10 @@ MESSAGE = m.LinkedInMessage(id="m1", chunks=["hi {first name}", "sorry for the d
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 @pytest.mark.parametrize("node", [EMAIL, MESSAGE], ids=["email", "linkedin_message"])
 def test_snapshot(snap_compare, node: m.Node, size: tuple[int, int]) -> None:
-    async def settle(pilot) -> None:
-        await pilot.pause(0.3)
+    async def steady(pilot) -> None:
+        await settle(pilot, rounds=2)
 
-    assert snap_compare(Harness(node), terminal_size=size, run_before=settle)
+    assert snap_compare(Harness(node), terminal_size=size, run_before=steady)
 
 
 @pytest.mark.asyncio

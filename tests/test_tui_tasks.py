@@ -12,7 +12,7 @@ import pytest
 from storage.db import connect
 from storage.tasks import create_task
 from storage.workspace import open_workspace
-from tests.tui_support import HOSTILE, NOW, make, q, until
+from tests.tui_support import HOSTILE, NOW, make, q, settle, until
 from tui.app import EnginyApp
 from tui.screens.campaign import CampaignScreen
 from tui.screens.modals import TaskScreen
@@ -114,10 +114,8 @@ async def test_tasks_in_the_palette_and_an_empty_workspace(tmp_path):
 
 
 async def _stable(pilot) -> None:
-    pilot.app.sub_title = "snapshot"
     await pilot.press("t")
-    for _ in range(3):
-        await pilot.pause(0.2)
+    await settle(pilot)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])

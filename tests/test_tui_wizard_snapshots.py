@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_tui_snapshots import _app, seeded  # noqa: F401 (the seeded workspace fixture)
-from tests.tui_support import q
+from tests.tui_support import q, settle
 from tui.screens.wizard import WizardScreen
 from tui.screens.wizard_start import TemplateGallery
 
@@ -20,9 +20,7 @@ SIZES = {"80x24": (80, 24), "160x48": (160, 48)}
 
 
 async def _settle(pilot) -> None:
-    pilot.app.sub_title = "snapshot"
-    for _ in range(4):
-        await pilot.pause(0.2)
+    await settle(pilot, rounds=4)
     pilot.app.clear_notifications()
     await pilot.pause(0.1)
 
@@ -36,8 +34,6 @@ def _on_step(step: str, draft_id: int):
             if isinstance(pilot.app.screen, WizardScreen):
                 break
         await pilot.app.screen.action_goto(step)
-        for field in pilot.app.screen.query("Input"):
-            field.cursor_blink = False  # the cursor always drawn: a blink's phase depends on the host's speed
         await _settle(pilot)
     return run_before
 

@@ -77,3 +77,15 @@ async def until(pilot, condition, what: str) -> None:
         if condition():
             return
     raise AssertionError(f"never happened: {what}")
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    """Let the screen finish drawing before a snapshot, with nothing left that depends on the host's speed.
+
+    The sub-title is fixed, and every text cursor is drawn steadily: a blinking cursor's phase at the
+    moment of the picture depends on how fast the machine got there."""
+    pilot.app.sub_title = "snapshot"
+    for _ in range(rounds):
+        for field in pilot.app.screen.query("Input, TextArea"):
+            field.cursor_blink = False
+        await pilot.pause(0.2)
