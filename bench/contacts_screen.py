@@ -97,11 +97,14 @@ async def _measure(folder: Path, rare: int) -> dict[str, float]:
             the rows already read) after the first draw since the action."""
             deadline = time.perf_counter() + 30
             await asyncio.sleep(0)
-            while table.fetching or table.painted_at <= max(table.landed_at, started):
+            def reading() -> bool:  # a page (not the total, read after the first page is drawn)
+                return table.fetching and not table.counting
+
+            while reading() or table.painted_at <= max(table.landed_at, started):
                 if time.perf_counter() > deadline:
                     raise RuntimeError(f"{name}: the table never finished loading")
                 await asyncio.sleep(0.001)
-                if not table.fetching and table.landed_at < started and (table.painted_at > started
+                if not reading() and table.landed_at < started and (table.painted_at > started
                                                                          or table.total[0] == 0):
                     break  # nothing to read (or nothing to draw: the empty baseline)
             figures[name] = (max(table.painted_at, started) - started) * 1000

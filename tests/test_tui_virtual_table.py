@@ -176,3 +176,52 @@ async def test_space_marks_in_place_so_mark_up_mark_marks_two_rows() -> None:
         assert table.marked == {3}
         await pilot.press("J", "J")  # shift-selection: this row and the ones moved onto
         assert table.marked == {2, 3, 4} and table.cursor == 3
+
+
+class SlowCountSource(GatedSource):
+    """Pages come at once; the count waits for its own gate (a cold count(*) over a million rows)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__(n)
+        self.count_gate = threading.Event()
+
+    def count(self) -> tuple[int, bool]:
+        assert self.count_gate.wait(30), "the test never let the count finish"
+        return len(self.ids), True
+
+
+@pytest.mark.asyncio
+async def test_the_first_page_is_shown_before_the_total_is_counted() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(VirtualTable)
+        source = SlowCountSource(1000)
+        table.set_source(source)
+        table.focus()
+        try:
+            for _ in range(1000):
+                if table.current is not None:
+                    break
+                await pilot.pause(0.01)
+            assert table.current == Item(1)  # rows to read and move through while the count runs
+            assert table.counting and table.total_label("contact") == "64+ contacts (counting…)"
+            await pilot.press("j")
+            assert table.current == Item(2)
+        finally:
+            source.count_gate.set()
+        for _ in range(1000):
+            if not table.counting and not table.fetching:
+                break
+            await pilot.pause(0.01)
+        assert table.total == (1000, True) and table.total_label("contact") == "1,000 contacts"
+
+
+@pytest.mark.asyncio
+async def test_a_short_list_needs_no_count() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(VirtualTable)
+        source = SlowCountSource(5)  # its count would never return
+        table.set_source(source)
+        await landed(pilot, table)
+        assert table.total == (5, True) and not table.counting and table.total_label() == "5"

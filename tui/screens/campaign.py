@@ -413,9 +413,8 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
 
     def _show_filters(self) -> None:
         a, table = self.audience, self.query_one("#audience-table", VirtualTable)
-        count, exact = table.total
-        text = Text(f"{'' if exact else '≈'}{plural(count, 'lead')}", style="bold", end="")
-        if not exact:
+        text = Text(table.total_label("lead"), style="bold", end="")
+        if not table.total[1] and not table.counting:
             text.append(" (estimate: counting this filter exactly would scan the audience)", style="dim")
         for label, value in (("search", a.search), ("stage", self._step_name(a.node_id)), ("tag", a.tag), ("engagement", a.engagement),
                              ("same company", "yes" if a.same_company else ""), ("view", self.view)):
@@ -427,8 +426,7 @@ class CampaignScreen(LeadActions, CampaignActions, Screen):
             text.append(f"  ·  {marked:,} marked (b: act on them, esc: unmark)", style="bold yellow")
         _set_line(self.query_one("#audience-filters", Static), text)
         f, atable = self.activity, self.query_one("#activity-table", VirtualTable)
-        count, exact = atable.total
-        text = Text(f"{'' if exact else '≈'}{plural(count, 'action')}", style="bold", end="")
+        text = Text(atable.total_label("action"), style="bold", end="")
         recipient = (self.activity_recipient or f"contact #{f.contact_id}") if f.contact_id is not None else ""
         for label, value in (("search", f.search), ("stage", self._step_name(f.node_id)), ("recipient", recipient),
                              ("date", "" if self.activity_range == "All time" else self.activity_range)):

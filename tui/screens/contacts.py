@@ -105,9 +105,8 @@ class ContactsScreen(Screen):
     @on(VirtualTable.Loaded)
     @on(VirtualTable.Marked)
     def _loaded(self) -> None:
-        count, exact = self.table.total
         marked = len(self.table.marked)
-        text = Text(f"{self.heading}: {'' if exact else '≈'}{count:,}", style="bold")
+        text = Text(f"{self.heading}: {self.table.total_label()}", style="bold")
         if marked:
             text.append(f"  ·  {marked:,} marked", style="bold")
         self.query_one("#contacts-status", Static).update(text)

@@ -33,6 +33,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import Worker, WorkerState
 
+from sequences.wording import plural
+
 #: A row is any record (a msgspec Struct, say) whose attribute `key_name` is its key in the list.
 Row = Any
 
@@ -154,6 +156,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._reload_pending = False
         self._loaded_once = False
         self._blank = False  # lines blank, not "…", until the first page lands (reset())
+        self._counting = False  # the first page has landed, its total is being read
         self._worker: Worker | None = None  # the load in flight, or the last one
         self.timings: list[tuple[str, float]] = []
         #: perf_counter() of the last load landing and of the last line drawn (the benchmark's "paint")
@@ -167,14 +170,28 @@ class VirtualTable(ScrollView, can_focus=True):
         return self._count, self._exact
 
     @property
+    def counting(self) -> bool:
+        """The first page is shown and the list's total is still being read (`total` is a floor)."""
+        return self._counting
+
+    def total_label(self, noun: str | None = None) -> str:
+        """The list's size as the screens word it: "1,204 leads", "≈1,200 leads" (an estimate),
+        "64+ leads (counting…)" while the total of a first page already shown is being read;
+        with no noun, the number alone."""
+        size = plural(self._count, noun) if noun else f"{self._count:,}"
+        if self._counting:
+            return f"{size.replace(' ', '+ ', 1) if noun else size + '+'} (counting…)"
+        return f"{'' if self._exact else '≈'}{size}"
+
+    @property
     def fetching(self) -> bool:
-        """A page is being read, or the first one has not landed yet.
+        """A page or the total is being read, or the first page has not landed yet.
 
         Not named `loading`: that is Textual's own Widget.loading, and a widget that
         reports it is "loading" refuses focus, drops out of the key-binding chain
         (App.focused is None) and ignores clicks — so every threaded page load made
         focus requests, enter, space and j/k made meanwhile silently vanish."""
-        return self._busy or not self._loaded_once
+        return self._busy or not self._loaded_once or self._counting
 
     @property
     def current(self) -> Row | None:
@@ -218,7 +235,7 @@ class VirtualTable(ScrollView, can_focus=True):
         if not keep_marks:
             self.marked.clear()
         self._generation += 1
-        self._rows, self._base, self._busy, self._loaded_once = [], 0, False, False
+        self._rows, self._base, self._busy, self._loaded_once, self._counting = [], 0, False, False, False
         self._reload_pending = False
         self.cursor = 0
         self._scroll_y_to(0)
@@ -251,9 +268,11 @@ class VirtualTable(ScrollView, can_focus=True):
         def work() -> _Loaded:
             started = time.perf_counter()
             count = None
-            if kind == "reset":
-                count = source.count()
+            if kind == "reset":  # the first page alone: its count is read after it is drawn
                 rows = source.after(None, page)
+                count = (len(rows), True) if len(rows) < page else None
+            elif kind == "count":
+                rows, count = [], source.count()
             elif kind == "reload":
                 count = source.count()
                 rows = source.after(_just_before(source, first), max(page, len(self._rows))) if first is not None \
@@ -297,13 +316,21 @@ class VirtualTable(ScrollView, can_focus=True):
         if self._reload_pending:
             self._reload_pending = False
             self._load("reload")
+        elif self._counting:  # after the first page's paint; a load in flight then asks again as it lands
+            self.call_after_refresh(self._load, "count")
         else:
             self.call_after_refresh(self._ensure_loaded)
 
     def _apply(self, r: _Loaded) -> None:
         page = self.PAGE
+        if r.kind == "reset" or r.count is not None:
+            self._counting = r.count is None
         if r.count is not None:
             self._count, self._exact = r.count
+        if r.kind == "count":
+            self._count = max(self._count, self._base + len(self._rows))
+            self._size_rows()
+            return
         if r.kind in ("reset", "reload"):
             self._rows = r.rows
             if r.kind == "reset":
