@@ -42,6 +42,14 @@ The open runs the same code on both sides (no search: neither change is
 reached); it swings 59–181 ms with the load, its first count(*) reading a
 million-row index in a fresh process (~30 ms cold, ~8 warm) before the first page.
 
+Session 3 (load 3-5 from four helpers; each figure a min of 3; the baseline
+is the empty workspace in the same run): the first page is now drawn before
+the total is counted (VirtualTable's "count" load). open big / empty, before:
+230/165 (1.39), 101/71 (1.42), 554/100 (5.56); after, alternating with them:
+125/146 (0.86), 179/113 (1.59), 115/105 (1.10), 64/59 (1.09), 66/66 (1.01).
+A million contacts now cost the open about what no contacts do; the absolute
+figure is the app's own screen mount, and swings with the host's load.
+
 The name: "Lead70000 Surname" now starts from the one contact with the word
 "Lead70000" (storage/search.whole_words) instead of the AND with "Surname"*,
 which FTS5 merged (~60 ms, uninterruptible) on each count and page. The common
