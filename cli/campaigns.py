@@ -389,24 +389,6 @@ def sequence_cmd(ctx: typer.Context, campaign: str = _CAMPAIGN,
     emit(None, False, "\n".join(text.plain for text in texts))
 
 
-@app.command("task")
-def task_cmd(ctx: typer.Context, campaign: str = _CAMPAIGN,
-             contact: str = typer.Option(..., "--contact", help="The lead: contact id, email or LinkedIn URL."),
-             title: str = typer.Option(..., "--title", help="What to do (one line)."),
-             notes: str = typer.Option("", "--notes", help="Details."),
-             json_out: bool = _JSON) -> None:
-    """Create a to-do about one lead (the side panel's "Create a task"); it shows in its timeline."""
-    from storage.campaigns import get_campaign
-    from storage.tasks import create_task
-
-    ws, db = open_session(ctx)
-    row = guard(lambda: get_campaign(db, campaign))
-    lead = require_lead(db, row["id"], contact)
-    task_id = guard(lambda: create_task(db, lead["id"], title=title, notes=notes, now=wall_time(), actor=ws.config.user))
-    emit({"id": task_id, "campaign_id": row["id"], "contact_id": lead["contact_id"], "title": title.strip()},
-         json_out, f"Task #{task_id} created for contact {lead['contact_id']}")
-
-
 @app.command("activity")
 def activity_cmd(
     ctx: typer.Context, campaign: str = _CAMPAIGN,

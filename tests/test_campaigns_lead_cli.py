@@ -11,15 +11,15 @@ from tests.tui_support import q, template_ws, ws  # noqa: F401 (fixtures)
 
 def test_task_and_path_of_one_lead(ws: Path) -> None:
     contact = q(ws, "SELECT contact_id FROM enrollments WHERE campaign_id = 1 AND status = 'error' ORDER BY id")[0][0]
-    made = ok_json(ws, "campaigns", "task", "1", "--contact", str(contact), "--title", " Call her ", "--notes", "pilot")
+    made = ok_json(ws, "tasks", "add", "1", "--contact", str(contact), "--title", " Call her ", "--notes", "pilot")
     assert q(ws, "SELECT title, notes, status FROM tasks WHERE id = ?", made["id"]) == [("Call her", "pilot", "pending")]
     assert q(ws, "SELECT count(*) FROM activity WHERE kind = 'task_created' AND contact_id = ?", contact) == [(1,)]
     path = ok_json(ws, "campaigns", "sequence", "1", "--contact", str(contact))
     assert path["at"] == "invite" and "invite" in path["visited"]
     shown = enginy(ws, "campaigns", "sequence", "1", "--contact", str(contact)).stdout
     assert any(line.startswith("➤") and "invite" in line for line in shown.splitlines())
-    assert "not in this campaign" in fails(ws, "campaigns", "task", "1", "--contact", "999999", "--title", "x")
-    assert "needs a title" in fails(ws, "campaigns", "task", "1", "--contact", str(contact), "--title", "  ")
+    assert "not in this campaign" in fails(ws, "tasks", "add", "1", "--contact", "999999", "--title", "x")
+    assert "needs a title" in fails(ws, "tasks", "add", "1", "--contact", str(contact), "--title", "  ")
 
 
 def test_activity_filters_as_the_tab(ws: Path) -> None:
