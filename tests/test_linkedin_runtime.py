@@ -369,3 +369,18 @@ async def test_an_invitation_to_a_contact_known_by_url_only_is_withdrawn_and_rei
     invites = ok(gateway.requests("POST", ".*/users/invite"))
     assert len(invites) == 2
     assert at(invites[1]) - at(deletes[0]) >= timedelta(weeks=3)
+
+
+@pytest.mark.trio
+async def test_linkedins_own_weekly_cap_is_named_as_the_wait(tmp_path, gateway, clock):
+    """The gateway refuses invitations for the week (a cap no ledger here counts): the waiting leads
+    say Identity limits naming LinkedIn's own limit, and until when — not "Outside working hours"."""
+    ws_dir, db, iid, cid = workspace(tmp_path, gateway, leads=3, working_days="mon,tue,wed,thu,fri,sat,sun",
+                                     work_start="00:00", work_end="23:59")
+    gateway.control("account", {"account_id": ACCOUNT, "weekly_invite_limit": 1})
+    await run(runtime(ws_dir, db, clock), 0.5)
+    assert len(ok(gateway.requests("POST", ".*/users/invite"))) == 1
+    waiting = db.execute("SELECT substatus, wait_cap, wait_until FROM enrollments WHERE campaign_id = ?"
+                         " AND status = 'in_progress' AND substatus = 'identity_limits'", [cid]).fetchall()
+    assert len(waiting) == 2, leads(db, cid)
+    assert all("LinkedIn's own limit" in cap and until for _, cap, until in waiting), waiting

@@ -322,8 +322,8 @@ class IdentityActor:
         match outcome:
             case Done(external_id, reconciled, member):
                 self._succeeded(lane, job, info, external_id, reconciled, had_ledger, member)
-            case Requeue(error, until):
-                self._requeue(lane, job, error, had_ledger, until)
+            case Requeue(error, until, cap):
+                self._requeue(lane, job, error, had_ledger, until, cap)
             case DeferLead(error, until, substatus):
                 self._defer_job(lane, job, until, substatus, error, had_ledger)
             case FailLead(error, substatus, retry_at):
@@ -363,7 +363,7 @@ class IdentityActor:
             actor.lead_due(due)
 
     def _requeue(self, lane: Lane, job: outbox.Claimed, error: str, had_ledger: datetime | None,
-                 until: datetime) -> None:
+                 until: datetime, cap: str | None = None) -> None:
         now = self.clock.now()
         with transaction(self.db):
             if had_ledger is None:
@@ -373,6 +373,10 @@ class IdentityActor:
         if had_ledger is None:
             self.lanes.times[lane].remove(job.claimed_at)
         self.lanes.backoff[lane] = until
+        if cap is not None:
+            self.lanes.provider_cap[lane] = cap
+        else:
+            self.lanes.provider_cap.pop(lane, None)
         self.file(QueuedJob(job.id, job.campaign_id, job.bucket, job.inbox_id, job.sort_key),
                   key=UNKNOWN_FIRST if had_ledger is not None else None)
 

@@ -69,6 +69,7 @@ class Lanes:
         self.slot_win: dict[Lane, datetime] = {}
         self._ready: dict[Lane, tuple[datetime, tuple]] = {}  # ready_at's last answer and its fingerprint
         self.backoff: dict[Lane, datetime] = {}
+        self.provider_cap: dict[Lane, str] = {}  # a cap the provider said is spent, for the back-off's length
         # Queued jobs per (lane, campaign), counted now — before any campaign actor
         # of this identity can queue more — then kept up to date in memory.
         self.backlog: dict[tuple[Lane, int], int] = {}

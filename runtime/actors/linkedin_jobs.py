@@ -94,9 +94,9 @@ class LinkedInJobs:
                 # budgeted by the step function, then Error "System error"); the lane goes on
                 return FailLead(error, exc.substatus, retry_at=now + max(timedelta(seconds=exc.retry_after or 0),
                                                                           GATEWAY_RETRY))
-            wait = self.hours.next_day_start(now) if isinstance(exc, LimitReached) else \
-                now + timedelta(seconds=exc.retry_after or 60)
-            return Requeue(error, wait)
+            if isinstance(exc, LimitReached):
+                return Requeue(error, self.hours.next_day_start(now), cap="LinkedIn's own limit for this account")
+            return Requeue(error, now + timedelta(seconds=exc.retry_after or 60))
         if d is Disposition.OUTCOME_UNKNOWN:
             # The gateway keeps failing (5xx, lost answers) after the driver's retries.
             return Unknown(error, UNKNOWN_FIRST_WAIT)

@@ -29,10 +29,13 @@ class Done:
 
 @dataclass(frozen=True)
 class Requeue:
-    """Nothing happened; the job goes back to its lane, which waits until `until`."""
+    """Nothing happened; the job goes back to its lane, which waits until `until`. `cap`: the
+    provider said a cap of its own is spent (LinkedIn's weekly invitations): the lane's leads
+    then wait for Identity limits naming it, not for an opening."""
 
     error: str
     until: datetime
+    cap: str | None = None
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,8 @@ class WaitingReasons:
         """A day or month cap spent: Identity limits (the spec: "the identity has reached its
         daily … limits"), until it refills (the first instant in working hours its rules allow
         an action again, the queue monitor's "refills"; the lane's pacing slot may come later);
+        the provider said a cap of its own is spent (LinkedIn's weekly invitations, which no
+        ledger here counts): Identity limits naming it, until the lane's back-off ends;
         closed now, or the lane's next action falls after today's window: Outside working hours,
         until the next opening; only pacing, spacing, an hourly window or a back-off: nothing to
         say — those are minutes, and marking them would rewrite the lane's leads twice per action."""
@@ -78,6 +80,9 @@ class WaitingReasons:
         if spent is not None:
             refill = limits.earliest_allowed(rules, times, now, hours) if spent.limit > 0 else None
             return Wait(Substatus.IDENTITY_LIMITS, f"{self._name(lane)} {spent.describe()}", refill)
+        held = self.lanes.backoff.get(lane)
+        if lane in self.lanes.provider_cap and held is not None and held > now:
+            return Wait(Substatus.IDENTITY_LIMITS, f"{self._name(lane)}: {self.lanes.provider_cap[lane]}", held)
         win = hours.current_window(now)
         if win is None:
             return Wait(Substatus.OUTSIDE_WORKING_HOURS, None, hours.next_open(now))
