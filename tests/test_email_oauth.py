@@ -311,7 +311,7 @@ def test_a_campaign_sends_and_reads_replies_by_token_survives_an_expiry_and_erro
     assert s[1][0] == "replied" and s[2] == ("error", "email_disconnected")
     assert sent("e2") == 1 and sent("e3") == 0  # the follow-up went out on a refreshed token; none to the replier
     assert seen["after_expiry"] > seen["refreshes"]
-    assert len(mailbox(stack, later)) == 2
+    stack.wait_for(lambda: len(mailbox(stack, later)) == 2, what="both emails in later's mailbox")  # LMTP takes a moment
     assert db.execute("SELECT connected FROM inboxes WHERE id = 1").fetchone()[0] == 0
     error = db.execute("SELECT error FROM outbox WHERE node_id = 'e3'").fetchone()[0]
     assert "Authentication failed" in error and "enginy inbox connect" in error  # the reconnect step, named
