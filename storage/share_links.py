@@ -1,0 +1,94 @@
+"""One-time share links (spec identities.md, "Share Identity Link"): made, looked up, used once, revoked.
+
+A link is `/s/ID/SECRET`: the id finds the row, and the secret's SHA-256 is
+compared with the stored one in constant time (`hmac.compare_digest`), so
+neither a wrong secret nor a guessed id says anything by its timing. Only the
+hash is stored. `use_link` runs inside the transaction that saves the
+connection, so a link connects exactly one account even when two submissions
+race: the second finds it used and its whole transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from storage.activity import iso
+from storage.db import transaction
+
+
+class LinkRefused(Exception):
+    """The link cannot be used; `reason` is unknown, used, revoked or expired."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_link(db: sqlite_utils.Database, identity_id: int, secret: str, *, now: datetime, hours: int,
+                ca_file: str | None = None) -> dict[str, Any]:
+    """Store a link for the identity whose secret is `secret` (kept only as its hash)."""
+    with transaction(db):
+        link_id = db.execute(
+            "INSERT INTO share_links (identity_id, token_hash, created_at, expires_at, ca_file) VALUES (?, ?, ?, ?, ?)",
+            [identity_id, secret_hash(secret), iso(now), iso(now + timedelta(hours=hours)), ca_file]).lastrowid
+    return get_link(db, link_id)
+
+
+def get_link(db: sqlite_utils.Database, link_id: int) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM share_links WHERE id = ?", [link_id]))
+    if not rows:
+        raise LinkRefused("unknown")
+    return rows[0]
+
+
+def open_link(db: sqlite_utils.Database, link_id: int, secret: str, now: datetime) -> dict[str, Any]:
+    """The link if `secret` is its own and it can still be used; else LinkRefused saying why."""
+    try:
+        row = get_link(db, link_id)
+    except LinkRefused:
+        secret_hash(secret)  # the same work as a known id: an unknown one is not told apart by its timing
+        raise
+    if not hmac.compare_digest(row["token_hash"], secret_hash(secret)):
+        raise LinkRefused("unknown")
+    if row["used_at"]:
+        raise LinkRefused("used")
+    if row["revoked_at"]:
+        raise LinkRefused("revoked")
+    if datetime.fromisoformat(row["expires_at"]) <= now:
+        raise LinkRefused("expired")
+    return row
+
+
+def use_link(db: sqlite_utils.Database, link_id: int, secret: str, now: datetime, used_for: str) -> dict[str, Any]:
+    """Mark the link used (what it connected: `used_for`); call inside the transaction that saves the
+    connection. Raises LinkRefused when it is no longer usable, which rolls that transaction back."""
+    with transaction(db):
+        row = open_link(db, link_id, secret, now)
+        db.execute("UPDATE share_links SET used_at = ?, used_for = ? WHERE id = ? AND used_at IS NULL",
+                   [iso(now), used_for, link_id])
+    return row
+
+
+def live_links(db: sqlite_utils.Database, now: datetime, identity_id: int | None = None) -> list[dict[str, Any]]:
+    """Links not used, revoked or expired yet (optionally one identity's), newest first, without hashes."""
+    where = "" if identity_id is None else " AND l.identity_id = ?"
+    return list(db.query(
+        "SELECT l.id, l.identity_id, i.name AS identity, l.created_at, l.expires_at FROM share_links l"
+        " JOIN identities i ON i.id = l.identity_id WHERE l.used_at IS NULL AND l.revoked_at IS NULL"
+        f" AND l.expires_at > ?{where} ORDER BY l.id DESC", [iso(now)] + ([identity_id] if identity_id else [])))
+
+
+def revoke_links(db: sqlite_utils.Database, identity_id: int, now: datetime) -> int:
+    """Cancel every live link of the identity; returns how many were cancelled."""
+    with transaction(db):
+        return db.execute("UPDATE share_links SET revoked_at = ? WHERE identity_id = ? AND used_at IS NULL"
+                          " AND revoked_at IS NULL AND expires_at > ?", [iso(now), identity_id, iso(now)]).rowcount
