@@ -377,12 +377,10 @@ def share(ctx: typer.Context,
     your public HTTPS address, [tracking] base_url). The owner enters their IMAP/SMTP details;
     they are checked with their mail server before anything is saved, and the password goes only
     to the secret store. Only a hash of the link is kept: it is shown now and never again."""
-    import secrets as random_tokens
     from pathlib import Path
 
-    from cli.share_page import link_url
     from runtime.clock import wall_now
-    from storage.share_links import create_link, live_links, revoke_links
+    from storage.share_links import live_links, make_link, revoke_links
     from storage.timeline import workspace_time
     from tui.text import clean
 
@@ -406,12 +404,10 @@ def share(ctx: typer.Context,
         if not ca_path.is_file():
             raise UserError(f"--ca-file {ca_file}: no such file")
         ca_file = str(ca_path.resolve())
-    base = base_url or ws.config.tracking.base_url or "http://127.0.0.1:8025"
-    if not base.startswith(("http://", "https://")):
+    base = base_url or ws.config.tracking.base_url
+    if base and not base.startswith(("http://", "https://")):
         raise UserError(f"--base-url {base}: an address starting with https:// (or http://)")
-    secret = random_tokens.token_urlsafe(32)
-    link = create_link(db, ident["id"], secret, now=now, hours=hours, ca_file=ca_file)
-    url = link_url(base, link["id"], secret)
+    link, url = make_link(db, ident["id"], base_url=base, now=now, hours=hours, ca_file=ca_file)
     emit({"identity": ident["id"], "link": link["id"], "url": url, "expires_at": link["expires_at"]}, json_out,
          f"Share link for {clean(ident['name'])} (works once, until {link['expires_at'][:16]} UTC):\n{url}\n"
          "Served by `enginy tracking serve`; send it to the identity's owner over a private channel.")

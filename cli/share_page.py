@@ -14,12 +14,12 @@ storage/timeline.py), the same clock that dated the link.
 
 from __future__ import annotations
 
-import re
 from html import escape
 from typing import Any
 from urllib.parse import parse_qs
 
-ROUTE = re.compile(r"^/s/(\d{1,12})/([A-Za-z0-9_-]{20,100})$")
+from storage.share_links import ROUTE
+
 _FORM_MAX_BYTES = 16_384
 _HEADERS = {"Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"}
@@ -28,7 +28,7 @@ _REFUSED = {
     "used": (410, "Link already used", "This link has already been used to connect an account; it works only once. "
                                        "Ask the person who sent it for a new one if you need to connect again."),
     "revoked": (410, "Link cancelled", "This link was cancelled by the workspace. Ask for a new one."),
-    "expired": (410, "Link expired", "This link was valid for 24 hours and has expired. Ask for a new one."),
+    "expired": (410, "Link expired", "This link has expired (a share link is valid for 24 hours at most). Ask for a new one."),
 }
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -38,11 +38,6 @@ label{{display:block;margin-top:.7em;font-weight:bold}} input,select{{font-size:
 box-sizing:border-box}} fieldset{{margin-top:1em}} button{{margin-top:1em;font-size:1em;padding:.4em 1.2em}}
 .error{{border:2px solid #a00;padding:.5em;color:#700}}</style></head>
 <body><main><h1>{title}</h1>{body}</main></body></html>"""
-
-
-def link_url(base_url: str, link_id: int, secret: str) -> str:
-    """The one spelling of a share link."""
-    return f"{base_url.rstrip('/')}/s/{link_id}/{secret}"
 
 
 def page(title: str, body: str) -> bytes:

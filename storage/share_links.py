@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
+from sequences.limits import SHARE_LINK_HOURS
 from storage.activity import iso
 from storage.db import transaction
+
+LOCAL_BASE_URL = "http://127.0.0.1:8025"
+"""Where `enginy tracking serve` listens by default: the link's address when no public one is configured."""
+ROUTE = re.compile(r"^/s/(\d{1,12})/([A-Za-z0-9_-]{20,100})$")
+"""The path of a link, as `link_url` writes it: /s/ID/SECRET."""
 
 
 class LinkRefused(Exception):
@@ -33,14 +41,21 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_link(db: sqlite_utils.Database, identity_id: int, secret: str, *, now: datetime, hours: int,
-                ca_file: str | None = None) -> dict[str, Any]:
-    """Store a link for the identity whose secret is `secret` (kept only as its hash)."""
+def link_url(base_url: str, link_id: int, secret: str) -> str:
+    """The one spelling of a share link."""
+    return f"{(base_url or LOCAL_BASE_URL).rstrip('/')}/s/{link_id}/{secret}"
+
+
+def make_link(db: sqlite_utils.Database, identity_id: int, *, base_url: str, now: datetime,
+              hours: int = SHARE_LINK_HOURS, ca_file: str | None = None) -> tuple[dict[str, Any], str]:
+    """A new link for the identity: its row (without the secret) and its address, the only place the
+    random secret (`secrets.token_urlsafe`) is ever written — the database keeps its hash."""
+    secret = secrets.token_urlsafe(32)
     with transaction(db):
         link_id = db.execute(
             "INSERT INTO share_links (identity_id, token_hash, created_at, expires_at, ca_file) VALUES (?, ?, ?, ?, ?)",
             [identity_id, secret_hash(secret), iso(now), iso(now + timedelta(hours=hours)), ca_file]).lastrowid
-    return get_link(db, link_id)
+    return get_link(db, link_id), link_url(base_url, link_id, secret)
 
 
 def get_link(db: sqlite_utils.Database, link_id: int) -> dict[str, Any]:
