@@ -367,16 +367,21 @@ def share(ctx: typer.Context,
                                                 "the owner's mail server, e.g. a private CA."),
           base_url: Optional[str] = typer.Option(None, "--base-url", help="Public address of `enginy tracking "
                                                  "serve` (default: [tracking] base_url, else http://127.0.0.1:8025)."),
+          gateway: Optional[str] = typer.Option(None, "--gateway", help="LinkedIn gateway base URL: the page also "
+                                                "lets the owner log in to LinkedIn (needs --api-key-stdin)."),
+          api_key_stdin: bool = typer.Option(False, "--api-key-stdin", help="Read the gateway API key from stdin."),
           revoke: bool = typer.Option(False, "--revoke", help="Cancel the identity's live links instead."),
           list_links: bool = typer.Option(False, "--list", help="List live links (of IDENTITY, or all)."),
           json_out: bool = _JSON) -> None:
     """Make a one-time link with which the identity's owner connects their own inbox, without
-    access to the workspace (the spec's "Share Identity Link").
+    access to the workspace (the spec's "Share Identity Link"); with --gateway, or their LinkedIn.
 
-    The link works once and for 24 hours. `enginy tracking serve` serves its page (put it behind
-    your public HTTPS address, [tracking] base_url). The owner enters their IMAP/SMTP details;
-    they are checked with their mail server before anything is saved, and the password goes only
-    to the secret store. Only a hash of the link is kept: it is shown now and never again."""
+    The link works once (for one account) and for 24 hours. `enginy tracking serve` serves its
+    page (put it behind your public HTTPS address, [tracking] base_url). The owner enters their
+    IMAP/SMTP details (checked with their mail server before anything is saved) or their LinkedIn
+    login and two-step code (through the gateway); passwords go nowhere but the mail server or
+    the gateway, the mail password only to the secret store. Only a hash of the link is kept: it
+    is shown now and never again."""
     from pathlib import Path
 
     from runtime.clock import wall_now
@@ -407,10 +412,43 @@ def share(ctx: typer.Context,
     base = base_url or ws.config.tracking.base_url
     if base and not base.startswith(("http://", "https://")):
         raise UserError(f"--base-url {base}: an address starting with https:// (or http://)")
-    link, url = make_link(db, ident["id"], base_url=base, now=now, hours=hours, ca_file=ca_file)
-    emit({"identity": ident["id"], "link": link["id"], "url": url, "expires_at": link["expires_at"]}, json_out,
+    gateway_url, keep_key = _gateway_key(ws, gateway, api_key_stdin)
+    link, url = make_link(db, ident["id"], base_url=base, now=now, hours=hours, ca_file=ca_file,
+                          gateway_url=gateway_url, keep_key=keep_key)
+    emit({"identity": ident["id"], "link": link["id"], "url": url, "expires_at": link["expires_at"],
+          "linkedin": bool(gateway_url)}, json_out,
          f"Share link for {clean(ident['name'])} (works once, until {link['expires_at'][:16]} UTC):\n{url}\n"
          "Served by `enginy tracking serve`; send it to the identity's owner over a private channel.")
+
+
+def _gateway_key(ws, gateway: str | None, api_key_stdin: bool):
+    """With --gateway: the gateway's normalised URL and what keeps its API key (read from stdin) under a
+    name; else (None, None)."""
+    from runtime.channels.linkedin.http import normalize_base_url
+    from runtime.secrets import SecretsError, SecretStore
+
+    if not gateway:
+        if api_key_stdin:
+            raise UserError("--api-key-stdin goes with --gateway URL")
+        return None, None
+    if not api_key_stdin:
+        raise UserError("--gateway needs the gateway's API key on stdin: add --api-key-stdin and pipe it in")
+    key = sys.stdin.readline().strip()
+    if not key:
+        raise UserError("no API key on stdin")
+    try:
+        url = normalize_base_url(gateway)
+    except ValueError as exc:
+        raise UserError(f"--gateway {gateway}: {exc}") from None
+    store = SecretStore.of(ws)
+
+    def keep(name: str) -> str:
+        try:
+            return store.save(name, key)
+        except SecretsError as exc:
+            raise UserError(str(exc)) from None
+
+    return url, keep
 
 
 def _identity_or_none(db, identity: str | None, *, required: bool):

@@ -1,4 +1,5 @@
-"""The share link's page: where an identity's owner, without access to the workspace, connects their inbox.
+"""The share link's page: where an identity's owner, without access to the workspace, connects their inbox
+(or their LinkedIn, cli/share_linkedin.py, when the link was made with a gateway).
 
 Served by `enginy tracking serve` (cli/tracking.py hands it every `/s/…`
 path), so a workspace runs one small web server and the link uses its public
@@ -55,20 +56,21 @@ def _field(name: str, label: str, value: str = "", kind: str = "text", extra: st
             f'<input id="{name}" name="{name}" type="{kind}" value="{escape(value)}" required {extra}>')
 
 
-def _form(link: dict[str, Any], identity: str, action: str, given: dict[str, str], error: str | None) -> bytes:
-    """The inbox form, filled again with what was given (never the password) after an error."""
+def _form(link: dict[str, Any], identity: str, action: str, given: dict[str, str], error: str | None,
+          linkedin_error: str | None = None) -> bytes:
+    """The page's forms, filled again with what was given (never a password) after an error: the inbox,
+    and LinkedIn when the link has a gateway (its two-step code once the gateway asked for one)."""
     g = {"email": "", "imap_host": "", "imap_port": "993", "smtp_host": "", "smtp_port": "465", "tls": "implicit",
-         **given}
+         "username": "", **given}
     tls = "".join(f'<option value="{value}"{" selected" if g["tls"] == value else ""}>{escape(text)}</option>'
                   for value, text in (("implicit", "SSL/TLS (IMAP 993, SMTP 465)"),
                                       ("starttls", "STARTTLS (IMAP 143, SMTP 587)")))
-    alert = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     body = (
         f"<p>You were asked to connect your accounts to the sender identity <strong>{escape(identity)}</strong>. "
-        f"This link works once and until {escape(link['expires_at'][:16].replace('T', ' '))} UTC. Nobody is shown "
-        "your password: it is checked with your mail server and kept only in the workspace's secret store.</p>"
-        f'{alert}<form method="post" action="{escape(action)}">'
-        "<fieldset><legend>Your inbox (IMAP to read replies, SMTP to send)</legend>"
+        f"This link works once (for one account) and until {escape(link['expires_at'][:16].replace('T', ' '))} "
+        "UTC. Nobody is shown your password: it is checked with the service and never displayed again.</p>"
+        f'{_alert(error)}<form method="post" action="{escape(action)}"><input type="hidden" name="channel" '
+        'value="inbox"><fieldset><legend>Your inbox (IMAP to read replies, SMTP to send)</legend>'
         + _field("email", "Email address (also the login)", g["email"], "email", 'autocomplete="username"')
         + _field("password", "Password (or app password)", "", "password", 'autocomplete="current-password"')
         + _field("imap_host", "IMAP server", g["imap_host"], extra='placeholder="imap.example.com"')
@@ -77,7 +79,24 @@ def _form(link: dict[str, Any], identity: str, action: str, given: dict[str, str
         + _field("smtp_port", "SMTP port", g["smtp_port"], "number", 'min="1" max="65535"')
         + f'<label for="tls">Security</label><select id="tls" name="tls">{tls}</select>'
         + '</fieldset><button type="submit">Check and connect the inbox</button></form>')
-    return page("Connect your inbox", body)
+    if link["gateway_url"]:
+        body += f'<h2>Or your LinkedIn</h2>{_alert(linkedin_error)}<form method="post" action="{escape(action)}">'
+        if link["linkedin_pending"]:
+            body += ('<input type="hidden" name="channel" value="code"><fieldset><legend>LinkedIn two-step '
+                     "verification</legend><p>LinkedIn sent you a code (by text message, email or in its app).</p>"
+                     + _field("code", "Verification code", "", extra='autocomplete="one-time-code" inputmode="numeric"')
+                     + '</fieldset><button type="submit">Confirm the code</button></form>')
+        else:
+            body += ('<input type="hidden" name="channel" value="linkedin"><fieldset><legend>Your LinkedIn account'
+                     "</legend>"
+                     + _field("username", "LinkedIn email or phone", g["username"], extra='autocomplete="username"')
+                     + _field("li_password", "LinkedIn password", "", "password", 'autocomplete="current-password"')
+                     + '</fieldset><button type="submit">Connect LinkedIn</button></form>')
+    return page("Connect your accounts", body)
+
+
+def _alert(error: str | None) -> str:
+    return f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
 
 
 def _identity_name(db, identity_id: int) -> str:
@@ -93,15 +112,22 @@ def _now(db):
     return workspace_time(db, wall_now())
 
 
-def show(db, path: str) -> tuple[int, bytes, dict[str, str]]:
-    """GET: the form, or the page saying why the link cannot be used."""
+def _link_of(db, path: str) -> tuple[dict[str, Any], str]:
+    """The usable link `path` names, and its secret; storage.share_links.LinkRefused says why not."""
     from storage.share_links import LinkRefused, open_link
 
     m = ROUTE.match(path)
+    if not m:
+        raise LinkRefused("unknown")
+    return open_link(db, int(m.group(1)), m.group(2), _now(db)), m.group(2)
+
+
+def show(db, path: str) -> tuple[int, bytes, dict[str, str]]:
+    """GET: the form, or the page saying why the link cannot be used."""
+    from storage.share_links import LinkRefused
+
     try:
-        if not m:
-            raise LinkRefused("unknown")
-        link = open_link(db, int(m.group(1)), m.group(2), _now(db))
+        link, _ = _link_of(db, path)
     except LinkRefused as exc:
         return (*_refused(exc.reason), _HEADERS)
     return 200, _form(link, _identity_name(db, link["identity_id"]), path, {}, None), _HEADERS
@@ -109,68 +135,108 @@ def show(db, path: str) -> tuple[int, bytes, dict[str, str]]:
 
 def _given(raw: bytes) -> dict[str, str]:
     fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=20)
-    return {k: v[0].strip() if k != "password" else v[0] for k, v in fields.items()}
+    return {k: v[0] if "password" in k else v[0].strip() for k, v in fields.items()}
+
+
+class _Post:
+    """One submission of the page: its link (checked usable), the fields, and how to answer."""
+
+    def __init__(self, workspace, db, path: str, link: dict[str, Any], secret: str, given: dict[str, str]) -> None:
+        self.workspace, self.db, self.path, self.link, self.secret = workspace, db, path, link, secret
+        self.passwords = {k: given.pop(k) for k in ("password", "li_password") if k in given}
+        self.given = given
+        self.name = _identity_name(db, link["identity_id"])
+
+    def now(self):
+        return _now(self.db)
+
+    def done(self, title: str, body: str) -> tuple[int, bytes, dict[str, str]]:
+        """The page after a connection; `body` is safe HTML (escaped by the caller)."""
+        return 200, page(title, body), _HEADERS
+
+    def again(self, error: str, *, linkedin: bool = False, status: int = 400) -> tuple[int, bytes, dict[str, str]]:
+        """The forms again with `error` above the inbox's (or LinkedIn's) form."""
+        from storage.share_links import get_link
+
+        link = get_link(self.db, self.link["id"])  # a LinkedIn login may have moved on to its code
+        return status, _form(link, self.name, self.path, self.given, None if linkedin else error,
+                          error if linkedin else None), _HEADERS
+
+    def save(self, used_for: str, connect) -> tuple[int, bytes, dict[str, str]] | None:
+        """Use the link and `connect()` in one transaction; then forget the link's gateway key.
+        None when saved, else the page to answer with."""
+        from runtime.secrets import SecretsError, SecretStore, forget_requested
+        from storage.db import transaction
+        from storage.share_links import LinkRefused, use_link
+
+        try:
+            with transaction(self.db):
+                use_link(self.db, self.link["id"], self.secret, self.now(), used_for)
+                connect()
+        except LinkRefused as exc:  # used by another submission meanwhile: nothing of this one was saved
+            return (*_refused(exc.reason), _HEADERS)
+        except SecretsError as exc:
+            return self.again(f"The workspace could not store the secret ({exc}); nothing was saved.")
+        try:
+            forget_requested(self.db, SecretStore.of(self.workspace))
+        except SecretsError:  # kept in the purge list: the runtime forgets it later
+            pass
+        return None
 
 
 def submit(workspace, db, path: str, raw: bytes) -> tuple[int, bytes, dict[str, str]]:
-    """POST: check the inbox, then use the link and save the inbox in one transaction."""
+    """POST: check the inbox or the LinkedIn login, then use the link and save it in one transaction."""
+    from storage.share_links import LinkRefused
+
+    try:
+        link, secret = _link_of(db, path)
+    except LinkRefused as exc:
+        return (*_refused(exc.reason), _HEADERS)
+    post = _Post(workspace, db, path, link, secret, _given(raw[:_FORM_MAX_BYTES]))
+    channel = post.given.get("channel")
+    if channel in ("linkedin", "code") and link["gateway_url"]:
+        from cli.share_linkedin import connect_linkedin
+
+        return connect_linkedin(post)
+    return _connect_inbox(post)
+
+
+def _connect_inbox(post: _Post) -> tuple[int, bytes, dict[str, str]]:
+    """Check IMAP login and SMTP AUTH (as `enginy inbox connect` does), then save the inbox."""
     from cli.inbox import check_connection
     from cli.output import UserError
     from runtime.channels.email.config import InboxSettings, MailConfigError, check_settings, ssl_context
-    from runtime.secrets import SecretsError, SecretStore, inbox_secret_name
+    from runtime.secrets import SecretStore, inbox_secret_name
     from storage.activity import iso
-    from storage.db import transaction
     from storage.inboxes import save_imap_inbox
-    from storage.share_links import LinkRefused, open_link, use_link
 
-    m = ROUTE.match(path)
-    try:
-        if not m:
-            raise LinkRefused("unknown")
-        link_id, secret = int(m.group(1)), m.group(2)
-        link = open_link(db, link_id, secret, _now(db))
-    except LinkRefused as exc:
-        return (*_refused(exc.reason), _HEADERS)
-    given = _given(raw[:_FORM_MAX_BYTES])
-    password = given.pop("password", "")
-    name = _identity_name(db, link["identity_id"])
-    cfg = workspace.config.email
-
-    def again(error: str) -> tuple[int, bytes, dict[str, str]]:
-        return 400, _form(link, name, path, given, error), _HEADERS
-
+    given, ca_file, cfg = post.given, post.link["ca_file"], post.workspace.config.email
+    password = post.passwords.get("password", "")
     try:
         settings = InboxSettings(given.get("email", ""), given.get("imap_host", ""), int(given.get("imap_port") or 0),
                                  given.get("smtp_host", ""), int(given.get("smtp_port") or 0),
-                                 given.get("tls", "implicit"), link["ca_file"])
+                                 given.get("tls", "implicit"), ca_file)
         check_settings(settings, cfg.per_day, cfg.per_hour)
-        ssl_context(link["ca_file"])
+        ssl_context(ca_file)
     except ValueError:
-        return again("The ports must be numbers, e.g. 993 and 465.")
+        return post.again("The ports must be numbers, e.g. 993 and 465.")
     except MailConfigError as exc:
-        return again(str(exc).replace("--", ""))
+        return post.again(str(exc).replace("--", ""))
     if not password or "\n" in password or "\r" in password:
-        return again("Enter the inbox's password (or app password).")
+        return post.again("Enter the inbox's password (or app password).")
     try:
         check_connection(settings, password)
     except UserError as exc:
-        return again(f"{exc} — nothing was saved; correct the details and try again.")
-    store = SecretStore.of(workspace)
-    now = _now(db)
-    try:
-        with transaction(db):
-            use_link(db, link_id, secret, now, f"inbox {settings.email}")
-            save_imap_inbox(
-                db, link["identity_id"], email=settings.email, imap_host=settings.imap_host,
-                imap_port=settings.imap_port, smtp_host=settings.smtp_host, smtp_port=settings.smtp_port,
-                tls=settings.tls, ca_file=settings.ca_file, per_day=cfg.per_day, per_hour=cfg.per_hour,
-                list_unsubscribe=True, signature=None, now=iso(now),
-                keep_secret=lambda inbox_id: store.save(inbox_secret_name(inbox_id), password))
-    except LinkRefused as exc:  # used by another submission meanwhile: nothing of this one was saved
-        return (*_refused(exc.reason), _HEADERS)
-    except SecretsError as exc:
-        return again(f"The workspace could not store the password ({exc}); nothing was saved.")
-    body = (f"<p>The inbox <strong>{escape(settings.email)}</strong> is connected to "
-            f"<strong>{escape(name)}</strong> (IMAP login and SMTP authentication checked). "
-            "This link is now used up; you can close this page.</p>")
-    return 200, page("Inbox connected", body), _HEADERS
+        return post.again(f"{exc} — nothing was saved; correct the details and try again.")
+    store = SecretStore.of(post.workspace)
+    refused = post.save(f"inbox {settings.email}", lambda: save_imap_inbox(
+        post.db, post.link["identity_id"], email=settings.email, imap_host=settings.imap_host,
+        imap_port=settings.imap_port, smtp_host=settings.smtp_host, smtp_port=settings.smtp_port,
+        tls=settings.tls, ca_file=ca_file, per_day=cfg.per_day, per_hour=cfg.per_hour, list_unsubscribe=True,
+        signature=None, now=iso(post.now()),
+        keep_secret=lambda inbox_id: store.save(inbox_secret_name(inbox_id), password)))
+    if refused:
+        return refused
+    return post.done("Inbox connected", f"<p>The inbox <strong>{escape(settings.email)}</strong> is connected to "
+                     f"<strong>{escape(post.name)}</strong> (IMAP login and SMTP authentication checked). "
+                     "This link is now used up; you can close this page.</p>")

@@ -15,13 +15,14 @@ import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 import sqlite_utils
 
 from sequences.limits import SHARE_LINK_HOURS
 from storage.activity import iso
 from storage.db import transaction
+from storage.secret_purges import request as request_purge, share_link_secret_name
 
 LOCAL_BASE_URL = "http://127.0.0.1:8025"
 """Where `enginy tracking serve` listens by default: the link's address when no public one is configured."""
@@ -47,14 +48,25 @@ def link_url(base_url: str, link_id: int, secret: str) -> str:
 
 
 def make_link(db: sqlite_utils.Database, identity_id: int, *, base_url: str, now: datetime,
-              hours: int = SHARE_LINK_HOURS, ca_file: str | None = None) -> tuple[dict[str, Any], str]:
+              hours: int = SHARE_LINK_HOURS, ca_file: str | None = None, gateway_url: str | None = None,
+              keep_key: Callable[[str], object] | None = None) -> tuple[dict[str, Any], str]:
     """A new link for the identity: its row (without the secret) and its address, the only place the
-    random secret (`secrets.token_urlsafe`) is ever written — the database keeps its hash."""
+    random secret (`secrets.token_urlsafe`) is ever written — the database keeps its hash. With
+    `gateway_url` its page also connects LinkedIn; `keep_key(name)` stores the gateway's API key under
+    the link's secret name in the same transaction. The keys of links expired since are forgotten."""
     secret = secrets.token_urlsafe(32)
     with transaction(db):
         link_id = db.execute(
-            "INSERT INTO share_links (identity_id, token_hash, created_at, expires_at, ca_file) VALUES (?, ?, ?, ?, ?)",
-            [identity_id, secret_hash(secret), iso(now), iso(now + timedelta(hours=hours)), ca_file]).lastrowid
+            "INSERT INTO share_links (identity_id, token_hash, created_at, expires_at, ca_file, gateway_url)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [identity_id, secret_hash(secret), iso(now), iso(now + timedelta(hours=hours)), ca_file,
+             gateway_url]).lastrowid
+        if gateway_url and keep_key is not None:
+            keep_key(share_link_secret_name(link_id))
+        expired = [r[0] for r in db.execute("SELECT id FROM share_links WHERE gateway_url IS NOT NULL"
+                                            " AND used_at IS NULL AND revoked_at IS NULL AND expires_at <= ?",
+                                            [iso(now)])]
+        request_purge(db, [share_link_secret_name(i) for i in expired], now)
     return get_link(db, link_id), link_url(base_url, link_id, secret)
 
 
@@ -88,9 +100,17 @@ def use_link(db: sqlite_utils.Database, link_id: int, secret: str, now: datetime
     connection. Raises LinkRefused when it is no longer usable, which rolls that transaction back."""
     with transaction(db):
         row = open_link(db, link_id, secret, now)
-        db.execute("UPDATE share_links SET used_at = ?, used_for = ? WHERE id = ? AND used_at IS NULL",
-                   [iso(now), used_for, link_id])
+        db.execute("UPDATE share_links SET used_at = ?, used_for = ?, linkedin_pending = NULL"
+                   " WHERE id = ? AND used_at IS NULL", [iso(now), used_for, link_id])
+        if row["gateway_url"]:
+            request_purge(db, [share_link_secret_name(link_id)], now)
     return row
+
+
+def set_linkedin_pending(db: sqlite_utils.Database, link_id: int, account_id: str | None) -> None:
+    """The gateway account that waits for the owner's two-step code on this link's page (None: none)."""
+    with transaction(db):
+        db.execute("UPDATE share_links SET linkedin_pending = ? WHERE id = ?", [account_id, link_id])
 
 
 def live_links(db: sqlite_utils.Database, now: datetime, identity_id: int | None = None) -> list[dict[str, Any]]:
@@ -103,7 +123,9 @@ def live_links(db: sqlite_utils.Database, now: datetime, identity_id: int | None
 
 
 def revoke_links(db: sqlite_utils.Database, identity_id: int, now: datetime) -> int:
-    """Cancel every live link of the identity; returns how many were cancelled."""
+    """Cancel every live link of the identity (their gateway keys are forgotten); returns how many."""
     with transaction(db):
-        return db.execute("UPDATE share_links SET revoked_at = ? WHERE identity_id = ? AND used_at IS NULL"
-                          " AND revoked_at IS NULL AND expires_at > ?", [iso(now), identity_id, iso(now)]).rowcount
+        ids = [r["id"] for r in live_links(db, now, identity_id)]
+        db.conn.executemany("UPDATE share_links SET revoked_at = ? WHERE id = ?", [(iso(now), i) for i in ids])
+        request_purge(db, [share_link_secret_name(i) for i in ids], now)
+        return len(ids)

@@ -1,6 +1,7 @@
 """The share link end to end: `enginy identity share` makes it, `enginy tracking serve`'s handler serves it,
 headless Chromium (Debian's, driven by selenium) fills the page against the real Dovecot/Postfix stack, and
 the inbox is connected in the SQLite file; the used link and an expired one are refused with their pages.
+The LinkedIn form (login, then the two-step code) is posted over HTTP against the contract gateway.
 
 Skipped where Chromium is not installed, except under CI (`CI` set), where tools/install-system-deps
 installs it and a missing browser is a failure.
@@ -27,6 +28,8 @@ from runtime.clock import wall_now
 from storage.db import open_db
 from storage.timeline import save_position
 from storage.workspace import open_workspace
+from tests.support.linkedin_fixtures import *  # noqa: F401,F403 (the gateway fixtures)
+from tests.support.linkedin_fixtures import ACCOUNT, API_KEY, world
 
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.timeout(120)
@@ -41,9 +44,9 @@ def _browser_missing() -> str | None:
     return f"not installed: {', '.join(missing)} (run tools/install-system-deps)" if missing else None
 
 
-def enginy(ws: Path, *args: str) -> subprocess.CompletedProcess:
+def enginy(ws: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", "from cli.main import run; run()", "--workspace", str(ws), *args],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+                          input=stdin, capture_output=True, text=True, timeout=60, cwd=ROOT)
 
 
 @pytest.fixture
@@ -91,8 +94,8 @@ def server(ws):
         httpd.server_close()
 
 
-def share(ws: Path, base: str, *extra: str) -> str:
-    proc = enginy(ws, "identity", "share", "1", "--base-url", base, "--json", *extra)
+def share(ws: Path, base: str, *extra: str, stdin: str = "") -> str:
+    proc = enginy(ws, "identity", "share", "1", "--base-url", base, "--json", *extra, stdin=stdin)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)["url"]
 
@@ -124,7 +127,8 @@ def test_the_owner_connects_their_inbox_once(mail_stack, ws, server, browser):
     ana = mail_stack.new_user("ana")
     url = share(ws, server, "--ca-file", str(mail_stack.ca_file))
     browser.get(url)
-    assert browser.title == "Connect your inbox"
+    assert browser.title == "Connect your accounts"
+    assert not browser.find_elements(By.ID, "username")  # no gateway given: no LinkedIn form
     labels = {e.get_attribute("for") for e in browser.find_elements(By.TAG_NAME, "label")}
     assert {"email", "password", "imap_host", "imap_port", "smtp_host", "smtp_port", "tls"} <= labels
     assert "Ana <b>bold</b>" in browser.find_element(By.TAG_NAME, "main").text  # the name is text, not markup
@@ -175,3 +179,43 @@ def test_unknown_forged_and_revoked_links_are_refused(ws, server):
     assert [r["id"] for r in listed] == [int(link_id)] and "token_hash" not in listed[0]
     assert json.loads(enginy(ws, "identity", "share", "1", "--revoke", "--json").stdout)["revoked"] == 1
     assert status(url) == 410
+
+
+def post(url: str, **fields: str) -> tuple[int, str]:
+    from urllib.parse import urlencode
+
+    request = urllib.request.Request(url, data=urlencode(fields).encode(), method="POST")
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_the_owner_connects_linkedin_with_a_two_step_code(ws, server, gateway):
+    spec = world()
+    spec["logins"] = [{"username": "ana@example.com", "password": "s3cret", "api_key": API_KEY,
+                       "account_id": ACCOUNT, "code": "123456"}]
+    gateway.reset(**spec)
+    url = share(ws, server, "--gateway", gateway.url, "--api-key-stdin", stdin=API_KEY + "\n")
+    link_id = url.rsplit("/", 2)[1]
+    assert (ws / ".secrets" / f"share-link-{link_id}.secret").exists()
+    assert 'name="li_password"' in urllib.request.urlopen(url).read().decode()
+
+    code, page = post(url, channel="linkedin", username="ana@example.com", li_password="nope")
+    assert code == 400 and "username or password" in page and "nope" not in page
+    code, page = post(url, channel="linkedin", username="ana@example.com", li_password="s3cret")
+    assert code == 200 and 'name="code"' in page and ACCOUNT not in page  # the pending account stays server-side
+    code, page = post(url, channel="code", code="000000")
+    assert code == 400 and "not accepted" in page and 'name="li_password"' in page  # log in again
+    post(url, channel="linkedin", username="ana@example.com", li_password="s3cret")
+    code, page = post(url, channel="code", code="123456")
+    assert code == 200 and "LinkedIn connected" in page
+
+    db = open_db(ws / "enginy.db")
+    row = db.execute("SELECT linkedin_driver, linkedin_connected, linkedin_account_id FROM identities").fetchone()
+    assert row == ("gateway", 1, ACCOUNT)
+    db.conn.close()
+    assert (ws / ".secrets" / "linkedin-1.secret").read_text().strip() == API_KEY
+    assert not (ws / ".secrets" / f"share-link-{link_id}.secret").exists()  # the link's copy is forgotten
+    assert post(url, channel="code", code="123456")[0] == 410

@@ -7,8 +7,9 @@ kept (a copy of the database never opens a live link); `used_at` and
 it after 24 hours. `ca_file` is the extra CA the workspace trusts for a
 private mail server, chosen when the link was made (the page cannot ask for a
 file path on the workspace's machine); `gateway_url` is the LinkedIn gateway
-the page logs in through (its API key is in the secret store), NULL: no
-LinkedIn on the page.
+the page logs in through (its API key is in the secret store as
+`share-link-<id>`), NULL: no LinkedIn on the page; `linkedin_pending` is the
+gateway account waiting for the owner's two-step code (kept here, not in the page).
 """
 
 
@@ -22,6 +23,7 @@ def migrate(db) -> None:
             expires_at TEXT NOT NULL,
             ca_file TEXT,
             gateway_url TEXT,
+            linkedin_pending TEXT,
             used_at TEXT,
             used_for TEXT,
             revoked_at TEXT
