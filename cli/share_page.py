@@ -29,7 +29,8 @@ _REFUSED = {
     "used": (410, "Link already used", "This link has already been used to connect an account; it works only once. "
                                        "Ask the person who sent it for a new one if you need to connect again."),
     "revoked": (410, "Link cancelled", "This link was cancelled by the workspace. Ask for a new one."),
-    "expired": (410, "Link expired", "This link has expired (a share link is valid for 24 hours at most). Ask for a new one."),
+    "expired": (410, "Link expired", "This link has expired (a share link is valid for 24 hours at most). "
+                                     "Ask for a new one."),
 }
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
