@@ -358,6 +358,112 @@ def delete(ctx: typer.Context, identity: str = typer.Argument(..., help="Identit
          f"{len(plan.inboxes)} inbox(es), {len(forgotten)} secret(s) forgotten")
 
 
+@app.command("share")
+def share(ctx: typer.Context,
+          identity: Optional[str] = typer.Argument(None, help="Identity id or name (not needed with --list)."),
+          hours: int = typer.Option(_caps.SHARE_LINK_HOURS, "--hours", min=1, max=_caps.SHARE_LINK_HOURS,
+                                    help=f"Hours the link stays valid (1-{_caps.SHARE_LINK_HOURS})."),
+          ca_file: Optional[str] = typer.Option(None, "--ca-file", help="Extra trusted CA certificate (PEM) for "
+                                                "the owner's mail server, e.g. a private CA."),
+          base_url: Optional[str] = typer.Option(None, "--base-url", help="Public address of `enginy tracking "
+                                                 "serve` (default: [tracking] base_url, else http://127.0.0.1:8025)."),
+          gateway: Optional[str] = typer.Option(None, "--gateway", help="LinkedIn gateway base URL: the page also "
+                                                "lets the owner log in to LinkedIn (needs --api-key-stdin)."),
+          api_key_stdin: bool = typer.Option(False, "--api-key-stdin", help="Read the gateway API key from stdin."),
+          revoke: bool = typer.Option(False, "--revoke", help="Cancel the identity's live links instead."),
+          list_links: bool = typer.Option(False, "--list", help="List live links (of IDENTITY, or all)."),
+          json_out: bool = _JSON) -> None:
+    """Make a one-time link with which the identity's owner connects their own inbox, without
+    access to the workspace (the spec's "Share Identity Link"); with --gateway, or their LinkedIn.
+
+    The link works once (for one account) and for 24 hours. `enginy tracking serve` serves its
+    page (put it behind your public HTTPS address, [tracking] base_url). The owner enters their
+    IMAP/SMTP details (checked with their mail server before anything is saved) or their LinkedIn
+    login and two-step code (through the gateway); passwords go nowhere but the mail server or
+    the gateway, the mail password only to the secret store. Only a hash of the link is kept: it
+    is shown now and never again."""
+    from pathlib import Path
+
+    from runtime.clock import wall_now
+    from storage.share_links import live_links, make_link, revoke_links
+    from storage.timeline import workspace_time
+    from tui.text import clean
+
+    if revoke and list_links:
+        raise UserError("--revoke and --list cannot go together")
+    ws, db = open_session(ctx)
+    now = workspace_time(db, wall_now())
+    ident = _identity_or_none(db, identity, required=not list_links)
+    if list_links:
+        rows = live_links(db, now, ident["id"] if ident else None)
+        emit(rows, json_out, "\n".join(f"link #{r['id']} for {clean(r['identity'])}, valid until {r['expires_at'][:16]}"
+                                       for r in rows) or "no live share links")
+        return
+    if revoke:
+        count = revoke_links(db, ident["id"], now)
+        emit({"identity": ident["id"], "revoked": count}, json_out,
+             f"{count} share link(s) of {clean(ident['name'])} cancelled")
+        return
+    if ca_file:
+        ca_path = Path(ca_file).expanduser()
+        if not ca_path.is_file():
+            raise UserError(f"--ca-file {ca_file}: no such file")
+        ca_file = str(ca_path.resolve())
+    base = base_url or ws.config.tracking.base_url
+    if base and not base.startswith(("http://", "https://")):
+        raise UserError(f"--base-url {base}: an address starting with https:// (or http://)")
+    gateway_url, keep_key = _gateway_key(ws, gateway, api_key_stdin)
+    link, url = make_link(db, ident["id"], base_url=base, now=now, hours=hours, ca_file=ca_file,
+                          gateway_url=gateway_url, keep_key=keep_key)
+    emit({"identity": ident["id"], "link": link["id"], "url": url, "expires_at": link["expires_at"],
+          "linkedin": bool(gateway_url)}, json_out,
+         f"Share link for {clean(ident['name'])} (works once, until {link['expires_at'][:16]} UTC):\n{url}\n"
+         "Served by `enginy tracking serve`; send it to the identity's owner over a private channel.")
+
+
+def _gateway_key(ws, gateway: str | None, api_key_stdin: bool):
+    """With --gateway: the gateway's normalised URL and what keeps its API key (read from stdin) under a
+    name; else (None, None)."""
+    from runtime.channels.linkedin.http import normalize_base_url
+    from runtime.secrets import SecretsError, SecretStore
+
+    if not gateway:
+        if api_key_stdin:
+            raise UserError("--api-key-stdin goes with --gateway URL")
+        return None, None
+    if not api_key_stdin:
+        raise UserError("--gateway needs the gateway's API key on stdin: add --api-key-stdin and pipe it in")
+    key = sys.stdin.readline().strip()
+    if not key:
+        raise UserError("no API key on stdin")
+    try:
+        url = normalize_base_url(gateway)
+    except ValueError as exc:
+        raise UserError(f"--gateway {gateway}: {exc}") from None
+    store = SecretStore.of(ws)
+
+    def keep(name: str) -> str:
+        try:
+            return store.save(name, key)
+        except SecretsError as exc:
+            raise UserError(str(exc)) from None
+
+    return url, keep
+
+
+def _identity_or_none(db, identity: str | None, *, required: bool):
+    from storage.identities import IdentityError, get_identity
+
+    if identity is None:
+        if required:
+            raise UserError("name the identity (id or name)")
+        return None
+    try:
+        return get_identity(db, identity)
+    except IdentityError as exc:
+        raise UserError(str(exc)) from None
+
+
 def _register_linkedin_connect() -> None:
     from cli.linkedin import connect_linkedin
 

@@ -34,7 +34,7 @@ def _password(from_stdin: bool) -> str:
     return password
 
 
-def _validate(settings, password) -> None:
+def check_connection(settings, password) -> None:
     """IMAP login, then SMTP EHLO + AUTH. Raises UserError in the spec's terms."""
     from runtime.channels.email import imap as mail_imap
     from runtime.channels.email.smtp import open_smtp, quit_smtp
@@ -157,7 +157,7 @@ def connect(
         secret = password = _password(password_stdin)
     else:
         secret = _sign_in(oauth_provider, browser)
-    _validate(settings, secret)
+    check_connection(settings, secret)
     now = iso(wall_now())
     store = SecretStore.of(ws)
 
@@ -310,7 +310,7 @@ def reconnect(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox i
     password = _password(True) if password_stdin else store.load(inbox_secret_name(row["id"]))
     if not password:
         raise UserError(f"no stored password for inbox {row['id']}; pass it with --password-stdin")
-    _validate(InboxSettings.of_row(row), password)
+    check_connection(InboxSettings.of_row(row), password)
 
     def keep_password() -> None:
         try:
@@ -339,7 +339,7 @@ def _reconnect_oauth(db, row: dict[str, Any], store, json_out: bool) -> None:
     if grant is None:
         raise UserError(f"inbox {row['id']} has no kept sign-in; {again}")
     try:
-        _validate(InboxSettings.of_row(row), TokenSource(grant, lambda text: store.save(name, text)))
+        check_connection(InboxSettings.of_row(row), TokenSource(grant, lambda text: store.save(name, text)))
     except UserError as exc:
         raise UserError(f"{exc} — {again}") from None
     set_connected(db, row["id"], True, now=iso(wall_now()))

@@ -7,6 +7,7 @@ added (for campaigns that enable tracking). Routes:
   GET  /c/TOKEN/N       click → 302 to the N-th link of that email
   GET  /u/TOKEN         unsubscribe page (a button: mail scanners prefetch GETs)
   POST /u/TOKEN         one-click unsubscribe (RFC 8058) or the page's button
+  GET|POST /s/ID/SECRET an identity's share link (`enginy identity share`, cli/share_page.py)
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ _PAGE = """<!DOCTYPE html><html><body style="font-family:sans-serif;max-width:32
 <h1>{title}</h1><p>{text}</p>{form}</body></html>"""
 
 
-def make_handler(db_path: str):
+def make_handler(db_path: str, workspace=None):
+    """The request handler; with `workspace` (its config and secret store) it also serves share links."""
     from http.server import BaseHTTPRequestHandler
 
     from runtime.channels.email.tracking import PIXEL
@@ -56,7 +58,21 @@ def make_handler(db_path: str):
             if self.command != "HEAD":
                 self.wfile.write(body)
 
+        def _share(self, body: bytes | None) -> None:
+            from cli import share_page
+
+            db = self._db()
+            try:
+                path = self.path.split("?", 1)[0]
+                code, page, headers = (share_page.show(db, path) if body is None
+                                       else share_page.submit(workspace, db, path, body))
+            finally:
+                db.conn.close()
+            self._send(code, page, extra=headers)
+
         def do_GET(self) -> None:
+            if workspace is not None and self.path.startswith("/s/"):
+                return self._share(None)
             m = _ROUTE.match(self.path.split("?", 1)[0])
             if not m:
                 return self._send(404, b"not found", "text/plain")
@@ -78,6 +94,8 @@ def make_handler(db_path: str):
                 db.conn.close()
 
         def do_POST(self) -> None:
+            if workspace is not None and self.path.startswith("/s/"):
+                return self._share(self.rfile.read(min(int(self.headers.get("Content-Length") or 0), 16_384)))
             m = _ROUTE.match(self.path.split("?", 1)[0])
             if not m or not m.group(6):
                 return self._send(404, b"not found", "text/plain")
@@ -100,13 +118,13 @@ def make_handler(db_path: str):
 def serve(ctx: typer.Context,
           host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (put a TLS proxy in front)."),
           port: int = typer.Option(8025, "--port", min=1, max=PORT_MAX)) -> None:
-    """Serve the tracking endpoint for this workspace until interrupted."""
+    """Serve the tracking endpoint and the identities' share links for this workspace until interrupted."""
     from http.server import ThreadingHTTPServer
 
     ws = open_ws(ctx)
     ws.open_db().conn.close()  # migrations applied before serving
     try:
-        server = ThreadingHTTPServer((host, port), make_handler(str(ws.db_path)))
+        server = ThreadingHTTPServer((host, port), make_handler(str(ws.db_path), ws))
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     sys.stderr.write(f"enginy tracking: serving http://{host}:{server.server_address[1]} "

@@ -102,6 +102,8 @@ WITHDRAW_AFTER_DAYS = Cap(21, 1, 180)
 #: LinkedIn refuses a new invitation to a person within 3 weeks of a withdrawal (the spec:
 #: "LinkedIn blocks new invites to that contact for 3 weeks"); Enginy re-invites after it.
 INVITATION_COOLDOWN = timedelta(weeks=3)
+#: A share link is valid for 24 hours and can be used once (identities.md, "Option C: Share").
+SHARE_LINK_HOURS = 24
 
 
 def days_until(until: datetime, now: datetime) -> int:

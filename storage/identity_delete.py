@@ -34,6 +34,7 @@ from storage.activity import record
 from storage.activity_kinds import Kind
 from storage.db import transaction
 from storage.identities import get_identity
+from storage.share_links import revoke_links
 
 WARNING = ("If you delete an identity that has an active campaign, reconnecting it later won't reattach it to "
            "the campaign. The campaign will lose that identity.")
@@ -115,6 +116,7 @@ def delete_identity(db: sqlite_utils.Database, ref: int | str, *, now: datetime,
             db.execute(f"UPDATE {table} SET inbox_id = NULL WHERE inbox_id IN {inboxes}", [iid])
         db.execute("UPDATE activity SET identity_id = NULL WHERE identity_id = ?", [iid])
         secret_purges.request(db, plan.secrets, now)
+        revoke_links(db, iid, now)  # their gateway keys are forgotten too; the rows cascade
         db.execute("DELETE FROM identities WHERE id = ?", [iid])  # inboxes, invitations, queue view cascade
         record(db, kind=Kind.IDENTITY_DELETED, now=now, actor=actor,
                detail={"identity_id": iid, "name": plan.name, "campaigns": [c["name"] for c in plan.campaigns],

@@ -9,7 +9,7 @@ forgets them: `due` → delete from the store → `done`. A name whose owner is 
 use again by then (the inbox reconnected with a new password, an id reused by
 a new identity) is dropped without touching the secret.
 
-The names are defined here, once: `inbox-<id>`, `linkedin-<id>`.
+The names are defined here, once: `inbox-<id>`, `linkedin-<id>`, `share-link-<id>`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ def inbox_secret_name(inbox_id: int) -> str:
 def linkedin_secret_name(identity_id: int) -> str:
     """The name of an identity's LinkedIn gateway API key."""
     return f"linkedin-{int(identity_id)}"
+
+
+def share_link_secret_name(link_id: int) -> str:
+    """The name of the gateway API key a share link's page logs in to LinkedIn with (storage/share_links.py)."""
+    return f"share-link-{int(link_id)}"
 
 
 def request(db: sqlite_utils.Database, names: list[str], now: datetime) -> None:

@@ -101,7 +101,7 @@ def test_a_full_disk_pauses_the_runtime_until_space_returns(tmp_path, small_disk
     filler = small_disk / "filler"
     try:
         wait_until(lambda: len(deliveries(ws)) >= 3, timeout=60, what="first deliveries")
-        with open(filler, "wb") as out:  # take every free byte
+        with open(filler, "wb", buffering=0) as out:  # every free byte; unbuffered: closing writes nothing more
             try:
                 while True:
                     out.write(b"\0" * 65536)

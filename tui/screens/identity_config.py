@@ -9,8 +9,9 @@ runtime's LinkedIn watcher carries out: the app never calls the gateway — and
 the latest withdrawals); likings opt-out; email inboxes (emails per day and
 per hour, signature — changed without reconnecting, an HTML one previewed as
 text — and disconnect, which lists the leads mid-sequence that will fail and
-asks first: storage.inboxes.disconnect_inbox, the CLI's too). D deletes the
-identity after naming everything that goes with it. Every
+asks first: storage.inboxes.disconnect_inbox, the CLI's too). L shows a new
+one-time share link for the identity's owner (`enginy identity share`). D deletes
+the identity after naming everything that goes with it. Every
 value is checked by the storage function that saves it (one rule, the same
 refusal as the CLI's); a refused value is told in one line and offered again
 as typed. u undoes the last change made here.
@@ -38,9 +39,10 @@ from storage.identity_delete import delete_identity, deletion_plan
 from storage.inboxes import DISCONNECT_WARNING, InboxError, disconnect_inbox, edit_inbox, leads_on_inbox, list_inboxes
 from storage.linkedin_invitations import (count_in_state, parse_time, pending, recent_withdrawals,
                                           request_withdrawal)
+from storage.share_links import make_link
 from tui.commands import Command
 from tui.html_text import html_to_text
-from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
+from tui.screens.modals import ChoiceScreen, ConfirmScreen, NoticeScreen, PromptScreen
 from tui.text import clean, literal
 from tui.widgets.footer import BindingsFooter
 
@@ -133,6 +135,8 @@ class IdentityConfigScreen(Screen):
         Binding("u", "undo", "Undo", id="identity.undo", tooltip="Put back the last setting changed here"),
         Binding("W", "withdraw", "Withdraw all", id="identity.withdraw",
                 tooltip="Withdraw every pending LinkedIn invitation (asks first)"),
+        Binding("L", "share", "Share link", id="identity.share",
+                tooltip="A one-time, 24-hour link with which the identity's owner connects their own inbox"),
         Binding("D", "delete", "Delete", id="identity.delete",
                 tooltip="Delete this identity with its campaigns, inboxes and secrets (asks first)"),
         Binding("j", "move(1)", "Down", show=False, id="identity.down"),
@@ -226,6 +230,8 @@ class IdentityConfigScreen(Screen):
                 Command("Withdraw pending invitations", "Every pending LinkedIn invitation of this identity",
                         self.action_withdraw),
                 Command("Toggle likings opt-out", LIKINGS_NOTE, lambda: self._edit("likings_opt_out")),
+                Command("Share link", "A one-time, 24-hour link with which the identity's owner connects their "
+                        "own inbox (served by `enginy tracking serve`)", self.action_share),
                 Command("Delete identity", "With its campaigns, inboxes and secrets (asks first)",
                         self.action_delete)]
 
@@ -250,6 +256,18 @@ class IdentityConfigScreen(Screen):
 
         self.app.push_screen(ConfirmScreen(f"Withdraw {count} pending invitation{'' if count == 1 else 's'}?",
                                            detail), answer)
+
+    def action_share(self) -> None:
+        """Make a share link and show it (also copied to the clipboard where the terminal allows it)."""
+        link, url = make_link(self.ctx.db, self.identity_id, now=self.ctx.now(),
+                              base_url=self.ctx.workspace.config.tracking.base_url)
+        self.app.copy_to_clipboard(url)
+        detail = Text(f"{url}\n\n", style="bold")
+        detail.append(f"Works once, until {link['expires_at'][:16].replace('T', ' ')} UTC. Send it to the "
+                      "identity's owner privately; `enginy tracking serve` serves its page. It is shown only "
+                      "now (copied to the clipboard where the terminal allows). Cancel it: "
+                      f"enginy identity share {self.identity_id} --revoke", style="")
+        self.app.push_screen(NoticeScreen("Share link", detail))
 
     def action_delete(self) -> None:
         confirm_delete(self, self.identity_id, lambda: self.app.pop_screen())
