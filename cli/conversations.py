@@ -1,4 +1,4 @@
-"""`enginy conversations`: the inbox for scripts — list, show a thread, reply, tag.
+"""`enginy conversations`: the inbox for scripts — list, show a thread, reply, tag, an AI suggestion.
 
 The same storage calls as the app's Inbox screen: `list` filters as it does,
 `show` prints a thread with quoted history and signatures folded (`--full`
@@ -69,6 +69,7 @@ def show(ctx: typer.Context, conversation: int = _ID,
     from storage.conversations import set_unread
     from sequences.statuses import status_words
     from storage.replies import reply_wait
+    from storage.reply_agent import notes
 
     db = open_ws(ctx).open_db()
     t = thread(db, conversation)
@@ -92,10 +93,13 @@ def show(ctx: typer.Context, conversation: int = _ID,
     for n in t.notices:
         lines.append(f"(i) {n.at[:16]} {n.kind}: {n.subject}" +
                      (f"\n    verification link (not followed): {n.challenge_link}" if n.challenge_link else ""))
+    agent_notes = notes(db, conversation)
+    lines += [f"(AI) {n.updated_at[:16]} {n.note}" for n in agent_notes]
     wait = reply_wait(db, conversation)
     if wait:
         lines.append(f"A reply waits to go out: {wait.text()}")
-    out = msgspec.to_builtins(t) | {"reply_wait": wait.json() if wait else None}
+    out = msgspec.to_builtins(t) | {"reply_wait": wait.json() if wait else None,
+                                    "agent_notes": [msgspec.to_builtins(n) for n in agent_notes]}
     if not full:
         for m in out["messages"]:
             parts = fold(m["body"])
@@ -151,3 +155,24 @@ def tag(ctx: typer.Context, conversation: int = _ID,
     emit({"conversation": conversation, "tags": now_tags, "positive": is_positive(now_tags)}, json_out,
          human=f"Conversation {conversation} tags: {', '.join(now_tags) or '(none)'}"
                + ("  (Positive)" if is_positive(now_tags) else ""))
+
+
+@app.command("suggest")
+def suggest(ctx: typer.Context, conversation: int = _ID, json_out: bool = _JSON) -> None:
+    """Ask the AI for a suggested reply (copilot) from the thread, the lead and the campaign's prompt.
+    Nothing is sent: edit it and pass it to `enginy conversations reply ID --text …`. Needs [ai] in
+    enginy.toml (`enginy ai check`)."""
+    from runtime.ai.agent import suggest_now
+    from runtime.ai.client import AIError
+    from runtime.secrets import SecretsError
+
+    ws = open_ws(ctx)
+    db = ws.open_db()
+    try:
+        text = suggest_now(ws, db, conversation)
+    except LookupError:
+        raise UserError(f"no conversation {conversation}: see `enginy conversations list`") from None
+    except (AIError, SecretsError) as exc:
+        raise UserError(f"no suggestion: {exc}") from None
+    emit({"conversation": conversation, "suggestion": text}, json_out,
+         human="".join(ch if ch in "\n\t" or ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in text))

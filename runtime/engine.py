@@ -4,7 +4,7 @@
     await rt.run(epoch=start, until=start + 3 days)       # inside trio.run(...)
 
 `run` starts the supervisor (which starts the actors), the sandbox feed when
-there is a world, and stops on `request_stop()` or at `until`: identity actors
+there is a world, the AI agent after replies when there is a workspace (runtime/ai/agent.py), and stops on `request_stop()` or at `until`: identity actors
 start no new action, the sends already on the wire may finish and record
 their outcome (for at most `STOP_GRACE_S` seconds of workspace time), then
 every actor is cancelled. A send cut off after the grace stays `sending` and
@@ -21,6 +21,7 @@ import sqlite_utils
 import trio
 
 from runtime.actors.supervisor import Supervisor
+from runtime.ai.agent import ReplyAgent
 from runtime.clock import Clock
 from runtime.drivers import email_for, linkedin_for
 from runtime.leads import CampaignInfo, QueuedJob
@@ -52,6 +53,7 @@ class Runtime:
         self._stop = trio.Event()
         self.stopping = False  # set on stop: identity actors start no new action
         self.change_hooks: list[Callable[[], None]] = []  # called when the supervisor saw another process commit
+        self.inbound_hooks: list[Callable[[], None]] = []  # called after an inbound effect was applied (a reply)
         # more long-running tasks started with the actors (`await nursery.start(task)`), e.g.
         # the IMAP watchers a Service adds for real inboxes; they need the clock `run` creates
         self.background: list[Callable] = []
@@ -76,6 +78,8 @@ class Runtime:
 
     def after_change(self, campaign_id: int | None, queued: list[QueuedJob]) -> None:
         """After a commit that stepped leads outside an actor: file the jobs, wake the campaign."""
+        for hook in self.inbound_hooks:
+            hook()
         actor = self.supervisor.campaigns.get(campaign_id) if campaign_id is not None else None
         if actor is not None:
             for job in queued:
@@ -100,6 +104,8 @@ class Runtime:
                 await nursery.start(Feed(self, self.world).run)
             for task in self.background:
                 await nursery.start(task)
+            if self.workspace is not None:  # the AI agent after replies (simulations have no workspace, no AI)
+                await nursery.start(ReplyAgent(self).run)
             if until is not None:
                 nursery.start_soon(self._stop_at, until)
             task_status.started(self)

@@ -24,11 +24,20 @@ STANDARD = (INTERESTED, NOT_INTERESTED, BAD_TIMING, MEETING_BOOKED, OUT_OF_OFFIC
 POSITIVE = frozenset({INTERESTED, MEETING_BOOKED})
 """Tags that make a reply Positive (spec: "Contacts with replies tagged as positive")."""
 
+NEVER_ANSWER = frozenset({UNSUBSCRIBE, NOT_INTERESTED, OUT_OF_OFFICE})
+"""Tags after which the AI agent never answers on its own (issue 15): the lead asked to stop,
+said no, or is away — an automatic answer there is spam, whatever the campaign's prompt says."""
+
 MAX_LENGTH = 40
 
 
 class TagError(ValueError):
     pass
+
+
+def never_answer(tags: list[str] | tuple[str, ...] | set[str]) -> list[str]:
+    """The tags (in their order) that forbid an automatic answer; empty when one may go."""
+    return [t for t in tags if t in NEVER_ANSWER]
 
 
 def is_positive(tags: list[str] | tuple[str, ...] | set[str]) -> bool:

@@ -50,8 +50,13 @@ def _subject(subject: str | None) -> str:
     return subject if subject.lower().startswith("re:") else f"Re: {subject}" if subject else "Re:"
 
 
-def queue_reply(db: sqlite_utils.Database, conversation_id: int, text: str, *, now: datetime) -> QueuedReply:
-    """Queue the user's reply in this conversation. Raises ReplyError with a one-line reason."""
+def queue_reply(db: sqlite_utils.Database, conversation_id: int, text: str, *, now: datetime,
+                answering: int | None = None) -> QueuedReply:
+    """Queue the user's reply in this conversation. Raises ReplyError with a one-line reason.
+
+    `answering`: the id of the lead's message the AI agent answers automatically
+    (storage/reply_agent.py); its key is then fixed by that message, so a second try
+    of the same answer finds the row already there (ReplyError) and never sends twice."""
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
         raise ReplyError("the reply is empty")
@@ -81,15 +86,19 @@ def queue_reply(db: sqlite_utils.Database, conversation_id: int, text: str, *, n
         parent = (last_in[1] if last_in and last_in[1] else None) or (ids[-1] if ids else None)
         subject = _subject((last_in[0] if last_in and last_in[0] else None) or (last_subject[0] if last_subject else ""))
         payload = {"manual": True, "conversation": conversation_id, "text": text}
+        if answering is not None:
+            payload["by"] = "ai"
         if channel == "email":
             payload |= {"subject": subject, "in_reply_to": parent, "references": ids[-20:]}
         else:
             payload |= {"chunks": [text]}  # one LinkedIn message (what a campaign message step sends as chunks)
-        key = f"reply:{conversation_id}:{secrets.token_hex(6)}"
+        key = f"reply:{conversation_id}:" + (f"ai-{answering}" if answering is not None else secrets.token_hex(6))
         outbox_id = insert_job(db, key=key, enrollment_id=enrollment_id, campaign_id=campaign_id,
                                identity_id=identity_id, inbox_id=inbox_id if channel == "email" else None,
                                node_id=None, channel=channel, action=ACTION[channel], bucket=BUCKET[ACTION[channel]],
                                payload=msgspec.json.encode(payload), sort_key=REPLY_SORT_KEY, now=now)
+        if outbox_id is None:
+            raise ReplyError(f"message {answering} has an answer queued already")
         return QueuedReply(outbox_id=outbox_id, key=key, channel=channel, identity_id=identity_id,
                            inbox_id=inbox_id if channel == "email" else None,
                            subject=subject if channel == "email" else None, in_reply_to=parent if channel == "email" else None)
