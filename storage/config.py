@@ -67,6 +67,15 @@ class AI(Base):
     temperature: float = 0.7
     max_output: int = 600  # tokens (the request's max_tokens; a key named *token* would read as a secret)
 
+    @property
+    def configured(self) -> bool:
+        """An endpoint is named (the runtime and the CLI ask it; the app asks them)."""
+        return bool(self.base_url.strip())
+
+
+AI_NOT_CONFIGURED = ("no AI provider is configured: set [ai] base_url and model in enginy.toml "
+                     "(any OpenAI-compatible endpoint), then `enginy ai check`")
+
 
 #: (field, low, high) of the [ai] numbers: outside them a setting makes no sense (or no answer comes).
 AI_BOUNDS = (("timeout", 1, 600), ("max_retries", 0, 10), ("temperature", 0, 2), ("max_output", 1, 32_000))

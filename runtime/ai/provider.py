@@ -12,15 +12,15 @@ from collections.abc import Mapping
 
 from runtime.ai.client import AIError, Endpoint, Reason
 from runtime.secrets import SecretStore
+from storage.config import AI_NOT_CONFIGURED
 
 AI_SECRET = "ai-api-key"
 KEY_VARIABLE = "ENGINY_AI_API_KEY"
-NOT_CONFIGURED = ("no AI provider is configured: set [ai] base_url and model in enginy.toml "
-                  "(any OpenAI-compatible endpoint), then `enginy ai check`")
+NOT_CONFIGURED = AI_NOT_CONFIGURED
 
 
 def configured(workspace) -> bool:
-    return bool(workspace.config.ai.base_url.strip())
+    return workspace.config.ai.configured
 
 
 def key_source(workspace, environ: Mapping[str, str] = os.environ) -> str:

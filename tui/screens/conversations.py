@@ -5,7 +5,8 @@ campaign, identity, channel, tag, unread; search) and the thread (every
 message in and out, the author's words first, quoted history and signature
 folded — sequences/mail_text.py — with the lead and campaign beside it when
 the terminal is wide, above it when narrow). Keys follow aerc/neomutt: j/k,
-enter opens, r replies, t tags, u / N mark read / unread, c jumps to the lead
+enter opens, r replies, a asks the AI for a suggested reply to edit and send
+(copilot: the runtime asks, tui/screens/ai_ask.py), t tags, u / N mark read / unread, c jumps to the lead
 in its campaign. A reply is written as an outbox row through
 storage/replies.py; the runtime sends it under the same caps as campaign
 sends. Everything from outside goes through tui/text.py's `literal`.
@@ -32,6 +33,8 @@ from storage.conversation_view import (ConversationRow, InboxFilter, Thread, all
 from storage.conversations import set_tags, set_unread
 from storage.identities import list_identities
 from storage.replies import ReplyError, queue_reply, reply_state, reply_wait
+from storage.reply_agent import AgentNote, notes, request_suggestion
+from tui.screens.ai_ask import AIAsk
 from tui.screens.modals import ChoiceScreen, PromptScreen
 from sequences.wording import ago
 from tui.text import clean, joined, literal, short_time, snippet
@@ -226,8 +229,9 @@ class ConversationsScreen(Screen):
             open_lead(self, row)
 
 
-def compose_reply(screen, conversation_id: int, name: str, channel: str) -> None:
-    """Ask for the reply's text, then queue it (the runtime sends it); the report line says what happens next."""
+def compose_reply(screen, conversation_id: int, name: str, channel: str, draft: str = "") -> None:
+    """Ask for the reply's text (starting from `draft`: the AI's suggestion), then queue it (the runtime
+    sends it); the report line says what happens next."""
 
     def written(text: str | None) -> None:
         if text is None:
@@ -242,7 +246,8 @@ def compose_reply(screen, conversation_id: int, name: str, channel: str) -> None
                              Text(": the runtime sends it under the identity's caps and working hours "
                                   "(its place is on the Queues screen, Q on the dashboard).", style="green")))
         screen.run_worker(screen.refresh_data())
-    screen.app.push_screen(ReplyScreen(f"Reply to {clean(name)} ({CHANNEL_ICON.get(channel, channel)})"), written)
+    title = f"{'AI suggestion: edit, then send — r' if draft else 'R'}eply to {clean(name)} ({CHANNEL_ICON.get(channel, channel)})"
+    screen.app.push_screen(ReplyScreen(title, draft), written)
 
 
 def edit_tags(screen, conversation_id: int, tags: list[str]) -> None:
@@ -289,14 +294,15 @@ class ReplyScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="reply.cancel"),
                 Binding("ctrl+s", "send", "Send", id="reply.send", priority=True)]
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, draft: str = "") -> None:
         super().__init__()
         self.title_text = title
+        self.draft = draft
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(literal(self.title_text, "bold"), id="dialog-title")
-            yield TextArea(id="reply-text", soft_wrap=True, show_line_numbers=False)
+            yield TextArea(self.draft, id="reply-text", soft_wrap=True, show_line_numbers=False)
             yield Label(Text("ctrl+s: send    esc: cancel", style="dim"))
 
     def on_mount(self) -> None:
@@ -314,6 +320,8 @@ class ThreadScreen(Screen):
 
     BINDINGS = [
         Binding("r", "reply", "Reply", id="thread.reply", tooltip="Write a reply (sent by the runtime through the outbox)"),
+        Binding("a", "suggest", "AI reply", id="thread.suggest",
+                tooltip="Ask the AI for a suggested reply (copilot), opened in the reply editor to edit and send"),
         Binding("t", "tag", "Tag", id="thread.tag", tooltip="Add or remove a tag"),
         Binding("z", "unfold", "Quoted", id="thread.unfold", tooltip="Show or fold quoted history and signatures"),
         Binding("N", "mark(True)", "Mark unread", show=False, id="thread.unread"),
@@ -329,7 +337,9 @@ class ThreadScreen(Screen):
         self.ctx = ctx
         self.conversation_id = conversation_id
         self.data: Thread | None = None
+        self.notes: list[AgentNote] = []
         self.unfolded = False
+        self.ai = AIAsk(self, self.report, self._suggested)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -354,7 +364,7 @@ class ThreadScreen(Screen):
 
     async def refresh_data(self) -> None:
         reader, cid = self.ctx.reader, self.conversation_id
-        self.data = await asyncio.to_thread(lambda: thread(reader.db(), cid))
+        self.data, self.notes = await asyncio.to_thread(lambda: (thread(reader.db(), cid), notes(reader.db(), cid)))
         self._show()
 
     def report(self, text: Text | str) -> None:
@@ -422,6 +432,10 @@ class ThreadScreen(Screen):
             if n.challenge_link:
                 out.append(joined(Text("  verification link (not followed; open it yourself if you trust it): ",
                                        style="dim"), literal(n.challenge_link, "underline")))
+        for note in self.notes:  # what the AI agent did with the lead's messages (failures included)
+            style = "bold red" if note.state == "failed" else "magenta"
+            out.append(joined(Text("✦ AI ", style=style), Text(f"{short_time(note.updated_at)}  ", style="dim"),
+                              Text(clean(note.note or ""), style=style)))
         if not out:
             out.append(Text("No message in this conversation yet.", style="dim"))
         return out
@@ -452,6 +466,19 @@ class ThreadScreen(Screen):
     def action_tag(self) -> None:
         if self.data is not None:
             edit_tags(self, self.conversation_id, self.data.conversation.tags)
+
+    def action_suggest(self) -> None:
+        """Copilot: the runtime asks the AI (the app never does); the answer opens in the reply editor."""
+        if self.data is not None:
+            self.ai.start(lambda: request_suggestion(self.ctx.db, self.conversation_id, now=self.ctx.now(),
+                                                     actor=self.ctx.actor))
+
+    def _suggested(self, text: str) -> None:
+        if self.data is not None and self.is_current:
+            c = self.data.conversation
+            self.report(Text("The AI's suggestion is in the editor: change what you like, ctrl+s sends it, esc drops it.",
+                             style="green"))
+            compose_reply(self, c.id, c.name, c.channel, draft=text)
 
     async def action_mark(self, unread: bool) -> None:
         set_unread(self.ctx.db, [self.conversation_id], unread)
