@@ -124,7 +124,8 @@ async def test_template_list_settings_schedule_and_launch_checks(ws) -> None:
         # step 3: copilot and a prompt
         await pilot.press("ctrl+n")
         await until(pilot, lambda: wizard.step == "agent", "the AI agent step")
-        assert "conversations issue" in shown(pilot, "#agent-note")
+        assert "A reply stops" in shown(pilot, "#agent-note")
+        assert "Sample lead" in shown(pilot, "#agent-preview")
         await pilot.press("down", "enter", "tab", *"Friendly, short.")
         # step 4: tags with completion, folder, tracking
         await pilot.press("ctrl+n")

@@ -25,10 +25,11 @@ NO_RUNTIME = ("The runtime is not running, and it is what asks the AI: start it 
 
 
 class AIAsk:
-    """One request at a time for a screen; `say` writes the screen's status line."""
+    """One request at a time for a screen or widget (`owner`, whose timer watches the row; its
+    screen's `ctx`); `say` writes the status line."""
 
-    def __init__(self, screen, say: Callable[[Text | str], None], on_ready: Callable[[str], None]) -> None:
-        self.screen, self.say, self.on_ready = screen, say, on_ready
+    def __init__(self, owner, say: Callable[[Text | str], None], on_ready: Callable[[str], None]) -> None:
+        self.owner, self.say, self.on_ready = owner, say, on_ready
         self.request_id: int | None = None
         self.ticks = 0
         self._timer = None
@@ -39,7 +40,7 @@ class AIAsk:
 
     def start(self, write: Callable[[], int], what: str = "a suggested reply") -> None:
         """`write` stores the request and returns its id (called only when it can be answered)."""
-        ctx = self.screen.ctx
+        ctx = self.owner.screen.ctx
         if self.busy:
             self.say(Text(f"Still asking the AI for {what}…", style="yellow"))
             return
@@ -51,7 +52,7 @@ class AIAsk:
             return
         self.request_id, self.ticks, self.what = write(), 0, what
         self.say(Text(f"Asking the AI for {what}… (you can keep reading)", style="yellow"))
-        self._timer = self.screen.set_interval(TICK, self._poll)
+        self._timer = self.owner.set_interval(TICK, self._poll)
 
     def stop(self) -> None:
         if self._timer is not None:
@@ -62,7 +63,7 @@ class AIAsk:
         if self.request_id is None:
             return
         self.ticks += 1
-        request = get_request(self.screen.ctx.db, self.request_id)
+        request = get_request(self.owner.screen.ctx.db, self.request_id)
         if request is None or request.state == "asked":
             if self.ticks >= GIVE_UP_TICKS or request is None:
                 self.stop()

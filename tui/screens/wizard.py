@@ -258,6 +258,9 @@ class WizardScreen(Screen):
         self.query_one(ContentSwitcher).current = target
         if target == "audience":
             await self.query_one(AudienceStep).refresh_data()
+        if target == "agent":
+            ident = self._identity()
+            self.query_one(AgentStep).show_preview(self.row, ident["name"] if ident else "you")
         if target == "finish":
             self._show_problems()
         self._draw()

@@ -20,6 +20,7 @@ from textual.widgets import Checkbox, Input, Label, RadioButton, RadioSet, Selec
 from storage.campaign_setup import campaign_facets
 from storage.campaigns import Settings, settings_of
 from storage.inboxes import list_inboxes
+from tui.screens.wizard_agent import AgentPreview
 from tui.text import literal
 from tui.widgets.status import PRIORITY
 
@@ -52,17 +53,21 @@ def split_tags(text: str) -> list[str]:
 
 
 class AgentStep(Vertical):
-    """Step 3: how replies are handled and the campaign's prompt (stored in the settings)."""
+    """Step 3: how replies are handled, the campaign's prompt (stored in the settings), and the preview."""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("What the AI does with these arrives with the conversations issue; "
-                          "for now they are stored with the campaign.", style="dim italic"), id="agent-note")
+        yield Static(Text("A reply stops the lead's sequence; then the conversation goes on as chosen here. "
+                          "The AI needs [ai] in enginy.toml (`enginy ai check`).", style="dim italic"), id="agent-note")
         yield Label(Text("When a lead replies", style="bold"))
         with RadioSet(id="agent-mode"):
             for key, label in REPLY_MODES.items():
                 yield RadioButton(label, id=f"mode-{key}")
         yield Label(Text("Campaign prompt (what the AI should know: offer, tone, goals)", style="bold"))
         yield TextArea(id="agent-prompt", soft_wrap=True, show_line_numbers=False)
+        yield AgentPreview(lambda: self.query_one("#agent-prompt", TextArea).text.strip(), id="agent-preview-box")
+
+    def show_preview(self, row: dict[str, Any] | None, identity: str) -> None:
+        self.query_one(AgentPreview).show(row, identity)
 
     def load(self, row: dict[str, Any]) -> None:
         settings = settings_of(row)
