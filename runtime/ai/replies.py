@@ -69,15 +69,16 @@ def answer_messages(ctx: ReplyContext) -> list[Message]:
     return [Message("system", system), Message("user", user)]
 
 
-_LABEL = re.compile(r"^\s*(?:re:|subject:|reply:|answer:|message:)[^\n]*\n+", re.I)
+_SUBJECT_LINE = re.compile(r"^\s*subject:[^\n]*(?:\n+|$)", re.I)
+_LABEL = re.compile(r"^\s*(?:reply|answer|message|response)\s*:\s*", re.I)
 
 
 def clean_answer(text: str, channel: str) -> str:
     """The model's text as it can be sent: labels and a subject line taken off, quotes around it
     dropped, a LinkedIn answer cut at a sentence within the message limit. AIError when nothing is left."""
     text = (text or "").replace("\r\n", "\n").strip()
-    while (stripped := _LABEL.sub("", text, count=1)) != text:
-        text = stripped.strip()
+    while (stripped := _LABEL.sub("", _SUBJECT_LINE.sub("", text, count=1), count=1).strip()) != text:
+        text = stripped
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
         text = text[1:-1].strip()
     if channel == "linkedin" and len(text) > MESSAGE_MAX_CHARS:
