@@ -199,3 +199,17 @@ def test_tags_outside_the_fixed_set_are_junk_and_answers_are_made_sendable():
     assert len(cut) <= MESSAGE_MAX_CHARS and cut.endswith(".")
     with pytest.raises(Exception):
         clean_answer("  \"\"  ", "email")
+
+
+def test_conversations_suggest_asks_the_ai_from_the_shell(tmp_path, ai):
+    from tests.support.campaign_workspace import fails, ok_json
+
+    ws_dir, db = workspace(tmp_path, leads=1, mode="copilot")
+    conv = reply(db, 1, "What does it cost?", tags=["Interested"])
+    assert "no AI provider is configured" in fails(ws_dir, "conversations", "suggest", str(conv))
+    configure_ai(ws_dir, ai.url)
+    ai.answer = lambda request: "It starts at 20 EUR a seat."
+    assert ok_json(ws_dir, "conversations", "suggest", str(conv)) == {"conversation": conv,
+                                                                     "suggestion": "It starts at 20 EUR a seat."}
+    assert "no conversation 99" in fails(ws_dir, "conversations", "suggest", "99")
+    assert db.execute("SELECT count(*) FROM outbox WHERE key LIKE 'reply:%'").fetchone()[0] == 0  # nothing sent

@@ -40,8 +40,8 @@ from storage.workspace import open_workspace
 log = logging.getLogger("enginy.runtime")
 
 IDLE = timedelta(minutes=5)  # the longest sleep between rounds when nothing wakes the agent
-MISSING_PROMPT = ("Missing campaign prompt: add one in the campaign's AI Agent step (e in the campaign view, F4) "
-                  "— until then answer by hand (r)")
+MISSING_PROMPT = ("Missing campaign prompt: add one in the campaign's AI Agent step (ctrl+e in the campaign view, "
+                  "then F4) or `enginy campaigns edit ID --prompt …` — until then answer by hand (r)")
 
 
 class ReplyAgent:
