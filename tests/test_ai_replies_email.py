@@ -10,12 +10,7 @@ from datetime import timedelta
 
 import msgspec
 import pytest
-import trio
 
-from runtime.channels.base import SendKey
-from runtime.channels.email.config import InboxSettings
-from runtime.channels.email.protocol import OutgoingEmail
-from runtime.channels.email.smtp import InboxAccount, SmtpEmail
 from runtime.clock import wall_now
 from runtime.lease import request_stop
 from runtime.sandbox.world import SandboxWorld
@@ -29,6 +24,7 @@ from storage.reply_agent import notes
 from storage.workspace import init_workspace, open_workspace
 from tests.support.ai_replies import ANSWER, answers, configure_ai, is_tagging
 from tests.support.ai_server import start_ai_server
+from tests.support.lead_answers import answer_first_email
 from tests.support.mailstack import mailbox
 from tests.support.seed import contacts, running_campaign
 from tests.support.waits import wait_until
@@ -61,19 +57,8 @@ def test_an_automatic_answer_goes_once_over_smtp_threaded(mail_stack, tmp_path):
     def drive() -> None:
         other = open_db(ws.db_path)
         try:
-            mail_stack.wait_for(lambda: mailbox(mail_stack, bob), timeout=60, what="bob receives the first email")
-            first = email_mod.message_from_bytes(mailbox(mail_stack, bob)[0])
-            acct = InboxAccount(99, InboxSettings(bob.address, mail_stack.host, mail_stack.imap_port, mail_stack.host,
-                                                  mail_stack.smtp_port, "starttls", str(mail_stack.ca_file)), bob.password)
-            driver = SmtpEmail({99: acct}.get, wall_now)
-
-            async def answer():
-                await driver.send(OutgoingEmail(99, bob.address, ana.address, "Re: Quick question",
-                                                "Sounds good, tell me more. Thanks for the note, this is the right time for us.\n",
-                                                message_id="<bob-answer@example.test>",
-                                                in_reply_to=first["Message-ID"]), SendKey("x", wall_now()))
-                await driver.aclose()
-            trio.run(answer)
+            first = answer_first_email(mail_stack, bob, ana.address,
+                                       "Sounds good, tell me more. Thanks for the note, this is the right time for us.\n")
             mail_stack.wait_for(lambda: len(mailbox(mail_stack, bob)) >= 2, timeout=60, what="bob receives the AI's answer")
             wait_until(lambda: other.execute("SELECT count(*) FROM outbox WHERE key LIKE 'reply:%' AND state = 'sent'"
                                              ).fetchone()[0] == 1, timeout=30, interval=0.2, what="the answer settled")

@@ -9,12 +9,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-import trio
 
-from runtime.channels.base import SendKey
-from runtime.channels.email.config import InboxSettings
-from runtime.channels.email.protocol import OutgoingEmail
-from runtime.channels.email.smtp import InboxAccount, SmtpEmail
 from runtime.clock import wall_now
 from runtime.lease import request_stop
 from runtime.sandbox.world import SandboxWorld
@@ -26,6 +21,7 @@ from storage.db import open_db
 from storage.identities import create_identity
 from storage.replies import queue_reply
 from storage.workspace import init_workspace, open_workspace
+from tests.support.lead_answers import answer_first_email
 from tests.support.mailstack import mailbox
 from tests.support.seed import contacts, running_campaign
 from tests.support.waits import wait_until
@@ -53,19 +49,8 @@ def test_a_reply_by_hand_goes_once_through_the_outbox_threaded(mail_stack, tmp_p
     def drive() -> None:
         other = open_db(ws.db_path)
         try:
-            mail_stack.wait_for(lambda: mailbox(mail_stack, bob), timeout=60, what="bob receives the first email")
-            first = email_mod.message_from_bytes(mailbox(mail_stack, bob)[0])
-            acct = InboxAccount(99, InboxSettings(bob.address, mail_stack.host, mail_stack.imap_port, mail_stack.host,
-                                                  mail_stack.smtp_port, "starttls", str(mail_stack.ca_file)), bob.password)
-            driver = SmtpEmail({99: acct}.get, wall_now)
-
-            async def answer():
-                await driver.send(OutgoingEmail(99, bob.address, ana.address, "Re: Quick question",
-                                                "Sounds good, let's talk next week. Thanks for the note, this is the right time for us.\n\n-- \nBob\n",
-                                                message_id="<bob-answer@example.test>",
-                                                in_reply_to=first["Message-ID"]), SendKey("x", wall_now()))
-                await driver.aclose()
-            trio.run(answer)
+            first = answer_first_email(mail_stack, bob, ana.address, "Sounds good, let's talk next week. Thanks for the"
+                                       " note, this is the right time for us.\n\n-- \nBob\n")
             wait_until(lambda: conversations(other, InboxFilter(unread=True)), timeout=60, interval=0.2,
                        what="bob's answer in the inbox")
             conv = conversations(other, InboxFilter())[0]

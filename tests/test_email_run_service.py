@@ -5,17 +5,11 @@ from the lead stops the sequence and a dead address ends as Bounced."""
 
 from __future__ import annotations
 
-import email as email_mod
 import threading
 from datetime import timedelta
 
 import pytest
-import trio
 
-from runtime.channels.email.protocol import OutgoingEmail
-from runtime.channels.email.smtp import InboxAccount, SmtpEmail
-from runtime.channels.base import SendKey
-from runtime.channels.email.config import InboxSettings
 from runtime.clock import wall_now
 from runtime.sandbox.world import SandboxWorld
 from runtime.secrets import SecretStore, inbox_secret_name
@@ -28,6 +22,7 @@ from storage.db import open_db, transaction
 from storage.identities import create_identity
 from storage.timeline import clock_position
 from storage.workspace import init_workspace, open_workspace
+from tests.support.lead_answers import answer_first_email
 from tests.support.mailstack import mailbox
 from tests.support.seed import contacts, draft_campaign, running_campaign
 from tests.support.waits import wait_until
@@ -90,19 +85,7 @@ def run_campaign(mail_stack, tmp_path, *, connect_while_running: bool):
                 mail_stack.wait_for(lambda: clock_position(other), timeout=30, what="the runtime runs")
                 connect_ana(other, ws, mail_stack, ana)
                 launch_campaign(other, 1, now=wall_now(), actor="you")
-            mail_stack.wait_for(lambda: mailbox(mail_stack, bob), timeout=60, what="bob receives the first email")
-            first = email_mod.message_from_bytes(mailbox(mail_stack, bob)[0])
-            acct = InboxAccount(99, InboxSettings(bob.address, mail_stack.host, mail_stack.imap_port, mail_stack.host,
-                                                  mail_stack.smtp_port, "starttls", str(mail_stack.ca_file)), bob.password)
-            driver = SmtpEmail({99: acct}.get, wall_now)
-
-            async def answer():
-                await driver.send(OutgoingEmail(99, bob.address, ana.address, "Re: Quick question", "Sure, call me.",
-                                                message_id="<bob-answer@example.test>",
-                                                in_reply_to=first["Message-ID"]), SendKey("x", wall_now()))
-                await driver.aclose()
-            trio.run(answer)
-            outcome["first"] = first
+            outcome["first"] = answer_first_email(mail_stack, bob, ana.address, "Sure, call me.")
             wait_until(lambda: statuses(other)[1][0] == "replied" and statuses(other)[2][0] == "finished",
                        timeout=60, interval=0.2, what="the reply to stop lead 1 and the bounce to finish lead 2")
         finally:
