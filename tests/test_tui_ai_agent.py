@@ -18,7 +18,7 @@ import pytest
 from textual.widgets import Input, TextArea
 
 from runtime.clock import wall_now
-from runtime.lease import request_stop, spawn_background
+from runtime.lease import spawn_background
 from storage.db import connect
 from storage.runtime_lease import runtime_alive
 from storage.workspace import open_workspace
@@ -33,12 +33,9 @@ from tui.screens.wizard import WizardScreen
 SUGGESTION = "Happy to walk you through pricing: would Thursday at 15:00 work?"
 
 
-def _stop(ws: Path, pid: int) -> None:
-    db = connect(ws / "enginy.db")
-    try:
-        request_stop(db)
-    finally:
-        db.close()
+def _stop(pid: int) -> None:
+    """SIGTERM: the runtime stops cleanly on it (as on `enginy stop`); SIGKILL if it would not."""
+    os.kill(pid, signal.SIGTERM)
     for _ in range(100):
         if os.waitpid(pid, os.WNOHANG)[0]:
             return
@@ -63,7 +60,7 @@ def runtime_and_ai(seeded: Path, tmp_path: Path):
             time.sleep(0.1)
         yield ws, ai
     finally:
-        _stop(ws, pid)
+        _stop(pid)
         db.close()
         ai.stop()
 
