@@ -52,6 +52,7 @@ class Work(msgspec.Struct, kw_only=True):
     attempts: int
     reply_handling: str  # the campaign's, now
     has_prompt: bool
+    campaign_status: str | None  # None: the campaign is gone
 
 
 class LeadFacts(msgspec.Struct, kw_only=True):
@@ -107,14 +108,16 @@ def collect(db: sqlite_utils.Database, now: datetime) -> int:
 def due_work(db: sqlite_utils.Database, now: datetime, limit: int = 50) -> list[Work]:
     """Pending messages whose retry time has come, oldest first, with their campaign's reply handling."""
     out = []
-    for mid, conv, attempts, settings in db.execute(
-            "SELECT a.message_id, a.conversation_id, a.attempts, c.settings FROM agent_replies a INDEXED BY agent_replies_pending"
+    for mid, conv, attempts, settings, status in db.execute(
+            "SELECT a.message_id, a.conversation_id, a.attempts, c.settings, c.status FROM agent_replies a"
+            " INDEXED BY agent_replies_pending"
             " JOIN conversations cv ON cv.id = a.conversation_id LEFT JOIN campaigns c ON c.id = cv.campaign_id"
             " WHERE a.state = 'pending' AND (a.next_at IS NULL OR a.next_at <= ?) ORDER BY a.message_id LIMIT ?",
             [iso(now), limit]).fetchall():
         s = settings_of({"settings": settings}) if settings else None
         out.append(Work(message_id=mid, conversation_id=conv, attempts=attempts,
-                        reply_handling=s.reply_handling if s else "manual", has_prompt=bool(s and s.ai_prompt.strip())))
+                        reply_handling=s.reply_handling if s else "manual", has_prompt=bool(s and s.ai_prompt.strip()),
+                        campaign_status=status))
     return out
 
 

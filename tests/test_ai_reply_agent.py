@@ -151,6 +151,12 @@ async def test_no_ai_or_no_prompt_is_a_note_and_manual_campaigns_are_only_tagged
     assert said(db2, conv2)[0][1].startswith("Missing campaign prompt")
     assert not [r for r in ai.completions() if not is_tagging(r)]  # nothing asked without a prompt
 
+    db2.execute("UPDATE campaigns SET status = 'paused'")
+    paused = reply(db2, 1, "Sounds interesting, tell me more.", tags=["Interested"])
+    await agent(ws_dir2, db2).round()
+    assert said(db2, paused)[-1] == ("skipped", "not answered automatically: the campaign is paused "
+                                                "(a reply by hand still goes)")
+
     ws_dir3, db3 = workspace(tmp_path / "3", leads=1, mode="copilot")
     configure_ai(ws_dir3, ai.url)
     conv3 = reply(db3, 1, "Hmm.")

@@ -39,6 +39,7 @@ from storage.workspace import open_workspace
 
 log = logging.getLogger("enginy.runtime")
 
+ANSWERING = ("running", "scheduled")  # a paused or archived campaign sends nothing on its own, answers included
 IDLE = timedelta(minutes=5)  # the longest sleep between rounds when nothing wakes the agent
 MISSING_PROMPT = ("Missing campaign prompt: add one in the campaign's AI Agent step (ctrl+e in the campaign view, "
                   "then F4) or `enginy campaigns edit ID --prompt …` — until then answer by hand (r)")
@@ -122,6 +123,11 @@ class ReplyAgent:
         now = self.rt.clock.now()
         if item.reply_handling != "auto":
             store.settle(self.db, item.message_id, "done", None, now=now)
+            return
+        if item.campaign_status not in ANSWERING:
+            store.settle(self.db, item.message_id, "skipped",
+                         f"not answered automatically: the campaign is {item.campaign_status} (a reply by hand still goes)",
+                         now=now)
             return
         stop = never_answer(tags)
         if stop:
