@@ -270,10 +270,12 @@ class WizardScreen(Screen):
         first = {"sequence": "#wiz-name", "audience": "#list-search", "agent": "#agent-mode",
                  "settings": "#set-tags", "finish": "#finish-choice"}[self.step]
         widget = self.query_one(first)
-        if widget.display and not widget.disabled:
-            widget.focus()
-        else:
-            self.query_one("#finish-go").focus()
+        if not widget.display or widget.disabled:
+            widget = self.query_one("#finish-go")
+        # Into view once the step is laid out, without animation: focus's own scroll reads the
+        # geometry before the switched-in step has any, and a busy machine then scrolled it by a line.
+        widget.focus(scroll_visible=False)
+        self.call_after_refresh(widget.scroll_visible, animate=False)
 
     # --- finishing -----------------------------------------------------------------------
 
