@@ -133,3 +133,36 @@ async def test_the_thread_names_the_leads_status_in_the_specs_words(seeded: Path
         await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and app.screen.data, "the thread")
         side = str(app.screen.query_one("#thread-lead-text").render())
         assert "Error · Missing contact email" in side and "missing_contact_email" not in side
+
+
+@pytest.mark.asyncio
+async def test_the_inbox_pages_older_conversations_in_as_the_cursor_nears_the_end(tmp_path: Path, monkeypatch) -> None:
+    import tui.screens.conversations as screen_module
+
+    monkeypatch.setattr(screen_module, "PAGE", 50)
+    folder = make(tmp_path / "ws")
+    db = connect(folder / "enginy.db")
+    contacts = [r[0] for r in db.execute("SELECT id FROM contacts ORDER BY id LIMIT 120").fetchall()]
+    with transaction(db):
+        for n, contact in enumerate(contacts):
+            at = NOW - timedelta(minutes=n // 2)  # two at each minute: the keyset's tie-break on id is needed
+            conv = conversation_id(db, identity_id=1, contact_id=contact, channel="linkedin", campaign_id=None,
+                                   inbox_id=None, now=at)
+            add_received(db, conv, kind="reply", at=at, body=f"answer {n}", enrollment_id=None)
+    db.close()
+    app = EnginyApp(open_workspace(folder), wall=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("M")
+        await until(pilot, lambda: isinstance(app.screen, ConversationsScreen) and len(app.screen.rows) == 50, "a page")
+        inbox = app.screen
+        assert "50+ conversations" in str(inbox.query_one("#inbox-filters").render())
+        for shown in (100, 120):
+            await pilot.press("G")
+            await until(pilot, lambda: len(inbox.rows) == shown, f"{shown} conversations")
+        assert not inbox.more and "120 conversations" in str(inbox.query_one("#inbox-filters").render())
+        ids = [r.id for r in inbox.rows]
+        assert len(set(ids)) == 120 and inbox.table.row_count == 120  # none twice, none skipped
+        assert [(r.updated_at, r.id) for r in inbox.rows] == sorted(((r.updated_at, r.id) for r in inbox.rows), reverse=True)
+        await inbox.refresh_data()  # a refresh (the runtime wrote) keeps every row shown
+        assert len(inbox.rows) == 120

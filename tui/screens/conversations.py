@@ -15,6 +15,7 @@ sends. Everything from outside goes through tui/text.py's `literal`.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -42,7 +43,7 @@ from tui.widgets.footer import BindingsFooter
 from tui.widgets.status import lead_status
 
 CHANNEL_ICON = {"email": "✉", "linkedin": "in"}
-PAGE = 500
+PAGE = 200  # conversations read at a time; the next page comes as the cursor nears the end
 
 
 class ConversationsScreen(Screen):
@@ -62,6 +63,9 @@ class ConversationsScreen(Screen):
         Binding("x", "clear_filters", "Clear filters", show=False, id="inbox.clear"),
         Binding("j", "move(1)", "Down", show=False, id="inbox.down"),
         Binding("k", "move(-1)", "Up", show=False, id="inbox.up"),
+        Binding("g", "ends(False)", "First", show=False, id="inbox.top", tooltip="The newest conversation"),
+        Binding("G", "ends(True)", "Last", show=False, id="inbox.bottom",
+                tooltip="The oldest conversation read so far (older ones are read as you get near the end)"),
     ]
 
     def __init__(self, ctx, flt: InboxFilter | None = None) -> None:
@@ -69,6 +73,8 @@ class ConversationsScreen(Screen):
         self.ctx = ctx
         self.flt = flt or InboxFilter()
         self.rows: list[ConversationRow] = []
+        self.more = False  # the last page read was full: older conversations may follow
+        self._paging = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -98,30 +104,59 @@ class ConversationsScreen(Screen):
         return self.query_one("#inbox-table", DataTable)
 
     async def refresh_data(self) -> None:
-        flt, reader = self.flt, self.ctx.reader
-        self.rows = await asyncio.to_thread(lambda: conversations(reader.db(), flt, limit=PAGE))
+        """The newest conversations again, as many as were shown (so a refresh keeps the place)."""
+        flt, reader, shown = self.flt, self.ctx.reader, max(PAGE, len(self.rows))
+        self.rows = await asyncio.to_thread(lambda: conversations(reader.db(), flt, limit=shown))
+        self.more = len(self.rows) >= shown
         self._fill()
+
+    @on(DataTable.RowHighlighted, "#inbox-table")
+    async def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
+        """Keyset paging: the cursor a screen from the end reads the next older page and appends it."""
+        if not self.more or self._paging or event.cursor_row < len(self.rows) - self.table.size.height:
+            return
+        self._paging = True
+        try:
+            flt, reader, last = self.flt, self.ctx.reader, self.rows[-1]
+            page = await asyncio.to_thread(lambda: conversations(reader.db(), flt, limit=PAGE,
+                                                                 after=(last.updated_at, last.id)))
+            if flt is not self.flt or not self.rows or self.rows[-1] is not last:
+                return  # the filter changed or the list was read again meanwhile
+            self.more = len(page) >= PAGE
+            now, wide, last_width = self._layout()
+            for r in page:
+                self._add(r, now, wide, last_width)
+            self.rows += page
+            self.query_one("#inbox-filters", Static).update(self._describe())
+        finally:
+            self._paging = False
+
+    def _layout(self) -> tuple[datetime, bool, int]:
+        wide = self.size.width >= 120
+        return self.ctx.now(), wide, max(12, self.size.width - (95 if wide else 58))
+
+    def _add(self, r: ConversationRow, now: datetime, wide: bool, last_width: int) -> None:
+        arrow = "↩ " if r.last_direction == "in" else "→ " if r.last_direction == "out" else ""
+        self.table.add_row(Text("●", style="bold cyan") if r.unread else Text(" "), CHANNEL_ICON.get(r.channel, r.channel),
+                           literal(r.name[:40 if wide else 18], "bold" if r.unread else ""),
+                           joined(arrow, literal(snippet(r.last_text, last_width))),
+                           literal(", ".join(r.tags)[:40 if wide else 14], "italic green" if is_positive(r.tags) else "italic"),
+                           literal((r.campaign or "—")[:30 if wide else 10]), ago(r.updated_at, now), key=str(r.id))
 
     def _fill(self) -> None:
         keep = self.current()
-        wide = self.size.width >= 120
-        last_width = max(12, self.size.width - (95 if wide else 58))
-        table, now = self.table, self.ctx.now()
+        table = self.table
+        now, wide, last_width = self._layout()
         table.clear()
         for r in self.rows:
-            arrow = "↩ " if r.last_direction == "in" else "→ " if r.last_direction == "out" else ""
-            table.add_row(Text("●", style="bold cyan") if r.unread else Text(" "), CHANNEL_ICON.get(r.channel, r.channel),
-                          literal(r.name[:40 if wide else 18], "bold" if r.unread else ""),
-                          joined(arrow, literal(snippet(r.last_text, last_width))),
-                          literal(", ".join(r.tags)[:40 if wide else 14], "italic green" if is_positive(r.tags) else "italic"),
-                          literal((r.campaign or "—")[:30 if wide else 10]), ago(r.updated_at, now), key=str(r.id))
+            self._add(r, now, wide, last_width)
         if keep is not None and any(r.id == keep.id for r in self.rows):
             table.move_cursor(row=table.get_row_index(str(keep.id)))
         self.query_one("#inbox-filters", Static).update(self._describe())
 
     def _describe(self) -> Text:
         n = len(self.rows)
-        text = Text(f"{n:,}{'+' if n >= PAGE else ''} conversation{'s' * (n != 1)}", style="bold", end="")
+        text = Text(f"{n:,}{'+' if self.more else ''} conversation{'s' * (n != 1)}", style="bold", end="")
         shown = self.flt.describe()
         if shown:
             text.append("  ·  ", style="dim")
@@ -194,6 +229,9 @@ class ConversationsScreen(Screen):
         self.app.push_screen(ChoiceScreen(f"Only conversations of which {which}?", [("", "any"), *values]), chosen)
 
     # --- actions ---------------------------------------------------------------------
+
+    def action_ends(self, last: bool) -> None:
+        self.table.action_scroll_bottom() if last else self.table.action_scroll_top()
 
     def action_move(self, delta: int) -> None:
         self.table.action_cursor_down() if delta > 0 else self.table.action_cursor_up()
