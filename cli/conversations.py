@@ -41,21 +41,33 @@ def list_conversations(
     unread: bool = typer.Option(False, "--unread", help="Only unread conversations."),
     search: str = typer.Option("", "--search", help="Text in the lead's name, email, company or a message."),
     limit: int = typer.Option(50, "--limit", min=1, max=5000, help="How many, newest first."),
+    after: Optional[str] = typer.Option(None, "--after", help="Continue after this key (the last page's next_after)."),
     json_out: bool = _JSON,
 ) -> None:
-    """Conversations newest first, filtered as the app's Inbox filters them."""
+    """Conversations newest first, filtered as the app's Inbox filters them; paged by key
+    (`--after` the previous page's next_after; null: the last page)."""
     from storage.conversation_view import InboxFilter, conversations
 
     if channel not in (None, "email", "linkedin"):
         raise UserError(f"--channel {channel!r}: use email or linkedin")
+    key = None
+    if after is not None:
+        when, _, conversation_id = after.rpartition("/")
+        if not when or not conversation_id.isdigit():
+            raise UserError(f"--after {after!r}: give the next_after of the page before (TIME/ID)")
+        key = (when, int(conversation_id))
     db = open_ws(ctx).open_db()
     rows = conversations(db, InboxFilter(campaign_id=campaign, identity_id=identity, channel=channel, tag=tag,
-                                         contact_id=contact, unread=unread, search=search), limit=limit)
+                                         contact_id=contact, unread=unread, search=search), limit=limit + 1, after=key)
+    more, rows = len(rows) > limit, rows[:limit]
     human = "\n".join(
         f"{r.id:>6} {'*' if r.unread else ' '} {r.channel:<8} {r.name[:24]:<24} {r.updated_at[:16]}  "
         f"{(r.campaign or '-')[:20]:<20} {_one_line(r.last_text, 40)}" + (f"  [{', '.join(r.tags)}]" if r.tags else "")
         for r in rows) or "(no conversation matches)"
-    emit({"conversations": [msgspec.to_builtins(r) for r in rows]}, json_out, human=human)
+    next_after = f"{rows[-1].updated_at}/{rows[-1].id}" if more else None
+    if more:
+        human += f"\n(more: --after {next_after})"
+    emit({"conversations": [msgspec.to_builtins(r) for r in rows], "next_after": next_after}, json_out, human=human)
 
 
 @app.command("show")

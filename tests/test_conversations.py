@@ -121,12 +121,20 @@ def test_the_cli_lists_shows_tags_and_replies(tmp_path):
     ws = init_workspace(tmp_path / "cli")
     wdb = ws.open_db()
     sandbox_identity(wdb, "Ana", now=MON, email="ana@sandbox.invalid", timezone="UTC")
-    contacts(wdb, [{"first_name": "Lead1", "email": "l1@example.com"}], now=MON)
+    contacts(wdb, [{"first_name": f"Lead{n}", "email": f"l{n}@example.com"} for n in (1, 2, 3)], now=MON)
     running_campaign(wdb, identity=1, sequence=Sequence(start="m", nodes=[Email(id="m", subject="Hi", body="hello")]),
-                     name="C1", contact_ids=[1], now=MON)
+                     name="C1", contact_ids=[1, 2, 3], now=MON)
+    for lead in (3, 2):
+        _answer(wdb, lead, "Not now.")
     _answer(wdb, 1, "Interested, tell me more.\n\nOn Mon, Ana wrote:\n> Hi\x1b[31m")
     ws = ws.dir
-    cid = ok_json(ws, "conversations", "list")["conversations"][0]["id"]
+    every = ok_json(ws, "conversations", "list")
+    first = ok_json(ws, "conversations", "list", "--limit", "2")
+    rest = ok_json(ws, "conversations", "list", "--limit", "2", "--after", first["next_after"])
+    assert every["next_after"] is None and rest["next_after"] is None
+    assert [c["id"] for c in first["conversations"] + rest["conversations"]] == [c["id"] for c in every["conversations"]]
+    assert len(every["conversations"]) == 3 and "--after" in fails(ws, "conversations", "list", "--after", "x")
+    cid = every["conversations"][0]["id"]
     shown = enginy(ws, "conversations", "show", str(cid))
     assert shown.returncode == 0 and "Interested, tell me more." in shown.stdout
     assert "\x1b" not in shown.stdout and "folded" in shown.stdout
