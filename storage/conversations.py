@@ -76,7 +76,7 @@ def set_tags(db: sqlite_utils.Database, conversation: int, *, add: list[str] = (
     or stops being so. Raises LookupError for an unknown conversation, TagError
     for a tag that cannot be stored. Returns the tags now on the conversation."""
     with joined_transaction(db):
-        row = db.execute("SELECT cv.tags, cv.channel, e.id FROM conversations cv LEFT JOIN enrollments e"
+        row = db.execute("SELECT cv.tags, cv.channel, e.id, cv.tag_times FROM conversations cv LEFT JOIN enrollments e"
                          " ON e.campaign_id = cv.campaign_id AND e.contact_id = cv.contact_id WHERE cv.id = ?",
                          [conversation]).fetchone()
         if row is None:
@@ -84,7 +84,11 @@ def set_tags(db: sqlite_utils.Database, conversation: int, *, add: list[str] = (
         before = msgspec.json.decode(row[0])
         after = merged(before, list(add), list(remove))
         if after != before:
-            db.execute("UPDATE conversations SET tags = ? WHERE id = ?", [msgspec.json.encode(after).decode(), conversation])
+            # when each tag came (the Overview counts tags added in a period); a tag kept keeps its time
+            times = msgspec.json.decode(row[3])
+            times = {tag: times.get(tag, iso(now)) for tag in after}
+            db.execute("UPDATE conversations SET tags = ?, tag_times = ? WHERE id = ?",
+                       [msgspec.json.encode(after).decode(), msgspec.json.encode(times).decode(), conversation])
         if row[2] is not None and is_positive(after) != is_positive(before):
             set_positive(db, enrollment_id=row[2], channel=row[1], positive=is_positive(after), now=now, actor=actor,
                          detail={"by": by, "conversation": conversation})

@@ -174,13 +174,10 @@ def campaign_metrics(db: sqlite_utils.Database, campaign_id: int) -> CampaignMet
 
 def conversation_tags(db: sqlite_utils.Database, campaign_id: int, since: str | None = None) -> list[tuple[str, str, int]]:
     """(tag, channel, conversations) of a campaign — the Tagged Conversations widget; with `since`
-    (ISO), only conversations the lead wrote in since then (a tag's own time is not stored: rules tag
-    a reply when it arrives, so its reply's time stands for it; a tag set by hand later counts by
-    the reply it was set on)."""
+    (ISO), only the tags added since then (`tag_times`, kept by set_tags beside the tags)."""
     return [(str(tag), channel, n) for tag, channel, n in db.execute(
-        "SELECT t.value AS tag, cv.channel, count(*) AS n FROM conversations cv, json_each(cv.tags) t"
-        " WHERE cv.campaign_id = ? AND (? IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = cv.id"
-        " AND m.direction = 'in' AND m.at >= ?)) GROUP BY t.value, cv.channel ORDER BY n DESC",
+        "SELECT t.key AS tag, cv.channel, count(*) AS n FROM conversations cv, json_each(cv.tag_times) t"
+        " WHERE cv.campaign_id = ? AND (? IS NULL OR t.value >= ?) GROUP BY t.key, cv.channel ORDER BY n DESC",
         [campaign_id, since, since])]
 
 

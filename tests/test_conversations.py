@@ -156,11 +156,13 @@ def test_the_side_panel_timeline_carries_the_reply_text_made_safe(db):  # noqa: 
 
 
 @pytest.mark.asyncio
-async def test_tagged_conversations_per_period_count_the_replies_of_the_period(db):  # noqa: F811
+async def test_tagged_conversations_per_period_count_the_tags_added_in_the_period(db):  # noqa: F811
     _answer(db, 1, "Sounds interesting, let's talk next week. Thanks for the note, it is a good time for us.")
     _answer(db, 2, "Not interested, thanks. We already have a vendor for this and it is fine.")
     latest = datetime.fromisoformat(db.execute("SELECT max(at) FROM messages").fetchone()[0])
-    db.execute("UPDATE messages SET at = ? WHERE enrollment_id = 2", [(latest - timedelta(days=10)).isoformat()])
+    # lead 2's tags came ten days earlier (the rules tagged that reply when it arrived)
+    db.execute("UPDATE conversations SET tag_times = (SELECT json_group_object(t.key, ?) FROM json_each(tag_times) t)"
+               " WHERE contact_id = 2", [(latest - timedelta(days=10)).isoformat()])
     by_period = {p: conversation_tags(db, 1, s) for p, s in tag_periods_since(latest + timedelta(hours=1)).items()}
     assert {t for t, _, _ in by_period["All time"]} == {"Interested", "Not interested", "English"}
     assert {t for t, _, _ in by_period["Last 30 days"]} == {"Interested", "Not interested", "English"}
@@ -180,3 +182,30 @@ async def test_tagged_conversations_per_period_count_the_replies_of_the_period(d
         assert sorted(str(c) for c in grid.columns[0]._cells[1:]) == ["English", "Interested"]
         await pilot.press("p")
         assert widget.period == "All time" and len(widget.content.renderables[1].rows) == 4  # + Not interested
+
+
+def test_a_tag_counts_in_the_period_it_was_added(db):  # noqa: F811
+    """The spec counts tags added in a period: a tag set by hand a month after the reply is this week's,
+    and a tag kept across later edits keeps the time it came."""
+    _answer(db, 1, "Sounds interesting, let's talk next week. Thanks for the note, it is a good time for us.")
+    conv = conversations(db, InboxFilter())[0].id
+    month_later, week = MON + timedelta(days=30), (MON + timedelta(days=27)).isoformat()
+    set_tags(db, conv, add=["Meeting booked"], now=month_later, actor="you", by="hand")
+    set_tags(db, conv, add=["Pricing question"], remove=["English"], now=month_later + timedelta(hours=1), actor="you")
+    assert {tag for tag, _, _ in conversation_tags(db, 1, week)} == {"Meeting booked", "Pricing question"}
+    assert {tag for tag, _, _ in conversation_tags(db, 1)} == {"Interested", "Meeting booked", "Pricing question"}
+
+
+def test_tags_from_before_tag_times_count_from_the_leads_last_message(db):  # noqa: F811
+    """m065 on a workspace tagged before it: each tag's time is the lead's last message (what the
+    widget counted by until then); a conversation the lead never wrote in takes its last change."""
+    from storage.migrations import m065_conversation_tag_times as m065
+
+    _answer(db, 1, "Sounds interesting, let's talk next week. Thanks for the note, it is a good time for us.")
+    conv = conversations(db, InboxFilter())[0]
+    db.execute("ALTER TABLE conversations DROP COLUMN tag_times")  # as it was before m065
+    m065.migrate(db)
+    last_in = db.execute("SELECT max(at) FROM messages WHERE conversation_id = ? AND direction = 'in'",
+                         [conv.id]).fetchone()[0]
+    times = msgspec.json.decode(db.execute("SELECT tag_times FROM conversations WHERE id = ?", [conv.id]).fetchone()[0])
+    assert times == {tag: last_in for tag in conv.tags} and conv.tags

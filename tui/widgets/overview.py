@@ -91,7 +91,7 @@ def tag_periods_since(now: datetime) -> dict[str, str | None]:
 
 class TaggedConversations(Static, can_focus=True):
     """Conversation tags and how many conversations carry each (All / LinkedIn / Email), per period:
-    only conversations the lead wrote in within it (spec: Overview, Tagged Conversations)."""
+    only the tags added within it (spec: Overview, Tagged Conversations)."""
 
     BINDINGS = [Binding("p", "next_period", "Period", id="overview.tag_period",
                         tooltip="Tagged conversations: all time, last 30 days, last 7 days")]
