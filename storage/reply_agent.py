@@ -339,6 +339,12 @@ def get_request(db: sqlite_utils.Database, request_id: int) -> AIRequest | None:
     return _request(r) if r else None
 
 
+def request_progress(db: sqlite_utils.Database, request_id: int, text: str) -> None:
+    """The answer so far (a streamed one), shown by the app while the request is still asked."""
+    with transaction(db):
+        db.execute("UPDATE ai_requests SET text = ? WHERE id = ? AND state = 'asked'", [text, request_id])
+
+
 def answer_request(db: sqlite_utils.Database, request_id: int, *, now: datetime, text: str | None = None,
                    error: str | None = None) -> None:
     with transaction(db):

@@ -60,6 +60,41 @@ def test_the_server_speaks_the_openai_protocol(server):
         api.chat.completions.create(model="test-model", messages=[{"role": "user", "content": "x"}])
 
 
+def test_the_servers_stream_is_the_openai_stream(server):
+    """The official client reads our server-sent events as ChatCompletionChunks (validated, not constructed)."""
+    openai = pytest.importorskip("openai")
+    from openai.types.chat import ChatCompletionChunk
+
+    api = openai.OpenAI(base_url=server.url, api_key=KEY, max_retries=0)
+    server.script({"content": "Happy to help with pricing"})
+    chunks = list(api.chat.completions.create(model="test-model", stream=True,
+                                              messages=[{"role": "user", "content": "x"}]))
+    assert all(ChatCompletionChunk.model_validate(c.model_dump(), strict=False) for c in chunks)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Happy to help with pricing"
+    assert chunks[0].choices[0].delta.role == "assistant" and chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_a_streamed_answer_grows_as_it_comes_and_ends_as_a_plain_one(server):
+    import threading
+
+    hold, seen = threading.Event(), []
+    server.script({"content": "Thanks Ana, Tuesday works", "hold": hold})
+
+    def grew(text: str) -> None:
+        seen.append(text)
+        if text == "Thanks Ana, Tuesday":  # all but the last word: the server holds it back until now
+            assert server.completions()[0]["json"]["stream"] is True
+            hold.set()
+
+    answer = client(server).complete([Message("user", "x")], on_text=grew)
+    assert answer.text == "Thanks Ana, Tuesday works" and answer.finish_reason == "stop"
+    assert seen == ["Thanks", "Thanks Ana,", "Thanks Ana, Tuesday", "Thanks Ana, Tuesday works"]
+    server.script({"status": 500, "error": "boom"})  # a failure before the stream: retried as before
+    waits: list[float] = []
+    assert client(server).complete([Message("user", "x")], on_text=seen.append, sleep=waits.append).text
+    assert waits == [1.0]
+
+
 def test_an_answer_and_what_was_asked(server):
     c = client(server, temperature=0.2, max_output=50)
     answer = c.complete([Message("system", "You write openers."), Message("user", "Lead: Ana at Acme")])

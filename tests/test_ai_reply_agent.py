@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import msgspec
 import pytest
+import trio
 
 from runtime.ai.agent import ReplyAgent
 from runtime.ai.replies import clean_answer, parse_tag
@@ -219,3 +220,28 @@ def test_conversations_suggest_asks_the_ai_from_the_shell(tmp_path, ai):
                                                                      "suggestion": "It starts at 20 EUR a seat."}
     assert "no conversation 99" in fails(ws_dir, "conversations", "suggest", "99")
     assert db.execute("SELECT count(*) FROM outbox WHERE key LIKE 'reply:%'").fetchone()[0] == 0  # nothing sent
+
+
+@pytest.mark.trio
+async def test_a_suggestion_is_shown_growing_while_the_ai_streams_it(tmp_path, ai):
+    """The app's request row holds the answer so far while it is still asked (the status line shows it)."""
+    import threading
+
+    ws_dir, db = workspace(tmp_path, leads=1, mode="copilot")
+    conv = reply(db, 1, "What does it cost?", tags=["Interested"])
+    configure_ai(ws_dir, ai.url)
+    answer = "It starts at 20 EUR a seat a month, and the first month is free for teams of up to ten people."
+    hold = threading.Event()
+    ai.script({"content": answer, "hold": hold})
+    asked = request_suggestion(db, conv, now=EPOCH, actor="you")
+    row = lambda: db.execute("SELECT state, text FROM ai_requests WHERE id = ?", [asked]).fetchone()  # noqa: E731
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(agent(ws_dir, db).round)
+        with trio.fail_after(20):
+            while not (row()[0] == "asked" and row()[1]):
+                await trio.sleep(0.02)
+        state, partial = row()
+        assert answer.startswith(partial) and len(partial) < len(answer)  # the last word is still held back
+        hold.set()
+    assert row() == ("ready", answer)
+    assert ai.completions()[-1]["json"]["stream"] is True

@@ -40,6 +40,7 @@ from storage.workspace import open_workspace
 log = logging.getLogger("enginy.runtime")
 
 ANSWERING = ("running", "scheduled")  # a paused or archived campaign sends nothing on its own, answers included
+PROGRESS_CHARS = 40  # a streamed answer is shown growing by this much at a time
 IDLE = timedelta(minutes=5)  # the longest sleep between rounds when nothing wakes the agent
 MISSING_PROMPT = ("Missing campaign prompt: add one in the campaign's AI Agent step (ctrl+e in the campaign view, "
                   "then F4) or `enginy campaigns edit ID --prompt …` — until then answer by hand (r)")
@@ -109,8 +110,20 @@ class ReplyAgent:
             else:
                 store.answer_request(self.db, item.id, now=self.rt.clock.now(), error=note)
 
-    async def _ask(self, client: AIClient, messages, max_output: int) -> str:
-        answer = await trio.to_thread.run_sync(lambda: client.complete(messages, max_output=max_output),
+    async def _ask(self, client: AIClient, messages, max_output: int, request_id: int | None = None) -> str:
+        """The AI's answer, asked in a worker thread. For an app's request (`request_id`) it is streamed,
+        and the answer so far is written on the request row each PROGRESS_CHARS more characters (the
+        user watches it fill in; a write per token would be hundreds), from Trio's thread, which owns
+        the connection."""
+        on_text = None
+        if request_id is not None:
+            written = [0]
+
+            def on_text(text: str) -> None:
+                if len(text) - written[0] >= PROGRESS_CHARS:
+                    written[0] = len(text)
+                    trio.from_thread.run_sync(store.request_progress, self.db, request_id, text)
+        answer = await trio.to_thread.run_sync(lambda: client.complete(messages, max_output=max_output, on_text=on_text),
                                                abandon_on_cancel=True)
         return answer.text
 
@@ -188,7 +201,7 @@ class ReplyAgent:
             store.answer_request(self.db, request.id, now=self.rt.clock.now(), error="the conversation is gone")
             return
         try:
-            text = clean_answer(await self._ask(client, answer_messages(ctx), ANSWER_MAX_OUTPUT), ctx.channel)
+            text = clean_answer(await self._ask(client, answer_messages(ctx), ANSWER_MAX_OUTPUT, request.id), ctx.channel)
         except AIError as exc:
             store.answer_request(self.db, request.id, now=self.rt.clock.now(), error=str(exc))
             return

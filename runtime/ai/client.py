@@ -15,6 +15,11 @@ attempts is the caller's (`time.sleep` by default): a runtime caller on a Trio
 clock runs `complete` in a worker thread with a sleep of its own, as the
 LinkedIn gateway's transport does (runtime/channels/linkedin/http.py).
 
+Streaming (`on_text`): the request asks for server-sent events and `on_text` is
+handed the answer so far as it grows (what a user waiting for a suggestion watches
+fill in); the Completion at the end is the same as without. A stream cut off
+midway is retried whole, like a dropped connection.
+
 The API key is only in the request's Authorization header: never in an error
 message (a server's message is shown with the key cut out; a 401's never),
 a log line or a repr.
@@ -95,6 +100,23 @@ class _Choice(msgspec.Struct):
     finish_reason: str | None = None
 
 
+class _Delta(msgspec.Struct):
+    content: str | None = None
+
+
+class _ChunkChoice(msgspec.Struct):
+    delta: _Delta
+    finish_reason: str | None = None
+
+
+class _Chunk(msgspec.Struct):
+    """The part of a chat.completion.chunk (one server-sent event of a stream) this client reads."""
+
+    choices: list[_ChunkChoice] = []
+    model: str = ""
+    usage: _Usage | None = None
+
+
 class _Answer(msgspec.Struct):
     """The part of a chat.completion object this client reads (the rest is ignored)."""
 
@@ -147,31 +169,62 @@ class AIClient:
         self._http.close()
 
     def complete(self, messages: list[Message], *, max_output: int | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> Completion:
-        """The endpoint's answer to `messages`, retried on 429/5xx/timeouts; AIError otherwise."""
+                 sleep: Callable[[float], None] = time.sleep,
+                 on_text: Callable[[str], None] | None = None) -> Completion:
+        """The endpoint's answer to `messages`, retried on 429/5xx/timeouts; AIError otherwise.
+        With `on_text`, streamed: it is called with the answer so far as it grows."""
         for attempt in range(1, self.endpoint.max_retries + 2):
             try:
-                return self.ask_once(messages, max_output=max_output)
+                return self.ask_once(messages, max_output=max_output, on_text=on_text)
             except _Retry as retry:
                 if attempt > self.endpoint.max_retries:
                     raise retry.error from None
                 sleep(backoff(attempt, retry.hint))
         raise AssertionError("unreachable")
 
-    def ask_once(self, messages: list[Message], *, max_output: int | None = None) -> Completion:
+    def ask_once(self, messages: list[Message], *, max_output: int | None = None,
+                 on_text: Callable[[str], None] | None = None) -> Completion:
         """One request. AIError when it cannot succeed; `_Retry` (internal) when trying again may help."""
         e = self.endpoint
         body = {"model": e.model, "messages": [{"role": m.role, "content": m.content} for m in messages],
-                "temperature": e.temperature, "max_tokens": max_output or e.max_output, "stream": False}
+                "temperature": e.temperature, "max_tokens": max_output or e.max_output, "stream": on_text is not None}
         try:
-            response = self._http.post(e.url, json=body)
+            with self._http.stream("POST", e.url, json=body) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise self._failure(response)
+                if on_text is not None and response.headers.get("content-type", "").startswith("text/event-stream"):
+                    return self._streamed(response, on_text)
+                response.read()
+                return self._completion(response)
         except httpx.TimeoutException:
             raise _Retry(AIError(Reason.TIMEOUT, f"no answer from {e.base_url} within {e.timeout:g} s"), None)
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             raise _Retry(AIError(Reason.UNREACHABLE, f"cannot reach {e.base_url}: {type(exc).__name__}"), None)
-        if response.status_code == 200:
-            return self._completion(response)
-        raise self._failure(response)
+
+    def _streamed(self, response: httpx.Response, on_text: Callable[[str], None]) -> Completion:
+        """Server-sent events (`data: {chunk}` lines, `data: [DONE]` last): the deltas joined."""
+        text, model, finish, usage = "", "", None, _Usage()
+        for line in response.iter_lines():
+            if not line.startswith("data:"):
+                continue  # blank separators, comments (": keep-alive"), event names
+            data = line[5:].strip()
+            if data == "[DONE]":
+                break
+            try:
+                chunk = msgspec.json.decode(data, type=_Chunk)
+            except msgspec.DecodeError:
+                raise _Retry(AIError(Reason.BAD_ANSWER, "the endpoint's stream is not chat completion chunks"), None)
+            model, usage = chunk.model or model, chunk.usage or usage
+            for choice in chunk.choices[:1]:
+                finish = choice.finish_reason or finish
+                if choice.delta.content:
+                    text += choice.delta.content
+                    on_text(text)
+        if not text.strip():
+            raise _Retry(AIError(Reason.BAD_ANSWER, "the endpoint answered with no text"), None)
+        return Completion(text=text.strip(), model=clean_line(model)[:100] or self.endpoint.model, finish_reason=finish,
+                          prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
 
     def _completion(self, response: httpx.Response) -> Completion:
         try:

@@ -13,7 +13,10 @@ types) — and lets a test script what the provider does:
   once or `times` times: `{"content": text}` answers that text;
   `{"status": 429|500|…, "error": message, "headers": {...}}` fails so;
   `{"delay": s}` waits real seconds, then answers as the next rule (or the default) says;
-  `{"drop": True}` closes the connection without an answer; `{"garbage": True}` answers 200 with non-JSON.
+  `{"drop": True}` closes the connection without an answer; `{"garbage": True}` answers 200 with non-JSON;
+  `{"content": text, "hold": threading.Event()}` streamed, waits for the event before the last word.
+- A request with `"stream": true` is answered as the API streams: server-sent events, one
+  `chat.completion.chunk` a word (the role first, the finish reason last), then `data: [DONE]`.
 - Without a rule the answer is `answer(request)`: by default "ok" to the check
   prompt, else a short opener that quotes the prompt's last line, so tests can
   see that the prompt carried the lead's data.
@@ -95,6 +98,12 @@ def completion_body(server: AIServer, model: str, content: str, prompt: str) -> 
     }
 
 
+def chunk_body(completion_id: str, model: str, delta: dict, finish_reason: str | None) -> dict:
+    return {"id": completion_id, "object": "chat.completion.chunk", "created": CREATED, "model": model,
+            "system_fingerprint": None,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]}
+
+
 def _handler(server: AIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -111,6 +120,28 @@ def _handler(server: AIServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, str(value))
             self.end_headers()
             self.wfile.write(data)
+
+        def _stream(self, model: str, content: str, hold=None) -> None:
+            """The answer as server-sent events, a word a chunk; `hold`: wait for it before the last word."""
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            completion_id = f"chatcmpl-{next(server.ids)}"
+            words = content.split(" ")
+            deltas = [{"role": "assistant", "content": ""}] + [{"content": (" " if i else "") + w}
+                                                               for i, w in enumerate(words)]
+            for n, delta in enumerate(deltas):
+                if n == len(deltas) - 1 and hold is not None:
+                    hold.wait(30)
+                event = chunk_body(completion_id, model, delta, None)
+                self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                self.wfile.flush()
+            for event in (json.dumps(chunk_body(completion_id, model, {}, "stop")), "[DONE]"):
+                self.wfile.write(f"data: {event}\n\n".encode())
+            self.wfile.flush()
+            self.close_connection = True
 
         def _authorized(self) -> bool:
             given = self.headers.get("Authorization", "")
@@ -177,6 +208,9 @@ def _handler(server: AIServer) -> type[BaseHTTPRequestHandler]:
                            rule.get("headers"))
                 return
             content = rule["content"] if rule and "content" in rule else server.answer(request)
+            if payload.get("stream"):
+                self._stream(model, content, rule.get("hold") if rule else None)
+                return
             prompt = " ".join(str(m.get("content", "")) for m in payload["messages"])
             self._send(200, completion_body(server, model, content, prompt))
 

@@ -3,7 +3,8 @@
 The app never calls the AI (it writes intents, tui/app.py): `AIAsk.start`
 checks that an AI is configured and that a runtime runs (the runtime asks),
 writes the request through storage/reply_agent.py and reads the row twice a
-second, saying "Asking the AI… 3 s" on the screen's status line. The answer
+second, saying "Asking the AI… 3 s" on the screen's status line, with the end of the
+answer so far when the endpoint streams it. The answer
 goes to `on_ready`, a failure to the status line. Nothing blocks: the user
 may keep reading, or leave (an answer that comes after is dropped).
 """
@@ -17,6 +18,7 @@ from rich.text import Text
 from storage.config import AI_NOT_CONFIGURED
 from storage.reply_agent import get_request
 from storage.runtime_lease import runtime_alive
+from tui.text import literal
 
 TICK = 0.5
 GIVE_UP_TICKS = 600  # five minutes: longer than an answer with the client's retries takes
@@ -69,7 +71,12 @@ class AIAsk:
                 self.stop()
                 self.say(Text("No answer from the runtime: is it running? (`enginy run` starts it)", style="bold red"))
             else:
-                self.say(Text(f"Asking the AI for {self.what}… {self.ticks * TICK:.0f} s", style="yellow"))
+                status = Text(f"Asking the AI for {self.what}… {self.ticks * TICK:.0f} s", style="yellow")
+                room = self.owner.screen.size.width - status.cell_len - 4
+                if request.text and room > 10:  # streamed: the end of the answer so far, on the one status line
+                    status.append("  ")
+                    status.append_text(literal("…" + " ".join(request.text.split())[-room:], "italic"))
+                self.say(status)
             return
         self.stop()
         if request.state == "failed":
