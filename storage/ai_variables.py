@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
-from sequences.render import ai_name
+from sequences.render import LeadData, ai_name
 from storage.activity import iso
 from storage.campaigns import CampaignError, get_campaign, settings_of, update_campaign
 
@@ -36,6 +36,31 @@ def valid_name(name: str) -> str:
         raise CampaignError(f"an AI variable name is letters, digits, '_', '-' or spaces, at most {NAME_MAX} "
                             f"characters (e.g. opener), not {name!r}")
     return ai_name(name)
+
+
+def parse_prompts(text: str) -> dict[str, str]:
+    """The AI variables as the wizard edits them, one a line: `opener: One line about their role`.
+    Blank lines are skipped; CampaignError names the first line that cannot be read."""
+    prompts: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        name, colon, prompt = line.partition(":")
+        if not colon or not prompt.strip():
+            raise CampaignError(f"AI variables, line {number}: write it as 'name: what the AI writes'")
+        try:
+            key = valid_name(name)
+        except CampaignError as exc:
+            raise CampaignError(f"AI variables, line {number}: {exc}") from None
+        if key in prompts:
+            raise CampaignError(f"AI variables, line {number}: {key!r} is defined twice")
+        prompts[key] = prompt.strip()[:PROMPT_MAX]
+    return prompts
+
+
+def prompts_text(prompts: dict[str, str]) -> str:
+    """The inverse of `parse_prompts` (a prompt's line breaks become spaces: one variable a line)."""
+    return "\n".join(f"{name}: {' '.join(prompt.split())}" for name, prompt in sorted(prompts.items()))
 
 
 def set_prompt(db: sqlite_utils.Database, ref: int | str, name: str, prompt: str, *, now: datetime,
@@ -89,17 +114,22 @@ def store_value(db: sqlite_utils.Database, enrollment_id: int, node_id: str, var
     return cursor.rowcount == 1
 
 
-def sample_values(db: sqlite_utils.Database, campaign_id: int, node_id: str) -> tuple[int, dict[str, str]] | None:
-    """The texts most recently generated for one step, with the contact they were written for
-    (contact id, {variable -> text}); None when nothing was generated for that step yet."""
+def sample_values(db: sqlite_utils.Database, campaign_id: int, node_id: str) -> tuple[LeadData, dict[str, str]] | None:
+    """The texts most recently generated for one step, with the lead they were written for (the
+    editor's preview shows them for that lead); None when nothing was generated for that step yet."""
     rows = list(db.execute(
-        "SELECT e.contact_id, v.enrollment_id FROM ai_values v JOIN enrollments e ON e.id = v.enrollment_id"
+        "SELECT c.first_name, c.last_name, c.company, c.job_title, c.email, c.phone, c.linkedin_url, c.custom,"
+        " v.enrollment_id FROM ai_values v JOIN enrollments e ON e.id = v.enrollment_id"
+        " JOIN contacts c ON c.id = e.contact_id"
         " WHERE e.campaign_id = ? AND v.node_id = ? ORDER BY v.created_at DESC, v.enrollment_id DESC LIMIT 1",
         [campaign_id, node_id]))
     if not rows:
         return None
-    contact_id, enrollment_id = rows[0]
-    return contact_id, values_of(db, enrollment_id).get(node_id, {})
+    *fields, custom, enrollment_id = rows[0]
+    names = ("first_name", "last_name", "company", "job_title", "email", "phone", "linkedin_url")
+    lead = LeadData(**{k: v or "" for k, v in zip(names, fields)},
+                    custom=msgspec.json.decode(custom) if custom and custom != "{}" else {})
+    return lead, values_of(db, enrollment_id).get(node_id, {})
 
 
 def generated_counts(db: sqlite_utils.Database, campaign_id: int) -> dict[str, int]:

@@ -23,7 +23,7 @@ from sequences.model import Email, Sequence
 from sequences.render import PREVIEW_LEAD
 from sequences.statuses import LeadStatus, Substatus
 from sequences.step import AIFailed, Due, LeadFacts, Retry, State, Start, step
-from storage.ai_variables import set_prompt, values_of
+from storage.ai_variables import sample_values, set_prompt, values_of
 from storage.campaigns import Settings
 from storage.db import open_db
 from storage.lead_intents import retry_leads
@@ -169,6 +169,8 @@ async def test_each_lead_gets_its_own_text_generated_once_from_its_data(tmp_path
     stored = [values_of(db, lead["id"]) for lead in leads(db)]
     assert [v["e1"]["opener"] for v in stored] == [t.split(", ", 1)[1] for t in texts]
     assert {lead["status"] for lead in leads(db)} == {"finished"}
+    sample_lead, sample = sample_values(db, 1, "e1")  # what the editor's preview shows
+    assert sample == {"opener": f"Congrats on {sample_lead.company}."} and sample_lead.first_name.startswith("Lead")
 
     await run(db, client, MON + timedelta(hours=3))  # a restart asks nothing again
     assert len(ai_server.completions()) == 2
