@@ -65,9 +65,9 @@ class AgentStep(Vertical):
                 yield RadioButton(label, id=f"mode-{key}")
         yield Label(Text("Campaign prompt (what the AI should know: offer, tone, goals)", style="bold"))
         yield TextArea(id="agent-prompt", soft_wrap=True, show_line_numbers=False)
+        yield AgentPreview(lambda: self.query_one("#agent-prompt", TextArea).text.strip(), id="agent-preview-box")
         yield Label(Text("AI variables ('name: prompt', one a line; messages use {ai: name})", style="bold"))
         yield TextArea(id="agent-variables", soft_wrap=True, show_line_numbers=False)
-        yield AgentPreview(lambda: self.query_one("#agent-prompt", TextArea).text.strip(), id="agent-preview-box")
 
     def show_preview(self, row: dict[str, Any] | None, identity: str) -> None:
         self.query_one(AgentPreview).show(row, identity)
