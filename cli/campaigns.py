@@ -1,6 +1,7 @@
 """`enginy campaigns …`: create, launch, pause, resume, archive, delete, duplicate,
 edit (the sequence too, by the tree editor's commands), show the sequence, add
-contacts, lead actions, the audience, status, list, export.
+contacts, lead actions, the audience, status, list, export; its AI variables
+(`ai-variable`, cli/ai_variables.py).
 
 The rules live in storage/campaigns.py, storage/audience.py,
 storage/lead_intents.py and storage/metrics.py; this module parses options,
@@ -19,11 +20,13 @@ import msgspec
 import typer
 
 from sequences.limits import ID_MAX
+from cli import ai_variables
 from cli.output import UserError, emit
 from cli.workspace import guard, open_session, require_lead, wall_time
 
 app = typer.Typer(help="Campaigns: create from a template or a sequence file, launch, watch, manage.",
                   no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(ai_variables.app, name="ai-variable")
 
 _JSON = typer.Option(False, "--json", help="Print JSON.")
 _CAMPAIGN = typer.Argument(..., help="Campaign id or name.")

@@ -22,6 +22,7 @@ import trio
 
 from runtime.actors.supervisor import Supervisor
 from runtime.ai.agent import ReplyAgent
+from runtime.ai.provider import ai_client_of
 from runtime.clock import Clock
 from runtime.drivers import email_for, linkedin_for
 from runtime.leads import CampaignInfo, QueuedJob
@@ -40,7 +41,8 @@ class Runtime:
     def __init__(self, db: sqlite_utils.Database, *, world: SandboxWorld | None = None, seed: int = 0,
                  poll_interval: float = 1.0, workspace: str | None = None,
                  linkedin_factory: Callable[[dict], object] | None = None,
-                 email_factory: Callable[[dict], object] | None = None) -> None:
+                 email_factory: Callable[[dict], object] | None = None,
+                 ai_factory: Callable[[], object | None] | None = None) -> None:
         self.db = db
         self.workspace = workspace
         self.world = world
@@ -48,6 +50,8 @@ class Runtime:
         self.poll_interval = poll_interval
         self._linkedin_factory = linkedin_factory
         self._email_factory = email_factory
+        self._ai_factory = ai_factory
+        self._ai = None  # the AI client, made when a campaign first needs one
         self.clock: Clock | None = None
         self.supervisor = Supervisor(self)
         self._stop = trio.Event()
@@ -69,6 +73,16 @@ class Runtime:
         if self._email_factory is not None:
             return self._email_factory(identity)
         return email_for(self, identity)
+
+    def ai_client(self):
+        """The workspace's AI endpoint client (runtime/ai/client.py), or None when none is configured:
+        made once, when a step first needs an AI variable (a workspace without AI never reads [ai])."""
+        if self._ai is None:
+            if self._ai_factory is not None:
+                self._ai = self._ai_factory()
+            elif self.workspace is not None:
+                self._ai = ai_client_of(self.workspace)
+        return self._ai
 
     # -- what actors tell each other -------------------------------------------
 

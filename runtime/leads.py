@@ -34,6 +34,7 @@ from sequences.step import (
 from storage import leads as store
 from storage import outbox
 from storage.activity import iso, record
+from storage.ai_variables import values_of
 from storage.activity_kinds import DONE_KIND, Kind
 from storage.campaigns import sequence_of
 from storage.leads import decode_state, encode
@@ -106,6 +107,7 @@ def facts(db: sqlite_utils.Database, info: CampaignInfo, row: dict) -> LeadFacts
         linkedin_url=row["linkedin_url"] or "",
         custom=msgspec.json.decode(custom) if custom and custom != "{}" else {},
         linkedin_id=row["linkedin_id"] or "", is_connection=connected, contacts=contacts,
+        ai_values=values_of(db, row["id"]) if info.compiled.ai else {},
     )
 
 

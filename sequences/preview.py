@@ -15,7 +15,7 @@ import msgspec
 from sequences.model import Node, Sequence, children, describe, is_condition, kind_of
 from sequences.render import PREVIEW_LEAD, LeadData
 from sequences.statuses import Substatus
-from sequences.step import LeadFacts, Payload, State, _payload, _Stop
+from sequences.step import LeadFacts, Payload, State, _payload, _Stop, ai_variables_of
 
 
 class PreviewStep(msgspec.Struct, frozen=True):
@@ -54,8 +54,11 @@ def preview(seq: Sequence, lead: LeadData = PREVIEW_LEAD) -> list[PreviewStep]:
             stack.append((no, branch + (f"{node.id}: no",), last_email))
             stack.append((yes, branch + (f"{node.id}: yes",), last_email))
             continue
+        # AI variables are written per lead when sent: the preview shows them as written in the step
+        ai = {name: f"{{ai: {name}}}" for name in ai_variables_of(node)}
         try:
-            payload = _payload(node, facts, State(last_email_node=last_email))
+            payload = _payload(node, msgspec.structs.replace(facts, ai=ai) if ai else facts,
+                               State(last_email_node=last_email))
             out.append(PreviewStep(node.id, describe(node), kind_of(node), branch, payload=payload))
         except _Stop as stop:
             out.append(PreviewStep(node.id, describe(node), kind_of(node), branch, error=stop.substatus, detail=stop.detail))

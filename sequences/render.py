@@ -1,7 +1,10 @@
 """Personalisation: `{first_name}`-style variables filled from a lead's data.
 
 Variables: the contact fields in `CONTACT_FIELDS` and custom fields as
-`{custom.<name>}` (the name as imported, matched exactly). Names are
+`{custom.<name>}` (the name as imported, matched exactly), and AI variables as
+`{ai: <name>}`: a text the AI writes for each lead from the campaign's prompt of
+that name (generated once per lead and step by the runtime, then given to
+rendering in `LeadData.ai`; see runtime/ai/generate.py). Names are
 forgiving the way people type them: case and spaces do not matter and a few
 aliases are accepted (`{First Name}` and `{first name}` — the spec's own
 spelling — mean `{first_name}`; `{company_name}` means `{company}`, `{title}`
@@ -39,17 +42,28 @@ ALIASES = {
 def canonical(name: str) -> str:
     """The variable a typed name means: `First Name` -> `first_name`; custom names kept as typed."""
     name = name.strip()
+    if name[:3].casefold() == "ai:" or name[:2].casefold() == "ai" and name[2:].lstrip()[:1] == ":":
+        return AI_PREFIX + ai_name(name.split(":", 1)[1])
     if name[:7].casefold() == "custom.":
         return "custom." + name[7:].strip()
     key = re.sub(r"[\s\-]+", "_", name.casefold())
     return ALIASES.get(key, key)
 
 
+AI_PREFIX = "ai:"
+
+
+def ai_name(name: str) -> str:
+    """An AI variable's name as stored and matched: `Opener`, ` opener ` and `opener` are one."""
+    return re.sub(r"[\s\-]+", "_", name.strip().casefold())
+
+
 #: `{{`, `}}`, or a variable: an identifier-like name (letters, digits, `_`, and
 #: spaces or dashes for the forgiving `{first name}` form; `custom.<name>` for a
 #: custom field) with an optional `|fallback`. Any other brace is text, so CSS in
 #: an HTML body (`p { color: red }`) or a literal `{}` is sent as written.
-_VARIABLE = re.compile(r"\{\{|\}\}|\{(\s*(?:[Cc][Uu][Ss][Tt][Oo][Mm]\.\s*)?\w[\w \t\-]*)(?:\|([^{}]*))?\}")
+_VARIABLE = re.compile(
+    r"\{\{|\}\}|\{(\s*(?:[Cc][Uu][Ss][Tt][Oo][Mm]\.\s*|[Aa][Ii]\s*:\s*)?\w[\w \t\-]*)(?:\|([^{}]*))?\}")
 
 
 class LeadData(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,12 +77,16 @@ class LeadData(msgspec.Struct, frozen=True, kw_only=True):
     phone: str = ""
     linkedin_url: str = ""
     custom: Mapping[str, str] = msgspec.field(default_factory=dict)
+    #: the AI variables' values for the text being rendered (name -> text); absent = not generated yet
+    ai: Mapping[str, str] = msgspec.field(default_factory=dict)
 
     def value(self, name: str) -> str | None:
         """The value of a variable, '' when empty, None when no such variable exists."""
         name = canonical(name)
         if name.startswith("custom."):
             return str(self.custom.get(name[len("custom."):], "") or "")
+        if name.startswith(AI_PREFIX):
+            return self.ai.get(name[len(AI_PREFIX):], "")
         if name == "full_name":
             return " ".join(p for p in (self.first_name, self.last_name) if p)
         if name in CONTACT_FIELDS:
@@ -91,9 +109,16 @@ def variables_in(text: str) -> list[str]:
     return [m.group(1).strip() for m in _VARIABLE.finditer(text) if m.group(1) is not None]
 
 
+def ai_variables_in(text: str) -> list[str]:
+    """The AI variables a text uses (their names, each once, in order): what must be generated first."""
+    return list(dict.fromkeys(part[0][len(AI_PREFIX):] for part in _parse(text)
+                              if part.__class__ is tuple and part[0].startswith(AI_PREFIX)))
+
+
 def is_known_variable(name: str) -> bool:
     name = canonical(name)
-    return name in CONTACT_FIELDS or (name.startswith("custom.") and len(name) > len("custom."))
+    return (name in CONTACT_FIELDS or (name.startswith("custom.") and len(name) > len("custom."))
+            or (name.startswith(AI_PREFIX) and len(name) > len(AI_PREFIX)))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -67,6 +67,7 @@ class Substatus(str, enum.Enum):
     OUTSIDE_WORKING_HOURS = "outside_working_hours"
     QUEUED = "queued"  # not in the spec's table: its job waits its turn in the identity's queue
     DELIVERY_DELAYED = "delivery_delayed"  # not in the spec's table: a delay notice for its last email
+    GENERATING_AI = "generating_ai"  # not in the spec's table: its step's AI variables are being written
     # error
     MISSING_EMAIL = "missing_email"
     EMAIL_DISCONNECTED = "email_disconnected"
@@ -86,6 +87,7 @@ class Substatus(str, enum.Enum):
     MISSING_CRM_ID = "missing_crm_id"
     MISSING_OWNER_ID = "missing_owner_id"
     MISSING_CAMPAIGN_PROMPT = "missing_campaign_prompt"
+    AI_ERROR = "ai_error"  # not in the spec's table: the AI provider failed (after its retries)
     INVALID_LINKEDIN_ID = "invalid_linkedin_id"
     MESSAGE_TOO_LONG = "message_too_long"
     INMAIL_MESSAGE_TOO_LONG = "inmail_message_too_long"
@@ -122,6 +124,7 @@ SUBSTATUS_TEXT: dict[Substatus, tuple[LeadStatus, str, str]] = {
     Substatus.OUTSIDE_WORKING_HOURS: (_IP, "Outside working hours", "The campaign is paused because it is outside configured working hours."),
     Substatus.QUEUED: (_IP, "Queued", "Its next action waits its turn in the identity's queue, behind higher-priority campaigns and earlier actions."),
     Substatus.DELIVERY_DELAYED: (_IP, "Delivery delayed", "The receiving mail server has not accepted the last email yet and keeps retrying. The next step waits until it bounces or the retry period is over."),
+    Substatus.GENERATING_AI: (_IP, "Generating with AI", "The AI is writing this lead's message from its data (its AI variables); the step goes on as soon as it is written."),
     Substatus.MISSING_EMAIL: (_ER, "Missing email", "The email account used for this conversation is no longer available."),
     Substatus.EMAIL_DISCONNECTED: (_ER, "Email disconnected", "Email credentials expired. Reconnect email to continue."),
     Substatus.LINKEDIN_DISCONNECTED: (_ER, "LinkedIn disconnected", "The LinkedIn account used for this conversation is disconnected. Reconnect to continue."),
@@ -140,6 +143,7 @@ SUBSTATUS_TEXT: dict[Substatus, tuple[LeadStatus, str, str]] = {
     Substatus.MISSING_CRM_ID: (_ER, "Missing CRM ID", "The contact CRM ID is missing. Sync with CRM to get the CRM ID."),
     Substatus.MISSING_OWNER_ID: (_ER, "Missing owner ID", "The owner ID is missing. Sync with CRM to get the CRM ID."),
     Substatus.MISSING_CAMPAIGN_PROMPT: (_ER, "Missing campaign prompt", "No campaign prompt was found. Add a campaign prompt to continue."),
+    Substatus.AI_ERROR: (_ER, "AI error", "The AI provider could not write this lead's message (it failed or did not answer, even after retries). Retry the lead to try again; what was already written is kept."),
     Substatus.INVALID_LINKEDIN_ID: (_ER, "Invalid LinkedIn ID", "The LinkedIn profile ID for the lead is not valid. Enrich the contact to continue."),
     Substatus.MESSAGE_TOO_LONG: (_ER, "Message too long", "The connection request message exceeds the 1,900-character limit. Reduce the length."),
     Substatus.INMAIL_MESSAGE_TOO_LONG: (_ER, "InMail message too long", "The InMail message exceeds the 1,900-character limit. Reduce the length."),
@@ -153,7 +157,8 @@ SUBSTATUS_TEXT: dict[Substatus, tuple[LeadStatus, str, str]] = {
 }
 
 #: The spec's own substatuses ("Campaign Statuses and Substatuses Reference"); the others are enginy's.
-SPEC_SUBSTATUSES = frozenset(Substatus) - {Substatus.QUEUED, Substatus.DELIVERY_DELAYED}
+SPEC_SUBSTATUSES = frozenset(Substatus) - {Substatus.QUEUED, Substatus.DELIVERY_DELAYED, Substatus.GENERATING_AI,
+                                           Substatus.AI_ERROR}
 
 
 class Wait(NamedTuple):

@@ -62,6 +62,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_de
     track_clicks: bool = False
     reply_handling: Literal["manual", "copilot", "auto"] = "manual"
     ai_prompt: str = ""
+    #: the campaign's AI variables: name (as `sequences.render.ai_name` spells it) -> its prompt
+    ai_variables: dict[str, str] = msgspec.field(default_factory=dict)
     crm_contacts_sync: Sync = "no"
     crm_conversations_sync: Sync = "no"
 

@@ -11,9 +11,11 @@ Two kinds of problem, as the spec has them:
 * blocking — a step with a validation error (it would fail lead after lead;
   `launch_campaign` refuses it too) or no identity: never launched;
 * waiting — no audience yet (the spec lets contacts be added after launch),
-  or the identity lacks the channel a step needs (its leads wait at that step
-  until an inbox or LinkedIn is connected): refused unless the user forces it
-  (`--force`), knowing what will wait.
+  the identity lacks the channel a step needs (its leads wait at that step
+  until an inbox or LinkedIn is connected), or a step uses an AI variable the
+  campaign has no prompt for (its leads stop there with Missing campaign
+  prompt until one is set and they are retried): refused unless the user
+  forces it (`--force`), knowing what will wait.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ import msgspec
 import sqlite_utils
 
 from sequences.model import channel_of, describe
+from sequences.step import ai_variables_of
 from sequences.validate import validate
+from storage.ai_variables import prompts_of
 from storage.campaign_setup import audience_size
 from storage.campaigns import CampaignError, get_campaign, launch_campaign, sequence_of
 from storage.db import transaction
@@ -83,6 +87,12 @@ def launch_check(db: sqlite_utils.Database, ref: int | str) -> LaunchCheck:
             problems.append(f"{identity['name']} has no connected inbox for {needs['email']}")
         if "linkedin" in needs and not identity["linkedin_connected"]:
             problems.append(f"{identity['name']} has no connected LinkedIn account for {needs['linkedin']}")
+    prompts = prompts_of(campaign)
+    for node in seq.nodes:
+        for name in ai_variables_of(node):
+            if name not in prompts:
+                problems.append(f"{describe(node)} uses {{ai: {name}}}, which has no prompt "
+                                f"(`enginy campaigns ai-variable set {cid} {name} --prompt …`)")
     return LaunchCheck(campaign_id=cid, name=campaign["name"], status=campaign["status"],
                        identity=identity["name"] if identity else "", leads=leads, problems=problems,
                        blocking=blocking)

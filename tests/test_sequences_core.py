@@ -142,8 +142,9 @@ def test_chunking_keeps_every_word_and_respects_the_limit():
 
 
 def test_substatus_vocabulary_is_the_spec_table():
-    assert len(SUBSTATUS_TEXT) == len(Substatus) == 36
-    assert len(SPEC_SUBSTATUSES) == 34 and not {Substatus.QUEUED, Substatus.DELIVERY_DELAYED} & SPEC_SUBSTATUSES  # plus enginy's two
+    assert len(SUBSTATUS_TEXT) == len(Substatus) == 38
+    enginys = {Substatus.QUEUED, Substatus.DELIVERY_DELAYED, Substatus.GENERATING_AI, Substatus.AI_ERROR}
+    assert len(SPEC_SUBSTATUSES) == 34 and not enginys & SPEC_SUBSTATUSES  # plus enginy's four
     assert Substatus.OUT_OF_OFFICE.label == "Out of office"
     assert Substatus.OUT_OF_OFFICE.status is LeadStatus.FINISHED
     assert Substatus.WAITING_TO_CONNECT.status is LeadStatus.IN_PROGRESS

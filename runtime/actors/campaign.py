@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from runtime.ai.generate import AIClientSource, generate_leads
 from runtime.channels.email.choice import choose_inbox
 from runtime.clock import Clock
 from runtime.leads import CampaignInfo, QueuedJob, advance, projected_due, state_of
+from sequences.statuses import Substatus
 from sequences.step import Due, Start
 from storage import leads as store
 from storage.activity import iso
@@ -44,10 +46,13 @@ INTENT_PAGE = 256
 
 
 class CampaignActor:
-    def __init__(self, db: "sqlite_utils.Database", clock: Clock, row: dict, identity: "IdentityActor") -> None:
+    def __init__(self, db: "sqlite_utils.Database", clock: Clock, row: dict, identity: "IdentityActor", *,
+                 ai: AIClientSource = lambda: None) -> None:
         self.db = db
         self.clock = clock
         self.identity = identity
+        self.ai = ai  # the AI endpoint's client (None: none configured), asked only when a step needs it
+        self._to_generate: dict[int, None] = {}  # leads stepped in this turn that wait for their AI variables
         self._batch: list[QueuedJob] = []  # jobs stepped in this turn, not yet handed to the identity
         self.info = self._info(row)
         self.jobs_out = identity.jobs_in.clone()
@@ -140,6 +145,10 @@ class CampaignActor:
         self._batch = []
         for job in jobs:
             await self.jobs_out.send(job)
+        if self._to_generate:
+            ids, self._to_generate = list(self._to_generate), {}
+            for job in await generate_leads(self.db, self.info, ids, self.clock, self.ai):
+                await self.jobs_out.send(job)
         return n + started
 
     def _apply_intents(self, now: datetime) -> list[QueuedJob]:
@@ -155,11 +164,19 @@ class CampaignActor:
                 intent = intent_of(self.db, pending["id"])
                 rows = lead_rows(self.db, [pending["id"]])
                 if intent in EVENT_OF and rows:
-                    _, queued = advance(self.db, self.info, rows[0], EVENT_OF[intent], now,
-                                        identity_id=self.info.identity_id)
+                    new, queued = advance(self.db, self.info, rows[0], EVENT_OF[intent], now,
+                                          identity_id=self.info.identity_id)
                     jobs.extend(queued)
+                    self._wants_ai(pending["id"], new)
                 clear_intent(self.db, pending["id"])
         return jobs
+
+    def _wants_ai(self, enrollment_id: int, state) -> bool:
+        """The lead waits for its AI variables: generate them once this turn's steps are committed."""
+        if state.substatus is Substatus.GENERATING_AI:
+            self._to_generate[enrollment_id] = None  # (a retried lead is also due: once)
+            return True
+        return False
 
     def _step(self, ids: list[int], now: datetime, jobs: list[QueuedJob]) -> int:
         if not ids:
@@ -170,6 +187,8 @@ class CampaignActor:
                 event = Start() if row["status"] == "not_started" and old.node is None else Due()
                 new, queued = advance(self.db, self.info, row, event, now, identity_id=self.info.identity_id)
                 jobs.extend(queued)
+                if self._wants_ai(row["id"], new):
+                    continue  # due until its texts are written (this turn, after the commit)
                 if new == old and not queued:
                     due = projected_due(new)
                     if due is None or due <= iso(now):

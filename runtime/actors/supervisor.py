@@ -105,7 +105,7 @@ class Supervisor:
                 continue
             actor = self._identity_actor(idents[row["identity_id"]], versions)
             try:
-                camp = CampaignActor(self.db, self.rt.clock, row, actor)
+                camp = CampaignActor(self.db, self.rt.clock, row, actor, ai=self.rt.ai_client)
             except Exception as exc:  # noqa: BLE001 — its sequence cannot be read: this campaign only
                 self._campaign_failed(row, exc)
                 continue

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from runtime.ai.client import AIError, Endpoint, Reason
-from runtime.secrets import SecretStore
+from runtime.ai.client import AIClient, AIError, Endpoint, Reason
+from runtime.secrets import SecretsError, SecretStore
 from storage.config import AI_NOT_CONFIGURED
 
 AI_SECRET = "ai-api-key"
@@ -38,3 +38,13 @@ def endpoint_of(workspace, environ: Mapping[str, str] = os.environ) -> Endpoint:
     key = environ.get(KEY_VARIABLE, "").strip() or SecretStore.of(workspace).load(AI_SECRET)
     return Endpoint(base_url=ai.base_url.strip(), model=ai.model.strip(), key=key or None, timeout=ai.timeout,
                     max_retries=ai.max_retries, temperature=ai.temperature, max_output=ai.max_output)
+
+
+def ai_client_of(folder: str) -> AIClient | None:
+    """A client for the workspace in `folder` (the runtime's), None when it has no AI provider."""
+    from storage.workspace import WorkspaceError, open_workspace
+
+    try:
+        return AIClient(endpoint_of(open_workspace(folder)))
+    except (AIError, WorkspaceError, SecretsError):
+        return None

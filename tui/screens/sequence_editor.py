@@ -34,7 +34,9 @@ from sequences.editing import (
 )
 from sequences.limits import delay_problem
 from sequences.model import ACTION_TYPES, CONDITION_TYPES, Delay, LABEL, Node, children, is_condition
+from sequences.render import PREVIEW_LEAD
 from storage import campaigns as store
+from storage.ai_variables import prompts_of, sample_values
 from storage.contacts import custom_keys
 from tui.commands import Command as PaletteCommand
 from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
@@ -260,8 +262,12 @@ class SequenceEditorScreen(Screen):
 
         # (read at each open, a few rows kept by triggers: names added by an import meanwhile are offered)
         fields = custom_keys(self.ctx.db)
+        # the AI variables' texts as one lead of this campaign got them at this step, that lead as the sample
+        sample = sample_values(self.ctx.db, self.campaign["id"], row.node)
         self.app.push_screen(StepForm(self.node(row.node), custom_fields=fields,  # type: ignore[arg-type]
-                                      locked=self.state.locked), edited)
+                                      locked=self.state.locked, ai_variables=tuple(prompts_of(self.campaign)),
+                                      preview_lead=sample[0] if sample else PREVIEW_LEAD,
+                                      ai_sample=sample[1] if sample else None), edited)
 
     def _step(self) -> Row | None:
         """The row under the cursor if it is a step (markers have nothing to edit, move or delete)."""

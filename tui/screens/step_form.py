@@ -9,6 +9,12 @@ out of range, an empty required choice, a file that is not there — is
 refused with the reason. `locked` is a launched campaign: only the fields
 `sequences.lock` allows stay editable, the others are shown read-only.
 
+AI: the message editors complete the campaign's AI variables (`{ai: opener}`)
+and flag one without a prompt; ctrl+g ("Generate with AI") makes the message
+one AI variable, written for each lead when it is sent. The preview shows the
+text an AI variable got for a lead of the campaign (`ai_sample`, with that
+lead as the sample), else says it is generated when sent.
+
 The target campaign of "Add to another campaign" lists the workspace's
 campaigns (`storage.campaigns.campaign_names` on the app's `ctx.db`); a
 caller without an app context passes `campaigns=` itself.
@@ -30,10 +36,10 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from sequences.lock import EDITABLE_FIELDS, HINT, lock_message, locked_changes
 from sequences.model import LABEL, Node, Sequence, kind_of
-from sequences.render import PREVIEW_LEAD, LeadData, render_pieces
+from sequences.render import AI_PREFIX, PREVIEW_LEAD, LeadData, render_pieces
 from sequences.validate import node_errors
 from storage.campaigns import campaign_names
-from tui.screens.modals import ConfirmScreen
+from tui.screens.modals import ChoiceScreen, ConfirmScreen
 from tui.screens.step_fields import AUDIO_EXTENSIONS, FIELDS, Field, choice_label, options
 from tui.text import literal
 from tui.widgets.chunks_field import ChunksField
@@ -56,6 +62,9 @@ class StepForm(ModalScreen[Node | None]):
                 tooltip="q does not quit from an open form (edits would be lost): save or cancel first"),
         Binding("f2", "preview", "Preview", id="step_form.preview",
                 tooltip="The messages as a sample lead would get them, missing variables marked"),
+        Binding("ctrl+g", "generate", "Generate with AI", id="step_form.generate",
+                tooltip="Let the AI write this message for each lead: the body becomes one of the campaign's "
+                        "AI variables ({ai: name})"),
         Binding("ctrl+o", "pick_file", "Pick file", id="step_form.pick_file", tooltip="Choose the file from a folder tree"),
         Binding("ctrl+n", "add_chunk", "Add chunk", id="step_form.add_chunk", tooltip="A new chunk after this one"),
         Binding("ctrl+r", "remove_chunk", "Remove chunk", id="step_form.remove_chunk",
@@ -65,7 +74,8 @@ class StepForm(ModalScreen[Node | None]):
     ]
 
     def __init__(self, node: Node, *, custom_fields: list[str], locked: bool, campaigns: list[str] | None = None,
-                 preview_lead: LeadData = PREVIEW_LEAD) -> None:
+                 preview_lead: LeadData = PREVIEW_LEAD, ai_variables: tuple[str, ...] | None = None,
+                 ai_sample: dict[str, str] | None = None) -> None:
         super().__init__()
         self.node = node
         self.kind = kind_of(node)
@@ -74,6 +84,8 @@ class StepForm(ModalScreen[Node | None]):
         self.locked = locked
         self.campaigns = campaigns
         self.preview_lead = preview_lead
+        self.ai_variables = ai_variables  # the campaign's AI variables (None: not known to the caller)
+        self.ai_sample = ai_sample or {}  # what they became for `preview_lead` at this step, if generated
         self._initial: tuple | None = None
 
     # --- building ------------------------------------------------------------------
@@ -110,9 +122,10 @@ class StepForm(ModalScreen[Node | None]):
         label = field.label + (" 🔒" if locked else "")
         if field.editor == "text":
             return MessageField(label, value, limit=field.limit, custom_fields=self.custom_fields, short=field.short,
-                                read_only=locked, id=wid)
+                                ai_variables=self.ai_variables, read_only=locked, id=wid)
         if field.editor == "chunks":
-            return ChunksField(label, value, limit=field.limit or 0, custom_fields=self.custom_fields, id=wid)
+            return ChunksField(label, value, limit=field.limit or 0, custom_fields=self.custom_fields,
+                               ai_variables=self.ai_variables, id=wid)
         if field.editor == "file":
             return FileField(label, value, audio_extensions=AUDIO_EXTENSIONS if field.audio else (),
                              read_only=locked, id=wid)
@@ -157,6 +170,8 @@ class StepForm(ModalScreen[Node | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in CHUNK_ACTIONS:
             return self.kind == "linkedin_message"  # (False: neither run nor shown in the footer)
+        if action == "generate":
+            return self._body_field() is not None
         if action == "pick_file":
             return any(f.editor == "file" and self.editable(f) for f in self.fields)
         return True
@@ -238,7 +253,7 @@ class StepForm(ModalScreen[Node | None]):
             self._render_preview(node)
 
     def _render_preview(self, node: Node) -> None:
-        lead = self.preview_lead
+        lead = msgspec.structs.replace(self.preview_lead, ai=self.ai_sample)
         who = " ".join(p for p in (lead.first_name, lead.last_name) if p) or "a lead"
         text = Text.assemble(("Preview for ", "dim"), literal(who, "bold"),
                              (f", {lead.job_title} at {lead.company}" if lead.company else "", "dim"), "\n")
@@ -253,6 +268,9 @@ class StepForm(ModalScreen[Node | None]):
                 text.append(f"{label}: ", style="bold")
                 missing = []
                 for piece, name in render_pieces(part, lead):
+                    if name and name.startswith(AI_PREFIX):
+                        text.append(f"‹{{ai: {name[len(AI_PREFIX):]}}}: written by the AI when sent›", style="italic")
+                        continue
                     for n, line in enumerate(piece.split("\n")):  # (literal() would show a newline as �)
                         text.append("\n  " if n else "").append_text(literal(line, "reverse" if name else ""))
                     if name:
@@ -273,6 +291,31 @@ class StepForm(ModalScreen[Node | None]):
         preview.display = not preview.display
         if preview.display:
             self._render_preview(self.candidate()[0])
+
+    def _body_field(self) -> Field | None:
+        """The message body "Generate with AI" replaces (None: this kind sends no text body)."""
+        return next((f for f in self.fields if f.name in ("chunks", "body", "text") and self.editable(f)), None)
+
+    def action_generate(self) -> None:
+        field = self._body_field()
+        if field is None:
+            return
+        if not self.ai_variables:
+            self.notify("This campaign has no AI variables yet: add one in the wizard's AI Agent step "
+                        "(or `enginy campaigns ai-variable set`)", severity="warning")
+            return
+
+        def chosen(name: str | None) -> None:
+            if name is None:
+                return
+            widget = self.query_one(f"#field-{field.name}")
+            area = widget.fields[widget.current()].area if isinstance(widget, ChunksField) else widget.area
+            area.replace(f"{{ai: {name}}}", area.document.start, area.document.end)  # (ctrl+z undoes it)
+            area.focus()
+            self.notify(f"The AI writes this message for each lead: {{ai: {name}}}")
+
+        self.app.push_screen(ChoiceScreen("Generate with AI: which AI variable writes the message?",
+                                          [(n, f"{{ai: {n}}}") for n in self.ai_variables]), chosen)
 
     def action_save(self) -> None:
         node, refusals = self.candidate()

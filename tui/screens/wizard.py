@@ -223,10 +223,10 @@ class WizardScreen(Screen):
         """Write the current step's changes; False (with a notification) when storage refuses them."""
         if self.row is None:
             return True
-        changes = self._step_changes()
-        if not changes:
-            return True
         try:
+            changes = self._step_changes()
+            if not changes:
+                return True
             self.row = self.ctx.run_intent(update_campaign, self.row["id"], **changes)
         except CampaignError as exc:
             self.notify(str(exc), severity="error")
@@ -338,7 +338,11 @@ class WizardScreen(Screen):
 
     async def action_back(self) -> None:
         """Esc: leave; asks first when the current step holds input not saved yet."""
-        if not self._step_changes():
+        try:
+            unchanged = not self._step_changes()
+        except CampaignError:
+            unchanged = False  # input that cannot be saved as it is: still input to lose
+        if unchanged:
             self.dismiss_wizard()
             return
         detail = ("The Draft itself is saved; what you typed on this step is not." if self.row

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.suggester import Suggester, SuggestFromList
 from textual.widgets import Checkbox, Input, Label, RadioButton, RadioSet, Select, SelectionList, Static, TextArea
 
+from storage.ai_variables import parse_prompts, prompts_text
 from storage.campaign_setup import campaign_facets
 from storage.campaigns import Settings, settings_of
 from storage.inboxes import list_inboxes
@@ -65,6 +66,8 @@ class AgentStep(Vertical):
         yield Label(Text("Campaign prompt (what the AI should know: offer, tone, goals)", style="bold"))
         yield TextArea(id="agent-prompt", soft_wrap=True, show_line_numbers=False)
         yield AgentPreview(lambda: self.query_one("#agent-prompt", TextArea).text.strip(), id="agent-preview-box")
+        yield Label(Text("AI variables ('name: prompt', one a line; messages use {ai: name})", style="bold"))
+        yield TextArea(id="agent-variables", soft_wrap=True, show_line_numbers=False)
 
     def show_preview(self, row: dict[str, Any] | None, identity: str) -> None:
         self.query_one(AgentPreview).show(row, identity)
@@ -73,15 +76,20 @@ class AgentStep(Vertical):
         settings = settings_of(row)
         self.query_one(f"#mode-{settings.reply_handling}", RadioButton).value = True
         self.query_one("#agent-prompt", TextArea).load_text(settings.ai_prompt)
+        self.query_one("#agent-variables", TextArea).load_text(prompts_text(settings.ai_variables))
 
     def mode(self) -> str:
         pressed = self.query_one("#agent-mode", RadioSet).pressed_button
         return (pressed.id or "mode-manual").removeprefix("mode-") if pressed else "manual"
 
     def changes(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The settings changed on this step; CampaignError when the AI variables cannot be read."""
         current = settings_of(row)
+        variables = self.query_one("#agent-variables", TextArea).text
+        unchanged = variables.strip() == prompts_text(current.ai_variables)  # (a long prompt stays whole)
         new = msgspec.structs.replace(current, reply_handling=self.mode(),
-                                      ai_prompt=self.query_one("#agent-prompt", TextArea).text.strip())
+                                      ai_prompt=self.query_one("#agent-prompt", TextArea).text.strip(),
+                                      ai_variables=current.ai_variables if unchanged else parse_prompts(variables))
         return {"settings": new} if new != current else {}
 
 

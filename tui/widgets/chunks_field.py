@@ -19,12 +19,13 @@ class ChunksField(Vertical):
     """The chunks of one LinkedIn message (always at least one, maybe empty)."""
 
     def __init__(self, label: str, chunks: list[str], *, limit: int, custom_fields: list[str],
-                 id: str | None = None) -> None:
+                 ai_variables: tuple[str, ...] | None = None, id: str | None = None) -> None:
         super().__init__(id=id, classes="chunks-field")
         self.label = label
         self.initial = list(chunks) or [""]
         self.limit = limit
         self.custom_fields = custom_fields
+        self.ai_variables = ai_variables
 
     def compose(self) -> ComposeResult:
         yield Label(self.label, classes="field-label")
@@ -33,7 +34,8 @@ class ChunksField(Vertical):
             yield self._chunk(text, i, n)
 
     def _chunk(self, text: str, i: int, n: int) -> MessageField:
-        return MessageField(f"Chunk {i + 1} of {n}", text, limit=self.limit, custom_fields=self.custom_fields)
+        return MessageField(f"Chunk {i + 1} of {n}", text, limit=self.limit, custom_fields=self.custom_fields,
+                            ai_variables=self.ai_variables)
 
     @property
     def fields(self) -> list[MessageField]:

@@ -1,7 +1,8 @@
 """A message editor: a multi-line text, its live character count, and `{variable}` completion.
 
 Typing `{` opens a short list of the personalisation variables (the contact
-fields, then the workspace's custom fields as `{custom.<name>}`), narrowed as
+fields, the workspace's custom fields as `{custom.<name>}`, then the campaign's
+AI variables as `{ai: <name>}`), narrowed as
 the name is typed; up/down move in it, tab or enter insert the variable with
 its closing brace, esc closes it. Its last line explains the fallback syntax
 (`{first_name|there}`), which the list cannot guess. Under the text, one line
@@ -22,17 +23,18 @@ from textual.message import Message
 from textual.widgets import Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from sequences.render import CONTACT_FIELDS, is_known_variable, variables_in
+from sequences.render import CONTACT_FIELDS, ai_variables_in, is_known_variable, variables_in
 from tui.text import literal
 
 #: the variable being typed: an unclosed `{` and a name so far, right before the cursor.
-_OPEN = re.compile(r"\{([\w. \-]*)$")
+_OPEN = re.compile(r"\{([\w. :\-]*)$")
 FALLBACK_HINT = "{name|fallback} uses the fallback when the lead has no value, e.g. {first_name|there}"
 MAX_SUGGESTIONS = 12  # (the list scrolls; typing narrows it)
 
 
-def count_line(text: str, limit: int | None) -> Text:
-    """"1,234/1,900", or "2,104/1,900 ⚠ over by 204" past the limit; unknown variables after it."""
+def count_line(text: str, limit: int | None, ai_variables: tuple[str, ...] | None = None) -> Text:
+    """"1,234/1,900", or "2,104/1,900 ⚠ over by 204" past the limit; unknown variables after it, and
+    (given the campaign's `ai_variables`) the AI variables it has no prompt for."""
     n = len(text)
     if limit is None:
         line = Text(f"{n:,} characters", style="dim")
@@ -44,7 +46,15 @@ def count_line(text: str, limit: int | None) -> Text:
     if unknown:
         line.append("  ⚠ unknown ", style="bold")
         line.append_text(literal(", ".join(f"{{{v}}}" for v in unknown), "bold"))
+    if ai_variables is not None and (no_prompt := [v for v in ai_variables_in(text) if v not in ai_variables]):
+        line.append("  ⚠ no prompt for ", style="bold")
+        line.append_text(literal(", ".join(f"{{ai: {v}}}" for v in no_prompt), "bold"))
     return line
+
+
+def _matchable(name: str) -> str:
+    """A variable name as typed or listed, compared loosely (`AI: Op` finds `ai: opener`)."""
+    return name.strip().casefold().replace(": ", ":").replace(" ", "_")
 
 
 class VariableTextArea(TextArea):
@@ -67,13 +77,16 @@ class MessageField(Vertical):
         """The text changed (the form re-validates and re-renders its preview)."""
 
     def __init__(self, label: str, text: str, *, limit: int | None, custom_fields: list[str],
-                 short: bool = False, read_only: bool = False, id: str | None = None) -> None:
+                 ai_variables: tuple[str, ...] | None = None, short: bool = False, read_only: bool = False,
+                 id: str | None = None) -> None:
         super().__init__(id=id, classes="message-field short" if short else "message-field")
         self.label = label
         self.initial = text
         self.limit = limit
         self.read_only = read_only
-        self.variables = [*CONTACT_FIELDS, *(f"custom.{name}" for name in custom_fields)]
+        self.ai_variables = ai_variables  # the campaign's (None: not known here)
+        self.variables = [*CONTACT_FIELDS, *(f"custom.{name}" for name in custom_fields),
+                          *(f"ai: {name}" for name in ai_variables or ())]
         self.suggestions: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -83,7 +96,7 @@ class MessageField(Vertical):
         completion.can_focus = False
         completion.display = False
         yield completion
-        yield Static(count_line(self.initial, self.limit), classes="count-line")
+        yield Static(count_line(self.initial, self.limit, self.ai_variables), classes="count-line")
 
     @property
     def area(self) -> VariableTextArea:
@@ -100,7 +113,7 @@ class MessageField(Vertical):
     @on(TextArea.Changed)
     def _changed(self, event: TextArea.Changed) -> None:
         event.stop()
-        self.query_one(".count-line", Static).update(count_line(self.text, self.limit))
+        self.query_one(".count-line", Static).update(count_line(self.text, self.limit, self.ai_variables))
         self._suggest()
         self.post_message(self.Edited())
 
@@ -119,8 +132,9 @@ class MessageField(Vertical):
     def _suggest(self) -> None:
         completion = self.query_one(".completion", OptionList)
         typed = self._typed_name()
-        key = (typed or "").strip().casefold().replace(" ", "_")
-        self.suggestions = [v for v in self.variables if key in v.casefold()][:MAX_SUGGESTIONS] if typed is not None else []
+        key = _matchable(typed or "")
+        self.suggestions = ([v for v in self.variables if key in _matchable(v)][:MAX_SUGGESTIONS]
+                            if typed is not None else [])
         if not self.suggestions or self.area.read_only:
             completion.display = False
             return
