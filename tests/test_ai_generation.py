@@ -98,11 +98,11 @@ class CountingClient(AIClient):
         self.in_flight = 0
         self._lock = threading.Lock()
 
-    def ask_once(self, messages, *, max_output=None):
+    def ask_once(self, messages, *, max_output=None, on_text=None):
         with self._lock:
             self.in_flight += 1
         try:
-            return super().ask_once(messages, max_output=max_output)
+            return super().ask_once(messages, max_output=max_output, on_text=on_text)
         finally:
             with self._lock:
                 self.in_flight -= 1
