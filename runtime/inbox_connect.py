@@ -9,7 +9,7 @@ thread, a worker thread of the app).
 
     connection = InboxConnection(workspace, identity_id, email, SignInSettings("microsoft", client_id))
     code = connection.device_code()        # Microsoft 365: show code.verification_uri and code.user_code
-    token = connection.wait_for_approval(code, sleep=…)   # polls; `sleep` may raise Cancelled
+    token = connection.wait_for_approval(code, sleep=…)   # polls; a raising `sleep` stops it
     inbox_id, kept_in = connection.keep(token)             # IMAP + SMTP checked, grant kept, inbox saved
 
 Google: `with connection.browser_sign_in() as sign_in:` show `sign_in.url`;
@@ -40,10 +40,6 @@ PROVIDER_NAMES = {"microsoft": "Microsoft 365", "google": "Google"}
 
 class ConnectError(Exception):
     """The inbox cannot be connected; the message says why and what to do, in one line."""
-
-
-class Cancelled(Exception):
-    """The user stopped the sign-in (Esc in the app)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +136,18 @@ class InboxConnection:
         except MailConfigError as exc:
             raise ConnectError(str(exc)) from None
 
+    @classmethod
+    def of_fields(cls, workspace, identity_id: int, email: str, provider: str, **fields: str | int | None
+                  ) -> "InboxConnection":
+        """From a form's fields by name (SignInSettings' and Servers'; empty ones take the defaults): what
+        the app calls, as it may not import this module's types."""
+        given = {k: v for k, v in fields.items() if v not in (None, "")}
+        unknown = set(given) - set(SignInSettings.__dataclass_fields__) - set(Servers.__dataclass_fields__)
+        if unknown:
+            raise ConnectError(f"unknown connection settings: {', '.join(sorted(unknown))}")
+        pick = lambda kind: {k: v for k, v in given.items() if k in kind.__dataclass_fields__}  # noqa: E731
+        return cls(workspace, identity_id, email, SignInSettings(provider, **pick(SignInSettings)), Servers(**pick(Servers)))
+
     # ------------------------------------------------------------ Microsoft 365: the device flow
     def device_code(self) -> DeviceCode:
         try:
@@ -149,7 +157,8 @@ class InboxConnection:
 
     def wait_for_approval(self, code: DeviceCode, *, sleep: Callable[[float], None],
                           on_wait: Callable[[int], None] = lambda interval: None) -> dict:
-        """Poll at the server's interval until approved (the token response); `sleep` may raise Cancelled."""
+        """Poll at the server's interval until approved (the token response). `sleep(seconds)` waits before
+        each poll; whatever it raises (the app's Esc) ends the wait."""
         try:
             return oauth_flows.poll_device(self._oauth(), code, sleep=sleep, on_wait=on_wait)
         except oauth.OAuthError as exc:
