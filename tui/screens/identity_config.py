@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any, Callable, NamedTuple
 from zoneinfo import available_timezones
 
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -229,7 +230,7 @@ class IdentityConfigScreen(Screen):
             warming = warmup.state(box, box["per_day"], today) if box["connected"] else None
             if warming:
                 options += [note("  Warm-up", warming.line(), "yellow"),
-                            Option(Text(f"    {warmup.WARNING}", style="yellow italic"), disabled=True)]
+                            Option(Padding(Text(warmup.WARNING, style="yellow italic"), (0, 0, 0, 4)), disabled=True)]
         options.append(line("connect_inbox", "Connect an inbox…", "Google or Microsoft 365", "c"))
         table = self.query_one(OptionList)
         keep = table.highlighted

@@ -13,6 +13,7 @@ calls its steps, each on a worker thread (they block on HTTP, IMAP, SMTP):
    the polling state; Google (PKCE): the address to open, and an input to
    paste back the address the browser ended on (over SSH the browser cannot
    reach this machine's loopback listener, which catches the redirect otherwise);
+   ctrl+y copies the address (OSC 52, which terminals pass on over SSH);
 3. IMAP and SMTP are checked with the sign-in, then the inbox is saved.
 
 A refusal is shown in the spec's words (Approval required, consent,
@@ -85,6 +86,8 @@ class InboxConnectScreen(ModalScreen[int | None]):
     """Sign in to a Google or Microsoft 365 inbox and connect it; dismissed with the new inbox's id."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="connect.cancel", tooltip="Stop the sign-in; nothing is saved"),
+                Binding("ctrl+y", "copy", "Copy address", id="connect.copy",
+                        tooltip="Copy the sign-in address to the clipboard (OSC 52: works over SSH too)"),
                 Binding("enter", "again", "Start again", show=False, id="connect.again",
                         tooltip="After a refusal: back to the form, as typed")]
 
@@ -98,6 +101,7 @@ class InboxConnectScreen(ModalScreen[int | None]):
         self._stop = threading.Event()
         self._pasted: queue.Queue[str] = queue.Queue()
         self.worker: Worker | None = None
+        self.address = ""  # the address the user opens to sign in, once the provider gave it
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -256,6 +260,8 @@ class InboxConnectScreen(ModalScreen[int | None]):
         steps.append(f"\n3. Sign in with the inbox's Microsoft 365 account.\n"
                      f"The code works for {max(1, code.expires_in // 60)} minutes.", style="")
         self.query_one("#connect-steps", Static).update(steps)
+        self.address = code.verification_uri
+        self._hint("ctrl+y: copy the address    esc: cancel")
         lines = qr_lines(code.verification_uri_complete or code.verification_uri)
         fits = len(lines) + QR_MARGIN <= self.app.size.height and len(lines[0]) + 8 <= self.app.size.width
         self.query_one("#connect-qr", Static).update(
@@ -273,11 +279,12 @@ class InboxConnectScreen(ModalScreen[int | None]):
         steps.append("\n\nIf the browser is on another machine (SSH), it ends on a page that cannot be reached: "
                      "copy that page's whole address from the address bar and paste it here.")
         self.query_one("#connect-steps", Static).update(steps)
+        self.address = url
         paste = self.query_one("#connect-paste", Input)
         paste.display = True
         paste.focus()
         self._status(Text("Waiting for the browser's redirect or a pasted address…", style="bold"))
-        self._hint("enter: use the pasted address    esc: cancel")
+        self._hint("enter: use the pasted address    ctrl+y: copy the address    esc: cancel")
 
     def _failed(self, message: str) -> None:
         self.phase = "failed"
@@ -291,6 +298,11 @@ class InboxConnectScreen(ModalScreen[int | None]):
     def action_again(self) -> None:
         if self.phase == "failed":
             self._show_form()
+
+    def action_copy(self) -> None:
+        if self.phase == "signing-in" and self.address:
+            self.app.copy_to_clipboard(self.address)
+            self.notify("Sign-in address copied to the clipboard")
 
     def action_cancel(self) -> None:
         self._stop.set()
