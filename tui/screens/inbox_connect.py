@@ -88,8 +88,8 @@ class InboxConnectScreen(ModalScreen[int | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="connect.cancel", tooltip="Stop the sign-in; nothing is saved"),
                 Binding("ctrl+y", "copy", "Copy address", id="connect.copy",
                         tooltip="Copy the sign-in address to the clipboard (OSC 52: works over SSH too)"),
-                Binding("enter", "again", "Start again", show=False, id="connect.again",
-                        tooltip="After a refusal: back to the form, as typed")]
+                Binding("enter", "enter", "Sign in", show=False, id="connect.enter",
+                        tooltip="On the form: sign in; after a refusal: back to the form, as typed")]
 
     def __init__(self, connect_inbox: Any, workspace: Any, identity: dict[str, Any], provider: str) -> None:
         super().__init__()
@@ -148,8 +148,7 @@ class InboxConnectScreen(ModalScreen[int | None]):
         event.stop()
         if event.input.id == "connect-paste":
             if event.value.strip():
-                self._pasted.put(event.value.strip())
-                event.input.value = ""
+                self._pasted.put(event.value.strip())  # kept in the field: a wrong one can be mended
                 self._status(Text("Checking the pasted address…", style="bold"))
             return
         if self.phase == "form":
@@ -181,7 +180,7 @@ class InboxConnectScreen(ModalScreen[int | None]):
         flow = self.query_one("#connect-flow")
         flow.display = True
         self.query_one("#connect-steps", Static).update(Text("Asking the provider for a sign-in…", style="bold"))
-        self.query_one("#connect-qr", Static).update("")
+        self.query_one("#connect-qr").display = False
         self.query_one("#connect-paste").display = False
         self._status("")
         self._hint("esc: cancel")
@@ -264,8 +263,9 @@ class InboxConnectScreen(ModalScreen[int | None]):
         self._hint("ctrl+y: copy the address    esc: cancel")
         lines = qr_lines(code.verification_uri_complete or code.verification_uri)
         fits = len(lines) + QR_MARGIN <= self.app.size.height and len(lines[0]) + 8 <= self.app.size.width
-        self.query_one("#connect-qr", Static).update(
-            Text("\n".join(lines) + "\nor scan this with a phone", style="") if fits else "")
+        qr = self.query_one("#connect-qr", Static)
+        qr.update(Text("\n".join(lines) + "\nor scan this with a phone") if fits else "")
+        qr.display = fits
 
     def _polling(self, polls: int, interval: int) -> None:
         if self.phase != "signing-in":
@@ -289,15 +289,18 @@ class InboxConnectScreen(ModalScreen[int | None]):
     def _failed(self, message: str) -> None:
         self.phase = "failed"
         self.query_one("#connect-paste").display = False
-        self.query_one("#connect-qr", Static).update("")
+        self.query_one("#connect-qr").display = False
         self._status(Text(message, style="bold red"))
         self._hint("enter: start again    esc: close")
         self.query_one("#connect-flow").focus()
 
     # ------------------------------------------------------------ keys
-    def action_again(self) -> None:
+    def action_enter(self) -> None:
+        """Enter where no field takes it (focus left the form's fields, or the refusal is shown)."""
         if self.phase == "failed":
             self._show_form()
+        elif self.phase == "form":
+            self._submit()
 
     def action_copy(self) -> None:
         if self.phase == "signing-in" and self.address:
