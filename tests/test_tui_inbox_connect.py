@@ -17,8 +17,8 @@ from textual.widgets import Input, OptionList, Static
 
 from runtime.inbox_connect import InboxConnection
 from storage.workspace import open_workspace
-from tests.support.mailstack import destroy_stack, missing_reason, start_stack
-from tests.support.oauth_server import CLIENT_ID, AuthServer
+from tests.support.oauth_server import CLIENT_ID
+from tests.test_email_oauth import auth, stack  # noqa: F401 (fixtures: the authorization server, a mail stack asking it)
 from tests.test_tui_identities import open_identities
 from tests.tui_support import NOW, q, template_ws, until, ws  # noqa: F401 (fixtures)
 from tui.app import EnginyApp
@@ -28,23 +28,6 @@ from tui.screens.modals import ChoiceScreen
 
 pytestmark = pytest.mark.timeout(120)
 SIZE = (80, 24)
-
-
-@pytest.fixture(scope="module")
-def auth():
-    server = AuthServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def stack(auth):
-    reason = missing_reason()
-    if reason:
-        pytest.skip(reason)
-    s = start_stack(introspection_url=f"{auth.base}/introspect")
-    yield s
-    destroy_stack(s)
 
 
 @pytest.fixture
@@ -83,9 +66,17 @@ async def open_dialog(pilot, provider: str, fields: dict[str, str]) -> InboxConn
     return dialog
 
 
-def servers(stack) -> dict[str, str]:
+def servers(stack) -> dict[str, str]:  # noqa: F811
     return {"imap": f"{stack.host}:{stack.imap_port}", "smtp": f"{stack.host}:{stack.smtp_port}", "tls": "starttls",
             "ca_file": str(stack.ca_file)}
+
+
+async def microsoft_code_shown(pilot, auth, stack, address: str) -> InboxConnectScreen:  # noqa: F811
+    """The Microsoft 365 form filled for `address` on the local servers; the dialog once it shows the code."""
+    dialog = await open_dialog(pilot, "microsoft", {"email": address, "client_id": CLIENT_ID, "tenant": "t1",
+                                                    "authority": auth.base, **servers(stack)})
+    await until(pilot, lambda: "Enter the code:" in shown(dialog, "#connect-steps"), "the code shown")
+    return dialog
 
 
 def user_code(dialog) -> str:
@@ -96,9 +87,7 @@ def user_code(dialog) -> str:
 async def test_the_device_flow_connects_the_inbox_from_the_identity_screen(auth, stack, workspace) -> None:
     ana = stack.new_user("ana")
     async with app_of(workspace).run_test(size=SIZE) as pilot:
-        dialog = await open_dialog(pilot, "microsoft", {"email": ana.address, "client_id": CLIENT_ID, "tenant": "t1",
-                                                        "authority": auth.base, **servers(stack)})
-        await until(pilot, lambda: "Enter the code:" in shown(dialog, "#connect-steps"), "the code shown")
+        dialog = await microsoft_code_shown(pilot, auth, stack, ana.address)
         assert f"{auth.base}/device" in shown(dialog, "#connect-steps")
         await until(pilot, lambda: "checked 1 time" in shown(dialog, "#connect-status"), "polling shown")
         auth.approve(user_code(dialog), ana.address)
@@ -114,9 +103,7 @@ async def test_the_device_flow_connects_the_inbox_from_the_identity_screen(auth,
 async def test_a_declined_sign_in_says_approval_required_and_saves_nothing(auth, stack, workspace) -> None:
     bob = stack.new_user("bob")
     async with app_of(workspace).run_test(size=SIZE) as pilot:
-        dialog = await open_dialog(pilot, "microsoft", {"email": bob.address, "client_id": CLIENT_ID, "tenant": "t1",
-                                                        "authority": auth.base, **servers(stack)})
-        await until(pilot, lambda: "Enter the code:" in shown(dialog, "#connect-steps"), "the code shown")
+        dialog = await microsoft_code_shown(pilot, auth, stack, bob.address)
         auth.deny(user_code(dialog))
         await until(pilot, lambda: "Approval required" in shown(dialog, "#connect-status"), "the refusal told")
         assert "Traceback" not in shown(dialog, "#connect-status")
@@ -147,9 +134,7 @@ async def test_google_takes_the_pasted_address_and_esc_cancels_a_device_sign_in(
         paste.value = landed
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(pilot.app.screen, IdentityConfigScreen), "connected and closed")
-        dialog = await open_dialog(pilot, "microsoft", {"email": "dee@example.test", "client_id": CLIENT_ID,
-                                                        "tenant": "t1", "authority": auth.base, **servers(stack)})
-        await until(pilot, lambda: "Enter the code:" in shown(dialog, "#connect-steps"), "the code shown")
+        dialog = await microsoft_code_shown(pilot, auth, stack, "dee@example.test")
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(pilot.app.screen, IdentityConfigScreen), "cancelled")
         await until(pilot, lambda: dialog.worker.is_finished, "the polling stopped")
