@@ -174,8 +174,10 @@ class InboxConnectScreen(ModalScreen[int | None]):
         fields = {name: self._value(name) for name, _, _ in SIGN_IN_FIELDS[self.provider]}
         fields.update(imap_host=imap_host, imap_port=imap_port, smtp_host=smtp_host, smtp_port=smtp_port,
                       tls=self._value("tls"), ca_file=self._value("ca_file"))
+        email = self._value("email")
         self.phase = "signing-in"
-        self._stop.clear()
+        self._stop.clear()  # an earlier try's worker has ended: it failed, which is how the form came back
+        self._pasted = queue.Queue()  # nothing pasted for an earlier try counts
         self.query_one("#connect-form").display = False
         flow = self.query_one("#connect-flow")
         flow.display = True
@@ -185,8 +187,8 @@ class InboxConnectScreen(ModalScreen[int | None]):
         self._status("")
         self._hint("esc: cancel")
         flow.focus()
-        self.worker = self.run_worker(lambda: self._sign_in(self._value("email"), fields), thread=True, exclusive=True,
-                        group="inbox-sign-in")
+        self.worker = self.run_worker(lambda: self._sign_in(email, fields), thread=True, exclusive=True,
+                                      group="inbox-sign-in")
 
     # ------------------------------------------------------------ the sign-in (a worker thread)
     def _sign_in(self, email: str, fields: dict[str, Any]) -> None:
@@ -310,3 +312,7 @@ class InboxConnectScreen(ModalScreen[int | None]):
     def action_cancel(self) -> None:
         self._stop.set()
         self.dismiss(None)
+
+    def on_unmount(self) -> None:
+        """Leaving the app mid-sign-in: the worker thread ends at its next wait instead of polling on."""
+        self._stop.set()
