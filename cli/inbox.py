@@ -34,23 +34,16 @@ def _password(from_stdin: bool) -> str:
     return password
 
 
-def check_connection(settings, password) -> None:
-    """IMAP login, then SMTP EHLO + AUTH. Raises UserError in the spec's terms."""
-    from runtime.channels.email import imap as mail_imap
-    from runtime.channels.email.smtp import open_smtp, quit_smtp
-    from runtime.channels.email.config import MailConnectError
+def check_connection(settings, secret) -> None:
+    """IMAP login, then SMTP EHLO + AUTH with a password or a token source (runtime/inbox_connect.py).
+    Raises UserError in the spec's terms."""
+    from runtime.inbox_connect import ConnectError
+    from runtime.inbox_connect import check_connection as check
 
     try:
-        client = mail_imap.connect(settings, password)
-        mail_imap.close(client)
-    except MailConnectError as exc:
-        raise UserError(f"IMAP {settings.imap_host}:{settings.imap_port}: {exc}") from None
-    try:
-        quit_smtp(open_smtp(settings, password))
-    except MailConnectError as exc:
-        if exc.symptom == "Cannot connect" or exc.symptom.startswith("Cannot connect"):
-            raise UserError(f"IMAP connects, but sending fails — SMTP {settings.smtp_host}:{settings.smtp_port}: {exc}") from None
-        raise UserError(f"SMTP {settings.smtp_host}:{settings.smtp_port}: {exc}") from None
+        check(settings, secret)
+    except ConnectError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _row_summary(r: dict[str, Any]) -> dict[str, Any]:
@@ -110,87 +103,36 @@ def connect(
     microsoft: Microsoft 365 takes no passwords; a code is shown to enter at the printed address on any
     device (OAuth device sign-in). google: a browser sign-in (over SSH, paste back the address the
     browser ends on). Only the sign-in's refresh token is kept, in the secret store."""
-    from pathlib import Path
-
-    from runtime.channels.email.config import InboxSettings, MailConfigError, check_settings
-    from runtime.clock import wall_now
-    from runtime.secrets import SecretsError, SecretStore, inbox_secret_name
-    from storage.activity import iso
-    from storage.inboxes import get_inbox, save_imap_inbox
+    from runtime.inbox_connect import ConnectError, InboxConnection, Servers, SignInSettings
+    from storage.inboxes import get_inbox
 
     if provider not in ("imap", "microsoft", "google"):
         raise UserError("--provider must be imap, microsoft or google")
-    oauth_provider = None
-    if provider != "imap":
-        from cli.inbox_oauth import provider_of
-
-        if password_stdin:
-            raise UserError(f"--password-stdin is for imap inboxes; {provider} inboxes sign in by OAuth (no password)")
-
-        oauth_provider = provider_of(provider, client_id=client_id, client_secret=client_secret, tenant=tenant,
-                                     authority=authority, authorize_url=authorize_url, token_url=token_url)
-        imap_host, smtp_host = imap_host or oauth_provider.imap_host, smtp_host or oauth_provider.smtp_host
-        imap_port, smtp_port = imap_port or oauth_provider.imap_port, smtp_port or oauth_provider.smtp_port
-        tls = tls or oauth_provider.tls
-    elif not imap_host or not smtp_host:
-        raise UserError("--imap-host and --smtp-host are required for an imap inbox "
-                        "(or use --provider microsoft|google)")
-    imap_port, smtp_port, tls = imap_port or 993, smtp_port or 465, tls or "implicit"
+    if provider != "imap" and password_stdin:
+        raise UserError(f"--password-stdin is for imap inboxes; {provider} inboxes sign in by OAuth (no password)")
+    sign_in = None if provider == "imap" else SignInSettings(provider, client_id, client_secret, tenant, authority,
+                                                             authorize_url, token_url)
     ws, db = open_session(ctx)
     ident = require_identity(db, identity)
-    per_day = per_day if per_day is not None else ws.config.email.per_day
-    per_hour = per_hour if per_hour is not None else ws.config.email.per_hour
-    if ca_file:
-        ca_path = Path(ca_file).expanduser()
-        if not ca_path.is_file():
-            raise UserError(f"--ca-file {ca_file}: no such file")
-        ca_file = str(ca_path.resolve())
-    settings = InboxSettings(email.strip(), imap_host.strip(), imap_port, smtp_host.strip(), smtp_port, tls, ca_file)
     try:
-        check_settings(settings, per_day, per_hour)
-        from runtime.channels.email.config import ssl_context
+        connection = InboxConnection(ws, ident["id"], email, sign_in,
+                                     Servers(imap_host, imap_port, smtp_host, smtp_port, tls, ca_file),
+                                     per_day=per_day, per_hour=per_hour, list_unsubscribe=list_unsubscribe,
+                                     signature=signature.replace("\\n", "\n") if signature is not None else None)
+        if sign_in is None:
+            secret = _password(password_stdin)
+        else:
+            from cli.inbox_oauth import sign_in as run_sign_in
 
-        ssl_context(ca_file)
-    except MailConfigError as exc:
+            secret = run_sign_in(connection, browser=browser)
+        inbox_id, where = connection.keep(secret)
+    except ConnectError as exc:
         raise UserError(str(exc)) from None
-    if oauth_provider is None:
-        secret = password = _password(password_stdin)
-    else:
-        secret = _sign_in(oauth_provider, browser)
-    check_connection(settings, secret)
-    now = iso(wall_now())
-    store = SecretStore.of(ws)
-
-    def keep_password(inbox_id: int) -> str:
-        try:
-            return store.save(inbox_secret_name(inbox_id), password if oauth_provider is None else secret.grant.to_secret())
-        except SecretsError as exc:
-            raise UserError(str(exc)) from None
-
-    inbox_id, where = save_imap_inbox(
-        db, ident["id"], email=settings.email, imap_host=settings.imap_host, imap_port=settings.imap_port,
-        smtp_host=settings.smtp_host, smtp_port=settings.smtp_port, tls=settings.tls, ca_file=ca_file,
-        per_day=per_day, per_hour=per_hour, list_unsubscribe=list_unsubscribe,
-        signature=signature.replace("\\n", "\n") if signature is not None else None, now=now,
-        keep_secret=keep_password, provider=provider)
     summary = _row_summary(get_inbox(db, inbox_id))
-    kept = "password" if oauth_provider is None else "sign-in"
+    kept = "password" if sign_in is None else "sign-in"
     summary.update({"validated": {"imap": "login ok", "smtp": "auth ok"}, f"{kept}_stored_in": where})
-    emit(summary, json_out, f"inbox {inbox_id} {settings.email} connected to {ident['name']} "
+    emit(summary, json_out, f"inbox {inbox_id} {connection.settings.email} connected to {ident['name']} "
                             f"(IMAP login and SMTP auth ok; {kept} in the {where})")
-
-
-def _sign_in(provider, browser: bool):
-    """Run the provider's sign-in; the token source the connection is checked with."""
-    from cli.inbox_oauth import sign_in
-    from runtime.channels.email.oauth import Grant, OAuthError, TokenSource
-    from runtime.clock import wall_now
-
-    try:
-        grant = Grant.of_token(provider, sign_in(provider, browser=browser), wall_now())
-    except OAuthError as exc:
-        raise UserError(f"{provider.name} sign-in: {exc}") from None
-    return TokenSource(grant, lambda text: None)  # kept once the inbox exists (keep_password)
 
 
 @app.command("list")
@@ -393,10 +335,9 @@ def warmup_(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox id 
     """Show, start or stop an inbox's warm-up: its daily cap ramps from 5 to its configured cap over
     --days days, and is halved (or back to 5) while bounces and complaints rise. A running runtime
     applies a change at once."""
-    from datetime import date
     from zoneinfo import ZoneInfo
 
-    from runtime.channels.email import warmup
+    from sequences import warmup
     from runtime.clock import wall_now
     from storage.activity import iso
     from storage.identities import get_identity
@@ -411,20 +352,19 @@ def warmup_(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox id 
         row = set_warmup(db, row["id"], start=today.isoformat() if start else None, days=days, now=iso(wall_now()))
     sent, bounced = warmup_bounces(db, row["id"])
     caps = warmup.ramp_of({**row, "warmup_sent": sent, "warmup_bounced": bounced}, row["per_day"])
-    day_index = (today - date.fromisoformat(row["warmup_start"])).days if caps else None
-    warming = caps and 0 <= day_index < len(caps)
-    out = {"inbox": row["id"], "email": row["email"], "warming_up": bool(warming), "per_day": row["per_day"],
-           "started": row["warmup_start"], "days": row["warmup_days"], "day": day_index + 1 if warming else None,
-           "cap_today": caps[day_index] if warming else row["per_day"], "schedule": list(caps),
+    warming = warmup.state({**row, "warmup_sent": sent, "warmup_bounced": bounced}, row["per_day"], today)
+    out = {"inbox": row["id"], "email": row["email"], "warming_up": warming is not None, "per_day": row["per_day"],
+           "started": row["warmup_start"], "days": row["warmup_days"], "day": warming.day if warming else None,
+           "cap_today": warming.cap_today if warming else row["per_day"], "schedule": list(caps),
            "recent_sent": sent, "recent_bounced": bounced, "warning": warmup.WARNING if warming else None}
-    if not warming:
+    if warming is None:
         human = (f"inbox {row['id']} {row['email']}: not warming up ({row['per_day']}/day)"
                  + ("; its warm-up ended" if caps else "") + f". Start one: enginy inbox warmup {row['id']} --start")
     else:
         weeks = ", ".join(f"day {i + 1}: {caps[i]}" for i in range(0, len(caps), 7)) + f", day {len(caps)}: {caps[-1]}"
         push = (f"\nBounces and complaints: {bounced} of the last {sent} emails — the ramp is stepped down"
-                if caps != warmup.schedule(row["per_day"], row["warmup_days"]) else "")
-        human = (f"inbox {row['id']} {row['email']}: warming up, day {day_index + 1} of {len(caps)}, "
-                 f"{caps[day_index]} emails today (then {row['per_day']}/day)\nSchedule: {weeks}{push}\n"
+                if warming.stepped_down else "")
+        human = (f"inbox {row['id']} {row['email']}: warming up, day {warming.day} of {warming.days}, "
+                 f"{warming.cap_today} emails today (then {row['per_day']}/day)\nSchedule: {weeks}{push}\n"
                  f"Warning: {warmup.WARNING}")
     emit(out, json_out, human)

@@ -37,7 +37,8 @@ def queue(
     \b
     JSON: {"identities": [{"id", "name", "timezone",
             "working_hours": {"open", "local_time", "next_change"},
-            "buckets": [{"name", "used", "limit", "window", "next_refill"}],
+            "buckets": [{"name", "used", "limit", "window", "next_refill",
+                         "warmup": "day 3 of 21 · 8 today (then 40/day)" | null}],
             "lanes": [{"name", "depth", "next": [{"campaign", "lead", "action", "why"}]}],
             "blocked": [{"reason", "count"}], "per_hour": [24 ints],
             "forecast": {"start", "days", "campaigns": [{"campaign", "name",
@@ -74,6 +75,8 @@ def human(view) -> str:
             used = f"{b.used:>4} (no cap)" if b.limit is None else f"{b.used:>4}/{b.limit:<4}"
             refill = f"  refills {_when(b.next_refill)}" if b.next_refill else ""
             out.append(f"    {clean(b.name)[:36]:<36} {used:<10} per {b.window:<7}{refill}")
+            if b.warmup:
+                out.append(f"      capped by warm-up: {b.warmup}")
         out.append("  lanes")
         for lane in ident.lanes:
             out.append(f"    {clean(lane.name)[:36]:<36} {lane.depth:>6} queued")

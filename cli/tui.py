@@ -52,4 +52,6 @@ def tui(ctx: typer.Context,
         pid = spawn_background(workspace.dir)
         notice = (f"Started the runtime in the background (pid {pid}, log {workspace.dir / 'runtime.log'}); "
                   "it keeps running after you quit — enginy stop ends it.")
-    EnginyApp(workspace, notice=notice).run()
+    from runtime.inbox_connect import InboxConnection
+
+    EnginyApp(workspace, notice=notice, connect_inbox=InboxConnection.of_fields).run()

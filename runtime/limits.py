@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable
 
-from runtime.channels.email import warmup
+from sequences import warmup
 from sequences.working_hours import WorkingHours
 from sequences import limits as spec
 from sequences.model import BUCKET
@@ -48,7 +48,7 @@ class Rule:
     limit: int
     seconds: float = 0.0
     # A "day" rule's caps for the local days from `ramp_start` (a date ordinal) on — an inbox's
-    # warm-up (runtime/channels/email/warmup.py); before and after them, `limit` holds.
+    # warm-up (sequences/warmup.py); before and after them, `limit` holds.
     ramp: tuple[int, ...] = ()
     ramp_start: int = 0
 

@@ -25,6 +25,7 @@ import sqlite_utils
 from runtime import limits, queue_order
 from runtime.actors.lanes import LINKEDIN_LANES
 from runtime.limits import ActionTimes, Rule
+from sequences import warmup
 from sequences.working_hours import WorkingHours
 from sequences.statuses import Substatus
 from storage.replies import REPLY_SORT_KEY
@@ -79,7 +80,9 @@ def identity_queue(db: sqlite_utils.Database, row: dict, now: datetime, next_job
         if inbox["connected"]:
             per_day, per_hour = limits.email_rules(inbox)
             log = times.of(limits.EMAIL, inbox["id"], (per_day, per_hour))
-            buckets.append(_bucket(f"{inbox['email']} per day", per_day, log, now, hours))
+            warming = warmup.state(inbox, per_day.limit, now.astimezone(hours.tz).date())
+            buckets.append(_bucket(f"{inbox['email']} per day", per_day, log, now, hours,
+                                   warming_up=warming.line() if warming else None))
             buckets.append(_bucket(f"{inbox['email']} per hour", per_hour, log, now, hours))
     lanes = [_lane(reads, LANE_NAMES[b], (b, None), li_rules.get(b, ()), now) for b in LINKEDIN_LANES]
     for inbox in reads.inboxes:
@@ -173,12 +176,13 @@ def _shown_rule(rules: tuple[Rule, ...]) -> Rule | None:
     return (calendar or list(rules) or [None])[0]
 
 
-def _bucket(name: str, rule: Rule | None, log: ActionTimes, now: datetime, hours: WorkingHours) -> Bucket:
+def _bucket(name: str, rule: Rule | None, log: ActionTimes, now: datetime, hours: WorkingHours,
+            warming_up: str | None = None) -> Bucket:
     if rule is None:  # no cap: count this month's
         used = log.count_since(hours.month_start(now))
         return Bucket(name, used, None, "month", None)
     used, refill = limits.usage(rule, log, now, hours)
-    return Bucket(name, used, rule.limit, window_name(rule), _iso(refill, hours))
+    return Bucket(name, used, rule.limit_at(now, hours), window_name(rule), _iso(refill, hours), warming_up)
 
 
 def window_name(rule: Rule) -> str:

@@ -33,6 +33,7 @@ class Bucket(msgspec.Struct):
     limit: int | None  # None: no cap (a monthly conversation limit not set)
     window: str  # "day", "month", "hour", "4 min" …
     next_refill: str | None  # when the counted actions start to come back (None: nothing counted)
+    warmup: str | None = None  # an inbox's day cap held down by its warm-up: "day 3 of 21 · 9 today (then 40/day)"
 
 
 class NextJob(msgspec.Struct):

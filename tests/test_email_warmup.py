@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from runtime import limits
-from runtime.channels.email import warmup
+from sequences import warmup
 from sequences.working_hours import WorkingHours
 
 ROOT = Path(__file__).parent.parent

@@ -111,7 +111,7 @@ def test_enginy_queue_json_shape_without_a_runtime(after_run: Path) -> None:
         ident["id"], first.isoformat())[0][0] > 0
     assert ident["forecast"] is None  # no runtime kept one here (test_live_forecast…)
     assert list(ident["working_hours"]) == ["open", "local_time", "next_change"]
-    assert all(list(b) == ["name", "used", "limit", "window", "next_refill"] for b in ident["buckets"])
+    assert all(list(b) == ["name", "used", "limit", "window", "next_refill", "warmup"] for b in ident["buckets"])
     assert [b["name"] for b in ident["buckets"]][:7] == [
         "invitations", "messages", "visits", "reactions", "acceptance checks", "InMail credits",
         "monthly conversations"]

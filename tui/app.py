@@ -53,6 +53,9 @@ class AppContext:
     actor: str
     extra_status: Callable[[], str] = field(default=lambda: "")
     wall: Callable[[], datetime] = wall_now  # tests pass a fixed time (snapshots)
+    # runtime.inbox_connect.InboxConnection.of_fields, handed over by `enginy tui` (the app may not import
+    # the runtime); None: the identity screen's inbox sign-in says to use the CLI
+    connect_inbox: Callable[..., Any] | None = None
 
     def now(self) -> datetime:
         """Workspace time: the runtime's clock when it runs ahead of the wall (the demo), else the wall."""
@@ -86,12 +89,12 @@ class EnginyApp(App[None]):
 
     def __init__(self, workspace: Workspace, *, notice: str = "", demo: bool = False,
                  on_exit: Callable[[], None] | None = None, status_line: Callable[[], str] | None = None,
-                 wall: Callable[[], datetime] = wall_now) -> None:
+                 wall: Callable[[], datetime] = wall_now, connect_inbox: Callable[..., Any] | None = None) -> None:
         super().__init__()
         self.workspace = workspace
         db = workspace.open_db()
         self.ctx = AppContext(workspace, db, Reader(workspace.db_path), workspace.config.user,
-                              status_line or (lambda: ""), wall)
+                              status_line or (lambda: ""), wall, connect_inbox)
         self.notice = notice
         self.demo = demo
         if demo:

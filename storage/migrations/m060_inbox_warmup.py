@@ -2,7 +2,7 @@
 
 Why: a new inbox that sends its full cap from day one lands in spam. While
 `warmup_start` (a local date, ISO) is set, the inbox's daily cap ramps from 5
-to its configured cap over `warmup_days` days (runtime/channels/email/warmup.py);
+to its configured cap over `warmup_days` days (sequences/warmup.py);
 NULL is an inbox not warming up, which changes nothing for existing inboxes.
 """
 

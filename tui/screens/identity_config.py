@@ -9,9 +9,12 @@ runtime's LinkedIn watcher carries out: the app never calls the gateway — and
 the latest withdrawals); likings opt-out; email inboxes (emails per day and
 per hour, signature — changed without reconnecting, an HTML one previewed as
 text — and disconnect, which lists the leads mid-sequence that will fail and
-asks first: storage.inboxes.disconnect_inbox, the CLI's too). L shows a new
-one-time share link for the identity's owner (`enginy identity share`). D deletes
-the identity after naming everything that goes with it. Every
+asks first: storage.inboxes.disconnect_inbox, the CLI's too; c connects a
+Google or Microsoft 365 inbox by OAuth, tui/screens/inbox_connect.py; an inbox
+warming up shows its day and today's cap with the spec's warning,
+sequences/warmup.py). L shows a new one-time share link for the identity's
+owner (`enginy identity share`). D deletes the identity after naming everything
+that goes with it. Every
 value is checked by the storage function that saves it (one rule, the same
 refusal as the CLI's); a refused value is told in one line and offered again
 as typed. u undoes the last change made here.
@@ -24,6 +27,7 @@ from datetime import datetime
 from typing import Any, Callable, NamedTuple
 from zoneinfo import available_timezones
 
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,17 +35,20 @@ from textual.screen import Screen
 from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from sequences import warmup
 from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR, LINKEDIN_INVITES_PER_DAY, LINKEDIN_MESSAGES_PER_DAY
 from sequences.working_hours import WorkingHours
 from storage.activity import iso
 from storage.identities import IdentityError, get_identity, parse_hours, update_identity
 from storage.identity_delete import delete_identity, deletion_plan
-from storage.inboxes import DISCONNECT_WARNING, InboxError, disconnect_inbox, edit_inbox, leads_on_inbox, list_inboxes
+from storage.inboxes import (DISCONNECT_WARNING, InboxError, disconnect_inbox, edit_inbox, leads_on_inbox, list_inboxes,
+                             warmup_bounces)
 from storage.linkedin_invitations import (count_in_state, parse_time, pending, recent_withdrawals,
                                           request_withdrawal)
 from storage.share_links import make_link
 from tui.commands import Command
 from tui.html_text import html_to_text
+from tui.screens.inbox_connect import PROVIDERS, InboxConnectScreen
 from tui.screens.modals import ChoiceScreen, ConfirmScreen, NoticeScreen, PromptScreen
 from tui.text import clean, literal
 from tui.widgets.footer import BindingsFooter
@@ -71,7 +78,11 @@ class Loaded(NamedTuple):
 
 
 def load(db, identity_id: int) -> Loaded:
-    return Loaded(get_identity(db, identity_id), list_inboxes(db, identity_id), pending(db, identity_id),
+    inboxes = list_inboxes(db, identity_id)
+    for box in inboxes:  # the warm-up's push-back, as the runtime reads it (storage.inboxes.inboxes_of)
+        if box.get("warmup_start"):
+            box["warmup_sent"], box["warmup_bounced"] = warmup_bounces(db, box["id"])
+    return Loaded(get_identity(db, identity_id), inboxes, pending(db, identity_id),
                   count_in_state(db, identity_id, "withdrawn"), recent_withdrawals(db, identity_id, HISTORY))
 
 
@@ -135,6 +146,8 @@ class IdentityConfigScreen(Screen):
         Binding("u", "undo", "Undo", id="identity.undo", tooltip="Put back the last setting changed here"),
         Binding("W", "withdraw", "Withdraw all", id="identity.withdraw",
                 tooltip="Withdraw every pending LinkedIn invitation (asks first)"),
+        Binding("c", "connect_inbox", "Connect inbox", id="identity.connect_inbox",
+                tooltip="Connect a Google or Microsoft 365 inbox (sign in by OAuth)"),
         Binding("L", "share", "Share link", id="identity.share",
                 tooltip="A one-time, 24-hour link with which the identity's owner connects their own inbox"),
         Binding("D", "delete", "Delete", id="identity.delete",
@@ -205,9 +218,7 @@ class IdentityConfigScreen(Screen):
                     line("likings_opt_out", "Likings opt-out", "on" if ident["likings_opt_out"] else "off",
                          f"enter toggles · {LIKINGS_NOTE}"),
                     section("Email inboxes")]
-        if not inboxes:
-            options.append(Option(Text("  none — connect one with `enginy inbox connect`", style="dim"),
-                                  disabled=True))
+        today = self.ctx.now().astimezone(WorkingHours.of_identity(ident).tz).date()
         for box in inboxes:
             state = "connected" if box["connected"] else "DISCONNECTED"
             sig = "signature" if box["signature_text"] or box["signature_html"] else "no signature"
@@ -216,6 +227,11 @@ class IdentityConfigScreen(Screen):
                                 "" if box["connected"] else "yellow"))
             if box["signature_html"]:
                 options += signature_preview(box["signature_html"])
+            warming = warmup.state(box, box["per_day"], today) if box["connected"] else None
+            if warming:
+                options += [note("  Warm-up", warming.line(), "yellow"),
+                            Option(Padding(Text(warmup.WARNING, style="yellow italic"), (0, 0, 0, 4)), disabled=True)]
+        options.append(line("connect_inbox", "Connect an inbox…", "Google or Microsoft 365", "c"))
         table = self.query_one(OptionList)
         keep = table.highlighted
         table.clear_options()
@@ -229,6 +245,8 @@ class IdentityConfigScreen(Screen):
                 Command("Undo last change", "Put back the last setting changed here", self.action_undo),
                 Command("Withdraw pending invitations", "Every pending LinkedIn invitation of this identity",
                         self.action_withdraw),
+                *[Command(f"Connect a {name} inbox", "Sign in by OAuth and connect it to this identity",
+                          lambda provider=provider: self.connect_inbox(provider)) for provider, name in PROVIDERS.items()],
                 Command("Toggle likings opt-out", LIKINGS_NOTE, lambda: self._edit("likings_opt_out")),
                 Command("Share link", "A one-time, 24-hour link with which the identity's owner connects their "
                         "own inbox (served by `enginy tracking serve`)", self.action_share),
@@ -291,6 +309,8 @@ class IdentityConfigScreen(Screen):
         ident = self.data.identity
         if key.startswith("inbox:"):
             self._inbox(int(key.split(":")[1]))
+        elif key == "connect_inbox":
+            self.action_connect_inbox()
         elif key in ("withdraw_enabled", "likings_opt_out"):
             self._save({key: not ident[key]})
         elif key == "withdraw_pending":
@@ -367,6 +387,24 @@ class IdentityConfigScreen(Screen):
         self.run_worker(self.refresh_data(), exclusive=True, group="identity-refresh")
 
     # --- inboxes ------------------------------------------------------------------------
+
+    def action_connect_inbox(self) -> None:
+        self.app.push_screen(ChoiceScreen("Connect which inbox?", [(p, f"{name} (sign in by OAuth)")
+                                                                   for p, name in PROVIDERS.items()]),
+                             lambda provider: self.connect_inbox(provider) if provider else None)
+
+    def connect_inbox(self, provider: str) -> None:
+        """The sign-in dialog; a connected inbox is told and shown at once."""
+        if self.data is None:
+            return
+
+        def connected(inbox_id: int | None) -> None:
+            if inbox_id is not None:
+                self.notify(f"Inbox {inbox_id} connected")
+                self.run_worker(self.refresh_data(), exclusive=True, group="identity-refresh")
+
+        self.app.push_screen(InboxConnectScreen(self.ctx.connect_inbox, self.ctx.workspace, self.data.identity,
+                                                provider), connected)
 
     def _inbox(self, inbox_id: int) -> None:
         assert self.data is not None

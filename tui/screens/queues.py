@@ -139,6 +139,9 @@ def panel_text(view: IdentityQueue, *, paused: bool, lane: int | None, expanded:
         if b.next_refill:
             text.append(f" ↻ {when(b.next_refill)}", style="dim")
         text.append("\n")
+        if b.warmup:  # the day cap is the warm-up's, not the inbox's configured one
+            text.append_text(literal(f"  ↳ capped by warm-up: {b.warmup}", "yellow"))
+            text.append("\n")
     lane_row = 0
     text.append("Lanes", style="bold underline")
     text.append("  ([ ] lane, enter: next jobs)\n", style="dim")

@@ -3,8 +3,9 @@
 The spec's warm-up trains an address through an external network; what a local
 tool can do well is not to burn a new address: send little at first and more
 each day, and step back when receivers push back. Pure (no I/O, no clock):
-`runtime/limits.email_rules` turns the schedule into the inbox's day rule, the
-CLI shows it.
+`runtime/limits.email_rules` turns the schedule into the inbox's day rule; the
+CLI, the identity screen and the queue monitor show `state` (here, so that
+every layer reads one definition).
 
 - `schedule(cap, days)`: day 0 sends START_CAP, the last day `cap`, linearly
   between; after `days` days the configured cap holds.
@@ -14,6 +15,9 @@ CLI shows it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
 
 START_CAP = 5
 DAYS = 21
@@ -52,3 +56,32 @@ def ramp_of(inbox: dict, cap: int) -> tuple[int, ...]:
         return ()
     caps = schedule(cap, int(inbox.get("warmup_days") or DAYS))
     return stepped_down(caps, int(inbox.get("warmup_sent") or 0), int(inbox.get("warmup_bounced") or 0))
+
+
+@dataclass(frozen=True)
+class WarmupState:
+    """Where an inbox is in its warm-up on one local day."""
+
+    day: int  # 1-based
+    days: int
+    cap_today: int
+    cap: int  # the configured daily cap, in force after the warm-up
+    caps: tuple[int, ...]
+    stepped_down: bool  # receivers pushed back: the ramp is lowered
+
+    def line(self) -> str:
+        """'day 3 of 21 · 9 today (then 40/day)': the same words wherever it is shown."""
+        return (f"day {self.day} of {self.days} · {self.cap_today} today (then {self.cap}/day)"
+                + (" · stepped down: bounces" if self.stepped_down else ""))
+
+
+def state(inbox: dict, cap: int, today: date) -> WarmupState | None:
+    """The inbox's warm-up on its local day `today`; None when it is not warming up that day."""
+    caps = ramp_of(inbox, cap)
+    if not caps:
+        return None
+    index = (today - date.fromisoformat(inbox["warmup_start"])).days
+    if not 0 <= index < len(caps):
+        return None
+    full = schedule(cap, int(inbox.get("warmup_days") or DAYS))
+    return WarmupState(index + 1, len(caps), caps[index], cap, caps, caps != full)
