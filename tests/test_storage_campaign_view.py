@@ -42,8 +42,12 @@ def enrollments(db, cid: int) -> list[tuple[int, int]]:
 
 def converse(db, contact_id: int, identity: int, cid: int, channel: str, tags: list[str]) -> None:
     stamp = NOW.isoformat()
-    db["conversations"].insert(Conversation(contact_id=contact_id, identity_id=identity, channel=channel,
-                                            campaign_id=cid, tags=tags, created_at=stamp, updated_at=stamp).to_row())
+    conversation = db["conversations"].insert(Conversation(contact_id=contact_id, identity_id=identity, channel=channel,
+                                                           campaign_id=cid, tags=tags, created_at=stamp,
+                                                           updated_at=stamp).to_row()).last_pk
+    # as storage.conversations.set_tags keeps them: when each tag came (here, all at NOW)
+    db.execute("UPDATE conversations SET tag_times = (SELECT json_group_object(t.value, ?) FROM json_each(tags) t)"
+               " WHERE id = ?", [stamp, conversation])
 
 
 def test_the_header_row_is_the_campaign_with_its_identity(campaign) -> None:
