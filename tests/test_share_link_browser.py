@@ -118,7 +118,21 @@ def fill(browser, stack, user, password: str) -> None:
         box.clear()
         box.send_keys(value)
     Select(browser.find_element(By.ID, "tls")).select_by_value("starttls")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    submit(browser)
+
+
+def submit(browser) -> None:
+    """Submit the page's form and wait for the answer page: a click does not wait for the navigation
+    it starts, and the server answers only once the mail server has judged the login (seconds for a
+    wrong password, which Dovecot delays)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    button = browser.find_element(By.CSS_SELECTOR, "button[type=submit]")
+    button.click()
+    WebDriverWait(browser, 30).until(EC.staleness_of(button))
+    WebDriverWait(browser, 10).until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 
 def test_the_owner_connects_their_inbox_once(mail_stack, ws, server, browser):
