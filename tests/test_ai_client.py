@@ -95,6 +95,12 @@ def test_a_streamed_answer_grows_as_it_comes_and_ends_as_a_plain_one(server):
     assert waits == [1.0]
 
 
+def test_control_characters_never_leave_the_client(server):
+    server.script({"content": "Hi\x1b[2J there\x07,\r\nsee you"}, {"content": "Hi\x1b[2J there\x07,\r\nsee you"})
+    assert client(server).complete([Message("user", "x")]).text == "Hi[2J there,\nsee you"
+    assert client(server).complete([Message("user", "x")], on_text=lambda text: None).text == "Hi[2J there,\nsee you"
+
+
 def test_an_answer_and_what_was_asked(server):
     c = client(server, temperature=0.2, max_output=50)
     answer = c.complete([Message("system", "You write openers."), Message("user", "Lead: Ana at Acme")])

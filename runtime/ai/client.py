@@ -18,7 +18,8 @@ LinkedIn gateway's transport does (runtime/channels/linkedin/http.py).
 Streaming (`on_text`): the request asks for server-sent events and `on_text` is
 handed the answer so far as it grows (what a user waiting for a suggestion watches
 fill in); the Completion at the end is the same as without. A stream cut off
-midway is retried whole, like a dropped connection.
+midway is retried whole, like a dropped connection. The answer's text is data from outside:
+control characters are taken out (newlines and tabs kept) before anyone sends or shows it.
 
 The API key is only in the request's Authorization header: never in an error
 message (a server's message is shown with the key cut out; a 401's never),
@@ -34,7 +35,7 @@ from typing import Callable
 import httpx
 import msgspec
 
-from storage.contact_fields import clean_line
+from storage.contact_fields import clean_line, clean_text
 
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 30.0
@@ -223,7 +224,7 @@ class AIClient:
                     on_text(text)
         if not text.strip():
             raise _Retry(AIError(Reason.BAD_ANSWER, "the endpoint answered with no text"), None)
-        return Completion(text=text.strip(), model=clean_line(model)[:100] or self.endpoint.model, finish_reason=finish,
+        return Completion(text=clean_text(text), model=clean_line(model)[:100] or self.endpoint.model, finish_reason=finish,
                           prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
 
     def _completion(self, response: httpx.Response) -> Completion:
@@ -234,7 +235,7 @@ class AIClient:
         if not answer.choices or not (answer.choices[0].message.content or "").strip():
             raise _Retry(AIError(Reason.BAD_ANSWER, "the endpoint answered with no text"), None)
         usage = answer.usage or _Usage()
-        return Completion(text=answer.choices[0].message.content.strip(), model=clean_line(answer.model)[:100] or self.endpoint.model,
+        return Completion(text=clean_text(answer.choices[0].message.content), model=clean_line(answer.model)[:100] or self.endpoint.model,
                           finish_reason=answer.choices[0].finish_reason, prompt_tokens=usage.prompt_tokens,
                           completion_tokens=usage.completion_tokens)
 
