@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -83,11 +83,18 @@ async def test_view_matches_ledger_queue_order_and_substatuses(tmp_path, autojum
     assert {b.reason: b.count for b in view.blocked} == {Substatus(s).label: n for s, n in counts}
 
 
+MORNING = datetime(2031, 3, 4, 9, 30, tzinfo=timezone.utc)  # a Tuesday, 10:30 in Madrid
+
+
 @pytest.fixture(scope="module")
 def after_run(tmp_path_factory) -> Path:
-    """The seeded workspace after its runtime (the real Service) ran an hour at 3600x and stopped."""
+    """The seeded workspace after its runtime (the real Service) ran an hour at 3600x and stopped.
+
+    The hour is a fixed working morning, not the wall clock's: run at 17:00 UTC, the first identity
+    (Madrid) was closed all hour, did nothing, and the per-hour figures had nothing to count."""
     ws = make(tmp_path_factory.mktemp("queues_run") / "ws")
     db = open_workspace(ws).open_db()
+    save_position(db, MORNING)  # the runtime starts where the workspace's clock stands (ahead of the wall)
     Service(db, world=SandboxWorld(1, path=ws / "sandbox.db"), speed=3600.0).run(until=timedelta(hours=1))
     db.close()
     return ws
