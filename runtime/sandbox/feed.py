@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from runtime.engine import Runtime
 
 CURSOR = "sandbox_cursor"
+#: What the sandbox's people write (placeholders: the sandbox has no words of its own, and an empty
+#: message in the inbox read as a bug).
+SANDBOX_TEXT = {"replied": "(sandbox reply)", "out_of_office": "(sandbox out-of-office notice)"}
 
 
 def cursor(db) -> str:
@@ -56,7 +59,7 @@ class Feed:
     def deliver(self, ev: Inbound) -> None:
         rt = self.rt
         sig = inbound.Signal(kind=ev.kind, key=ev.key, at=ev.at, channel=ev.channel, positive=ev.positive,
-                             text="(sandbox reply)" if ev.kind == "replied" else "")
+                             text=SANDBOX_TEXT.get(ev.kind, ""))
         with transaction(rt.db):
             campaign_id, queued = inbound.apply(rt.db, sig, rt.clock.now(), info_for=rt.campaign_info)
             set_state(rt.db, CURSOR, ev.cursor)
