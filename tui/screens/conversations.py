@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
 
-import msgspec
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -36,6 +34,7 @@ from storage.identities import list_identities
 from storage.replies import ReplyError, queue_reply, reply_state, reply_wait
 from storage.reply_agent import AgentNote, notes, request_suggestion
 from tui.screens.ai_ask import AIAsk
+from tui.screens.rows_screen import RowsScreen
 from tui.screens.modals import ChoiceScreen, PromptScreen
 from sequences.wording import ago
 from tui.text import clean, joined, literal, short_time, snippet
@@ -46,8 +45,10 @@ CHANNEL_ICON = {"email": "✉", "linkedin": "in"}
 PAGE = 200  # conversations read at a time; the next page comes as the cursor nears the end
 
 
-class ConversationsScreen(Screen):
+class ConversationsScreen(RowsScreen):
     """Every conversation, newest first; enter opens the thread."""
+
+    TABLE_ID, SEARCH_ID = "inbox-table", "inbox-search"
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="inbox.open", tooltip="Read the thread (and reply)"),
@@ -90,18 +91,10 @@ class ConversationsScreen(Screen):
 
     async def on_mount(self) -> None:
         self.sub_title = "Inbox"
-        self.table.focus()
-        await self.refresh_data()
-
-    async def on_screen_resume(self) -> None:
-        await self.refresh_data()
+        await super().on_mount()
 
     def on_resize(self) -> None:
         self._fill()
-
-    @property
-    def table(self) -> DataTable:
-        return self.query_one("#inbox-table", DataTable)
 
     async def refresh_data(self) -> None:
         """The newest conversations again, as many as were shown (so a refresh keeps the place)."""
@@ -166,32 +159,10 @@ class ConversationsScreen(Screen):
                         else "  ·  no conversation yet: replies and messages appear here", style="dim")
         return text
 
-    def current(self) -> ConversationRow | None:
-        if not self.rows or not self.is_mounted:
-            return None
-        row = self.table.cursor_row
-        return self.rows[row] if row is not None and row < len(self.rows) else None
-
     def report(self, text: Text | str) -> None:
         self.query_one("#inbox-report", Static).update(text)
 
     # --- filters -------------------------------------------------------------------
-
-    async def _set(self, **changes: Any) -> None:
-        self.flt = msgspec.structs.replace(self.flt, **changes)
-        await self.refresh_data()
-
-    @on(Input.Changed, "#inbox-search")
-    async def _search_changed(self, event: Input.Changed) -> None:
-        if event.value.strip() != self.flt.search:
-            await self._set(search=event.value.strip())
-
-    @on(Input.Submitted, "#inbox-search")
-    def _search_done(self) -> None:
-        self.table.focus()
-
-    def action_search(self) -> None:
-        self.query_one("#inbox-search", Input).focus()
 
     async def action_toggle_unread(self) -> None:
         await self._set(unread=not self.flt.unread)

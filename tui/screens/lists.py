@@ -19,10 +19,8 @@ from typing import Any
 
 import msgspec
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
 from storage.audience import add_list
@@ -30,6 +28,7 @@ from storage.campaign_setup import ListFilter, list_facets, pick_lists
 from storage.campaigns import CampaignError, campaign_names
 from storage.contacts import delete_list, rename_list, set_list_tags
 from tui.commands import Command
+from tui.screens.rows_screen import RowsScreen
 from tui.screens.modals import ChoiceScreen, ConfirmScreen, PromptScreen
 from tui.screens.wizard_audience import DATES
 from sequences.wording import ago
@@ -39,8 +38,10 @@ from tui.widgets.footer import BindingsFooter
 SORTS = {"recent": "most recent", "alpha": "alphabetical"}
 
 
-class ListsScreen(Screen):
+class ListsScreen(RowsScreen):
     """Contact lists; enter opens one, a adds it to a campaign."""
+
+    TABLE_ID, SEARCH_ID = "lists-table", "lists-search"
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="lists.open", tooltip="The list's contacts (search, mark, add)"),
@@ -77,17 +78,6 @@ class ListsScreen(Screen):
         yield table
         yield Static(id="lists-report")
         yield BindingsFooter()
-
-    async def on_mount(self) -> None:
-        self.table.focus()
-        await self.refresh_data()
-
-    async def on_screen_resume(self) -> None:
-        await self.refresh_data()
-
-    @property
-    def table(self) -> DataTable:
-        return self.query_one("#lists-table", DataTable)
 
     # --- data ----------------------------------------------------------------------
 
@@ -128,29 +118,10 @@ class ListsScreen(Screen):
     def _filtered(self) -> bool:
         return bool(self.flt.search or self.flt.created_by or self.flt.tag or self.days)
 
-    def current(self) -> dict[str, Any] | None:
-        row = self.table.cursor_row if self.rows else None
-        return self.rows[row] if row is not None and row < len(self.rows) else None
-
     def _report(self, text: Text | str) -> None:
         self.query_one("#lists-report", Static).update(text)
 
     # --- filters ---------------------------------------------------------------------
-
-    async def _set(self, **changes: Any) -> None:
-        self.flt = msgspec.structs.replace(self.flt, **changes)
-        await self.refresh_data()
-
-    @on(Input.Changed, "#lists-search")
-    async def _search_changed(self, event: Input.Changed) -> None:
-        await self._set(search=event.value.strip())
-
-    @on(Input.Submitted, "#lists-search")
-    def _search_done(self) -> None:
-        self.table.focus()
-
-    def action_search(self) -> None:
-        self.query_one("#lists-search", Input).focus()
 
     async def action_sort(self) -> None:
         await self._set(sort="alpha" if self.flt.sort == "recent" else "recent")

@@ -17,12 +17,12 @@ from dataclasses import replace
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static, Tab, Tabs
 
 from storage.tasks import LIST_LIMIT, Show, TaskError, TaskFilter, TaskRow, complete_task, list_tasks, reopen_task, \
     task_counts, task_owners
 from tui.commands import Command
+from tui.screens.rows_screen import RowsScreen
 from tui.screens.modals import ChoiceScreen
 from sequences.wording import ago
 from tui.text import literal
@@ -43,8 +43,10 @@ def mark(task: TaskRow) -> Text:
     return Text("!", style="bold red") if task.overdue else Text("☐", style="bold yellow")
 
 
-class TasksScreen(Screen):
+class TasksScreen(RowsScreen):
     """Tasks by tab; d completes, u reopens, enter opens the lead, c / i filter by campaign / identity."""
+
+    TABLE_ID = "tasks-table"
 
     BINDINGS = [
         Binding("enter", "open_lead", "Open lead", id="tasks.open", tooltip="The lead beside its campaign's audience"),
@@ -77,13 +79,6 @@ class TasksScreen(Screen):
         yield DataTable(id="tasks-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="status-line")
         yield BindingsFooter()
-
-    async def on_mount(self) -> None:
-        self.query_one(DataTable).focus()
-        await self.refresh_data()
-
-    async def on_screen_resume(self) -> None:
-        await self.refresh_data()
 
     async def refresh_data(self) -> None:
         """Read the tab's tasks and every tab's count off the UI thread (the app calls this on a commit)."""
@@ -134,12 +129,6 @@ class TasksScreen(Screen):
                   f"Showing the first {LIST_LIMIT:,} of {shown:,}: filter by campaign or identity for the rest."
                   if shown > len(self.rows) else "")
         self.query_one("#status-line", Static).update(Text(status or self.ctx.extra_status(), style="dim"))
-
-    def current(self) -> TaskRow | None:
-        table = self.query_one(DataTable)
-        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
-            return None
-        return self.rows[table.cursor_row]
 
     def palette_commands(self) -> list[Command]:
         return [
