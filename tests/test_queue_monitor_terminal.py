@@ -13,7 +13,6 @@ screen following the runtime live, without a key pressed.
 from __future__ import annotations
 
 import re
-import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from storage.identities import update_identity
 from storage.timeline import save_position
 from storage.workspace import open_workspace
 from tests.support.waits import wait_until
-from tests.test_tui_terminal import _alive, _runtime_pid, _wait_for, demo_in_tmux, pytestmark  # noqa: F401
+from tests.test_tui_terminal import _alive, _runtime_pid, demo_in_tmux, pytestmark  # noqa: F401
 
 LIMIT = 8
 INVITATIONS = re.compile(r"invitations\s+[█░]+\s+(\d+)/(\d+)")
@@ -49,19 +48,19 @@ def test_a_bucket_fills_and_refills_in_the_monitor_during_the_demo(tmp_path: Pat
     with transaction(db):
         save_position(db, start)  # the runtime starts here: the clock never runs backwards
     db.close()
-    with demo_in_tmux(folder, 100, 40) as tmux:
-        _wait_for(tmux, lambda s: "Q4 Fintech CFOs" in s, timeout=30)
+    with demo_in_tmux(folder, 100, 40) as term:
+        term.wait_for("Q4 Fintech CFOs", timeout=30)
         runtime = _runtime_pid(folder)
-        subprocess.run([*tmux, "send-keys", "-t", "t", "Q"], check=True)
-        screen = _wait_for(tmux, lambda s: "Lucía Ortega" in s and invitations(s) is not None, timeout=15)
+        term.keys("Q")
+        screen = term.wait_for(lambda s: "Lucía Ortega" in s and invitations(s) is not None, timeout=15)
         assert "Actions/h" in screen
-        full = _wait_for(tmux, lambda s: (b := invitations(s)) is not None and b[0] == b[1] > 0, timeout=20)
+        full = term.wait_for(lambda s: (b := invitations(s)) is not None and b[0] == b[1] > 0, timeout=20)
         assert invitations(full) == (LIMIT, LIMIT) and "Lucía Ortega" in full  # her panel: the highlight stayed
         assert re.search(r"invitations\s+█{12}\s", full)  # a full bar
-        refilled = _wait_for(tmux, lambda s: (b := invitations(s)) is not None and b[0] < LIMIT, timeout=15)
+        refilled = term.wait_for(lambda s: (b := invitations(s)) is not None and b[0] < LIMIT, timeout=15)
         assert invitations(refilled)[1] == LIMIT
-        subprocess.run([*tmux, "send-keys", "-t", "t", "Escape"], check=True)
-        _wait_for(tmux, lambda s: "Lucía Ortega" not in s or "Actions/h" not in s, timeout=10)  # the dashboard
-        subprocess.run([*tmux, "send-keys", "-t", "t", "q"], check=True)
+        term.keys("Escape")
+        term.wait_for(lambda s: "Lucía Ortega" not in s or "Actions/h" not in s, timeout=10)  # the dashboard
+        term.keys("q")
         wait_until(lambda: runtime is None or not _alive(runtime), timeout=15, interval=0.2,
                    what="quitting the demo to stop its runtime")
