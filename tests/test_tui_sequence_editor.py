@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import TextArea
+from textual import events
+from textual.widgets import Input, TextArea
 
 from sequences.editing.commands import Where
 from sequences.lock import HINT
@@ -362,3 +363,33 @@ async def test_a_refused_save_says_why_and_keeps_the_edit_on_screen(ws: Path) ->
         assert "is archived" in editor.save_error and "not saved" in str(editor.query_one("#editor-header").render())
         assert any(m.startswith("Not saved: campaign 'Archived under me' is archived") for m in app.said)
     assert {n.id: n for n in stored(ws, campaign).nodes}["msg2"].delay != Delay(days=9)
+
+
+def burst(app, *keys: str) -> None:
+    """Keys as a terminal delivers them when typed fast, pasted, or sent in one SSH packet: all read
+    before the first has been handled (Pilot's press waits for each key; this does not)."""
+    for key in keys:
+        app.post_message(events.Key("space" if key == " " else key, key if len(key) == 1 else None))
+
+
+@pytest.mark.asyncio
+async def test_keys_typed_ahead_of_a_prompt_go_into_the_prompt(ws: Path) -> None:
+    """"d" and the delay typed at once: the prompt opens after the delay's keys were read. They were
+    handed to the tree (the prompt kept "0", or lost letters), and a "q" among them reached the
+    app's Quit; now each key goes where the one before left the focus (tui/typeahead.py)."""
+    campaign = draft(ws, "Typed ahead")
+    app = app_for(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot, "Typed ahead")
+        await goto(pilot, "visit")
+        burst(app, "d", "backspace", *"2d 5h", "enter")
+        await until(pilot, lambda: editor.node("visit").delay == Delay(days=2, hours=5), "the delay typed ahead")
+        assert app.screen is editor and stored(ws, campaign).nodes[0].delay == Delay(days=2, hours=5)
+
+        burst(app, "d", *"q1")  # the app's Quit key, typed for the prompt
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen), "the delay prompt")
+        field = app.screen.query_one(Input)
+        await until(pilot, lambda: field.value == "q1", "q1 in the prompt")
+        assert app.is_running
+        burst(app, "backspace", "backspace", "a", "b", "backspace", "c")  # an Input's backspace is a binding
+        await until(pilot, lambda: field.value == "ac", "the backspace in its place: ac")

@@ -35,6 +35,7 @@ from tui import textual_fixes
 from tui.commands import ScreenCommands
 from tui.screens.modals import HelpScreen
 from tui.text import clean
+from tui.typeahead import KeysInOrder
 
 textual_fixes.apply()
 
@@ -70,7 +71,7 @@ class AppContext:
         return fn(self.db, *args, now=self.now(), actor=self.actor, **kwargs)
 
 
-class EnginyApp(App[None]):
+class EnginyApp(KeysInOrder):
     """Campaigns dashboard → campaign (overview / audience / activity)."""
 
     CSS_PATH = "app.tcss"
