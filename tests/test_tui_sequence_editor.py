@@ -376,14 +376,18 @@ def burst(app, *keys: str) -> None:
 async def test_keys_typed_ahead_of_a_prompt_go_into_the_prompt(ws: Path) -> None:
     """"d" and the delay typed at once: the prompt opens after the delay's keys were read. They were
     handed to the tree (the prompt kept "0", or lost letters), and a "q" among them reached the
-    app's Quit; now each key goes where the one before left the focus (tui/typeahead.py)."""
+    app's Quit; now each key goes where the one before left the focus (tui/typeahead.py), and a
+    key after the enter that closes the prompt goes to the tree again."""
     campaign = draft(ws, "Typed ahead")
     app = app_for(ws)
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot, "Typed ahead")
         await goto(pilot, "visit")
-        burst(app, "d", "backspace", *"2d 5h", "enter")
+        rows = [r.node for r in tree(pilot).shown]
+        below = rows[rows.index("visit") + 1]
+        burst(app, "d", "backspace", *"2d 5h", "enter", "j")  # the j after the prompt has closed: the tree's
         await until(pilot, lambda: editor.node("visit").delay == Delay(days=2, hours=5), "the delay typed ahead")
+        await until(pilot, lambda: editor.row is not None and editor.row.node == below, "the cursor moved by j")
         assert app.screen is editor and stored(ws, campaign).nodes[0].delay == Delay(days=2, hours=5)
 
         burst(app, "d", *"q1")  # the app's Quit key, typed for the prompt

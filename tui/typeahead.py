@@ -10,10 +10,12 @@ handed to the same widget before the first had done anything:
 - a "q" among them reached the app's Quit with the prompt open;
 - in a text field, "ab", backspace, "c" gave "ab": the letters were typed at
   once, the backspace ran after them.
-So a key read while another is still on its way waits, and is handed over when
-that one is done: stopped by the widget that took it, or back at the app with
-its binding run. A key that stopped somewhere else on the way is taken as done
-after `STRAY_S`, so a key can delay the next one, never hold it back for good.
+So a key read while another is still on its way waits. It is handed over when
+that one is done (stopped by the widget that took it, or back at the app with
+its binding run) and what it set off is on screen: the prompt it opened up and
+focused, or the prompt its enter closed gone. A key that stopped somewhere else
+on the way is taken as done after `STRAY_S`: a key can delay the next one, never
+hold it back for good. Keys typed one by one are handed over at once, as before.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ class KeysInOrder(App):
         super().__init__(*args, **kwargs)
         self._key_on_its_way: events.Key | None = None
         self._keys_waiting: deque[events.Key] = deque()
-        self._screen_of_key = None
         self._next_planned = False  # a hand-over of the first waiting key is scheduled
 
     async def on_event(self, event: events.Event) -> None:
@@ -52,7 +53,7 @@ class KeysInOrder(App):
             self._done(event)
 
     async def _hand_over(self, key: events.Key) -> None:
-        self._key_on_its_way, self._screen_of_key = key, self.screen
+        self._key_on_its_way = key
         target = self.focused or self.screen  # where Textual's App.on_event hands it
         await super().on_event(key)
         if not key.is_forwarded:  # a priority binding took it at once
@@ -71,19 +72,17 @@ class KeysInOrder(App):
         if key is not self._key_on_its_way:
             return  # already done (a late timer, or a key from before this one)
         self._key_on_its_way = None
-        if not self._keys_waiting:
-            return
-        if self.screen is self._screen_of_key:
-            self._plan_next(self.call_later)
-        else:  # the key opened (or closed) a screen: the next one waits for it to be drawn and focused
-            self._plan_next(self.call_after_refresh, self._after_focus)
+        if self._keys_waiting:
+            self._plan_next(self.call_after_refresh, self._after_effects)
 
     def _plan_next(self, later, step=None) -> None:
         self._next_planned = later(step or self._next)
 
-    def _after_focus(self) -> None:
-        """The new screen is drawn. Its focused widget may still have its Focus event to handle (an
-        Input then selects its text, and would select what was typed ahead): the next key goes after."""
+    def _after_effects(self) -> None:
+        """The messages the key set off are handled and the screen is drawn (a prompt its enter
+        closed is gone, a screen it opened is up). The focused widget may still have its Focus
+        event to handle (an Input then selects its text, and would select what was typed ahead):
+        the next key goes after that."""
         focused = self.focused
         if focused is None or not focused.call_later(self.call_later, self._next):
             self.call_later(self._next)
