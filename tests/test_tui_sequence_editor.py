@@ -375,9 +375,9 @@ def burst(app, *keys: str) -> None:
 @pytest.mark.asyncio
 async def test_keys_typed_ahead_of_a_prompt_go_into_the_prompt(ws: Path) -> None:
     """"d" and the delay typed at once: the prompt opens after the delay's keys were read. They were
-    handed to the tree (the prompt kept "0", or lost letters), and a "q" among them reached the
-    app's Quit; now each key goes where the one before left the focus (tui/typeahead.py), and a
-    key after the enter that closes the prompt goes to the tree again."""
+    handed to the tree (the prompt kept "0", or lost letters). Now each key goes where the one before
+    left the focus (tui/typeahead.py): a key after the enter that closes the prompt goes to the tree
+    again, the app's Quit key typed for the prompt is text, and a backspace runs in its place."""
     campaign = draft(ws, "Typed ahead")
     app = app_for(ws)
     async with app.run_test(size=SIZE) as pilot:

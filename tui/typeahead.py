@@ -7,7 +7,6 @@ together — typed fast, or arriving in one packet over SSH — were therefore a
 handed to the same widget before the first had done anything:
 - "d" then "2d 5h" in the sequence editor sent the delay's keys to the tree, not
   to the prompt "d" opens: the prompt kept "0", or lost letters;
-- a "q" among them reached the app's Quit with the prompt open;
 - in a text field, "ab", backspace, "c" gave "ab": the letters were typed at
   once, the backspace ran after them.
 So a key read while another is still on its way waits. It is handed over when
