@@ -7,8 +7,8 @@ together — typed fast, or arriving in one packet over SSH — were therefore a
 handed to the same widget before the first had done anything:
 - "d" then "2d 5h" in the sequence editor sent the delay's keys to the tree, not
   to the prompt "d" opens: the prompt kept "0", or lost letters;
-- in a text field, "ab", backspace, "c" gave "ab": the letters were typed at
-  once, the backspace ran after them.
+- in a text field, backspaces ran after the letters read with them: in the
+  prompt holding "0", backspace, "ab", backspace, "c" gave "a", not "ac".
 So a key read while another is still on its way waits. It is handed over when
 that one is done (stopped by the widget that took it, or back at the app with
 its binding run) and what it set off is on screen: the prompt it opened up and
