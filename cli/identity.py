@@ -382,8 +382,7 @@ def share(ctx: typer.Context,
     login and two-step code (through the gateway); passwords go nowhere but the mail server or
     the gateway, the mail password only to the secret store. Only a hash of the link is kept: it
     is shown now and never again."""
-    from pathlib import Path
-
+    from cli.workspace import require_identity
     from runtime.clock import wall_now
     from storage.share_links import live_links, make_link, revoke_links
     from storage.timeline import workspace_time
@@ -393,7 +392,9 @@ def share(ctx: typer.Context,
         raise UserError("--revoke and --list cannot go together")
     ws, db = open_session(ctx)
     now = workspace_time(db, wall_now())
-    ident = _identity_or_none(db, identity, required=not list_links)
+    if identity is None and not list_links:
+        raise UserError("name the identity (id or name)")
+    ident = require_identity(db, identity) if identity is not None else None
     if list_links:
         rows = live_links(db, now, ident["id"] if ident else None)
         emit(rows, json_out, "\n".join(f"link #{r['id']} for {clean(r['identity'])}, valid until {r['expires_at'][:16]}"
@@ -405,10 +406,12 @@ def share(ctx: typer.Context,
              f"{count} share link(s) of {clean(ident['name'])} cancelled")
         return
     if ca_file:
-        ca_path = Path(ca_file).expanduser()
-        if not ca_path.is_file():
-            raise UserError(f"--ca-file {ca_file}: no such file")
-        ca_file = str(ca_path.resolve())
+        from runtime.channels.email.config import MailConfigError, resolve_ca_file
+
+        try:
+            ca_file = resolve_ca_file(ca_file)
+        except MailConfigError as exc:
+            raise UserError(str(exc)) from None
     base = base_url or ws.config.tracking.base_url
     if base and not base.startswith(("http://", "https://")):
         raise UserError(f"--base-url {base}: an address starting with https:// (or http://)")
@@ -449,19 +452,6 @@ def _gateway_key(ws, gateway: str | None, api_key_stdin: bool):
             raise UserError(str(exc)) from None
 
     return url, keep
-
-
-def _identity_or_none(db, identity: str | None, *, required: bool):
-    from storage.identities import IdentityError, get_identity
-
-    if identity is None:
-        if required:
-            raise UserError("name the identity (id or name)")
-        return None
-    try:
-        return get_identity(db, identity)
-    except IdentityError as exc:
-        raise UserError(str(exc)) from None
 
 
 def _register_linkedin_connect() -> None:

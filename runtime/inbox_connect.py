@@ -26,7 +26,8 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from runtime.channels.email import oauth, oauth_flows
-from runtime.channels.email.config import InboxSettings, MailConfigError, MailConnectError, check_settings, ssl_context
+from runtime.channels.email.config import (InboxSettings, MailConfigError, MailConnectError, check_settings,
+                                           resolve_ca_file, ssl_context)
 from runtime.channels.email.oauth_flows import DeviceCode
 from runtime.clock import wall_now
 from runtime.secrets import SecretsError, SecretStore, inbox_secret_name
@@ -89,12 +90,10 @@ def inbox_settings(email: str, servers: Servers, provider: oauth.Provider | None
     if not imap_host or not smtp_host:
         raise ConnectError("--imap-host and --smtp-host are required for an imap inbox "
                            "(or use --provider microsoft|google)")
-    ca_file = servers.ca_file
-    if ca_file:
-        path = os.path.abspath(os.path.expanduser(ca_file))
-        if not os.path.isfile(path):
-            raise ConnectError(f"--ca-file {ca_file}: no such file")
-        ca_file = path
+    try:
+        ca_file = resolve_ca_file(servers.ca_file) if servers.ca_file else None
+    except MailConfigError as exc:
+        raise ConnectError(str(exc)) from None
     return InboxSettings(email.strip(), imap_host.strip(), servers.imap_port or default.imap_port or 993,
                          smtp_host.strip(), servers.smtp_port or default.smtp_port or 465,
                          servers.tls or default.tls or "implicit", ca_file)

@@ -63,6 +63,8 @@ def test_connect_list_disconnect_reconnect(mail_stack, ws):
     (lambda a: a + ["--per-day", "81"], "--per-day must be between 1 and 80"),
     (lambda a: a + ["--per-hour", "11"], "--per-hour must be between 1 and 10"),
     (lambda a: [x if x != "starttls" else "bogus" for x in a], "--tls must be one of"),
+    (lambda a: [x if not x.endswith(".pem") else "/nonexistent/ca.pem" for x in a],
+     "--ca-file /nonexistent/ca.pem: no such file"),
 ])
 def test_out_of_range_and_bad_options_are_clear_errors(mail_stack, ws, mutate, needle):
     ana = mail_stack.new_user("ana")

@@ -195,6 +195,21 @@ def test_unknown_forged_and_revoked_links_are_refused(ws, server):
     assert status(url) == 410
 
 
+
+def test_bad_share_commands_say_what_is_wrong_and_make_no_link(ws, tmp_path):
+    """No identity, an unknown one, a CA file that is not there: one line each, exit 2, no link made."""
+    said = {}
+    for name, args in {"no identity": ("identity", "share"),
+                       "unknown": ("identity", "share", "Nobody"),
+                       "no ca file": ("identity", "share", "1", "--ca-file", str(tmp_path / "missing.pem"))}.items():
+        proc = enginy(ws, *args)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, (name, proc.stderr)
+        said[name] = proc.stderr
+    assert "name the identity (id or name)" in said["no identity"]
+    assert "Nobody" in said["unknown"]
+    assert f"--ca-file {tmp_path / 'missing.pem'}: no such file" in said["no ca file"]
+    assert json.loads(enginy(ws, "identity", "share", "--list", "--json").stdout) == []
+
 def post(url: str, **fields: str) -> tuple[int, str]:
     from urllib.parse import urlencode
 

@@ -11,6 +11,7 @@ too many login attempts …) — and never carries the password.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import ssl
 from dataclasses import dataclass
@@ -79,6 +80,15 @@ def check_settings(s: InboxSettings, per_day: int, per_hour: int) -> None:
         check_rate(per_day, per_hour, labels=("--per-day", "--per-hour"))
     except InboxError as exc:
         raise MailConfigError(str(exc)) from None
+
+
+def resolve_ca_file(ca_file: str) -> str:
+    """`--ca-file` as given (~ expanded) made absolute, so it still names the file from any folder;
+    MailConfigError when there is no such file."""
+    path = os.path.abspath(os.path.expanduser(ca_file))
+    if not os.path.isfile(path):
+        raise MailConfigError(f"--ca-file {ca_file}: no such file")
+    return path
 
 
 def ssl_context(ca_file: str | None) -> ssl.SSLContext:
