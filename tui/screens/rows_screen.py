@@ -43,9 +43,14 @@ class RowsScreen(Screen):
         row = self.table.cursor_row
         return self.rows[row] if row is not None and row < len(self.rows) else None
 
-    async def _set(self, **changes: Any) -> None:
-        self.flt = msgspec.structs.replace(self.flt, **changes)
+    async def _apply(self, flt: Any) -> None:
+        """Show the rows of filter `flt`."""
+        self.flt = flt
         await self.refresh_data()
+
+    async def _set(self, **changes: Any) -> None:
+        """The filter with `changes` (a msgspec struct's fields)."""
+        await self._apply(msgspec.structs.replace(self.flt, **changes))
 
     async def on_input_changed(self, event: Input.Changed) -> None:
         if self.SEARCH_ID and event.input.id == self.SEARCH_ID and event.value.strip() != self.flt.search:

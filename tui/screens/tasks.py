@@ -91,7 +91,7 @@ class TasksScreen(RowsScreen):
         return WIDE_COLUMNS if self.app.size.width >= WIDE else NARROW
 
     def on_resize(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.table
         if len(table.columns) != len(self._columns()):
             self._render_rows()
 
@@ -101,7 +101,7 @@ class TasksScreen(RowsScreen):
         tabs = self.query_one(Tabs)
         for show, label in TABS.items():
             tabs.query_one(f"#tab-{show.value}", Tab).label = f"{label} {self.counts.get(show.value, 0):,}"
-        table = self.query_one(DataTable)
+        table = self.table
         keep = self.current()
         table.clear(columns=len(table.columns) != len(columns))
         if not table.columns:
@@ -144,10 +144,6 @@ class TasksScreen(RowsScreen):
 
     # --- actions ---------------------------------------------------------------------
 
-    async def _apply(self, flt: TaskFilter) -> None:
-        self.flt = flt
-        await self.refresh_data()
-
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         show = Show(event.tab.id.removeprefix("tab-"))
         if show is not self.flt.show:
@@ -161,7 +157,7 @@ class TasksScreen(RowsScreen):
         self.action_jump(keys[(keys.index(self.flt.show) + step) % len(keys)].value)
 
     def action_move(self, step: int) -> None:
-        table = self.query_one(DataTable)
+        table = self.table
         table.move_cursor(row=max(0, table.cursor_row + step))
 
     async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
