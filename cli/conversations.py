@@ -16,6 +16,7 @@ import typer
 
 from cli.output import UserError, emit
 from cli.workspace import open_ws, wall_time
+from sequences.inert import REPLACEMENT
 
 app = typer.Typer(help="Conversations across LinkedIn and email: list, show a thread, reply by hand, tag.",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -117,8 +118,7 @@ def show(ctx: typer.Context, conversation: int = _ID,
             parts = fold(m["body"])
             m |= {"text": parts.text, "signature": parts.signature, "quoted": parts.quoted}
     human = "\n".join(lines)
-    emit(out, json_out, human="".join(ch if ch in "\n\t" or ch.isprintable() else "\N{REPLACEMENT CHARACTER}"
-                                      for ch in human))
+    emit(out, json_out, human=_printable(human))
 
 
 @app.command("reply")
@@ -187,4 +187,10 @@ def suggest(ctx: typer.Context, conversation: int = _ID, json_out: bool = _JSON)
     except (AIError, SecretsError) as exc:
         raise UserError(f"no suggestion: {exc}") from None
     emit({"conversation": conversation, "suggestion": text}, json_out,
-         human="".join(ch if ch in "\n\t" or ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in text))
+         human=_printable(text))
+
+
+def _printable(text: str) -> str:
+    """Message text for the terminal: beyond what `emit` makes inert (controls), every other character
+    that does not print (line and paragraph separators, format characters) shows as '\N{REPLACEMENT CHARACTER}'."""
+    return "".join(ch if ch in "\n\t" or ch.isprintable() else REPLACEMENT for ch in text)
