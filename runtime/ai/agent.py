@@ -82,24 +82,19 @@ class ReplyAgent:
         requests = store.asked(self.db)
         if not work and not requests:
             return
-        try:
-            client = self._client()
-        except AIError as exc:  # a key that cannot be read: said on each item, as a failure
-            client, setup_error = None, str(exc)
-        else:
-            setup_error = NOT_CONFIGURED
+        client = self._client()  # None: no [ai] configured, said on each item
         try:
             for item in work:
-                await self._contained(self._handle, item, client, setup_error, conversation=item.conversation_id)
+                await self._contained(self._handle, item, client, conversation=item.conversation_id)
             for request in requests:
-                await self._contained(self._serve, request, client, setup_error, conversation=request.conversation_id)
+                await self._contained(self._serve, request, client, conversation=request.conversation_id)
         finally:
             if client is not None:
                 client.close()
 
-    async def _contained(self, handle, item, client, setup_error: str, *, conversation: int | None) -> None:
+    async def _contained(self, handle, item, client, *, conversation: int | None) -> None:
         try:
-            await handle(item, client, setup_error)
+            await handle(item, client)
         except Exception as exc:
             if storage_error(exc) is not None:
                 raise  # the service waits out a storage fault and starts again
@@ -129,7 +124,7 @@ class ReplyAgent:
 
     # -- the lead's messages ------------------------------------------------------------------
 
-    async def _handle(self, item: store.Work, client: AIClient | None, setup_error: str) -> None:
+    async def _handle(self, item: store.Work, client: AIClient | None) -> None:
         body, subject, tags = store.lead_message(self.db, item.message_id)
         if client is not None and not any(t in STANDARD for t in tags):
             tags = await self._tag(client, item, body, subject, tags)
@@ -152,7 +147,7 @@ class ReplyAgent:
             store.settle(self.db, item.message_id, "skipped", f"not answered automatically: {why}", now=now)
             return
         if client is None:
-            store.settle(self.db, item.message_id, "failed", f"AI reply failed: {setup_error}", now=now)
+            store.settle(self.db, item.message_id, "failed", f"AI reply failed: {NOT_CONFIGURED}", now=now)
             return
         if not item.has_prompt:
             store.settle(self.db, item.message_id, "failed", MISSING_PROMPT, now=now)
@@ -189,9 +184,9 @@ class ReplyAgent:
 
     # -- the app's requests -------------------------------------------------------------------
 
-    async def _serve(self, request: store.AIRequest, client: AIClient | None, setup_error: str) -> None:
+    async def _serve(self, request: store.AIRequest, client: AIClient | None) -> None:
         if client is None:
-            store.answer_request(self.db, request.id, now=self.rt.clock.now(), error=setup_error)
+            store.answer_request(self.db, request.id, now=self.rt.clock.now(), error=NOT_CONFIGURED)
             return
         if request.kind == "suggest":
             ctx = store.reply_context(self.db, request.conversation_id)
