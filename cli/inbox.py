@@ -351,8 +351,9 @@ def warmup_(ctx: typer.Context, inbox: str = typer.Argument(..., help="Inbox id 
     if start or stop:
         row = set_warmup(db, row["id"], start=today.isoformat() if start else None, days=days, now=iso(wall_now()))
     sent, bounced = warmup_bounces(db, row["id"])
-    caps = warmup.ramp_of({**row, "warmup_sent": sent, "warmup_bounced": bounced}, row["per_day"])
-    warming = warmup.state({**row, "warmup_sent": sent, "warmup_bounced": bounced}, row["per_day"], today)
+    inbox = {**row, "warmup_sent": sent, "warmup_bounced": bounced}
+    caps = warmup.ramp_of(inbox, row["per_day"])
+    warming = warmup.state(inbox, row["per_day"], today)
     out = {"inbox": row["id"], "email": row["email"], "warming_up": warming is not None, "per_day": row["per_day"],
            "started": row["warmup_start"], "days": row["warmup_days"], "day": warming.day if warming else None,
            "cap_today": warming.cap_today if warming else row["per_day"], "schedule": list(caps),

@@ -34,6 +34,7 @@ from storage.forecast import live as live_forecast
 from storage.queue_view import (Blocked, Bucket, CampaignForecast, Forecast, IdentityQueue, Lane, NextJob, QueueView,
                                 WorkingHoursView)
 from storage.identities import get_identity, inboxes_of, list_identities
+from storage.inboxes import with_warmup
 from storage.lanes import lane_page, ledger_times
 
 NEXT_JOBS = 5  # jobs shown per lane
@@ -110,7 +111,7 @@ class Reads:
     def __init__(self, db: sqlite_utils.Database, row: dict, now: datetime, next_jobs: int) -> None:
         self.db, self.row, self.now, self.next_jobs = db, row, now, next_jobs
         self.hours = WorkingHours.of_identity(row)
-        self.inboxes = inboxes_of(db, row["id"])
+        self.inboxes = with_warmup(db, inboxes_of(db, row["id"]))  # warm-up caps, stepped as the actor steps them
         self.depths = store.lane_depths(db, row["id"])
         self.blocked = store.blocked_counts(db, row["id"])
         self.hourly = store.actions_per_hour(db, row["id"], ACTION_BUCKETS, first_hour(now))

@@ -26,7 +26,6 @@ from sequences.limits import EMAIL_PER_DAY, EMAIL_PER_HOUR, LINKEDIN_INVITES_PER
 from storage.activity import iso, record
 from storage.activity_kinds import Kind
 from storage.db import transaction
-from storage.inboxes import warmup_bounces
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -230,13 +229,9 @@ def connect_sandbox(db: sqlite_utils.Database, ref: int | str, *, now: datetime,
 
 def inboxes_of(db: sqlite_utils.Database, identity_id: int) -> list[dict[str, Any]]:
     """The identity's inboxes with what their caps are made of: one warming up carries its ramp's start
-    and length and its recent push-back (`warmup_sent` / `warmup_bounced`), as the sending actor sees it."""
-    rows = list(db.query("SELECT id, email, provider, per_day, per_hour, connected, warmup_start, warmup_days"
+    and length (its recent push-back is `storage.inboxes.with_warmup`'s, for the callers that step the ramp)."""
+    return list(db.query("SELECT id, email, provider, per_day, per_hour, connected, warmup_start, warmup_days"
                          " FROM inboxes WHERE identity_id = ? ORDER BY id", [identity_id]))
-    for row in rows:
-        if row["warmup_start"]:
-            row["warmup_sent"], row["warmup_bounced"] = warmup_bounces(db, row["id"])
-    return rows
 
 
 def set_linkedin_manual(db: sqlite_utils.Database, identity_id: int, *, linkedin_url: str | None, now: str) -> None:

@@ -152,7 +152,13 @@ def active_leads(db: sqlite_utils.Database, inbox_id: int) -> int:
 def connected_inboxes(db: sqlite_utils.Database, identity_id: int) -> list[dict[str, Any]]:
     """The identity's connected inboxes, whole rows, by id (what its actor sends from); one warming
     up also carries `warmup_sent` / `warmup_bounced`, its recent push-back (`warmup_bounces`)."""
-    rows = list(db.query("SELECT * FROM inboxes WHERE identity_id = ? AND connected = 1 ORDER BY id", [identity_id]))
+    return with_warmup(db, list(db.query("SELECT * FROM inboxes WHERE identity_id = ? AND connected = 1 ORDER BY id",
+                                         [identity_id])))
+
+
+def with_warmup(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` (inbox rows with `warmup_start`), each one warming up given its recent push-back,
+    `warmup_sent` / `warmup_bounced` (`warmup_bounces`): what its warm-up ramp is stepped by."""
     for row in rows:
         if row.get("warmup_start"):
             row["warmup_sent"], row["warmup_bounced"] = warmup_bounces(db, row["id"])

@@ -42,7 +42,7 @@ from storage.activity import iso
 from storage.identities import IdentityError, get_identity, parse_hours, update_identity
 from storage.identity_delete import delete_identity, deletion_plan
 from storage.inboxes import (DISCONNECT_WARNING, InboxError, disconnect_inbox, edit_inbox, leads_on_inbox, list_inboxes,
-                             warmup_bounces)
+                             with_warmup)
 from storage.linkedin_invitations import (count_in_state, parse_time, pending, recent_withdrawals,
                                           request_withdrawal)
 from storage.share_links import make_link
@@ -78,10 +78,7 @@ class Loaded(NamedTuple):
 
 
 def load(db, identity_id: int) -> Loaded:
-    inboxes = list_inboxes(db, identity_id)
-    for box in inboxes:  # the warm-up's push-back, as the runtime reads it (storage.inboxes.inboxes_of)
-        if box.get("warmup_start"):
-            box["warmup_sent"], box["warmup_bounced"] = warmup_bounces(db, box["id"])
+    inboxes = with_warmup(db, list_inboxes(db, identity_id))  # the warm-up's push-back, as the runtime reads it
     return Loaded(get_identity(db, identity_id), inboxes, pending(db, identity_id),
                   count_in_state(db, identity_id, "withdrawn"), recent_withdrawals(db, identity_id, HISTORY))
 
